@@ -1,0 +1,30 @@
+// CPU parallel-for over independent items. Items are split statically, and every item's result
+// (and random stream) depends only on the item's own index, so any thread count gives the same output.
+#pragma once
+
+#if !defined(__CUDACC__)
+#include <cstdint>
+
+#include "deepcheap/common/config.hpp"
+
+DC_NAMESPACE_BEGIN
+
+// body(begin, end) processes items [begin, end); chunks of `grain` items keep per-call overhead small.
+template <class Body>
+void parallel_for_chunks(int64_t n, int64_t grain, int threads, Body&& body) {
+  if (grain < 1) grain = 1;
+  const int64_t chunks = (n + grain - 1) / grain;
+  if (threads <= 1 || chunks <= 1) {
+    if (n > 0) body(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t begin = c * grain;
+    const int64_t end = begin + grain < n ? begin + grain : n;
+    body(begin, end);
+  }
+}
+
+DC_NAMESPACE_END
+#endif

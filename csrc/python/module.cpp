@@ -1,0 +1,11 @@
+// deepcheap_native._core: the private extension module. Each area registers itself from its own file.
+#include "pybind.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "deepcheap_native private native core; use the public deepcheap_native API instead";
+  bind_common(m);
+  bind_product(m);
+  bind_markov(m);
+  bind_ising(m);
+  bind_circuit(m);
+}

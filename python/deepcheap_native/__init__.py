@@ -1,0 +1,45 @@
+"""deepcheap-native: the theory of why deep networks work, as fast native code.
+
+Product-gate networks (Lin, Tegmark & Rolnick), batched Markov-chain and Boltzmann sampling, and
+circuit-depth evaluation (Hoang & Guerraoui). See README.md for a tour.
+"""
+
+from __future__ import annotations
+
+from . import _core, random
+from ._core import simd_target, simd_targets
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "get_num_threads",
+    "random",
+    "set_num_threads",
+    "set_simd_target",
+    "simd_target",
+    "simd_targets",
+]
+
+
+def set_simd_target(name: str) -> None:
+    """Force the SIMD code path ('scalar', 'avx2' or 'avx512') for every kernel.
+
+    The default is the best target the CPU supports; the environment variable DEEPCHEAP_SIMD sets it
+    at start-up. Raises ValueError for an unknown target or one this CPU does not support.
+    """
+    _core.set_simd_target(name)
+
+
+def set_num_threads(k: int) -> None:
+    """Set the number of threads every native kernel uses (default: the number of cores).
+
+    Results never depend on it: work is split by item and random streams are keyed by item.
+    """
+    from ._arrays import check_int
+
+    _core.set_num_threads(check_int(k, "k", minimum=1))
+
+
+def get_num_threads() -> int:
+    """The number of threads native kernels use."""
+    return _core.get_num_threads()

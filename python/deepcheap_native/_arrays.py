@@ -1,0 +1,79 @@
+"""Input normalisation shared by every public function: numpy/torch in, numpy into the core, the
+same kind back out, and readable errors (what was expected, what came)."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+
+def is_torch_tensor(x: Any) -> bool:
+    """True for a torch.Tensor, without importing torch when it is not already loaded."""
+    return type(x).__module__.startswith("torch") and hasattr(x, "detach") and hasattr(x, "numpy")
+
+
+def import_torch(purpose: str) -> Any:
+    """Import torch lazily, or explain that the optional dependency is missing."""
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - exercised by hiding the module in tests
+        raise ImportError(
+            f"{purpose} needs PyTorch, which is not installed; "
+            "install it with: pip install 'deepcheap-native[torch]'"
+        ) from exc
+    return torch
+
+
+def to_numpy(x: Any, name: str) -> tuple[np.ndarray, bool]:
+    """Return (array, came_from_torch). torch tensors are detached and moved to the CPU."""
+    if is_torch_tensor(x):
+        return x.detach().cpu().numpy(), True
+    if isinstance(x, np.ndarray):
+        return x, False
+    try:
+        return np.asarray(x), False
+    except Exception as exc:
+        raise TypeError(f"{name} must be array-like (numpy or torch), got {type(x).__name__}") from exc
+
+
+def like_input(result: np.ndarray, came_from_torch: bool) -> Any:
+    """Give the caller back the kind of array they passed in."""
+    if came_from_torch:
+        return import_torch("returning a torch tensor").from_numpy(np.ascontiguousarray(result))
+    return result
+
+
+def as_float_array(x: Any, name: str, dtype: Any) -> np.ndarray:
+    """A C-contiguous float array of `dtype`; rejects non-numeric data and NaN/inf with a clear error."""
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    out = np.ascontiguousarray(x, dtype=dtype)
+    if not np.isfinite(out).all():
+        bad = np.argwhere(~np.isfinite(out))[0]
+        raise ValueError(f"{name} must be finite, but {name}[{', '.join(map(str, bad))}] is {out[tuple(bad)]}")
+    return out
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A Python int within [minimum, maximum]; bools and floats are rejected."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_seed(seed: Any) -> int:
+    """Seeds are 64-bit unsigned integers: they become Philox's two key words."""
+    return check_int(seed, "seed", minimum=0, maximum=2**64 - 1)
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value

@@ -1,0 +1,79 @@
+"""The package as installed: location, stub, threads, SIMD targets."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import deepcheap_native as dc
+
+
+def test_imports_installed_package_not_source_tree():
+    location = Path(dc.__file__).resolve()
+    assert "site-packages" in location.parts or "dist-packages" in location.parts, location
+    assert (location.parent / "py.typed").exists()
+    assert (location.parent / "_core.pyi").exists()
+
+
+def test_stub_matches_module():
+    stub = Path(dc.__file__).with_name("_core.pyi").read_text()
+    tree = ast.parse(stub)
+    stubbed = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    actual = {n for n in dir(dc._core) if not n.startswith("__")}
+    assert stubbed == actual, f"in stub only: {stubbed - actual}; in module only: {actual - stubbed}"
+    # Classes: their public methods and properties must be stubbed too.
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            cls = getattr(dc._core, node.name)
+            stub_members = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
+            members = {n for n, _ in inspect.getmembers(cls) if not n.startswith("_")}
+            assert members <= stub_members, f"{node.name}: missing in stub {members - stub_members}"
+
+
+def test_threads_roundtrip_and_errors():
+    before = dc.get_num_threads()
+    assert before >= 1
+    try:
+        dc.set_num_threads(1)
+        assert dc.get_num_threads() == 1
+        dc.set_num_threads(3)
+        assert dc.get_num_threads() == 3
+    finally:
+        dc.set_num_threads(before)
+    with pytest.raises(ValueError, match=">= 1"):
+        dc.set_num_threads(0)
+    with pytest.raises(TypeError, match="integer"):
+        dc.set_num_threads(1.5)
+
+
+def test_default_threads_is_cores():
+    code = "import deepcheap_native as dc; print(dc.get_num_threads())"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert int(out.stdout) == os.cpu_count()
+
+
+def test_simd_targets():
+    targets = dc.simd_targets()
+    assert targets[0] == "scalar" and dc.simd_target() in targets
+    with pytest.raises(ValueError, match="unknown SIMD target"):
+        dc.set_simd_target("neon")
+
+
+def test_simd_env_variable_forces_target():
+    code = "import deepcheap_native as dc; print(dc.simd_target())"
+    env = dict(os.environ, DEEPCHEAP_SIMD="scalar")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "scalar"
+
+
+def test_no_march_native_in_build():
+    root = Path(__file__).resolve().parents[1]
+    for name in ("CMakeLists.txt", "pyproject.toml"):
+        assert "march=native" not in (root / name).read_text()
