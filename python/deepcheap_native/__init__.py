@@ -9,6 +9,12 @@ from __future__ import annotations
 from . import _core, random
 from ._core import simd_target, simd_targets
 
+# Each area's module defines __all__; one import line per area (keep these in this order).
+# --- product ---
+# --- markov ---
+# --- ising ---
+# --- circuit ---
+
 __version__ = "0.1.0"
 
 __all__ = [
