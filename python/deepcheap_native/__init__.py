@@ -14,10 +14,16 @@ from ._core import simd_target, simd_targets
 # --- markov ---
 # --- ising ---
 # --- circuit ---
+from . import circuits
+from .circuit import Circuit, CircuitBuilder, ParseError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Circuit",
+    "CircuitBuilder",
+    "ParseError",
+    "circuits",
     "get_num_threads",
     "random",
     "set_num_threads",
