@@ -17,8 +17,24 @@ namespace {
 
 constexpr int64_t kMaxWires = int64_t(1) << 28;
 
+// Messages quote pieces of the file, which may be any bytes: keep them printable ASCII.
+std::string printable(const std::string& s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 [[noreturn]] void fail(int64_t line, const std::string& message) {
-  throw CircuitParseError(line > 0 ? "line " + std::to_string(line) + ": " + message : message, line);
+  throw CircuitParseError(printable(line > 0 ? "line " + std::to_string(line) + ": " + message : message), line);
 }
 
 // Splits text into lines (LF or CRLF) and each line into whitespace-separated tokens.

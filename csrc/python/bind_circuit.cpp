@@ -26,6 +26,14 @@ py::array_t<T> to_array(const std::vector<T>& v) {
   return out;
 }
 
+// AIGER symbols may hold any bytes: decode as UTF-8 with replacement rather than fail.
+py::list names_list(const std::vector<std::string>& names) {
+  py::list out;
+  for (const auto& n : names)
+    out.append(py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(n.data(), static_cast<py::ssize_t>(n.size()), "replace")));
+  return out;
+}
+
 py::dict gate_list_dict(GateList&& gl) {
   py::dict d;
   d["n_inputs"] = gl.n_inputs;
@@ -35,8 +43,8 @@ py::dict gate_list_dict(GateList&& gl) {
   d["in0"] = to_array(gl.in0);
   d["in1"] = to_array(gl.in1);
   d["outputs"] = to_array(gl.outputs);
-  d["input_names"] = gl.input_names;
-  d["output_names"] = gl.output_names;
+  d["input_names"] = names_list(gl.input_names);
+  d["output_names"] = names_list(gl.output_names);
   return d;
 }
 

@@ -75,8 +75,10 @@ class ThresholdNetwork:
             src = self.indices[lo:hi]
             contrib = units[src] * self.data[lo:hi, None]
             counts = np.diff(self.indptr[start : start + size + 1])
-            pre = np.add.reduceat(contrib, self.indptr[start : start + size] - lo, axis=0) if hi > lo else np.zeros((size, batch))
-            pre[counts == 0] = 0.0  # reduceat repeats the next row for empty segments
+            pre = np.zeros((size, batch))
+            nonempty = counts > 0  # (neurons that read only constants have empty rows)
+            if nonempty.any():
+                pre[nonempty] = np.add.reduceat(contrib, self.indptr[start : start + size][nonempty] - lo, axis=0)
             pre += self.bias[start : start + size, None]
             n0 = self.n_inputs + start
             units[n0 : n0 + size] = self._act(pre)
