@@ -64,7 +64,7 @@ class CircuitCore {
                 int block_words);
 
  private:
-  void build_plan();
+  void build_plan(const std::vector<int32_t>& plan_level);
 
   int64_t n_inputs_;
   std::vector<uint8_t> ops_;
