@@ -259,8 +259,8 @@ void CircuitCore::build_plan(const std::vector<int32_t>& plan_level) {
   for (size_t j = 0; j < outputs_.size(); ++j) output_slot_[j] = slot[outputs_[j]];
 }
 
-// Largest block (8..64 words) whose slot buffer stays within 512 KiB, a quarter of this machine's
-// 2 MiB L2 (measured on sha256: 32 words, 313 KB, beat 64 words, 627 KB, by ~15%), and that still
+// Largest block (8..64 words) whose slot buffer stays within 512 KiB, half of a core's L2 here
+// (lscpu: 2 MiB L2 in 2 instances; measured on sha256: 32 words, 313 KB, beat 64 words, 627 KB, by ~15%), and that still
 // gives every thread a block of its own.
 int CircuitCore::default_block_words(int64_t n_words, int threads) const {
   int bw = 64;
