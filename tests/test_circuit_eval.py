@@ -404,3 +404,34 @@ def test_to_network_depth_equals_circuit_depth_without_inverters():
         c.to_network("relu")
     with pytest.raises(ValueError, match="beta"):
         c.to_network("sigmoid", beta=-1)
+
+
+def test_torch_in_torch_out():
+    torch = pytest.importorskip("torch")
+    c = bristol("adder64")
+    rng = np.random.default_rng(21)
+    bits = rng.integers(0, 2, size=(100, c.n_inputs)).astype(bool)
+    out = c.evaluate_bits(torch.from_numpy(bits))
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.bool
+    np.testing.assert_array_equal(out.numpy(), c.evaluate_bits(bits))
+    words = rng.integers(0, 2**64, size=(c.n_inputs, 3), dtype=np.uint64)
+    packed = c.evaluate_packed(torch.from_numpy(words))
+    assert isinstance(packed, torch.Tensor)
+    np.testing.assert_array_equal(packed.numpy(), c.evaluate_packed(words))
+
+
+def test_network_as_torch_module():
+    torch = pytest.importorskip("torch")
+    c = bristol("zero_equal")
+    rng = np.random.default_rng(22)
+    bits = rng.integers(0, 2, size=(64, c.n_inputs)).astype(bool)
+    bits[0] = False  # the one input where zero_equal is 1
+    for activation in ("heaviside", "sigmoid"):
+        net = c.to_network(activation, beta=40.0)
+        module = net.to_torch()
+        got = module(torch.from_numpy(bits.astype(np.float64))).numpy()
+        np.testing.assert_allclose(got, net.forward(bits), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(got > 0.5, c.evaluate_bits(bits))
+    x = torch.from_numpy(bits.astype(np.float64)).requires_grad_(True)
+    module(x).sum().backward()  # differentiable with the sigmoid
+    assert x.grad is not None and torch.isfinite(x.grad).all()
