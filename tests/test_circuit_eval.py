@@ -164,6 +164,8 @@ def test_evaluate_rejects_bad_input():
         add.evaluate_packed(np.zeros((16, 2), np.uint64), schedule="wavefront")
     with pytest.raises(ValueError, match="threads"):
         add.evaluate_packed(np.zeros((16, 2), np.uint64), threads=0)
+    with pytest.raises(ValueError, match="threads"):
+        add._core.evaluate_packed(np.zeros((16, 2), np.uint64), np.zeros((9, 2), np.uint64), 1, 10**6, 8)
     with pytest.raises(ValueError, match="out must be"):
         add.evaluate_packed(np.zeros((16, 2), np.uint64), out=np.zeros((9, 3), np.uint64))
     with pytest.raises(ValueError, match="block_words"):

@@ -271,7 +271,8 @@ int CircuitCore::default_block_words(int64_t n_words, int threads) const {
 
 void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, Schedule schedule, int threads,
                            int block_words) {
-  if (threads < 1) throw std::invalid_argument("threads must be >= 1, got " + std::to_string(threads));
+  if (threads < 1 || threads > 1024)
+    throw std::invalid_argument("threads must be between 1 and 1024, got " + std::to_string(threads));
   if (block_words != 8 && block_words != 16 && block_words != 32 && block_words != 64)
     throw std::invalid_argument("block_words must be 8, 16, 32 or 64, got " + std::to_string(block_words));
   if (n_words <= 0) return;

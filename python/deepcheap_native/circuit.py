@@ -442,7 +442,7 @@ class Circuit:
         uint64 array, shape (n_outputs, n_words).
         """
         code = _SCHEDULES[check_choice(schedule, "schedule", tuple(_SCHEDULES))]
-        t = 0 if threads is None else check_int(threads, "threads", minimum=1)
+        t = 0 if threads is None else check_int(threads, "threads", minimum=1, maximum=1024)
         bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
         if bw and bw not in (8, 16, 32, 64):
             raise ValueError(f"block_words must be 8, 16, 32 or 64, got {bw}")
