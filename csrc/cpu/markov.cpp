@@ -145,10 +145,11 @@ void with_reader(const void* x, char kind, F&& f) {
     case 'B': f([p = typed<uint8_t>(x)](int64_t i) { return static_cast<int64_t>(p[i]); }); break;
     case 'H': f([p = typed<uint16_t>(x)](int64_t i) { return static_cast<int64_t>(p[i]); }); break;
     case 'I': f([p = typed<uint32_t>(x)](int64_t i) { return static_cast<int64_t>(p[i]); }); break;
+    case 'i': f([p = typed<int32_t>(x)](int64_t i) { return static_cast<int64_t>(p[i]); }); break;
     case 'q': f([p = typed<int64_t>(x)](int64_t i) { return p[i]; }); break;
     default:
       throw std::invalid_argument(std::string("unsupported element kind '") + kind +
-                                  "': expected uint8, uint16, uint32 or int64");
+                                  "': expected uint8, uint16, uint32, int32 or int64");
   }
 }
 

@@ -25,7 +25,7 @@ void build_alias_tables(const double* p, int64_t rows, int64_t cols, double tole
 
 // Histogram of values in [0, k): counts[v] = #{i : x[i] == v}. Integer sums per thread, so the
 // result does not depend on the thread count. Throws std::invalid_argument for a value >= k.
-// elem_kind: 'B' uint8, 'H' uint16, 'I' uint32, 'q' int64 (negative int64 values are rejected).
+// elem_kind: 'B' uint8, 'H' uint16, 'I' uint32, 'i' int32, 'q' int64 (negative values are rejected).
 void count_values(const void* x, char elem_kind, int64_t n, int64_t k, int64_t* counts);
 
 // Joint histogram: counts[x[i] * ky + y[i]] over kx * ky cells.

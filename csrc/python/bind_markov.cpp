@@ -46,9 +46,10 @@ const char* kind_of(const py::array& a, const std::string& name) {
   if (a.dtype().is(py::dtype::of<uint8_t>())) return "B";
   if (a.dtype().is(py::dtype::of<uint16_t>())) return "H";
   if (a.dtype().is(py::dtype::of<uint32_t>())) return "I";
+  if (a.dtype().is(py::dtype::of<int32_t>())) return "i";
   if (a.dtype().is(py::dtype::of<int64_t>())) return "q";
   throw std::invalid_argument(name + " has dtype " + std::string(py::str(a.dtype())) +
-                              " but expected uint8, uint16, uint32 or int64");
+                              " but expected uint8, uint16, uint32, int32 or int64");
 }
 
 void check_samples(const py::array& a, const std::string& name) {

@@ -12,13 +12,18 @@ from ._core import simd_target, simd_targets
 # Each area's module defines __all__; one import line per area (keep these in this order).
 # --- product ---
 # --- markov ---
+from . import info
+from .markov import HierarchicalChain, MarkovChain
 # --- ising ---
 # --- circuit ---
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "HierarchicalChain",
+    "MarkovChain",
     "get_num_threads",
+    "info",
     "random",
     "set_num_threads",
     "set_simd_target",
