@@ -216,6 +216,33 @@ def test_init_array_and_point_mass():
     assert chain.sample(4, 0, return_path=True).shape == (4, 1)
 
 
+def test_out_buffers_and_chunk_sizes_change_nothing():
+    P = random_stochastic(np.random.default_rng(14), 30, 30)
+    chain = dc.MarkovChain(P)
+    want = chain.sample(3000, 9, seed=4, return_path=True)
+    out = np.full((3000, 10), 255, dtype=np.uint8)
+    assert chain.sample(3000, 9, seed=4, return_path=True, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    final = np.empty(3000, np.uint8)
+    chain.sample(3000, 9, seed=4, out=final)
+    np.testing.assert_array_equal(final, want[:, -1])
+    h = dc.HierarchicalChain([P] * 9, np.full(30, 1 / 30))
+    table = _core.markov_alias_tables(P, 1e-6, "P")
+    uniform = _core.markov_alias_tables(np.full((1, 30), 1 / 30), 1e-9, "p")
+    for chunk in (16, 100, 512, 8192, 10**6):  # clamped to [16, 8192]
+        got = _core.markov_sample([table], np.zeros(9, np.int64), uniform, None, 3000, 4, "path", chunk)
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(h.sample(3000, seed=4, out=np.empty((3000, 10), np.uint8)), want)
+    with pytest.raises(ValueError, match=r"out has shape \(3000, 9\) but expected \(3000, 10\)"):
+        chain.sample(3000, 9, return_path=True, out=np.empty((3000, 9), np.uint8))
+    with pytest.raises(ValueError, match="out has dtype uint16 but expected uint8"):
+        chain.sample(3000, 9, out=np.empty(3000, np.uint16))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        chain.sample(3000, 9, return_path=True, out=np.empty((10, 3000), np.uint8).T)
+    with pytest.raises(TypeError, match="out must be a numpy array"):
+        chain.sample(3, 9, out=[0, 0, 0])
+
+
 # ---- exact quantities -----------------------------------------------------------------------------
 def test_stationary_distribution_gth():
     rng = np.random.default_rng(4)

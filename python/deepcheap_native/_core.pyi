@@ -24,6 +24,8 @@ def markov_sample(
     n_chains: int,
     seed: int,
     keep: str,
+    chunk: int = 0,
+    out: npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | None = None,
 ) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | list[npt.NDArray[np.uint8] | npt.NDArray[np.uint16]]: ...
 def info_count(x: npt.NDArray[np.integer], k: int) -> npt.NDArray[np.int64]: ...
 def info_count_pairs(

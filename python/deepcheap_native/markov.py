@@ -185,6 +185,7 @@ class MarkovChain:
         init: Any = None,
         seed: int = 0,
         return_path: bool = False,
+        out: np.ndarray | None = None,
     ) -> Any:
         """Run n_chains independent chains for n_steps transitions.
 
@@ -200,6 +201,9 @@ class MarkovChain:
         return_path : bool
             False: the final states, shape (n_chains,). True: shape (n_chains, n_steps + 1), column 0
             the initial states.
+        out : numpy array, optional
+            Where to write the result (exactly the shape and dtype that would be returned,
+            C-contiguous). Reusing a buffer avoids the cost of first writes into fresh memory.
 
         Returns
         -------
@@ -212,7 +216,7 @@ class MarkovChain:
             raise TypeError(f"return_path must be a bool, got {type(return_path).__name__}")
         torch_out = self._torch or is_torch_tensor(init)
         init_table, init_states = self._init(init, n_chains)
-        out = _core.markov_sample(
+        result = _core.markov_sample(
             [self._table],
             np.zeros(n_steps, dtype=np.int64),
             init_table,
@@ -220,8 +224,9 @@ class MarkovChain:
             n_chains,
             seed,
             "path" if return_path else "final",
+            out=_check_out(out),
         )
-        return like_input(out, torch_out)
+        return like_input(result, torch_out)
 
     # ---- exact quantities ----------------------------------------------------------------------
     def _distribution(self, init: Any) -> np.ndarray:
@@ -288,6 +293,12 @@ class MarkovChain:
         pi = self.stationary_distribution()
         pi = pi.numpy() if is_torch_tensor(pi) else pi
         return float(pi @ _entropy_terms(self._P).sum(axis=1)) / np.log(base)
+
+
+def _check_out(out: Any) -> np.ndarray | None:
+    if out is not None and not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+    return out
 
 
 def _check_base(base: Any) -> float:
@@ -431,7 +442,7 @@ class HierarchicalChain:
     def __repr__(self) -> str:
         return f"HierarchicalChain(level_sizes={self.level_sizes})"
 
-    def sample(self, n: int, *, seed: int = 0) -> Any:
+    def sample(self, n: int, *, seed: int = 0, out: np.ndarray | None = None) -> Any:
         """Draw n independent realisations of (y0, ..., yL).
 
         Returns
@@ -440,10 +451,15 @@ class HierarchicalChain:
         uint16), otherwise a list of L + 1 arrays of shape (n,). torch when any input was torch.
         With L copies of one P, the paths equal MarkovChain(P).sample(n, L, init=p0, seed=seed,
         return_path=True): both use the counter (chain, step, purpose).
+
+        ``out``: an optional (n, L + 1) numpy array of the state dtype to write into (single-dtype
+        hierarchies only), which avoids first-touch costs when sampling repeatedly.
         """
         n = check_int(n, "n", minimum=0)
         seed = check_seed(seed)
-        out = _core.markov_sample(self._tables, self._step_levels, self._p0_table, None, n, seed, "path")
+        out = _core.markov_sample(
+            self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out)
+        )
         if isinstance(out, list):
             return [like_input(a, self._torch) for a in out]
         return like_input(out, self._torch)
