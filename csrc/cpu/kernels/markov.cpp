@@ -201,8 +201,8 @@ void advance_prefetching(const markov::Level& level, uint32_t* DC_RESTRICT state
 
 // All chains of [first, first + n), n <= kMaxChunk, from the initial state to the last step.
 void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Level& init,
-                  const uint32_t* init_states, const markov::Store* stores, int64_t first, int64_t n,
-                  uint64_t seed) {
+                  const uint32_t* init_states, const markov::Store* stores, bool byte_path, int64_t first,
+                  int64_t n, uint64_t seed) {
   alignas(64) uint32_t state[kMaxChunk];
   alignas(64) uint32_t words[4][kMaxChunk];
   if (init_states != nullptr) {
@@ -219,7 +219,27 @@ void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Lev
       fill_words(seed, first, n, static_cast<uint32_t>(t >> 2), words[0], words[1], words[2], words[3]);
     const markov::Level* next = t + 1 < n_steps && steps[t + 1].table != steps[t].table ? &steps[t + 1] : nullptr;
     advance_prefetching(steps[t], state, words[t & 3], n, next);
-    store_states(stores[t + 1], state, first, n);
+    if (!byte_path) {
+      store_states(stores[t + 1], state, first, n);
+      continue;
+    }
+    // Byte paths: the word just used is spent, so it holds this step's states until the block of four
+    // is complete; then one 4-byte store per chain writes positions 4b+1 .. 4b+4 at once.
+    uint32_t* DC_RESTRICT kept = words[t & 3];
+    for (int64_t i = 0; i < n; ++i) kept[i] = state[i];
+    if ((t & 3) != 3 && t != n_steps - 1) continue;
+    const int64_t block_start = t & ~int64_t(3);
+    const int64_t stride = stores[block_start + 1].stride_bytes;
+    unsigned char* base = stores[block_start + 1].base + first * stride;
+    if ((t & 3) == 3) {
+      for (int64_t i = 0; i < n; ++i) {
+        const uint32_t packed = words[0][i] | (words[1][i] << 8) | (words[2][i] << 16) | (words[3][i] << 24);
+        __builtin_memcpy(base + i * stride, &packed, 4);  // little-endian: position 4b+1 first
+      }
+    } else {
+      for (int64_t k = 0; k <= (t & 3); ++k)
+        for (int64_t i = 0; i < n; ++i) base[k + i * stride] = static_cast<unsigned char>(words[k][i]);
+    }
   }
 }
 
@@ -229,11 +249,16 @@ void markov_sample(const markov::Level* steps, int64_t n_steps, markov::Level in
                    const uint32_t* init_states, const markov::Store* stores, int64_t n_chains,
                    uint64_t seed, int64_t chunk) {
   chunk = chunk < 16 ? 16 : chunk > kMaxChunk ? kMaxChunk : chunk;
+  // A path of one-byte states, position after position in memory (the (n, T + 1) uint8 layout)?
+  bool byte_path = n_steps >= 1;
+  for (int64_t t = 1; byte_path && t <= n_steps; ++t)
+    byte_path = stores[t].base != nullptr && stores[t].elem_bytes == 1 && stores[t].base == stores[1].base + (t - 1) &&
+                stores[t].stride_bytes == stores[1].stride_bytes;
   // parallel_for_chunks may hand one thread a range of many chunks; split it again.
   parallel_for_chunks(n_chains, chunk, cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t first = begin; first < end; first += chunk) {
       const int64_t n = end - first < chunk ? end - first : chunk;
-      sample_chunk(steps, n_steps, init, init_states, stores, first, n, seed);
+      sample_chunk(steps, n_steps, init, init_states, stores, byte_path, first, n, seed);
     }
   });
 }
