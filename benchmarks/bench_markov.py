@@ -252,6 +252,10 @@ def test_hierarchy(benchmark, name):
 
 
 # ---- the README table ---------------------------------------------------------------------------
+def _fmt(x: float) -> str:
+    return f"{x:,.1f}" if x >= 10 else f"{x:.2g}"
+
+
 def main(rounds: int = 5) -> None:
     dc.set_num_threads(THREADS)
     host = f"{dc.simd_target()}, {THREADS} threads"
@@ -276,7 +280,7 @@ def main(rounds: int = 5) -> None:
         print("|---|---|---|---|")
         for label, _, n_chains, n_steps in runners:
             ratio = rates["deepcheap_native"] / rates[label]
-            print(f"| {label} | {n_chains:,} x {n_steps:,} | {rates[label]:,.1f} | {ratio:,.1f}x |")
+            print(f"| {label} | {n_chains:,} x {n_steps:,} | {_fmt(rates[label])} | {_fmt(ratio)}x |")
     runs = hierarchy_runners()
     times = {k: [] for k in runs}
     for _ in range(rounds):
@@ -290,7 +294,7 @@ def main(rounds: int = 5) -> None:
     print("|---|---|---|")
     base = rates["homogeneous MarkovChain (final)"]
     for k, r in rates.items():
-        print(f"| {k} | {r:,.1f} | {base / r:.2f}x |")
+        print(f"| {k} | {_fmt(r)} | {base / r:.2f}x |")
 
 
 if __name__ == "__main__":
