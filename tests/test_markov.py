@@ -164,6 +164,24 @@ def test_one_and_two_threads_bit_identical():
     np.testing.assert_array_equal(chain.sample(20000, 40, seed=9, return_path=True)[:5003], a)
 
 
+def test_sampling_from_a_thread_with_a_small_stack():
+    # The sampler's per-chunk buffers live on the heap, so a thread with a 256 KiB stack is enough.
+    import threading
+
+    P = random_stochastic(np.random.default_rng(15), 256, 256)
+    want = dc.MarkovChain(P).sample(20_000, 12, seed=3)
+    result = {}
+    before = threading.stack_size(256 * 1024)
+    try:
+        with threads(1):
+            worker = threading.Thread(target=lambda: result.update(x=dc.MarkovChain(P).sample(20_000, 12, seed=3)))
+            worker.start()
+            worker.join()
+    finally:
+        threading.stack_size(before)
+    np.testing.assert_array_equal(result["x"], want)
+
+
 def test_seeds_give_different_streams():
     P = random_stochastic(np.random.default_rng(2), 16, 16)
     chain = dc.MarkovChain(P)

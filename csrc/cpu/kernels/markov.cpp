@@ -9,6 +9,8 @@
 #include "deepcheap/markov/layout.hpp"
 #include "threads.hpp"
 
+#include <new>
+
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -17,9 +19,28 @@ DC_NAMESPACE_BEGIN
 
 namespace {
 
-// The most chains per chunk: the chunk's states and random words (5 x 4 bytes per chain, 160 KiB
-// here) live on the stack, which is memory already touched (first-touch writes are slow here).
+// The most chains per chunk. A chunk's states and random words take 5 x 4 bytes per chain (160 KiB
+// at most), in a per-thread buffer that is kept between calls: memory already touched (first-touch
+// writes are slow here) and off the stack (threads may have small stacks).
 constexpr int64_t kMaxChunk = 8192;
+constexpr int64_t kFallbackChunk = 256;  // on the stack, if the buffer cannot be allocated
+
+struct Scratch {
+  uint32_t* data = nullptr;
+  int64_t size = 0;
+  ~Scratch() { delete[] data; }
+};
+
+// This thread's buffer of at least `words` uint32, or nullptr when memory is short (never throws).
+uint32_t* thread_scratch(int64_t words) {
+  thread_local Scratch scratch;
+  if (scratch.size < words) {
+    delete[] scratch.data;
+    scratch.data = new (std::nothrow) uint32_t[words];
+    scratch.size = scratch.data != nullptr ? words : 0;
+  }
+  return scratch.data;
+}
 
 void store_states(const markov::Store& store, const uint32_t* DC_RESTRICT state, int64_t first,
                   int64_t n) {
@@ -199,12 +220,12 @@ void advance_prefetching(const markov::Level& level, uint32_t* DC_RESTRICT state
   }
 }
 
-// All chains of [first, first + n), n <= kMaxChunk, from the initial state to the last step.
+// All chains of [first, first + n) from the initial state to the last step; `buffer` holds 5 * n words.
 void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Level& init,
                   const uint32_t* init_states, const markov::Store* stores, bool byte_path, int64_t first,
-                  int64_t n, uint64_t seed) {
-  alignas(64) uint32_t state[kMaxChunk];
-  alignas(64) uint32_t words[4][kMaxChunk];
+                  int64_t n, uint64_t seed, uint32_t* buffer) {
+  uint32_t* DC_RESTRICT state = buffer;
+  uint32_t* const words[4] = {buffer + n, buffer + 2 * n, buffer + 3 * n, buffer + 4 * n};
   if (init_states != nullptr) {
     for (int64_t i = 0; i < n; ++i) state[i] = init_states[first + i];
   } else {
@@ -254,11 +275,15 @@ void markov_sample(const markov::Level* steps, int64_t n_steps, markov::Level in
   for (int64_t t = 1; byte_path && t <= n_steps; ++t)
     byte_path = stores[t].base != nullptr && stores[t].elem_bytes == 1 && stores[t].base == stores[1].base + (t - 1) &&
                 stores[t].stride_bytes == stores[1].stride_bytes;
-  // parallel_for_chunks may hand one thread a range of many chunks; split it again.
   parallel_for_chunks(n_chains, chunk, cpu::num_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t first = begin; first < end; first += chunk) {
-      const int64_t n = end - first < chunk ? end - first : chunk;
-      sample_chunk(steps, n_steps, init, init_states, stores, byte_path, first, n, seed);
+    alignas(64) uint32_t fallback[5 * kFallbackChunk];
+    uint32_t* buffer = thread_scratch(5 * chunk);
+    const int64_t step = buffer != nullptr ? chunk : kFallbackChunk;
+    if (buffer == nullptr) buffer = fallback;
+    // parallel_for_chunks may hand one thread a range of many chunks; split it again.
+    for (int64_t first = begin; first < end; first += step) {
+      const int64_t n = end - first < step ? end - first : step;
+      sample_chunk(steps, n_steps, init, init_states, stores, byte_path, first, n, seed, buffer);
     }
   });
 }
