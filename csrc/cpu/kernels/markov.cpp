@@ -19,10 +19,10 @@ DC_NAMESPACE_BEGIN
 
 namespace {
 
-// The most chains per chunk. A chunk's states and random words take 5 x 4 bytes per chain (160 KiB
-// at most), in a per-thread buffer that is kept between calls: memory already touched (first-touch
+// The most chains per chunk. A chunk's states and random words take 5 x 4 bytes per chain (640 KiB
+// at most, within L2), in a per-thread buffer that is kept between calls: memory already touched (first-touch
 // writes are slow here) and off the stack (threads may have small stacks).
-constexpr int64_t kMaxChunk = 8192;
+constexpr int64_t kMaxChunk = 32768;
 constexpr int64_t kFallbackChunk = 256;  // on the stack, if the buffer cannot be allocated
 
 struct Scratch {
