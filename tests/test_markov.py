@@ -15,6 +15,8 @@ import itertools
 import numpy as np
 import pytest
 from conftest import threads
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import deepcheap_native as dc
@@ -110,6 +112,27 @@ def test_alias_tables_encode_P(cols):
     np.testing.assert_allclose(implied, P, rtol=0, atol=2 * unit + 1e-15)
     assert np.all(implied[P == 0] == 0), "a zero-probability column can be drawn"
     assert np.all((table & ((1 << bits) - 1)) < cols)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    weights=st.lists(
+        st.one_of(st.just(0.0), st.floats(1e-12, 1.0), st.floats(0.9, 1.0)), min_size=1, max_size=70
+    ).filter(lambda w: sum(w) > 0),
+    as_float32=st.booleans(),
+)
+def test_alias_table_property(weights, as_float32):
+    # Any row, including tiny and zero weights and float32 rounding: the table samples the
+    # renormalised row within the stated quantisation and never a zero-probability column.
+    row = np.array(weights) / np.sum(weights)
+    if as_float32:
+        row = row.astype(np.float32).astype(np.float64)
+    cols = len(row)
+    table = _core.markov_alias_tables(row[None, :], 1e-5, "p")
+    unit = 1.0 / (cols * 2.0 ** (32 - alias_bits(cols)))
+    implied = decode_tables(table)[0]
+    np.testing.assert_allclose(implied, row / row.sum(), rtol=0, atol=2 * unit + 1e-15)
+    assert np.all(implied[row == 0] == 0)
 
 
 def test_float32_rows_slightly_off_never_leave_the_state_space():
