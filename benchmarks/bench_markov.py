@@ -132,7 +132,9 @@ def quantecon_sampler(P: np.ndarray, n_chains: int, seed: int = 2) -> Callable[[
     return run
 
 
-def torch_multinomial_sampler(P: np.ndarray, n_chains: int, seed: int = 3) -> Callable[[int], np.ndarray] | None:
+def torch_multinomial_sampler(
+    P: np.ndarray, n_chains: int, seed: int = 3
+) -> Callable[[int], np.ndarray] | None:
     try:
         import torch
     except ImportError:

@@ -50,7 +50,9 @@ def _probabilities(x: Any, name: str, *, ndim: int) -> tuple[np.ndarray, bool, f
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if arr.shape[-1] > MAX_STATES:
-        raise ValueError(f"{name} has {arr.shape[-1]} states (columns) but at most {MAX_STATES} are supported")
+        raise ValueError(
+            f"{name} has {arr.shape[-1]} states (columns) but at most {MAX_STATES} are supported"
+        )
     tolerance = _tolerance(arr.dtype)
     values = as_float_array(arr, name, np.float64)
     rows = values.reshape(-1, values.shape[-1])
@@ -64,7 +66,9 @@ def _probabilities(x: Any, name: str, *, ndim: int) -> tuple[np.ndarray, bool, f
     if len(bad):
         r = bad[0]
         what = name if ndim == 1 else f"row {r} of {name}"
-        raise ValueError(f"{what} sums to {float(sums[r])!r} but expected 1 within {tolerance:g} (dtype {arr.dtype})")
+        raise ValueError(
+            f"{what} sums to {float(sums[r])!r} but expected 1 within {tolerance:g} (dtype {arr.dtype})"
+        )
     return values, came_from_torch, tolerance
 
 
@@ -417,7 +421,8 @@ class HierarchicalChain:
     """
 
     def __init__(self, matrices: Sequence[Any], p0: Any) -> None:
-        if is_torch_tensor(matrices) or isinstance(matrices, np.ndarray) or not isinstance(matrices, Sequence):
+        array_like = is_torch_tensor(matrices) or isinstance(matrices, np.ndarray)
+        if array_like or not isinstance(matrices, Sequence):
             raise TypeError("matrices must be a list or tuple of 2-D arrays, one per level")
         if len(matrices) < 1:
             raise ValueError("matrices must hold at least one level, got 0")
