@@ -272,14 +272,17 @@ class MarkovChain:
 
         GTH uses only additions of non-negative numbers and one division per step (no subtractive
         cancellation), so it is accurate to working precision even for nearly decomposable chains.
-        Transient states get probability 0.
+        Transient states get probability 0. Cost O(S^3) in float64 numpy.
 
         Raises
         ------
         ValueError
             When the chain has more than one closed class (the stationary distribution is not unique).
         """
-        closed = _closed_classes(self._P > 0)
+        adjacency = self._P > 0
+        if _reaches_all(adjacency) and _reaches_all(adjacency.T):  # irreducible: the common case
+            return like_input(_gth(self._P), self._torch)
+        closed = _closed_classes(adjacency)
         if len(closed) != 1:
             shown = "; ".join(str(list(map(int, c[:5]))) + ("..." if len(c) > 5 else "") for c in closed[:4])
             raise ValueError(
@@ -345,6 +348,17 @@ def _gth(A: np.ndarray) -> np.ndarray:
     for k in range(n - 2, -1, -1):
         x[k] = x[k + 1 :] @ A[k + 1 :, k]
     return x / x.sum()
+
+
+def _reaches_all(adjacency: np.ndarray) -> bool:
+    """Whether every state can be reached from state 0 (breadth-first, one numpy pass per level)."""
+    seen = np.zeros(adjacency.shape[0], dtype=bool)
+    seen[0] = True
+    frontier = seen.copy()
+    while frontier.any():
+        frontier = adjacency[frontier].any(axis=0) & ~seen
+        seen |= frontier
+    return bool(seen.all())
 
 
 def _closed_classes(adjacency: np.ndarray) -> list[np.ndarray]:
