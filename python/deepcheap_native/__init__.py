@@ -12,6 +12,8 @@ from ._core import simd_target, simd_targets
 # Each area's module defines __all__; one import line per area (keep these in this order).
 # --- product ---
 # --- markov ---
+from . import info
+from .markov import HierarchicalChain, MarkovChain
 # --- ising ---
 # --- circuit ---
 from . import circuits
@@ -24,7 +26,10 @@ __all__ = [
     "CircuitBuilder",
     "ParseError",
     "circuits",
+    "HierarchicalChain",
+    "MarkovChain",
     "get_num_threads",
+    "info",
     "random",
     "set_num_threads",
     "set_simd_target",
