@@ -18,3 +18,7 @@ DC_DECLARE_KERNEL(int64_t product_shallow_f32(const float* x, int64_t batch, int
 DC_DECLARE_KERNEL(int64_t product_shallow_f64(const double* x, int64_t batch, int64_t n,
                                            int32_t activation, int32_t stable, double lambda,
                                            double bias, double out_coef, double* out))
+DC_DECLARE_KERNEL(void product_activation_f32(const float* z, int64_t count, int32_t activation,
+                                              float* out))
+DC_DECLARE_KERNEL(void product_activation_f64(const double* z, int64_t count, int32_t activation,
+                                              double* out))

@@ -107,7 +107,38 @@ py::array shallow_typed(py::array x_any, int32_t activation, bool stable, double
 
 }  // namespace
 
+template <class T>
+py::array activation_typed(py::array z_any, int32_t activation) {
+  auto z = py::cast<py::array_t<T, py::array::c_style>>(z_any);
+  py::array_t<T> result(z.request().shape);
+  const T* zp = z.data();
+  T* op = result.mutable_data();
+  const int64_t count = z.size();
+  {
+    // Safe: reads z and writes result, both kept alive by this frame; no Python objects touched.
+    py::gil_scoped_release release;
+    if constexpr (std::is_same_v<T, float>)
+      DC_DISPATCH(product_activation_f32)(zp, count, activation, op);
+    else
+      DC_DISPATCH(product_activation_f64)(zp, count, activation, op);
+  }
+  return result;
+}
+
 void bind_product(py::module_& m) {
+  m.def(
+      "product_activation",
+      [](py::array z, int32_t activation) -> py::array {
+        require(activation >= 0 && activation <= 4,
+                "activation code must be 0..4 (softplus, exp, logistic, tanh, gelu), got " +
+                    std::to_string(activation));
+        require(z.dtype().is(py::dtype::of<float>()) || z.dtype().is(py::dtype::of<double>()),
+                "z has dtype " + std::string(py::str(z.dtype())) + " but expected float32 or float64");
+        if (z.dtype().is(py::dtype::of<float>())) return activation_typed<float>(z, activation);
+        return activation_typed<double>(z, activation);
+      },
+      py::arg("z"), py::arg("activation"),
+      "The activation exactly as the network kernels apply it (any shape; NaN and inf allowed).");
   m.def(
       "product_deep",
       [](py::array x, int32_t activation, bool stable, double scale, double bias, double gate_coef,

@@ -227,7 +227,42 @@ struct ShallowRunner {
   }
 };
 
+template <class T>
+void activation_run(const T* z, int64_t count, int32_t activation, T* out) {
+  parallel_for_chunks(count, 4096, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    switch (activation) {
+      case product::kSoftplus:
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i) out[i] = activate<product::kSoftplus>(z[i]);
+        break;
+      case product::kExp:
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i) out[i] = activate<product::kExp>(z[i]);
+        break;
+      case product::kLogistic:
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i) out[i] = activate<product::kLogistic>(z[i]);
+        break;
+      case product::kTanh:
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i) out[i] = activate<product::kTanh>(z[i]);
+        break;
+      default:
+        for (int64_t i = begin; i < end; ++i) out[i] = activate<product::kGelu>(z[i]);
+    }
+  });
+}
+
 }  // namespace
+
+// The activations alone, exactly as the network kernels apply them: lets the tests check the
+// vectorised exp/log1p of every SIMD target against numpy, element by element.
+void product_activation_f32(const float* z, int64_t count, int32_t activation, float* out) {
+  activation_run(z, count, activation, out);
+}
+void product_activation_f64(const double* z, int64_t count, int32_t activation, double* out) {
+  activation_run(z, count, activation, out);
+}
 
 int64_t product_deep_f32(const float* x, int64_t batch, int64_t n, int32_t activation, int32_t stable,
                       float lambda, float bias, float gate_coef, float carry_coef, int32_t extra_layers,
