@@ -195,7 +195,8 @@ def _check_dtype(dtype: Any) -> np.dtype:
 
 
 def _check_representable(value: float, name: str, dtype: np.dtype) -> None:
-    if not np.isfinite(value) or abs(value) > np.finfo(dtype).max or value == 0:
+    info = np.finfo(dtype)
+    if not np.isfinite(value) or not float(info.tiny) <= abs(value) <= float(info.max):
         raise ValueError(
             f"{name} = {value:.3g} is not representable in {dtype}; use a larger scale, "
             f"dtype='float64', or fewer inputs"
