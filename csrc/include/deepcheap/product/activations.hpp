@@ -174,13 +174,19 @@ DC_PRODUCT_HD double log1p_unit(double y) {
              f - (hfsq - s * (hfsq + R)) + madd(kf, 1.90821492927058770002e-10, c * recip_w));
 }
 
+// softplus(z) = max(z, 0) + log1p(exp(-|z|)); the tail is the same for z and -z.
+template <class T>
+DC_PRODUCT_HD T softplus_tail(T z) {
+  const T az = z < T(0) ? -z : z;
+  return log1p_unit(fast_exp(-az));
+}
+
 // The activations exactly as the network applies them (mode="network").
 template <int Act, class T>
 DC_PRODUCT_HD T activate(T z) {
   if constexpr (Act == kSoftplus) {
-    const T az = z < T(0) ? -z : z;
     const T pos = z > T(0) ? z : T(0);
-    return pos + log1p_unit(fast_exp(-az));
+    return pos + softplus_tail(z);
   } else if constexpr (Act == kExp) {
     return fast_exp(z);
   } else if constexpr (Act == kLogistic) {
