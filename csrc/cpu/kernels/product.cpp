@@ -40,9 +40,32 @@ void gate_block(const T* U, const T* V, T* D, T lambda, T a, T gate_coef) {
     for (int64_t s = 0; s < kBlock; ++s)
       D[s] = gate_coef * stable_gate_numerator<Act>(U[s], V[s], lambda, a);
   } else if (Act == product::kSoftplus && a == T(0)) {
-    // Softplus at bias 0 (the default): the neurons at +p and -p share log1p(exp(-|p|)), so the
-    // compiler-visible common subexpression halves the transcendentals. Each neuron's value is
-    // bit-identical to activate<kSoftplus>(0 + p) and activate<kSoftplus>(0 - p) below.
+    // Softplus at bias 0 (the default). When every pre-activation of the block is small, each neuron
+    // is E(±p) ± p/2 with the series E (no exp, no log). Otherwise the neurons at +p and -p share
+    // log1p(exp(-|p|)): each value is bit-identical to activate<kSoftplus>(0 ± p) below, and the
+    // common subexpression halves the transcendentals.
+    T P[kBlock], Q[kBlock];
+    T largest = T(0);
+#pragma omp simd reduction(max : largest)
+    for (int64_t s = 0; s < kBlock; ++s) {
+      P[s] = lambda * (U[s] + V[s]);
+      Q[s] = lambda * (U[s] - V[s]);
+      const T ap = P[s] < T(0) ? -P[s] : P[s];
+      const T aq = Q[s] < T(0) ? -Q[s] : Q[s];
+      const T m = ap > aq ? ap : aq;
+      largest = m > largest ? m : largest;
+    }
+    if (largest <= T(product::kSoftplusSeriesRange)) {
+#pragma omp simd
+      for (int64_t s = 0; s < kBlock; ++s) {
+        const T ep = product::softplus_even_small(P[s]);
+        const T eq = product::softplus_even_small(Q[s]);
+        const T hp = T(0.5) * P[s];
+        const T hq = T(0.5) * Q[s];
+        D[s] = gate_coef * (((ep + hp) + (ep - hp)) - (eq + hq) - (eq - hq));
+      }
+      return;
+    }
 #pragma omp simd
     for (int64_t s = 0; s < kBlock; ++s) {
       const T p = lambda * (U[s] + V[s]);
@@ -72,6 +95,23 @@ void carry_block(const T* X, T* D, T lambda, T a, T carry_coef) {
     for (int64_t s = 0; s < kBlock; ++s)
       D[s] = carry_coef * stable_carry_numerator<Act>(X[s], lambda, a);
   } else if (Act == product::kSoftplus && a == T(0)) {
+    T largest = T(0);
+#pragma omp simd reduction(max : largest)
+    for (int64_t s = 0; s < kBlock; ++s) {
+      const T p = lambda * X[s];
+      const T ap = p < T(0) ? -p : p;
+      largest = ap > largest ? ap : largest;
+    }
+    if (largest <= T(product::kSoftplusSeriesRange)) {
+#pragma omp simd
+      for (int64_t s = 0; s < kBlock; ++s) {
+        const T p = lambda * X[s];
+        const T e = product::softplus_even_small(p);
+        const T hp = T(0.5) * p;
+        D[s] = carry_coef * ((e + hp) - (e - hp));
+      }
+      return;
+    }
 #pragma omp simd
     for (int64_t s = 0; s < kBlock; ++s) {
       const T p = lambda * X[s];
