@@ -1,12 +1,42 @@
 // Compile check only: every kernel header must stay device-clean (DC_HD functions callable from a
-// kernel). CUDA drivers with real launches come in a later issue; this file proves nvcc accepts the math.
+// kernel). CUDA drivers with real launches come in a later issue; this file proves nvcc accepts the
+// per-item math of each area, as grid-stride loops over the same functions the CPU loops call.
 #include <cstdint>
 
+#include "deepcheap/circuit/gates.hpp"
 #include "deepcheap/common/philox.hpp"
+#include "deepcheap/markov/alias.hpp"
+#include "deepcheap/product/activations.hpp"
 
-__global__ void deepcheap_smoke_philox(uint32_t* out, uint64_t seed, int n) {
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+#define DC_GRID_STRIDE(i, n) \
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += blockDim.x * gridDim.x)
+
+__global__ void smoke_philox(uint32_t* out, uint64_t seed, int n) {
+  DC_GRID_STRIDE(i, n) {
     const deepcheap::Philox4x32 r = deepcheap::philox_draw(seed, static_cast<uint64_t>(i), 0, 0);
     out[i] = r.v[0] ^ r.v[1] ^ r.v[2] ^ r.v[3];
   }
+}
+
+__global__ void smoke_product(const float* x, float* y, const double* xd, double* yd, int n) {
+  DC_GRID_STRIDE(i, n) {
+    using namespace deepcheap::product;
+    y[i] = activate<kSoftplus>(x[i]) + activate<kTanh>(x[i]) + activate<kLogistic>(x[i]) +
+           activate<kExp>(x[i]) + activate<kGelu>(x[i]);
+    yd[i] = stable_gate_numerator<kSoftplus>(xd[i], xd[i], 0.01, 0.0) +
+            stable_carry_numerator<kTanh>(xd[i], 0.01, 0.5);
+  }
+}
+
+__global__ void smoke_markov(const uint32_t* table, uint32_t* states, uint32_t cols, uint64_t seed, int n) {
+  DC_GRID_STRIDE(i, n) {
+    const uint32_t mask = (uint32_t(1) << deepcheap::alias_bits(cols)) - 1;
+    const deepcheap::Philox4x32 r =
+        deepcheap::philox_draw(seed, static_cast<uint64_t>(i), 0, deepcheap::kMarkovPurposeTransition);
+    states[i] = deepcheap::alias_step(table, states[i], cols, mask, r.v[0]);
+  }
+}
+
+__global__ void smoke_circuit(const uint64_t* a, const uint64_t* b, uint64_t* out, int op, int n) {
+  DC_GRID_STRIDE(i, n) { out[i] = deepcheap::circuit_apply_gate<uint64_t>(op, a[i], b[i]); }
 }
