@@ -13,11 +13,18 @@ from ._core import simd_target, simd_targets
 # --- product ---
 # --- markov ---
 # --- ising ---
+from . import ising
+from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 # --- circuit ---
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoltzmannSampler",
+    "IsingModel",
+    "IsingSampler",
+    "block_spin",
+    "ising",
     "get_num_threads",
     "random",
     "set_num_threads",

@@ -10,14 +10,105 @@
 DC_NAMESPACE_BEGIN
 
 namespace {
-// Random words drawn for a whole row before the updates (a loop the compiler can vectorise); the rare
-// sites whose replicas stay undecided after them draw more on demand.
+// Random words drawn for a chunk of a row before the updates, in a loop the compiler vectorises; the
+// sites whose replicas are still undecided after them draw more on demand (multispin_metropolis_site).
 constexpr int kPrefixDraws = 4;
 constexpr int kPrefixWords = 2 * kPrefixDraws;
 constexpr int64_t kRowChunk = 64;
 
 inline int64_t wrap_next(int64_t x, int64_t L) { return x + 1 == L ? 0 : x + 1; }
 inline int64_t wrap_prev(int64_t x, int64_t L) { return x == 0 ? L - 1 : x - 1; }
+
+// One colour of one row of one 64-replica lattice. The Philox counter of site (i, j) in word group g is
+// (i L + j, g, sweep, purpose + draw), i.e. philox_draw(seed, g << 32 | (i L + j), sweep, purpose + draw).
+// kTwoClasses: h = 0, where only S = 3 and S = 4 satisfied bonds need a random test (thresholds
+// threshold[0] for S = 3 and threshold[1] for S = 4, any spin); the vector pass then decides most sites.
+template <bool kTwoClasses>
+void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, const uint64_t* DC_RESTRICT down,
+                   int64_t L, int64_t i, uint32_t group, int colour, bool ferro, const MultispinTable& table,
+                   uint64_t seed, uint32_t step, uint32_t purpose) {
+  const int64_t half = L / 2;
+  const int64_t j0 = (colour + i) & 1;
+  const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
+  const uint64_t flip = ferro ? ~uint64_t(0) : uint64_t(0);
+  uint64_t bit3[kPrefixWords], bit4[kPrefixWords];
+  for (int k = 0; k < kPrefixWords; ++k) {
+    bit3[k] = uint64_t(0) - ((table.threshold[0] >> (63 - k)) & 1);
+    bit4[k] = uint64_t(0) - ((table.threshold[1] >> (63 - k)) & 1);
+  }
+  uint32_t random[kPrefixDraws][4][kRowChunk];
+  uint64_t accepted[kRowChunk], undecided[kRowChunk];
+  for (int64_t t0 = 0; t0 < half; t0 += kRowChunk) {
+    const int64_t n = half - t0 < kRowChunk ? half - t0 : kRowChunk;
+    const uint32_t site0 = uint32_t(i * L + j0 + 2 * t0);
+    for (int q = 0; q < kPrefixDraws; ++q) {
+      for (int64_t t = 0; t < n; ++t) {
+        const Philox4x32 b = philox4x32_10(site0 + 2 * uint32_t(t), group, step, purpose + uint32_t(q), key0, key1);
+        random[q][0][t] = b.v[0];
+        random[q][1][t] = b.v[1];
+        random[q][2][t] = b.v[2];
+        random[q][3][t] = b.v[3];
+      }
+    }
+    if (kTwoClasses) {
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t j = j0 + 2 * (t0 + t);
+        const int64_t left = j == 0 ? L - 1 : j - 1;
+        const int64_t right = j + 1 == L ? 0 : j + 1;
+        const uint64_t s = here[j];
+        uint64_t eq[5];
+        multispin_bond_classes(s ^ up[j] ^ flip, s ^ down[j] ^ flip, s ^ here[left] ^ flip,
+                               s ^ here[right] ^ flip, eq);
+        const uint64_t need = eq[3] | eq[4];
+        uint64_t und = need, acc = 0;
+        for (int k = 0; k < kPrefixWords; ++k) {
+          const int q = k >> 1, w = (k & 1) * 2;
+          const uint64_t r = uint64_t(random[q][w + 1][t]) << 32 | random[q][w][t];
+          const uint64_t bits = (eq[3] & bit3[k]) | (eq[4] & bit4[k]);
+          acc |= und & bits & ~r;
+          und &= ~(r ^ bits);
+        }
+        accepted[t] = (~need | acc);
+        undecided[t] = und;
+      }
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t j = j0 + 2 * (t0 + t);
+        uint64_t acc = accepted[t], und = undecided[t];
+        if (und) {  // rare: continue the bit-serial test with draws kPrefixDraws, kPrefixDraws + 1, ...
+          const uint64_t s = here[j];
+          uint64_t eq[5];
+          multispin_bond_classes(s ^ up[j] ^ flip, s ^ down[j] ^ flip, s ^ here[wrap_prev(j, L)] ^ flip,
+                                 s ^ here[wrap_next(j, L)] ^ flip, eq);
+          for (int k = kPrefixWords; k < 64 && und; k += 2) {
+            const Philox4x32 b =
+                philox4x32_10(uint32_t(i * L + j), group, step, purpose + uint32_t(k >> 1), key0, key1);
+            for (int h = 0; h < 2; ++h) {
+              const uint64_t r = h ? (uint64_t(b.v[3]) << 32 | b.v[2]) : (uint64_t(b.v[1]) << 32 | b.v[0]);
+              const int bit = 63 - (k + h);
+              const uint64_t bits = (eq[3] & (uint64_t(0) - ((table.threshold[0] >> bit) & 1))) |
+                                    (eq[4] & (uint64_t(0) - ((table.threshold[1] >> bit) & 1)));
+              acc |= und & bits & ~r;
+              und &= ~(r ^ bits);
+            }
+          }
+        }
+        here[j] ^= acc;
+      }
+    } else {
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t j = j0 + 2 * (t0 + t);
+        uint64_t prefix[kPrefixWords];
+        for (int k = 0; k < kPrefixWords; ++k) {
+          const int q = k >> 1, w = (k & 1) * 2;
+          prefix[k] = uint64_t(random[q][w + 1][t]) << 32 | random[q][w][t];
+        }
+        here[j] = multispin_metropolis_site(here[j], up[j], down[j], here[wrap_prev(j, L)], here[wrap_next(j, L)],
+                                            ferro, table, prefix, kPrefixWords, seed,
+                                            uint64_t(group) << 32 | uint64_t(i * L + j), step, purpose);
+      }
+    }
+  }
+}
 }  // namespace
 
 void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes, const int* satisfied,
@@ -30,42 +121,23 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
     table.spin[c] = spin[c];
     table.threshold[c] = threshold[c];
   }
+  const bool two_classes = n_classes == 2 && satisfied[0] == 3 && satisfied[1] == 4 && spin[0] == 2 && spin[1] == 2;
   const int threads = cpu::num_threads();
   const int64_t rows = groups * L;
-  const int64_t half = L / 2;
   for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
     for (int colour = 0; colour < 2; ++colour) {
       const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
       parallel_for_chunks(rows, 1, threads, [&](int64_t begin, int64_t end) {
-        uint64_t prefix[kPrefixWords][kRowChunk];
         for (int64_t row = begin; row < end; ++row) {
           const int64_t g = row / L, i = row % L;
           uint64_t* lattice = words + g * L * L;
-          const uint64_t* up = lattice + wrap_prev(i, L) * L;
-          const uint64_t* down = lattice + wrap_next(i, L) * L;
-          uint64_t* here = lattice + i * L;
-          const int64_t j0 = (colour + i) & 1;
-          const uint64_t row_item = uint64_t(row) * uint64_t(L);
-          for (int64_t t0 = 0; t0 < half; t0 += kRowChunk) {
-            const int64_t n = half - t0 < kRowChunk ? half - t0 : kRowChunk;
-            for (int q = 0; q < kPrefixDraws; ++q) {
-              for (int64_t t = 0; t < n; ++t) {
-                const uint64_t item = row_item + uint64_t(j0 + 2 * (t0 + t));
-                const Philox4x32 b = philox_draw(seed, item, step, purpose + uint32_t(q));
-                prefix[2 * q][t] = uint64_t(b.v[1]) << 32 | b.v[0];
-                prefix[2 * q + 1][t] = uint64_t(b.v[3]) << 32 | b.v[2];
-              }
-            }
-            for (int64_t t = 0; t < n; ++t) {
-              const int64_t j = j0 + 2 * (t0 + t);
-              uint64_t mine[kPrefixWords];
-              for (int k = 0; k < kPrefixWords; ++k) mine[k] = prefix[k][t];
-              here[j] = multispin_metropolis_site(here[j], up[j], down[j], here[wrap_prev(j, L)],
-                                                  here[wrap_next(j, L)], ferro, table, mine, kPrefixWords,
-                                                  seed, row_item + uint64_t(j), step, purpose);
-            }
-          }
+          if (two_classes)
+            multispin_row<true>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
+                                uint32_t(g), colour, ferro, table, seed, step, purpose);
+          else
+            multispin_row<false>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
+                                 uint32_t(g), colour, ferro, table, seed, step, purpose);
         }
       });
     }
