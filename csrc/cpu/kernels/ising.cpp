@@ -16,6 +16,13 @@ constexpr int kPrefixDraws = 4;
 constexpr int kPrefixWords = 2 * kPrefixDraws;
 constexpr int64_t kRowChunk = 64;
 
+// Items per parallel chunk so that each chunk holds about `work` units: tiny lattices run on one thread
+// instead of paying a fork/join (milliseconds on a busy machine) per colour. Chunking never changes
+// results, since every item's random numbers depend only on its own coordinates.
+inline int64_t grain_for(int64_t work_per_item, int64_t work) {
+  return work_per_item >= work ? 1 : (work + work_per_item - 1) / work_per_item;
+}
+
 inline int64_t wrap_next(int64_t x, int64_t L) { return x + 1 == L ? 0 : x + 1; }
 inline int64_t wrap_prev(int64_t x, int64_t L) { return x == 0 ? L - 1 : x - 1; }
 
@@ -128,7 +135,7 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
     for (int colour = 0; colour < 2; ++colour) {
       const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
-      parallel_for_chunks(rows, 1, threads, [&](int64_t begin, int64_t end) {
+      parallel_for_chunks(rows, grain_for(L / 2, 2048), threads, [&](int64_t begin, int64_t end) {
         for (int64_t row = begin; row < end; ++row) {
           const int64_t g = row / L, i = row % L;
           uint64_t* lattice = words + g * L * L;
@@ -154,7 +161,7 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
     for (int colour = 0; colour < 2; ++colour) {
       const uint32_t purpose = kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
-      parallel_for_chunks(rows, 1, threads, [&](int64_t begin, int64_t end) {
+      parallel_for_chunks(rows, grain_for(L / 2, 16384), threads, [&](int64_t begin, int64_t end) {
         uint32_t u[4 * kRowChunk];
         for (int64_t row = begin; row < end; ++row) {
           const int64_t r = row / L, i = row % L;
@@ -194,7 +201,7 @@ void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, i
                              int64_t* up_count, int64_t* anti_count) {
   int planes = 1;
   while ((int64_t(1) << planes) <= 2 * L) ++planes;
-  parallel_for_chunks(groups * L, 1, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  parallel_for_chunks(groups * L, grain_for(L, 4096), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       const int64_t g = row / L, i = row % L;
       const uint64_t* lattice = words + g * L * L;
@@ -241,7 +248,7 @@ void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, i
 
 // Per replica: sum of spins and sum over bonds of s_i s_j.
 void ising_int8_measure(const int8_t* spins, int64_t replicas, int64_t L, int64_t* spin_sum, int64_t* bond_sum) {
-  parallel_for_chunks(replicas, 1, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  parallel_for_chunks(replicas, grain_for(L * L, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int8_t* lattice = spins + r * L * L;
       int64_t m = 0, e = 0;
@@ -275,7 +282,7 @@ void ising_pack(const int8_t* spins, int64_t groups, int64_t sites, uint64_t* wo
 }
 
 void ising_unpack(const uint64_t* words, int64_t groups, int64_t sites, int8_t* spins) {
-  parallel_for_chunks(groups * 64, 1, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  parallel_for_chunks(groups * 64, grain_for(sites, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int64_t g = r / 64;
       const int b = int(r % 64);
@@ -306,7 +313,7 @@ void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t
 void ising_block_spin(const int8_t* spins, int64_t replicas, int64_t L, int64_t b, int rule, uint64_t seed,
                       int8_t* out) {
   const int64_t n = L / b;
-  parallel_for_chunks(replicas * n, 1, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  parallel_for_chunks(replicas * n, grain_for(L * b, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t x = begin; x < end; ++x) {
       const int64_t r = x / n, bi = x % n;
       const int8_t* lattice = spins + r * L * L;
@@ -339,7 +346,7 @@ void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_col
                      const int32_t* colour_members, const int64_t* incidence_offsets, const int32_t* incidence_terms,
                      const int32_t* term_indices, const double* coefficients, double beta, uint64_t seed,
                      uint64_t first_sweep, int64_t n_sweeps) {
-  parallel_for_chunks(replicas, 1, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  parallel_for_chunks(replicas, grain_for(incidence_offsets[n_spins] + n_spins, 131072), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       int8_t* s = spins + r * n_spins;
       for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
@@ -367,7 +374,7 @@ void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_col
 
 void boltzmann_energy(const int8_t* spins, int64_t replicas, int64_t n_spins, int64_t n_terms,
                       const int32_t* term_indices, const double* coefficients, double* out) {
-  parallel_for_chunks(replicas, 16, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  parallel_for_chunks(replicas, grain_for(4 * n_terms + 1, 262144), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int8_t* s = spins + r * n_spins;
       double e = 0.0;
