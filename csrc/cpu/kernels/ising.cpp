@@ -135,7 +135,7 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
     for (int colour = 0; colour < 2; ++colour) {
       const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
-      parallel_for_chunks(rows, grain_for(L / 2, 2048), threads, [&](int64_t begin, int64_t end) {
+      parallel_for_chunks(rows, grain_for(L / 2, 4096), threads, [&](int64_t begin, int64_t end) {
         for (int64_t row = begin; row < end; ++row) {
           const int64_t g = row / L, i = row % L;
           uint64_t* lattice = words + g * L * L;
@@ -157,11 +157,12 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
   const int64_t rows = replicas * L;
   const int64_t half = L / 2;
   const int64_t draws_per_row = (half + 3) / 4;
+  const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
   for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
     for (int colour = 0; colour < 2; ++colour) {
       const uint32_t purpose = kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
-      parallel_for_chunks(rows, grain_for(L / 2, 16384), threads, [&](int64_t begin, int64_t end) {
+      parallel_for_chunks(rows, grain_for(L / 2, 65536), threads, [&](int64_t begin, int64_t end) {
         uint32_t u[4 * kRowChunk];
         for (int64_t row = begin; row < end; ++row) {
           const int64_t r = row / L, i = row % L;
@@ -172,9 +173,10 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
           const int64_t j0 = (colour + i) & 1;
           for (int64_t q0 = 0; q0 < draws_per_row; q0 += kRowChunk) {
             const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
+            // Counter (i * draws_per_row + q, replica, sweep, purpose): 32-bit lanes, so this loop vectorises.
+            const uint32_t c0 = uint32_t(i * draws_per_row + q0), replica = uint32_t(r);
             for (int64_t q = 0; q < nq; ++q) {
-              const Philox4x32 b = philox_draw(seed, uint64_t(row) * uint64_t(draws_per_row) + uint64_t(q0 + q),
-                                               step, purpose);
+              const Philox4x32 b = philox4x32_10(c0 + uint32_t(q), replica, step, purpose, key0, key1);
               u[4 * q + 0] = b.v[0];
               u[4 * q + 1] = b.v[1];
               u[4 * q + 2] = b.v[2];
@@ -201,7 +203,7 @@ void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, i
                              int64_t* up_count, int64_t* anti_count) {
   int planes = 1;
   while ((int64_t(1) << planes) <= 2 * L) ++planes;
-  parallel_for_chunks(groups * L, grain_for(L, 4096), cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  parallel_for_chunks(groups * L, grain_for(L, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       const int64_t g = row / L, i = row % L;
       const uint64_t* lattice = words + g * L * L;
