@@ -353,6 +353,10 @@ def _all_outputs() -> list[np.ndarray]:
             r = s.run(12, measure_every=3)
             out += [s.spins, r.m, r.e]
             out.append(dc.block_spin(s.spins, 2, seed=5))
+    # Lattices big enough that one colour step is split among threads (rows of one lattice).
+    for model, kw in ((dc.IsingModel(256, h=0.3), dict(replicas=64)), (dc.IsingModel(512), dict(replicas=1))):
+        s = model.sampler(2.2, seed=7, **kw).sweep(2)
+        out += [s.spins, s.energy()]
     b = dc.BoltzmannSampler(40, random_terms(40, 60, seed=3), temperature=0.9, replicas=33, seed=4)
     out += [b.sweep(7).spins, b.energy()]
     return out
