@@ -9,13 +9,21 @@ from __future__ import annotations
 from . import _core, random
 from ._core import simd_target, simd_targets
 
-# Each area's module defines __all__; one import line per area (keep these in this order).
+# The public API, one block per area.
 # --- product ---
-from .product import ProductNetwork, multiplication_gate, polynomial_network, product_network, product_network_neurons
+from .product import (
+    ProductNetwork,
+    multiplication_gate,
+    polynomial_network,
+    product_network,
+    product_network_neurons,
+)
 # --- markov ---
 from . import info
 from .markov import HierarchicalChain, MarkovChain
 # --- ising ---
+from . import ising
+from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 # --- circuit ---
 from . import circuits
 from .circuit import Circuit, CircuitBuilder, ParseError
@@ -23,16 +31,20 @@ from .circuit import Circuit, CircuitBuilder, ParseError
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoltzmannSampler",
     "Circuit",
     "CircuitBuilder",
-    "ParseError",
-    "circuits",
     "HierarchicalChain",
+    "IsingModel",
+    "IsingSampler",
     "MarkovChain",
+    "ParseError",
+    "ProductNetwork",
+    "block_spin",
+    "circuits",
     "get_num_threads",
     "info",
-    "ProductNetwork",
-    "get_num_threads",
+    "ising",
     "multiplication_gate",
     "polynomial_network",
     "product_network",
