@@ -5,6 +5,7 @@
 
 #include "deepcheap/circuit/gates.hpp"
 #include "deepcheap/common/philox.hpp"
+#include "deepcheap/ising/ising.hpp"
 #include "deepcheap/markov/alias.hpp"
 #include "deepcheap/product/activations.hpp"
 
@@ -39,4 +40,24 @@ __global__ void smoke_markov(const uint32_t* table, uint32_t* states, uint32_t c
 
 __global__ void smoke_circuit(const uint64_t* a, const uint64_t* b, uint64_t* out, int op, int n) {
   DC_GRID_STRIDE(i, n) { out[i] = deepcheap::circuit_apply_gate<uint64_t>(op, a[i], b[i]); }
+}
+
+__global__ void smoke_ising(const int8_t* spins, int8_t* out, const uint64_t* threshold, uint64_t seed, int n) {
+  DC_GRID_STRIDE(i, n) {
+    const deepcheap::Philox4x32 r =
+        deepcheap::philox_draw(seed, static_cast<uint64_t>(i), 0, deepcheap::kIsingPurposeInt8);
+    const int sum = spins[i] + spins[(i + 1) % n] + spins[(i + n - 1) % n];
+    out[i] = deepcheap::int8_heatbath_site(sum, r.v[0], threshold) +
+             deepcheap::int8_metropolis_site(spins[i], sum, r.v[1], threshold) +
+             deepcheap::block_majority(sum, r.v[2]);
+  }
+}
+
+__global__ void smoke_multispin(const uint64_t* s, uint64_t* out, deepcheap::MultispinTable table, uint64_t seed,
+                                int n) {
+  DC_GRID_STRIDE(i, n) {
+    out[i] = deepcheap::multispin_metropolis_site(s[i], s[(i + 1) % n], s[(i + n - 1) % n], s[i], s[i], true,
+                                                  table, nullptr, 0, seed, static_cast<uint64_t>(i), 0,
+                                                  deepcheap::kIsingPurposeMultispin);
+  }
 }
