@@ -1,7 +1,7 @@
 """Product-gate networks: the fused native kernels against torch eager (the gate tree level by level,
 and the exported nn.Sequential) and numpy, in one process, each asserting its answer.
 
-    python -m pytest benchmarks/bench_product.py -o python_files='bench_*.py' --benchmark-enable \
+    python -m pytest benchmarks/bench_product.py --benchmark-enable \
         --benchmark-min-rounds=3 --benchmark-group-by=group --benchmark-columns=min,median,max
 
 Deep: n = 16, B = 10⁶, float32 and float64 (60 neurons in 4 layers: 6·10⁷ softplus per call).
