@@ -53,6 +53,12 @@ def test_bristol_errors_name_the_line(text, line, fragment):
     assert f"line {line}:" in str(info.value)
 
 
+def test_empty_string_is_empty_text_not_a_path():
+    # "" once fell through to Path("").read_bytes(), i.e. the current directory.
+    with pytest.raises(dc.ParseError, match="empty file"):
+        dc.Circuit.from_bristol("")
+
+
 AAG_HALF_ADDER = "aag 5 2 0 2 3\n2\n4\n6\n10\n6 2 4\n8 3 5\n10 7 9\ni0 a[0]\ni1 b[0]\no0 s[0]\no1 c[0]\n"
 
 

@@ -88,7 +88,8 @@ def _read_source(path_or_text: Any, *, binary_ok: bool) -> bytes:
     if isinstance(path_or_text, os.PathLike):
         return Path(path_or_text).read_bytes()
     if isinstance(path_or_text, str):
-        if "\n" in path_or_text:
+        if "\n" in path_or_text or not path_or_text.strip():
+            # Text given directly (an empty string is empty text, not the current directory).
             return path_or_text.encode()
         return Path(path_or_text).read_bytes()
     kind = "a path, text or bytes" if binary_ok else "a path or text"
