@@ -261,3 +261,18 @@ def test_epfl_arithmetic_functions():
     quot, rem = epfl("div").evaluate(np.array(a, dtype=object), np.array(b, dtype=object))
     assert [int(q) for q in quot] == [x // y for x, y in zip(a, b)]
     assert [int(m) for m in rem] == [x % y for x, y in zip(a, b)]
+
+
+@pytest.mark.parametrize("name", ["sha256", "aes_128", "adder64"])
+def test_shipped_bristol_circuits_match_the_test_data(name):
+    shipped = dc.circuits.bristol(name)
+    reference = dc.Circuit.from_bristol(DATA / "circuit" / "bristol" / f"{name}.txt")
+    assert shipped.n_gates == reference.n_gates and shipped.depth == reference.depth
+    assert shipped.to_bristol() == reference.to_bristol()
+
+
+def test_shipped_bristol_names_and_errors():
+    circuits = {p.stem for p in (DATA / "circuit" / "bristol").glob("*.txt")} - {"License"}
+    assert set(dc.circuits.BRISTOL_CIRCUITS) == circuits
+    with pytest.raises(ValueError, match="must be one of"):
+        dc.circuits.bristol("md5")

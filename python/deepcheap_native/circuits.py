@@ -8,15 +8,19 @@ stack copies of any circuit in depth or in width.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ._arrays import check_int
 from .circuit import Circuit, CircuitBuilder, ParseError
 
 __all__ = [
+    "BRISTOL_CIRCUITS",
     "ParseError",
     "array_multiplier",
     "bitonic_sorter",
+    "bristol",
     "brent_kung_adder",
     "chain",
     "dadda_multiplier",
@@ -28,6 +32,32 @@ __all__ = [
     "ripple_carry_adder",
     "sklansky_adder",
 ]
+
+
+# The Bristol Fashion set (mkskeller/bristol-fashion at cdd5927) shipped with the package; the
+# installed data/bristol/SOURCE.md gives provenance, format, bit order and udivide64's known fault.
+BRISTOL_CIRCUITS = (
+    "adder64", "aes_128", "aes_192", "aes_256", "divide64", "mult2_64", "mult64", "neg64",
+    "sha256", "sub64", "udivide64", "zero_equal",
+)
+
+
+def bristol(name: str) -> Circuit:
+    """Load one of the published Bristol Fashion circuits that ship with the package.
+
+    Parameters
+    ----------
+    name : one of ``BRISTOL_CIRCUITS``, e.g. ``"sha256"`` (135,073 gates, depth 5,332) or ``"aes_128"``.
+    """
+    if name not in BRISTOL_CIRCUITS:
+        raise ValueError(f"name must be one of {', '.join(BRISTOL_CIRCUITS)}, got {name!r}")
+    path = Path(__file__).resolve().parent / "data" / "bristol" / f"{name}.txt"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: the Bristol circuits are installed by the package build "
+            "(pip install .); a source checkout has them under tests/data/circuit/bristol"
+        )
+    return Circuit.from_bristol(path)
 
 
 # ------------------------------------------------------------------------------- building blocks
