@@ -157,6 +157,7 @@ def render_html(sections: list[Section], document: dict[str, Any]) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>deepcheap report</title>",
+        '<link rel="icon" href="data:,">',
         f"<style>{CSS}</style></head><body>",
         "<h1>deepcheap report: why deep and cheap learning works, measured</h1>",
         "<p>Each section reproduces a claim of Lin, Tegmark &amp; Rolnick (product gates, hierarchies, "
