@@ -11,6 +11,7 @@ from ._core import simd_target, simd_targets
 
 # Each area's module defines __all__; one import line per area (keep these in this order).
 # --- product ---
+from .product import ProductNetwork, multiplication_gate, polynomial_network, product_network, product_network_neurons
 # --- markov ---
 # --- ising ---
 # --- circuit ---
@@ -18,7 +19,12 @@ from ._core import simd_target, simd_targets
 __version__ = "0.1.0"
 
 __all__ = [
+    "ProductNetwork",
     "get_num_threads",
+    "multiplication_gate",
+    "polynomial_network",
+    "product_network",
+    "product_network_neurons",
     "random",
     "set_num_threads",
     "set_simd_target",

@@ -11,6 +11,27 @@ def set_simd_target(name: str) -> None: ...
 def philox4x32(counter: npt.NDArray[np.uint32], key: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]: ...
 
 # --- product --------------------------------------------------------------------------------
+def product_activation(z: npt.NDArray[np.floating], activation: int) -> npt.NDArray[np.floating]: ...
+def product_deep(
+    x: npt.NDArray[np.floating],
+    activation: int,
+    stable: bool,
+    scale: float,
+    bias: float,
+    gate_coef: float,
+    carry_coef: float,
+    extra_layers: int,
+    out: npt.NDArray[np.floating] | None = None,
+) -> npt.NDArray[np.floating]: ...
+def product_shallow(
+    x: npt.NDArray[np.floating],
+    activation: int,
+    stable: bool,
+    scale: float,
+    bias: float,
+    out_coef: float,
+    out: npt.NDArray[np.floating] | None = None,
+) -> npt.NDArray[np.floating]: ...
 
 
 

@@ -1,0 +1,250 @@
+// Per-element math of product-gate networks (DESIGN.md §1.1): the activations as the network applies
+// them, and the cancellation-free ("stable") closed forms of the 4-neuron gate and 2-neuron carry.
+// Branch-free exp/log1p of our own so that GCC vectorises the fused kernels without fast-math.
+#pragma once
+
+#include <cmath>
+#include <cstring>
+
+#include "deepcheap/common/config.hpp"
+
+// The per-element math must be inlined into the vectorised loops (a call per element defeats SIMD),
+// and GCC's inliner gives up on four softplus per gate: force it on the host.
+#if defined(__GNUC__) && !defined(__CUDACC__)
+#  define DC_PRODUCT_HD inline __attribute__((always_inline))
+#else
+#  define DC_PRODUCT_HD DC_HD
+#endif
+
+DC_NAMESPACE_BEGIN
+
+namespace product {
+
+// Numbering shared with python/deepcheap_native/product.py (_ACTIVATION_CODES).
+enum Activation : int32_t { kSoftplus = 0, kExp = 1, kLogistic = 2, kTanh = 3, kGelu = 4 };
+
+DC_PRODUCT_HD uint32_t bits_of(float x) {
+  uint32_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+DC_PRODUCT_HD uint64_t bits_of(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+DC_PRODUCT_HD float float_of(uint32_t b) {
+  float x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+DC_PRODUCT_HD double double_of(uint64_t b) {
+  double x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+// a*b + c: one fused instruction where the target has FMA; elsewhere the plain form (a libm fma()
+// call per operation would make the scalar build crawl). Every use below is accurate either way.
+DC_PRODUCT_HD float madd(float a, float b, float c) {
+#if defined(__FMA__) || defined(__CUDACC__)
+  return fmaf(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+DC_PRODUCT_HD double madd(double a, double b, double c) {
+#if defined(__FMA__) || defined(__CUDACC__)
+  return fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// exp(x), within about 1 ulp. Results below 2^-125 (float) or 2^-1021 (double) flush to zero, overflow
+// gives +inf, NaN passes through. The rounding of x*log2(e) to an integer uses the 1.5*2^mantissa
+// trick so that no float->int conversion (missing for doubles on AVX2) is needed.
+DC_PRODUCT_HD float fast_exp(float x) {
+  const float hi = 88.72283f;  // just below ln(FLT_MAX)
+  const float lo = -86.5f;     // keeps the scaled exponent field >= 1 (no subnormal results)
+  const float xc = x < lo ? lo : (x > hi ? hi : x);
+  const float magic = 12582912.0f;  // 1.5 * 2^23
+  float kf = xc * 1.44269504088896341f + magic;
+  const int32_t k = static_cast<int32_t>(bits_of(kf) - bits_of(magic));
+  kf -= magic;
+  float r = madd(kf, -0.693145751953125f, xc);  // ln2 split (hi part has 12 trailing zero bits)
+  r = madd(kf, -1.428606765330187e-06f, r);
+  // Taylor to degree 7 on |r| <= ln2/2: truncation below 5e-9 relative.
+  float p = 1.0f / 5040.0f;
+  p = madd(p, r, 1.0f / 720.0f);
+  p = madd(p, r, 1.0f / 120.0f);
+  p = madd(p, r, 1.0f / 24.0f);
+  p = madd(p, r, 1.0f / 6.0f);
+  p = madd(p, r, 0.5f);
+  p = madd(p, r, 1.0f);
+  p = madd(p, r, 1.0f);
+  float y = float_of(bits_of(p) + (static_cast<uint32_t>(k) << 23));
+  y += xc - xc;  // NaN in, NaN out (xc is finite otherwise); a select on x != x stops AVX2 if-conversion
+  y = x > hi ? HUGE_VALF : y;
+  return x < lo ? 0.0f : y;
+}
+
+DC_PRODUCT_HD double fast_exp(double x) {
+  const double hi = 709.78;  // just below ln(DBL_MAX)
+  const double lo = -708.0;
+  const double xc = x < lo ? lo : (x > hi ? hi : x);
+  const double magic = 6755399441055744.0;  // 1.5 * 2^52
+  double kf = xc * 1.4426950408889634074 + magic;
+  const int64_t k = static_cast<int64_t>(bits_of(kf) - bits_of(magic));
+  kf -= magic;
+  double r = madd(kf, -6.93147180369123816490e-01, xc);  // fdlibm's ln2_hi / ln2_lo
+  r = madd(kf, -1.90821492927058770002e-10, r);
+  // Taylor to degree 13 on |r| <= ln2/2: truncation below 5e-18 relative.
+  double p = 1.0 / 6227020800.0;
+  p = madd(p, r, 1.0 / 479001600.0);
+  p = madd(p, r, 1.0 / 39916800.0);
+  p = madd(p, r, 1.0 / 3628800.0);
+  p = madd(p, r, 1.0 / 362880.0);
+  p = madd(p, r, 1.0 / 40320.0);
+  p = madd(p, r, 1.0 / 5040.0);
+  p = madd(p, r, 1.0 / 720.0);
+  p = madd(p, r, 1.0 / 120.0);
+  p = madd(p, r, 1.0 / 24.0);
+  p = madd(p, r, 1.0 / 6.0);
+  p = madd(p, r, 0.5);
+  p = madd(p, r, 1.0);
+  p = madd(p, r, 1.0);
+  double y = double_of(bits_of(p) + (static_cast<uint64_t>(k) << 52));
+  y += xc - xc;
+  y = x > hi ? HUGE_VAL : y;
+  return x < lo ? 0.0 : y;
+}
+
+// log(1 + y) for y in [0, 1] (what softplus needs), within about 1 ulp: w = 1 + y is split as 2^k (1 + f)
+// with 1 + f in [sqrt(2)/2, sqrt(2)], log(1 + f) by fdlibm's s = f / (2 + f) series, and the rounding
+// error of w added back as c / w. c is below half an ulp of w, but for tiny y it is all of the result
+// (w rounds to 1), so 1/w comes from one Newton step on 1.5 - w/2: exact at w = 1, within 1.5% on [1, 2].
+DC_PRODUCT_HD float log1p_unit(float y) {
+  const float w = 1.0f + y;
+  const float c = y - (w - 1.0f);
+  const bool big = w > 1.41421356f;
+  const float m = big ? 0.5f * w : w;
+  const float kf = big ? 1.0f : 0.0f;
+  const float f = m - 1.0f;
+  const float s = f / (2.0f + f);
+  const float z = s * s;
+  float R = 0.22222222f;  // 2/9
+  R = madd(R, z, 0.28571429f);
+  R = madd(R, z, 0.4f);
+  R = madd(R, z, 0.66666667f);
+  R *= z;
+  const float hfsq = 0.5f * f * f;
+  const float r0 = madd(-0.5f, w, 1.5f);
+  const float recip_w = r0 * madd(-w, r0, 2.0f);
+  return madd(kf, 0.693145751953125f,
+              f - (hfsq - s * (hfsq + R)) + madd(kf, 1.428606765330187e-06f, c * recip_w));
+}
+
+DC_PRODUCT_HD double log1p_unit(double y) {
+  const double w = 1.0 + y;
+  const double c = y - (w - 1.0);
+  const bool big = w > 1.4142135623730951;
+  const double m = big ? 0.5 * w : w;
+  const double kf = big ? 1.0 : 0.0;
+  const double f = m - 1.0;
+  const double s = f / (2.0 + f);
+  const double z = s * s;
+  // R = 2 z/3 + 2 z^2/5 + ... ; |s| <= 0.1716 so z <= 0.0295 and 11 terms reach 1e-19.
+  double R = 2.0 / 23.0;
+  R = madd(R, z, 2.0 / 21.0);
+  R = madd(R, z, 2.0 / 19.0);
+  R = madd(R, z, 2.0 / 17.0);
+  R = madd(R, z, 2.0 / 15.0);
+  R = madd(R, z, 2.0 / 13.0);
+  R = madd(R, z, 2.0 / 11.0);
+  R = madd(R, z, 2.0 / 9.0);
+  R = madd(R, z, 2.0 / 7.0);
+  R = madd(R, z, 2.0 / 5.0);
+  R = madd(R, z, 2.0 / 3.0);
+  R *= z;
+  const double hfsq = 0.5 * f * f;
+  const double r0 = madd(-0.5, w, 1.5);
+  const double recip_w = r0 * madd(-w, r0, 2.0);
+  return madd(kf, 6.93147180369123816490e-01,
+             f - (hfsq - s * (hfsq + R)) + madd(kf, 1.90821492927058770002e-10, c * recip_w));
+}
+
+// The activations exactly as the network applies them (mode="network").
+template <int Act, class T>
+DC_PRODUCT_HD T activate(T z) {
+  if constexpr (Act == kSoftplus) {
+    const T az = z < T(0) ? -z : z;
+    const T pos = z > T(0) ? z : T(0);
+    return pos + log1p_unit(fast_exp(-az));
+  } else if constexpr (Act == kExp) {
+    return fast_exp(z);
+  } else if constexpr (Act == kLogistic) {
+    return T(1) / (T(1) + fast_exp(-z));
+  } else if constexpr (Act == kTanh) {
+    const T az = z < T(0) ? -z : z;
+    const T e = fast_exp(T(-2) * az);
+    const T t = (T(1) - e) / (T(1) + e);
+    return z < T(0) ? -t : t;
+  } else {  // GELU, exact form z * Phi(z)
+    return T(0.5) * z * erfc(T(-0.70710678118654752440) * z);
+  }
+}
+
+// Stable forms. With p = u + v, q = u - v, the gate numerator
+//   N = s(a + l p) + s(a - l p) - s(a + l q) - s(a - l q)
+// and the carry numerator C = s(a + l x) - s(a - l x) in closed forms with no cancellation
+// (derivations in README "Product-gate networks"); the caller multiplies by 1/(4 l^2 s''(a)) or
+// 1/(2 l s'(a)). GELU has none (the Python layer refuses it).
+template <int Act, class T>
+DC_PRODUCT_HD T stable_gate_numerator(T u, T v, T lambda, T a) {
+  using std::cosh;
+  using std::exp;
+  using std::log1p;
+  using std::sinh;
+  if constexpr (Act == kSoftplus) {
+    const T ea = exp(a);
+    const T num = T(4) * ea * sinh(lambda * u) * sinh(lambda * v);
+    const T den = T(1) + T(2) * ea * cosh(lambda * (u - v)) + ea * ea;
+    return log1p(num / den);
+  } else if constexpr (Act == kExp) {
+    return T(4) * exp(a) * sinh(lambda * u) * sinh(lambda * v);
+  } else if constexpr (Act == kLogistic) {
+    const T ca = cosh(a);
+    return T(-2) * sinh(a) * sinh(lambda * u) * sinh(lambda * v) /
+           ((ca + cosh(lambda * (u + v))) * (ca + cosh(lambda * (u - v))));
+  } else if constexpr (Act == kTanh) {
+    const T c2a = cosh(T(2) * a);
+    return T(-4) * sinh(T(2) * a) * sinh(T(2) * lambda * u) * sinh(T(2) * lambda * v) /
+           ((c2a + cosh(T(2) * lambda * (u + v))) * (c2a + cosh(T(2) * lambda * (u - v))));
+  } else {
+    return T(0) * u * v;  // unreachable: refused before the kernel runs
+  }
+}
+
+template <int Act, class T>
+DC_PRODUCT_HD T stable_carry_numerator(T x, T lambda, T a) {
+  using std::cosh;
+  using std::exp;
+  using std::log1p;
+  using std::sinh;
+  if constexpr (Act == kSoftplus) {
+    return log1p(T(2) * exp(a) * sinh(lambda * x) / (T(1) + exp(a - lambda * x)));
+  } else if constexpr (Act == kExp) {
+    return T(2) * exp(a) * sinh(lambda * x);
+  } else if constexpr (Act == kLogistic) {
+    return sinh(lambda * x) / (cosh(a) + cosh(lambda * x));
+  } else if constexpr (Act == kTanh) {
+    return T(2) * sinh(T(2) * lambda * x) / (cosh(T(2) * a) + cosh(T(2) * lambda * x));
+  } else {
+    return T(0) * x;
+  }
+}
+
+}  // namespace product
+
+DC_NAMESPACE_END
