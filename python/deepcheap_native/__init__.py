@@ -13,18 +13,23 @@ from ._core import simd_target, simd_targets
 # --- product ---
 from .product import ProductNetwork, multiplication_gate, polynomial_network, product_network, product_network_neurons
 # --- markov ---
+from . import info
+from .markov import HierarchicalChain, MarkovChain
 # --- ising ---
 # --- circuit ---
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ProductNetwork",
     "get_num_threads",
+    "HierarchicalChain",
+    "info",
+    "MarkovChain",
     "multiplication_gate",
     "polynomial_network",
     "product_network",
     "product_network_neurons",
+    "ProductNetwork",
     "random",
     "set_num_threads",
     "set_simd_target",

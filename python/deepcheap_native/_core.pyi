@@ -36,7 +36,22 @@ def product_shallow(
 
 
 # --- markov ---------------------------------------------------------------------------------
-
+def markov_alias_tables(p: npt.NDArray[np.float64], tolerance: float, name: str) -> npt.NDArray[np.uint32]: ...
+def markov_sample(
+    tables: list[npt.NDArray[np.uint32]],
+    step_levels: npt.NDArray[np.int64],
+    init_table: npt.NDArray[np.uint32],
+    init_states: npt.NDArray[np.uint32] | None,
+    n_chains: int,
+    seed: int,
+    keep: str,
+    chunk: int = 0,
+    out: npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | None = None,
+) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | list[npt.NDArray[np.uint8] | npt.NDArray[np.uint16]]: ...
+def info_count(x: npt.NDArray[np.integer], k: int) -> npt.NDArray[np.int64]: ...
+def info_count_pairs(
+    x: npt.NDArray[np.integer], y: npt.NDArray[np.integer], kx: int, ky: int
+) -> npt.NDArray[np.int64]: ...
 
 
 # --- ising ----------------------------------------------------------------------------------

@@ -1,0 +1,241 @@
+// Batched Markov-chain sampling: every chain of a chunk advances one transition before any advances
+// the next, so the table lookups of different chains overlap (throughput-bound) instead of waiting on
+// each other (latency-bound). One Philox4x32-10 call per (chain, block of four transitions) supplies
+// one 32-bit word per transition; the counter depends only on (chain, block, purpose), never on the
+// chunking or thread count, so every thread count and SIMD target gives the same paths.
+#include "deepcheap/common/parallel.hpp"
+#include "deepcheap/common/philox.hpp"
+#include "deepcheap/markov/alias.hpp"
+#include "deepcheap/markov/layout.hpp"
+#include "threads.hpp"
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+DC_NAMESPACE_BEGIN
+
+namespace {
+
+// The most chains per chunk: the chunk's states and random words (5 x 4 bytes per chain, 160 KiB
+// here) live on the stack, which is memory already touched (first-touch writes are slow here).
+constexpr int64_t kMaxChunk = 8192;
+
+void store_states(const markov::Store& store, const uint32_t* DC_RESTRICT state, int64_t first,
+                  int64_t n) {
+  if (store.base == nullptr) return;
+  unsigned char* base = store.base + first * store.stride_bytes;
+  const int64_t stride = store.stride_bytes;
+  switch (store.elem_bytes) {
+    case 1:
+      for (int64_t i = 0; i < n; ++i) base[i * stride] = static_cast<uint8_t>(state[i]);
+      break;
+    case 2:
+      for (int64_t i = 0; i < n; ++i)
+        *reinterpret_cast<uint16_t*>(base + i * stride) = static_cast<uint16_t>(state[i]);
+      break;
+    default:
+      for (int64_t i = 0; i < n; ++i) *reinterpret_cast<uint32_t*>(base + i * stride) = state[i];
+      break;
+  }
+}
+
+#if defined(__AVX512F__)
+// 32 x 32 -> 64-bit products of 16 lanes, split into high and low words (vpmuludq works on the even
+// lanes; the odd lanes are shifted down, multiplied and put back).
+inline void mulhilo16(__m512i a, __m512i b, __m512i& hi, __m512i& lo) {
+  const __m512i even = _mm512_mul_epu32(a, b);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), b);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+}
+#elif defined(__AVX2__)
+inline void mulhilo8(__m256i a, __m256i b, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(a, b);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), b);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+#endif
+
+// The four words of block `block` for chains first .. first + n - 1: philox_draw(seed, chain, block,
+// kMarkovPurposeTransition), computed 16 (AVX-512) or 8 (AVX2) chains at a time with the same
+// integer arithmetic, so every target produces the same words.
+void fill_words(uint64_t seed, int64_t first, int64_t n, uint32_t block, uint32_t* DC_RESTRICT w0,
+                uint32_t* DC_RESTRICT w1, uint32_t* DC_RESTRICT w2, uint32_t* DC_RESTRICT w3) {
+  int64_t i = 0;
+#if defined(__AVX512F__) || defined(__AVX2__)
+  uint32_t k0[10], k1[10];  // the key schedule, the same for every lane
+  k0[0] = seed_key0(seed);
+  k1[0] = seed_key1(seed);
+  for (int r = 1; r < 10; ++r) {
+    k0[r] = k0[r - 1] + kPhiloxW0;
+    k1[r] = k1[r - 1] + kPhiloxW1;
+  }
+#endif
+#if defined(__AVX512F__)
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kPhiloxM1));
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (; i + 16 <= n; i += 16) {
+    const uint64_t item = static_cast<uint64_t>(first + i);
+    // The lanes share the item's high word; leave a group that would carry into it to the scalar tail.
+    if (static_cast<uint32_t>(item) > 0xFFFFFFFFu - 15u) break;
+    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(item))), lane);
+    __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(item >> 32)));
+    __m512i c2 = _mm512_set1_epi32(static_cast<int>(block));
+    __m512i c3 = _mm512_set1_epi32(static_cast<int>(kMarkovPurposeTransition));
+    for (int r = 0; r < 10; ++r) {
+      __m512i hi0, lo0, hi1, lo1;
+      mulhilo16(c0, m0, hi0, lo0);
+      mulhilo16(c2, m1, hi1, lo1);
+      c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0[r])));
+      c1 = lo1;
+      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1[r])));
+      c3 = lo0;
+    }
+    _mm512_storeu_si512(w0 + i, c0);
+    _mm512_storeu_si512(w1 + i, c1);
+    _mm512_storeu_si512(w2 + i, c2);
+    _mm512_storeu_si512(w3 + i, c3);
+  }
+#elif defined(__AVX2__)
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t item = static_cast<uint64_t>(first + i);
+    if (static_cast<uint32_t>(item) > 0xFFFFFFFFu - 7u) break;
+    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(item))), lane);
+    __m256i c1 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(item >> 32)));
+    __m256i c2 = _mm256_set1_epi32(static_cast<int>(block));
+    __m256i c3 = _mm256_set1_epi32(static_cast<int>(kMarkovPurposeTransition));
+    for (int r = 0; r < 10; ++r) {
+      __m256i hi0, lo0, hi1, lo1;
+      mulhilo8(c0, m0, hi0, lo0);
+      mulhilo8(c2, m1, hi1, lo1);
+      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0[r])));
+      c1 = lo1;
+      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1[r])));
+      c3 = lo0;
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i), c0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i), c1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i), c2);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + i), c3);
+  }
+#endif
+  for (; i < n; ++i) {
+    const Philox4x32 r = philox_draw(seed, static_cast<uint64_t>(first + i), block, kMarkovPurposeTransition);
+    w0[i] = r.v[0];
+    w1[i] = r.v[1];
+    w2[i] = r.v[2];
+    w3[i] = r.v[3];
+  }
+}
+
+// One transition for n chains: alias_step (alias.hpp) 16 or 8 chains at a time with 32-bit-index
+// gathers (spelled out because GCC's generic tuning does not emit gathers), then the scalar tail.
+void advance(const markov::Level& level, uint32_t* DC_RESTRICT state, const uint32_t* DC_RESTRICT word,
+             int64_t n) {
+  const uint32_t* DC_RESTRICT table = level.table;
+  const uint32_t cols = level.cols;
+  const uint32_t alias_mask = (uint32_t(1) << level.bits) - 1u;
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  const __m512i vcols = _mm512_set1_epi32(static_cast<int>(cols));
+  const __m512i vmask = _mm512_set1_epi32(static_cast<int>(alias_mask));
+  for (; i + 16 <= n; i += 16) {
+    const __m512i w = _mm512_loadu_si512(word + i);
+    const __m512i s = _mm512_loadu_si512(state + i);
+    __m512i column, fraction;
+    mulhilo16(w, vcols, column, fraction);
+    const __m512i index = _mm512_add_epi32(_mm512_mullo_epi32(s, vcols), column);
+    const __m512i entry = _mm512_i32gather_epi32(index, table, 4);
+    const __mmask16 keep = _mm512_cmplt_epu32_mask(_mm512_andnot_si512(vmask, fraction),
+                                                   _mm512_andnot_si512(vmask, entry));
+    _mm512_storeu_si512(state + i, _mm512_mask_blend_epi32(keep, _mm512_and_si512(entry, vmask), column));
+  }
+#elif defined(__AVX2__)
+  const __m256i vcols = _mm256_set1_epi32(static_cast<int>(cols));
+  const __m256i vmask = _mm256_set1_epi32(static_cast<int>(alias_mask));
+  const __m256i sign = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  for (; i + 8 <= n; i += 8) {
+    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(word + i));
+    const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(state + i));
+    __m256i column, fraction;
+    mulhilo8(w, vcols, column, fraction);
+    const __m256i index = _mm256_add_epi32(_mm256_mullo_epi32(s, vcols), column);
+    const __m256i entry = _mm256_i32gather_epi32(reinterpret_cast<const int*>(table), index, 4);
+    // Unsigned a < b is the signed compare after flipping both sign bits.
+    const __m256i keep = _mm256_cmpgt_epi32(_mm256_xor_si256(_mm256_andnot_si256(vmask, entry), sign),
+                                            _mm256_xor_si256(_mm256_andnot_si256(vmask, fraction), sign));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(state + i),
+                        _mm256_blendv_epi8(_mm256_and_si256(entry, vmask), column, keep));
+  }
+#endif
+  for (; i < n; ++i) state[i] = alias_step(table, state[i], cols, alias_mask, word[i]);
+}
+
+// advance() in slices, streaming the next level's table into the cache meanwhile: a hierarchy of
+// distinct levels otherwise pays a cache miss on most lookups, since its tables together exceed L2
+// (64 levels of 256 states: 16 MiB). A prefetch is only a hint; results never depend on it.
+void advance_prefetching(const markov::Level& level, uint32_t* DC_RESTRICT state, const uint32_t* DC_RESTRICT word,
+                         int64_t n, const markov::Level* next) {
+  if (next == nullptr) {
+    advance(level, state, word, n);
+    return;
+  }
+  constexpr int64_t kSlice = 128;
+  const char* bytes = reinterpret_cast<const char*>(next->table);
+  const int64_t lines = (static_cast<int64_t>(next->rows) * next->cols * 4 + 63) / 64;
+  const int64_t slices = (n + kSlice - 1) / kSlice;
+  const int64_t per_slice = (lines + slices - 1) / slices;
+  for (int64_t s = 0; s < slices; ++s) {
+    const int64_t line_end = (s + 1) * per_slice < lines ? (s + 1) * per_slice : lines;
+    for (int64_t l = s * per_slice; l < line_end; ++l) __builtin_prefetch(bytes + l * 64, 0, 2);
+    const int64_t begin = s * kSlice;
+    advance(level, state + begin, word + begin, n - begin < kSlice ? n - begin : kSlice);
+  }
+}
+
+// All chains of [first, first + n), n <= kMaxChunk, from the initial state to the last step.
+void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Level& init,
+                  const uint32_t* init_states, const markov::Store* stores, int64_t first, int64_t n,
+                  uint64_t seed) {
+  alignas(64) uint32_t state[kMaxChunk];
+  alignas(64) uint32_t words[4][kMaxChunk];
+  if (init_states != nullptr) {
+    for (int64_t i = 0; i < n; ++i) state[i] = init_states[first + i];
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      words[0][i] = philox_draw(seed, static_cast<uint64_t>(first + i), 0, kMarkovPurposeInit).v[0];
+    for (int64_t i = 0; i < n; ++i) state[i] = 0;
+    advance(init, state, words[0], n);
+  }
+  store_states(stores[0], state, first, n);
+  for (int64_t t = 0; t < n_steps; ++t) {
+    if ((t & 3) == 0)
+      fill_words(seed, first, n, static_cast<uint32_t>(t >> 2), words[0], words[1], words[2], words[3]);
+    const markov::Level* next = t + 1 < n_steps && steps[t + 1].table != steps[t].table ? &steps[t + 1] : nullptr;
+    advance_prefetching(steps[t], state, words[t & 3], n, next);
+    store_states(stores[t + 1], state, first, n);
+  }
+}
+
+}  // namespace
+
+void markov_sample(const markov::Level* steps, int64_t n_steps, markov::Level init,
+                   const uint32_t* init_states, const markov::Store* stores, int64_t n_chains,
+                   uint64_t seed, int64_t chunk) {
+  chunk = chunk < 16 ? 16 : chunk > kMaxChunk ? kMaxChunk : chunk;
+  // parallel_for_chunks may hand one thread a range of many chunks; split it again.
+  parallel_for_chunks(n_chains, chunk, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t first = begin; first < end; first += chunk) {
+      const int64_t n = end - first < chunk ? end - first : chunk;
+      sample_chunk(steps, n_steps, init, init_states, stores, first, n, seed);
+    }
+  });
+}
+
+DC_NAMESPACE_END

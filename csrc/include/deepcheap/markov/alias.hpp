@@ -1,0 +1,51 @@
+// Per-transition math of the Markov samplers: one step of Walker's alias method on a packed table,
+// driven by one 32-bit random word. Device-clean (DC_HD, no containers), so a CUDA driver can call
+// the same functions; the CPU kernel is csrc/cpu/kernels/markov.cpp and the table builder
+// csrc/cpu/markov.cpp.
+//
+// Table layout. A level with `rows` x `cols` states (cols <= 65536) has one uint32 per (row, column):
+//     entry = (threshold << bits) | alias,   bits = alias_bits(cols) = max(1, ceil(log2 cols)),
+// where threshold lies in [0, 2^(32 - bits)) and alias < cols. A column that always keeps itself
+// stores alias = itself, so the threshold does not matter there. 4 bytes per entry: a 256-state
+// level is 256 KiB (fits in L2), a 16-state one 1 KiB.
+//
+// Random word. One word w gives both decisions by multiply-shift (Lemire): w * cols is a 64-bit
+// number whose high half is the column j = floor(w * cols / 2^32), uniform in [0, cols) up to
+// cols / 2^32, and whose low half is the fraction used against the threshold. Compared on its
+// top (32 - bits) bits, the fraction's acceptance probability is off by at most cols / 2^32 <=
+// 2^-(32 - bits), the same as the threshold's own resolution, so every transition probability is
+// represented within total variation 2^-(31 - bits) per row: 2^-27 for 16 states, 2^-23 for 256,
+// 2^-19 for 4096. Detecting 2^-23 takes on the order of 10^14 draws.
+#pragma once
+
+#include "deepcheap/common/config.hpp"
+
+DC_NAMESPACE_BEGIN
+
+// The number of low bits that hold the alias index for a level with `cols` columns (1..65536).
+DC_HD uint32_t alias_bits(uint32_t cols) {
+  uint32_t bits = 1;
+  while (bits < 16 && (uint32_t(1) << bits) < cols) ++bits;
+  return bits;
+}
+
+// One alias-method transition: the next state after `state` on a level with `cols` columns, packed
+// table `table` (rows x cols, fewer than 2^31 entries: the index stays in int32 so that SIMD builds
+// can use 32-bit-index gathers) and alias_mask = 2^bits - 1. Branchless: the compare makes a mask that
+// selects the column or its alias.
+DC_HD uint32_t alias_step(const uint32_t* DC_RESTRICT table, uint32_t state, uint32_t cols,
+                          uint32_t alias_mask, uint32_t word) {
+  const uint64_t m = static_cast<uint64_t>(word) * cols;
+  const uint32_t column = static_cast<uint32_t>(m >> 32);
+  const uint32_t fraction = static_cast<uint32_t>(m);
+  const uint32_t entry = table[static_cast<int32_t>(state * cols + column)];
+  const uint32_t keep = (fraction & ~alias_mask) < (entry & ~alias_mask) ? ~uint32_t(0) : uint32_t(0);
+  return (column & keep) | (entry & alias_mask & ~keep);
+}
+
+// Counter layout of the Markov samplers (see philox.hpp): item = chain, step = block of four
+// transitions (one Philox call gives four words, one per transition), purpose below.
+constexpr uint32_t kMarkovPurposeInit = 0x4D4B0000u;        // the initial state
+constexpr uint32_t kMarkovPurposeTransition = 0x4D4B0001u;  // transitions, word t % 4 of block t / 4
+
+DC_NAMESPACE_END

@@ -1,0 +1,495 @@
+"""MarkovChain and HierarchicalChain: the sampler against an independent numpy re-implementation
+(Philox from dc.random, tables decoded in numpy), against exact distributions (chi-square), and the
+exact quantities against brute-force enumeration.
+
+Statistical thresholds: every chi-square test uses a fixed seed and rejects only above the
+1 - 1e-6 quantile of its chi-square distribution, so a correct sampler fails for about one seed in a
+million (and, the seeds being fixed, the outcome never changes from run to run); a sampler that is
+wrong by more than a few standard errors in any cell fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from conftest import threads
+from scipy import stats
+
+import deepcheap_native as dc
+from deepcheap_native import _core
+
+PURPOSE_INIT = 0x4D4B0000
+PURPOSE_TRANSITION = 0x4D4B0001
+CHI2_QUANTILE = 1 - 1e-6
+
+
+def random_stochastic(rng, rows, cols, *, zeros=0.0):
+    """A random row-stochastic matrix; a fraction `zeros` of entries set to 0 (never a whole row)."""
+    P = rng.random((rows, cols)) ** 2
+    if zeros:
+        P[rng.random((rows, cols)) < zeros] = 0.0
+        P[np.arange(rows), rng.integers(0, cols, rows)] += 0.5
+    return P / P.sum(axis=1, keepdims=True)
+
+
+def alias_bits(cols):
+    return max(1, int(np.ceil(np.log2(cols))))
+
+
+def decode_tables(table):
+    """The distribution each packed row samples (see alias.hpp), computed independently in numpy:
+    column j is drawn with probability 1/cols, kept with probability threshold / 2^(32 - bits)."""
+    rows, cols = table.shape
+    bits = alias_bits(cols)
+    one = 2.0 ** (32 - bits)
+    alias = (table & ((1 << bits) - 1)).astype(np.int64)
+    threshold = (table >> bits).astype(np.float64)
+    keep = np.where(alias == np.arange(cols), one, threshold) / one
+    out = np.zeros((rows, cols))
+    for r in range(rows):
+        out[r] += keep[r]
+        np.add.at(out[r], alias[r], 1.0 - keep[r])
+    return out / cols
+
+
+def reference_paths(table, init_table, n_chains, n_steps, seed):
+    """The sampler re-implemented in numpy from dc.random.philox4x32 and the packed table."""
+    cols = table.shape[1]
+    bits = alias_bits(cols)
+    mask = (1 << bits) - 1
+    key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint32)
+    chains = np.arange(n_chains, dtype=np.uint64)
+
+    def words(block, purpose):
+        counter = np.stack(
+            [chains & 0xFFFFFFFF, chains >> 32, np.full(n_chains, block), np.full(n_chains, purpose)], axis=1
+        ).astype(np.uint32)
+        return dc.random.philox4x32(counter, key)
+
+    def step(tab, state, word):
+        m = word.astype(np.uint64) * np.uint64(tab.shape[1])
+        column = (m >> np.uint64(32)).astype(np.int64)
+        fraction = (m & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        entry = tab[state, column]
+        keep = (fraction >> bits) < (entry >> bits)
+        return np.where(keep, column, entry & mask).astype(np.int64)
+
+    state = step(init_table, np.zeros(n_chains, dtype=np.int64), words(0, PURPOSE_INIT)[:, 0])
+    path = [state]
+    for t in range(n_steps):
+        if t % 4 == 0:
+            block = words(t // 4, PURPOSE_TRANSITION)
+        state = step(table, state, block[:, t % 4])
+        path.append(state)
+    return np.stack(path, axis=1)
+
+
+def chi2_threshold(dof):
+    return stats.chi2.ppf(CHI2_QUANTILE, dof)
+
+
+def chi2_statistic(observed, expected):
+    keep = expected > 0
+    assert observed[~keep].sum() == 0, "a zero-probability state was sampled"
+    return float(np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])), int(keep.sum()) - 1
+
+
+# ---- alias tables -----------------------------------------------------------------------------
+@pytest.mark.parametrize("cols", [1, 2, 3, 16, 100, 256, 300, 4097])
+def test_alias_tables_encode_P(cols):
+    rng = np.random.default_rng(cols)
+    rows = min(cols, 8)
+    P = random_stochastic(rng, rows, cols, zeros=0.3)
+    table = _core.markov_alias_tables(P, 1e-6, "P")
+    bits = alias_bits(cols)
+    implied = decode_tables(table)
+    # Each weight is quantised to 1 / (cols * 2^(32 - bits)) <= 2^-32 * 2^bits / cols, at most one unit off.
+    unit = 1.0 / (cols * 2.0 ** (32 - bits))
+    np.testing.assert_allclose(implied, P, rtol=0, atol=2 * unit + 1e-15)
+    assert np.all(implied[P == 0] == 0), "a zero-probability column can be drawn"
+    assert np.all((table & ((1 << bits) - 1)) < cols)
+
+
+def test_float32_rows_slightly_off_never_leave_the_state_space():
+    # quantecon issue #591: float32 rows summing to slightly less than 1 made a cumulative-sum search
+    # return S (out of range) 801,746 times in 10^6 steps. Here: rows off by up to 5e-6 in float32,
+    # and the last state has probability 0 from every row, so any overflow would show as state 3 or 4.
+    P = np.array(
+        [
+            [0.1, 0.2, 0.699995, 0.0],
+            [0.333333, 0.333333, 0.333333, 0.0],
+            [0.999996, 0.0, 0.0, 0.0],
+            [0.5, 0.5, 0.0, 0.0],
+        ],
+        dtype=np.float32,
+    )
+    assert np.all(np.abs(P.sum(axis=1, dtype=np.float64) - 1) < 1e-5) and np.any(P.sum(axis=1) != 1)
+    chain = dc.MarkovChain(P)
+    path = chain.sample(1000, 1000, seed=591, return_path=True)
+    assert path.dtype == np.uint8
+    assert path[:, 1:].max() <= 2, "state 3 has probability 0 and 4 does not exist"
+    assert np.all(path[:, 1:][path[:, :-1] == 2] == 0)  # row 2 goes to 0 with probability 1
+
+
+# ---- the sampler against its independent reimplementation -------------------------------------
+@pytest.mark.parametrize("S", [5, 16, 300])
+def test_paths_match_numpy_reference_on_every_simd_target(S, each_simd_target):
+    rng = np.random.default_rng(S)
+    P = random_stochastic(rng, S, S, zeros=0.2)
+    chain = dc.MarkovChain(P)
+    n_chains, n_steps, seed = 1037, 11, 2**40 + 17  # not a multiple of 16 or 512; 3 blocks, one partial
+    got = chain.sample(n_chains, n_steps, seed=seed, return_path=True)
+    table = _core.markov_alias_tables(P, 1e-6, "P")
+    uniform = _core.markov_alias_tables(np.full((1, S), 1.0 / S), 1e-9, "init")
+    want = reference_paths(table, uniform, n_chains, n_steps, seed)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == (np.uint8 if S <= 256 else np.uint16)
+
+
+def test_one_and_two_threads_bit_identical():
+    rng = np.random.default_rng(1)
+    P = random_stochastic(rng, 64, 64)
+    chain = dc.MarkovChain(P)
+    with threads(1):
+        a = chain.sample(5003, 40, seed=9, return_path=True)
+        fa = chain.sample(20000, 33, seed=9)
+    with threads(2):
+        b = chain.sample(5003, 40, seed=9, return_path=True)
+        fb = chain.sample(20000, 33, seed=9)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(fa, fb)
+    # Chain i's path depends only on (seed, i): a larger batch starts with the same chains.
+    np.testing.assert_array_equal(chain.sample(20000, 40, seed=9, return_path=True)[:5003], a)
+
+
+def test_seeds_give_different_streams():
+    P = random_stochastic(np.random.default_rng(2), 16, 16)
+    chain = dc.MarkovChain(P)
+    a = chain.sample(4096, 20, seed=0, return_path=True)
+    b = chain.sample(4096, 20, seed=1, return_path=True)
+    c = chain.sample(4096, 20, seed=2**32, return_path=True)  # differs only in the key's high word
+    np.testing.assert_array_equal(a, chain.sample(4096, 20, seed=0, return_path=True))
+    for other in (b, c):
+        # Independent streams agree in about sum_b p_b^2 of the entries; nowhere near all.
+        assert np.mean(a[:, 1:] == other[:, 1:]) < 0.2
+
+
+# ---- distributions -------------------------------------------------------------------------------
+@pytest.mark.parametrize("S, init", [(16, 3), (16, "dist"), (300, None)])
+def test_final_histogram_matches_exact_marginal(S, init):
+    rng = np.random.default_rng(10 + S)
+    P = random_stochastic(rng, S, S, zeros=0.5)
+    chain = dc.MarkovChain(P)
+    if init == "dist":
+        init = random_stochastic(rng, 1, S, zeros=0.5)[0]
+    n, t = 400_000, 7
+    final = chain.sample(n, t, init=init, seed=123)
+    expected = n * chain.marginal(t, init)
+    observed = np.bincount(final, minlength=S)
+    statistic, dof = chi2_statistic(observed, expected)
+    assert statistic < chi2_threshold(dof), (statistic, dof)
+
+
+def test_transition_counts_match_P():
+    rng = np.random.default_rng(20)
+    S = 12
+    P = random_stochastic(rng, S, S, zeros=0.3)
+    path = dc.MarkovChain(P).sample(2000, 500, seed=5, return_path=True).astype(np.int64)
+    counts = np.bincount((path[:, :-1] * S + path[:, 1:]).ravel(), minlength=S * S).reshape(S, S)
+    visits = counts.sum(axis=1, keepdims=True)
+    statistic, dof_cells = chi2_statistic(counts.ravel(), (visits * P).ravel())
+    dof = dof_cells + 1 - S  # one constraint per row
+    assert statistic < chi2_threshold(dof), (statistic, dof)
+
+
+def test_init_array_and_point_mass():
+    P = random_stochastic(np.random.default_rng(3), 10, 10)
+    chain = dc.MarkovChain(P)
+    init = np.arange(1000) % 10
+    path = chain.sample(1000, 3, init=init, return_path=True)
+    np.testing.assert_array_equal(path[:, 0], init)
+    assert np.all(chain.sample(100, 0, init=7) == 7)
+    assert np.all(chain.sample(100, 0, init=np.int64(7)) == 7)
+    assert chain.sample(0, 5).shape == (0,)
+    assert chain.sample(4, 0, return_path=True).shape == (4, 1)
+
+
+def test_out_buffers_and_chunk_sizes_change_nothing():
+    P = random_stochastic(np.random.default_rng(14), 30, 30)
+    chain = dc.MarkovChain(P)
+    want = chain.sample(3000, 9, seed=4, return_path=True)
+    out = np.full((3000, 10), 255, dtype=np.uint8)
+    assert chain.sample(3000, 9, seed=4, return_path=True, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    final = np.empty(3000, np.uint8)
+    chain.sample(3000, 9, seed=4, out=final)
+    np.testing.assert_array_equal(final, want[:, -1])
+    h = dc.HierarchicalChain([P] * 9, np.full(30, 1 / 30))
+    table = _core.markov_alias_tables(P, 1e-6, "P")
+    uniform = _core.markov_alias_tables(np.full((1, 30), 1 / 30), 1e-9, "p")
+    for chunk in (16, 100, 512, 8192, 10**6):  # clamped to [16, 8192]
+        got = _core.markov_sample([table], np.zeros(9, np.int64), uniform, None, 3000, 4, "path", chunk)
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(h.sample(3000, seed=4, out=np.empty((3000, 10), np.uint8)), want)
+    with pytest.raises(ValueError, match=r"out has shape \(3000, 9\) but expected \(3000, 10\)"):
+        chain.sample(3000, 9, return_path=True, out=np.empty((3000, 9), np.uint8))
+    with pytest.raises(ValueError, match="out has dtype uint16 but expected uint8"):
+        chain.sample(3000, 9, out=np.empty(3000, np.uint16))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        chain.sample(3000, 9, return_path=True, out=np.empty((10, 3000), np.uint8).T)
+    with pytest.raises(TypeError, match="out must be a numpy array"):
+        chain.sample(3, 9, out=[0, 0, 0])
+
+
+# ---- exact quantities -----------------------------------------------------------------------------
+def test_stationary_distribution_gth():
+    rng = np.random.default_rng(4)
+    P = random_stochastic(rng, 40, 40, zeros=0.6)
+    pi = dc.MarkovChain(P).stationary_distribution()
+    w, v = np.linalg.eig(P.T)
+    ref = np.real(v[:, np.argmin(np.abs(w - 1))])
+    np.testing.assert_allclose(pi, ref / ref.sum(), atol=1e-12)
+    # Nearly decomposable two-state chain: pi = (b, a) / (a + b) to full relative precision, where
+    # solving pi (P - I) = 0 by elimination loses everything to cancellation against 1 - a.
+    a, b = 1e-15, 3e-15
+    pi2 = dc.MarkovChain(np.array([[1 - a, a], [b, 1 - b]])).stationary_distribution()
+    np.testing.assert_allclose(pi2, [b / (a + b), a / (a + b)], rtol=1e-12)
+
+
+def test_stationary_with_transient_states_and_reducible_chain():
+    P = np.array([[0.5, 0.5, 0.0], [0.0, 0.2, 0.8], [0.0, 0.6, 0.4]])  # state 0 is transient
+    np.testing.assert_allclose(dc.MarkovChain(P).stationary_distribution(), [0, 6 / 14, 8 / 14], atol=1e-15)
+    two = np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, 0.5, 0.5]])
+    with pytest.raises(ValueError, match="2 closed classes"):
+        dc.MarkovChain(two).stationary_distribution()
+
+
+def test_entropy_rate_two_state_closed_form():
+    a, b = 0.1, 0.3
+
+    def h(p):
+        return -p * np.log(p) - (1 - p) * np.log(1 - p)
+
+    chain = dc.MarkovChain(np.array([[1 - a, a], [b, 1 - b]]))
+    want = (b * h(a) + a * h(b)) / (a + b)
+    assert chain.entropy_rate() == pytest.approx(want, rel=1e-14)
+    assert chain.entropy_rate(base=2) == pytest.approx(want / np.log(2), rel=1e-14)
+
+
+def test_n_step_and_marginal():
+    rng = np.random.default_rng(6)
+    P = random_stochastic(rng, 7, 7)
+    chain = dc.MarkovChain(P)
+    Q = np.eye(7)
+    for t in range(12):
+        np.testing.assert_allclose(chain.n_step(t), Q, atol=1e-14)
+        np.testing.assert_allclose(chain.marginal(t, 2), Q[2], atol=1e-14)
+        np.testing.assert_allclose(chain.marginal(t), Q.mean(axis=0), atol=1e-14)
+        Q = Q @ P
+
+
+def brute_force_joint(p0, matrices):
+    """p(y0, ..., yL) as a full tensor, by enumerating every path (independent of matrix products)."""
+    sizes = [len(p0)] + [M.shape[1] for M in matrices]
+    joint = np.zeros(sizes)
+    for path in itertools.product(*(range(s) for s in sizes)):
+        p = p0[path[0]]
+        for k, M in enumerate(matrices):
+            p *= M[path[k], path[k + 1]]
+        joint[path] = p
+    return joint
+
+
+def test_exact_quantities_match_brute_force_enumeration():
+    rng = np.random.default_rng(7)
+    sizes = [3, 4, 2, 5]
+    p0 = random_stochastic(rng, 1, sizes[0])[0]
+    matrices = [random_stochastic(rng, sizes[k], sizes[k + 1], zeros=0.3) for k in range(3)]
+    h = dc.HierarchicalChain(matrices, p0)
+    full = brute_force_joint(p0, matrices)
+    for i in range(4):
+        np.testing.assert_allclose(h.marginal(i), full.sum(axis=tuple(a for a in range(4) if a != i)), atol=1e-15)
+        for j in range(4):
+            if i == j:
+                pair = np.diag(h.marginal(i))
+            else:
+                pair = full.sum(axis=tuple(a for a in range(4) if a not in (i, j)))
+                pair = pair if i < j else pair.T
+            np.testing.assert_allclose(h.joint(i, j), pair, atol=1e-15)
+            px, py = pair.sum(axis=1), pair.sum(axis=0)
+            nz = pair > 0
+            mi = np.sum(pair[nz] * np.log(pair[nz] / np.outer(px, py)[nz]))
+            assert h.mutual_information(i, j) == pytest.approx(mi, abs=1e-13)
+            assert h.mutual_information(i, j, base=2) == pytest.approx(mi / np.log(2), abs=1e-13)
+            # Bayes: for each y_j guess the most probable y_i; accuracy = sum over y_j of that mass.
+            assert h.bayes_accuracy(i, j) == pytest.approx(sum(pair[:, b].max() for b in range(pair.shape[1])))
+    assert h.mutual_information(0, 0) == pytest.approx(-np.sum(p0 * np.log(p0)))
+    assert h.bayes_accuracy(0, 0) == pytest.approx(1.0)
+
+
+def test_data_processing_inequality():
+    rng = np.random.default_rng(8)
+    sizes = [8, 12, 6, 16, 16, 9, 30, 4, 8, 8, 20]
+    matrices = [random_stochastic(rng, sizes[k], sizes[k + 1], zeros=0.4) for k in range(10)]
+    h = dc.HierarchicalChain(matrices, random_stochastic(rng, 1, 8)[0])
+    for i in range(11):
+        mi = [h.mutual_information(i, k) for k in range(i, 11)]
+        assert np.all(np.diff(mi) <= 1e-12), (i, mi)
+        acc = [h.bayes_accuracy(i, k) for k in range(i, 11)]
+        assert np.all(np.diff(acc) <= 1e-12), (i, acc)
+    assert h.mutual_information(0, 10) > 0
+
+
+def test_plug_in_mutual_information_within_3_standard_errors():
+    # n = 10^6 samples of a 4-level hierarchy of 8 states. The plug-in's bias, about
+    # (8 - 1)^2 / (2n) = 2.5e-5 nats, is a tenth of the standard errors here (>= 2e-4), so |error| < 3 SE
+    # holds for a correct sampler with probability about 0.997 per pair; the seed is fixed.
+    rng = np.random.default_rng(9)
+    matrices = [random_stochastic(rng, 8, 8, zeros=0.5) for _ in range(4)]
+    h = dc.HierarchicalChain(matrices, np.full(8, 1 / 8))
+    y = h.sample(1_000_000, seed=2024)
+    assert y.shape == (1_000_000, 5) and y.dtype == np.uint8
+    for k in range(1, 5):
+        exact = h.mutual_information(0, k)
+        for correction in (None, "miller-madow"):
+            est = dc.info.mutual_information(y[:, 0], y[:, k], correction=correction)
+            assert abs(est.value - exact) < 3 * est.stderr, (k, correction, est, exact)
+        counts = np.bincount(y[:, k], minlength=8)
+        statistic, dof = chi2_statistic(counts, 1e6 * h.marginal(k))
+        assert statistic < chi2_threshold(dof)
+
+
+def test_hierarchy_equals_homogeneous_chain_paths():
+    rng = np.random.default_rng(11)
+    P = random_stochastic(rng, 20, 20)
+    p0 = random_stochastic(rng, 1, 20)[0]
+    h = dc.HierarchicalChain([P] * 9, p0)
+    np.testing.assert_array_equal(
+        h.sample(3001, seed=77), dc.MarkovChain(P).sample(3001, 9, init=p0, seed=77, return_path=True)
+    )
+
+
+def test_hierarchy_of_mixed_dtypes_returns_a_list():
+    rng = np.random.default_rng(12)
+    sizes = [4, 300, 3]
+    h = dc.HierarchicalChain([random_stochastic(rng, sizes[k], sizes[k + 1]) for k in range(2)], np.full(4, 0.25))
+    out = h.sample(5000, seed=1)
+    assert isinstance(out, list) and [a.dtype for a in out] == [np.uint8, np.uint16, np.uint8]
+    assert [a.max() < s for a, s in zip(out, sizes)] == [True] * 3
+    assert h.level_sizes == sizes and h.n_levels == 2
+
+
+# ---- torch ------------------------------------------------------------------------------------
+def test_torch_in_torch_out():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(13)
+    P = random_stochastic(rng, 6, 6)
+    tP = torch.tensor(P, dtype=torch.float32)
+    chain = dc.MarkovChain(tP)
+    out = chain.sample(100, 5, seed=3, return_path=True)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.uint8 and out.shape == (100, 6)
+    np.testing.assert_array_equal(out.numpy(), dc.MarkovChain(P.astype(np.float32)).sample(100, 5, seed=3, return_path=True))
+    assert isinstance(chain.stationary_distribution(), torch.Tensor)
+    assert isinstance(chain.marginal(3, 0), torch.Tensor) and isinstance(chain.n_step(2), torch.Tensor)
+    # torch init with numpy P also gives torch out
+    assert isinstance(dc.MarkovChain(P).sample(10, 2, init=torch.zeros(10, dtype=torch.int64)), torch.Tensor)
+    h = dc.HierarchicalChain([tP, tP], torch.full((6,), 1 / 6, dtype=torch.float64))
+    y = h.sample(50)
+    assert isinstance(y, torch.Tensor) and y.shape == (50, 3)
+    assert isinstance(h.joint(0, 2), torch.Tensor)
+    est = dc.info.mutual_information(y[:, 0], y[:, 1])
+    assert est == dc.info.mutual_information(y[:, 0].numpy(), y[:, 1].numpy())
+
+
+# ---- bad input ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "P, match",
+    [
+        ([[0.5, 0.6], [0.5, 0.5]], r"row 0 of P sums to 1\.1 but expected 1 within 1e-06"),
+        ([[0.5, 0.5], [1.5, -0.5]], r"P\[1, 1\] is -0\.5 but expected a probability >= 0"),
+        ([[0.5, 0.5], [np.nan, 1.0]], r"P\[1, 0\] is nan"),
+        ([[np.inf, 0.5], [0.5, 0.5]], r"P\[0, 0\] is inf"),
+        ([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], r"square"),
+        ([0.5, 0.5], r"shape"),
+        (np.zeros((0, 0)), r"empty"),
+    ],
+)
+def test_bad_matrices(P, match):
+    with pytest.raises(ValueError, match=match):
+        dc.MarkovChain(np.array(P))
+
+
+def test_float32_tolerance_is_wider():
+    P32 = np.array([[0.5, 0.499995], [0.5, 0.5]], dtype=np.float32)  # off by 5e-6 > float64's 1e-6
+    dc.MarkovChain(P32)
+    with pytest.raises(ValueError, match="within 1e-06"):
+        dc.MarkovChain(P32.astype(np.float64))
+    with pytest.raises(ValueError, match=r"row 0 of P sums to .* within 1e-05"):
+        dc.MarkovChain(np.array([[0.5, 0.4999], [0.5, 0.5]], dtype=np.float32))
+
+
+def test_bad_init_and_arguments():
+    chain = dc.MarkovChain(np.full((4, 4), 0.25))
+    with pytest.raises(ValueError, match="init must be <= 3"):
+        chain.sample(10, 2, init=4)
+    with pytest.raises(ValueError, match=r"init\[2\] is 9 but expected a state in \[0, 4\)"):
+        chain.sample(3, 2, init=np.array([0, 1, 9]))
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        chain.sample(3, 2, init=np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"init\[1\] is -0.5"):
+        chain.sample(3, 2, init=np.array([0.5, -0.5, 0.5, 0.5]))
+    with pytest.raises(ValueError, match="init sums to"):
+        chain.sample(3, 2, init=np.array([0.5, 0.5, 0.5, 0.5]))
+    with pytest.raises(ValueError, match="n_chains must be >= 0"):
+        chain.sample(-1, 2)
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        chain.sample(1, 2, seed=-1)
+    with pytest.raises(TypeError, match="n_steps must be an integer"):
+        chain.sample(1, 2.5)
+    with pytest.raises(ValueError, match="2 closed|base"):
+        chain.entropy_rate(base=1)
+
+
+def test_bad_hierarchies():
+    good = np.full((3, 3), 1 / 3)
+    with pytest.raises(ValueError, match=r"matrices\[1\] has 2 rows but level 1 has 3 states"):
+        dc.HierarchicalChain([good, np.full((2, 3), 1 / 3)], np.full(3, 1 / 3))
+    with pytest.raises(ValueError, match=r"matrices\[0\] has 3 rows but level 0 has 4 states"):
+        dc.HierarchicalChain([good], np.full(4, 0.25))
+    with pytest.raises(ValueError, match=r"row 2 of matrices\[1\] sums to"):
+        dc.HierarchicalChain([good, np.array([[1, 0], [0, 1], [0.5, 0.6]])], np.full(3, 1 / 3))
+    with pytest.raises(ValueError, match=r"p0\[0\] is -1.0"):
+        dc.HierarchicalChain([good], np.array([-1.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="at least one level"):
+        dc.HierarchicalChain([], np.full(3, 1 / 3))
+    with pytest.raises(TypeError, match="list or tuple"):
+        dc.HierarchicalChain(good, np.full(3, 1 / 3))
+    h = dc.HierarchicalChain([good], np.full(3, 1 / 3))
+    with pytest.raises(ValueError, match="j must be <= 1"):
+        h.mutual_information(0, 2)
+
+
+def test_core_rechecks_invariants():
+    # The private core never trusts its caller: bad matrices, forged tables and broken chaining raise.
+    with pytest.raises(ValueError, match=r"row 1 of M sums to 0\.9"):
+        _core.markov_alias_tables(np.array([[1.0, 0.0], [0.4, 0.5]]), 1e-6, "M")
+    with pytest.raises(ValueError, match=r"M\[0, 1\] is -0\.5"):
+        _core.markov_alias_tables(np.array([[1.5, -0.5], [0.5, 0.5]]), 1e-6, "M")
+    with pytest.raises(ValueError, match=r"M\[0, 0\] is nan"):
+        _core.markov_alias_tables(np.array([[np.nan, 1.0]]), 1e-6, "M")
+    table = _core.markov_alias_tables(np.full((4, 4), 0.25), 1e-6, "P")
+    init = _core.markov_alias_tables(np.full((1, 4), 0.25), 1e-6, "p")
+    three = _core.markov_alias_tables(np.full((3, 3), 1 / 3), 1e-6, "T")
+    forged = three.copy()
+    forged[2, 1] = (forged[2, 1] & ~np.uint32(3)) | np.uint32(3)  # alias 3 in a 3-state level (2 alias bits)
+    with pytest.raises(ValueError, match="alias 3 but expected < 3"):
+        _core.markov_sample([forged], np.zeros(3, np.int64), init[:, :3].copy(), None, 10, 0, "final")
+    wide = _core.markov_alias_tables(np.full((3, 4), 0.25), 1e-6, "Q")
+    with pytest.raises(ValueError, match="table with 3 rows but the chain has 4 states"):
+        _core.markov_sample([table, wide], np.array([0, 1], np.int64), init, None, 10, 0, "final")
+    with pytest.raises(ValueError, match=r"init_states\[1\] is 4"):
+        _core.markov_sample([table], np.zeros(3, np.int64), init, np.array([0, 4], np.uint32), 2, 0, "final")
+    with pytest.raises(ValueError, match=r"step_levels\[0\] is 1"):
+        _core.markov_sample([table], np.ones(3, np.int64), init, None, 2, 0, "final")
