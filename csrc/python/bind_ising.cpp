@@ -1,4 +1,170 @@
-// Bindings for the ising area (filled in by its issue).
+// Bindings for the ising area: IsingChain and BoltzmannChain (the state objects behind
+// deepcheap_native.IsingSampler and BoltzmannSampler) and block_spin. Every argument is checked again
+// here or in the driver; std::invalid_argument becomes ValueError.
 #include "pybind.hpp"
 
-void bind_ising(py::module_& m) { (void)m; }
+#include <cmath>
+
+#include "ising.hpp"
+
+using deepcheap::python::carray;
+using deepcheap::python::require;
+using deepcheap::python::shape_string;
+using deepcheap::cpu::BoltzmannChain;
+using deepcheap::cpu::IsingChain;
+
+namespace {
+
+carray<int8_t> ising_spins(const IsingChain& chain) {
+  carray<int8_t> out({py::ssize_t(chain.replicas()), py::ssize_t(chain.L()), py::ssize_t(chain.L())});
+  int8_t* o = out.mutable_data();
+  {
+    // Safe: the chain is kept alive by the caller's reference, and `out` by this frame.
+    py::gil_scoped_release release;
+    chain.get_spins(o);
+  }
+  return out;
+}
+
+void check_ising_spins(const IsingChain& chain, const carray<int8_t>& spins) {
+  require(spins.ndim() == 3 && spins.shape(0) == chain.replicas() && spins.shape(1) == chain.L() &&
+              spins.shape(2) == chain.L(),
+          "spins has shape " + shape_string(spins) + " but expected (" + std::to_string(chain.replicas()) + ", " +
+              std::to_string(chain.L()) + ", " + std::to_string(chain.L()) + ")");
+}
+
+}  // namespace
+
+void bind_ising(py::module_& m) {
+  py::class_<IsingChain>(m, "IsingChain")
+      .def(py::init<int64_t, double, double, double, int64_t, bool, bool, uint64_t, bool>(), py::arg("L"),
+           py::arg("J"), py::arg("h"), py::arg("temperature"), py::arg("replicas"), py::arg("heatbath"),
+           py::arg("multispin"), py::arg("seed"), py::arg("random_init"))
+      .def(
+          "sweep",
+          [](IsingChain& chain, int64_t n) {
+            // Safe: pure C++ on the chain's own buffers; Python holds the chain alive.
+            py::gil_scoped_release release;
+            chain.sweep(n);
+          },
+          py::arg("n"))
+      .def("get_spins", &ising_spins)
+      .def(
+          "set_spins",
+          [](IsingChain& chain, carray<int8_t> spins) {
+            check_ising_spins(chain, spins);
+            chain.set_spins(spins.data());
+          },
+          py::arg("spins"))
+      .def("measure",
+           [](const IsingChain& chain) {
+             carray<double> mag({py::ssize_t(chain.replicas())}), energy({py::ssize_t(chain.replicas())});
+             double* pm = mag.mutable_data();
+             double* pe = energy.mutable_data();
+             {
+               // Safe: reads the chain's buffers and writes arrays owned by this frame.
+               py::gil_scoped_release release;
+               chain.measure(pm, pe);
+             }
+             return py::make_tuple(mag, energy);
+           })
+      .def(
+          "run",
+          [](IsingChain& chain, int64_t n_measure, int64_t every) {
+            require(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
+            carray<double> mag({py::ssize_t(n_measure), py::ssize_t(chain.replicas())});
+            carray<double> energy({py::ssize_t(n_measure), py::ssize_t(chain.replicas())});
+            double* pm = mag.mutable_data();
+            double* pe = energy.mutable_data();
+            {
+              // Safe: pure C++ on the chain and on arrays owned by this frame.
+              py::gil_scoped_release release;
+              chain.run(n_measure, every, pm, pe);
+            }
+            return py::make_tuple(mag, energy);
+          },
+          py::arg("n_measure"), py::arg("every"))
+      .def_property_readonly("L", &IsingChain::L)
+      .def_property_readonly("replicas", &IsingChain::replicas)
+      .def_property_readonly("sweeps_done", &IsingChain::sweeps_done)
+      .def_property_readonly("multispin", &IsingChain::multispin);
+
+  py::class_<BoltzmannChain>(m, "BoltzmannChain")
+      .def(py::init([](int64_t n_spins, carray<int32_t> term_indices, carray<double> coefficients, double temperature,
+                       int64_t replicas, uint64_t seed) {
+             require(term_indices.ndim() == 2 && term_indices.shape(1) == 4,
+                     "term_indices has shape " + shape_string(term_indices) + " but expected (n_terms, 4)");
+             require(coefficients.ndim() == 1 && coefficients.shape(0) == term_indices.shape(0),
+                     "coefficients has shape " + shape_string(coefficients) + " but expected (" +
+                         std::to_string(term_indices.shape(0)) + ",)");
+             return new BoltzmannChain(n_spins, term_indices.data(), coefficients.data(), term_indices.shape(0),
+                                       temperature, replicas, seed);
+           }),
+           py::arg("n_spins"), py::arg("term_indices"), py::arg("coefficients"), py::arg("temperature"),
+           py::arg("replicas"), py::arg("seed"))
+      .def(
+          "sweep",
+          [](BoltzmannChain& chain, int64_t n) {
+            // Safe: pure C++ on the chain's own buffers; Python holds the chain alive.
+            py::gil_scoped_release release;
+            chain.sweep(n);
+          },
+          py::arg("n"))
+      .def("get_spins",
+           [](const BoltzmannChain& chain) {
+             carray<int8_t> out({py::ssize_t(chain.replicas()), py::ssize_t(chain.n_spins())});
+             chain.get_spins(out.mutable_data());
+             return out;
+           })
+      .def(
+          "set_spins",
+          [](BoltzmannChain& chain, carray<int8_t> spins) {
+            require(spins.ndim() == 2 && spins.shape(0) == chain.replicas() && spins.shape(1) == chain.n_spins(),
+                    "spins has shape " + shape_string(spins) + " but expected (" + std::to_string(chain.replicas()) +
+                        ", " + std::to_string(chain.n_spins()) + ")");
+            chain.set_spins(spins.data());
+          },
+          py::arg("spins"))
+      .def("energy",
+           [](const BoltzmannChain& chain) {
+             carray<double> out({py::ssize_t(chain.replicas())});
+             double* o = out.mutable_data();
+             {
+               // Safe: reads the chain's buffers and writes an array owned by this frame.
+               py::gil_scoped_release release;
+               chain.energy(o);
+             }
+             return out;
+           })
+      .def("colours", &BoltzmannChain::colours)
+      .def_property_readonly("n_spins", &BoltzmannChain::n_spins)
+      .def_property_readonly("replicas", &BoltzmannChain::replicas)
+      .def_property_readonly("sweeps_done", &BoltzmannChain::sweeps_done)
+      .def_property_readonly("n_colours", &BoltzmannChain::n_colours);
+
+  m.def(
+      "block_spin",
+      [](carray<int8_t> spins, int64_t b, int rule, uint64_t seed) {
+        require(spins.ndim() == 3 && spins.shape(1) == spins.shape(2),
+                "spins has shape " + shape_string(spins) + " but expected (replicas, L, L)");
+        const int64_t replicas = spins.shape(0), L = spins.shape(1);
+        require(b >= 1 && L % b == 0 && L > 0,
+                "b must divide L: b=" + std::to_string(b) + ", L=" + std::to_string(L));
+        require(rule == 0 || rule == 1, "rule must be 0 (majority) or 1 (decimation), got " + std::to_string(rule));
+        const int8_t* in = spins.data();
+        for (int64_t k = 0; k < spins.size(); ++k)
+          if (in[k] != 1 && in[k] != -1)  // the message is built only on failure: this loop is hot
+            throw std::invalid_argument("spins must hold only -1 and +1, but entry " + std::to_string(k) + " is " +
+                                        std::to_string(int(in[k])));
+        const int64_t n = L / b;
+        carray<int8_t> out({py::ssize_t(replicas), py::ssize_t(n), py::ssize_t(n)});
+        int8_t* o = out.mutable_data();
+        {
+          // Safe: reads `spins` and writes `out`, both held alive by this frame.
+          py::gil_scoped_release release;
+          DC_DISPATCH(ising_block_spin)(in, replicas, L, b, rule, seed, o);
+        }
+        return out;
+      },
+      py::arg("spins"), py::arg("b"), py::arg("rule"), py::arg("seed"));
+}

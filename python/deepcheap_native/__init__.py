@@ -16,11 +16,18 @@ from .product import ProductNetwork, multiplication_gate, polynomial_network, pr
 from . import info
 from .markov import HierarchicalChain, MarkovChain
 # --- ising ---
+from . import ising
+from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 # --- circuit ---
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoltzmannSampler",
+    "IsingModel",
+    "IsingSampler",
+    "block_spin",
+    "ising",
     "get_num_threads",
     "HierarchicalChain",
     "info",

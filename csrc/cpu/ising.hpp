@@ -1,0 +1,97 @@
+// The Ising and k-local Boltzmann samplers: kernel declarations for the dispatcher (kernels in
+// csrc/cpu/kernels/ising.cpp) and the target-independent chain objects that own the state.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dispatch.hpp"
+
+DC_DECLARE_KERNEL(void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes,
+                                             const int* satisfied, const int* spin, const uint64_t* threshold,
+                                             bool ferro, uint64_t seed, uint64_t first_sweep, int64_t n_sweeps))
+DC_DECLARE_KERNEL(void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
+                                        const uint64_t* threshold, uint64_t seed, uint64_t first_sweep,
+                                        int64_t n_sweeps))
+DC_DECLARE_KERNEL(void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, int64_t* partial,
+                                               int64_t* up_count, int64_t* anti_count))
+DC_DECLARE_KERNEL(void ising_int8_measure(const int8_t* spins, int64_t replicas, int64_t L, int64_t* spin_sum,
+                                          int64_t* bond_sum))
+DC_DECLARE_KERNEL(void ising_pack(const int8_t* spins, int64_t groups, int64_t sites, uint64_t* words))
+DC_DECLARE_KERNEL(void ising_unpack(const uint64_t* words, int64_t groups, int64_t sites, int8_t* spins))
+DC_DECLARE_KERNEL(void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t seed))
+DC_DECLARE_KERNEL(void ising_block_spin(const int8_t* spins, int64_t replicas, int64_t L, int64_t b, int rule,
+                                        uint64_t seed, int8_t* out))
+DC_DECLARE_KERNEL(void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_colours,
+                                       const int64_t* colour_offsets, const int32_t* colour_members,
+                                       const int64_t* incidence_offsets, const int32_t* incidence_terms,
+                                       const int32_t* term_indices, const double* coefficients, double beta,
+                                       uint64_t seed, uint64_t first_sweep, int64_t n_sweeps))
+DC_DECLARE_KERNEL(void boltzmann_energy(const int8_t* spins, int64_t replicas, int64_t n_spins, int64_t n_terms,
+                                        const int32_t* term_indices, const double* coefficients, double* out))
+
+namespace deepcheap::cpu {
+
+// Replicas of an L x L periodic Ising lattice, H = -J sum_<ij> s_i s_j - h sum_i s_i. Metropolis on
+// multi-spin words when `multispin` (replicas a multiple of 64), else int8 Metropolis or heat-bath.
+// All arguments are checked; std::invalid_argument names the one that is wrong.
+class IsingChain {
+ public:
+  IsingChain(int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath, bool multispin,
+             uint64_t seed, bool random_init);
+  void sweep(int64_t n);
+  void get_spins(int8_t* out) const;   // (replicas, L, L)
+  void set_spins(const int8_t* spins);  // (replicas, L, L), every entry -1 or +1 (checked)
+  void measure(double* magnetization, double* energy) const;  // per replica, per spin
+  // n_measure times: `every` sweeps, then a measurement into row k of (n_measure, replicas) outputs.
+  void run(int64_t n_measure, int64_t every, double* magnetization, double* energy);
+
+  int64_t L() const { return L_; }
+  int64_t replicas() const { return replicas_; }
+  uint64_t sweeps_done() const { return sweeps_; }
+  bool multispin() const { return multispin_; }
+
+ private:
+  int64_t L_, replicas_;
+  double J_, h_, beta_;
+  bool heatbath_, multispin_;
+  uint64_t seed_, sweeps_ = 0;
+  std::vector<uint64_t> words_;
+  std::vector<int8_t> spins_;
+  mutable std::vector<int64_t> partial_, count_a_, count_b_;
+  // Multi-spin acceptance classes and int8 thresholds (2^32 scale).
+  int n_classes_ = 0;
+  int satisfied_[10], spin_[10];
+  uint64_t class_threshold_[10];
+  uint64_t threshold_[10];
+};
+
+// Replicas of n spins with H = sum_t c_t prod_{i in t} s_i (terms of order 1..4, indices padded
+// with -1), heat-bath with a greedy graph colouring.
+class BoltzmannChain {
+ public:
+  BoltzmannChain(int64_t n_spins, const int32_t* term_indices, const double* coefficients, int64_t n_terms,
+                 double temperature, int64_t replicas, uint64_t seed);
+  void sweep(int64_t n);
+  void get_spins(int8_t* out) const;
+  void set_spins(const int8_t* spins);
+  void energy(double* out) const;
+  std::vector<int32_t> colours() const;  // colour of each spin
+
+  int64_t n_spins() const { return n_spins_; }
+  int64_t replicas() const { return replicas_; }
+  uint64_t sweeps_done() const { return sweeps_; }
+  int n_colours() const { return n_colours_; }
+
+ private:
+  int64_t n_spins_, n_terms_, replicas_;
+  double beta_;
+  uint64_t seed_, sweeps_ = 0;
+  int n_colours_ = 0;
+  std::vector<int32_t> term_indices_, incidence_terms_, colour_members_, colour_of_;
+  std::vector<double> coefficients_;
+  std::vector<int64_t> incidence_offsets_, colour_offsets_;
+  std::vector<int8_t> spins_;
+};
+
+}  // namespace deepcheap::cpu

@@ -1,0 +1,392 @@
+// Hot loops of the Ising and k-local Boltzmann samplers (compiled once per SIMD target). Every random
+// number is a Philox draw keyed by the seed with a counter built from (site or spin, replica, sweep,
+// colour), and each parallel item (a lattice row, a replica) writes only its own sites, so any thread
+// count and any SIMD target produce the same lattices bit for bit.
+#include "deepcheap/common/parallel.hpp"
+#include "deepcheap/common/philox.hpp"
+#include "deepcheap/ising/ising.hpp"
+#include "threads.hpp"
+
+DC_NAMESPACE_BEGIN
+
+namespace {
+// Random words drawn for a chunk of a row before the updates, in a loop the compiler vectorises; the
+// sites whose replicas are still undecided after them draw more on demand (multispin_metropolis_site).
+constexpr int kPrefixDraws = 4;
+constexpr int kPrefixWords = 2 * kPrefixDraws;
+constexpr int64_t kRowChunk = 64;
+
+// Items per parallel chunk so that each chunk holds about `work` units: tiny lattices run on one thread
+// instead of paying a fork/join (milliseconds on a busy machine) per colour. Chunking never changes
+// results, since every item's random numbers depend only on its own coordinates.
+inline int64_t grain_for(int64_t work_per_item, int64_t work) {
+  return work_per_item >= work ? 1 : (work + work_per_item - 1) / work_per_item;
+}
+
+inline int64_t wrap_next(int64_t x, int64_t L) { return x + 1 == L ? 0 : x + 1; }
+inline int64_t wrap_prev(int64_t x, int64_t L) { return x == 0 ? L - 1 : x - 1; }
+
+// One colour of one row of one 64-replica lattice. The Philox counter of site (i, j) in word group g is
+// (i L + j, g, sweep, purpose + draw), i.e. philox_draw(seed, g << 32 | (i L + j), sweep, purpose + draw).
+// kTwoClasses: h = 0, where only S = 3 and S = 4 satisfied bonds need a random test (thresholds
+// threshold[0] for S = 3 and threshold[1] for S = 4, any spin); the vector pass then decides most sites.
+template <bool kTwoClasses>
+void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, const uint64_t* DC_RESTRICT down,
+                   int64_t L, int64_t i, uint32_t group, int colour, bool ferro, const MultispinTable& table,
+                   uint64_t seed, uint32_t step, uint32_t purpose) {
+  const int64_t half = L / 2;
+  const int64_t j0 = (colour + i) & 1;
+  const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
+  const uint64_t flip = ferro ? ~uint64_t(0) : uint64_t(0);
+  uint64_t bit3[kPrefixWords], bit4[kPrefixWords];
+  for (int k = 0; k < kPrefixWords; ++k) {
+    bit3[k] = uint64_t(0) - ((table.threshold[0] >> (63 - k)) & 1);
+    bit4[k] = uint64_t(0) - ((table.threshold[1] >> (63 - k)) & 1);
+  }
+  uint32_t random[kPrefixDraws][4][kRowChunk];
+  uint64_t accepted[kRowChunk], undecided[kRowChunk];
+  for (int64_t t0 = 0; t0 < half; t0 += kRowChunk) {
+    const int64_t n = half - t0 < kRowChunk ? half - t0 : kRowChunk;
+    const uint32_t site0 = uint32_t(i * L + j0 + 2 * t0);
+    for (int q = 0; q < kPrefixDraws; ++q) {
+      for (int64_t t = 0; t < n; ++t) {
+        const Philox4x32 b = philox4x32_10(site0 + 2 * uint32_t(t), group, step, purpose + uint32_t(q), key0, key1);
+        random[q][0][t] = b.v[0];
+        random[q][1][t] = b.v[1];
+        random[q][2][t] = b.v[2];
+        random[q][3][t] = b.v[3];
+      }
+    }
+    if (kTwoClasses) {
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t j = j0 + 2 * (t0 + t);
+        const int64_t left = j == 0 ? L - 1 : j - 1;
+        const int64_t right = j + 1 == L ? 0 : j + 1;
+        const uint64_t s = here[j];
+        uint64_t eq[5];
+        multispin_bond_classes(s ^ up[j] ^ flip, s ^ down[j] ^ flip, s ^ here[left] ^ flip,
+                               s ^ here[right] ^ flip, eq);
+        const uint64_t need = eq[3] | eq[4];
+        uint64_t und = need, acc = 0;
+        for (int k = 0; k < kPrefixWords; ++k) {
+          const int q = k >> 1, w = (k & 1) * 2;
+          const uint64_t r = uint64_t(random[q][w + 1][t]) << 32 | random[q][w][t];
+          const uint64_t bits = (eq[3] & bit3[k]) | (eq[4] & bit4[k]);
+          acc |= und & bits & ~r;
+          und &= ~(r ^ bits);
+        }
+        accepted[t] = (~need | acc);
+        undecided[t] = und;
+      }
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t j = j0 + 2 * (t0 + t);
+        uint64_t acc = accepted[t], und = undecided[t];
+        if (und) {  // rare: continue the bit-serial test with draws kPrefixDraws, kPrefixDraws + 1, ...
+          const uint64_t s = here[j];
+          uint64_t eq[5];
+          multispin_bond_classes(s ^ up[j] ^ flip, s ^ down[j] ^ flip, s ^ here[wrap_prev(j, L)] ^ flip,
+                                 s ^ here[wrap_next(j, L)] ^ flip, eq);
+          for (int k = kPrefixWords; k < 64 && und; k += 2) {
+            const Philox4x32 b =
+                philox4x32_10(uint32_t(i * L + j), group, step, purpose + uint32_t(k >> 1), key0, key1);
+            for (int h = 0; h < 2; ++h) {
+              const uint64_t r = h ? (uint64_t(b.v[3]) << 32 | b.v[2]) : (uint64_t(b.v[1]) << 32 | b.v[0]);
+              const int bit = 63 - (k + h);
+              const uint64_t bits = (eq[3] & (uint64_t(0) - ((table.threshold[0] >> bit) & 1))) |
+                                    (eq[4] & (uint64_t(0) - ((table.threshold[1] >> bit) & 1)));
+              acc |= und & bits & ~r;
+              und &= ~(r ^ bits);
+            }
+          }
+        }
+        here[j] ^= acc;
+      }
+    } else {
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t j = j0 + 2 * (t0 + t);
+        uint64_t prefix[kPrefixWords];
+        for (int k = 0; k < kPrefixWords; ++k) {
+          const int q = k >> 1, w = (k & 1) * 2;
+          prefix[k] = uint64_t(random[q][w + 1][t]) << 32 | random[q][w][t];
+        }
+        here[j] = multispin_metropolis_site(here[j], up[j], down[j], here[wrap_prev(j, L)], here[wrap_next(j, L)],
+                                            ferro, table, prefix, kPrefixWords, seed,
+                                            uint64_t(group) << 32 | uint64_t(i * L + j), step, purpose);
+      }
+    }
+  }
+}
+}  // namespace
+
+void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes, const int* satisfied,
+                           const int* spin, const uint64_t* threshold, bool ferro, uint64_t seed,
+                           uint64_t first_sweep, int64_t n_sweeps) {
+  MultispinTable table;
+  table.count = n_classes;
+  for (int c = 0; c < n_classes; ++c) {
+    table.satisfied[c] = satisfied[c];
+    table.spin[c] = spin[c];
+    table.threshold[c] = threshold[c];
+  }
+  const bool two_classes = n_classes == 2 && satisfied[0] == 3 && satisfied[1] == 4 && spin[0] == 2 && spin[1] == 2;
+  const int threads = cpu::num_threads();
+  const int64_t rows = groups * L;
+  for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
+    const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
+    for (int colour = 0; colour < 2; ++colour) {
+      const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
+      parallel_for_chunks(rows, grain_for(L / 2, 2048), threads, [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+          const int64_t g = row / L, i = row % L;
+          uint64_t* lattice = words + g * L * L;
+          if (two_classes)
+            multispin_row<true>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
+                                uint32_t(g), colour, ferro, table, seed, step, purpose);
+          else
+            multispin_row<false>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
+                                 uint32_t(g), colour, ferro, table, seed, step, purpose);
+        }
+      });
+    }
+  }
+}
+
+void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath, const uint64_t* threshold,
+                      uint64_t seed, uint64_t first_sweep, int64_t n_sweeps) {
+  const int threads = cpu::num_threads();
+  const int64_t rows = replicas * L;
+  const int64_t half = L / 2;
+  const int64_t draws_per_row = (half + 3) / 4;
+  for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
+    const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
+    for (int colour = 0; colour < 2; ++colour) {
+      const uint32_t purpose = kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
+      parallel_for_chunks(rows, grain_for(L / 2, 16384), threads, [&](int64_t begin, int64_t end) {
+        uint32_t u[4 * kRowChunk];
+        for (int64_t row = begin; row < end; ++row) {
+          const int64_t r = row / L, i = row % L;
+          int8_t* lattice = spins + r * L * L;
+          const int8_t* up = lattice + wrap_prev(i, L) * L;
+          const int8_t* down = lattice + wrap_next(i, L) * L;
+          int8_t* here = lattice + i * L;
+          const int64_t j0 = (colour + i) & 1;
+          for (int64_t q0 = 0; q0 < draws_per_row; q0 += kRowChunk) {
+            const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
+            for (int64_t q = 0; q < nq; ++q) {
+              const Philox4x32 b = philox_draw(seed, uint64_t(row) * uint64_t(draws_per_row) + uint64_t(q0 + q),
+                                               step, purpose);
+              u[4 * q + 0] = b.v[0];
+              u[4 * q + 1] = b.v[1];
+              u[4 * q + 2] = b.v[2];
+              u[4 * q + 3] = b.v[3];
+            }
+            const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
+            for (int64_t t = q0 * 4; t < t_end; ++t) {
+              const int64_t j = j0 + 2 * t;
+              const int sum = int(up[j]) + int(down[j]) + int(here[wrap_prev(j, L)]) + int(here[wrap_next(j, L)]);
+              const uint32_t bits = u[t - q0 * 4];
+              here[j] = heatbath ? int8_heatbath_site(sum, bits, threshold)
+                                 : int8_metropolis_site(here[j], sum, bits, threshold);
+            }
+          }
+        }
+      });
+    }
+  }
+}
+
+// Per replica: number of up spins and number of unsatisfied-by-alignment (anti-aligned) bonds.
+// `partial` holds groups * L * 128 counts (one row's counts per replica), so rows run in parallel.
+void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, int64_t* partial,
+                             int64_t* up_count, int64_t* anti_count) {
+  int planes = 1;
+  while ((int64_t(1) << planes) <= 2 * L) ++planes;
+  parallel_for_chunks(groups * L, grain_for(L, 4096), cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t g = row / L, i = row % L;
+      const uint64_t* lattice = words + g * L * L;
+      const uint64_t* here = lattice + i * L;
+      const uint64_t* down = lattice + wrap_next(i, L) * L;
+      uint64_t up_planes[24] = {0}, anti_planes[24] = {0};
+      auto add = [planes](uint64_t* c, uint64_t x) {
+        for (int k = 0; k < planes && x; ++k) {
+          const uint64_t carry = c[k] & x;
+          c[k] ^= x;
+          x = carry;
+        }
+      };
+      for (int64_t j = 0; j < L; ++j) {
+        const uint64_t s = here[j];
+        add(up_planes, s);
+        add(anti_planes, s ^ here[wrap_next(j, L)]);
+        add(anti_planes, s ^ down[j]);
+      }
+      int64_t* out = partial + row * 128;
+      for (int b = 0; b < 64; ++b) {
+        int64_t u = 0, a = 0;
+        for (int k = 0; k < planes; ++k) {
+          u += int64_t((up_planes[k] >> b) & 1) << k;
+          a += int64_t((anti_planes[k] >> b) & 1) << k;
+        }
+        out[b] = u;
+        out[64 + b] = a;
+      }
+    }
+  });
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int b = 0; b < 64; ++b) {
+      int64_t u = 0, a = 0;
+      for (int64_t i = 0; i < L; ++i) {
+        u += partial[(g * L + i) * 128 + b];
+        a += partial[(g * L + i) * 128 + 64 + b];
+      }
+      up_count[g * 64 + b] = u;
+      anti_count[g * 64 + b] = a;
+    }
+  }
+}
+
+// Per replica: sum of spins and sum over bonds of s_i s_j.
+void ising_int8_measure(const int8_t* spins, int64_t replicas, int64_t L, int64_t* spin_sum, int64_t* bond_sum) {
+  parallel_for_chunks(replicas, grain_for(L * L, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int8_t* lattice = spins + r * L * L;
+      int64_t m = 0, e = 0;
+      for (int64_t i = 0; i < L; ++i) {
+        const int8_t* here = lattice + i * L;
+        const int8_t* down = lattice + wrap_next(i, L) * L;
+        int32_t row_m = 0, row_e = 0;
+        for (int64_t j = 0; j < L; ++j) {
+          const int s = here[j];
+          row_m += s;
+          row_e += s * (int(here[wrap_next(j, L)]) + int(down[j]));
+        }
+        m += row_m;
+        e += row_e;
+      }
+      spin_sum[r] = m;
+      bond_sum[r] = e;
+    }
+  });
+}
+
+void ising_pack(const int8_t* spins, int64_t groups, int64_t sites, uint64_t* words) {
+  parallel_for_chunks(groups * sites, 4096, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t x = begin; x < end; ++x) {
+      const int64_t g = x / sites, site = x % sites;
+      uint64_t w = 0;
+      for (int b = 0; b < 64; ++b) w |= uint64_t(spins[(g * 64 + b) * sites + site] > 0) << b;
+      words[x] = w;
+    }
+  });
+}
+
+void ising_unpack(const uint64_t* words, int64_t groups, int64_t sites, int8_t* spins) {
+  parallel_for_chunks(groups * 64, grain_for(sites, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t g = r / 64;
+      const int b = int(r % 64);
+      const uint64_t* w = words + g * sites;
+      int8_t* out = spins + r * sites;
+      for (int64_t site = 0; site < sites; ++site) out[site] = ((w[site] >> b) & 1) ? int8_t(1) : int8_t(-1);
+    }
+  });
+}
+
+// Independent fair ±1 spins: one Philox draw gives 128 sites of a replica.
+void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t seed) {
+  const int64_t draws = (sites + 127) / 128;
+  parallel_for_chunks(replicas * draws, 64, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t x = begin; x < end; ++x) {
+      const int64_t r = x / draws, d = x % draws;
+      const Philox4x32 b = philox_draw(seed, uint64_t(d), uint32_t(r), kIsingPurposeInit | uint32_t(uint64_t(r) >> 32));
+      const int64_t first = d * 128;
+      const int64_t n = sites - first < 128 ? sites - first : 128;
+      for (int64_t k = 0; k < n; ++k)
+        spins[r * sites + first + k] = ((b.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
+    }
+  });
+}
+
+// Block spins: b x b blocks of each replica's L x L lattice; rule 0 majority (ties by Philox keyed on
+// (seed, block, replica)), rule 1 decimation (the block's top-left spin).
+void ising_block_spin(const int8_t* spins, int64_t replicas, int64_t L, int64_t b, int rule, uint64_t seed,
+                      int8_t* out) {
+  const int64_t n = L / b;
+  parallel_for_chunks(replicas * n, grain_for(L * b, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t x = begin; x < end; ++x) {
+      const int64_t r = x / n, bi = x % n;
+      const int8_t* lattice = spins + r * L * L;
+      for (int64_t bj = 0; bj < n; ++bj) {
+        int8_t value;
+        if (rule == 1) {
+          value = lattice[(bi * b) * L + bj * b];
+        } else {
+          int sum = 0;
+          for (int64_t di = 0; di < b; ++di) {
+            const int8_t* src = lattice + (bi * b + di) * L + bj * b;
+            for (int64_t dj = 0; dj < b; ++dj) sum += src[dj];
+          }
+          uint32_t bits = 0;
+          if (sum == 0) {
+            const uint64_t block = uint64_t(bi * n + bj);
+            bits = philox_draw(seed, block, uint32_t(r), kIsingPurposeBlockTie | uint32_t(uint64_t(r) >> 32)).v[0];
+          }
+          value = block_majority(sum, bits);
+        }
+        out[(r * n + bi) * n + bj] = value;
+      }
+    }
+  });
+}
+
+// Heat-bath sweeps of H = sum_t coefficient_t prod_{i in t} s_i over replicas. Terms have up to four
+// indices (padded with -1); spins of one colour share no term, so each colour is one parallel step.
+void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_colours, const int64_t* colour_offsets,
+                     const int32_t* colour_members, const int64_t* incidence_offsets, const int32_t* incidence_terms,
+                     const int32_t* term_indices, const double* coefficients, double beta, uint64_t seed,
+                     uint64_t first_sweep, int64_t n_sweeps) {
+  parallel_for_chunks(replicas, grain_for(incidence_offsets[n_spins] + n_spins, 131072), cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      int8_t* s = spins + r * n_spins;
+      for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
+        const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
+        for (int colour = 0; colour < n_colours; ++colour) {
+          for (int64_t m = colour_offsets[colour]; m < colour_offsets[colour + 1]; ++m) {
+            const int32_t i = colour_members[m];
+            double field = 0.0;
+            for (int64_t k = incidence_offsets[i]; k < incidence_offsets[i + 1]; ++k) {
+              const int32_t* idx = term_indices + 4 * int64_t(incidence_terms[k]);
+              int prod = 1;
+              for (int q = 0; q < 4; ++q)
+                if (idx[q] >= 0 && idx[q] != i) prod *= s[idx[q]];
+              field += prod > 0 ? coefficients[incidence_terms[k]] : -coefficients[incidence_terms[k]];
+            }
+            const uint32_t u =
+                philox_draw(seed, uint64_t(r) * uint64_t(n_spins) + uint64_t(i), step, kBoltzmannPurpose | uint32_t(colour)).v[0];
+            s[i] = uint64_t(u) < heatbath_threshold(beta * field) ? int8_t(1) : int8_t(-1);
+          }
+        }
+      }
+    }
+  });
+}
+
+void boltzmann_energy(const int8_t* spins, int64_t replicas, int64_t n_spins, int64_t n_terms,
+                      const int32_t* term_indices, const double* coefficients, double* out) {
+  parallel_for_chunks(replicas, grain_for(4 * n_terms + 1, 262144), cpu::num_threads(), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int8_t* s = spins + r * n_spins;
+      double e = 0.0;
+      for (int64_t t = 0; t < n_terms; ++t) {
+        int prod = 1;
+        for (int q = 0; q < 4; ++q)
+          if (term_indices[4 * t + q] >= 0) prod *= s[term_indices[4 * t + q]];
+        e += prod > 0 ? coefficients[t] : -coefficients[t];
+      }
+      out[r] = e;
+    }
+  });
+}
+
+DC_NAMESPACE_END

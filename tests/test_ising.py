@@ -1,0 +1,464 @@
+"""Ising and k-local Boltzmann samplers: exact formulas, exact enumeration of small systems, block
+spins against a numpy reference, determinism (threads, SIMD targets) and input validation. The long
+statistical checks against Onsager/Kaufman numbers live in test_ising_statistics.py."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from conftest import simd, threads
+
+import deepcheap_native as dc
+from deepcheap_native import _core, ising
+
+# ---- exact references computed here, independently of the package -------------------------------
+
+
+def enumerate_torus(L: int, J: float, h: float, T: float) -> dict[str, float]:
+    """<e>, <m>, <|m|> per spin of the L x L torus by summing over all 2^(L^2) states (float64)."""
+    n = L * L
+    codes = np.arange(2**n, dtype=np.int64)
+    s = (((codes[:, None] >> np.arange(n)) & 1) * 2 - 1).reshape(-1, L, L)
+    bonds = (s * np.roll(s, 1, axis=1) + s * np.roll(s, 1, axis=2)).sum(axis=(1, 2))
+    mag = s.sum(axis=(1, 2))
+    energy = -J * bonds - h * mag
+    w = np.exp(-(energy - energy.min()) / T)
+    w /= w.sum()
+    return {"e": float(w @ energy) / n, "m": float(w @ mag) / n, "abs_m": float(w @ np.abs(mag)) / n}
+
+
+def replica_mean_and_error(series: np.ndarray) -> tuple[float, float]:
+    """Mean over (n_measure, replicas) and its standard error from the spread of the replica means
+    (replicas are independent chains, so this error accounts for autocorrelation)."""
+    per_replica = series.mean(axis=0)
+    return float(per_replica.mean()), float(per_replica.std(ddof=1) / math.sqrt(per_replica.size))
+
+
+# ---- exact formulas ------------------------------------------------------------------------------
+
+
+def test_critical_temperature():
+    assert ising.CRITICAL_TEMPERATURE == pytest.approx(2.269185314213022, abs=1e-15)
+    assert math.sinh(2 / ising.CRITICAL_TEMPERATURE) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_exact_energy_matches_the_issue_values_to_1e9():
+    # Values quoted in the issue for the 32 x 32 torus (Ferdinand & Fisher 1969).
+    assert abs(ising.exact_energy(32, 2.0) - (-1.7455645271)) < 1e-9
+    assert abs(ising.exact_energy(32, 2.5) - (-1.1072916609)) < 1e-9
+
+
+@pytest.mark.parametrize("T", [1.0, 2.0, ising.CRITICAL_TEMPERATURE, 2.5, 4.0])
+def test_exact_energy_matches_enumeration_of_4x4_torus(T):
+    assert ising.exact_energy(4, T) == pytest.approx(enumerate_torus(4, 1.0, 0.0, T)["e"], abs=1e-12)
+
+
+@pytest.mark.parametrize("T", [1.5, 2.0, 2.5, 3.0])
+def test_exact_energy_tends_to_onsager(T):
+    # At L = 512 the finite-size correction is exponentially small away from T_c.
+    assert ising.exact_energy(512, T) == pytest.approx(ising.onsager_energy(T), abs=1e-9)
+
+
+def test_onsager_energy_and_magnetization_values():
+    tc = ising.CRITICAL_TEMPERATURE
+    assert ising.onsager_energy(tc) == -math.sqrt(2)
+    # The closed form is continuous at T_c (the elliptic-integral term vanishes there).
+    assert ising.onsager_energy(tc * (1 - 1e-9)) == pytest.approx(-math.sqrt(2), abs=1e-6)
+    assert ising.onsager_energy(tc * (1 + 1e-9)) == pytest.approx(-math.sqrt(2), abs=1e-6)
+    assert abs(ising.onsager_magnetization(2.0) - 0.9113193779) < 1e-10
+    assert ising.onsager_magnetization(tc) == 0.0 and ising.onsager_magnetization(3.0) == 0.0
+    # Low-temperature expansion: u = -2 + 8 x^2 + ..., x = e^(-4/T), |m| = 1 - 2 x^2 + ...
+    T = 0.5
+    x = math.exp(-4 / T)
+    assert ising.onsager_energy(T) == pytest.approx(-2 + 8 * x * x, rel=1e-9)
+    assert ising.onsager_magnetization(T) == pytest.approx(1 - 2 * x * x, rel=1e-9)
+
+
+def test_elliptic_integral_against_scipy():
+    special = pytest.importorskip("scipy.special")
+    for k in (0.0, 0.3, 0.9, 0.999999):
+        # ellipkm1 takes 1 - k^2 directly, so the comparison is not limited by rounding k^2 near 1.
+        assert ising._elliptic_k(k) == pytest.approx(special.ellipkm1((1 - k) * (1 + k)), rel=1e-13)
+
+
+def test_binder_cumulant_of_known_distributions():
+    rng = np.random.default_rng(0)
+    assert ising.binder_cumulant(rng.choice([-0.5, 0.5], size=(100, 7))) == pytest.approx(2 / 3, abs=1e-15)
+    # Gaussian: <m^4> = 3 <m^2>^2, so U = 0 (up to sampling error ~ 1/sqrt(n)).
+    assert abs(ising.binder_cumulant(rng.normal(size=400_000))) < 0.01
+    per_column = ising.binder_cumulant(np.array([[1.0, 2.0], [-1.0, 0.0]]), axis=0)
+    np.testing.assert_allclose(per_column, [2 / 3, 1 - 8 / (3 * 2**2)])
+    with pytest.raises(ValueError, match="m_series"):
+        ising.binder_cumulant(np.zeros(4))
+
+
+# ---- samplers against exact enumeration (4 x 4 torus: 65536 states) ---------------------------------
+
+SMALL_CASES = [
+    # (J, h, T, algorithm, replicas): multi-spin two-class path, multi-spin with field, antiferromagnet,
+    # int8 Metropolis (replicas not a multiple of 64) and heat-bath.
+    (1.0, 0.0, 2.5, "metropolis", 512),
+    (1.0, 0.3, 2.0, "metropolis", 512),
+    (-1.0, 0.7, 1.5, "metropolis", 512),
+    (1.0, -0.4, 3.0, "metropolis", 500),
+    (0.7, 0.2, 1.8, "heatbath", 500),
+    (-1.0, 0.0, 2.2, "heatbath", 512),
+]
+
+
+@pytest.mark.parametrize("J,h,T,algorithm,replicas", SMALL_CASES)
+def test_sampler_matches_enumeration_on_4x4(J, h, T, algorithm, replicas):
+    exact = enumerate_torus(4, J, h, T)
+    s = dc.IsingModel(4, J=J, h=h).sampler(T, replicas=replicas, algorithm=algorithm, seed=3)
+    assert s.kernel == ("multispin" if algorithm == "metropolis" and replicas % 64 == 0 else "int8")
+    s.sweep(200)
+    r = s.run(2000, measure_every=2)
+    # 4.5 sigma for 12 comparisons: a false alarm has probability ~1e-4 for a correct sampler.
+    for name, series in (("e", r.e), ("m", r.m)):
+        mean, err = replica_mean_and_error(series)
+        assert abs(mean - exact[name]) < 4.5 * err, (name, mean, exact[name], err)
+
+
+def test_multispin_and_int8_metropolis_agree_on_4x4():
+    model = dc.IsingModel(4, h=0.25)
+    a = model.sampler(2.2, replicas=512, seed=5, kernel="multispin").sweep(100).run(1000)
+    b = model.sampler(2.2, replicas=512, seed=5, kernel="int8").sweep(100).run(1000)
+    ma, ea = replica_mean_and_error(a.e)
+    mb, eb = replica_mean_and_error(b.e)
+    assert abs(ma - mb) < 4.5 * math.hypot(ea, eb)
+
+
+# ---- sampler mechanics -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("replicas,algorithm", [(64, "metropolis"), (10, "metropolis"), (10, "heatbath")])
+def test_init_up_spins_and_measurements(replicas, algorithm):
+    s = dc.IsingModel(8, J=1.5, h=0.5).sampler(1.0, replicas=replicas, algorithm=algorithm, init="up")
+    spins = s.spins
+    assert spins.dtype == np.int8 and spins.shape == (replicas, 8, 8) and (spins == 1).all()
+    np.testing.assert_array_equal(s.magnetization(), np.ones(replicas))
+    np.testing.assert_array_equal(s.energy(), np.full(replicas, -2 * 1.5 - 0.5))
+
+
+@pytest.mark.parametrize("replicas,algorithm", [(128, "metropolis"), (7, "metropolis"), (7, "heatbath")])
+def test_spins_roundtrip_and_measurements_match_numpy(replicas, algorithm):
+    rng = np.random.default_rng(1)
+    spins = rng.choice(np.array([-1, 1], dtype=np.int8), size=(replicas, 6, 6))
+    s = dc.IsingModel(6, J=-0.5, h=0.25).sampler(2.0, replicas=replicas, algorithm=algorithm, init=spins)
+    np.testing.assert_array_equal(s.spins, spins)
+    s.sweep(3)
+    spins = s.spins
+    m = spins.mean(axis=(1, 2))
+    bonds = (spins * np.roll(spins, 1, 1) + spins * np.roll(spins, 1, 2)).sum(axis=(1, 2)) / 36
+    np.testing.assert_allclose(s.magnetization(), m, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(s.energy(), 0.5 * bonds - 0.25 * m, rtol=0, atol=1e-15)
+    s.spins = -spins
+    np.testing.assert_array_equal(s.spins, -spins)
+
+
+def test_random_init_is_fair_and_seeded():
+    a = dc.IsingModel(32).sampler(2.0, replicas=64, seed=9).spins
+    assert abs(a.mean()) < 4 / math.sqrt(a.size)
+    np.testing.assert_array_equal(a, dc.IsingModel(32).sampler(2.0, replicas=64, seed=9).spins)
+    assert (a != dc.IsingModel(32).sampler(2.0, replicas=64, seed=10).spins).any()
+    # Replicas get different lattices (no shared stream).
+    assert (a[0] != a[1]).any()
+
+
+def test_run_series_shapes_and_relations(capsys):
+    s = dc.IsingModel(8).sampler(2.3, replicas=64, seed=2)
+    r = s.run(25, measure_every=4, progress=True)
+    assert s.sweeps_done == 25
+    assert "25" not in capsys.readouterr().out  # progress goes to stderr
+    for a in r:
+        assert a.shape == (6, 64)
+    np.testing.assert_array_equal(r.abs_m, np.abs(r.m))
+    np.testing.assert_array_equal(r.m2, r.m * r.m)
+    np.testing.assert_array_equal(r.m4, r.m2 * r.m2)
+    np.testing.assert_array_equal(r.m[-1], dc.IsingModel(8).sampler(2.3, replicas=64, seed=2).sweep(24).magnetization())
+
+
+def test_run_equals_sweeps_then_measurements():
+    a = dc.IsingModel(10).sampler(2.1, replicas=5, algorithm="heatbath", seed=4)
+    b = dc.IsingModel(10).sampler(2.1, replicas=5, algorithm="heatbath", seed=4)
+    r = a.run(9, measure_every=3)
+    for k in range(3):
+        b.sweep(3)
+        np.testing.assert_array_equal(r.e[k], b.energy())
+    np.testing.assert_array_equal(a.spins, b.spins)
+
+
+def test_replicas_are_independent_chains():
+    # Replica r of a 128-replica run does not depend on the other replicas' initial state.
+    model = dc.IsingModel(8)
+    spins = np.ones((128, 8, 8), dtype=np.int8)
+    a = model.sampler(2.5, replicas=128, seed=6, init=spins).sweep(5).spins
+    spins[1:] = -1
+    b = model.sampler(2.5, replicas=128, seed=6, init=spins).sweep(5).spins
+    np.testing.assert_array_equal(a[0], b[0])
+
+
+# ---- block spins -------------------------------------------------------------------------------------
+
+
+def test_block_spin_majority_against_numpy():
+    rng = np.random.default_rng(3)
+    spins = rng.choice(np.array([-1, 1], dtype=np.int8), size=(16, 12, 12))
+    out = dc.block_spin(spins, 2, seed=7)
+    sums = spins.reshape(16, 6, 2, 6, 2).sum(axis=(2, 4))
+    decided = sums != 0
+    np.testing.assert_array_equal(out[decided], np.sign(sums[decided]))
+    assert set(np.unique(out[~decided])) <= {-1, 1}
+    # Ties are broken by fair, seeded coins.
+    ties = out[~decided]
+    assert ties.size > 150 and abs(ties.mean()) < 4 / math.sqrt(ties.size)
+    np.testing.assert_array_equal(out, dc.block_spin(spins, 2, seed=7))
+    other = dc.block_spin(spins, 2, seed=8)
+    np.testing.assert_array_equal(other[decided], out[decided])
+    assert (other[~decided] != out[~decided]).any()
+
+
+def test_block_spin_odd_blocks_decimation_and_shapes():
+    rng = np.random.default_rng(4)
+    spins = rng.choice([-1.0, 1.0], size=(2, 3, 9, 9))
+    out = dc.block_spin(spins, 3)
+    assert out.shape == (2, 3, 3, 3) and out.dtype == np.int8
+    np.testing.assert_array_equal(out, np.sign(spins.reshape(2, 3, 3, 3, 3, 3).sum(axis=(3, 5))))
+    np.testing.assert_array_equal(dc.block_spin(spins, 3, rule="decimation"), spins[..., ::3, ::3])
+    np.testing.assert_array_equal(dc.block_spin(spins[0, 0], 1), spins[0, 0])
+
+
+def test_block_spin_torch_in_torch_out():
+    torch = pytest.importorskip("torch")
+    spins = torch.ones((2, 4, 4), dtype=torch.int64)
+    out = dc.block_spin(spins)
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 2, 2) and bool((out == 1).all())
+
+
+def test_block_spin_flows_to_order_and_disorder():
+    # Renormalization: blocking an L = 32 lattice by b = 4 gives 8 x 8 lattices that look like a direct
+    # 8 x 8 system at a lower temperature below T_c (U closer to 2/3) and at a higher one above T_c
+    # (U closer to 0). The gaps (0.024 at T = 2.15, 0.22 at T = 2.4) are several standard errors (~0.003).
+    for T, direction in ((2.15, +1), (2.4, -1)):
+        s = dc.IsingModel(32).sampler(T, replicas=256, seed=1).sweep(300)
+        m_block = []
+        for k in range(40):
+            s.sweep(5)
+            m_block.append(dc.block_spin(s.spins, 4, seed=k).mean(axis=(1, 2)))
+        direct = dc.IsingModel(8).sampler(T, replicas=1024, seed=2).sweep(300).run(400, measure_every=2).m
+        gap = ising.binder_cumulant(np.array(m_block)) - ising.binder_cumulant(direct)
+        assert direction * gap > 0.012, (T, gap)
+
+
+# ---- k-local Boltzmann sampler --------------------------------------------------------------------
+
+
+def random_terms(n: int, count: int, seed: int) -> dict[tuple[int, ...], float]:
+    rng = np.random.default_rng(seed)
+    terms: dict[tuple[int, ...], float] = {}
+    while len(terms) < count:
+        order = int(rng.integers(1, 5))
+        idx = tuple(sorted(int(i) for i in rng.choice(n, size=order, replace=False)))
+        terms[idx] = float(rng.normal(scale=0.6))
+    return terms
+
+
+def exact_boltzmann(n: int, terms: dict, T: float) -> tuple[np.ndarray, np.ndarray]:
+    """States (2^n, n) with spin i = bit i, and their exact probabilities."""
+    codes = np.arange(2**n)
+    s = ((codes[:, None] >> np.arange(n)) & 1) * 2 - 1
+    H = np.zeros(2**n)
+    for idx, c in terms.items():
+        H += c * np.prod(s[:, list(idx)], axis=1)
+    p = np.exp(-(H - H.min()) / T)
+    return s, H, p / p.sum()
+
+
+def test_boltzmann_matches_exact_distribution():
+    stats = pytest.importorskip("scipy.stats")
+    n, T = 8, 1.0
+    terms = random_terms(n, 14, seed=11)
+    states, H, p = exact_boltzmann(n, terms, T)
+    sampler = dc.BoltzmannSampler(n, terms, temperature=T, replicas=20000, seed=1)
+    assert sampler.n_colours >= 2
+    sampler.sweep(100)
+    # Final states of independent replicas are independent samples: a chi-square test of the histogram.
+    codes = ((sampler.spins > 0).astype(np.int64) << np.arange(n)).sum(axis=1)
+    counts = np.bincount(codes, minlength=2**n)
+    expected = p * codes.size
+    big = expected >= 5
+    observed = np.append(counts[big], counts[~big].sum())
+    expect = np.append(expected[big], expected[~big].sum())
+    chi2 = ((observed - expect) ** 2 / expect).sum()
+    assert stats.chi2.sf(chi2, observed.size - 1) > 1e-4
+    # And the energy the sampler reports is H of its spins.
+    np.testing.assert_allclose(sampler.energy(), H[codes], rtol=1e-12, atol=1e-12)
+
+
+def test_boltzmann_time_averages_match_exact():
+    n, T = 12, 1.5
+    terms = random_terms(n, 24, seed=12)
+    _, H, p = exact_boltzmann(n, terms, T)
+    sampler = dc.BoltzmannSampler(n, list(terms.items()), temperature=T, replicas=256, seed=2)
+    sampler.sweep(50)
+    series = sampler.run(600, measure_every=2)
+    mean, err = replica_mean_and_error(series.energy)
+    assert abs(mean - p @ H) < 4.5 * err
+
+
+def test_boltzmann_on_lattice_matches_ising_sampler():
+    L, T, h = 8, 2.4, 0.15
+    terms = {}
+    for i, j in itertools.product(range(L), range(L)):
+        site = i * L + j
+        terms[(site, i * L + (j + 1) % L)] = -1.0
+        terms[(site, ((i + 1) % L) * L + j)] = -1.0
+        terms[(site,)] = -h
+    b = dc.BoltzmannSampler(L * L, terms, temperature=T, replicas=256, seed=3)
+    colours = b.colours.reshape(L, L)
+    assert b.n_colours == 2 and (colours == np.add.outer(np.arange(L), np.arange(L)) % 2).all()
+    b.sweep(200)
+    eb = b.run(800, measure_every=2).energy / (L * L)
+    s = dc.IsingModel(L, h=h).sampler(T, replicas=256, seed=3).sweep(200)
+    es = s.run(800, measure_every=2).e
+    (mb, sb), (ms, ss) = replica_mean_and_error(eb), replica_mean_and_error(es)
+    assert abs(mb - ms) < 4.5 * math.hypot(sb, ss)
+
+
+def test_boltzmann_accepts_single_int_terms_and_sets_spins():
+    b = dc.BoltzmannSampler(3, [(0, 1.0), ((1, 2), -0.5)], temperature=1.0, replicas=4)
+    b.spins = np.ones((4, 3), dtype=np.int8)
+    np.testing.assert_array_equal(b.energy(), np.full(4, 0.5))
+    assert b.sweep(2).sweeps_done == 2
+
+
+# ---- determinism: threads and SIMD targets ----------------------------------------------------------
+
+
+def _all_outputs() -> list[np.ndarray]:
+    out = []
+    for model, kw in (
+        (dc.IsingModel(16), dict(replicas=128)),                            # multi-spin, two classes
+        (dc.IsingModel(16, J=-1.0, h=0.4), dict(replicas=64)),              # multi-spin, generic classes
+        (dc.IsingModel(14, h=0.1), dict(replicas=9)),                       # int8 Metropolis
+        (dc.IsingModel(14, J=0.8), dict(replicas=9, algorithm="heatbath")),  # int8 heat-bath
+    ):
+        for T in (1.5, ising.CRITICAL_TEMPERATURE):
+            s = model.sampler(T, seed=123, **kw)
+            r = s.run(12, measure_every=3)
+            out += [s.spins, r.m, r.e]
+            out.append(dc.block_spin(s.spins, 2, seed=5))
+    b = dc.BoltzmannSampler(40, random_terms(40, 60, seed=3), temperature=0.9, replicas=33, seed=4)
+    out += [b.sweep(7).spins, b.energy()]
+    return out
+
+
+def test_one_and_two_threads_and_every_simd_target_identical():
+    with simd("scalar"), threads(1):
+        reference = _all_outputs()
+    for target in dc.simd_targets():
+        for k in (1, 2):
+            with simd(target), threads(k):
+                got = _all_outputs()
+            for a, b in zip(reference, got):
+                np.testing.assert_array_equal(a, b, err_msg=f"{target}, {k} threads")
+
+
+# ---- bad input ---------------------------------------------------------------------------------------
+
+
+def test_bad_input_raises_value_error_naming_argument():
+    model = dc.IsingModel(8)
+    with pytest.raises(ValueError, match="L must be even"):
+        dc.IsingModel(7)
+    with pytest.raises(ValueError, match="L"):
+        dc.IsingModel(0)
+    for T in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="temperature"):
+            model.sampler(T)
+        with pytest.raises(ValueError, match="temperature"):
+            dc.BoltzmannSampler(2, {(0, 1): 1.0}, temperature=T, replicas=1)
+        with pytest.raises(ValueError, match="T"):
+            ising.exact_energy(8, T)
+    with pytest.raises(ValueError, match="replicas"):
+        model.sampler(2.0, replicas=0)
+    with pytest.raises(ValueError, match="replicas"):
+        dc.BoltzmannSampler(2, {(0, 1): 1.0}, temperature=1.0, replicas=-3)
+    with pytest.raises(ValueError, match="algorithm"):
+        model.sampler(2.0, algorithm="wolff")
+    with pytest.raises(ValueError, match="init"):
+        model.sampler(2.0, init="down")
+    with pytest.raises(ValueError, match="kernel"):
+        model.sampler(2.0, replicas=10, kernel="multispin")
+    bad = np.ones((64, 8, 8), dtype=np.int8)
+    bad[3, 2, 1] = 0
+    with pytest.raises(ValueError, match=r"init.*-1 and \+1"):
+        model.sampler(2.0, init=bad)
+    with pytest.raises(ValueError, match="init must have shape"):
+        model.sampler(2.0, init=np.ones((2, 8, 8)))
+    s = model.sampler(2.0)
+    with pytest.raises(ValueError, match="spins"):
+        s.spins = bad
+    with pytest.raises(ValueError, match="spins"):
+        dc.block_spin(bad)
+    with pytest.raises(ValueError, match="b must divide L"):
+        dc.block_spin(np.ones((8, 8)), 3)
+    with pytest.raises(ValueError, match="b"):
+        dc.block_spin(np.ones((8, 8)), 0)
+    with pytest.raises(ValueError, match="rule"):
+        dc.block_spin(np.ones((8, 8)), rule="mean")
+    with pytest.raises(ValueError, match="spins must have shape"):
+        dc.block_spin(np.ones((8, 6)))
+    with pytest.raises(ValueError, match="n_sweeps"):
+        s.run(-1)
+    with pytest.raises(ValueError, match="measure_every"):
+        s.run(10, measure_every=0)
+    with pytest.raises(ValueError, match="out of range"):
+        dc.BoltzmannSampler(3, {(0, 3): 1.0}, temperature=1.0, replicas=1)
+    with pytest.raises(ValueError, match="out of range"):
+        dc.BoltzmannSampler(3, {(-1,): 1.0}, temperature=1.0, replicas=1)
+    with pytest.raises(ValueError, match="order 5"):
+        dc.BoltzmannSampler(6, {(0, 1, 2, 3, 4): 1.0}, temperature=1.0, replicas=1)
+    with pytest.raises(ValueError, match="order 0"):
+        dc.BoltzmannSampler(6, {(): 1.0}, temperature=1.0, replicas=1)
+    with pytest.raises(ValueError, match="repeats"):
+        dc.BoltzmannSampler(6, {(1, 1): 1.0}, temperature=1.0, replicas=1)
+    with pytest.raises(ValueError, match="coefficient"):
+        dc.BoltzmannSampler(6, {(1, 2): float("nan")}, temperature=1.0, replicas=1)
+    with pytest.raises(TypeError, match="terms"):
+        dc.BoltzmannSampler(6, 3, temperature=1.0, replicas=1)
+    with pytest.raises(TypeError, match="replicas"):
+        model.sampler(2.0, replicas=64.0)
+
+
+def test_core_rechecks_invariants():
+    # The private core must refuse bad input on its own (never crash), with ValueError.
+    with pytest.raises(ValueError, match="L must be even"):
+        _core.IsingChain(7, 1.0, 0.0, 2.0, 64, False, True, 0, True)
+    with pytest.raises(ValueError, match="temperature"):
+        _core.IsingChain(8, 1.0, 0.0, float("nan"), 64, False, True, 0, True)
+    with pytest.raises(ValueError, match="replicas"):
+        _core.IsingChain(8, 1.0, 0.0, 2.0, 0, False, False, 0, True)
+    with pytest.raises(ValueError, match="multiple of 64"):
+        _core.IsingChain(8, 1.0, 0.0, 2.0, 65, False, True, 0, True)
+    chain = _core.IsingChain(8, 1.0, 0.0, 2.0, 64, False, True, 0, True)
+    with pytest.raises(ValueError, match="spins has shape"):
+        chain.set_spins(np.ones((64, 8, 6), dtype=np.int8))
+    with pytest.raises(ValueError, match="only -1 and \\+1"):
+        chain.set_spins(np.zeros((64, 8, 8), dtype=np.int8))
+    with pytest.raises(ValueError, match="n must be"):
+        chain.sweep(-1)
+    with pytest.raises(ValueError, match="b must divide L"):
+        _core.block_spin(np.ones((1, 8, 8), dtype=np.int8), 3, 0, 0)
+    with pytest.raises(ValueError, match="only -1"):
+        _core.block_spin(np.zeros((1, 8, 8), dtype=np.int8), 2, 0, 0)
+    idx = np.array([[0, 5, -1, -1]], dtype=np.int32)
+    with pytest.raises(ValueError, match="index 5 but n_spins is 3"):
+        _core.BoltzmannChain(3, idx, np.ones(1), 1.0, 1, 0)
+    with pytest.raises(ValueError, match="term_indices has shape"):
+        _core.BoltzmannChain(3, np.zeros((1, 5), dtype=np.int32), np.ones(1), 1.0, 1, 0)
+    with pytest.raises(ValueError, match="repeats"):
+        _core.BoltzmannChain(3, np.array([[1, 1, -1, -1]], dtype=np.int32), np.ones(1), 1.0, 1, 0)
