@@ -19,20 +19,26 @@ from .markov import HierarchicalChain, MarkovChain
 from . import ising
 from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 # --- circuit ---
+from . import circuits
+from .circuit import Circuit, CircuitBuilder, ParseError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BoltzmannSampler",
-    "IsingModel",
-    "IsingSampler",
     "block_spin",
-    "ising",
+    "BoltzmannSampler",
+    "Circuit",
+    "CircuitBuilder",
+    "circuits",
     "get_num_threads",
     "HierarchicalChain",
     "info",
+    "ising",
+    "IsingModel",
+    "IsingSampler",
     "MarkovChain",
     "multiplication_gate",
+    "ParseError",
     "polynomial_network",
     "product_network",
     "product_network_neurons",

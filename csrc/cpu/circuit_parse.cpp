@@ -1,0 +1,448 @@
+// Parsers for Bristol Fashion (text) and AIGER (ASCII .aag and binary .aig, combinational only).
+// Both produce a GateList in single-assignment, topological form, and reject every malformed file
+// with a CircuitParseError that names the line; sizes claimed by headers are checked against the
+// file's length before anything is allocated, so a hostile header cannot exhaust memory.
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "circuit.hpp"
+
+namespace deepcheap::cpu {
+
+using namespace deepcheap::circuit;
+
+namespace {
+
+constexpr int64_t kMaxWires = int64_t(1) << 28;
+
+// Messages quote pieces of the file, which may be any bytes: keep them printable ASCII.
+std::string printable(const std::string& s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+[[noreturn]] void fail(int64_t line, const std::string& message) {
+  throw CircuitParseError(printable(line > 0 ? "line " + std::to_string(line) + ": " + message : message), line);
+}
+
+// Splits text into lines (LF or CRLF) and each line into whitespace-separated tokens.
+class LineReader {
+ public:
+  LineReader(const char* data, size_t size) : p_(data), end_(data + size) {}
+  // Next line with at least one token (skip_blank) or the next line at all; false at end of data.
+  bool next(std::vector<std::string>& tokens, bool skip_blank = true) {
+    while (p_ < end_) {
+      const char* eol = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
+      const char* stop = eol ? eol : end_;
+      ++line_;
+      tokens.clear();
+      const char* q = p_;
+      while (q < stop) {
+        while (q < stop && (*q == ' ' || *q == '\t' || *q == '\r')) ++q;
+        const char* s = q;
+        while (q < stop && *q != ' ' && *q != '\t' && *q != '\r') ++q;
+        if (q > s) tokens.emplace_back(s, q);
+      }
+      p_ = eol ? eol + 1 : end_;
+      if (!tokens.empty() || !skip_blank) return true;
+    }
+    return false;
+  }
+  int64_t line() const { return line_; }
+  const char* position() const { return p_; }
+  const char* end() const { return end_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+  int64_t line_ = 0;
+};
+
+int64_t parse_count(const std::string& tok, int64_t line, const char* what, int64_t max = kMaxWires) {
+  if (tok.empty() || tok.size() > 18) fail(line, std::string("expected ") + what + ", got '" + tok + "'");
+  int64_t v = 0;
+  for (char c : tok) {
+    if (c < '0' || c > '9') fail(line, std::string("expected ") + what + " (a non-negative integer), got '" + tok + "'");
+    v = v * 10 + (c - '0');
+  }
+  if (v > max) fail(line, std::string(what) + " " + tok + " is too large (at most " + std::to_string(max) + ")");
+  return v;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Bristol Fashion: "ngates nwires" / "niv n1..." / "nov m1..." / gates "nin nout in... out... OP".
+
+GateList parse_bristol(const char* data, size_t size) {
+  LineReader reader(data, size);
+  std::vector<std::string> tok;
+  GateList gl;
+  if (!reader.next(tok)) fail(1, "empty file: expected the header '<ngates> <nwires>'");
+  if (tok.size() != 2) fail(reader.line(), "header must be '<ngates> <nwires>', got " + std::to_string(tok.size()) + " fields");
+  // Every gate needs a line of at least 8 bytes; cap the counts by the file's length before allocating.
+  const int64_t n_gates = parse_count(tok[0], reader.line(), "number of gates", int64_t(size) / 8 + 1);
+  const int64_t n_wires = parse_count(tok[1], reader.line(), "number of wires");
+  int64_t sums[2] = {0, 0};
+  for (int part = 0; part < 2; ++part) {
+    const char* what = part == 0 ? "input" : "output";
+    if (!reader.next(tok)) fail(reader.line() + 1, std::string("file ends before the ") + what + " value line");
+    const int64_t count = parse_count(tok[0], reader.line(), part == 0 ? "number of input values" : "number of output values", 1 << 20);
+    if (static_cast<int64_t>(tok.size()) != count + 1)
+      fail(reader.line(), std::string("header says ") + std::to_string(count) + " " + what + " values but lists " +
+                              std::to_string(tok.size() - 1) + " widths");
+    auto& widths = part == 0 ? gl.input_widths : gl.output_widths;
+    for (int64_t i = 0; i < count; ++i) {
+      widths.push_back(parse_count(tok[i + 1], reader.line(), "a value width"));
+      sums[part] += widths.back();
+    }
+  }
+  const int64_t n_in = sums[0], n_out = sums[1];
+  if (n_in + n_out > n_wires)
+    fail(3, "header says " + std::to_string(n_wires) + " wires, fewer than the " + std::to_string(n_in) +
+                " inputs plus " + std::to_string(n_out) + " outputs");
+  if (n_wires - n_in > int64_t(size))
+    fail(1, "header says " + std::to_string(n_wires) + " wires but the file is too short to write " +
+                std::to_string(n_wires - n_in) + " of them");
+  gl.n_inputs = n_in;
+  std::vector<int32_t> wire(n_wires, -1);  // Bristol wire -> our wire
+  for (int64_t i = 0; i < n_in; ++i) wire[i] = int32_t(i);
+  gl.ops.reserve(n_gates);
+  gl.in0.reserve(n_gates);
+  gl.in1.reserve(n_gates);
+  int32_t next_wire = int32_t(n_in);
+  auto read_wire = [&](const std::string& t, int64_t line) {
+    const int64_t w = parse_count(t, line, "a wire number", int64_t(1) << 40);
+    if (w >= n_wires) fail(line, "wire " + t + " is out of range (the header says " + std::to_string(n_wires) + " wires)");
+    if (wire[w] < 0)
+      fail(line, "wire " + t + " is read before any gate writes it (gates must be in topological order: a cycle, "
+                 "or a missing gate)");
+    return wire[w];
+  };
+  auto write_wire = [&](const std::string& t, int64_t line) {
+    const int64_t w = parse_count(t, line, "a wire number", int64_t(1) << 40);
+    if (w >= n_wires) fail(line, "wire " + t + " is out of range (the header says " + std::to_string(n_wires) + " wires)");
+    if (w < n_in) fail(line, "gate writes wire " + t + ", which is an input wire");
+    if (wire[w] >= 0) fail(line, "wire " + t + " is written twice");
+    wire[w] = next_wire++;
+  };
+  auto add = [&](uint8_t op, int32_t a, int32_t b) {
+    gl.ops.push_back(op);
+    gl.in0.push_back(a);
+    gl.in1.push_back(b);
+  };
+  for (int64_t g = 0; g < n_gates; ++g) {
+    if (!reader.next(tok))
+      fail(reader.line(), "file ends after " + std::to_string(g) + " gates but the header says " + std::to_string(n_gates));
+    const int64_t line = reader.line();
+    if (tok.size() < 4) fail(line, "a gate line needs '<#in> <#out> <wires...> <op>', got " + std::to_string(tok.size()) + " fields");
+    const int64_t nin = parse_count(tok[0], line, "number of gate inputs", 1 << 20);
+    const int64_t nout = parse_count(tok[1], line, "number of gate outputs", 1 << 20);
+    if (static_cast<int64_t>(tok.size()) != nin + nout + 3)
+      fail(line, "gate says " + std::to_string(nin) + " inputs and " + std::to_string(nout) + " outputs, so " +
+                     std::to_string(nin + nout + 3) + " fields, but the line has " + std::to_string(tok.size()));
+    const std::string& op = tok.back();
+    auto arity = [&](int64_t want_in, int64_t want_out) {
+      if (nin != want_in || nout != want_out)
+        fail(line, op + " takes " + std::to_string(want_in) + " inputs and " + std::to_string(want_out) +
+                       " outputs, got " + std::to_string(nin) + " and " + std::to_string(nout));
+    };
+    int binary_op = -1;
+    if (op == "AND") binary_op = OP_AND;
+    else if (op == "XOR") binary_op = OP_XOR;
+    else if (op == "OR") binary_op = OP_OR;        // extensions beyond Bristol Fashion's XOR/AND/INV,
+    else if (op == "NAND") binary_op = OP_NAND;    // accepted because other tools write them
+    else if (op == "NOR") binary_op = OP_NOR;
+    else if (op == "XNOR") binary_op = OP_XNOR;
+    if (binary_op >= 0) {
+      arity(2, 1);
+      const int32_t a = read_wire(tok[2], line), b = read_wire(tok[3], line);
+      add(uint8_t(binary_op), a, b);
+      write_wire(tok[4], line);
+    } else if (op == "INV" || op == "NOT" || op == "EQW" || op == "BUF") {
+      arity(1, 1);
+      const int32_t a = read_wire(tok[2], line);
+      add(op == "INV" || op == "NOT" ? OP_INV : OP_BUF, a, -1);
+      write_wire(tok[3], line);
+    } else if (op == "EQ") {
+      arity(1, 1);
+      if (tok[2] != "0" && tok[2] != "1") fail(line, "EQ takes a constant 0 or 1, got '" + tok[2] + "'");
+      add(tok[2] == "1" ? OP_CONST1 : OP_CONST0, -1, -1);
+      write_wire(tok[3], line);
+    } else if (op == "MAND") {
+      if (nin != 2 * nout || nout < 1)
+        fail(line, "MAND takes 2n inputs and n outputs, got " + std::to_string(nin) + " and " + std::to_string(nout));
+      std::vector<int32_t> a(nout), b(nout);
+      for (int64_t j = 0; j < nout; ++j) {
+        a[j] = read_wire(tok[2 + j], line);
+        b[j] = read_wire(tok[2 + nout + j], line);
+      }
+      for (int64_t j = 0; j < nout; ++j) {
+        add(OP_AND, a[j], b[j]);
+        write_wire(tok[2 + nin + j], line);
+      }
+    } else {
+      fail(line, "unknown op '" + op + "' (expected AND, XOR, INV, EQ, EQW or MAND; OR, NAND, NOR, XNOR, NOT, "
+                 "BUF are accepted too)");
+    }
+  }
+  while (reader.next(tok))
+    fail(reader.line(), "more gate lines than the " + std::to_string(n_gates) + " the header says");
+  gl.outputs.resize(n_out);
+  for (int64_t j = 0; j < n_out; ++j) {
+    const int64_t w = n_wires - n_out + j;
+    if (wire[w] < 0)
+      fail(reader.line(), "output wire " + std::to_string(w) + " (the last " + std::to_string(n_out) +
+                              " wires are the outputs) is never written");
+    gl.outputs[j] = wire[w];
+  }
+  return gl;
+}
+
+// ---------------------------------------------------------------------------------------------
+// AIGER: literals are 2*variable + negation; variable 0 is constant false. AND gates become AND, NOR
+// (both inputs negated) or AND with an INV; negations and constants are made once and shared.
+
+namespace {
+
+struct AigBuilder {
+  GateList& gl;
+  std::vector<int32_t> pos, neg;  // wire of variable v, of its negation; -1 until made
+  int32_t const_wire[2] = {-1, -1};
+  int32_t next_wire;
+  explicit AigBuilder(GateList& g, int64_t n_vars) : gl(g), pos(n_vars + 1, -1), neg(n_vars + 1, -1) {
+    next_wire = int32_t(g.n_inputs);
+  }
+  int32_t emit(uint8_t op, int32_t a, int32_t b) {
+    gl.ops.push_back(op);
+    gl.in0.push_back(a);
+    gl.in1.push_back(b);
+    return next_wire++;
+  }
+  int32_t literal(int64_t lit) {
+    const int64_t v = lit >> 1;
+    const bool negated = lit & 1;
+    if (v == 0) {
+      int32_t& c = const_wire[negated];
+      if (c < 0) c = emit(negated ? OP_CONST1 : OP_CONST0, -1, -1);
+      return c;
+    }
+    if (!negated) return pos[v];
+    if (neg[v] < 0) neg[v] = emit(OP_INV, pos[v], -1);
+    return neg[v];
+  }
+  void and_gate(int64_t lhs, int64_t r0, int64_t r1) {
+    int32_t w;
+    if ((r0 & 1) && (r1 & 1) && (r0 >> 1) != 0 && (r1 >> 1) != 0)
+      w = emit(OP_NOR, pos[r0 >> 1], pos[r1 >> 1]);
+    else {
+      const int32_t a = literal(r0), b = literal(r1);
+      w = emit(OP_AND, a, b);
+    }
+    pos[lhs >> 1] = w;
+  }
+};
+
+void read_symbols(LineReader& reader, GateList& gl, int64_t n_in, int64_t n_out) {
+  std::vector<std::string> tok;
+  gl.input_names.assign(n_in, "");
+  gl.output_names.assign(n_out, "");
+  const char* p = reader.position();
+  const char* end = reader.end();
+  // Symbol lines: "i<k> name", "o<k> name", "l<k> name"; a line "c" starts the free-form comment.
+  while (p < end) {
+    const char* eol = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    const char* stop = eol ? eol : end;
+    std::string line(p, stop);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    p = eol ? eol + 1 : end;
+    if (line.empty()) continue;
+    if (line[0] == 'c') break;
+    const size_t space = line.find(' ');
+    if ((line[0] == 'i' || line[0] == 'o') && space != std::string::npos && space > 1) {
+      bool digits = true;
+      int64_t k = 0;
+      for (size_t c = 1; c < space && digits; ++c) {
+        digits = line[c] >= '0' && line[c] <= '9' && c < 12;
+        k = k * 10 + (line[c] - '0');
+      }
+      if (!digits) continue;
+      auto& names = line[0] == 'i' ? gl.input_names : gl.output_names;
+      if (k < static_cast<int64_t>(names.size())) names[k] = line.substr(space + 1);
+    }
+  }
+}
+
+}  // namespace
+
+GateList parse_aiger(const char* data, size_t size) {
+  LineReader reader(data, size);
+  std::vector<std::string> tok;
+  GateList gl;
+  if (!reader.next(tok, false) || tok.empty())
+    fail(1, "empty file: expected the header 'aag M I L O A' or 'aig M I L O A'");
+  if (tok[0] != "aag" && tok[0] != "aig")
+    fail(1, "header must start with 'aag' (ASCII) or 'aig' (binary), got '" + tok[0] + "'");
+  const bool binary = tok[0] == "aig";
+  if (tok.size() < 6 || tok.size() > 10)
+    fail(1, "header must be '" + tok[0] + " M I L O A' (optionally B C J F), got " + std::to_string(tok.size()) + " fields");
+  int64_t h[9] = {0};
+  const char* names[9] = {"M", "I", "L", "O", "A", "B", "C", "J", "F"};
+  for (size_t k = 1; k < tok.size(); ++k) h[k - 1] = parse_count(tok[k], 1, names[k - 1], kMaxWires);
+  const int64_t M = h[0], I = h[1], L = h[2], O = h[3], A = h[4];
+  if (L > 0)
+    fail(1, "the circuit has " + std::to_string(L) + " latches; only combinational AIGER (L = 0) is supported");
+  for (int k = 5; k < 9; ++k)
+    if (h[k] > 0)
+      fail(1, std::string("the header has ") + names[k] + " = " + std::to_string(h[k]) +
+                  " (bad-state, constraint, justice or fairness properties); only plain combinational AIGER is supported");
+  if (binary && M != I + L + A)
+    fail(1, "binary AIGER needs M = I + L + A, but M = " + std::to_string(M) + " and I + L + A = " + std::to_string(I + L + A));
+  if (I + L + A > M) fail(1, "M = " + std::to_string(M) + " is less than I + L + A = " + std::to_string(I + L + A));
+  // Lines cost at least 2 bytes (ASCII inputs, outputs, ANDs); binary ANDs at least 2 bytes.
+  if ((binary ? 0 : I) + O + A > int64_t(size) || (!binary && M > int64_t(size)))
+    fail(1, "the header's counts (M = " + std::to_string(M) + ", I = " + std::to_string(I) + ", O = " +
+                std::to_string(O) + ", A = " + std::to_string(A) + ") do not fit in a file of " +
+                std::to_string(size) + " bytes");
+  gl.n_inputs = I;
+  AigBuilder b(gl, M);
+  enum : uint8_t { kUndefined = 0, kInput = 1, kAnd = 2 };
+  std::vector<uint8_t> kind(M + 1, kUndefined);
+  auto check_literal = [&](int64_t lit, int64_t line, const char* what) {
+    if ((lit >> 1) > M)
+      fail(line, std::string(what) + " literal " + std::to_string(lit) + " is out of range (M = " + std::to_string(M) +
+                     ", so literals are at most " + std::to_string(2 * M + 1) + ")");
+  };
+  // Inputs.
+  if (binary) {
+    for (int64_t i = 0; i < I; ++i) {
+      kind[i + 1] = kInput;
+      b.pos[i + 1] = int32_t(i);
+    }
+  } else {
+    for (int64_t i = 0; i < I; ++i) {
+      if (!reader.next(tok, false)) fail(reader.line() + 1, "file ends after " + std::to_string(i) + " of " + std::to_string(I) + " inputs");
+      const int64_t line = reader.line();
+      if (tok.size() != 1) fail(line, "an input line holds one literal, got " + std::to_string(tok.size()) + " fields");
+      const int64_t lit = parse_count(tok[0], line, "an input literal", int64_t(1) << 40);
+      check_literal(lit, line, "input");
+      if ((lit & 1) || lit < 2) fail(line, "input literal " + tok[0] + " must be even and at least 2");
+      if (kind[lit >> 1] != kUndefined) fail(line, "variable " + std::to_string(lit >> 1) + " is defined twice");
+      kind[lit >> 1] = kInput;
+      b.pos[lit >> 1] = int32_t(i);
+    }
+  }
+  // Outputs (ASCII lines in both formats); resolved after the ANDs.
+  std::vector<int64_t> out_lit(O), out_line(O);
+  for (int64_t o = 0; o < O; ++o) {
+    if (!reader.next(tok, false)) fail(reader.line() + 1, "file ends after " + std::to_string(o) + " of " + std::to_string(O) + " outputs");
+    out_line[o] = reader.line();
+    if (tok.size() != 1) fail(reader.line(), "an output line holds one literal, got " + std::to_string(tok.size()) + " fields");
+    out_lit[o] = parse_count(tok[0], reader.line(), "an output literal", int64_t(1) << 40);
+    check_literal(out_lit[o], reader.line(), "output");
+  }
+  gl.ops.reserve(A + A / 2);
+  if (binary) {
+    // Deltas lhs - rhs0 and rhs0 - rhs1 in 7-bit groups, low group first, high bit = more follows.
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(reader.position());
+    const unsigned char* end = reinterpret_cast<const unsigned char*>(reader.end());
+    const unsigned char* start = reinterpret_cast<const unsigned char*>(data);
+    auto decode = [&](int64_t gate) -> int64_t {
+      int64_t x = 0;
+      int shift = 0;
+      while (true) {
+        if (p >= end)
+          fail(0, "binary AND section: file ends inside AND gate " + std::to_string(gate) + " of " + std::to_string(A) +
+                      " (byte offset " + std::to_string(p - start) + ")");
+        const unsigned char c = *p++;
+        if (shift > 35) fail(0, "binary AND section: delta too long at byte offset " + std::to_string(p - start));
+        x |= int64_t(c & 0x7f) << shift;
+        if (!(c & 0x80)) return x;
+        shift += 7;
+      }
+    };
+    for (int64_t a = 0; a < A; ++a) {
+      const int64_t lhs = 2 * (I + L + a + 1);
+      const int64_t d0 = decode(a), d1 = decode(a);
+      if (d0 == 0 || d0 > lhs || d1 > lhs - d0)
+        fail(0, "binary AND section: gate " + std::to_string(a) + " (lhs " + std::to_string(lhs) + ") has deltas " +
+                    std::to_string(d0) + ", " + std::to_string(d1) + " that break lhs > rhs0 >= rhs1 >= 0 (byte offset " +
+                    std::to_string(p - start) + ")");
+      const int64_t r0 = lhs - d0, r1 = r0 - d1;
+      kind[lhs >> 1] = kAnd;
+      b.and_gate(lhs, r0, r1);
+    }
+    reader = LineReader(reinterpret_cast<const char*>(p), end - p);
+  } else {
+    std::vector<int64_t> lhs(A), r0(A), r1(A), line_of(A);
+    std::vector<int32_t> and_of(M + 1, -1);
+    for (int64_t a = 0; a < A; ++a) {
+      if (!reader.next(tok, false)) fail(reader.line() + 1, "file ends after " + std::to_string(a) + " of " + std::to_string(A) + " AND gates");
+      const int64_t line = line_of[a] = reader.line();
+      if (tok.size() != 3) fail(line, "an AND line holds 'lhs rhs0 rhs1', got " + std::to_string(tok.size()) + " fields");
+      lhs[a] = parse_count(tok[0], line, "an AND literal", int64_t(1) << 40);
+      r0[a] = parse_count(tok[1], line, "an AND literal", int64_t(1) << 40);
+      r1[a] = parse_count(tok[2], line, "an AND literal", int64_t(1) << 40);
+      for (int64_t lit : {lhs[a], r0[a], r1[a]}) check_literal(lit, line, "AND");
+      if ((lhs[a] & 1) || lhs[a] < 2) fail(line, "AND output literal " + tok[0] + " must be even and at least 2");
+      if (kind[lhs[a] >> 1] != kUndefined) fail(line, "variable " + std::to_string(lhs[a] >> 1) + " is defined twice");
+      kind[lhs[a] >> 1] = kAnd;
+      and_of[lhs[a] >> 1] = int32_t(a);
+    }
+    for (int64_t a = 0; a < A; ++a)
+      for (int64_t lit : {r0[a], r1[a]})
+        if ((lit >> 1) && kind[lit >> 1] == kUndefined)
+          fail(line_of[a], "AND reads variable " + std::to_string(lit >> 1) + ", which no input or AND defines");
+    // ASCII ANDs may come in any order: emit them depth-first, and report a cycle at a line on it.
+    std::vector<uint8_t> state(A, 0);  // 0 new, 1 on the stack, 2 emitted
+    std::vector<std::pair<int32_t, int>> stack;
+    for (int64_t root = 0; root < A; ++root) {
+      if (state[root]) continue;
+      stack.push_back({int32_t(root), 0});
+      state[root] = 1;
+      while (!stack.empty()) {
+        auto& [a, k] = stack.back();
+        if (k < 2) {
+          const int64_t lit = k == 0 ? r0[a] : r1[a];
+          ++k;
+          const int32_t dep = and_of[lit >> 1];
+          if (dep >= 0 && (lit >> 1) != 0) {
+            if (state[dep] == 1)
+              fail(line_of[dep], "AND gate " + std::to_string(lhs[dep]) + " depends on itself (a combinational cycle)");
+            if (state[dep] == 0) {
+              state[dep] = 1;
+              stack.push_back({dep, 0});
+            }
+          }
+          continue;
+        }
+        b.and_gate(lhs[a], r0[a], r1[a]);
+        state[a] = 2;
+        stack.pop_back();
+      }
+    }
+  }
+  for (int64_t o = 0; o < O; ++o) {
+    if ((out_lit[o] >> 1) && kind[out_lit[o] >> 1] == kUndefined)
+      fail(out_line[o], "output literal " + std::to_string(out_lit[o]) + " refers to an undefined variable");
+    gl.outputs.push_back(b.literal(out_lit[o]));
+  }
+  read_symbols(reader, gl, I, O);
+  gl.input_widths.assign(1, I);
+  gl.output_widths.assign(1, O);
+  return gl;
+}
+
+}  // namespace deepcheap::cpu

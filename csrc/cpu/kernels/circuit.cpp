@@ -1,0 +1,162 @@
+// Bit-sliced circuit evaluation: every wire slot holds a block of 64-bit words (8 words = 512 input
+// vectors per 64-byte vector register), and one pass over a compiled plan (deepcheap/circuit/gates.hpp)
+// evaluates every gate for the whole block. Gates come in runs of one op, so the inner loops are
+// branch-free loads, one bitwise instruction and a store; the op switch runs once per run.
+#include <omp.h>
+
+#include "deepcheap/circuit/gates.hpp"
+
+DC_NAMESPACE_BEGIN
+
+namespace {
+
+// Eight words: one AVX-512 register, two AVX2 registers, four SSE2 registers on the scalar target.
+typedef uint64_t vword __attribute__((vector_size(64), aligned(64)));
+
+template <int KV, class F>
+inline void circuit_run_binary(const int32_t* DC_RESTRICT ins, int32_t n, vword* S, F f) {
+  for (int32_t i = 0; i < n; ++i) {
+    const vword* a = S + static_cast<int64_t>(ins[3 * i]) * KV;
+    const vword* b = S + static_cast<int64_t>(ins[3 * i + 1]) * KV;
+    vword* d = S + static_cast<int64_t>(ins[3 * i + 2]) * KV;
+    // Plans never let a gate write a slot it reads in the same level, but compute then store anyway
+    // so the loop stays correct under aliasing.
+    vword t[KV];
+    for (int k = 0; k < KV; ++k) t[k] = f(a[k], b[k]);
+    for (int k = 0; k < KV; ++k) d[k] = t[k];
+  }
+}
+
+template <int KV>
+void circuit_run(int op, const int32_t* ins, int32_t n, vword* S) {
+  switch (op) {
+    case circuit::OP_AND: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return a & b; }); break;
+    case circuit::OP_XOR: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return a ^ b; }); break;
+    case circuit::OP_OR: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return a | b; }); break;
+    case circuit::OP_NAND: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return ~(a & b); }); break;
+    case circuit::OP_NOR: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return ~(a | b); }); break;
+    case circuit::OP_XNOR: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return ~(a ^ b); }); break;
+    case circuit::OP_INV: circuit_run_binary<KV>(ins, n, S, [](vword a, vword) { return ~a; }); break;
+    case circuit::OP_BUF: circuit_run_binary<KV>(ins, n, S, [](vword a, vword) { return a; }); break;
+    case circuit::OP_CONST0: circuit_run_binary<KV>(ins, n, S, [](vword a, vword) { return a ^ a; }); break;
+    default: circuit_run_binary<KV>(ins, n, S, [](vword a, vword) { return ~(a ^ a); }); break;
+  }
+}
+
+// Copy inputs [lo, hi) of block `w0` into their slots; the tail of a partial block is zeroed.
+template <int KV>
+void circuit_load(const circuit::PlanView& p, const uint64_t* in, int64_t n_words, int64_t w0, int32_t lo,
+                  int32_t hi, vword* S) {
+  constexpr int K = 8 * KV;
+  const int64_t nw = n_words - w0 < K ? n_words - w0 : K;
+  for (int32_t i = lo; i < hi; ++i) {
+    const int32_t s = p.input_slot[i];
+    if (s < 0) continue;
+    uint64_t* d = reinterpret_cast<uint64_t*>(S + static_cast<int64_t>(s) * KV);
+    const uint64_t* src = in + static_cast<int64_t>(i) * n_words + w0;
+    if (nw == K) {
+      for (int k = 0; k < K; ++k) d[k] = src[k];
+    } else {
+      for (int64_t k = 0; k < nw; ++k) d[k] = src[k];
+      for (int64_t k = nw; k < K; ++k) d[k] = 0;
+    }
+  }
+}
+
+template <int KV>
+void circuit_store(const circuit::PlanView& p, uint64_t* out, int64_t n_words, int64_t w0, int32_t lo,
+                   int32_t hi, const vword* S) {
+  constexpr int K = 8 * KV;
+  const int64_t nw = n_words - w0 < K ? n_words - w0 : K;
+  for (int32_t o = lo; o < hi; ++o) {
+    const uint64_t* s = reinterpret_cast<const uint64_t*>(S + static_cast<int64_t>(p.output_slot[o]) * KV);
+    uint64_t* d = out + static_cast<int64_t>(o) * n_words + w0;
+    for (int64_t k = 0; k < nw; ++k) d[k] = s[k];
+  }
+}
+
+// "batch": each thread owns a contiguous slice of blocks and runs the whole plan on each block with
+// its own slot buffer; threads never wait for each other.
+template <int KV>
+void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, int64_t n_words,
+                   int threads, uint64_t* workspace) {
+  constexpr int K = 8 * KV;
+  const int64_t n_blocks = (n_words + K - 1) / K;
+  const int T = static_cast<int>(threads < n_blocks ? threads : n_blocks);
+  const int32_t n_runs = p.level_run[p.n_levels];
+#pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
+  for (int t = 0; t < T; ++t) {
+    vword* S = reinterpret_cast<vword*>(workspace) + static_cast<int64_t>(t) * p.n_slots * KV;
+    const int64_t b_lo = n_blocks * t / T, b_hi = n_blocks * (t + 1) / T;
+    for (int64_t blk = b_lo; blk < b_hi; ++blk) {
+      const int64_t w0 = blk * K;
+      circuit_load<KV>(p, in, n_words, w0, 0, p.n_inputs, S);
+      for (int32_t r = 0; r < n_runs; ++r)
+        circuit_run<KV>(p.run_op[r], p.instr + 3 * static_cast<int64_t>(p.run_begin[r]),
+                        p.run_begin[r + 1] - p.run_begin[r], S);
+      circuit_store<KV>(p, out, n_words, w0, 0, p.n_outputs, S);
+    }
+  }
+}
+
+// "levelized": all threads share one slot buffer and split every level's gates, meeting at a barrier
+// after each level. This is what evaluation looks like when parallelism comes from width alone.
+template <int KV>
+void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, int64_t n_words,
+                       int threads, uint64_t* workspace) {
+  constexpr int K = 8 * KV;
+  const int64_t n_blocks = (n_words + K - 1) / K;
+  const int T = threads;
+  vword* S = reinterpret_cast<vword*>(workspace);
+#pragma omp parallel num_threads(T) if (T > 1)
+  {
+    const int t = omp_get_thread_num();
+    const int nt = omp_get_num_threads();
+    for (int64_t blk = 0; blk < n_blocks; ++blk) {
+      const int64_t w0 = blk * K;
+      circuit_load<KV>(p, in, n_words, w0, static_cast<int32_t>(int64_t(p.n_inputs) * t / nt),
+                       static_cast<int32_t>(int64_t(p.n_inputs) * (t + 1) / nt), S);
+#pragma omp barrier
+      for (int32_t level = 0; level < p.n_levels; ++level) {
+        const int32_t r_lo = p.level_run[level], r_hi = p.level_run[level + 1];
+        if (r_lo == r_hi) continue;  // same decision on every thread: no barrier needed
+        for (int32_t r = r_lo; r < r_hi; ++r) {
+          const int64_t len = p.run_begin[r + 1] - p.run_begin[r];
+          const int64_t lo = len * t / nt, hi = len * (t + 1) / nt;
+          circuit_run<KV>(p.run_op[r], p.instr + 3 * (static_cast<int64_t>(p.run_begin[r]) + lo),
+                          static_cast<int32_t>(hi - lo), S);
+        }
+#pragma omp barrier
+      }
+      circuit_store<KV>(p, out, n_words, w0, static_cast<int32_t>(int64_t(p.n_outputs) * t / nt),
+                        static_cast<int32_t>(int64_t(p.n_outputs) * (t + 1) / nt), S);
+#pragma omp barrier
+    }
+  }
+}
+
+template <int KV>
+void circuit_dispatch_schedule(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, int64_t n_words,
+                               int schedule, int threads, uint64_t* workspace) {
+  if (schedule == 1)
+    circuit_levelized<KV>(p, in, out, n_words, threads, workspace);
+  else
+    circuit_batch<KV>(p, in, out, n_words, schedule == 2 ? 1 : threads, workspace);
+}
+
+}  // namespace
+
+// schedule: 0 batch, 1 levelized, 2 sequential. block_words: 8, 16, 32 or 64. The workspace holds
+// threads * n_slots * block_words words (one slot buffer for levelized), 64-byte aligned.
+void circuit_evaluate(const circuit::PlanView& plan, const uint64_t* in, uint64_t* out, int64_t n_words,
+                      int block_words, int schedule, int threads, uint64_t* workspace) {
+  if (n_words <= 0) return;
+  switch (block_words) {
+    case 8: circuit_dispatch_schedule<1>(plan, in, out, n_words, schedule, threads, workspace); break;
+    case 16: circuit_dispatch_schedule<2>(plan, in, out, n_words, schedule, threads, workspace); break;
+    case 32: circuit_dispatch_schedule<4>(plan, in, out, n_words, schedule, threads, workspace); break;
+    default: circuit_dispatch_schedule<8>(plan, in, out, n_words, schedule, threads, workspace); break;
+  }
+}
+
+DC_NAMESPACE_END

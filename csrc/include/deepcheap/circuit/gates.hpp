@@ -1,0 +1,72 @@
+// Gate opcodes and the bit-sliced gate function shared by every evaluator (CPU kernels now, CUDA
+// later): a gate applied to whole words evaluates it for 64 (or 512, in a vector) input vectors at once.
+#pragma once
+
+#include <cstdint>
+
+#include "deepcheap/common/config.hpp"
+
+namespace deepcheap::circuit {
+
+// The codes are part of the binding's contract with python/deepcheap_native/circuit.py (OPS there).
+enum Op : uint8_t {
+  OP_AND = 0,
+  OP_XOR = 1,
+  OP_OR = 2,
+  OP_NAND = 3,
+  OP_NOR = 4,
+  OP_XNOR = 5,
+  OP_INV = 6,
+  OP_BUF = 7,
+  OP_CONST0 = 8,
+  OP_CONST1 = 9,
+  OP_COUNT = 10,
+};
+
+// A compiled evaluation plan (built by csrc/cpu/circuit.cpp): gates reordered level by level and,
+// inside a level, grouped into runs of one op, each reading and writing wire *slots* that are reused
+// once a wire is dead, so the live working set stays small. Slot s of a block occupies words
+// [s*block_words, (s+1)*block_words) of a thread's slot buffer. A plain struct outside the per-target
+// namespaces, so that the driver and every target's kernel see one type.
+struct PlanView {
+  int32_t n_inputs;            // input wires
+  int32_t n_outputs;           // output bits
+  int32_t n_slots;             // slots a buffer must hold
+  int32_t n_levels;            // levels 0..n_levels-1; level 0 holds constants only
+  const int32_t* input_slot;   // [n_inputs] slot of each input wire, -1 when never read
+  const int32_t* output_slot;  // [n_outputs] slot holding each output bit at the end
+  const uint8_t* run_op;       // [n_runs]
+  const int32_t* run_begin;    // [n_runs + 1] first instruction of each run
+  const int32_t* level_run;    // [n_levels + 1] first run of each level
+  const int32_t* instr;        // [3 * n_instructions] (slot a, slot b, slot out); b = a for unary
+};
+
+}  // namespace deepcheap::circuit
+
+DC_NAMESPACE_BEGIN
+
+DC_HD bool circuit_op_is_unary(int op) { return op == circuit::OP_INV || op == circuit::OP_BUF; }
+DC_HD bool circuit_op_is_const(int op) { return op == circuit::OP_CONST0 || op == circuit::OP_CONST1; }
+// Gates that are not free in garbled circuits / MPC: the AND-depth counts only these.
+DC_HD bool circuit_op_is_nonlinear(int op) {
+  return op == circuit::OP_AND || op == circuit::OP_OR || op == circuit::OP_NAND || op == circuit::OP_NOR;
+}
+
+// One gate on one word of packed vectors (T: uint64_t, or a GCC vector of them).
+template <class T>
+DC_HD T circuit_apply_gate(int op, T a, T b) {
+  switch (op) {
+    case circuit::OP_AND: return a & b;
+    case circuit::OP_XOR: return a ^ b;
+    case circuit::OP_OR: return a | b;
+    case circuit::OP_NAND: return ~(a & b);
+    case circuit::OP_NOR: return ~(a | b);
+    case circuit::OP_XNOR: return ~(a ^ b);
+    case circuit::OP_INV: return ~a;
+    case circuit::OP_BUF: return a;
+    case circuit::OP_CONST0: return a ^ a;
+    default: return ~(a ^ a);
+  }
+}
+
+DC_NAMESPACE_END

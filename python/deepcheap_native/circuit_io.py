@@ -1,0 +1,166 @@
+"""Writers for Bristol Fashion and AIGER (the readers are native: csrc/cpu/circuit_parse.cpp).
+
+Both writers rewrite gates the format lacks into gates it has, and keep every output value and
+width, so that reading the file back gives a circuit computing the same function.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .circuit import Circuit
+
+# Bristol Fashion has XOR, AND, INV, EQ and EQW: the others become short sequences.
+#   OR   = (a ^ b) ^ (a & b)       NAND = ~(a & b)       NOR = ~a & ~b       XNOR = ~(a ^ b)
+_BRISTOL_SIZE = {0: 1, 1: 1, 2: 3, 3: 2, 4: 3, 5: 2, 6: 1, 7: 1, 8: 1, 9: 1}
+
+
+def bristol_text(c: Circuit) -> str:
+    """Bristol Fashion text for ``c`` (see :meth:`Circuit.to_bristol`)."""
+    n_in = c.n_inputs
+    ops = c.ops.tolist()
+    in0 = c.in0.tolist()
+    in1 = c.in1.tolist()
+    outputs = c.outputs.tolist()
+    n_out = len(outputs)
+    # Outputs must be the last wires, in order: a gate that computes output j is named after its slot;
+    # outputs that are inputs or repeat a wire get an EQW copy instead.
+    claim: dict[int, int] = {}
+    copies: list[tuple[int, int]] = []
+    for j, w in enumerate(outputs):
+        if w >= n_in and w not in claim:
+            claim[w] = j
+        else:
+            copies.append((j, w))
+    written = sum(_BRISTOL_SIZE[op] for op in ops) + len(copies)
+    out_base = n_in + written - n_out
+    n_wires = out_base + n_out
+    name = list(range(n_in)) + [0] * len(ops)
+    lines: list[str] = []
+    fresh = n_in
+
+    def temp() -> int:
+        nonlocal fresh
+        fresh += 1
+        return fresh - 1
+
+    for g, op in enumerate(ops):
+        w = n_in + g
+        dest = out_base + claim[w] if w in claim else None
+        a = name[in0[g]] if in0[g] >= 0 else -1
+        b = name[in1[g]] if in1[g] >= 0 else -1
+        if op <= 1 or op == 6 or op == 7 or op >= 8:
+            d = dest if dest is not None else temp()
+            if op == 0:
+                lines.append(f"2 1 {a} {b} {d} AND")
+            elif op == 1:
+                lines.append(f"2 1 {a} {b} {d} XOR")
+            elif op == 6:
+                lines.append(f"1 1 {a} {d} INV")
+            elif op == 7:
+                lines.append(f"1 1 {a} {d} EQW")
+            else:
+                lines.append(f"1 1 {op - 8} {d} EQ")
+        elif op == 2:  # OR
+            t1, t2 = temp(), temp()
+            d = dest if dest is not None else temp()
+            lines += [f"2 1 {a} {b} {t1} XOR", f"2 1 {a} {b} {t2} AND", f"2 1 {t1} {t2} {d} XOR"]
+        elif op == 3:  # NAND
+            t1 = temp()
+            d = dest if dest is not None else temp()
+            lines += [f"2 1 {a} {b} {t1} AND", f"1 1 {t1} {d} INV"]
+        elif op == 4:  # NOR
+            t1, t2 = temp(), temp()
+            d = dest if dest is not None else temp()
+            lines += [f"1 1 {a} {t1} INV", f"1 1 {b} {t2} INV", f"2 1 {t1} {t2} {d} AND"]
+        else:  # XNOR
+            t1 = temp()
+            d = dest if dest is not None else temp()
+            lines += [f"2 1 {a} {b} {t1} XOR", f"1 1 {t1} {d} INV"]
+        name[w] = d
+    for j, w in copies:
+        lines.append(f"1 1 {name[w]} {out_base + j} EQW")
+    assert fresh == out_base and len(lines) == written
+    header = [
+        f"{len(lines)} {n_wires}",
+        " ".join(map(str, [len(c.input_widths), *c.input_widths])),
+        " ".join(map(str, [len(c.output_widths), *c.output_widths])),
+        "",
+    ]
+    return "\n".join(header + lines) + "\n"
+
+
+def _leb128(values: list[int]) -> bytes:
+    out = bytearray()
+    for x in values:
+        while x >= 0x80:
+            out.append((x & 0x7F) | 0x80)
+            x >>= 7
+        out.append(x)
+    return bytes(out)
+
+
+def aiger_bytes(c: Circuit, *, binary: bool) -> bytes:
+    """AIGER (binary .aig or ASCII .aag) for ``c`` (see :meth:`Circuit.to_aiger`)."""
+    n_in = c.n_inputs
+    ops = c.ops.tolist()
+    in0 = c.in0.tolist()
+    in1 = c.in1.tolist()
+    lit = [2 * (i + 1) for i in range(n_in)] + [0] * len(ops)
+    ands: list[tuple[int, int, int]] = []
+    next_var = n_in + 1
+
+    def and_(x: int, y: int) -> int:
+        nonlocal next_var
+        lhs = 2 * next_var
+        next_var += 1
+        ands.append((lhs, max(x, y), min(x, y)))
+        return lhs
+
+    for g, op in enumerate(ops):
+        a = lit[in0[g]] if in0[g] >= 0 else 0
+        b = lit[in1[g]] if in1[g] >= 0 else 0
+        if op == 0:
+            r = and_(a, b)
+        elif op == 1 or op == 5:  # XOR = ~(~(a & ~b) & ~(~a & b)); XNOR its negation
+            r = and_(and_(a, b ^ 1) ^ 1, and_(a ^ 1, b) ^ 1) ^ (1 if op == 1 else 0)
+        elif op == 2:
+            r = and_(a ^ 1, b ^ 1) ^ 1
+        elif op == 3:
+            r = and_(a, b) ^ 1
+        elif op == 4:
+            r = and_(a ^ 1, b ^ 1)
+        elif op == 6:
+            r = a ^ 1
+        elif op == 7:
+            r = a
+        else:
+            r = op - 8
+        lit[n_in + g] = r
+    outs = [lit[w] for w in c.outputs.tolist()]
+    m = next_var - 1
+    head = f"{'aig' if binary else 'aag'} {m} {n_in} 0 {len(outs)} {len(ands)}\n"
+    parts = [head.encode()]
+    if not binary:
+        parts.append("".join(f"{2 * (i + 1)}\n" for i in range(n_in)).encode())
+    parts.append("".join(f"{o}\n" for o in outs).encode())
+    if binary:
+        deltas: list[int] = []
+        for lhs, r0, r1 in ands:
+            deltas += [lhs - r0, r0 - r1]
+        parts.append(_leb128(deltas))
+    else:
+        parts.append("".join(f"{lhs} {r0} {r1}\n" for lhs, r0, r1 in ands).encode())
+    symbols = []
+    k = 0
+    for v, width in enumerate(c.input_widths):
+        symbols += [f"i{k + bit} in{v}[{bit}]" for bit in range(width)]
+        k += width
+    k = 0
+    for v, width in enumerate(c.output_widths):
+        symbols += [f"o{k + bit} out{v}[{bit}]" for bit in range(width)]
+        k += width
+    parts.append(("\n".join(symbols) + "\n" if symbols else "").encode())
+    parts.append(b"c\nwritten by deepcheap_native\n")
+    return b"".join(parts)

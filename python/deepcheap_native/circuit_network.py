@@ -1,0 +1,187 @@
+"""A circuit as a threshold network (Rolnick & Tegmark 2018, §III.B): boolean gates on 0/1 values are
+single neurons, so any circuit is a network whose depth follows the circuit's depth.
+
+Every wire is an affine function of earlier *units* (input bits and neurons). AND is
+H(x + y − 1.5), OR is H(x + y − 0.5), NAND and NOR their mirror images; XOR is two neurons,
+H(x + y − 0.5) − H(x + y − 1.5); INV (1 − x), BUF and constants cost nothing, they fold into the
+weights of the neurons that read them. Pre-activations are always ±0.5 or farther from the threshold,
+so a logistic σ(β z) in place of H reproduces the outputs once β is large (errors ≈ e^(−β/2)).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._arrays import check_choice
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .circuit import Circuit
+
+__all__ = ["ThresholdNetwork", "threshold_network"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdNetwork:
+    """Neurons ``n = act(bias[n] + Σ weight · unit)`` over units (input bits first, then neurons).
+
+    Neurons are numbered layer by layer; ``weights`` are in CSR form (``indptr``, ``indices`` into
+    units, ``data``). Outputs are affine in the units: ``out = output_constant + output_weights · units``.
+    """
+
+    n_inputs: int
+    n_outputs: int
+    activation: str
+    beta: float
+    layer_sizes: np.ndarray  # neurons per layer, layer 1 first
+    bias: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    output_constant: np.ndarray
+    output_indptr: np.ndarray
+    output_indices: np.ndarray
+    output_data: np.ndarray
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.bias.size)
+
+    @property
+    def depth(self) -> int:
+        """Layers of neurons (INV and BUF add none, so this is at most the circuit's depth)."""
+        return int(self.layer_sizes.size)
+
+    def _act(self, z: np.ndarray) -> np.ndarray:
+        if self.activation == "heaviside":
+            return (z > 0).astype(np.float64)
+        return 0.5 * (1.0 + np.tanh(0.5 * self.beta * z))  # the logistic σ(βz), without overflow
+
+    def forward(self, x: Any) -> np.ndarray:
+        """Real-valued outputs for a (B, n_inputs) array of 0/1 inputs; shape (B, n_outputs), float64."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ValueError(f"x must have shape (B, n_inputs={self.n_inputs}), got {x.shape}")
+        batch = x.shape[0]
+        units = np.empty((self.n_inputs + self.n_neurons, batch))
+        units[: self.n_inputs] = x.T
+        start = 0
+        for size in self.layer_sizes.tolist():
+            lo, hi = self.indptr[start], self.indptr[start + size]
+            src = self.indices[lo:hi]
+            contrib = units[src] * self.data[lo:hi, None]
+            counts = np.diff(self.indptr[start : start + size + 1])
+            pre = np.zeros((size, batch))
+            nonempty = counts > 0  # (neurons that read only constants have empty rows)
+            if nonempty.any():
+                pre[nonempty] = np.add.reduceat(contrib, self.indptr[start : start + size][nonempty] - lo, axis=0)
+            pre += self.bias[start : start + size, None]
+            n0 = self.n_inputs + start
+            units[n0 : n0 + size] = self._act(pre)
+            start += size
+        out = np.repeat(self.output_constant[:, None], batch, axis=1)
+        for j in range(self.n_outputs):
+            lo, hi = self.output_indptr[j], self.output_indptr[j + 1]
+            if hi > lo:
+                out[j] += self.output_data[lo:hi] @ units[self.output_indices[lo:hi]]
+        return out.T
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Boolean outputs: ``forward(x) > 0.5``."""
+        return self.forward(x) > 0.5
+
+
+def threshold_network(c: Circuit, activation: str = "heaviside", beta: float = 50.0) -> ThresholdNetwork:
+    """Build the threshold network of ``c`` (see :meth:`Circuit.to_network`)."""
+    activation = check_choice(activation, "activation", ("heaviside", "sigmoid"))
+    beta = float(beta)
+    if not np.isfinite(beta) or beta <= 0:
+        raise ValueError(f"beta must be a positive finite number, got {beta}")
+    n_in = c.n_inputs
+    ops = c.ops.tolist()
+    in0 = c.in0.tolist()
+    in1 = c.in1.tolist()
+    # Affine form of each wire: (constant, {unit: coefficient}); units >= n_in are neurons.
+    forms: list[tuple[float, dict[int, float]]] = [(0.0, {i: 1.0}) for i in range(n_in)]
+    bias: list[float] = []
+    rows: list[dict[int, float]] = []
+    layer = [0] * n_in
+
+    def neuron(sign: float, threshold: float, fa, fb) -> int:
+        # H(sign * (A + B) - threshold), A and B affine.
+        row: dict[int, float] = {}
+        for f in (fa, fb):
+            for u, w in f[1].items():
+                row[u] = row.get(u, 0.0) + sign * w
+        row = {u: w for u, w in row.items() if w != 0.0}
+        bias.append(sign * (fa[0] + fb[0]) - threshold)
+        rows.append(row)
+        layer.append(1 + max((layer[u] for u in row), default=0))
+        return n_in + len(rows) - 1
+
+    for g, op in enumerate(ops):
+        if op >= 8:
+            forms.append((float(op - 8), {}))
+            continue
+        fa = forms[in0[g]]
+        if op == 6:  # INV
+            forms.append((1.0 - fa[0], {u: -w for u, w in fa[1].items()}))
+            continue
+        if op == 7:  # BUF
+            forms.append(fa)
+            continue
+        fb = forms[in1[g]]
+        if op == 0:
+            forms.append((0.0, {neuron(1.0, 1.5, fa, fb): 1.0}))
+        elif op == 2:
+            forms.append((0.0, {neuron(1.0, 0.5, fa, fb): 1.0}))
+        elif op == 3:
+            forms.append((0.0, {neuron(-1.0, -1.5, fa, fb): 1.0}))
+        elif op == 4:
+            forms.append((0.0, {neuron(-1.0, -0.5, fa, fb): 1.0}))
+        else:  # XOR / XNOR: H(A+B-0.5) - H(A+B-1.5)
+            n1 = neuron(1.0, 0.5, fa, fb)
+            n2 = neuron(1.0, 1.5, fa, fb)
+            forms.append((0.0, {n1: 1.0, n2: -1.0}) if op == 1 else (1.0, {n1: -1.0, n2: 1.0}))
+    # Renumber neurons layer by layer (stable), so each layer is one contiguous block.
+    n_neurons = len(rows)
+    neuron_layer = np.array(layer[n_in:], dtype=np.int64)
+    order = np.argsort(neuron_layer, kind="stable")
+    new_id = np.empty(n_neurons, dtype=np.int64)
+    new_id[order] = np.arange(n_neurons)
+    unit_map = np.concatenate([np.arange(n_in), n_in + new_id]) if n_neurons else np.arange(n_in)
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for k in order.tolist():
+        row = rows[k]
+        indices += [int(unit_map[u]) for u in row]
+        data += list(row.values())
+        indptr.append(len(indices))
+    out_const, out_indptr, out_indices, out_data = [], [0], [], []
+    for w in c.outputs.tolist():
+        const, f = forms[w]
+        out_const.append(const)
+        out_indices += [int(unit_map[u]) for u in f]
+        out_data += list(f.values())
+        out_indptr.append(len(out_indices))
+    sizes = np.bincount(neuron_layer)[1:] if n_neurons else np.zeros(0, np.int64)
+    return ThresholdNetwork(
+        n_inputs=n_in,
+        n_outputs=c.n_outputs,
+        activation=activation,
+        beta=beta,
+        layer_sizes=sizes.astype(np.int64),
+        bias=np.array(bias, dtype=np.float64)[order] if n_neurons else np.zeros(0),
+        indptr=np.array(indptr, dtype=np.int64),
+        indices=np.array(indices, dtype=np.int64),
+        data=np.array(data, dtype=np.float64),
+        output_constant=np.array(out_const, dtype=np.float64),
+        output_indptr=np.array(out_indptr, dtype=np.int64),
+        output_indices=np.array(out_indices, dtype=np.int64),
+        output_data=np.array(out_data, dtype=np.float64),
+    )
