@@ -71,6 +71,26 @@ def _schedule_numbers(result: Any) -> tuple[float, float, float]:
     return float(makespan), float(lower), float(upper)
 
 
+def level_widths(c: Any) -> list[int]:
+    """ASAP gates per level 1..D (Circuit.level_widths is a method taking alap=)."""
+    lw = c.level_widths
+    return [int(w) for w in np.asarray(lw() if callable(lw) else lw)]
+
+
+def work(c: Any) -> int:
+    """W: gates that take a step (constants excluded), the W of Brent's bounds."""
+    return int(getattr(c, "work", c.n_gates))
+
+
+def scalar_result(result: Any) -> int:
+    """Circuit.evaluate gives one value per output (a bare value when there is one output)."""
+    if isinstance(result, tuple):
+        if len(result) != 1:
+            raise ValueError(f"expected one output value, got {len(result)}")
+        result = result[0]
+    return int(np.asarray(result, dtype=object).reshape(-1)[0]) if np.ndim(result) else int(result)
+
+
 def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     with ctx.step(section, "depth and width profiles"):
         _profiles(ctx, section, p)
@@ -107,16 +127,16 @@ def _profiles(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     named.update(_generated(circuits, p))
     rows, profiles, bounds_ok, bounds_checked = [], {}, True, 0
     for name, c in named.items():
-        widths = [int(w) for w in np.asarray(c.level_widths)]
-        W, D = int(c.n_gates), int(c.depth)
+        widths = level_widths(c)
+        W, D = work(c), int(c.depth)
         for procs in (1, 2, 4, 16, 64, 256, 1024):
             makespan, lo, hi = _schedule_numbers(c.schedule(procs))
             ok = max(W / procs, D) - 1e-9 <= makespan <= W / procs + D + 1e-9 and lo <= makespan <= hi
             bounds_ok &= ok
             bounds_checked += 1
-        profiles[name] = {"gates": W, "depth": D, "and_depth": int(c.and_depth), "level_widths": widths,
+        profiles[name] = {"gates": int(c.n_gates), "work": W, "depth": D, "and_depth": int(c.and_depth), "level_widths": widths,
                           "max_width": max(widths) if widths else 0}
-        rows.append([name, W, D, int(c.and_depth), max(widths) if widths else 0, f"{W / max(D, 1):.1f}"])
+        rows.append([name, int(c.n_gates), D, int(c.and_depth), max(widths) if widths else 0, f"{W / max(D, 1):.1f}"])
     adders: dict[str, list[int]] = {k: [] for k in ("ripple_carry_adder", "kogge_stone_adder",
                                                     "brent_kung_adder", "sklansky_adder")}
     for n in p["adder_n"]:
@@ -212,19 +232,18 @@ def _correctness(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     for length in (0, 3, 31, 55):
         msg = rng.integers(0, 256, length, dtype=np.uint8).tobytes()
         padded = msg + b"\x80" + b"\x00" * (55 - length) + (8 * length).to_bytes(8, "big")
-        (out,) = sha.evaluate(int.from_bytes(padded, "big"), iv)
-        got = int(out if not isinstance(out, (list, tuple, np.ndarray)) else np.asarray(out, dtype=object).ravel()[0])
+        got = scalar_result(sha.evaluate(int.from_bytes(padded, "big"), iv))
         checks.append({"circuit": "sha256", "input": msg.hex(), "ok": got.to_bytes(32, "big") == hashlib.sha256(msg).digest()})
     aes = Circuit.from_bristol(folder / "aes_128.txt")
     key = int("000102030405060708090a0b0c0d0e0f", 16)
     pt = int("00112233445566778899aabbccddeeff", 16)
-    (ct,) = aes.evaluate(key, pt)
-    ct = int(ct if not isinstance(ct, (list, tuple, np.ndarray)) else np.asarray(ct, dtype=object).ravel()[0])
+    ct = scalar_result(aes.evaluate(key, pt))
     checks.append({"circuit": "aes_128", "input": "FIPS-197 C.1", "ok": ct == 0x69C4E0D86A7B0430D8CDB78070B4C55A})
     adder = Circuit.from_bristol(folder / "adder64.txt")
     a = rng.integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 1000, dtype=np.uint64)
     b = rng.integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 1000, dtype=np.uint64)
-    (s,) = adder.evaluate(a, b)
+    s = adder.evaluate(a, b)
+    s = s[0] if isinstance(s, tuple) else s
     checks.append({"circuit": "adder64", "input": "1000 random pairs", "ok": bool(np.array_equal(np.asarray(s, dtype=np.uint64), a + b))})
     section.numbers["correctness"] = checks
     section.table("correctness", "Evaluation against independent references (hashlib, FIPS-197, "
@@ -278,17 +297,17 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                 for shape, c in (("deep", deep), ("wide", wide)):
                     x = rng.integers(0, 2**64, (_n_input_bits(c), words), dtype=np.uint64)
                     reference = None
-                    W, D = int(c.n_gates), int(c.depth)
+                    W, D = work(c), int(c.depth)
                     for sched in schedules:
                         for k in thread_counts:
                             dc.set_num_threads(k)
-                            out = c.evaluate_packed(x, schedule=sched)
+                            out = c.evaluate_packed(x, schedule=sched, threads=k)
                             if reference is None:
                                 reference = np.asarray(out)
                             elif not np.array_equal(np.asarray(out), reference):
                                 raise AssertionError(f"{family} {shape}: schedule {sched} with {k} threads "
                                                      "gave different outputs")
-                            t = best_time(lambda: c.evaluate_packed(x, schedule=sched), repeat=p["repeat"])
+                            t = best_time(lambda: c.evaluate_packed(x, schedule=sched, threads=k), repeat=p["repeat"])
                             makespan, lo, hi = _schedule_numbers(c.schedule(k))
                             results.append({"family": family, "size": size, "shape": shape, "schedule": sched,
                                             "threads": k, "seconds": t, "gates": W, "depth": D,
@@ -321,7 +340,7 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     ps = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 1024])
     for i, (family, size, deep, wide) in enumerate(pairs):
         for shape, c, ls in (("deep", deep, "-"), ("wide", wide, "--")):
-            W, D = int(c.n_gates), int(c.depth)
+            W, D = work(c), int(c.depth)
             ax.fill_between(ps, W / (W / ps + D), W / np.maximum(W / ps, D), color=f"C{i}", alpha=0.15)
             ax.plot(ps, W / np.maximum(W / ps, D), ls, color=f"C{i}", lw=1, label=f"{family} {shape}: W/max(W/p, D)")
             rs = [r for r in results if r["family"] == family and r["shape"] == shape and r["schedule"] == "levelized"]
