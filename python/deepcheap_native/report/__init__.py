@@ -8,6 +8,7 @@ params)``. `run_report` runs them, then writes results.json and a self-contained
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,13 @@ class ReportResult:
     def summary(self) -> str:
         return text_table(["section", "claim", "measured", "theory / reference", "status"],
                           summary_rows(self.sections))
+
+
+def _load_average() -> float | None:
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):  # pragma: no cover - not on this platform
+        return None
 
 
 def check_dependencies() -> None:
@@ -87,6 +95,8 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
 
     ctx = Context(preset=preset, seed=seed, threads=threads, progress=progress)
     sections = []
+    load_start = _load_average()
+    cpu_start = time.process_time()
     start = time.perf_counter()
     for index, name in enumerate(selected):
         module = importlib.import_module(f".{name}", __name__)
@@ -99,8 +109,10 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
         sections.append(section)
     seconds = time.perf_counter() - start
 
+    # Timings are only as good as the machine was quiet: record how busy it was.
     run = {"preset": preset, "seed": seed, "threads": threads, "torch_threads": torch.get_num_threads(),
-           "experiments": selected, "seconds": seconds}
+           "experiments": selected, "seconds": seconds, "cpu_seconds": time.process_time() - cpu_start,
+           "load_average_start": load_start, "load_average_end": _load_average()}
     document = results_document(sections, run)
     json_path = out / "results.json"
     html_path = out / "index.html"

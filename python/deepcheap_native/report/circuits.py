@@ -26,12 +26,12 @@ INTRO = (
 ISSUE = "issue 3 (circuits)"
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": {"adder_n": [8, 16, 32, 64], "parity_n": 256, "profile_n": 64, "timing_words": 16,
+    "tiny": {"adder_n": [8, 16, 32, 64], "parity_n": 256, "profile_n": 64, "timing_word_ops": 2e6,
              "pairs": ["parity", "adder"], "repeat": 2, "chain_t": 2},
-    "quick": {"adder_n": [8, 16, 32, 64, 128, 256], "parity_n": 4096, "profile_n": 64, "timing_words": 256,
-              "pairs": ["parity", "adder", "sha256"], "repeat": 3, "chain_t": 4},
+    "quick": {"adder_n": [8, 16, 32, 64, 128, 256], "parity_n": 1024, "profile_n": 64, "timing_word_ops": 2e7,
+              "pairs": ["parity", "adder", "sha256"], "repeat": 3, "chain_t": 2},
     "full": {"adder_n": [8, 16, 32, 64, 128, 256, 512, 1024], "parity_n": 65536, "profile_n": 64,
-             "timing_words": 1024, "pairs": ["parity", "adder", "sha256"], "repeat": 5, "chain_t": 8},
+             "timing_word_ops": 1e8, "pairs": ["parity", "adder", "sha256"], "repeat": 5, "chain_t": 8},
 }
 
 BRISTOL_ENV = "DEEPCHEAP_BRISTOL_DIR"
@@ -286,20 +286,28 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     pairs = _pairs(p, circuits, Circuit)
     schedules = ("batch", "levelized", "sequential")
     thread_counts = sorted({1, ctx.threads})
-    words = p["timing_words"]
+
+    def words_for(c: Any) -> int:
+        """Enough 64-vector words that one evaluation does about timing_word_ops gate-word
+        operations (milliseconds), so timings are not just thread start-up and scheduler noise."""
+        target = p["timing_word_ops"] / max(work(c), 1)
+        return int(2 ** np.clip(np.round(np.log2(max(target, 1))), 4, 12))
+
     rng = np.random.default_rng(ctx.seed_for(4, 2))
     results = []
     before = dc.get_num_threads()
-    total = len(pairs) * 2 * len(schedules) * len(thread_counts)
+    total = len(pairs) * 2 * (len(schedules) - 1) * len(thread_counts) + len(pairs) * 2
     try:
         with ctx.bar("timing deep vs wide circuits", total) as bar:
             for family, size, deep, wide in pairs:
                 for shape, c in (("deep", deep), ("wide", wide)):
+                    words = words_for(c)
                     x = rng.integers(0, 2**64, (_n_input_bits(c), words), dtype=np.uint64)
                     reference = None
                     W, D = work(c), int(c.depth)
                     for sched in schedules:
-                        for k in thread_counts:
+                        # "sequential" is one thread by definition: time it once.
+                        for k in ([1] if sched == "sequential" else thread_counts):
                             dc.set_num_threads(k)
                             out = c.evaluate_packed(x, schedule=sched, threads=k)
                             if reference is None:
@@ -307,7 +315,8 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                             elif not np.array_equal(np.asarray(out), reference):
                                 raise AssertionError(f"{family} {shape}: schedule {sched} with {k} threads "
                                                      "gave different outputs")
-                            t = best_time(lambda: c.evaluate_packed(x, schedule=sched, threads=k), repeat=p["repeat"])
+                            t = best_time(lambda: c.evaluate_packed(x, schedule=sched, threads=k), repeat=p["repeat"],
+                                          budget=1.0)
                             makespan, lo, hi = _schedule_numbers(c.schedule(k))
                             results.append({"family": family, "size": size, "shape": shape, "schedule": sched,
                                             "threads": k, "seconds": t, "gates": W, "depth": D,
@@ -317,7 +326,7 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                             bar.update()
     finally:
         dc.set_num_threads(before)
-    section.numbers["timing"] = {"words": words, "vectors": 64 * words, "results": results}
+    section.numbers["timing"] = {"word_ops_per_evaluation": p["timing_word_ops"], "results": results}
 
     fig, axes = subplots(len(pairs), width=4.2, height=3.6)
     axes = np.atleast_1d(axes)
@@ -333,8 +342,9 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
         ax.set_ylabel("gate evaluations / s")
         ax.set_title(f"{family} ({size})")
     axes[0].legend(fontsize=6)
-    section.figure("timing", f"Throughput of deep (o, solid) and wide (s, dashed) circuits of the same "
-                   f"family, {64 * words:,} input vectors, for each schedule and thread count.", to_png(fig))
+    section.figure("timing", "Throughput of deep (o, solid) and wide (s, dashed) circuits of the same "
+                   f"family (each evaluated on enough 64-vector words for about {p['timing_word_ops']:.0e} "
+                   "gate-word operations), for each schedule and thread count.", to_png(fig))
 
     fig, ax = subplots(width=6.0, height=3.8)
     ps = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 1024])
@@ -357,15 +367,25 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     section.figure("brent", "Speedup allowed by Brent's bounds (band between W/(W/p + D) and "
                    "W/max(W/p, D)) for each circuit, with the measured speedup of the levelized "
                    "schedule on this machine's cores.", to_png(fig))
-    rows = [[r["family"], r["shape"], r["schedule"], r["threads"], f"{r['seconds'] * 1e3:.2f} ms",
-             f"{r['gate_evals_per_s']:.3g}", r["depth"], r["gates"]] for r in results]
-    section.table("timing", "Measured times", ["family", "shape", "schedule", "threads", "best time",
-                  "gate-evals/s", "depth", "gates"], rows)
+    rows = [[r["family"], r["shape"], r["schedule"], r["threads"], f"{r['vectors']:,}",
+             f"{r['seconds'] * 1e3:.2f} ms", f"{r['gate_evals_per_s']:.3g}", r["depth"], r["gates"]] for r in results]
+    section.table("timing", "Measured times", ["family", "shape", "schedule", "threads", "vectors", "best time",
+                  "gate-evals/s", "depth", "gates W"], rows)
     kmax = max(thread_counts)
     for family, size, deep, wide in pairs:
         def rate(shape: str, sched: str) -> float:
             return next(r["gate_evals_per_s"] for r in results if r["family"] == family and r["shape"] == shape
                         and r["schedule"] == sched and r["threads"] == kmax)
+        if kmax > 1:
+            for shape, c in (("deep", deep), ("wide", wide)):
+                sp = {sched: next(r["seconds"] for r in results if r["family"] == family and r["shape"] == shape
+                                  and r["schedule"] == sched and r["threads"] == 1)
+                      / next(r["seconds"] for r in results if r["family"] == family and r["shape"] == shape
+                             and r["schedule"] == sched and r["threads"] == kmax) for sched in ("batch", "levelized")}
+                W, D = work(c), int(c.depth)
+                section.claim(f"{family} {shape} (W = {W:,}, D = {D:,}): speedup 1 → {kmax} threads",
+                              f"batch {sp['batch']:.2f}×, levelized {sp['levelized']:.2f}×",
+                              f"Brent allows ≤ {W / max(W / kmax, D):.2f}× per level", None)
         ratio = rate("wide", "levelized") / rate("deep", "levelized")
         section.claim(f"{family} ({size}): levelized, wide vs deep, {kmax} threads",
                       f"wide {ratio:.2f}× the throughput of deep", "wide ≥ deep (depth costs barriers)",

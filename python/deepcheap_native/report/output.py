@@ -169,7 +169,9 @@ def render_html(sections: list[Section], document: dict[str, Any]) -> str:
         ["preset", run["preset"]],
         ["seed", run["seed"]],
         ["threads", run["threads"]],
-        ["wall time", f"{run['seconds']:.1f} s"],
+        ["wall time", f"{run['seconds']:.1f} s (process CPU time {run.get('cpu_seconds', 0):.1f} s)"],
+        ["load average", f"{run.get('load_average_start')} at start, {run.get('load_average_end')} at end "
+                         f"(timings are noisy when it exceeds the {machine['cores_available']} cores)"],
         ["CPU", f"{machine['cpu']} ({machine['cores_available']} cores available)"],
         ["SIMD", f"{machine['simd_target']} (supported: {', '.join(machine['simd_targets'])})"],
         ["versions", ", ".join(f"{k} {v}" for k, v in document["versions"].items() if v)],

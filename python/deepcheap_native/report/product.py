@@ -72,13 +72,14 @@ def _counts(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                               "closed_form": int(product_network_neurons(n, kind))})
                 bar.update()
     # The network is its weights: torch with exactly those weights computes what the native code
-    # computes. Scales are chosen so cancellation (ε/λ² deep, ε/λⁿ shallow) stays near 1e-13, so
-    # two correct evaluations that round differently still agree to 1e-10.
+    # computes. The networks cancel (they amplify rounding by about 1/λ² per gate level, 1/λⁿ shallow),
+    # so two correct float64 evaluations that round differently agree only to about 1e-11 here: the
+    # threshold 1e-9 leaves room for that and still catches any wrong weight.
     import torch
 
     rng = np.random.default_rng(ctx.seed_for(1, 1))
     torch_checks = []
-    for kind, n, scale in (("deep", 16, 0.05), ("shallow", 6, 0.3)):
+    for kind, n, scale in (("deep", 16, 0.1), ("shallow", 4, 0.3)):
         net = product_network(n, kind=kind, scale=scale)
         x = _signed_uniform(rng, (256, n))
         y_native = np.asarray(net(x), dtype=np.float64).reshape(-1)
@@ -117,7 +118,7 @@ def _counts(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     section.claim("built networks have the closed-form count", f"{len(built)} networks",
                   "n_neurons = rows of hidden W", built_ok)
     section.claim("to_torch() computes what the native network computes",
-                  f"max rel. gap {torch_gap:.1e} (deep n=16, shallow n=6)", "≤ 1e-10 (float64)", torch_gap <= 1e-10)
+                  f"max rel. gap {torch_gap:.1e} (deep n=16, shallow n=4)", "≤ 1e-9 (float64)", torch_gap <= 1e-9)
 
 
 def _relative_errors(out: Any, exact: np.ndarray) -> np.ndarray:
