@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from .context import Context, MissingCapability, Section
 from .figures import MissingDependency
-from .output import render_html, results_document, summary_rows, text_table, write_json
+from .output import markdown_summary, render_html, results_document, summary_rows, text_table, write_json
 
 __all__ = ["EXPERIMENTS", "PRESETS", "MissingCapability", "MissingDependency", "ReportResult", "check_dependencies",
            "run_report"]
@@ -34,7 +34,7 @@ class ReportResult:
 
     @property
     def failed(self) -> list[str]:
-        return [f"{s.key}: {st.name}" for s in self.sections for st in s.failed_steps]
+        return [f"{s.key}: {st.name}: {st.error}" for s in self.sections for st in s.failed_steps]
 
     def summary(self) -> str:
         return text_table(["section", "claim", "measured", "theory / reference", "status"],
@@ -118,5 +118,6 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
     html_path = out / "index.html"
     write_json(json_path, document)
     html_path.write_text(render_html(sections, document), encoding="utf-8")
+    (out / "summary.md").write_text(markdown_summary(document), encoding="utf-8")
     return ReportResult(sections, document, html_path, json_path)
 

@@ -232,3 +232,22 @@ def text_table(headers: list[str], rows: list[list[str]], *, max_width: int = 46
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells[1:]]
     return "\n".join(lines)
+
+
+def markdown_summary(document: dict[str, Any]) -> str:
+    """The summary as a markdown table with the run's conditions (the README quotes it)."""
+    run, machine = document["run"], document["machine"]
+    lines = [
+        f"`deepcheap report --{run['preset']}` (seed {run['seed']}), {document['created_utc'][:16].replace('T', ' ')} "
+        f"UTC: {run['seconds']:.0f} s wall, {run.get('cpu_seconds', 0):.0f} s CPU, {run['threads']} threads, "
+        f"{machine['cpu']} ({machine['cores_available']} cores, {machine['simd_target']}), load average "
+        f"{run.get('load_average_start')} → {run.get('load_average_end')}.",
+        "",
+        "| section | claim | measured | theory / reference | status |",
+        "|---|---|---|---|---|",
+    ]
+    for key, section in document["sections"].items():
+        for c in section["claims"]:
+            cells = [key, c["name"], c["measured"], c["expected"], STATUS_MARK.get(c["status"], c["status"])]
+            lines.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
+    return "\n".join(lines) + "\n"
