@@ -38,8 +38,8 @@ BRISTOL_ENV = "DEEPCHEAP_BRISTOL_DIR"
 
 
 def bristol_dir() -> Path:
-    """The Bristol Fashion circuits: $DEEPCHEAP_BRISTOL_DIR, else shared/data/bristol in the working
-    directory or one of its parents (the repository's data sits beside it)."""
+    """The Bristol Fashion circuits: $DEEPCHEAP_BRISTOL_DIR, else the repository's copy
+    (tests/data/circuit/bristol) or shared/data/bristol, in the working directory or a parent."""
     env = os.environ.get(BRISTOL_ENV)
     if env:
         if not (Path(env) / "sha256.txt").is_file():
@@ -47,11 +47,12 @@ def bristol_dir() -> Path:
         return Path(env)
     here = Path.cwd().resolve()
     for base in (here, *here.parents):
-        for rel in ("shared/data/bristol", "data/bristol"):
+        for rel in ("tests/data/circuit/bristol", "shared/data/bristol", "data/bristol"):
             if (base / rel / "sha256.txt").is_file():
                 return base / rel
     raise MissingCapability("the Bristol Fashion circuits (sha256.txt, aes_128.txt, ...) were not found "
-                            f"under shared/data/bristol here or in a parent folder; set ${BRISTOL_ENV}")
+                            f"under tests/data/circuit/bristol or shared/data/bristol here or in a parent "
+                            f"folder; run from the repository or set ${BRISTOL_ENV}")
 
 
 def _schedule_numbers(result: Any) -> tuple[float, float, float]:
