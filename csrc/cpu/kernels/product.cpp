@@ -39,6 +39,43 @@ void gate_block(const T* U, const T* V, T* D, T lambda, T a, T gate_coef) {
   if constexpr (Stable) {
     for (int64_t s = 0; s < kBlock; ++s)
       D[s] = gate_coef * stable_gate_numerator<Act>(U[s], V[s], lambda, a);
+  } else if (Act == product::kSoftplus && a == T(0)) {
+    // Softplus at bias 0 (the default). When every pre-activation of the block is small, each neuron
+    // is E(±p) ± p/2 with the series E (no exp, no log). Otherwise the neurons at +p and -p share
+    // log1p(exp(-|p|)): each value is bit-identical to activate<kSoftplus>(0 ± p) below, and the
+    // common subexpression halves the transcendentals.
+    T P[kBlock], Q[kBlock];
+    T largest = T(0);
+#pragma omp simd reduction(max : largest)
+    for (int64_t s = 0; s < kBlock; ++s) {
+      P[s] = lambda * (U[s] + V[s]);
+      Q[s] = lambda * (U[s] - V[s]);
+      const T ap = P[s] < T(0) ? -P[s] : P[s];
+      const T aq = Q[s] < T(0) ? -Q[s] : Q[s];
+      const T m = ap > aq ? ap : aq;
+      largest = m > largest ? m : largest;
+    }
+    if (largest <= T(product::kSoftplusSeriesRange)) {
+#pragma omp simd
+      for (int64_t s = 0; s < kBlock; ++s) {
+        const T ep = product::softplus_even_small(P[s]);
+        const T eq = product::softplus_even_small(Q[s]);
+        const T hp = T(0.5) * P[s];
+        const T hq = T(0.5) * Q[s];
+        D[s] = gate_coef * (((ep + hp) + (ep - hp)) - (eq + hq) - (eq - hq));
+      }
+      return;
+    }
+#pragma omp simd
+    for (int64_t s = 0; s < kBlock; ++s) {
+      const T p = lambda * (U[s] + V[s]);
+      const T q = lambda * (U[s] - V[s]);
+      const T lp = product::softplus_tail(p);
+      const T lq = product::softplus_tail(q);
+      const T h = ((p > T(0) ? p : T(0)) + lp) + ((-p > T(0) ? -p : T(0)) + lp) -
+                  ((q > T(0) ? q : T(0)) + lq) - ((-q > T(0) ? -q : T(0)) + lq);
+      D[s] = gate_coef * h;
+    }
   } else {
 #pragma omp simd
     for (int64_t s = 0; s < kBlock; ++s) {
@@ -57,6 +94,30 @@ void carry_block(const T* X, T* D, T lambda, T a, T carry_coef) {
   if constexpr (Stable) {
     for (int64_t s = 0; s < kBlock; ++s)
       D[s] = carry_coef * stable_carry_numerator<Act>(X[s], lambda, a);
+  } else if (Act == product::kSoftplus && a == T(0)) {
+    T largest = T(0);
+#pragma omp simd reduction(max : largest)
+    for (int64_t s = 0; s < kBlock; ++s) {
+      const T p = lambda * X[s];
+      const T ap = p < T(0) ? -p : p;
+      largest = ap > largest ? ap : largest;
+    }
+    if (largest <= T(product::kSoftplusSeriesRange)) {
+#pragma omp simd
+      for (int64_t s = 0; s < kBlock; ++s) {
+        const T p = lambda * X[s];
+        const T e = product::softplus_even_small(p);
+        const T hp = T(0.5) * p;
+        D[s] = carry_coef * ((e + hp) - (e - hp));
+      }
+      return;
+    }
+#pragma omp simd
+    for (int64_t s = 0; s < kBlock; ++s) {
+      const T p = lambda * X[s];
+      const T lp = product::softplus_tail(p);
+      D[s] = carry_coef * (((p > T(0) ? p : T(0)) + lp) - ((-p > T(0) ? -p : T(0)) + lp));
+    }
   } else {
 #pragma omp simd
     for (int64_t s = 0; s < kBlock; ++s) {
@@ -122,7 +183,13 @@ void shallow_block(const T* work_x, int64_t n, T lambda, T a, T* lo, T* hi, T* a
       lo[t * kBlock + s] = lo[(t - 1) * kBlock + s] + step * work_x[bit * kBlock + s];
   }
   for (int64_t s = 0; s < kBlock; ++s) acc[s] = T(0);
-  const int64_t rows = int64_t(1) << H;
+  // Softplus at bias 0 with n >= 2: the neuron of -s has pre-activation -z and shares
+  // log1p(exp(-|z|)) with the neuron of s, so walk only the sign vectors with s_{n-1} = +1 (the first
+  // half of the Gray code) and add each complement, with output sign (-1)^n relative to its partner.
+  const bool paired = Act == product::kSoftplus && a == T(0) && n >= 2;
+  const T partner_sign = (n & 1) ? T(-1) : T(1);
+  const int64_t rows = (int64_t(1) << H) >> (paired && H >= 1 ? 1 : 0);
+  const int64_t columns = table >> (paired && H == 0 ? 1 : 0);
   for (int64_t h = 0; h < rows; ++h) {
     const int64_t gh = h ^ (h >> 1);
     if ((h & 255) == 0) {
@@ -140,14 +207,30 @@ void shallow_block(const T* work_x, int64_t n, T lambda, T a, T* lo, T* hi, T* a
       accp[s] = T(0);
       accm[s] = T(0);
     }
-    // Even t carry sign +, odd t sign - (for even h); table has an even number of rows.
-    for (int64_t t = 0; t < table; t += 2) {
-      const T* DC_RESTRICT l0 = lo + t * kBlock;
-      const T* DC_RESTRICT l1 = l0 + kBlock;
+    // Even t carry sign +, odd t sign - (for even h); columns is even (L >= 1, or L >= 2 if paired).
+    if (paired) {
+      for (int64_t t = 0; t < columns; t += 2) {
+        const T* DC_RESTRICT l0 = lo + t * kBlock;
+        const T* DC_RESTRICT l1 = l0 + kBlock;
 #pragma omp simd
-      for (int64_t s = 0; s < kBlock; ++s) {
-        accp[s] += activate<Act>(hi[s] + l0[s]);
-        accm[s] += activate<Act>(hi[s] + l1[s]);
+        for (int64_t s = 0; s < kBlock; ++s) {
+          const T z0 = hi[s] + l0[s];
+          const T z1 = hi[s] + l1[s];
+          const T t0 = product::softplus_tail(z0);
+          const T t1 = product::softplus_tail(z1);
+          accp[s] += ((z0 > T(0) ? z0 : T(0)) + t0) + partner_sign * ((-z0 > T(0) ? -z0 : T(0)) + t0);
+          accm[s] += ((z1 > T(0) ? z1 : T(0)) + t1) + partner_sign * ((-z1 > T(0) ? -z1 : T(0)) + t1);
+        }
+      }
+    } else {
+      for (int64_t t = 0; t < columns; t += 2) {
+        const T* DC_RESTRICT l0 = lo + t * kBlock;
+        const T* DC_RESTRICT l1 = l0 + kBlock;
+#pragma omp simd
+        for (int64_t s = 0; s < kBlock; ++s) {
+          accp[s] += activate<Act>(hi[s] + l0[s]);
+          accm[s] += activate<Act>(hi[s] + l1[s]);
+        }
       }
     }
     const T sign = (h & 1) ? T(-1) : T(1);
