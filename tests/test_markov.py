@@ -134,12 +134,12 @@ def test_float32_rows_slightly_off_never_leave_the_state_space():
 
 
 # ---- the sampler against its independent reimplementation -------------------------------------
-@pytest.mark.parametrize("S", [5, 16, 300])
-def test_paths_match_numpy_reference_on_every_simd_target(S, each_simd_target):
+@pytest.mark.parametrize("S, n_steps", [(5, 11), (16, 6), (16, 13), (300, 11)])
+def test_paths_match_numpy_reference_on_every_simd_target(S, n_steps, each_simd_target):
     rng = np.random.default_rng(S)
     P = random_stochastic(rng, S, S, zeros=0.2)
     chain = dc.MarkovChain(P)
-    n_chains, n_steps, seed = 1037, 11, 2**40 + 17  # not a multiple of 16 or 512; 3 blocks, one partial
+    n_chains, seed = 1037, 2**40 + 17  # chains: not a multiple of 16 or 512; steps: a partial last block
     got = chain.sample(n_chains, n_steps, seed=seed, return_path=True)
     table = _core.markov_alias_tables(P, 1e-6, "P")
     uniform = _core.markov_alias_tables(np.full((1, S), 1.0 / S), 1e-9, "init")
@@ -162,6 +162,24 @@ def test_one_and_two_threads_bit_identical():
     np.testing.assert_array_equal(fa, fb)
     # Chain i's path depends only on (seed, i): a larger batch starts with the same chains.
     np.testing.assert_array_equal(chain.sample(20000, 40, seed=9, return_path=True)[:5003], a)
+
+
+def test_sampling_from_a_thread_with_a_small_stack():
+    # The sampler's per-chunk buffers live on the heap, so a thread with a 256 KiB stack is enough.
+    import threading
+
+    P = random_stochastic(np.random.default_rng(15), 256, 256)
+    want = dc.MarkovChain(P).sample(20_000, 12, seed=3)
+    result = {}
+    before = threading.stack_size(256 * 1024)
+    try:
+        with threads(1):
+            worker = threading.Thread(target=lambda: result.update(x=dc.MarkovChain(P).sample(20_000, 12, seed=3)))
+            worker.start()
+            worker.join()
+    finally:
+        threading.stack_size(before)
+    np.testing.assert_array_equal(result["x"], want)
 
 
 def test_seeds_give_different_streams():

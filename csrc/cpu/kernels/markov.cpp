@@ -9,6 +9,8 @@
 #include "deepcheap/markov/layout.hpp"
 #include "threads.hpp"
 
+#include <new>
+
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -17,9 +19,28 @@ DC_NAMESPACE_BEGIN
 
 namespace {
 
-// The most chains per chunk: the chunk's states and random words (5 x 4 bytes per chain, 160 KiB
-// here) live on the stack, which is memory already touched (first-touch writes are slow here).
-constexpr int64_t kMaxChunk = 8192;
+// The most chains per chunk. A chunk's states and random words take 5 x 4 bytes per chain (640 KiB
+// at most, within L2), in a per-thread buffer that is kept between calls: memory already touched (first-touch
+// writes are slow here) and off the stack (threads may have small stacks).
+constexpr int64_t kMaxChunk = 32768;
+constexpr int64_t kFallbackChunk = 256;  // on the stack, if the buffer cannot be allocated
+
+struct Scratch {
+  uint32_t* data = nullptr;
+  int64_t size = 0;
+  ~Scratch() { delete[] data; }
+};
+
+// This thread's buffer of at least `words` uint32, or nullptr when memory is short (never throws).
+uint32_t* thread_scratch(int64_t words) {
+  thread_local Scratch scratch;
+  if (scratch.size < words) {
+    delete[] scratch.data;
+    scratch.data = new (std::nothrow) uint32_t[words];
+    scratch.size = scratch.data != nullptr ? words : 0;
+  }
+  return scratch.data;
+}
 
 void store_states(const markov::Store& store, const uint32_t* DC_RESTRICT state, int64_t first,
                   int64_t n) {
@@ -74,30 +95,45 @@ void fill_words(uint64_t seed, int64_t first, int64_t n, uint32_t block, uint32_
   }
 #endif
 #if defined(__AVX512F__)
+  // Each 32-bit Philox word sits in the low half of a 64-bit lane (8 chains per register, two
+  // registers per 16 chains): vpmuludq then yields the whole product with no shuffling, the high word
+  // is one shift away, and the three-way xors are one vpternlogd each. The high halves hold junk that
+  // vpmuludq ignores; vpmovqd keeps the low halves at the end.
   const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
   const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kPhiloxM1));
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i lane_a = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m512i lane_b = _mm512_setr_epi64(8, 9, 10, 11, 12, 13, 14, 15);
   for (; i + 16 <= n; i += 16) {
     const uint64_t item = static_cast<uint64_t>(first + i);
     // The lanes share the item's high word; leave a group that would carry into it to the scalar tail.
     if (static_cast<uint32_t>(item) > 0xFFFFFFFFu - 15u) break;
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(item))), lane);
-    __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(item >> 32)));
-    __m512i c2 = _mm512_set1_epi32(static_cast<int>(block));
-    __m512i c3 = _mm512_set1_epi32(static_cast<int>(kMarkovPurposeTransition));
+    const __m512i item_lo = _mm512_set1_epi64(static_cast<long long>(static_cast<uint32_t>(item)));
+    __m512i a0 = _mm512_add_epi64(item_lo, lane_a), b0 = _mm512_add_epi64(item_lo, lane_b);
+    __m512i a1 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(item >> 32))), b1 = a1;
+    __m512i a2 = _mm512_set1_epi32(static_cast<int>(block)), b2 = a2;
+    __m512i a3 = _mm512_set1_epi32(static_cast<int>(kMarkovPurposeTransition)), b3 = a3;
     for (int r = 0; r < 10; ++r) {
-      __m512i hi0, lo0, hi1, lo1;
-      mulhilo16(c0, m0, hi0, lo0);
-      mulhilo16(c2, m1, hi1, lo1);
-      c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0[r])));
-      c1 = lo1;
-      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1[r])));
-      c3 = lo0;
+      const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0[r]));
+      const __m512i key1 = _mm512_set1_epi32(static_cast<int>(k1[r]));
+      const __m512i pa0 = _mm512_mul_epu32(a0, m0), pa1 = _mm512_mul_epu32(a2, m1);
+      const __m512i pb0 = _mm512_mul_epu32(b0, m0), pb1 = _mm512_mul_epu32(b2, m1);
+      a0 = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pa1, 32), a1, key0, 0x96);
+      a2 = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pa0, 32), a3, key1, 0x96);
+      b0 = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pb1, 32), b1, key0, 0x96);
+      b2 = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pb0, 32), b3, key1, 0x96);
+      a1 = pa1;
+      a3 = pa0;
+      b1 = pb1;
+      b3 = pb0;
     }
-    _mm512_storeu_si512(w0 + i, c0);
-    _mm512_storeu_si512(w1 + i, c1);
-    _mm512_storeu_si512(w2 + i, c2);
-    _mm512_storeu_si512(w3 + i, c3);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i), _mm512_cvtepi64_epi32(a0));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i + 8), _mm512_cvtepi64_epi32(b0));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i), _mm512_cvtepi64_epi32(a1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i + 8), _mm512_cvtepi64_epi32(b1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i), _mm512_cvtepi64_epi32(a2));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i + 8), _mm512_cvtepi64_epi32(b2));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + i), _mm512_cvtepi64_epi32(a3));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + i + 8), _mm512_cvtepi64_epi32(b3));
   }
 #elif defined(__AVX2__)
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
@@ -199,12 +235,12 @@ void advance_prefetching(const markov::Level& level, uint32_t* DC_RESTRICT state
   }
 }
 
-// All chains of [first, first + n), n <= kMaxChunk, from the initial state to the last step.
+// All chains of [first, first + n) from the initial state to the last step; `buffer` holds 5 * n words.
 void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Level& init,
-                  const uint32_t* init_states, const markov::Store* stores, int64_t first, int64_t n,
-                  uint64_t seed) {
-  alignas(64) uint32_t state[kMaxChunk];
-  alignas(64) uint32_t words[4][kMaxChunk];
+                  const uint32_t* init_states, const markov::Store* stores, bool byte_path, int64_t first,
+                  int64_t n, uint64_t seed, uint32_t* buffer) {
+  uint32_t* DC_RESTRICT state = buffer;
+  uint32_t* const words[4] = {buffer + n, buffer + 2 * n, buffer + 3 * n, buffer + 4 * n};
   if (init_states != nullptr) {
     for (int64_t i = 0; i < n; ++i) state[i] = init_states[first + i];
   } else {
@@ -219,7 +255,27 @@ void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Lev
       fill_words(seed, first, n, static_cast<uint32_t>(t >> 2), words[0], words[1], words[2], words[3]);
     const markov::Level* next = t + 1 < n_steps && steps[t + 1].table != steps[t].table ? &steps[t + 1] : nullptr;
     advance_prefetching(steps[t], state, words[t & 3], n, next);
-    store_states(stores[t + 1], state, first, n);
+    if (!byte_path) {
+      store_states(stores[t + 1], state, first, n);
+      continue;
+    }
+    // Byte paths: the word just used is spent, so it holds this step's states until the block of four
+    // is complete; then one 4-byte store per chain writes positions 4b+1 .. 4b+4 at once.
+    uint32_t* DC_RESTRICT kept = words[t & 3];
+    for (int64_t i = 0; i < n; ++i) kept[i] = state[i];
+    if ((t & 3) != 3 && t != n_steps - 1) continue;
+    const int64_t block_start = t & ~int64_t(3);
+    const int64_t stride = stores[block_start + 1].stride_bytes;
+    unsigned char* base = stores[block_start + 1].base + first * stride;
+    if ((t & 3) == 3) {
+      for (int64_t i = 0; i < n; ++i) {
+        const uint32_t packed = words[0][i] | (words[1][i] << 8) | (words[2][i] << 16) | (words[3][i] << 24);
+        __builtin_memcpy(base + i * stride, &packed, 4);  // little-endian: position 4b+1 first
+      }
+    } else {
+      for (int64_t k = 0; k <= (t & 3); ++k)
+        for (int64_t i = 0; i < n; ++i) base[k + i * stride] = static_cast<unsigned char>(words[k][i]);
+    }
   }
 }
 
@@ -229,11 +285,20 @@ void markov_sample(const markov::Level* steps, int64_t n_steps, markov::Level in
                    const uint32_t* init_states, const markov::Store* stores, int64_t n_chains,
                    uint64_t seed, int64_t chunk) {
   chunk = chunk < 16 ? 16 : chunk > kMaxChunk ? kMaxChunk : chunk;
-  // parallel_for_chunks may hand one thread a range of many chunks; split it again.
+  // A path of one-byte states, position after position in memory (the (n, T + 1) uint8 layout)?
+  bool byte_path = n_steps >= 1;
+  for (int64_t t = 1; byte_path && t <= n_steps; ++t)
+    byte_path = stores[t].base != nullptr && stores[t].elem_bytes == 1 && stores[t].base == stores[1].base + (t - 1) &&
+                stores[t].stride_bytes == stores[1].stride_bytes;
   parallel_for_chunks(n_chains, chunk, cpu::num_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t first = begin; first < end; first += chunk) {
-      const int64_t n = end - first < chunk ? end - first : chunk;
-      sample_chunk(steps, n_steps, init, init_states, stores, first, n, seed);
+    alignas(64) uint32_t fallback[5 * kFallbackChunk];
+    uint32_t* buffer = thread_scratch(5 * chunk);
+    const int64_t step = buffer != nullptr ? chunk : kFallbackChunk;
+    if (buffer == nullptr) buffer = fallback;
+    // parallel_for_chunks may hand one thread a range of many chunks; split it again.
+    for (int64_t first = begin; first < end; first += step) {
+      const int64_t n = end - first < step ? end - first : step;
+      sample_chunk(steps, n_steps, init, init_states, stores, byte_path, first, n, seed, buffer);
     }
   });
 }
