@@ -7,6 +7,10 @@
 #include "deepcheap/ising/ising.hpp"
 #include "threads.hpp"
 
+#if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
+#include <immintrin.h>
+#endif
+
 DC_NAMESPACE_BEGIN
 
 namespace {
@@ -21,6 +25,83 @@ constexpr int64_t kRowChunk = 64;
 // results, since every item's random numbers depend only on its own coordinates.
 inline int64_t grain_for(int64_t work_per_item, int64_t work) {
   return work_per_item >= work ? 1 : (work + work_per_item - 1) / work_per_item;
+}
+
+// Philox4x32-10 for counters (c0 + stride t, c1, c2, c3), t = 0..n-1, into o0..o3[t]. The AVX-512 copy
+// computes 16 counters at once (the AVX2 copy 8) with 32x32->64 multiplies (vpmuludq on even and odd
+// lanes) instead of the 64-bit multiplies the compiler picks; all give exactly philox4x32_10's words.
+inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t key0, uint32_t key1,
+                           int64_t n, uint32_t* DC_RESTRICT o0, uint32_t* DC_RESTRICT o1, uint32_t* DC_RESTRICT o2,
+                           uint32_t* DC_RESTRICT o3) {
+  int64_t t = 0;
+#if defined(DC_TARGET_IS_avx512)
+  const __m512i m0 = _mm512_set1_epi32(int(kPhiloxM0)), m1 = _mm512_set1_epi32(int(kPhiloxM1));
+  const __m512i lanes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(int(stride)));
+  for (; t + 16 <= n; t += 16) {
+    __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(int(c0 + stride * uint32_t(t))), lanes);
+    __m512i x1 = _mm512_set1_epi32(int(c1)), x2 = _mm512_set1_epi32(int(c2)), x3 = _mm512_set1_epi32(int(c3));
+    uint32_t k0 = key0, k1 = key1;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += kPhiloxW0;
+        k1 += kPhiloxW1;
+      }
+      // hi/lo of m0 * x0 and m1 * x2, 16 lanes each.
+      const __m512i e0 = _mm512_mul_epu32(x0, m0), o0v = _mm512_mul_epu32(_mm512_srli_epi64(x0, 32), m0);
+      const __m512i e2 = _mm512_mul_epu32(x2, m1), o2v = _mm512_mul_epu32(_mm512_srli_epi64(x2, 32), m1);
+      const __m512i hi0 = _mm512_mask_blend_epi32(__mmask16(0xAAAA), _mm512_srli_epi64(e0, 32), o0v);
+      const __m512i hi1 = _mm512_mask_blend_epi32(__mmask16(0xAAAA), _mm512_srli_epi64(e2, 32), o2v);
+      const __m512i lo0 = _mm512_mullo_epi32(x0, m0), lo1 = _mm512_mullo_epi32(x2, m1);
+      const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, x1), _mm512_set1_epi32(int(k0)));
+      const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), _mm512_set1_epi32(int(k1)));
+      x0 = n0;
+      x1 = lo1;
+      x2 = n2;
+      x3 = lo0;
+    }
+    _mm512_storeu_si512(o0 + t, x0);
+    _mm512_storeu_si512(o1 + t, x1);
+    _mm512_storeu_si512(o2 + t, x2);
+    _mm512_storeu_si512(o3 + t, x3);
+  }
+#elif defined(DC_TARGET_IS_avx2)
+  const __m256i m0 = _mm256_set1_epi32(int(kPhiloxM0)), m1 = _mm256_set1_epi32(int(kPhiloxM1));
+  const __m256i lanes = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int(stride)));
+  for (; t + 8 <= n; t += 8) {
+    __m256i x0 = _mm256_add_epi32(_mm256_set1_epi32(int(c0 + stride * uint32_t(t))), lanes);
+    __m256i x1 = _mm256_set1_epi32(int(c1)), x2 = _mm256_set1_epi32(int(c2)), x3 = _mm256_set1_epi32(int(c3));
+    uint32_t k0 = key0, k1 = key1;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += kPhiloxW0;
+        k1 += kPhiloxW1;
+      }
+      const __m256i e0 = _mm256_mul_epu32(x0, m0), o0v = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
+      const __m256i e2 = _mm256_mul_epu32(x2, m1), o2v = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
+      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0v, 0xAA);
+      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e2, 32), o2v, 0xAA);
+      const __m256i lo0 = _mm256_mullo_epi32(x0, m0), lo1 = _mm256_mullo_epi32(x2, m1);
+      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32(int(k0)));
+      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32(int(k1)));
+      x0 = n0;
+      x1 = lo1;
+      x2 = n2;
+      x3 = lo0;
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o0 + t), x0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o1 + t), x1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o2 + t), x2);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o3 + t), x3);
+  }
+#endif
+  for (; t < n; ++t) {
+    const Philox4x32 b = philox4x32_10(c0 + stride * uint32_t(t), c1, c2, c3, key0, key1);
+    o0[t] = b.v[0];
+    o1[t] = b.v[1];
+    o2[t] = b.v[2];
+    o3[t] = b.v[3];
+  }
 }
 
 inline int64_t wrap_next(int64_t x, int64_t L) { return x + 1 == L ? 0 : x + 1; }
@@ -48,15 +129,9 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
   for (int64_t t0 = 0; t0 < half; t0 += kRowChunk) {
     const int64_t n = half - t0 < kRowChunk ? half - t0 : kRowChunk;
     const uint32_t site0 = uint32_t(i * L + j0 + 2 * t0);
-    for (int q = 0; q < kPrefixDraws; ++q) {
-      for (int64_t t = 0; t < n; ++t) {
-        const Philox4x32 b = philox4x32_10(site0 + 2 * uint32_t(t), group, step, purpose + uint32_t(q), key0, key1);
-        random[q][0][t] = b.v[0];
-        random[q][1][t] = b.v[1];
-        random[q][2][t] = b.v[2];
-        random[q][3][t] = b.v[3];
-      }
-    }
+    for (int q = 0; q < kPrefixDraws; ++q)
+      philox_strided(site0, 2, group, step, purpose + uint32_t(q), key0, key1, n, random[q][0], random[q][1],
+                     random[q][2], random[q][3]);
     if (kTwoClasses) {
       for (int64_t t = 0; t < n; ++t) {
         const int64_t j = j0 + 2 * (t0 + t);
@@ -135,7 +210,7 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
     for (int colour = 0; colour < 2; ++colour) {
       const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
-      parallel_for_chunks(rows, grain_for(L / 2, 2048), threads, [&](int64_t begin, int64_t end) {
+      parallel_for_chunks(rows, grain_for(L / 2, 4096), threads, [&](int64_t begin, int64_t end) {
         for (int64_t row = begin; row < end; ++row) {
           const int64_t g = row / L, i = row % L;
           uint64_t* lattice = words + g * L * L;
@@ -157,12 +232,13 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
   const int64_t rows = replicas * L;
   const int64_t half = L / 2;
   const int64_t draws_per_row = (half + 3) / 4;
+  const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
   for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
     for (int colour = 0; colour < 2; ++colour) {
       const uint32_t purpose = kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
-      parallel_for_chunks(rows, grain_for(L / 2, 16384), threads, [&](int64_t begin, int64_t end) {
-        uint32_t u[4 * kRowChunk];
+      parallel_for_chunks(rows, grain_for(L / 2, 65536), threads, [&](int64_t begin, int64_t end) {
+        uint32_t u[4][kRowChunk];
         for (int64_t row = begin; row < end; ++row) {
           const int64_t r = row / L, i = row % L;
           int8_t* lattice = spins + r * L * L;
@@ -172,19 +248,15 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
           const int64_t j0 = (colour + i) & 1;
           for (int64_t q0 = 0; q0 < draws_per_row; q0 += kRowChunk) {
             const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
-            for (int64_t q = 0; q < nq; ++q) {
-              const Philox4x32 b = philox_draw(seed, uint64_t(row) * uint64_t(draws_per_row) + uint64_t(q0 + q),
-                                               step, purpose);
-              u[4 * q + 0] = b.v[0];
-              u[4 * q + 1] = b.v[1];
-              u[4 * q + 2] = b.v[2];
-              u[4 * q + 3] = b.v[3];
-            }
+            // Counter (i * draws_per_row + q, replica, sweep, purpose): 32-bit lanes, so this loop vectorises.
+            const uint32_t c0 = uint32_t(i * draws_per_row + q0), replica = uint32_t(r);
+            philox_strided(c0, 1, replica, step, purpose, key0, key1, nq, u[0], u[1], u[2], u[3]);
             const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
             for (int64_t t = q0 * 4; t < t_end; ++t) {
               const int64_t j = j0 + 2 * t;
               const int sum = int(up[j]) + int(down[j]) + int(here[wrap_prev(j, L)]) + int(here[wrap_next(j, L)]);
-              const uint32_t bits = u[t - q0 * 4];
+              const int64_t k = t - q0 * 4;  // draw k / 4, word k % 4
+              const uint32_t bits = u[k & 3][k >> 2];
               here[j] = heatbath ? int8_heatbath_site(sum, bits, threshold)
                                  : int8_metropolis_site(here[j], sum, bits, threshold);
             }
@@ -201,7 +273,7 @@ void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, i
                              int64_t* up_count, int64_t* anti_count) {
   int planes = 1;
   while ((int64_t(1) << planes) <= 2 * L) ++planes;
-  parallel_for_chunks(groups * L, grain_for(L, 4096), cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  parallel_for_chunks(groups * L, grain_for(L, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       const int64_t g = row / L, i = row % L;
       const uint64_t* lattice = words + g * L * L;
