@@ -211,18 +211,14 @@ def test_structure_table(name):
         assert n_in + g_prev in (c.in0[g], c.in1[g])
 
 
-def test_sha256_analysis_is_fast():
-    import time
-
+def test_reconstructed_circuit_has_the_same_analysis():
+    # Building a Circuit from another's arrays re-runs the native analysis (its time is benchmarked
+    # in benchmarks/bench_circuit.py, not asserted here).
     c = bristol("sha256")
-    start = time.perf_counter()
-    for _ in range(3):
-        fresh = dc.Circuit(c.ops, c.in0, c.in1, c.outputs, c.input_widths, c.output_widths)
-        fresh.level_widths(), fresh.level_widths(alap=True), fresh.depth
-    per_call = (time.perf_counter() - start) / 3
-    # Not a benchmark: a guard against an accidentally quadratic analysis (measured ~10 ms; the
-    # issue's target is < 50 ms, the bound here leaves room for a loaded CI machine).
-    assert per_call < 1.0
+    fresh = dc.Circuit(c.ops, c.in0, c.in1, c.outputs, c.input_widths, c.output_widths)
+    assert fresh.depth == c.depth and fresh.and_depth == c.and_depth
+    np.testing.assert_array_equal(fresh.level_widths(alap=True), c.level_widths(alap=True))
+    assert fresh.schedule(3) == c.schedule(3)
 
 
 # ------------------------------------------------------------------------------------ EPFL AIGER

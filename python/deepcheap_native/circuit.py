@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import _core
-from ._arrays import check_choice, check_int
+from ._arrays import check_choice, check_int, like_input, to_numpy
 
 __all__ = ["OPS", "Circuit", "CircuitBuilder", "ParseError", "ScheduleResult"]
 
@@ -442,11 +442,11 @@ class Circuit:
         uint64 array, shape (n_outputs, n_words).
         """
         code = _SCHEDULES[check_choice(schedule, "schedule", tuple(_SCHEDULES))]
-        t = 0 if threads is None else check_int(threads, "threads", minimum=1)
+        t = 0 if threads is None else check_int(threads, "threads", minimum=1, maximum=1024)
         bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
         if bw and bw not in (8, 16, 32, 64):
             raise ValueError(f"block_words must be 8, 16, 32 or 64, got {bw}")
-        w = np.asarray(words)
+        w, came_from_torch = to_numpy(words, "words")
         if w.ndim != 2 or w.shape[0] != self.n_inputs:
             raise ValueError(f"words must have shape (n_inputs={self.n_inputs}, n_words), got {w.shape}")
         if w.dtype != np.uint64:
@@ -460,11 +460,14 @@ class Circuit:
         elif not isinstance(out, np.ndarray) or out.dtype != np.uint64 or out.shape != shape or not out.flags.c_contiguous:
             got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
             raise ValueError(f"out must be a C-contiguous uint64 array of shape {shape}, got {got}")
-        return self._core.evaluate_packed(w, out, code, t, bw)
+        return like_input(self._core.evaluate_packed(w, out, code, t, bw), came_from_torch)
 
     def evaluate_bits(self, bits: Any, *, schedule: str = "batch", threads: int | None = None) -> np.ndarray:
-        """Evaluate on a (B, n_inputs) array of 0/1 (bool or integers); returns (B, n_outputs) bool."""
-        b = np.asarray(bits)
+        """Evaluate on a (B, n_inputs) array of 0/1 (bool or integers); returns (B, n_outputs) bool.
+
+        numpy in, numpy out; a torch tensor in gives a torch tensor out (as does ``evaluate_packed``).
+        """
+        b, came_from_torch = to_numpy(bits, "bits")
         if b.ndim == 1:
             b = b[None, :]
         if b.ndim != 2 or b.shape[1] != self.n_inputs:
@@ -475,7 +478,7 @@ class Circuit:
         batch = b.shape[0]
         words = pack_bits(np.ascontiguousarray(b.T))
         res = self.evaluate_packed(words, schedule=schedule, threads=threads)
-        return np.ascontiguousarray(unpack_bits(res, batch).T).astype(bool)
+        return like_input(np.ascontiguousarray(unpack_bits(res, batch).T).astype(bool), came_from_torch)
 
     def evaluate(self, *values: Any, schedule: str = "batch", threads: int | None = None) -> Any:
         """Evaluate on integer values, one argument per input value.

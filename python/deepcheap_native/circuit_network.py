@@ -90,6 +90,54 @@ class ThresholdNetwork:
                 out[j] += self.output_data[lo:hi] @ units[self.output_indices[lo:hi]]
         return out.T
 
+    def to_torch(self, dtype: Any = None) -> Any:
+        """The same network as a ``torch.nn.Module`` (weights as buffers, sparse per layer).
+
+        ``module(x)`` takes a (B, n_inputs) float tensor and returns (B, n_outputs), equal to
+        :meth:`forward`; with ``activation="sigmoid"`` it is differentiable in its inputs.
+        """
+        from ._arrays import import_torch
+
+        torch = import_torch("ThresholdNetwork.to_torch")
+        net = self
+        dtype = dtype or torch.float64
+
+        class CircuitNetwork(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.n_inputs, self.activation, self.beta = net.n_inputs, net.activation, net.beta
+                self.layer_sizes = net.layer_sizes.tolist()
+                rows = np.repeat(np.arange(net.n_neurons), np.diff(net.indptr))
+                self.register_buffer("rows", torch.from_numpy(rows))
+                self.register_buffer("cols", torch.from_numpy(net.indices))
+                self.register_buffer("weights", torch.from_numpy(net.data).to(dtype))
+                self.register_buffer("bias", torch.from_numpy(net.bias).to(dtype))
+                self.edge_ptr = net.indptr.tolist()
+                out_rows = np.repeat(np.arange(net.n_outputs), np.diff(net.output_indptr))
+                self.register_buffer("out_rows", torch.from_numpy(out_rows))
+                self.register_buffer("out_cols", torch.from_numpy(net.output_indices))
+                self.register_buffer("out_weights", torch.from_numpy(net.output_data).to(dtype))
+                self.register_buffer("out_constant", torch.from_numpy(net.output_constant).to(dtype))
+
+            def forward(self, x):  # noqa: D401 - torch convention
+                batch = x.shape[0]
+                units = torch.zeros(batch, self.n_inputs + self.bias.numel(), dtype=self.bias.dtype, device=x.device)
+                units[:, : self.n_inputs] = x.to(self.bias.dtype)
+                start = 0
+                for size in self.layer_sizes:
+                    lo, hi = self.edge_ptr[start], self.edge_ptr[start + size]
+                    contrib = units[:, self.cols[lo:hi]] * self.weights[lo:hi]
+                    pre = torch.zeros(batch, size, dtype=units.dtype, device=x.device)
+                    pre = pre.index_add(1, self.rows[lo:hi] - start, contrib) + self.bias[start : start + size]
+                    act = (pre > 0).to(pre.dtype) if self.activation == "heaviside" else torch.sigmoid(self.beta * pre)
+                    n0 = self.n_inputs + start
+                    units = torch.cat([units[:, :n0], act, units[:, n0 + size :]], dim=1)
+                    start += size
+                out = self.out_constant.expand(batch, -1).clone()
+                return out.index_add(1, self.out_rows, units[:, self.out_cols] * self.out_weights)
+
+        return CircuitNetwork()
+
     def predict(self, x: Any) -> np.ndarray:
         """Boolean outputs: ``forward(x) > 0.5``."""
         return self.forward(x) > 0.5

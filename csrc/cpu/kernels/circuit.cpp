@@ -49,7 +49,15 @@ void circuit_load(const circuit::PlanView& p, const uint64_t* in, int64_t n_word
                   int32_t hi, vword* S) {
   constexpr int K = 8 * KV;
   const int64_t nw = n_words - w0 < K ? n_words - w0 : K;
+  // Input rows are n_words apart, one page or more: the hardware prefetcher does not follow that
+  // stride, so fetch the block of the row 8 ahead by hand (wide, shallow circuits such as a parity
+  // tree read a fresh row per gate and are otherwise bound by memory latency).
+  constexpr int kAhead = 8;
   for (int32_t i = lo; i < hi; ++i) {
+    if (i + kAhead < hi) {
+      const char* ahead = reinterpret_cast<const char*>(in + static_cast<int64_t>(i + kAhead) * n_words + w0);
+      for (int64_t byte = 0; byte < nw * 8; byte += 64) __builtin_prefetch(ahead + byte);
+    }
     const int32_t s = p.input_slot[i];
     if (s < 0) continue;
     uint64_t* d = reinterpret_cast<uint64_t*>(S + static_cast<int64_t>(s) * KV);
@@ -68,7 +76,12 @@ void circuit_store(const circuit::PlanView& p, uint64_t* out, int64_t n_words, i
                    int32_t hi, const vword* S) {
   constexpr int K = 8 * KV;
   const int64_t nw = n_words - w0 < K ? n_words - w0 : K;
+  constexpr int kAhead = 8;  // as in circuit_load: output rows are n_words apart
   for (int32_t o = lo; o < hi; ++o) {
+    if (o + kAhead < hi) {
+      char* ahead = reinterpret_cast<char*>(out + static_cast<int64_t>(o + kAhead) * n_words + w0);
+      for (int64_t byte = 0; byte < nw * 8; byte += 64) __builtin_prefetch(ahead + byte, 1);
+    }
     const uint64_t* s = reinterpret_cast<const uint64_t*>(S + static_cast<int64_t>(p.output_slot[o]) * KV);
     uint64_t* d = out + static_cast<int64_t>(o) * n_words + w0;
     for (int64_t k = 0; k < nw; ++k) d[k] = s[k];
