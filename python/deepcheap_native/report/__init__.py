@@ -43,7 +43,7 @@ class ReportResult:
 
 def _load_average() -> float | None:
     try:
-        return float(os.getloadavg()[0])
+        return round(float(os.getloadavg()[0]), 2)
     except (AttributeError, OSError):  # pragma: no cover - not on this platform
         return None
 
