@@ -159,3 +159,66 @@ def test_comparison_rows_pick_fastest_native_as_reference():
     by = {r["name"]: r for r in rows}
     assert by["test_torch"]["ratio"] == 8.0 and by["test_native_b"]["ratio"] == 1.0
     assert by["test_native_a"]["ratio"] == 2.0 and by["test_numpy"]["ratio"] is None
+
+
+# ---- pieces of the report -------------------------------------------------------------------------
+
+
+def test_presets_agree_across_sizes():
+    import importlib
+
+    from deepcheap_native import report
+
+    for name in report.EXPERIMENTS:
+        module = importlib.import_module(f"deepcheap_native.report.{name}")
+        keys = {preset: set(params) for preset, params in module.PRESETS.items()}
+        assert set(keys) == set(report.PRESETS), name
+        assert keys["tiny"] == keys["quick"] == keys["full"], f"{name}: presets name different parameters"
+
+
+def test_progress_bar_on_a_pipe_prints_start_and_end():
+    import io
+
+    from deepcheap_native.report.progress import Progress, track
+
+    stream = io.StringIO()
+    with Progress("sampling", 3, stream=stream) as bar:
+        for _ in range(3):
+            bar.update()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "  sampling ..." and lines[1].startswith("  sampling: done in ")
+    assert list(track([1, 2, 3], "quiet", enabled=False)) == [1, 2, 3]
+
+
+def test_progress_bar_on_a_terminal_redraws_in_place():
+    import io
+
+    from deepcheap_native.report.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    with Progress("sweeps", 4, stream=stream) as bar:
+        bar.update(4)
+    text = stream.getvalue()
+    assert "\r" in text and "[" + "#" * 28 + "] 4/4" in text and text.endswith("\n")
+
+
+def test_failed_step_is_recorded_not_raised():
+    from deepcheap_native.report.context import Context, Section, require
+
+    ctx = Context(preset="tiny", seed=1, threads=1, progress=False)
+    section = Section("x", "X", "intro")
+    with ctx.step(section, "missing api"):
+        require("no_such_function", issue="issue 99")
+    with ctx.step(section, "bug"):
+        raise ZeroDivisionError("boom")
+    with ctx.step(section, "fine"):
+        pass
+    errors = {s.name: s.error for s in section.steps}
+    assert "deepcheap_native.no_such_function is not available" in errors["missing api"]
+    assert errors["bug"] == "ZeroDivisionError: boom" and errors["fine"] is None
+    assert [c.status for c in section.claims] == ["failed", "failed"]
+    assert ctx.seed_for(1, 2) == Context("tiny", 1, 2).seed_for(1, 2) != ctx.seed_for(2, 1)

@@ -183,6 +183,8 @@ def tiny_report(tmp_path_factory):
     seconds = time.perf_counter() - start
     assert "Traceback" not in proc.stderr, proc.stderr
     assert (out / "index.html").exists() and (out / "results.json").exists(), proc.stderr
+    assert (out / "summary.md").read_text().count("\n| ") == sum(
+        len(s["claims"]) for s in json.loads((out / "results.json").read_text())["sections"].values()) + 1
     doc = json.loads((out / "results.json").read_text())
     return {"out": out, "proc": proc, "doc": doc, "seconds": seconds}
 

@@ -38,7 +38,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "full": {"curve_L": 64, "curve_T": np.round(np.linspace(1.5, 3.5, 21), 3).tolist() + [2.269],
              "replicas": 256, "therm": 2000, "measure": 5000, "every": 2,
              "binder_L": [16, 32, 64, 128], "binder_dT": np.round(np.linspace(-0.08, 0.08, 9), 3).tolist(),
-             "binder_therm": 5000, "binder_measure": 20000,
+             "binder_therm": 3000, "binder_measure": 10000,
              "flow_L": 128, "flow_window": 8, "flow_T": [0.95, 1.0, 1.05], "flow_therm": 5000,
              "flow_snapshots": 100, "flow_gap": 50},
 }

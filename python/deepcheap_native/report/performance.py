@@ -27,9 +27,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"repeat": 3, "deep_batch": 200000, "shallow_n": 12, "shallow_batch": 10000,
               "markov_states": 16, "markov_chains": 100000, "markov_steps": 50,
               "ising_L": 256, "ising_sweeps": 10, "numpy_replicas": 4, "circuit_words": 128},
-    "full": {"repeat": 5, "deep_batch": 1000000, "shallow_n": 12, "shallow_batch": 100000,
+    "full": {"repeat": 5, "deep_batch": 1000000, "shallow_n": 12, "shallow_batch": 20000,
              "markov_states": 256, "markov_chains": 100000, "markov_steps": 200,
-             "ising_L": 1024, "ising_sweeps": 10, "numpy_replicas": 4, "circuit_words": 1024},
+             "ising_L": 1024, "ising_sweeps": 10, "numpy_replicas": 4, "circuit_words": 256},
 }
 
 
