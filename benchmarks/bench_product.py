@@ -204,3 +204,38 @@ def test_shallow_numpy(benchmark, shallow_case):
     benchmark.group = f"shallow n={SHALLOW_N} B={SHALLOW_B:.0e} float32"
     result = benchmark.pedantic(numpy_shallow, args=(x, net), rounds=3, iterations=1)
     check_shallow(result, reference)
+
+
+# ---- deep, general path ----------------------------------------------------------------------------
+# At λ = 1 the pre-activations leave ±0.5, so softplus goes through exp + log1p instead of the
+# log-cosh series (the approximation to ∏x is poor there; this group times the kernel, not the math).
+
+GENERAL_SCALE = 1.0
+
+
+@pytest.fixture(scope="module")
+def general_case():
+    x = signed_inputs(DEEP_B, DEEP_N, np.float32, seed=1)
+    net = dc.product_network(DEEP_N, scale=GENERAL_SCALE, dtype="float32")
+    reference = dc.product_network(DEEP_N, scale=GENERAL_SCALE)(x.astype(np.float64))
+    return x, net, reference
+
+
+def check_general(result, reference):
+    # Little cancellation at λ = 1: float32 stays within ~1e-5 relative of the float64 network.
+    np.testing.assert_allclose(np.asarray(result, dtype=np.float64), reference, rtol=1e-3, atol=1e-6)
+
+
+def test_deep_general_native(benchmark, general_case):
+    x, net, reference = general_case
+    benchmark.group = f"deep n={DEEP_N} B={DEEP_B:.0e} float32, λ=1 (exp+log1p path)"
+    check_general(benchmark(net, x), reference)
+
+
+def test_deep_general_torch_eager_levels(benchmark, general_case):
+    x, net, reference = general_case
+    benchmark.group = f"deep n={DEEP_N} B={DEEP_B:.0e} float32, λ=1 (exp+log1p path)"
+    with torch.no_grad():
+        result = benchmark.pedantic(torch_tree, args=(torch.from_numpy(x), net.scale, net.bias, net._gate_coef),
+                                    rounds=3, iterations=1)
+    check_general(result.numpy(), reference)

@@ -120,29 +120,24 @@ DC_PRODUCT_HD double fast_exp(double x) {
   return x < lo ? 0.0 : y;
 }
 
-// log(1 + y) for y in [0, 1] (what softplus needs), within about 1 ulp: w = 1 + y is split as 2^k (1 + f)
+// log(1 + y) for y in [0, 1] (what softplus needs), within about 2 ulp. double: w = 1 + y is split as 2^k (1 + f)
 // with 1 + f in [sqrt(2)/2, sqrt(2)], log(1 + f) by fdlibm's s = f / (2 + f) series, and the rounding
 // error of w added back as c / w. c is below half an ulp of w, but for tiny y it is all of the result
 // (w rounds to 1), so 1/w comes from one Newton step on 1.5 - w/2: exact at w = 1, within 1.5% on [1, 2].
+// float: y * P(y) with P the degree-9 Chebyshev interpolant of log1p(y)/y on [0, 1] (the singularity
+// at y = -1 makes it converge like 5.83^-degree): within 1.7 ulp, no division, no range reduction.
 DC_PRODUCT_HD float log1p_unit(float y) {
-  const float w = 1.0f + y;
-  const float c = y - (w - 1.0f);
-  const bool big = w > 1.41421356f;
-  const float m = big ? 0.5f * w : w;
-  const float kf = big ? 1.0f : 0.0f;
-  const float f = m - 1.0f;
-  const float s = f / (2.0f + f);
-  const float z = s * s;
-  float R = 0.22222222f;  // 2/9
-  R = madd(R, z, 0.28571429f);
-  R = madd(R, z, 0.4f);
-  R = madd(R, z, 0.66666667f);
-  R *= z;
-  const float hfsq = 0.5f * f * f;
-  const float r0 = madd(-0.5f, w, 1.5f);
-  const float recip_w = r0 * madd(-w, r0, 2.0f);
-  return madd(kf, 0.693145751953125f,
-              f - (hfsq - s * (hfsq + R)) + madd(kf, 1.428606765330187e-06f, c * recip_w));
+  float p = -0.0031760570101959967f;
+  p = madd(p, y, 0.019542527221239614f);
+  p = madd(p, y, -0.056373612750104135f);
+  p = madd(p, y, 0.1054362378672801f);
+  p = madd(p, y, -0.1526966706883121f);
+  p = madd(p, y, 0.19663274255110796f);
+  p = madd(p, y, -0.24951616262414722f);
+  p = madd(p, y, 0.3332971049886465f);
+  p = madd(p, y, -0.49999892648060534f);
+  p = madd(p, y, 0.9999999946562915f);
+  return p * y;
 }
 
 DC_PRODUCT_HD double log1p_unit(double y) {
