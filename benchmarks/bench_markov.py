@@ -10,9 +10,10 @@ Every benchmark checks its answer: the final-state histogram against the exact m
 below its 1 - 1e-6 quantile). Peers that are too slow or too memory-hungry for the full size run
 fewer steps or chains (stated in `extra_info` and the table); the rate is per transition either way.
 Native code runs on THREADS threads; numpy and quantecon are single-threaded; torch gets THREADS.
-OpenMP threads wait passively (OMP_WAIT_POLICY=PASSIVE unless set): deepcheap_native and torch each
-bring an OpenMP runtime, and threads of one spinning after a parallel region starved the other on
-2 cores (torch alias measured 2 M/s instead of 17 M/s in the same run).
+OpenMP threads wait passively (OMP_WAIT_POLICY=PASSIVE unless set) and OpenBLAS runs on one thread
+(OPENBLAS_NUM_THREADS=1 unless set): deepcheap_native, torch and numpy's OpenBLAS each bring a thread
+pool, and the threads of one spinning after their work starved the next method on 2 cores (torch
+alias measured 2 M/s instead of 17 M/s, deepcheap_native 380 instead of 975 M/s, in the same run).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before any OpenMP runtime loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads OpenBLAS
 
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -41,12 +44,18 @@ def transition_matrix(S: int, seed: int = 0) -> np.ndarray:
     return P / P.sum(axis=1, keepdims=True)
 
 
+@functools.lru_cache(maxsize=None)
+def _exact_marginal(S: int, n_steps: int) -> np.ndarray:
+    return np.full(S, 1 / S) @ np.linalg.matrix_power(transition_matrix(S), n_steps)
+
+
 def check_marginal(final: np.ndarray, P: np.ndarray, n_steps: int) -> None:
     """Chains started uniformly: the final histogram must match uniform @ P^t (chi-square)."""
     from scipy import stats
 
     S = P.shape[0]
-    expected = len(final) * (np.full(S, 1 / S) @ np.linalg.matrix_power(P, n_steps))
+    assert np.array_equal(P, transition_matrix(S))
+    expected = len(final) * _exact_marginal(S, n_steps)
     observed = np.bincount(np.asarray(final, dtype=np.int64), minlength=S)
     statistic = float(np.sum((observed - expected) ** 2 / expected))
     assert statistic < stats.chi2.ppf(1 - 1e-6, S - 1), f"chi-square {statistic:.1f} with {S - 1} dof"
@@ -123,7 +132,9 @@ def quantecon_sampler(P: np.ndarray, n_chains: int, seed: int = 2) -> Callable[[
     return run
 
 
-def torch_multinomial_sampler(P: np.ndarray, n_chains: int, seed: int = 3) -> Callable[[int], np.ndarray] | None:
+def torch_multinomial_sampler(
+    P: np.ndarray, n_chains: int, seed: int = 3
+) -> Callable[[int], np.ndarray] | None:
     try:
         import torch
     except ImportError:

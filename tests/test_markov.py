@@ -15,6 +15,8 @@ import itertools
 import numpy as np
 import pytest
 from conftest import threads
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import deepcheap_native as dc
@@ -54,11 +56,11 @@ def decode_tables(table):
     return out / cols
 
 
-def reference_paths(table, init_table, n_chains, n_steps, seed):
-    """The sampler re-implemented in numpy from dc.random.philox4x32 and the packed table."""
-    cols = table.shape[1]
-    bits = alias_bits(cols)
-    mask = (1 << bits) - 1
+def reference_paths(tables, init_table, n_chains, n_steps, seed):
+    """The sampler re-implemented in numpy from dc.random.philox4x32 and the packed tables; `tables`
+    is one table (a homogeneous chain) or a list with one table per step."""
+    if not isinstance(tables, list):
+        tables = [tables] * n_steps
     key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint32)
     chains = np.arange(n_chains, dtype=np.uint64)
 
@@ -69,21 +71,22 @@ def reference_paths(table, init_table, n_chains, n_steps, seed):
         return dc.random.philox4x32(counter, key)
 
     def step(tab, state, word):
+        bits = alias_bits(tab.shape[1])
         m = word.astype(np.uint64) * np.uint64(tab.shape[1])
         column = (m >> np.uint64(32)).astype(np.int64)
         fraction = (m & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         entry = tab[state, column]
         keep = (fraction >> bits) < (entry >> bits)
-        return np.where(keep, column, entry & mask).astype(np.int64)
+        return np.where(keep, column, entry & ((1 << bits) - 1)).astype(np.int64)
 
     state = step(init_table, np.zeros(n_chains, dtype=np.int64), words(0, PURPOSE_INIT)[:, 0])
     path = [state]
     for t in range(n_steps):
         if t % 4 == 0:
             block = words(t // 4, PURPOSE_TRANSITION)
-        state = step(table, state, block[:, t % 4])
+        state = step(tables[t], state, block[:, t % 4])
         path.append(state)
-    return np.stack(path, axis=1)
+    return path
 
 
 def chi2_threshold(dof):
@@ -110,6 +113,27 @@ def test_alias_tables_encode_P(cols):
     np.testing.assert_allclose(implied, P, rtol=0, atol=2 * unit + 1e-15)
     assert np.all(implied[P == 0] == 0), "a zero-probability column can be drawn"
     assert np.all((table & ((1 << bits) - 1)) < cols)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    weights=st.lists(
+        st.one_of(st.just(0.0), st.floats(1e-12, 1.0), st.floats(0.9, 1.0)), min_size=1, max_size=70
+    ).filter(lambda w: sum(w) > 0),
+    as_float32=st.booleans(),
+)
+def test_alias_table_property(weights, as_float32):
+    # Any row, including tiny and zero weights and float32 rounding: the table samples the
+    # renormalised row within the stated quantisation and never a zero-probability column.
+    row = np.array(weights) / np.sum(weights)
+    if as_float32:
+        row = row.astype(np.float32).astype(np.float64)
+    cols = len(row)
+    table = _core.markov_alias_tables(row[None, :], 1e-5, "p")
+    unit = 1.0 / (cols * 2.0 ** (32 - alias_bits(cols)))
+    implied = decode_tables(table)[0]
+    np.testing.assert_allclose(implied, row / row.sum(), rtol=0, atol=2 * unit + 1e-15)
+    assert np.all(implied[row == 0] == 0)
 
 
 def test_float32_rows_slightly_off_never_leave_the_state_space():
@@ -143,9 +167,38 @@ def test_paths_match_numpy_reference_on_every_simd_target(S, n_steps, each_simd_
     got = chain.sample(n_chains, n_steps, seed=seed, return_path=True)
     table = _core.markov_alias_tables(P, 1e-6, "P")
     uniform = _core.markov_alias_tables(np.full((1, S), 1.0 / S), 1e-9, "init")
-    want = reference_paths(table, uniform, n_chains, n_steps, seed)
+    want = np.stack(reference_paths(table, uniform, n_chains, n_steps, seed), axis=1)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == (np.uint8 if S <= 256 else np.uint16)
+
+
+def test_hierarchy_matches_numpy_reference_on_every_simd_target(each_simd_target):
+    # Distinct levels of different sizes (uint8 and uint16 levels: a list comes back), sampled with
+    # the hierarchy's large chunks and table prefetching, on 1 and 2 threads.
+    rng = np.random.default_rng(16)
+    sizes = [5, 300, 7, 16, 16, 3]
+    matrices = [random_stochastic(rng, sizes[k], sizes[k + 1], zeros=0.3) for k in range(5)]
+    p0 = random_stochastic(rng, 1, 5)[0]
+    h = dc.HierarchicalChain(matrices, p0)
+    tables = [_core.markov_alias_tables(M, 1e-6, "M") for M in matrices]
+    want = reference_paths(tables, _core.markov_alias_tables(p0[None, :], 1e-6, "p0"), 2053, 5, 99)
+    for k in (1, 2):
+        with threads(k):
+            got = h.sample(2053, seed=99)
+        assert [a.dtype for a in got] == [np.uint8, np.uint16, np.uint8, np.uint8, np.uint8, np.uint8]
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_large_hierarchy_with_packed_tables_matches_reference():
+    # 20 distinct 256-state levels: 5 MiB of tables, packed into one array (huge pages).
+    rng = np.random.default_rng(17)
+    matrices = [random_stochastic(rng, 256, 256) for _ in range(20)]
+    h = dc.HierarchicalChain(matrices, np.full(256, 1 / 256))
+    assert h._tables[0].base is not None and h._tables[0].base is h._tables[19].base
+    tables = [_core.markov_alias_tables(M, 1e-6, "M") for M in matrices]
+    want = reference_paths(tables, _core.markov_alias_tables(np.full((1, 256), 1 / 256), 1e-6, "p0"), 700, 20, 5)
+    np.testing.assert_array_equal(h.sample(700, seed=5), np.stack(want, axis=1))
 
 
 def test_one_and_two_threads_bit_identical():

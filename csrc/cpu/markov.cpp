@@ -67,12 +67,14 @@ void build_alias_tables(const double* p, int64_t rows, int64_t cols, double tole
                         const char* name, uint32_t* out) {
   if (rows < 1 || cols < 1 || cols > 65536)
     throw std::invalid_argument(std::string(name) + " has shape (" + std::to_string(rows) + ", " +
-                                std::to_string(cols) + ") but expected at least one row and 1 to 65536 columns");
+                                std::to_string(cols) +
+                                ") but expected at least one row and 1 to 65536 columns");
   if (rows * cols >= (int64_t(1) << 31))
     throw std::invalid_argument(std::string(name) + " has " + std::to_string(rows * cols) +
                                 " entries but the sampler supports fewer than 2^31");
   if (!(tolerance >= 0 && tolerance <= 1e-2))
-    throw std::invalid_argument("row-sum tolerance is " + number(tolerance) + " but expected 0 <= tolerance <= 0.01");
+    throw std::invalid_argument("row-sum tolerance is " + number(tolerance) +
+                                " but expected 0 <= tolerance <= 0.01");
   // Check everything before building anything, so a bad matrix never leaves a half-built table.
   for (int64_t r = 0; r < rows; ++r) {
     const double* row = p + r * cols;

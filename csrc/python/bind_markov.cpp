@@ -112,16 +112,20 @@ void bind_markov(py::module_& m) {
       "markov_sample",
       [](const std::vector<carray<uint32_t>>& tables, carray<int64_t> step_levels,
          carray<uint32_t> init_table, std::optional<carray<uint32_t>> init_states, int64_t n_chains,
-         uint64_t seed, const std::string& keep, int64_t chunk, std::optional<py::array> out_arg) -> py::object {
+         uint64_t seed, const std::string& keep, int64_t chunk,
+         std::optional<py::array> out_arg) -> py::object {
         require(keep == "final" || keep == "path", "keep is '" + keep + "' but expected 'final' or 'path'");
         require(n_chains >= 0, "n_chains is " + std::to_string(n_chains) + " but expected >= 0");
-        require(step_levels.ndim() == 1, "step_levels has shape " + shape_string(step_levels) + " but expected (n_steps,)");
+        require(step_levels.ndim() == 1,
+                "step_levels has shape " + shape_string(step_levels) + " but expected (n_steps,)");
         std::vector<mk::Level> levels;
-        for (size_t k = 0; k < tables.size(); ++k) levels.push_back(checked_level(tables[k], "table " + std::to_string(k)));
+        for (size_t k = 0; k < tables.size(); ++k)
+          levels.push_back(checked_level(tables[k], "table " + std::to_string(k)));
         const mk::Level init = checked_level(init_table, "init_table");
         require(init.rows == 1, "init_table has " + std::to_string(init.rows) + " rows but expected 1");
         const int64_t n_steps = step_levels.shape(0);
-        require(n_steps < (int64_t(1) << 34), "n_steps is " + std::to_string(n_steps) + " but expected < 2^34");
+        require(n_steps < (int64_t(1) << 34),
+                "n_steps is " + std::to_string(n_steps) + " but expected < 2^34");
         std::vector<mk::Level> steps(n_steps);
         std::vector<int64_t> cols_at(n_steps + 1);  // the number of states at each path position
         cols_at[0] = init.cols;
@@ -145,8 +149,9 @@ void bind_markov(py::module_& m) {
           init_ptr = init_states->data();
           for (int64_t i = 0; i < n_chains; ++i)
             if (init_ptr[i] >= cols_at[0])
-              throw std::invalid_argument("init_states[" + std::to_string(i) + "] is " + std::to_string(init_ptr[i]) +
-                                          " but expected < " + std::to_string(cols_at[0]));
+              throw std::invalid_argument("init_states[" + std::to_string(i) + "] is " +
+                                          std::to_string(init_ptr[i]) + " but expected < " +
+                                          std::to_string(cols_at[0]));
         }
 
         // Outputs: final states, a (n_chains, n_steps + 1) path when one dtype fits every position,
@@ -160,11 +165,13 @@ void bind_markov(py::module_& m) {
           result = out;
         } else {
           bool same = true;
-          for (int64_t t = 0; t <= n_steps; ++t) same = same && state_bytes(cols_at[t]) == state_bytes(cols_at[0]);
+          for (int64_t t = 0; t <= n_steps; ++t)
+            same = same && state_bytes(cols_at[t]) == state_bytes(cols_at[0]);
           if (same) {
             const int b = state_bytes(cols_at[0]);
-            py::array out =
-                new_states(b, {static_cast<py::ssize_t>(n_chains), static_cast<py::ssize_t>(n_steps + 1)}, out_arg);
+            const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(n_chains),
+                                                 static_cast<py::ssize_t>(n_steps + 1)};
+            py::array out = new_states(b, shape, out_arg);
             auto* base = static_cast<unsigned char*>(out.mutable_data());
             for (int64_t t = 0; t <= n_steps; ++t) stores[t] = mk::Store{base + t * b, (n_steps + 1) * b, b};
             result = out;
@@ -185,19 +192,22 @@ void bind_markov(py::module_& m) {
           // Safe: the kernel reads the tables and init states and writes the output buffers, all kept
           // alive by this frame (tables, init_states, result); it touches no Python object.
           py::gil_scoped_release release;
-          DC_DISPATCH(markov_sample)(steps.data(), n_steps, init, init_ptr, stores.data(), n_chains, seed, chunk);
+          DC_DISPATCH(markov_sample)(steps.data(), n_steps, init, init_ptr, stores.data(), n_chains, seed,
+                                     chunk);
         }
         return result;
       },
       py::arg("tables"), py::arg("step_levels"), py::arg("init_table"), py::arg("init_states"),
-      py::arg("n_chains"), py::arg("seed"), py::arg("keep"), py::arg("chunk") = 0, py::arg("out") = py::none());
+      py::arg("n_chains"), py::arg("seed"), py::arg("keep"), py::arg("chunk") = 0,
+      py::arg("out") = py::none());
 
   m.def(
       "info_count",
       [](py::array x, int64_t k) {
         check_samples(x, "x");
         const char* kind = kind_of(x, "x");
-        require(k >= 1 && k <= (int64_t(1) << 28), "k is " + std::to_string(k) + " but expected 1 <= k <= 2^28");
+        require(k >= 1 && k <= (int64_t(1) << 28),
+                "k is " + std::to_string(k) + " but expected 1 <= k <= 2^28");
         carray<int64_t> counts({static_cast<py::ssize_t>(k)});
         const void* data = x.data();
         const int64_t n = x.shape(0);

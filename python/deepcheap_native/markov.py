@@ -50,7 +50,9 @@ def _probabilities(x: Any, name: str, *, ndim: int) -> tuple[np.ndarray, bool, f
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if arr.shape[-1] > MAX_STATES:
-        raise ValueError(f"{name} has {arr.shape[-1]} states (columns) but at most {MAX_STATES} are supported")
+        raise ValueError(
+            f"{name} has {arr.shape[-1]} states (columns) but at most {MAX_STATES} are supported"
+        )
     tolerance = _tolerance(arr.dtype)
     values = as_float_array(arr, name, np.float64)
     rows = values.reshape(-1, values.shape[-1])
@@ -64,7 +66,9 @@ def _probabilities(x: Any, name: str, *, ndim: int) -> tuple[np.ndarray, bool, f
     if len(bad):
         r = bad[0]
         what = name if ndim == 1 else f"row {r} of {name}"
-        raise ValueError(f"{what} sums to {float(sums[r])!r} but expected 1 within {tolerance:g} (dtype {arr.dtype})")
+        raise ValueError(
+            f"{what} sums to {float(sums[r])!r} but expected 1 within {tolerance:g} (dtype {arr.dtype})"
+        )
     return values, came_from_torch, tolerance
 
 
@@ -268,14 +272,17 @@ class MarkovChain:
 
         GTH uses only additions of non-negative numbers and one division per step (no subtractive
         cancellation), so it is accurate to working precision even for nearly decomposable chains.
-        Transient states get probability 0.
+        Transient states get probability 0. Cost O(S^3) in float64 numpy.
 
         Raises
         ------
         ValueError
             When the chain has more than one closed class (the stationary distribution is not unique).
         """
-        closed = _closed_classes(self._P > 0)
+        adjacency = self._P > 0
+        if _reaches_all(adjacency) and _reaches_all(adjacency.T):  # irreducible: the common case
+            return like_input(_gth(self._P), self._torch)
+        closed = _closed_classes(adjacency)
         if len(closed) != 1:
             shown = "; ".join(str(list(map(int, c[:5]))) + ("..." if len(c) > 5 else "") for c in closed[:4])
             raise ValueError(
@@ -341,6 +348,17 @@ def _gth(A: np.ndarray) -> np.ndarray:
     for k in range(n - 2, -1, -1):
         x[k] = x[k + 1 :] @ A[k + 1 :, k]
     return x / x.sum()
+
+
+def _reaches_all(adjacency: np.ndarray) -> bool:
+    """Whether every state can be reached from state 0 (breadth-first, one numpy pass per level)."""
+    seen = np.zeros(adjacency.shape[0], dtype=bool)
+    seen[0] = True
+    frontier = seen.copy()
+    while frontier.any():
+        frontier = adjacency[frontier].any(axis=0) & ~seen
+        seen |= frontier
+    return bool(seen.all())
 
 
 def _closed_classes(adjacency: np.ndarray) -> list[np.ndarray]:
@@ -417,7 +435,8 @@ class HierarchicalChain:
     """
 
     def __init__(self, matrices: Sequence[Any], p0: Any) -> None:
-        if is_torch_tensor(matrices) or isinstance(matrices, np.ndarray) or not isinstance(matrices, Sequence):
+        array_like = is_torch_tensor(matrices) or isinstance(matrices, np.ndarray)
+        if array_like or not isinstance(matrices, Sequence):
             raise TypeError("matrices must be a list or tuple of 2-D arrays, one per level")
         if len(matrices) < 1:
             raise ValueError("matrices must hold at least one level, got 0")

@@ -19,8 +19,8 @@ DC_NAMESPACE_BEGIN
 
 namespace {
 
-// The most chains per chunk. A chunk's states and random words take 5 x 4 bytes per chain (640 KiB
-// at most, within L2), in a per-thread buffer that is kept between calls: memory already touched (first-touch
+// The most chains per chunk. A chunk's states and random words take 5 x 4 bytes per chain (640 KiB at
+// most, within L2), in a per-thread buffer kept between calls: memory already touched (first-touch
 // writes are slow here) and off the stack (threads may have small stacks).
 constexpr int64_t kMaxChunk = 32768;
 constexpr int64_t kFallbackChunk = 256;  // on the stack, if the buffer cannot be allocated
@@ -216,8 +216,8 @@ void advance(const markov::Level& level, uint32_t* DC_RESTRICT state, const uint
 // advance() in slices, streaming the next level's table into the cache meanwhile: a hierarchy of
 // distinct levels otherwise pays a cache miss on most lookups, since its tables together exceed L2
 // (64 levels of 256 states: 16 MiB). A prefetch is only a hint; results never depend on it.
-void advance_prefetching(const markov::Level& level, uint32_t* DC_RESTRICT state, const uint32_t* DC_RESTRICT word,
-                         int64_t n, const markov::Level* next) {
+void advance_prefetching(const markov::Level& level, uint32_t* DC_RESTRICT state,
+                         const uint32_t* DC_RESTRICT word, int64_t n, const markov::Level* next) {
   if (next == nullptr) {
     advance(level, state, word, n);
     return;
@@ -253,7 +253,8 @@ void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Lev
   for (int64_t t = 0; t < n_steps; ++t) {
     if ((t & 3) == 0)
       fill_words(seed, first, n, static_cast<uint32_t>(t >> 2), words[0], words[1], words[2], words[3]);
-    const markov::Level* next = t + 1 < n_steps && steps[t + 1].table != steps[t].table ? &steps[t + 1] : nullptr;
+    const bool new_table = t + 1 < n_steps && steps[t + 1].table != steps[t].table;
+    const markov::Level* next = new_table ? &steps[t + 1] : nullptr;
     advance_prefetching(steps[t], state, words[t & 3], n, next);
     if (!byte_path) {
       store_states(stores[t + 1], state, first, n);
@@ -288,8 +289,8 @@ void markov_sample(const markov::Level* steps, int64_t n_steps, markov::Level in
   // A path of one-byte states, position after position in memory (the (n, T + 1) uint8 layout)?
   bool byte_path = n_steps >= 1;
   for (int64_t t = 1; byte_path && t <= n_steps; ++t)
-    byte_path = stores[t].base != nullptr && stores[t].elem_bytes == 1 && stores[t].base == stores[1].base + (t - 1) &&
-                stores[t].stride_bytes == stores[1].stride_bytes;
+    byte_path = stores[t].base != nullptr && stores[t].elem_bytes == 1 &&
+                stores[t].base == stores[1].base + (t - 1) && stores[t].stride_bytes == stores[1].stride_bytes;
   parallel_for_chunks(n_chains, chunk, cpu::num_threads(), [&](int64_t begin, int64_t end) {
     alignas(64) uint32_t fallback[5 * kFallbackChunk];
     uint32_t* buffer = thread_scratch(5 * chunk);
