@@ -191,6 +191,31 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
     }
   }
 }
+// Checkerboard sweeps of `lattices` independent L x L lattices; rows(begin, end, step, colour) updates
+// one colour of global rows [begin, end) (row = lattice * L + i). With enough lattices per thread, each
+// thread sweeps whole lattices with no synchronisation at all; otherwise the rows of every colour step
+// are split among threads (a join per colour). The updates and their random numbers are the same
+// either way, so the lattices do not depend on which split runs.
+template <class Rows>
+void sweep_lattices(int64_t lattices, int64_t L, int threads, int64_t row_grain, uint64_t first_sweep,
+                    int64_t n_sweeps, Rows&& rows) {
+  if (threads > 1 && lattices > 1 && (lattices % threads == 0 || lattices >= 4 * threads)) {
+    parallel_for_chunks(lattices, (lattices + threads - 1) / threads, threads, [&](int64_t begin, int64_t end) {
+      for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
+        const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
+        for (int64_t g = begin; g < end; ++g)
+          for (int colour = 0; colour < 2; ++colour) rows(g * L, (g + 1) * L, step, colour);
+      }
+    });
+    return;
+  }
+  for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
+    const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
+    for (int colour = 0; colour < 2; ++colour)
+      parallel_for_chunks(lattices * L, row_grain, threads,
+                          [&](int64_t begin, int64_t end) { rows(begin, end, step, colour); });
+  }
+}
 }  // namespace
 
 void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes, const int* satisfied,
@@ -205,66 +230,56 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
   }
   const bool two_classes = n_classes == 2 && satisfied[0] == 3 && satisfied[1] == 4 && spin[0] == 2 && spin[1] == 2;
   const int threads = cpu::num_threads();
-  const int64_t rows = groups * L;
-  for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
-    const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
-    for (int colour = 0; colour < 2; ++colour) {
-      const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
-      parallel_for_chunks(rows, grain_for(L / 2, 4096), threads, [&](int64_t begin, int64_t end) {
-        for (int64_t row = begin; row < end; ++row) {
-          const int64_t g = row / L, i = row % L;
-          uint64_t* lattice = words + g * L * L;
-          if (two_classes)
-            multispin_row<true>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                                uint32_t(g), colour, ferro, table, seed, step, purpose);
-          else
-            multispin_row<false>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                                 uint32_t(g), colour, ferro, table, seed, step, purpose);
-        }
-      });
+  auto rows = [&](int64_t begin, int64_t end, uint32_t step, int colour) {
+    const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t g = row / L, i = row % L;
+      uint64_t* lattice = words + g * L * L;
+      if (two_classes)
+        multispin_row<true>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
+                            uint32_t(g), colour, ferro, table, seed, step, purpose);
+      else
+        multispin_row<false>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
+                             uint32_t(g), colour, ferro, table, seed, step, purpose);
     }
-  }
+  };
+  sweep_lattices(groups, L, threads, grain_for(L / 2, 4096), first_sweep, n_sweeps, rows);
 }
 
 void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath, const uint64_t* threshold,
                       uint64_t seed, uint64_t first_sweep, int64_t n_sweeps) {
   const int threads = cpu::num_threads();
-  const int64_t rows = replicas * L;
   const int64_t half = L / 2;
   const int64_t draws_per_row = (half + 3) / 4;
   const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
-  for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
-    const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
-    for (int colour = 0; colour < 2; ++colour) {
-      const uint32_t purpose = kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
-      parallel_for_chunks(rows, grain_for(L / 2, 65536), threads, [&](int64_t begin, int64_t end) {
-        uint32_t u[4][kRowChunk];
-        for (int64_t row = begin; row < end; ++row) {
-          const int64_t r = row / L, i = row % L;
-          int8_t* lattice = spins + r * L * L;
-          const int8_t* up = lattice + wrap_prev(i, L) * L;
-          const int8_t* down = lattice + wrap_next(i, L) * L;
-          int8_t* here = lattice + i * L;
-          const int64_t j0 = (colour + i) & 1;
-          for (int64_t q0 = 0; q0 < draws_per_row; q0 += kRowChunk) {
-            const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
-            // Counter (i * draws_per_row + q, replica, sweep, purpose): 32-bit lanes, so this loop vectorises.
-            const uint32_t c0 = uint32_t(i * draws_per_row + q0), replica = uint32_t(r);
-            philox_strided(c0, 1, replica, step, purpose, key0, key1, nq, u[0], u[1], u[2], u[3]);
-            const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
-            for (int64_t t = q0 * 4; t < t_end; ++t) {
-              const int64_t j = j0 + 2 * t;
-              const int sum = int(up[j]) + int(down[j]) + int(here[wrap_prev(j, L)]) + int(here[wrap_next(j, L)]);
-              const int64_t k = t - q0 * 4;  // draw k / 4, word k % 4
-              const uint32_t bits = u[k & 3][k >> 2];
-              here[j] = heatbath ? int8_heatbath_site(sum, bits, threshold)
-                                 : int8_metropolis_site(here[j], sum, bits, threshold);
-            }
-          }
+  auto rows = [&](int64_t begin, int64_t end, uint32_t step, int colour) {
+    const uint32_t purpose = kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
+    uint32_t u[4][kRowChunk];
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t r = row / L, i = row % L;
+      int8_t* lattice = spins + r * L * L;
+      const int8_t* up = lattice + wrap_prev(i, L) * L;
+      const int8_t* down = lattice + wrap_next(i, L) * L;
+      int8_t* here = lattice + i * L;
+      const int64_t j0 = (colour + i) & 1;
+      for (int64_t q0 = 0; q0 < draws_per_row; q0 += kRowChunk) {
+        const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
+        // Counter (i * draws_per_row + q, replica, sweep, purpose): 32-bit lanes, so this loop vectorises.
+        const uint32_t c0 = uint32_t(i * draws_per_row + q0), replica = uint32_t(r);
+        philox_strided(c0, 1, replica, step, purpose, key0, key1, nq, u[0], u[1], u[2], u[3]);
+        const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
+        for (int64_t t = q0 * 4; t < t_end; ++t) {
+          const int64_t j = j0 + 2 * t;
+          const int sum = int(up[j]) + int(down[j]) + int(here[wrap_prev(j, L)]) + int(here[wrap_next(j, L)]);
+          const int64_t k = t - q0 * 4;  // draw k / 4, word k % 4
+          const uint32_t bits = u[k & 3][k >> 2];
+          here[j] = heatbath ? int8_heatbath_site(sum, bits, threshold)
+                             : int8_metropolis_site(here[j], sum, bits, threshold);
         }
-      });
+      }
     }
-  }
+  };
+  sweep_lattices(replicas, L, threads, grain_for(L / 2, 65536), first_sweep, n_sweeps, rows);
 }
 
 // Per replica: number of up spins and number of unsatisfied-by-alignment (anti-aligned) bonds.
