@@ -328,12 +328,12 @@ def test_results_ising_against_library(tiny_report):
         assert r["exact_energy_L"] == pytest.approx(float(dc.ising.exact_energy(curves["L"], r["T"])), rel=1e-12)
     assert float(dc.ising.CRITICAL_TEMPERATURE) == pytest.approx(TC, rel=1e-12)
     # The first temperature again, same seed and sweeps: the same numbers.
-    from deepcheap_native.report.ising import ReplicaGroups, _measure
+    from deepcheap_native.report.ising import _measure
 
     ctx = ctx_for(tiny_report["doc"])
     T = curves["rows"][0]["T"]
-    s = ReplicaGroups(dc.IsingModel(curves["L"]), T, p["replicas"], ctx.seed_for(3, 1, 0),
-                      "up" if T < TC else "random")
+    s = dc.IsingModel(curves["L"]).sampler(T, replicas=p["replicas"], seed=ctx.seed_for(3, 1, 0),
+                                           init="up" if T < TC else "random")
     s.sweep(p["therm"])
     m, e = _measure(s, p["measure"] // p["every"], p["every"])
     assert curves["rows"][0]["abs_m"] == pytest.approx(float(np.abs(m).mean(0).mean()), rel=1e-12)
