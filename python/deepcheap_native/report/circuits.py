@@ -29,7 +29,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"adder_n": [8, 16, 32, 64], "parity_n": 256, "profile_n": 64, "timing_word_ops": 2e6,
              "pairs": ["parity", "adder"], "repeat": 2, "chain_t": 2},
     "quick": {"adder_n": [8, 16, 32, 64, 128, 256], "parity_n": 1024, "profile_n": 64, "timing_word_ops": 2e7,
-              "pairs": ["parity", "adder", "sha256"], "repeat": 3, "chain_t": 2},
+              "pairs": ["parity", "adder", "sha256"], "repeat": 3, "chain_t": 4},
     "full": {"adder_n": [8, 16, 32, 64, 128, 256, 512, 1024], "parity_n": 65536, "profile_n": 64,
              "timing_word_ops": 1e8, "pairs": ["parity", "adder", "sha256"], "repeat": 5, "chain_t": 8},
 }
