@@ -282,7 +282,7 @@ def _no_flattening(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     ax.set_xlabel("hidden neurons")
     ax.set_ylabel("relative RMS error on U[−1, 1]ⁿ")
     ax.set_title("No flattening: trained shallow nets vs constructions")
-    ax.legend(fontsize=7, ncol=1)
+    ax.legend(fontsize=6, ncol=2, loc="lower left")
     section.figure("no_flattening", "Relative RMS error of one-hidden-layer softplus networks trained "
                    f"with L-BFGS ({p['train_steps']} iterations) at widths up to 2ⁿ (dotted lines), beside the "
                    "exact 2ⁿ-neuron construction (squares) and the deep construction (stars).", to_png(fig))
