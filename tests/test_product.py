@@ -10,6 +10,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special
 
 import deepcheap_native as dc
@@ -136,6 +138,21 @@ def test_softplus_series_path_equals_exp_log1p_path(each_simd_target, dtype, rto
         np.testing.assert_allclose(general[1:], series[1:], rtol=rtol, atol=atol)
         reference = numpy_forward(dc.product_network(n, scale=0.1), x.astype(np.float64))
         np.testing.assert_allclose(series.astype(np.float64), reference, rtol=max(rtol, 1e-11), atol=atol)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n=st.integers(1, 40), activation=st.sampled_from(ACTIVATIONS), kind=st.sampled_from(["deep", "shallow"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_property_any_network_is_its_weights(n, activation, kind, seed):
+    """Random sizes (odd ones carry), activations and inputs: counts agree with the closed form and the
+    native evaluation with the dense forward pass: rtol 1e-10, plus an absolute 1e-13 for products of
+    many inputs that are themselves ~1e-6 (the last gate rounds at ε σ(a)/(λ² σ''(a)) ≈ 1e-15)."""
+    if kind == "shallow":
+        n = min(n, 8)
+    net = dc.product_network(n, kind=kind, activation=activation, scale=0.5 if kind == "deep" else 1.0)
+    assert net.n_neurons == sum(w.shape[0] for w, _ in net.weights[:-1]) == dc.product_network_neurons(n, kind)
+    x = signed_inputs(np.random.default_rng(seed), 17, n)
+    np.testing.assert_allclose(net(x), numpy_forward(net, x), rtol=1e-10, atol=1e-13)
 
 
 def test_torch_module_is_plain_linear_and_activation_layers():

@@ -4,6 +4,7 @@ built as real weights, evaluated by fused native kernels, and exported as torch 
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any, Sequence
@@ -109,6 +110,7 @@ def _conditioning(activation: str, k: int, a: np.ndarray) -> np.ndarray:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def choose_bias(activation: str, order: int) -> float:
     """The bias a in [−6, 6] that maximises |σ^(order)(a)| / max(1, |σ(a)|), preferring a = 0 when it
     is within 0.1% of the best (exactly optimal for softplus and GELU at order 2; exp is flat).
@@ -139,10 +141,16 @@ def choose_bias(activation: str, order: int) -> float:
     return float(0.5 * (lo + hi))
 
 
+@functools.lru_cache(maxsize=256)
+def _typical_derivative(activation: str, order: int) -> float:
+    """max |σ^(order)| over the bias grid: the scale against which a derivative counts as vanishing."""
+    return float(np.abs(activation_derivative(activation, order, _BIAS_GRID)).max())
+
+
 def _check_derivative(activation: str, order: int, bias: float, purpose: str) -> float:
     """σ^(order)(bias), or a ValueError naming the derivative when it vanishes there."""
     value = float(activation_derivative(activation, order, np.array(bias)))
-    typical = float(np.abs(activation_derivative(activation, order, _BIAS_GRID)).max())
+    typical = _typical_derivative(activation, order)
     if not np.isfinite(value) or abs(value) <= 1e-9 * typical:
         suggestion = choose_bias(activation, order)
         raise ValueError(
