@@ -52,8 +52,9 @@ def test_exact_energy_matches_the_issue_values_to_1e9():
 
 
 @pytest.mark.parametrize("T", [1.0, 2.0, ising.CRITICAL_TEMPERATURE, 2.5, 4.0])
-def test_exact_energy_matches_enumeration_of_4x4_torus(T):
-    assert ising.exact_energy(4, T) == pytest.approx(enumerate_torus(4, 1.0, 0.0, T)["e"], abs=1e-12)
+@pytest.mark.parametrize("L", [2, 3, 4])
+def test_exact_energy_matches_enumeration_of_small_tori(L, T):
+    assert ising.exact_energy(L, T) == pytest.approx(enumerate_torus(L, 1.0, 0.0, T)["e"], abs=1e-12)
 
 
 @pytest.mark.parametrize("T", [1.5, 2.0, 2.5, 3.0])
