@@ -304,7 +304,7 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
         operations (milliseconds), so timings are not just thread start-up and scheduler noise."""
         target = p["timing_word_ops"] / max(work(c), 1)
         cap = 2**23 / max(_n_input_bits(c), 1)  # keep the input array within 64 MiB
-        return int(2 ** np.clip(np.round(np.log2(max(min(target, cap), 1))), 4, 12))
+        return int(2 ** np.clip(np.round(np.log2(max(min(target, cap), 1))), 6, 12))
 
     rng = np.random.default_rng(ctx.seed_for(4, 2))
     inputs = {}
