@@ -22,7 +22,8 @@ INTRO = (
     "level-by-level evaluation on p processors takes at least max(W/p, D) steps and greedy "
     "scheduling at most W/p + D (Brent). Parallelism shrinks W/p; nothing shrinks D. Below: the "
     "level-width profiles of SHA-256, AES-128 and adders, correct bit-sliced evaluation of the real "
-    "circuits, and measured time for pairs computing the same kind of function with different shapes."
+    "circuits, and measured time for pairs computing the same kind of function with different shapes. "
+    "Thread speedups mean something only on an otherwise idle machine (the header gives the load)."
 )
 ISSUE = "issue 3 (circuits)"
 

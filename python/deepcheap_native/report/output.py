@@ -177,6 +177,12 @@ def render_html(sections: list[Section], document: dict[str, Any]) -> str:
         ["versions", ", ".join(f"{k} {v}" for k, v in document["versions"].items() if v)],
     ]
     parts.append(_table_html(["", ""], meta, cls="meta"))
+    loads = [x for x in (run.get("load_average_start"), run.get("load_average_end")) if x is not None]
+    if loads and max(loads) > machine["cores_available"]:
+        parts.append(f'<div class="error"><b>The machine was busy</b> (load average up to {max(loads):.1f} on '
+                     f'{machine["cores_available"]} cores): statistical and exact results are unaffected, but '
+                     "timings, thread speedups above all, measure waiting for a free core as much as the code."
+                     "</div>")
     failed = [s for s in sections if s.failed_steps]
     if failed:
         parts.append('<div class="error"><b>Some steps failed</b>; their numbers are missing, not '
