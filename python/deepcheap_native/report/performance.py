@@ -1,0 +1,300 @@
+"""Experiment 5, performance: every hot path timed against the best peer code a Python user has at
+hand (torch eager, vectorised numpy), in the same process and run, reported as ratios. Each timing
+also checks that the native and the peer answers agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .context import Context, Section, best_time, require
+from .figures import subplots, to_png
+
+TITLE = "5. Performance: native kernels against their peers"
+INTRO = (
+    "Best-of-k wall-clock times of each hot path on this machine, native against peers written the "
+    "way a user would (torch eager with the exported weights; vectorised numpy), measured in the "
+    "same process and run. Ratios above 1 mean the native code is faster. The pytest-benchmark suite "
+    "(deepcheap bench) times the same paths more thoroughly."
+)
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {"repeat": 2, "deep_batch": 20000, "shallow_n": 8, "shallow_batch": 2000,
+             "markov_states": 16, "markov_chains": 5000, "markov_steps": 20,
+             "ising_L": 64, "ising_sweeps": 4, "numpy_replicas": 2, "circuit_words": 16},
+    "quick": {"repeat": 3, "deep_batch": 200000, "shallow_n": 12, "shallow_batch": 10000,
+              "markov_states": 16, "markov_chains": 100000, "markov_steps": 50,
+              "ising_L": 256, "ising_sweeps": 10, "numpy_replicas": 4, "circuit_words": 128},
+    "full": {"repeat": 5, "deep_batch": 1000000, "shallow_n": 12, "shallow_batch": 20000,
+             "markov_states": 256, "markov_chains": 100000, "markov_steps": 200,
+             "ising_L": 1024, "ising_sweeps": 10, "numpy_replicas": 4, "circuit_words": 256},
+}
+
+
+def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
+    rows: list[dict[str, Any]] = []
+    section.numbers["comparisons"] = rows
+    steps: list[tuple[str, Callable[[Context, dict[str, Any]], list[dict[str, Any]]]]] = [
+        ("product networks", _product), ("Markov sampling", _markov), ("Ising sweeps", _ising),
+        ("circuit evaluation", _circuit),
+    ]
+    with ctx.bar("native vs peers", len(steps)) as bar:
+        for name, fn in steps:
+            with ctx.step(section, name):
+                rows.extend(fn(ctx, p))
+            bar.update()
+    if not rows:
+        return
+    fig, ax = subplots(width=7.0, height=0.5 + 0.45 * len(rows))
+    labels = [f"{r['path']}: vs {r['peer']}" for r in rows]
+    ratios = [r["ratio"] for r in rows]
+    ax.barh(range(len(rows)), ratios, color=["C2" if x >= 1 else "C3" for x in ratios])
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1, color="k", lw=0.8)
+    ax.set_xlabel("peer time / native time (higher: native faster)")
+    ax.set_title(f"Native against peers, {ctx.threads} thread(s)")
+    section.figure("ratios", "Speed ratios measured in this run (best of "
+                   f"{p['repeat']} timings each).", to_png(fig))
+    section.table("comparisons", "Timings", ["hot path", "size", "native", "peer", "peer time",
+                  "ratio", "throughput (native)"],
+                  [[r["path"], r["size"], f"{r['native_s'] * 1e3:.2f} ms", r["peer"],
+                    f"{r['peer_s'] * 1e3:.2f} ms", f"{r['ratio']:.1f}×", r["throughput"]] for r in rows])
+    for r in rows:
+        section.claim(f"{r['path']} vs {r['peer']}", f"{r['ratio']:.1f}× faster" if r["ratio"] >= 1
+                      else f"{1 / r['ratio']:.1f}× slower", "native faster", r["ratio"] >= 1,
+                      f"{r['size']}; answers agree")
+
+
+def _row(path: str, size: str, native_s: float, peer: str, peer_s: float, throughput: str) -> dict[str, Any]:
+    return {"path": path, "size": size, "native_s": native_s, "peer": peer, "peer_s": peer_s,
+            "ratio": peer_s / native_s, "throughput": throughput}
+
+
+def _numpy_forward(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, activation: Any) -> np.ndarray:
+    h = x
+    for W, b in weights[:-1]:
+        h = activation(h @ np.asarray(W, dtype=x.dtype).T + np.asarray(b, dtype=x.dtype))
+    W, b = weights[-1]
+    return h @ np.asarray(W, dtype=x.dtype).T + np.asarray(b, dtype=x.dtype)
+
+
+def _product(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
+    import torch
+
+    (product_network,) = require("product_network", issue="issue 2 (product-gate networks)")
+    rng = np.random.default_rng(ctx.seed_for(5, 1))
+    rows = []
+    for kind, n, batch in (("deep", 16, p["deep_batch"]), ("shallow", p["shallow_n"], p["shallow_batch"])):
+        net = product_network(n, kind=kind, dtype="float32", mode="network", scale=0.1)
+        x = (rng.uniform(0.5, 1.0, (batch, n)) * rng.choice([-1.0, 1.0], (batch, n))).astype(np.float32)
+        module = net.to_torch()
+        xt = torch.from_numpy(x)
+        native_out = np.asarray(net(x), dtype=np.float64).reshape(-1)
+        with torch.no_grad():
+            torch_out = module(xt).numpy().astype(np.float64).reshape(-1)
+        exact = np.prod(x.astype(np.float64), axis=1)
+        scale = np.abs(exact)
+        # Both compute the same float32 network; they may round differently, never by more than the
+        # network's own error against the exact product.
+        err_native = float(np.max(np.abs(native_out - exact) / scale))
+        err_torch = float(np.max(np.abs(torch_out - exact) / scale))
+        if not err_native <= max(2 * err_torch, 1e-3):
+            raise AssertionError(f"{kind} product network: native error {err_native:.2e} vs torch {err_torch:.2e}")
+        t_native = best_time(lambda: net(x), repeat=p["repeat"])
+
+        def torch_call() -> None:
+            with torch.no_grad():
+                module(xt)
+
+        t_torch = best_time(torch_call, repeat=p["repeat"])
+        size = f"n = {n}, B = {batch:,}, float32"
+        rows.append(_row(f"product network ({kind})", size, t_native, "torch eager (to_torch())", t_torch,
+                         f"{batch / t_native:.3g} samples/s"))
+        if kind == "deep":
+            def softplus(z: np.ndarray) -> np.ndarray:
+                return np.logaddexp(np.float32(0), z)
+
+            np_out = _numpy_forward(net.weights, x, softplus).reshape(-1)
+            if not np.max(np.abs(np_out - exact) / scale) <= max(2 * err_native, 1e-3) * 10:
+                raise AssertionError("numpy forward pass of the weights disagrees with the product")
+            t_numpy = best_time(lambda: _numpy_forward(net.weights, x, softplus), repeat=p["repeat"])
+            rows.append(_row(f"product network ({kind})", size, t_native, "numpy forward pass", t_numpy,
+                             f"{batch / t_native:.3g} samples/s"))
+    return rows
+
+
+def alias_tables(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias tables per row: accept probability and alias state."""
+    S = P.shape[1]
+    prob = np.zeros(P.shape)
+    alias = np.zeros(P.shape, dtype=np.int64)
+    for r, row in enumerate(P):
+        scaled = row * S / row.sum()
+        small = [i for i in range(S) if scaled[i] < 1.0]
+        large = [i for i in range(S) if scaled[i] >= 1.0]
+        while small and large:
+            s, g = small.pop(), large.pop()
+            prob[r, s], alias[r, s] = scaled[s], g
+            scaled[g] -= 1.0 - scaled[s]
+            (small if scaled[g] < 1.0 else large).append(g)
+        for i in small + large:
+            prob[r, i] = 1.0
+    return prob, alias
+
+
+def numpy_alias_sample(P: np.ndarray, n_chains: int, n_steps: int, seed: int) -> np.ndarray:
+    """The best vectorised numpy sampler: all chains advance one step at a time via alias tables."""
+    rng = np.random.default_rng(seed)
+    prob, alias = alias_tables(P)
+    S = P.shape[0]
+    state = rng.integers(0, S, n_chains)
+    for _ in range(n_steps):
+        u = rng.random(n_chains) * S
+        j = u.astype(np.int64)
+        frac = u - j
+        state = np.where(frac < prob[state, j], j, alias[state, j])
+    return state
+
+
+def _markov(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
+    (MarkovChain,) = require("MarkovChain", issue="issue 4 (Markov chains and hierarchies)")
+    S, N, T = p["markov_states"], p["markov_chains"], p["markov_steps"]
+    rng = np.random.default_rng(ctx.seed_for(5, 2))
+    P = rng.dirichlet(np.full(S, 0.5), size=S)
+    chain = MarkovChain(P)
+    native = np.asarray(chain.sample(N, T, seed=ctx.seed_for(5, 3))).astype(np.int64)
+    peer = numpy_alias_sample(P, N, T, ctx.seed_for(5, 4))
+    # Same distribution: both final-state histograms are near the exact marginal after T steps from
+    # the uniform start (total variation ≤ 5/sqrt(N) per sampler is far beyond sampling noise).
+    exact = np.full(S, 1.0 / S) @ np.linalg.matrix_power(P, T)
+    for name, states in (("native", native), ("numpy", peer)):
+        tv = 0.5 * np.abs(np.bincount(states, minlength=S) / N - exact).sum()
+        if tv > 5 * np.sqrt(S / N):
+            raise AssertionError(f"{name} Markov sampler: total variation {tv:.3g} from the exact marginal")
+    t_native = best_time(lambda: chain.sample(N, T, seed=1), repeat=p["repeat"])
+    t_numpy = best_time(lambda: numpy_alias_sample(P, N, T, 1), repeat=max(1, p["repeat"] - 1))
+    return [_row("Markov sampling", f"S = {S}, {N:,} chains × {T} steps", t_native, "numpy alias method",
+                 t_numpy, f"{N * T / t_native / 1e6:.3g} M transitions/s")]
+
+
+_CHECKERBOARD: dict[tuple[int, float], tuple[tuple[np.ndarray, np.ndarray], np.ndarray]] = {}
+
+
+def numpy_checkerboard_sweep(spins: np.ndarray, beta: float, rng: np.random.Generator) -> None:
+    """One Metropolis sweep in checkerboard order, vectorised over replicas (R, L, L) int8 spins:
+    int8 neighbour sums, a 5-entry acceptance table, random numbers only for the sites updated."""
+    L = spins.shape[-1]
+    key = (L, beta)
+    if key not in _CHECKERBOARD:
+        parity = (np.add.outer(np.arange(L), np.arange(L)) % 2).astype(bool)
+        table = np.minimum(1.0, np.exp(-2.0 * beta * np.arange(-4, 5, 2))).astype(np.float32)
+        _CHECKERBOARD[key] = ((~parity, parity), table)
+    masks, table = _CHECKERBOARD[key]
+    for mask in masks:
+        nb = np.roll(spins, 1, -1) + np.roll(spins, -1, -1) + np.roll(spins, 1, -2) + np.roll(spins, -1, -2)
+        here = spins[:, mask]
+        accept = table[(here * nb[:, mask] + 4) >> 1]  # ΔE = 2·s·Σnb ∈ {−8, …, 8}
+        here[rng.random(here.shape, dtype=np.float32) < accept] *= -1
+        spins[:, mask] = here
+
+
+def _ising(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
+    IsingModel, ising = require("IsingModel", "ising", issue="issue 5 (Ising and Boltzmann sampling)")
+    L, sweeps, R_np = p["ising_L"], p["ising_sweeps"], p["numpy_replicas"]
+    T = float(ising.CRITICAL_TEMPERATURE)
+    R = 64
+    sampler = IsingModel(L).sampler(T, replicas=R, seed=ctx.seed_for(5, 5), init="random")
+    sampler.sweep(2)
+    spins = np.where(np.random.default_rng(ctx.seed_for(5, 6)).random((R_np, L, L)) < 0.5, -1, 1).astype(np.int8)
+    rng = np.random.default_rng(ctx.seed_for(5, 7))
+    # Agreement: from random starts at T_c both relax to comparable energies within 20 sweeps.
+    numpy_spins = spins.copy()
+    for _ in range(20):
+        numpy_checkerboard_sweep(numpy_spins, 1.0 / T, rng)
+    s = numpy_spins.astype(np.int32)
+    e_numpy = float(np.mean(-(s * (np.roll(s, 1, -1) + np.roll(s, 1, -2))).sum((1, 2)) / (L * L)))
+    sampler.sweep(18)
+    e_native = float(np.mean(np.asarray(sampler.energy())))
+    if abs(e_native - e_numpy) > 0.1:
+        raise AssertionError(f"Ising: native energy {e_native:.3f} vs numpy {e_numpy:.3f} after 20 sweeps")
+    t_native = best_time(lambda: sampler.sweep(sweeps), repeat=p["repeat"])
+    t_numpy = best_time(lambda: [numpy_checkerboard_sweep(spins, 1.0 / T, rng) for _ in range(2)], repeat=2)
+    native_rate = R * L * L * sweeps / t_native / 1e9
+    numpy_rate = R_np * L * L * 2 / t_numpy / 1e9
+    row = _row("Ising Metropolis sweeps", f"L = {L}, T = T_c, {R} replicas × {sweeps} sweeps "
+               f"(numpy: {R_np} × 2)", t_native, "numpy checkerboard", t_numpy, f"{native_rate:.3g} flips/ns")
+    row["ratio"] = native_rate / numpy_rate  # the two time different amounts of work: compare rates
+    row["numpy_flips_per_ns"] = numpy_rate
+    return [row]
+
+
+def parse_bristol(path: Path) -> tuple[int, list[int], list[tuple[str, list[int], int]]]:
+    """(n_wires, input widths, gates) from a Bristol Fashion file, for the numpy peer evaluator."""
+    lines = [ln.split() for ln in Path(path).read_text().splitlines() if ln.strip()]
+    n_gates, n_wires = int(lines[0][0]), int(lines[0][1])
+    widths = [int(x) for x in lines[1][1:]]
+    gates = []
+    for parts in lines[3:3 + n_gates]:
+        n_in = int(parts[0])
+        ins = [int(x) for x in parts[2:2 + n_in]]
+        gates.append((parts[-1], ins, int(parts[2 + n_in])))
+    return n_wires, widths, gates
+
+
+class NumpyBitslice:
+    """A levelized bit-sliced evaluator in numpy: one fancy-indexed op per (level, gate type)."""
+
+    def __init__(self, path: Path):
+        n_wires, widths, gates = parse_bristol(path)
+        self.n_wires, self.n_inputs = n_wires, sum(widths)
+        level = np.zeros(n_wires, dtype=np.int64)
+        groups: dict[tuple[int, str], list[tuple[int, int, int]]] = {}
+        for op, ins, out in gates:
+            lv = 1 + max(level[i] for i in ins)
+            level[out] = lv
+            groups.setdefault((lv, op), []).append((ins[0], ins[-1], out))
+        self.depth = int(level.max())
+        self.steps = [(op, np.array(g, dtype=np.int64).T) for (lv, op), g in sorted(groups.items())]
+        self.n_outputs = None
+
+    def __call__(self, words: np.ndarray) -> np.ndarray:
+        w = np.empty((self.n_wires, words.shape[1]), dtype=np.uint64)
+        w[: self.n_inputs] = words
+        for op, (a, b, out) in self.steps:
+            if op == "XOR":
+                w[out] = w[a] ^ w[b]
+            elif op == "AND":
+                w[out] = w[a] & w[b]
+            elif op == "INV":
+                w[out] = ~w[a]
+            elif op == "EQW":
+                w[out] = w[a]
+            else:
+                raise ValueError(f"numpy peer: unsupported gate {op}")
+        return w
+
+
+def _circuit(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
+    (Circuit,) = require("Circuit", issue="issue 3 (circuits)")
+    from .circuits import bristol_dir
+
+    path = bristol_dir() / "sha256.txt"
+    c = Circuit.from_bristol(path)
+    peer = NumpyBitslice(path)
+    words = p["circuit_words"]
+    x = np.random.default_rng(ctx.seed_for(5, 8)).integers(0, 2**64, (peer.n_inputs, words), dtype=np.uint64)
+    native = np.asarray(c.evaluate_packed(x))  # default schedule "batch", all threads
+    wires = peer(x)
+    expected = wires[peer.n_wires - native.shape[0]:]
+    if not np.array_equal(native, expected):
+        raise AssertionError("sha256: native bit-sliced outputs differ from the numpy evaluator")
+    t_native = best_time(lambda: c.evaluate_packed(x), repeat=p["repeat"])
+    t_numpy = best_time(lambda: peer(x), repeat=2)
+    W = int(getattr(c, "work", c.n_gates))
+    return [_row("sha256 circuit (bit-sliced)", f"{64 * words:,} vectors", t_native,
+                 "numpy levelized bit-slicing", t_numpy, f"{W * 64 * words / t_native:.3g} gate-evals/s")]
