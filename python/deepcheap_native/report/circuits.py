@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import circuits as circuits_module
 from .context import Context, MissingCapability, Section, best_time, require
 from .figures import subplots, to_png
 
@@ -40,21 +41,15 @@ BRISTOL_ENV = "DEEPCHEAP_BRISTOL_DIR"
 
 
 def bristol_dir() -> Path:
-    """The Bristol Fashion circuits: $DEEPCHEAP_BRISTOL_DIR, else the repository's copy
-    (tests/data/circuit/bristol) or shared/data/bristol, in the working directory or a parent."""
+    """The Bristol Fashion circuits: $DEEPCHEAP_BRISTOL_DIR if set, else the copy installed with the
+    package (deepcheap_native/data/bristol, see circuits.bristol)."""
     env = os.environ.get(BRISTOL_ENV)
-    if env:
-        if not (Path(env) / "sha256.txt").is_file():
-            raise MissingCapability(f"${BRISTOL_ENV}={env} has no sha256.txt")
-        return Path(env)
-    here = Path.cwd().resolve()
-    for base in (here, *here.parents):
-        for rel in ("tests/data/circuit/bristol", "shared/data/bristol", "data/bristol"):
-            if (base / rel / "sha256.txt").is_file():
-                return base / rel
-    raise MissingCapability("the Bristol Fashion circuits (sha256.txt, aes_128.txt, ...) were not found "
-                            f"under tests/data/circuit/bristol or shared/data/bristol here or in a parent "
-                            f"folder; run from the repository or set ${BRISTOL_ENV}")
+    folder = Path(env) if env else Path(circuits_module.__file__).resolve().parent / "data" / "bristol"
+    if not (folder / "sha256.txt").is_file():
+        where = f"${BRISTOL_ENV}={env}" if env else f"the installed package ({folder})"
+        raise MissingCapability(f"{where} has no sha256.txt: reinstall deepcheap-native, or set ${BRISTOL_ENV} "
+                                "to a folder of Bristol Fashion circuits")
+    return folder
 
 
 def _schedule_numbers(result: Any) -> tuple[float, float, float]:
