@@ -26,7 +26,8 @@ import pytest
 
 import deepcheap_native as dc
 from deepcheap_native import circuits as C
-from deepcheap_native.circuit import OPS, pack_bits, unpack_bits
+from deepcheap_native.circuit import pack_bits, unpack_bits
+from deepcheap_native.report.peers import NumpyLevelized
 
 BRISTOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "circuit" / "bristol"
 VECTORS = 65_536
@@ -38,56 +39,7 @@ def load(name: str) -> dc.Circuit:
     return dc.Circuit.from_bristol(BRISTOL / f"{name}.txt")
 
 
-# --------------------------------------------------------------------------- numpy peer
-class NumpyLevelized:
-    """Bit-sliced evaluation in numpy: per level and op, one gather-op-scatter over all words.
-
-    Wires live in reusable slots (freed after the last level that reads them), as in the native plan,
-    so 65,536 vectors fit in memory; the level loop and its fancy indexing are numpy's best case.
-    """
-
-    _FUNCS = {
-        "AND": np.bitwise_and, "XOR": np.bitwise_xor, "OR": np.bitwise_or,
-        "NAND": lambda a, b: ~(a & b), "NOR": lambda a, b: ~(a | b), "XNOR": lambda a, b: ~(a ^ b),
-        "INV": lambda a, b: ~a, "BUF": lambda a, b: a.copy(),
-    }
-
-    def __init__(self, c: dc.Circuit):
-        n_in, levels = c.n_inputs, c.levels
-        ops, in0, in1 = c.ops, c.in0, c.in1
-        assert not np.isin(ops, [8, 9]).any(), "constants not needed for the benchmark circuits"
-        last = np.full(c.n_wires, -1)
-        np.maximum.at(last, in0, levels)
-        np.maximum.at(last, in1, levels)
-        last[c.outputs] = 1 << 30
-        slot = np.full(c.n_wires, -1)
-        free: list[int] = []
-        high = 0
-        for w in range(n_in):
-            slot[w], high = high, high + 1
-        order = np.lexsort((ops, levels))
-        bounds = np.searchsorted(levels[order], np.arange(c.depth + 2))
-        frees_at = {}
-        for w in np.flatnonzero((last >= 0) & (last < (1 << 30))):
-            frees_at.setdefault(int(last[w]), []).append(int(w))
-        self.steps = []
-        for lv in range(1, c.depth + 1):
-            gates = order[bounds[lv] : bounds[lv + 1]]
-            for g in gates.tolist():
-                slot[n_in + g] = free.pop() if free else high
-                high = high if slot[n_in + g] < high else high + 1
-            for op in np.unique(ops[gates]):
-                sel = gates[ops[gates] == op]
-                self.steps.append((self._FUNCS[OPS[op]], slot[in0[sel]], slot[in1[sel]], slot[n_in + sel]))
-            free += [int(slot[w]) for w in frees_at.get(lv, [])]
-        self.n_slots, self.n_in, self.out_slots = high, n_in, slot[c.outputs]
-
-    def __call__(self, words: np.ndarray) -> np.ndarray:
-        s = np.empty((self.n_slots, words.shape[1]), dtype=np.uint64)
-        s[: self.n_in] = words
-        for func, a, b, out in self.steps:
-            s[out] = func(s[a], s[b])
-        return s[self.out_slots]
+# numpy peer: NumpyLevelized (deepcheap_native.report.peers), shared with the report.
 
 
 # --------------------------------------------------------------------------- fixtures

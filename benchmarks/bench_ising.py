@@ -20,6 +20,7 @@ import pytest
 
 import deepcheap_native as dc
 from deepcheap_native import ising
+from deepcheap_native.report.peers import numpy_checkerboard_sweep
 
 GPU_REFERENCE_FLIPS_PER_NS = 900.0  # NVIDIA ising-gpu (multi-spin, one H100), quoted
 TEMPERATURES = {"2.0": 2.0, "Tc": ising.CRITICAL_TEMPERATURE}
@@ -28,28 +29,20 @@ NATIVE_REPLICAS = 128  # two 64-replica words per site: with 2 threads each swee
 
 
 class NumpyCheckerboard:
-    """Checkerboard Metropolis for one L x L lattice in vectorised numpy (the peer)."""
+    """One L x L lattice under the shared numpy checkerboard Metropolis peer
+    (deepcheap_native.report.peers.numpy_checkerboard_sweep, also used by the report)."""
 
     def __init__(self, L: int, T: float, seed: int = 0) -> None:
-        self.L = L
+        self.beta = 1.0 / T
         self.rng = np.random.default_rng(seed)
-        self.spins = np.ones((L, L), dtype=np.int8)
-        ii, jj = np.indices((L, L))
-        self.masks = [(ii + jj) % 2 == c for c in (0, 1)]
-        # Acceptance probability indexed by (dE + 8) // 4 for dE = 2 s * (neighbour sum) in {-8, ..., 8}.
-        self.table = np.minimum(1.0, np.exp(-np.arange(-8, 9, 4) / T))
+        self.spins = np.ones((1, L, L), dtype=np.int8)
 
     def sweep(self, n: int) -> None:
-        s = self.spins
         for _ in range(n):
-            for mask in self.masks:
-                nb = np.roll(s, 1, 0) + np.roll(s, -1, 0) + np.roll(s, 1, 1) + np.roll(s, -1, 1)
-                d_e = 2 * s * nb
-                accept = self.rng.random(s.shape) < self.table[(d_e + 8) // 4]
-                s[mask & accept] *= -1
+            numpy_checkerboard_sweep(self.spins, self.beta, self.rng)
 
     def energy(self) -> float:
-        s = self.spins.astype(np.int64)
+        s = self.spins[0].astype(np.int64)
         return float(-(s * np.roll(s, 1, 0) + s * np.roll(s, 1, 1)).sum() / s.size)
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
+from deepcheap_native.report.peers import numpy_alias_sampler, vose_tables
 
 THREADS = 2
 # (states, chains, steps) from the issue.
@@ -61,61 +62,7 @@ def check_marginal(final: np.ndarray, P: np.ndarray, n_steps: int) -> None:
     assert statistic < stats.chi2.ppf(1 - 1e-6, S - 1), f"chi-square {statistic:.1f} with {S - 1} dof"
 
 
-# ---- peers --------------------------------------------------------------------------------------
-def vose_tables(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker/Vose alias tables (probability of keeping column j, alias of j) per row, in numpy."""
-    S = P.shape[1]
-    prob = np.ones(P.shape)
-    alias = np.tile(np.arange(S), (P.shape[0], 1))
-    for r in range(P.shape[0]):
-        q = P[r] * S
-        small = [i for i in range(S) if q[i] < 1]
-        large = [i for i in range(S) if q[i] >= 1]
-        while small and large:
-            s, l = small.pop(), large[-1]
-            prob[r, s], alias[r, s] = q[s], l
-            q[l] -= 1 - q[s]
-            if q[l] < 1:
-                small.append(large.pop())
-    return prob, alias
-
-
-def numpy_alias_sampler(P: np.ndarray, n_chains: int, seed: int = 1) -> Callable[[int], np.ndarray]:
-    """The best vectorised numpy we know: alias tables flattened, one float64 uniform per transition
-    split into column and threshold, preallocated buffers, in-place ufuncs."""
-    S = P.shape[0]
-    prob, alias = vose_tables(P)
-    prob = prob.ravel()
-    alias = alias.ravel().astype(np.intp)
-    rng = np.random.default_rng(seed)
-    u = np.empty(n_chains)
-    j = np.empty(n_chains, dtype=np.intp)
-    index = np.empty(n_chains, dtype=np.intp)
-    keep_prob = np.empty(n_chains)
-    spare = np.empty(n_chains, dtype=np.intp)
-    keep = np.empty(n_chains, dtype=bool)
-
-    def run(n_steps: int) -> np.ndarray:
-        x = rng.integers(0, S, n_chains).astype(np.intp)
-        nxt = spare
-        for _ in range(n_steps):
-            rng.random(out=u)
-            np.multiply(u, S, out=u)
-            np.floor(u, out=keep_prob)
-            j[:] = keep_prob
-            np.subtract(u, keep_prob, out=u)  # the fraction
-            np.multiply(x, S, out=index)
-            np.add(index, j, out=index)
-            np.take(prob, index, out=keep_prob)
-            np.take(alias, index, out=nxt)
-            np.less(u, keep_prob, out=keep)
-            np.copyto(nxt, j, where=keep)
-            x, nxt = nxt, x
-        return x
-
-    return run
-
-
+# ---- peers (numpy alias: deepcheap_native.report.peers, shared with the report) -------------------
 def quantecon_sampler(P: np.ndarray, n_chains: int, seed: int = 2) -> Callable[[int], np.ndarray] | None:
     try:
         import quantecon as qe

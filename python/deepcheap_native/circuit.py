@@ -10,7 +10,6 @@ the gates are in topological order by construction.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence

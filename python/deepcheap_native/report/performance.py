@@ -4,12 +4,12 @@ also checks that the native and the peer answers agree."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from .context import Context, Section, best_time, require
+from .peers import NumpyLevelized, numpy_alias_sampler, numpy_checkerboard_sweep
 from .figures import subplots, to_png
 
 TITLE = "5. Performance: native kernels against their peers"
@@ -128,39 +128,6 @@ def _product(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def alias_tables(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker/Vose alias tables per row: accept probability and alias state."""
-    S = P.shape[1]
-    prob = np.zeros(P.shape)
-    alias = np.zeros(P.shape, dtype=np.int64)
-    for r, row in enumerate(P):
-        scaled = row * S / row.sum()
-        small = [i for i in range(S) if scaled[i] < 1.0]
-        large = [i for i in range(S) if scaled[i] >= 1.0]
-        while small and large:
-            s, g = small.pop(), large.pop()
-            prob[r, s], alias[r, s] = scaled[s], g
-            scaled[g] -= 1.0 - scaled[s]
-            (small if scaled[g] < 1.0 else large).append(g)
-        for i in small + large:
-            prob[r, i] = 1.0
-    return prob, alias
-
-
-def numpy_alias_sample(P: np.ndarray, n_chains: int, n_steps: int, seed: int) -> np.ndarray:
-    """The best vectorised numpy sampler: all chains advance one step at a time via alias tables."""
-    rng = np.random.default_rng(seed)
-    prob, alias = alias_tables(P)
-    S = P.shape[0]
-    state = rng.integers(0, S, n_chains)
-    for _ in range(n_steps):
-        u = rng.random(n_chains) * S
-        j = u.astype(np.int64)
-        frac = u - j
-        state = np.where(frac < prob[state, j], j, alias[state, j])
-    return state
-
-
 def _markov(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
     (MarkovChain,) = require("MarkovChain", issue="issue 4 (Markov chains and hierarchies)")
     S, N, T = p["markov_states"], p["markov_chains"], p["markov_steps"]
@@ -168,7 +135,8 @@ def _markov(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
     P = rng.dirichlet(np.full(S, 0.5), size=S)
     chain = MarkovChain(P)
     native = np.asarray(chain.sample(N, T, seed=ctx.seed_for(5, 3))).astype(np.int64)
-    peer = numpy_alias_sample(P, N, T, ctx.seed_for(5, 4))
+    numpy_sampler = numpy_alias_sampler(P, N, seed=ctx.seed_for(5, 4))
+    peer = numpy_sampler(T).astype(np.int64)
     # Same distribution: both final-state histograms are near the exact marginal after T steps from
     # the uniform start (total variation ≤ 5/sqrt(N) per sampler is far beyond sampling noise).
     exact = np.full(S, 1.0 / S) @ np.linalg.matrix_power(P, T)
@@ -177,30 +145,9 @@ def _markov(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
         if tv > 5 * np.sqrt(S / N):
             raise AssertionError(f"{name} Markov sampler: total variation {tv:.3g} from the exact marginal")
     t_native = best_time(lambda: chain.sample(N, T, seed=1), repeat=p["repeat"])
-    t_numpy = best_time(lambda: numpy_alias_sample(P, N, T, 1), repeat=max(1, p["repeat"] - 1))
+    t_numpy = best_time(lambda: numpy_sampler(T), repeat=max(1, p["repeat"] - 1))
     return [_row("Markov sampling", f"S = {S}, {N:,} chains × {T} steps", t_native, "numpy alias method",
                  t_numpy, f"{N * T / t_native / 1e6:.3g} M transitions/s")]
-
-
-_CHECKERBOARD: dict[tuple[int, float], tuple[tuple[np.ndarray, np.ndarray], np.ndarray]] = {}
-
-
-def numpy_checkerboard_sweep(spins: np.ndarray, beta: float, rng: np.random.Generator) -> None:
-    """One Metropolis sweep in checkerboard order, vectorised over replicas (R, L, L) int8 spins:
-    int8 neighbour sums, a 5-entry acceptance table, random numbers only for the sites updated."""
-    L = spins.shape[-1]
-    key = (L, beta)
-    if key not in _CHECKERBOARD:
-        parity = (np.add.outer(np.arange(L), np.arange(L)) % 2).astype(bool)
-        table = np.minimum(1.0, np.exp(-2.0 * beta * np.arange(-4, 5, 2))).astype(np.float32)
-        _CHECKERBOARD[key] = ((~parity, parity), table)
-    masks, table = _CHECKERBOARD[key]
-    for mask in masks:
-        nb = np.roll(spins, 1, -1) + np.roll(spins, -1, -1) + np.roll(spins, 1, -2) + np.roll(spins, -1, -2)
-        here = spins[:, mask]
-        accept = table[(here * nb[:, mask] + 4) >> 1]  # ΔE = 2·s·Σnb ∈ {−8, …, 8}
-        here[rng.random(here.shape, dtype=np.float32) < accept] *= -1
-        spins[:, mask] = here
 
 
 def _ising(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -233,65 +180,16 @@ def _ising(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
     return [row]
 
 
-def parse_bristol(path: Path) -> tuple[int, list[int], list[tuple[str, list[int], int]]]:
-    """(n_wires, input widths, gates) from a Bristol Fashion file, for the numpy peer evaluator."""
-    lines = [ln.split() for ln in Path(path).read_text().splitlines() if ln.strip()]
-    n_gates, n_wires = int(lines[0][0]), int(lines[0][1])
-    widths = [int(x) for x in lines[1][1:]]
-    gates = []
-    for parts in lines[3:3 + n_gates]:
-        n_in = int(parts[0])
-        ins = [int(x) for x in parts[2:2 + n_in]]
-        gates.append((parts[-1], ins, int(parts[2 + n_in])))
-    return n_wires, widths, gates
-
-
-class NumpyBitslice:
-    """A levelized bit-sliced evaluator in numpy: one fancy-indexed op per (level, gate type)."""
-
-    def __init__(self, path: Path):
-        n_wires, widths, gates = parse_bristol(path)
-        self.n_wires, self.n_inputs = n_wires, sum(widths)
-        level = np.zeros(n_wires, dtype=np.int64)
-        groups: dict[tuple[int, str], list[tuple[int, int, int]]] = {}
-        for op, ins, out in gates:
-            lv = 1 + max(level[i] for i in ins)
-            level[out] = lv
-            groups.setdefault((lv, op), []).append((ins[0], ins[-1], out))
-        self.depth = int(level.max())
-        self.steps = [(op, np.array(g, dtype=np.int64).T) for (lv, op), g in sorted(groups.items())]
-        self.n_outputs = None
-
-    def __call__(self, words: np.ndarray) -> np.ndarray:
-        w = np.empty((self.n_wires, words.shape[1]), dtype=np.uint64)
-        w[: self.n_inputs] = words
-        for op, (a, b, out) in self.steps:
-            if op == "XOR":
-                w[out] = w[a] ^ w[b]
-            elif op == "AND":
-                w[out] = w[a] & w[b]
-            elif op == "INV":
-                w[out] = ~w[a]
-            elif op == "EQW":
-                w[out] = w[a]
-            else:
-                raise ValueError(f"numpy peer: unsupported gate {op}")
-        return w
-
-
 def _circuit(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
     (Circuit,) = require("Circuit", issue="issue 3 (circuits)")
     from .circuits import bristol_dir
 
-    path = bristol_dir() / "sha256.txt"
-    c = Circuit.from_bristol(path)
-    peer = NumpyBitslice(path)
+    c = Circuit.from_bristol(bristol_dir() / "sha256.txt")
+    peer = NumpyLevelized(c)
     words = p["circuit_words"]
-    x = np.random.default_rng(ctx.seed_for(5, 8)).integers(0, 2**64, (peer.n_inputs, words), dtype=np.uint64)
+    x = np.random.default_rng(ctx.seed_for(5, 8)).integers(0, 2**64, (c.n_inputs, words), dtype=np.uint64)
     native = np.asarray(c.evaluate_packed(x))  # default schedule "batch", all threads
-    wires = peer(x)
-    expected = wires[peer.n_wires - native.shape[0]:]
-    if not np.array_equal(native, expected):
+    if not np.array_equal(native, peer(x)):
         raise AssertionError("sha256: native bit-sliced outputs differ from the numpy evaluator")
     t_native = best_time(lambda: c.evaluate_packed(x), repeat=p["repeat"])
     t_numpy = best_time(lambda: peer(x), repeat=2)
