@@ -343,20 +343,26 @@ def test_boltzmann_accepts_single_int_terms_and_sets_spins():
 def _all_outputs() -> list[np.ndarray]:
     out = []
     for model, kw in (
-        (dc.IsingModel(16), dict(replicas=128)),                            # multi-spin, two classes, lattices split
-        (dc.IsingModel(16, J=-1.0, h=0.4), dict(replicas=64)),              # multi-spin, generic, rows split
+        (dc.IsingModel(16), dict(replicas=128)),                            # multi-spin, two classes
+        (dc.IsingModel(16, J=-1.0, h=0.4), dict(replicas=64)),              # multi-spin, generic classes
         (dc.IsingModel(14, h=0.1), dict(replicas=9)),                       # int8 Metropolis
         (dc.IsingModel(14, J=0.8), dict(replicas=9, algorithm="heatbath")),  # int8 heat-bath
-        (dc.IsingModel(12, h=-0.2), dict(replicas=3, algorithm="heatbath")),  # rows split among threads
+        (dc.IsingModel(12, h=-0.2), dict(replicas=3, algorithm="heatbath")),
     ):
         for T in (1.5, ising.CRITICAL_TEMPERATURE):
             s = model.sampler(T, seed=123, **kw)
             r = s.run(12, measure_every=3)
             out += [s.spins, r.m, r.e]
             out.append(dc.block_spin(s.spins, 2, seed=5))
-    # Lattices big enough that one colour step is split among threads (rows of one lattice).
-    for model, kw in ((dc.IsingModel(256, h=0.3), dict(replicas=64)), (dc.IsingModel(512), dict(replicas=1))):
-        s = model.sampler(2.2, seed=7, **kw).sweep(2)
+    # Calls big enough to use two threads: rows of one lattice split among threads (the first two), and
+    # whole lattices per thread (the last two).
+    for model, kw, n in (
+        (dc.IsingModel(256, h=0.3), dict(replicas=64), 2),
+        (dc.IsingModel(512), dict(replicas=1, algorithm="heatbath"), 2),
+        (dc.IsingModel(64), dict(replicas=128), 8),
+        (dc.IsingModel(64, h=0.1), dict(replicas=4), 8),
+    ):
+        s = model.sampler(2.2, seed=7, **kw).sweep(n)
         out += [s.spins, s.energy()]
     b = dc.BoltzmannSampler(40, random_terms(40, 60, seed=3), temperature=0.9, replicas=33, seed=4)
     out += [b.sweep(7).spins, b.energy()]

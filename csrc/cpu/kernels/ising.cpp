@@ -27,11 +27,12 @@ inline int64_t grain_for(int64_t work_per_item, int64_t work) {
   return work_per_item >= work ? 1 : (work + work_per_item - 1) / work_per_item;
 }
 
-// Philox4x32-10 for counters (c0 + stride t, c1, c2, c3), t = 0..n-1, into o0..o3[t]. The AVX-512 copy
+// Philox4x32-10 for counters (c0 + stride t, c1, c2, c3), t = 0..n-1, into o0..o3[t]; when `list` is
+// given, the first counter words are list[t] instead. The AVX-512 copy
 // computes 16 counters at once (the AVX2 copy 8) with 32x32->64 multiplies (vpmuludq on even and odd
 // lanes) instead of the 64-bit multiplies the compiler picks; all give exactly philox4x32_10's words.
 inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t key0, uint32_t key1,
-                           int64_t n, uint32_t* DC_RESTRICT o0, uint32_t* DC_RESTRICT o1, uint32_t* DC_RESTRICT o2,
+                           int64_t n, const uint32_t* list, uint32_t* DC_RESTRICT o0, uint32_t* DC_RESTRICT o1, uint32_t* DC_RESTRICT o2,
                            uint32_t* DC_RESTRICT o3) {
   int64_t t = 0;
 #if defined(DC_TARGET_IS_avx512)
@@ -39,7 +40,8 @@ inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c
   const __m512i lanes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                            _mm512_set1_epi32(int(stride)));
   for (; t + 16 <= n; t += 16) {
-    __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(int(c0 + stride * uint32_t(t))), lanes);
+    __m512i x0 = list ? _mm512_loadu_si512(list + t)
+                      : _mm512_add_epi32(_mm512_set1_epi32(int(c0 + stride * uint32_t(t))), lanes);
     __m512i x1 = _mm512_set1_epi32(int(c1)), x2 = _mm512_set1_epi32(int(c2)), x3 = _mm512_set1_epi32(int(c3));
     uint32_t k0 = key0, k1 = key1;
     for (int round = 0; round < 10; ++round) {
@@ -69,7 +71,8 @@ inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c
   const __m256i m0 = _mm256_set1_epi32(int(kPhiloxM0)), m1 = _mm256_set1_epi32(int(kPhiloxM1));
   const __m256i lanes = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int(stride)));
   for (; t + 8 <= n; t += 8) {
-    __m256i x0 = _mm256_add_epi32(_mm256_set1_epi32(int(c0 + stride * uint32_t(t))), lanes);
+    __m256i x0 = list ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(list + t))
+                      : _mm256_add_epi32(_mm256_set1_epi32(int(c0 + stride * uint32_t(t))), lanes);
     __m256i x1 = _mm256_set1_epi32(int(c1)), x2 = _mm256_set1_epi32(int(c2)), x3 = _mm256_set1_epi32(int(c3));
     uint32_t k0 = key0, k1 = key1;
     for (int round = 0; round < 10; ++round) {
@@ -96,7 +99,7 @@ inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c
   }
 #endif
   for (; t < n; ++t) {
-    const Philox4x32 b = philox4x32_10(c0 + stride * uint32_t(t), c1, c2, c3, key0, key1);
+    const Philox4x32 b = philox4x32_10(list ? list[t] : c0 + stride * uint32_t(t), c1, c2, c3, key0, key1);
     o0[t] = b.v[0];
     o1[t] = b.v[1];
     o2[t] = b.v[2];
@@ -125,12 +128,13 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
     bit4[k] = uint64_t(0) - ((table.threshold[1] >> (63 - k)) & 1);
   }
   uint32_t random[kPrefixDraws][4][kRowChunk];
-  uint64_t accepted[kRowChunk], undecided[kRowChunk];
+  uint64_t accepted[kRowChunk], undecided[kRowChunk], class3[kRowChunk], class4[kRowChunk];
+  uint32_t pending[kRowChunk], pending_counter[kRowChunk], more[4][kRowChunk];
   for (int64_t t0 = 0; t0 < half; t0 += kRowChunk) {
     const int64_t n = half - t0 < kRowChunk ? half - t0 : kRowChunk;
     const uint32_t site0 = uint32_t(i * L + j0 + 2 * t0);
     for (int q = 0; q < kPrefixDraws; ++q)
-      philox_strided(site0, 2, group, step, purpose + uint32_t(q), key0, key1, n, random[q][0], random[q][1],
+      philox_strided(site0, 2, group, step, purpose + uint32_t(q), key0, key1, n, nullptr, random[q][0], random[q][1],
                      random[q][2], random[q][3]);
     if (kTwoClasses) {
       for (int64_t t = 0; t < n; ++t) {
@@ -152,30 +156,43 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
         }
         accepted[t] = (~need | acc);
         undecided[t] = und;
+        class3[t] = eq[3];
+        class4[t] = eq[4];
       }
+      // Sites with replicas still undecided continue the bit-serial test with draws kPrefixDraws, + 1, ...,
+      // drawn together (vectorised) for all such sites of the chunk.
+      int64_t n_pending = 0;
       for (int64_t t = 0; t < n; ++t) {
-        const int64_t j = j0 + 2 * (t0 + t);
-        uint64_t acc = accepted[t], und = undecided[t];
-        if (und) {  // rare: continue the bit-serial test with draws kPrefixDraws, kPrefixDraws + 1, ...
-          const uint64_t s = here[j];
-          uint64_t eq[5];
-          multispin_bond_classes(s ^ up[j] ^ flip, s ^ down[j] ^ flip, s ^ here[wrap_prev(j, L)] ^ flip,
-                                 s ^ here[wrap_next(j, L)] ^ flip, eq);
-          for (int k = kPrefixWords; k < 64 && und; k += 2) {
-            const Philox4x32 b =
-                philox4x32_10(uint32_t(i * L + j), group, step, purpose + uint32_t(k >> 1), key0, key1);
-            for (int h = 0; h < 2; ++h) {
-              const uint64_t r = h ? (uint64_t(b.v[3]) << 32 | b.v[2]) : (uint64_t(b.v[1]) << 32 | b.v[0]);
-              const int bit = 63 - (k + h);
-              const uint64_t bits = (eq[3] & (uint64_t(0) - ((table.threshold[0] >> bit) & 1))) |
-                                    (eq[4] & (uint64_t(0) - ((table.threshold[1] >> bit) & 1)));
-              acc |= und & bits & ~r;
-              und &= ~(r ^ bits);
-            }
+        if (undecided[t]) {
+          pending[n_pending] = uint32_t(t);
+          pending_counter[n_pending++] = site0 + 2 * uint32_t(t);
+        }
+      }
+      for (int q = kPrefixDraws; q < 32 && n_pending > 0; ++q) {
+        philox_strided(0, 0, group, step, purpose + uint32_t(q), key0, key1, n_pending, pending_counter, more[0],
+                       more[1], more[2], more[3]);
+        int64_t kept = 0;
+        for (int64_t p = 0; p < n_pending; ++p) {
+          const uint32_t t = pending[p];
+          uint64_t acc = accepted[t], und = undecided[t];
+          for (int h = 0; h < 2; ++h) {
+            const uint64_t r = h ? (uint64_t(more[3][p]) << 32 | more[2][p]) : (uint64_t(more[1][p]) << 32 | more[0][p]);
+            const int bit = 63 - (2 * q + h);
+            const uint64_t bits = (class3[t] & (uint64_t(0) - ((table.threshold[0] >> bit) & 1))) |
+                                  (class4[t] & (uint64_t(0) - ((table.threshold[1] >> bit) & 1)));
+            acc |= und & bits & ~r;
+            und &= ~(r ^ bits);
+          }
+          accepted[t] = acc;
+          undecided[t] = und;
+          if (und) {
+            pending[kept] = t;
+            pending_counter[kept++] = pending_counter[p];
           }
         }
-        here[j] ^= acc;
+        n_pending = kept;
       }
+      for (int64_t t = 0; t < n; ++t) here[j0 + 2 * (t0 + t)] ^= accepted[t];
     } else {
       for (int64_t t = 0; t < n; ++t) {
         const int64_t j = j0 + 2 * (t0 + t);
@@ -199,6 +216,8 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
 template <class Rows>
 void sweep_lattices(int64_t lattices, int64_t L, int threads, int64_t row_grain, uint64_t first_sweep,
                     int64_t n_sweeps, Rows&& rows) {
+  // Calls too small to pay for waking a second thread (about 0.1 ms of updates) run on one.
+  if (lattices * L * (L / 2) * n_sweeps < 32768) threads = 1;
   if (threads > 1 && lattices > 1 && (lattices % threads == 0 || lattices >= 4 * threads)) {
     parallel_for_chunks(lattices, (lattices + threads - 1) / threads, threads, [&](int64_t begin, int64_t end) {
       for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
@@ -266,7 +285,7 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
         const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
         // Counter (i * draws_per_row + q, replica, sweep, purpose): 32-bit lanes, so this loop vectorises.
         const uint32_t c0 = uint32_t(i * draws_per_row + q0), replica = uint32_t(r);
-        philox_strided(c0, 1, replica, step, purpose, key0, key1, nq, u[0], u[1], u[2], u[3]);
+        philox_strided(c0, 1, replica, step, purpose, key0, key1, nq, nullptr, u[0], u[1], u[2], u[3]);
         const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
         for (int64_t t = q0 * 4; t < t_end; ++t) {
           const int64_t j = j0 + 2 * t;
