@@ -291,7 +291,11 @@ void markov_sample(const markov::Level* steps, int64_t n_steps, markov::Level in
   for (int64_t t = 1; byte_path && t <= n_steps; ++t)
     byte_path = stores[t].base != nullptr && stores[t].elem_bytes == 1 &&
                 stores[t].base == stores[1].base + (t - 1) && stores[t].stride_bytes == stores[1].stride_bytes;
-  parallel_for_chunks(n_chains, chunk, cpu::num_threads(), [&](int64_t begin, int64_t end) {
+  // Below ~10^5 transitions (tens of microseconds on one core) waking a second thread costs more than
+  // it saves, and far more when that core is busy; results never depend on the thread count.
+  const int64_t transitions = n_chains * (n_steps > 0 ? n_steps : 1);
+  const int threads = transitions < (int64_t(1) << 17) ? 1 : cpu::num_threads();
+  parallel_for_chunks(n_chains, chunk, threads, [&](int64_t begin, int64_t end) {
     alignas(64) uint32_t fallback[5 * kFallbackChunk];
     uint32_t* buffer = thread_scratch(5 * chunk);
     const int64_t step = buffer != nullptr ? chunk : kFallbackChunk;
