@@ -253,7 +253,40 @@ class IsingModel:
                             kernel=kernel)
 
 
-class IsingSampler:
+class _NativeChain:
+    """What IsingSampler and BoltzmannSampler share: a native chain object (``self._chain``) of
+    ``replicas`` ±1 configurations of shape ``_spin_shape``, advanced a sweep at a time."""
+
+    _chain: Any
+
+    @property
+    def _spin_shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @property
+    def sweeps_done(self) -> int:
+        """Sweeps made so far (each one updates every spin once)."""
+        return self._chain.sweeps_done
+
+    def sweep(self, n: int = 1) -> Any:
+        """Make ``n`` sweeps (every spin of every replica once per sweep); returns self."""
+        self._chain.sweep(check_int(n, "n", minimum=0))
+        return self
+
+    @property
+    def spins(self) -> np.ndarray:
+        """A copy of the configurations: int8 ±1 of shape (replicas, ...)."""
+        return self._chain.get_spins()
+
+    @spins.setter
+    def spins(self, value: Any) -> None:
+        spins, _ = _check_spin_array(value, "spins")
+        if spins.shape != self._spin_shape:
+            raise ValueError(f"spins must have shape {self._spin_shape}, got {spins.shape}")
+        self._chain.set_spins(spins)
+
+
+class IsingSampler(_NativeChain):
     """Replicas of an :class:`IsingModel` under Metropolis or heat-bath checkerboard sweeps.
 
     Usually made by :meth:`IsingModel.sampler`. Each replica draws its own random numbers (Philox keyed
@@ -307,27 +340,8 @@ class IsingSampler:
                 f"algorithm={self.algorithm!r}, kernel={self.kernel!r}, sweeps_done={self.sweeps_done})")
 
     @property
-    def sweeps_done(self) -> int:
-        """Sweeps made so far (each one updates every site once)."""
-        return self._chain.sweeps_done
-
-    def sweep(self, n: int = 1) -> IsingSampler:
-        """Make ``n`` checkerboard sweeps of every replica; returns self."""
-        self._chain.sweep(check_int(n, "n", minimum=0))
-        return self
-
-    @property
-    def spins(self) -> np.ndarray:
-        """A copy of the lattices: int8 ±1 of shape (replicas, L, L)."""
-        return self._chain.get_spins()
-
-    @spins.setter
-    def spins(self, value: Any) -> None:
-        spins, _ = _check_spin_array(value, "spins")
-        shape = (self.replicas, self.model.L, self.model.L)
-        if spins.shape != shape:
-            raise ValueError(f"spins must have shape {shape}, got {spins.shape}")
-        self._chain.set_spins(spins)
+    def _spin_shape(self) -> tuple[int, ...]:
+        return (self.replicas, self.model.L, self.model.L)
 
     def magnetization(self) -> np.ndarray:
         """Magnetization per spin of each replica, shape (replicas,)."""
@@ -442,7 +456,7 @@ def _normalise_terms(n_spins: int, terms: Any) -> tuple[np.ndarray, np.ndarray]:
     return indices, coefficients
 
 
-class BoltzmannSampler:
+class BoltzmannSampler(_NativeChain):
     """Heat-bath sampling of ``p(s) ∝ exp(-H(s) / T)`` for ±1 spins and a sparse k-local Hamiltonian.
 
     ``H(s) = sum over terms of coefficient * prod_{i in indices} s_i`` with 1 to 4 indices per term (a
@@ -478,25 +492,8 @@ class BoltzmannSampler:
         return self._chain.n_colours
 
     @property
-    def sweeps_done(self) -> int:
-        return self._chain.sweeps_done
-
-    def sweep(self, n: int = 1) -> BoltzmannSampler:
-        """Make ``n`` heat-bath sweeps (every spin once per sweep) of every replica; returns self."""
-        self._chain.sweep(check_int(n, "n", minimum=0))
-        return self
-
-    @property
-    def spins(self) -> np.ndarray:
-        """A copy of the spins: int8 ±1 of shape (replicas, n_spins)."""
-        return self._chain.get_spins()
-
-    @spins.setter
-    def spins(self, value: Any) -> None:
-        spins, _ = _check_spin_array(value, "spins")
-        if spins.shape != (self.replicas, self.n_spins):
-            raise ValueError(f"spins must have shape {(self.replicas, self.n_spins)}, got {spins.shape}")
-        self._chain.set_spins(spins)
+    def _spin_shape(self) -> tuple[int, ...]:
+        return (self.replicas, self.n_spins)
 
     def energy(self) -> np.ndarray:
         """H of each replica's current state, shape (replicas,)."""
