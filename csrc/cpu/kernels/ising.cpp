@@ -5,6 +5,7 @@
 #include "deepcheap/common/parallel.hpp"
 #include "deepcheap/common/philox.hpp"
 #include "deepcheap/ising/ising.hpp"
+#include "philox_simd.hpp"
 #include "threads.hpp"
 
 #if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
@@ -25,86 +26,6 @@ constexpr int64_t kRowChunk = 64;
 // results, since every item's random numbers depend only on its own coordinates.
 inline int64_t grain_for(int64_t work_per_item, int64_t work) {
   return work_per_item >= work ? 1 : (work + work_per_item - 1) / work_per_item;
-}
-
-// Philox4x32-10 for counters (c0 + stride t, c1, c2, c3), t = 0..n-1, into o0..o3[t]; when `list` is
-// given, the first counter words are list[t] instead. The AVX-512 copy
-// computes 16 counters at once (the AVX2 copy 8) with 32x32->64 multiplies (vpmuludq on even and odd
-// lanes) instead of the 64-bit multiplies the compiler picks; all give exactly philox4x32_10's words.
-inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t key0, uint32_t key1,
-                           int64_t n, const uint32_t* list, uint32_t* DC_RESTRICT o0, uint32_t* DC_RESTRICT o1, uint32_t* DC_RESTRICT o2,
-                           uint32_t* DC_RESTRICT o3) {
-  int64_t t = 0;
-#if defined(DC_TARGET_IS_avx512)
-  const __m512i m0 = _mm512_set1_epi32(int(kPhiloxM0)), m1 = _mm512_set1_epi32(int(kPhiloxM1));
-  const __m512i lanes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(int(stride)));
-  for (; t + 16 <= n; t += 16) {
-    __m512i x0 = list ? _mm512_loadu_si512(list + t)
-                      : _mm512_add_epi32(_mm512_set1_epi32(int(c0 + stride * uint32_t(t))), lanes);
-    __m512i x1 = _mm512_set1_epi32(int(c1)), x2 = _mm512_set1_epi32(int(c2)), x3 = _mm512_set1_epi32(int(c3));
-    uint32_t k0 = key0, k1 = key1;
-    for (int round = 0; round < 10; ++round) {
-      if (round > 0) {
-        k0 += kPhiloxW0;
-        k1 += kPhiloxW1;
-      }
-      // hi/lo of m0 * x0 and m1 * x2, 16 lanes each.
-      const __m512i e0 = _mm512_mul_epu32(x0, m0), o0v = _mm512_mul_epu32(_mm512_srli_epi64(x0, 32), m0);
-      const __m512i e2 = _mm512_mul_epu32(x2, m1), o2v = _mm512_mul_epu32(_mm512_srli_epi64(x2, 32), m1);
-      const __m512i hi0 = _mm512_mask_blend_epi32(__mmask16(0xAAAA), _mm512_srli_epi64(e0, 32), o0v);
-      const __m512i hi1 = _mm512_mask_blend_epi32(__mmask16(0xAAAA), _mm512_srli_epi64(e2, 32), o2v);
-      const __m512i lo0 = _mm512_mullo_epi32(x0, m0), lo1 = _mm512_mullo_epi32(x2, m1);
-      const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, x1), _mm512_set1_epi32(int(k0)));
-      const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), _mm512_set1_epi32(int(k1)));
-      x0 = n0;
-      x1 = lo1;
-      x2 = n2;
-      x3 = lo0;
-    }
-    _mm512_storeu_si512(o0 + t, x0);
-    _mm512_storeu_si512(o1 + t, x1);
-    _mm512_storeu_si512(o2 + t, x2);
-    _mm512_storeu_si512(o3 + t, x3);
-  }
-#elif defined(DC_TARGET_IS_avx2)
-  const __m256i m0 = _mm256_set1_epi32(int(kPhiloxM0)), m1 = _mm256_set1_epi32(int(kPhiloxM1));
-  const __m256i lanes = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int(stride)));
-  for (; t + 8 <= n; t += 8) {
-    __m256i x0 = list ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(list + t))
-                      : _mm256_add_epi32(_mm256_set1_epi32(int(c0 + stride * uint32_t(t))), lanes);
-    __m256i x1 = _mm256_set1_epi32(int(c1)), x2 = _mm256_set1_epi32(int(c2)), x3 = _mm256_set1_epi32(int(c3));
-    uint32_t k0 = key0, k1 = key1;
-    for (int round = 0; round < 10; ++round) {
-      if (round > 0) {
-        k0 += kPhiloxW0;
-        k1 += kPhiloxW1;
-      }
-      const __m256i e0 = _mm256_mul_epu32(x0, m0), o0v = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
-      const __m256i e2 = _mm256_mul_epu32(x2, m1), o2v = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
-      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0v, 0xAA);
-      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e2, 32), o2v, 0xAA);
-      const __m256i lo0 = _mm256_mullo_epi32(x0, m0), lo1 = _mm256_mullo_epi32(x2, m1);
-      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32(int(k0)));
-      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32(int(k1)));
-      x0 = n0;
-      x1 = lo1;
-      x2 = n2;
-      x3 = lo0;
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o0 + t), x0);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o1 + t), x1);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o2 + t), x2);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o3 + t), x3);
-  }
-#endif
-  for (; t < n; ++t) {
-    const Philox4x32 b = philox4x32_10(list ? list[t] : c0 + stride * uint32_t(t), c1, c2, c3, key0, key1);
-    o0[t] = b.v[0];
-    o1[t] = b.v[1];
-    o2[t] = b.v[2];
-    o3[t] = b.v[3];
-  }
 }
 
 inline int64_t wrap_next(int64_t x, int64_t L) { return x + 1 == L ? 0 : x + 1; }

@@ -7,6 +7,7 @@
 #include "deepcheap/common/philox.hpp"
 #include "deepcheap/markov/alias.hpp"
 #include "deepcheap/markov/layout.hpp"
+#include "philox_simd.hpp"
 #include "threads.hpp"
 
 #include <new>
@@ -80,93 +81,18 @@ inline void mulhilo8(__m256i a, __m256i b, __m256i& hi, __m256i& lo) {
 #endif
 
 // The four words of block `block` for chains first .. first + n - 1: philox_draw(seed, chain, block,
-// kMarkovPurposeTransition), computed 16 (AVX-512) or 8 (AVX2) chains at a time with the same
-// integer arithmetic, so every target produces the same words.
+// kMarkovPurposeTransition). The chain's low word is the counter word that varies; a run never
+// crosses a multiple of 2^32 chains, where the high word changes.
 void fill_words(uint64_t seed, int64_t first, int64_t n, uint32_t block, uint32_t* DC_RESTRICT w0,
                 uint32_t* DC_RESTRICT w1, uint32_t* DC_RESTRICT w2, uint32_t* DC_RESTRICT w3) {
-  int64_t i = 0;
-#if defined(__AVX512F__) || defined(__AVX2__)
-  uint32_t k0[10], k1[10];  // the key schedule, the same for every lane
-  k0[0] = seed_key0(seed);
-  k1[0] = seed_key1(seed);
-  for (int r = 1; r < 10; ++r) {
-    k0[r] = k0[r - 1] + kPhiloxW0;
-    k1[r] = k1[r - 1] + kPhiloxW1;
-  }
-#endif
-#if defined(__AVX512F__)
-  // Each 32-bit Philox word sits in the low half of a 64-bit lane (8 chains per register, two
-  // registers per 16 chains): vpmuludq then yields the whole product with no shuffling, the high word
-  // is one shift away, and the three-way xors are one vpternlogd each. The high halves hold junk that
-  // vpmuludq ignores; vpmovqd keeps the low halves at the end.
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kPhiloxM1));
-  const __m512i lane_a = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m512i lane_b = _mm512_setr_epi64(8, 9, 10, 11, 12, 13, 14, 15);
-  for (; i + 16 <= n; i += 16) {
-    const uint64_t item = static_cast<uint64_t>(first + i);
-    // The lanes share the item's high word; leave a group that would carry into it to the scalar tail.
-    if (static_cast<uint32_t>(item) > 0xFFFFFFFFu - 15u) break;
-    const __m512i item_lo = _mm512_set1_epi64(static_cast<long long>(static_cast<uint32_t>(item)));
-    __m512i a0 = _mm512_add_epi64(item_lo, lane_a), b0 = _mm512_add_epi64(item_lo, lane_b);
-    __m512i a1 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(item >> 32))), b1 = a1;
-    __m512i a2 = _mm512_set1_epi32(static_cast<int>(block)), b2 = a2;
-    __m512i a3 = _mm512_set1_epi32(static_cast<int>(kMarkovPurposeTransition)), b3 = a3;
-    for (int r = 0; r < 10; ++r) {
-      const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0[r]));
-      const __m512i key1 = _mm512_set1_epi32(static_cast<int>(k1[r]));
-      const __m512i pa0 = _mm512_mul_epu32(a0, m0), pa1 = _mm512_mul_epu32(a2, m1);
-      const __m512i pb0 = _mm512_mul_epu32(b0, m0), pb1 = _mm512_mul_epu32(b2, m1);
-      a0 = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pa1, 32), a1, key0, 0x96);
-      a2 = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pa0, 32), a3, key1, 0x96);
-      b0 = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pb1, 32), b1, key0, 0x96);
-      b2 = _mm512_ternarylogic_epi32(_mm512_srli_epi64(pb0, 32), b3, key1, 0x96);
-      a1 = pa1;
-      a3 = pa0;
-      b1 = pb1;
-      b3 = pb0;
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i), _mm512_cvtepi64_epi32(a0));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i + 8), _mm512_cvtepi64_epi32(b0));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i), _mm512_cvtepi64_epi32(a1));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i + 8), _mm512_cvtepi64_epi32(b1));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i), _mm512_cvtepi64_epi32(a2));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i + 8), _mm512_cvtepi64_epi32(b2));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + i), _mm512_cvtepi64_epi32(a3));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + i + 8), _mm512_cvtepi64_epi32(b3));
-  }
-#elif defined(__AVX2__)
-  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
-  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  for (; i + 8 <= n; i += 8) {
-    const uint64_t item = static_cast<uint64_t>(first + i);
-    if (static_cast<uint32_t>(item) > 0xFFFFFFFFu - 7u) break;
-    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(item))), lane);
-    __m256i c1 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(item >> 32)));
-    __m256i c2 = _mm256_set1_epi32(static_cast<int>(block));
-    __m256i c3 = _mm256_set1_epi32(static_cast<int>(kMarkovPurposeTransition));
-    for (int r = 0; r < 10; ++r) {
-      __m256i hi0, lo0, hi1, lo1;
-      mulhilo8(c0, m0, hi0, lo0);
-      mulhilo8(c2, m1, hi1, lo1);
-      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0[r])));
-      c1 = lo1;
-      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1[r])));
-      c3 = lo0;
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i), c0);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i), c1);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i), c2);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + i), c3);
-  }
-#endif
-  for (; i < n; ++i) {
-    const Philox4x32 r = philox_draw(seed, static_cast<uint64_t>(first + i), block, kMarkovPurposeTransition);
-    w0[i] = r.v[0];
-    w1[i] = r.v[1];
-    w2[i] = r.v[2];
-    w3[i] = r.v[3];
+  for (int64_t done = 0; done < n;) {
+    const uint64_t item = static_cast<uint64_t>(first + done);
+    const int64_t to_wrap = static_cast<int64_t>((uint64_t(1) << 32) - (item & 0xFFFFFFFFu));
+    const int64_t run = n - done < to_wrap ? n - done : to_wrap;
+    philox_strided(static_cast<uint32_t>(item), 1, static_cast<uint32_t>(item >> 32), block,
+                   kMarkovPurposeTransition, seed_key0(seed), seed_key1(seed), run, nullptr, w0 + done,
+                   w1 + done, w2 + done, w3 + done);
+    done += run;
   }
 }
 
