@@ -52,32 +52,6 @@ def bristol_dir() -> Path:
     return folder
 
 
-def _schedule_numbers(result: Any) -> tuple[float, float, float]:
-    """(makespan, lower bound, upper bound) from Circuit.schedule(p), whatever its container."""
-    if isinstance(result, dict):
-        get = result.get
-    else:
-        def get(k: str, default: Any = None) -> Any:
-            return getattr(result, k, default)
-    makespan = get("makespan")
-    lower = get("lower_bound", get("lower"))
-    upper = get("upper_bound", get("upper"))
-    if makespan is None and isinstance(result, (tuple, list)) and len(result) == 3:
-        makespan, lower, upper = result
-    if makespan is None:
-        raise TypeError(f"cannot read makespan and bounds from Circuit.schedule() result {result!r}")
-    return float(makespan), float(lower), float(upper)
-
-
-def level_widths(c: Any) -> list[int]:
-    """ASAP gates per level 1..D (Circuit.level_widths is a method taking alap=)."""
-    lw = c.level_widths
-    return [int(w) for w in np.asarray(lw() if callable(lw) else lw)]
-
-
-def work(c: Any) -> int:
-    """W: gates that take a step (constants excluded), the W of Brent's bounds."""
-    return int(getattr(c, "work", c.n_gates))
 
 
 def scalar_result(result: Any) -> int:
@@ -125,10 +99,11 @@ def _profiles(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     named.update(_generated(circuits, p))
     rows, profiles, bounds_ok, bounds_checked = [], {}, True, 0
     for name, c in named.items():
-        widths = level_widths(c)
-        W, D = work(c), int(c.depth)
+        widths = c.level_widths().tolist()
+        W, D = c.work, int(c.depth)
         for procs in (1, 2, 4, 16, 64, 256, 1024):
-            makespan, lo, hi = _schedule_numbers(c.schedule(procs))
+            plan = c.schedule(procs)
+            makespan, lo, hi = plan.makespan, plan.lower_bound, plan.upper_bound
             ok = max(W / procs, D) - 1e-9 <= makespan <= W / procs + D + 1e-9 and lo <= makespan <= hi
             bounds_ok &= ok
             bounds_checked += 1
@@ -280,13 +255,6 @@ def _vectors(results: list[dict[str, Any]], family: str, shape: str) -> int:
     return next(r["vectors"] for r in results if r["family"] == family and r["shape"] == shape)
 
 
-def _n_input_bits(c: Any) -> int:
-    for name in ("n_input_bits", "n_inputs"):
-        if hasattr(c, name):
-            return int(getattr(c, name))
-    return int(sum(c.input_widths))
-
-
 def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     import deepcheap_native as dc
 
@@ -298,15 +266,15 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     def words_for(c: Any) -> int:
         """Enough 64-vector words that one evaluation does about timing_word_ops gate-word
         operations (milliseconds), so timings are not just thread start-up and scheduler noise."""
-        target = p["timing_word_ops"] / max(work(c), 1)
-        cap = 2**23 / max(_n_input_bits(c), 1)  # keep the input array within 64 MiB
+        target = p["timing_word_ops"] / max(c.work, 1)
+        cap = 2**23 / max(c.n_inputs, 1)  # keep the input array within 64 MiB
         return int(2 ** np.clip(np.round(np.log2(max(min(target, cap), 1))), 6, 12))
 
     rng = np.random.default_rng(ctx.seed_for(4, 2))
     inputs = {}
     for family, _, deep, wide in pairs:
         for shape, c in (("deep", deep), ("wide", wide)):
-            inputs[family, shape] = rng.integers(0, 2**64, (_n_input_bits(c), words_for(c)), dtype=np.uint64)
+            inputs[family, shape] = rng.integers(0, 2**64, (c.n_inputs, words_for(c)), dtype=np.uint64)
     # Cheap configurations first: when the time budget runs out (a levelized run on a busy machine can
     # wait milliseconds at every barrier), only the costliest measurements are left out, and said so.
     order = {"batch": 0, "sequential": 1, "levelized": 2}
@@ -335,8 +303,9 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                     raise AssertionError(f"{family} {shape}: schedule {sched} with {k} threads gave different outputs")
                 t = min(first, best_time(lambda: c.evaluate_packed(x, schedule=sched, threads=k),
                                          repeat=p["repeat"] - 1, budget=1.0)) if first < 1.0 else first
-                W, D = work(c), int(c.depth)
-                makespan, lo, hi = _schedule_numbers(c.schedule(k))
+                W, D = c.work, int(c.depth)
+                plan = c.schedule(k)
+                makespan, lo, hi = plan.makespan, plan.lower_bound, plan.upper_bound
                 results.append({"family": family, "size": size, "shape": shape, "schedule": sched,
                                 "threads": k, "seconds": t, "gates": W, "depth": D, "vectors": 64 * x.shape[1],
                                 "gate_evals_per_s": W * 64.0 * x.shape[1] / t,
@@ -374,7 +343,7 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     ps = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 1024])
     for i, (family, size, deep, wide) in enumerate(pairs):
         for shape, c, ls in (("deep", deep, "-"), ("wide", wide, "--")):
-            W, D = work(c), int(c.depth)
+            W, D = c.work, int(c.depth)
             ax.fill_between(ps, W / (W / ps + D), W / np.maximum(W / ps, D), color=f"C{i}", alpha=0.15)
             ax.plot(ps, W / np.maximum(W / ps, D), ls, color=f"C{i}", lw=1, label=f"{family} {shape}: W/max(W/p, D)")
             rs = [r for r in results if r["family"] == family and r["shape"] == shape and r["schedule"] == "levelized"]
@@ -406,15 +375,15 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                 sp = {sched: (seconds(shape, sched, 1) / seconds(shape, sched, kmax))
                       if seconds(shape, sched, 1) and seconds(shape, sched, kmax) else None
                       for sched in ("batch", "levelized")}
-                W, D = work(c), int(c.depth)
+                W, D = c.work, int(c.depth)
                 section.claim(f"{family} {shape} (W = {W:,}, D = {D:,}): speedup 1 → {kmax} threads",
                               ", ".join(f"{k} {v:.2f}×" if v else f"{k} not measured" for k, v in sp.items()),
                               f"Brent allows ≤ {W / max(W / kmax, D):.2f}× per level", None)
         t_deep, t_wide = seconds("deep", "levelized", kmax), seconds("wide", "levelized", kmax)
         if t_deep and t_wide:
             # Throughput (gate evaluations per second) of the wide shape relative to the deep one.
-            ratio = (work(wide) / t_wide * _vectors(results, family, "wide")) / (
-                work(deep) / t_deep * _vectors(results, family, "deep"))
+            ratio = (wide.work / t_wide * _vectors(results, family, "wide")) / (
+                deep.work / t_deep * _vectors(results, family, "deep"))
             section.claim(f"{family} ({size}): levelized, wide vs deep, {kmax} threads",
                           f"wide {ratio:.2f}× the throughput of deep", "wide ≥ deep (depth costs barriers)",
                           ratio >= 1.0)

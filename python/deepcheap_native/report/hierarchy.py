@@ -52,20 +52,6 @@ def exact_mutual_information(p0: np.ndarray, matrices: list[np.ndarray], k: int)
     return float(np.sum(joint[mask] * np.log(joint[mask] / (px @ py)[mask])))
 
 
-def _value_and_error(result: Any) -> tuple[float, float]:
-    """info.mutual_information may return a number, (value, standard error) or an object with both."""
-    if isinstance(result, (tuple, list)) and len(result) == 2:
-        return float(result[0]), float(result[1])
-    for value_name in ("value", "estimate"):
-        if hasattr(result, value_name):
-            value = float(getattr(result, value_name))
-            for err_name in ("standard_error", "stderr", "std_error", "se", "error"):
-                if hasattr(result, err_name):
-                    return value, float(getattr(result, err_name))
-            return value, float("nan")
-    return float(result), float("nan")
-
-
 def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     with ctx.step(section, "information along hierarchies"):
         _information(ctx, section, p)
@@ -88,10 +74,9 @@ def _information(ctx: Context, section: Section, p: dict[str, Any]) -> None:
             independent = [exact_mutual_information(p0, matrices, k) for k in range(L + 1)]
             sampled, errors = [], []
             for k in range(L + 1):
-                value, err = _value_and_error(info.mutual_information(levels[0], levels[k],
-                                                                      correction="miller-madow"))
-                sampled.append(value)
-                errors.append(err)
+                estimate = info.mutual_information(levels[0], levels[k], correction="miller-madow")
+                sampled.append(estimate.value)
+                errors.append(estimate.stderr)
             bayes_exact = [float(chain.bayes_accuracy(0, k)) for k in range(L + 1)]
             bayes_sampled = []
             for k in range(L + 1):

@@ -193,6 +193,6 @@ def _circuit(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
         raise AssertionError("sha256: native bit-sliced outputs differ from the numpy evaluator")
     t_native = best_time(lambda: c.evaluate_packed(x), repeat=p["repeat"])
     t_numpy = best_time(lambda: peer(x), repeat=2)
-    W = int(getattr(c, "work", c.n_gates))
+    W = c.work
     return [_row("sha256 circuit (bit-sliced)", f"{64 * words:,} vectors", t_native,
                  "numpy levelized bit-slicing", t_numpy, f"{W * 64 * words / t_native:.3g} gate-evals/s")]
