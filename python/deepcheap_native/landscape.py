@@ -100,17 +100,19 @@ class SphericalSpinGlass:
     component m mod 2 of `deepcheap_native.random.normal_pairs(seed, m // 2, 0, PURPOSE_COUPLINGS)`.
     So the model depends only on (N, p, seed), on any machine and thread count.
 
-    Only the symmetrised tensor S = (1/p!) Σ_permutations J is kept (H(σ) = N^(−(p−1)/2) S(σ,…,σ),
-    ∇H = p N^(−(p−1)/2) S(·,σ,…,σ), ∇²H = p(p−1) N^(−(p−1)/2) S(·,·,σ,…,σ)): 8·N^p bytes, with twice
-    that at the peak while it is built, and 4·N^p more once `descend(dtype="float32")` has run.
-    `memory_bytes(N, p)` states the peak before anything is allocated; a model whose peak exceeds
-    `max_bytes` is refused with ValueError.
+    The symmetrised tensor S = (1/p!) Σ_permutations J is kept (H(σ) = N^(−(p−1)/2) S(σ,…,σ),
+    ∇H = p N^(−(p−1)/2) S(·,σ,…,σ), ∇²H = p(p−1) N^(−(p−1)/2) S(·,·,σ,…,σ)), 8·N^p bytes, and, for
+    gradients, its *reduced* form R[m, i] = mult(m)·S[i, m] over the M = C(N+p−2, p−1) multisets m of
+    p−1 indices (mult(m) the number of orderings of m): then S(i,σ,…,σ) = Σ_m R[m, i] σ^m, one GEMM
+    (points × M) @ (M × N) on the monomials σ^m = ∏_{t∈m} σ_t, with (p−1)! fewer multiply-adds than
+    contracting the full tensor (2× for p = 3, 6× for p = 4). R takes 8·N·M bytes (4·N·M more for a
+    float32 descent). `memory_bytes(N, p)` states the peak before anything is allocated (building S
+    needs J beside it: 16·N^p); a model whose peak exceeds `max_bytes` is refused with ValueError.
 
-    Why BLAS and no native kernel: a descent step for B points is B·N^(p−1)·N multiply-adds, the
-    shape of a GEMM (points × N) @ (N × N^(p−1)) followed by cheap batched matrix-vector products.
-    Numpy's OpenBLAS runs that GEMM near the machine's peak; a hand kernel could at best save the
-    factor p! of symmetry at a large cost in code, so the batched BLAS form is the path (the peer in
-    benchmarks/bench_landscape.py is a plain einsum over the same tensor).
+    Why BLAS and no native kernel: with the reduced form a descent step for B points is one GEMM of
+    B·M·N multiply-adds, which numpy's OpenBLAS runs near the machine's peak, plus O(B·M) to form the
+    monomials; a hand kernel could not beat the GEMM, so the batched BLAS form is the path (the peer in
+    benchmarks/bench_landscape.py contracts the full tensor with einsum, and with a full-tensor GEMM).
 
     Parameters
     ----------
@@ -135,20 +137,23 @@ class SphericalSpinGlass:
         self._scale = float(self.N) ** (-(self.p - 1) / 2.0)
         self._symmetric = _symmetrise(self.couplings())
         self._symmetric.setflags(write=False)
-        self._float32: np.ndarray | None = None
+        self._multisets = _multisets(self.N, self.p - 1)
+        self._reduced: dict[Any, np.ndarray] = {}
 
     # ---- construction ---------------------------------------------------------------------------
     @staticmethod
     def memory_bytes(N: int, p: int) -> int:
-        """Peak bytes of building a model: 16·N^p (the raw couplings and their symmetrisation)."""
+        """Peak bytes of a model: max(16·N^p while building S beside J, 8·N^p + 12·N·M once the float64
+        and float32 reduced tensors exist), M = C(N+p−2, p−1)."""
         N = check_int(N, "N", minimum=2)
         p = check_int(p, "p", minimum=2, maximum=4)
-        return 16 * N**p
+        M = math.comb(N + p - 2, p - 1)
+        return max(16 * N**p, 8 * N**p + 12 * N * M)
 
     @property
     def nbytes(self) -> int:
         """Bytes the model holds now (the float64 symmetric tensor, plus its float32 copy if made)."""
-        return self._symmetric.nbytes + (0 if self._float32 is None else self._float32.nbytes)
+        return self._symmetric.nbytes + sum(r.nbytes for r in self._reduced.values())
 
     def couplings(self) -> np.ndarray:
         """The raw couplings J, shape (N,)*p, float64, regenerated from Philox (bit-identical each call)."""
@@ -298,7 +303,7 @@ class SphericalSpinGlass:
             x0 = _project(arr, self.N)
 
         work = np.float32 if dtype == "float32" else np.float64
-        tensor = self._tensor(work)
+        reduced = self._reduced_tensor(work)
         x = x0.astype(work)
         p, N = self.p, self.N
         steps_taken = np.full(n, steps, dtype=np.int64)
@@ -309,7 +314,7 @@ class SphericalSpinGlass:
             if active.size == 0:
                 break
             xa = x[active]
-            g = coefficient * _contract(tensor, xa, p - 1)  # Euclidean gradient
+            g = coefficient * _contract_reduced(reduced, self._multisets, xa)  # Euclidean gradient
             rg = _tangent(g, xa, N)
             norm = np.sqrt(np.einsum("bi,bi->b", rg, rg, dtype=np.float64)) / root_n
             done = norm <= tol
@@ -350,18 +355,27 @@ class SphericalSpinGlass:
         )
 
     # ---- internals ------------------------------------------------------------------------------
-    def _tensor(self, work: Any) -> np.ndarray:
-        if work is np.float64:
-            return self._symmetric
-        if self._float32 is None:
-            self._float32 = self._symmetric.astype(np.float32)
-        return self._float32
+    def _reduced_tensor(self, work: Any) -> np.ndarray:
+        """R (M × N) in dtype `work`, made on first use: R[m, i] = mult(m)·S[i, m]."""
+        if work not in self._reduced:
+            if np.float64 not in self._reduced:
+                N, p = self.N, self.p
+                flat = np.zeros(len(self._multisets[0]), dtype=np.int64)
+                for column in self._multisets:
+                    flat = flat * N + column
+                orderings = _orderings(self._multisets)
+                r = self._symmetric.reshape(N, -1)[:, flat].T * orderings[:, None]
+                self._reduced[np.float64] = np.ascontiguousarray(r)
+            if work is not np.float64:
+                self._reduced[work] = self._reduced[np.float64].astype(work)
+        return self._reduced[work]
 
     def _energy(self, x: np.ndarray) -> np.ndarray:
-        return self._scale * _contract(self._symmetric, x, self.p)[:, 0]
+        return np.einsum("bi,bi->b", self._euclidean_gradient(x), x) / self.p  # Euler: σ·∇H = p H
 
     def _euclidean_gradient(self, x: np.ndarray) -> np.ndarray:
-        return self.p * self._scale * _contract(self._symmetric, x, self.p - 1)
+        reduced = self._reduced_tensor(np.float64)
+        return self.p * self._scale * _contract_reduced(reduced, self._multisets, x)
 
     def _energy_and_gradient_norm(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g = self._euclidean_gradient(x)
@@ -461,6 +475,50 @@ def _symmetrise(J: np.ndarray) -> np.ndarray:
         S += J.transpose(perm)
     S /= len(perms)
     return S
+
+
+def _multisets(N: int, k: int) -> tuple[np.ndarray, ...]:
+    """The multisets i₁ ≤ … ≤ i_k of k indices in [0, N), as k int64 columns (lexicographic)."""
+    if k == 1:
+        return (np.arange(N, dtype=np.int64),)
+    grids = np.meshgrid(*[np.arange(N, dtype=np.int64)] * k, indexing="ij")
+    keep = np.ones(grids[0].shape, dtype=bool)
+    for a, b in zip(grids, grids[1:]):
+        keep &= a <= b
+    return tuple(g[keep] for g in grids)
+
+
+def _orderings(columns: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Number of distinct orderings of each multiset: k! / ∏ (multiplicity of each value)!."""
+    k = len(columns)
+    stacked = np.stack(columns, axis=1)
+    count = np.full(stacked.shape[0], math.factorial(k), dtype=np.float64)
+    run = np.ones(stacked.shape[0], dtype=np.int64)
+    for t in range(1, k):
+        same = stacked[:, t] == stacked[:, t - 1]
+        run = np.where(same, run + 1, 1)
+        count /= np.where(same, run, 1)  # dividing by 2, 3, … in turn gives the factorial of each run
+    return count
+
+
+def _contract_reduced(reduced: np.ndarray, multisets: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
+    """S(·, x, …, x) for each row of x: monomials x^m (chunk × M), then one GEMM with R (M × N).
+
+    Batches are cut into chunks whose (chunk, M) monomial block stays near 16 MiB.
+    """
+    x = x.astype(reduced.dtype, copy=False)
+    B, M = x.shape[0], reduced.shape[0]
+    if len(multisets) == 1:
+        return x @ reduced
+    out = np.empty((B, reduced.shape[1]), dtype=reduced.dtype)
+    chunk = max(1, min(B, _CHUNK_BYTES // max(1, M * reduced.itemsize)))
+    for lo in range(0, B, chunk):
+        xs = x[lo : lo + chunk]
+        monomials = np.take(xs, multisets[0], axis=1)
+        for column in multisets[1:]:
+            monomials *= np.take(xs, column, axis=1)
+        np.matmul(monomials, reduced, out=out[lo : lo + chunk])
+    return out
 
 
 def _contract(tensor: np.ndarray, x: np.ndarray, times: int) -> np.ndarray:
