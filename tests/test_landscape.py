@@ -299,3 +299,36 @@ def test_bad_points_and_descent_arguments():
         model.descend(2, progress=3)
     with pytest.raises(ValueError, match=r"starts must have shape \(3, 5\)"):
         model.descend(3, starts=x)
+
+
+# ---- the report section ---------------------------------------------------------------------------
+def test_report_section_tiny_against_library():
+    pytest.importorskip("matplotlib")
+    from deepcheap_native.report import landscape as section_module
+    from deepcheap_native.report.context import Context, Section
+
+    ctx = Context(preset="tiny", seed=3, threads=1, progress=False)
+    params = dict(section_module.PRESETS["tiny"])
+    section = Section("landscape", section_module.TITLE, section_module.INTRO, parameters=params)
+    section_module.run(ctx, section, params)
+    assert [s.error for s in section.steps] == [None, None, None]
+    assert len(section.figures) == 1 and section.figures[0].png.startswith(b"\x89PNG")
+    names = [c.name for c in section.claims]
+    assert len(names) == 7 and all(c.status in ("ok", "deviates") for c in section.claims)
+    p3 = section.numbers["p3"]
+    # every recorded number comes from the library: redo one descent and compare
+    N = params["sizes"][0]
+    record = p3["runs"][N][0]
+    model = SphericalSpinGlass(N, 3, seed=record["model_seed"])
+    again = model.descend(params["starts"], steps=params["steps"], seed=ctx.seed_for(6, 1000 + N, 0),
+                          tol=params["tol"], dtype="float32", hessian_index=True)
+    np.testing.assert_array_equal(again.energy_per_spin, record["energy"])
+    np.testing.assert_array_equal(again.hessian_index, record["index"])
+    stats = p3["per_size"][N]
+    energies = np.concatenate([r["energy"] for r in p3["runs"][N]])
+    assert stats["mean"] == pytest.approx(energies.mean()) and stats["endpoints"] == energies.size
+    # claims carry their numbers and their verdicts follow from them
+    p2 = section.numbers["p2"]
+    assert p2["bottom_eigenvalue"] == pytest.approx(-math.sqrt(2), rel=0.15)
+    claim = section.claims[names.index(next(n for n in names if n.startswith("p = 2 endpoints")))]
+    assert claim.status == "ok"
