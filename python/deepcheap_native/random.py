@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
 from . import cuda as _cuda_api
 from ._arrays import like_input, to_numpy
 
