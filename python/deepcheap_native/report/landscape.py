@@ -29,11 +29,14 @@ ISSUE = "issue 16 (high-dimensional landscapes)"
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"sizes": [8, 16, 32], "starts": 32, "steps": 300, "small_sizes": [3, 4, 6],
              "small_starts": 64, "p2_size": 60, "p2_starts": 8, "p2_steps": 2000, "tol": 1e-5},
-    "quick": {"sizes": [16, 32, 64, 128], "starts": 256, "steps": 1000, "small_sizes": [3, 4, 5, 6, 7, 8],
-              "small_starts": 256, "p2_size": 400, "p2_starts": 32, "p2_steps": 4000, "tol": 1e-5},
+    "quick": {"sizes": [16, 32, 64, 128], "starts": 256, "steps": 800, "small_sizes": [3, 4, 5, 6, 7, 8],
+              "small_starts": 256, "p2_size": 400, "p2_starts": 16, "p2_steps": 3000, "tol": 1e-5},
     "full": {"sizes": [16, 32, 64, 128, 256], "starts": 256, "steps": 1500, "small_sizes": [3, 4, 5, 6, 7, 8],
-             "small_starts": 256, "p2_size": 400, "p2_starts": 64, "p2_steps": 4000, "tol": 1e-5},
+             "small_starts": 256, "p2_size": 400, "p2_starts": 32, "p2_steps": 3000, "tol": 1e-5},
 }
+# p = 2 descends in float64 to this gradient tolerance: the energy error is then ~tol²/gap, far below
+# the 1e-6 the claim allows, while the slow mode (the edge gap, ~N^(−2/3)) needs ~1,500 steps at N = 400.
+P2_TOL = 1e-7
 
 # The spread slope is fitted over these N and up (below, the band has not formed yet).
 SLOPE_FROM = 32
@@ -130,7 +133,7 @@ def _p3(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     section.claim(f"mean endpoint energy at N = {largest} within 1 % of −E_∞",
                   f"{top['mean']:.4f} ({100 * top['mean_vs_threshold']:+.2f} %)", f"−E_∞ = {-e_inf:.5f} ± 1 %",
                   abs(top["mean_vs_threshold"]) <= 0.01,
-                  note=f"gap to −E_∞ falls as N^{gap_slope:.2f} over N = {big[0]}…{largest}" if big else "")
+                  note=_gap_note(per_size, big, e_inf, gap_slope))
     slack_ok = all(per_size[N]["min"] >= -e0 - N ** (-2 / 3) for N in p["sizes"])
     worst = min(p["sizes"], key=lambda N: per_size[N]["min"] + e0 + N ** (-2 / 3))
     section.claim("no endpoint below −E₀ by more than the finite-N slack N^(−2/3)",
@@ -147,6 +150,17 @@ def _p3(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                   "spread ≥ 3× the largest N's; ≥ 10 % far above", small_spread >= 3 * top["spread"] and small_far >= 0.1)
 
 
+def _gap_note(per_size: dict[int, Any], big: list[int], e_inf: float, gap_slope: float) -> str:
+    """The fitted finite-N law of the gap mean − (−E_∞), and where it would reach 1 %."""
+    if len(big) < 2 or not np.isfinite(gap_slope) or gap_slope >= 0:
+        return ""
+    last = big[-1]
+    gap = per_size[last]["mean"] + e_inf
+    reach = last * (0.01 * e_inf / gap) ** (1 / gap_slope) if gap > 0.01 * e_inf else last
+    return (f"the gap to −E_∞ falls as N^{gap_slope:.2f} over N = {big[0]}…{last}; "
+            f"that law reaches 1 % near N ≈ {reach:,.0f}")
+
+
 def _p2(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     (SphericalSpinGlass,) = require("SphericalSpinGlass", issue=ISSUE)
     N = p["p2_size"]
@@ -155,7 +169,7 @@ def _p2(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     bottom = float(np.linalg.eigvalsh((J + J.T) / 2)[0] / math.sqrt(N))
     with ctx.bar("p = 2 descent", p["p2_steps"]) as bar:
         t0 = time.perf_counter()
-        r = model.descend(p["p2_starts"], steps=p["p2_steps"], seed=ctx.seed_for(6, 3), tol=1e-9,
+        r = model.descend(p["p2_starts"], steps=p["p2_steps"], seed=ctx.seed_for(6, 3), tol=P2_TOL,
                           hessian_index=True, progress=lambda s, n: bar.update())
         seconds = time.perf_counter() - t0
     energy = r.energy_per_spin
@@ -174,15 +188,12 @@ def _figures(section: Section, p: dict[str, Any]) -> None:
     d = section.numbers["p3"]
     e0, e_inf = d["E0"], d["E_inf"]
     per_size, runs = d["per_size"], d["runs"]
-    fig, axes = subplots(3, width=4.6, height=3.6)
+    fig, axes = subplots(4, width=4.2, height=3.6)
     ax = axes[0]
-    bins = np.linspace(-1.75, -1.35, 61)
+    bins = np.linspace(-1.72, -1.36, 37)
     for i, N in enumerate(p["sizes"]):
         energy = np.concatenate([r["energy"] for r in runs[N]])
         ax.hist(energy, bins=bins, histtype="step", density=True, color=f"C{i}", label=f"N = {N}")
-    small = np.concatenate([r["energy"] for N in p["small_sizes"] for r in runs[N]])
-    ax.hist(np.clip(small, bins[0], bins[-1]), bins=bins, histtype="stepfilled", density=True, color="0.8",
-            alpha=0.6, label=f"N = {p['small_sizes'][0]}…{p['small_sizes'][-1]} (clipped)", zorder=0)
     ax.axvline(-e0, color="k", ls="--", lw=1, label=f"−E₀ = {-e0:.3f}")
     ax.axvline(-e_inf, color="k", ls=":", lw=1, label=f"−E_∞ = {-e_inf:.3f}")
     ax.set_xlabel("endpoint energy per spin H/N")
@@ -191,6 +202,18 @@ def _figures(section: Section, p: dict[str, Any]) -> None:
     ax.legend(fontsize=7)
 
     ax = axes[1]
+    wide = np.linspace(-2.0, -0.3, 35)
+    for i, N in enumerate(p["small_sizes"]):
+        energy = np.concatenate([r["energy"] for r in runs[N]])
+        ax.hist(energy, bins=wide, histtype="step", color=f"C{i}", label=f"N = {N}")
+    ax.axvline(-e0, color="k", ls="--", lw=1)
+    ax.axvline(-e_inf, color="k", ls=":", lw=1)
+    ax.set_xlabel("endpoint energy per spin H/N")
+    ax.set_ylabel("endpoints")
+    ax.set_title("Small N: boxes everywhere")
+    ax.legend(fontsize=7)
+
+    ax = axes[2]
     sizes = sorted(per_size)
     ns = np.array([float(N) for N in sizes])
     ax.loglog(ns, [per_size[N]["spread"] for N in sizes], "o", label="spread (std) of endpoints")
@@ -206,7 +229,7 @@ def _figures(section: Section, p: dict[str, Any]) -> None:
     ax.set_title("Spread and gap to the threshold against N")
     ax.legend(fontsize=7)
 
-    ax = axes[2]
+    ax = axes[3]
     q = section.numbers.get("p2")
     if q:
         marks = [*q["energy"], q["bottom_eigenvalue"], -math.sqrt(2)]
@@ -219,5 +242,5 @@ def _figures(section: Section, p: dict[str, Any]) -> None:
         ax.legend(fontsize=7)
     section.figure("landscape", "Left: endpoint energies of projected gradient descent on p = 3 spherical "
                    "spin glasses, " + ", ".join(f"N = {N}" for N in p["sizes"]) + f" ({p['starts']} starts per "
-                   "coupling sample), with small N in grey. Middle: their spread and the gap of the mean to the "
-                   "threshold on log–log axes. Right: p = 2 beside it.", to_png(fig))
+                   "coupling sample). Second: small N, where descent stops anywhere. Third: spread of the endpoints "
+                   "and gap of their mean to the threshold against N, log–log. Right: p = 2 beside it.", to_png(fig))
