@@ -27,6 +27,8 @@ from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 # --- circuit ---
 from . import circuits
 from .circuit import Circuit, CircuitBuilder, ParseError
+# --- census ---
+from . import census
 
 __version__ = "0.1.0"
 
@@ -41,6 +43,7 @@ __all__ = [
     "ParseError",
     "ProductNetwork",
     "block_spin",
+    "census",
     "circuits",
     "get_num_threads",
     "info",

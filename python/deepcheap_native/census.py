@@ -162,8 +162,8 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
     n = check_int(n, "n", minimum=0)
     if n > MAX_COUNT_N:
         raise ValueError(
-            f"threshold_functions({n}) would walk {_vector_count(n):.3g} weight vectors of 2^{n} points: about "
-            f"{_duration(estimate_seconds(n))} on {_core.get_num_threads()} threads here; this implementation "
+            f"threshold_functions({n}) would take about {_duration(estimate_seconds(n))} ({_vector_count(n):.3g} "
+            f"weight vectors of 2^{n} points) on {_core.get_num_threads()} threads here; this implementation "
             f"counts n <= {MAX_COUNT_N}")
     if max_seconds is not None:
         if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real):
