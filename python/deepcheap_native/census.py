@@ -54,9 +54,11 @@ MAX_TABLES_N = 6
 MAX_TEST_N = 10
 MAX_DEPTH2_N = 4
 
-# Seconds per (weight vector × 2ⁿ points) on one core of the 2-core EPYC this was written on,
-# measured with n = 6 and n = 7 (the chain of tables and the hash-set inserts both scale with 2ⁿ).
-_SECONDS_PER_VECTOR_POINT = 1.4e-8
+# Thread-seconds per (weight vector × 2ⁿ points), measured on the 2-core EPYC VM this was written on
+# while it was shared with other jobs (load average about 20): n = 7 took 241 s and n = 6 0.21 s on
+# 2 threads. The chain of tables and the hash-set inserts both scale with 2ⁿ. A quiet machine is faster,
+# so the estimate errs on the long side.
+_SECONDS_PER_VECTOR_POINT = 2.4e-7
 
 
 def max_weight(n: int) -> int:
