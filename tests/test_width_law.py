@@ -15,7 +15,7 @@ import deepcheap_native as dc  # noqa: E402
 from deepcheap_native.report import product as rp  # noqa: E402
 
 
-def _job(n, width, init="construction", steps=30, kind="shallow", seed=3):
+def _job(n, width, init="construction", steps=10, kind="shallow", seed=3):
     return {"n": n, "steps": steps, "samples": 256, "scale": 0.3, "data_seed": 11, "kind": kind,
             "width": width, "init": init, "seed": seed}
 
