@@ -6,7 +6,7 @@ circuit-depth evaluation (Hoang & Guerraoui). See README.md for a tour.
 
 from __future__ import annotations
 
-from . import _core, random
+from . import _core, cuda, random
 from ._core import simd_target, simd_targets
 
 # The public API, one block per area.
@@ -45,6 +45,7 @@ __all__ = [
     "block_spin",
     "census",
     "circuits",
+    "cuda",
     "get_num_threads",
     "info",
     "ising",
