@@ -17,7 +17,7 @@ from deepcheap_native.report import product as rp  # noqa: E402
 
 def _job(n, width, init="construction", steps=10, kind="shallow", seed=3):
     return {"n": n, "steps": steps, "samples": 256, "scale": 0.3, "data_seed": 11, "kind": kind,
-            "width": width, "init": init, "seed": seed}
+            "width": width, "init": init, "noise": 1e-3 if init == "construction" else None, "seed": seed}
 
 
 def test_jobs_cover_every_width_and_restart():
@@ -30,19 +30,18 @@ def test_jobs_cover_every_width_and_restart():
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])
-def test_unperturbed_construction_is_the_native_network(n, monkeypatch):
-    monkeypatch.setattr(rp, "CONSTRUCTION_NOISE", 0.0)
+def test_unperturbed_construction_is_the_native_network(n):
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (500, n))
     for kind in ("shallow", "deep"):
-        model = rp._construction_model(torch, _job(n, 2**n, kind=kind), np.random.default_rng(1))
+        model = rp._construction_model(torch, {**_job(n, 2**n, kind=kind), "noise": 0.0}, np.random.default_rng(1))
         with torch.no_grad():
             got = model(torch.from_numpy(x)).numpy().reshape(-1)
         want = np.asarray(dc.product_network(n, kind=kind, scale=0.3)(x), dtype=np.float64)
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
     # Narrower: a subset of the construction's neurons (rows of W with their output weights).
     full = dc.product_network(n, kind="shallow", scale=0.3).weights
-    model = rp._construction_model(torch, _job(n, 2**n - 1), np.random.default_rng(2))
+    model = rp._construction_model(torch, {**_job(n, 2**n - 1), "noise": 0.0}, np.random.default_rng(2))
     W = model[0].weight.detach().numpy()
     assert W.shape == (2**n - 1, n)
     rows = {tuple(r) for r in np.round(full[0][0], 12)}
@@ -66,7 +65,7 @@ def test_jobs_are_pure_locally_and_on_an_executor():
 
 def test_width_law_n2_shows_the_jump_at_four_neurons():
     jobs = rp.width_law_jobs([2], random_restarts=2, construction_restarts=2, steps=100, samples=512,
-                             scale=0.3, seed=5)
+                             scale=0.05, seed=5)
     summary = rp.width_law_summary(rp.width_law(jobs))[0]
     assert summary["widths"] == list(range(1, 7))
     # Theory (Rolnick & Tegmark): below 2ⁿ = 4 neurons the product cannot be approximated arbitrarily

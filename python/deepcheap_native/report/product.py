@@ -28,15 +28,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"count_n_max": 64, "built_deep_n": [2, 4, 8, 16], "built_shallow_n": [2, 3, 4, 6],
              "lambdas": np.logspace(-6, 0, 13).tolist(), "gate_samples": 500, "deep_n": 16,
              "deep_samples": 200, "width_n": [2], "width_random_restarts": 1, "width_construction_restarts": 1,
-             "width_steps": 40, "width_samples": 256, "width_scale": 0.3, "width_min_ratio": 10.0},
+             "width_steps": 40, "width_samples": 256, "width_scale": 0.05, "width_min_ratio": 10.0},
     "quick": {"count_n_max": 64, "built_deep_n": [2, 4, 8, 16, 32, 64], "built_shallow_n": [2, 3, 4, 6, 8, 10],
               "lambdas": np.logspace(-6, 0, 25).tolist(), "gate_samples": 4000, "deep_n": 16,
               "deep_samples": 2000, "width_n": [2, 3, 4], "width_random_restarts": 2, "width_construction_restarts": 2,
-              "width_steps": 150, "width_samples": 1024, "width_scale": 0.3, "width_min_ratio": 10.0},
+              "width_steps": 150, "width_samples": 1024, "width_scale": 0.05, "width_min_ratio": 10.0},
     "full": {"count_n_max": 64, "built_deep_n": [2, 4, 8, 16, 32, 64], "built_shallow_n": [2, 3, 4, 6, 8, 10, 12],
              "lambdas": np.logspace(-6, 0, 49).tolist(), "gate_samples": 20000, "deep_n": 16,
              "deep_samples": 10000, "width_n": [2, 3, 4, 5], "width_random_restarts": 4, "width_construction_restarts": 4,
-             "width_steps": 500, "width_samples": 2048, "width_scale": 0.3, "width_min_ratio": 10.0},
+             "width_steps": 500, "width_samples": 2048, "width_scale": 0.05, "width_min_ratio": 10.0},
 }
 
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
@@ -219,8 +219,10 @@ def _error_law(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 # ---- the width law (Rolnick & Tegmark): one hidden layer needs 2ⁿ neurons to multiply n inputs -------
 
-#: Relative noise on the construction's parameters when it seeds a restart.
-CONSTRUCTION_NOISE = 0.05
+#: Relative noise on the construction's parameters, per construction-seeded restart (cycled). The
+#: construction cancels: its output weights grow as 1/(2ⁿ σ⁽ⁿ⁾ λⁿ), so relative noise ε moves the output
+#: by about ε/λⁿ; restarts span gentle (stays in the construction's basin) to rough (a new basin).
+CONSTRUCTION_NOISE = (1e-6, 1e-3, 1e-2, 1e-1)
 
 
 def _width_data(n: int, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -237,18 +239,25 @@ def width_law_jobs(ns: list[int], *, random_restarts: int, construction_restarts
 
     Widths run 1 … 2ⁿ + extra_widths. Restarts are random initialisations and the exact 2ⁿ construction
     (a random subset of its neurons below 2ⁿ, extra random neurons with zero output weight above)
-    with every parameter perturbed by CONSTRUCTION_NOISE relative noise.
+    with every parameter perturbed by relative noise (CONSTRUCTION_NOISE, one level per restart).
     """
+    def restart(r: int) -> tuple[str, float | None]:
+        if r < random_restarts:
+            return "random", None
+        return "construction", CONSTRUCTION_NOISE[(r - random_restarts) % len(CONSTRUCTION_NOISE)]
+
     jobs = []
     for n in ns:
         common = {"n": n, "steps": steps, "samples": samples, "scale": scale, "data_seed": seed + 1000 * n}
         for width in range(1, 2**n + extra_widths + 1):
             for r in range(random_restarts + construction_restarts):
-                init = "random" if r < random_restarts else "construction"
-                jobs.append({**common, "kind": "shallow", "width": width, "init": init, "seed": seed + 7919 * r + 31 * width + n})
+                init, noise = restart(r)
+                jobs.append({**common, "kind": "shallow", "width": width, "init": init, "noise": noise,
+                             "seed": seed + 7919 * r + 31 * width + n})
         for r in range(random_restarts + construction_restarts):
-            init = "random" if r < random_restarts else "construction"
-            jobs.append({**common, "kind": "deep", "width": None, "init": init, "seed": seed + 7919 * r + 17 * n})
+            init, noise = restart(r)
+            jobs.append({**common, "kind": "deep", "width": None, "init": init, "noise": noise,
+                         "seed": seed + 7919 * r + 17 * n})
     return jobs
 
 
@@ -278,7 +287,7 @@ def _construction_model(torch: Any, job: dict[str, Any], rng: np.random.Generato
     with torch.no_grad():
         for p in model.parameters():
             noise = torch.from_numpy(rng.normal(0, 1, tuple(p.shape)))
-            p.add_(CONSTRUCTION_NOISE * noise * p.abs().mean().clamp_min(1e-3))
+            p.add_(job["noise"] * noise * p.abs().mean().clamp_min(1e-3))
     return model
 
 
@@ -400,7 +409,16 @@ def _no_flattening(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     t0 = time.perf_counter()
     try:
         with ctx.bar("width law: training one-hidden-layer nets", len(jobs)) as bar:
-            results = width_law(jobs, progress=lambda done: bar.update())
+            if ctx.threads > 1 and len(jobs) >= 40:
+                # One process per thread: the jobs are independent and pure (the same numbers as one
+                # after another), and spawned workers start clean of this process's thread pools.
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                with ProcessPoolExecutor(ctx.threads, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    results = width_law(jobs, client=pool, progress=lambda done: bar.update())
+            else:
+                results = width_law(jobs, progress=lambda done: bar.update())
     finally:
         torch.set_num_threads(threads_before)
     seconds = time.perf_counter() - t0
@@ -411,7 +429,8 @@ def _no_flattening(ctx: Context, section: Section, p: dict[str, Any]) -> None:
         "method": (f"float64, full-batch L-BFGS ({p['width_steps']} iterations), softplus, {p['width_samples']} "
                    f"training points on U[−1, 1]ⁿ, relative RMS error on 4096 test points; per width "
                    f"{p['width_random_restarts']} random and {p['width_construction_restarts']} construction "
-                   f"restarts (noise {CONSTRUCTION_NOISE:.0%}); construction scale λ = {p['width_scale']}")}
+                   f"restarts (relative noise {', '.join(f'{x:g}' for x in CONSTRUCTION_NOISE)}, cycled); "
+                   f"construction scale λ = {p['width_scale']}")}
 
     fig, ax = subplots(width=6.4, height=4.2)
     for i, e in enumerate(summary):
