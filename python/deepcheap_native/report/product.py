@@ -36,7 +36,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "full": {"count_n_max": 64, "built_deep_n": [2, 4, 8, 16, 32, 64], "built_shallow_n": [2, 3, 4, 6, 8, 10, 12],
              "lambdas": np.logspace(-6, 0, 49).tolist(), "gate_samples": 20000, "deep_n": 16,
              "deep_samples": 10000, "width_n": [2, 3, 4, 5], "width_random_restarts": 4, "width_construction_restarts": 4,
-             "width_steps": 500, "width_samples": 2048, "width_scale": 0.05, "width_min_ratio": 10.0},
+             "width_steps": 400, "width_samples": 2048, "width_scale": 0.05, "width_min_ratio": 10.0},
 }
 
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
