@@ -30,6 +30,8 @@ from .circuit import Circuit, CircuitBuilder, ParseError
 # --- landscape ---
 from . import landscape
 from .landscape import SphericalSpinGlass
+# --- census ---
+from . import census
 
 __version__ = "0.1.0"
 
@@ -45,6 +47,7 @@ __all__ = [
     "ProductNetwork",
     "SphericalSpinGlass",
     "block_spin",
+    "census",
     "circuits",
     "cuda",
     "get_num_threads",
