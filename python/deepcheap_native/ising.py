@@ -236,19 +236,30 @@ class IsingModel:
         seed: int = 0,
         init: Any = "random",
         kernel: str = "auto",
-    ) -> IsingSampler:
+        **cluster_options: Any,
+    ) -> IsingSampler | ClusterSampler:
         """A Markov chain of ``replicas`` independent lattices at ``temperature``.
 
         Parameters
         ----------
         temperature : T > 0 (k_B = 1).
         replicas : number of independent lattices.
-        algorithm : "metropolis" or "heatbath" (checkerboard sweeps either way).
+        algorithm : "metropolis" or "heatbath" (checkerboard sweeps either way), or the cluster updates
+            "wolff" and "swendsen-wang" (J > 0, h = 0; a :class:`~deepcheap_native.ising_cluster.ClusterSampler`,
+            which takes ``first_replica=`` and no ``kernel``).
         seed : 64-bit seed of the Philox streams.
         init : "random" (independent fair spins), "up" (all +1), or an array of shape (replicas, L, L) of ±1.
         kernel : "auto" (multi-spin coding for Metropolis with a multiple of 64 replicas, else int8),
             "multispin" or "int8".
         """
+        if algorithm in ("wolff", "swendsen-wang"):
+            if kernel != "auto":
+                raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
+                                 f"algorithm={algorithm!r}")
+            return ClusterSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
+                                  **cluster_options)
+        if cluster_options:
+            raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
                             kernel=kernel)
 
@@ -513,3 +524,17 @@ class BoltzmannSampler(_NativeChain):
                 spins[k] = self._chain.get_spins()
         self._chain.sweep(n_sweeps - n_measure * every)
         return BoltzmannSeries(energy=energy, spins=spins)
+
+
+# ---- cluster updates and critical-point statistics (their own modules; re-exported here) -------------
+from .ising_cluster import ClusterSampler, ClusterSeries  # noqa: E402
+from .ising_stats import (  # noqa: E402
+    AutocorrelationTime,
+    FiniteSizeScan,
+    autocorrelation_time,
+    finite_size_scan,
+    reweight,
+)
+
+__all__ += ["AutocorrelationTime", "ClusterSampler", "ClusterSeries", "FiniteSizeScan", "autocorrelation_time",
+            "finite_size_scan", "reweight"]
