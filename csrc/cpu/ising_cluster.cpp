@@ -32,11 +32,8 @@ int64_t wolff_cluster(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, ui
   while (top > 0) {
     const uint32_t i = stack[--top];
     uint32_t nb[4];
-    bool any = false;
-    for (int d = 0; d < 4; ++d) {
-      nb[d] = torus_neighbour(i, L, d);
-      any |= s[nb[d]] == old;
-    }
+    torus_neighbours(i, L, nb);
+    const bool any = (s[nb[0]] == old) | (s[nb[1]] == old) | (s[nb[2]] == old) | (s[nb[3]] == old);
     if (!any) continue;  // no bond to test: the draw would be unused (it depends only on its counter)
     const Philox4x32 w = cluster_draw(seed, replica, i, cluster, kClusterWolffBonds);
     for (int d = 0; d < 4; ++d) {
@@ -59,7 +56,7 @@ void swendsen_wang_sweep(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica,
   for (uint32_t i = 0; i < sites; ++i) {
     const Philox4x32 w = cluster_draw(seed, replica, i, sweep, kClusterSwBonds);
     coin[i] = uint8_t(w.v[2] >> 31);
-    const uint32_t right = torus_neighbour(i, L, 0), down = torus_neighbour(i, L, 2);
+    const uint32_t col = i % L, right = col + 1 == L ? i - col : i + 1, down = i + L >= sites ? col : i + L;
     if (s[right] == s[i] && bond_active(w.v[0], threshold)) union_find_join(parent, int32_t(i), int32_t(right));
     if (s[down] == s[i] && bond_active(w.v[1], threshold)) union_find_join(parent, int32_t(i), int32_t(down));
   }

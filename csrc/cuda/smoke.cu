@@ -5,6 +5,7 @@
 
 #include "deepcheap/circuit/gates.hpp"
 #include "deepcheap/common/philox.hpp"
+#include "deepcheap/ising/cluster.hpp"
 #include "deepcheap/ising/ising.hpp"
 #include "deepcheap/markov/alias.hpp"
 #include "deepcheap/product/activations.hpp"
@@ -59,5 +60,18 @@ __global__ void smoke_multispin(const uint64_t* s, uint64_t* out, deepcheap::Mul
     out[i] = deepcheap::multispin_metropolis_site(s[i], s[(i + 1) % n], s[(i + n - 1) % n], s[i], s[i], true,
                                                   table, nullptr, 0, seed, static_cast<uint64_t>(i), 0,
                                                   deepcheap::kIsingPurposeMultispin);
+  }
+}
+
+__global__ void smoke_cluster(const int8_t* s, int32_t* parent, uint64_t threshold, uint64_t seed, uint32_t L,
+                              int n) {
+  DC_GRID_STRIDE(i, n) {
+    uint32_t nb[4];
+    deepcheap::torus_neighbours(static_cast<uint32_t>(i), L, nb);
+    const deepcheap::Philox4x32 w =
+        deepcheap::cluster_draw(seed, 0, static_cast<uint32_t>(i), 0, deepcheap::kClusterSwBonds);
+    if (s[i] == s[nb[0]] && deepcheap::bond_active(w.v[0], threshold) &&
+        deepcheap::torus_neighbour(static_cast<uint32_t>(i), L, 0) == nb[0])
+      parent[i] = deepcheap::union_find_root(parent, static_cast<int32_t>(nb[0]));
   }
 }

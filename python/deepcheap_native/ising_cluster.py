@@ -148,7 +148,7 @@ class ClusterSampler(_NativeChain):
                 raise ValueError(f"init must have shape {self._spin_shape}, got {spins.shape}")
         self._chain = _core.IsingClusterChain(
             model.L, model.J, self.temperature, self.replicas, ALGORITHMS[self.algorithm], self.seed,
-            self.first_replica, 0 if init == "random" and spins is None else 1, self.clusters_per_sweep,
+            self.first_replica, 0 if spins is None and init == "random" else 1, self.clusters_per_sweep,
         )
         if spins is not None:
             self._chain.set_spins(spins)

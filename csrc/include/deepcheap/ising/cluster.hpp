@@ -48,6 +48,15 @@ DC_HD uint32_t torus_neighbour(uint32_t site, uint32_t L, int d) {
   }
 }
 
+// All four neighbours at once (one division instead of four), in the order of torus_neighbour.
+DC_HD void torus_neighbours(uint32_t site, uint32_t L, uint32_t* nb) {
+  const uint32_t row = site / L, col = site - row * L, base = row * L;
+  nb[0] = base + (col + 1 == L ? 0 : col + 1);
+  nb[1] = base + (col == 0 ? L - 1 : col - 1);
+  nb[2] = (row + 1 == L ? 0 : base + L) + col;
+  nb[3] = (row == 0 ? (L - 1) * L : base - L) + col;
+}
+
 // Union-find over int32 parents with path halving. Roots are the smallest site of their cluster: the
 // union links the larger root under the smaller, so the root (and with it the flip coin drawn there)
 // does not depend on the order in which bonds were joined.
