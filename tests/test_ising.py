@@ -401,7 +401,7 @@ def test_bad_input_raises_value_error_naming_argument():
     with pytest.raises(ValueError, match="replicas"):
         dc.BoltzmannSampler(2, {(0, 1): 1.0}, temperature=1.0, replicas=-3)
     with pytest.raises(ValueError, match="algorithm"):
-        model.sampler(2.0, algorithm="wolff")
+        model.sampler(2.0, algorithm="glauber")
     with pytest.raises(ValueError, match="init"):
         model.sampler(2.0, init="down")
     with pytest.raises(ValueError, match="kernel"):
