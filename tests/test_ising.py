@@ -387,7 +387,7 @@ def test_bad_input_raises_value_error_naming_argument():
     model = dc.IsingModel(8)
     with pytest.raises(ValueError, match="L must be even"):
         dc.IsingModel(7)
-    with pytest.raises(ValueError, match="L"):
+    with pytest.raises(ValueError, match="L must be >= 2, got 0"):
         dc.IsingModel(0)
     for T in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="temperature"):

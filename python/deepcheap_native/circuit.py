@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import _core
+from ._memory import check_allocation
 from ._arrays import check_choice, check_int, like_input, to_numpy
 
 __all__ = ["OPS", "Circuit", "CircuitBuilder", "ParseError", "ScheduleResult"]
@@ -474,9 +475,12 @@ class Circuit:
         w, came_from_torch = to_numpy(cuda.to_host(words), "words")
         if w.ndim != 2 or w.shape[0] != self.n_inputs:
             raise ValueError(f"words must have shape (n_inputs={self.n_inputs}, n_words), got {w.shape}")
+        if w.dtype != np.uint64 and w.dtype.kind not in "iu":
+            raise TypeError(f"words must be uint64, got dtype {w.dtype}")
+        copy = 0 if w.dtype == np.uint64 and w.flags.c_contiguous else w.shape[0]  # inputs copied, outputs made
+        check_allocation(8 * w.shape[1] * (copy + (self.n_outputs if out is None else 0)),
+                         f"Circuit.evaluate_packed on {w.shape[1]:,} words")
         if w.dtype != np.uint64:
-            if w.dtype.kind not in "iu":
-                raise TypeError(f"words must be uint64, got dtype {w.dtype}")
             w = w.astype(np.uint64)
         w = np.ascontiguousarray(w)
         shape = (self.n_outputs, w.shape[1])

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _core
+from ._memory import check_allocation
 from ._arrays import check_choice, check_int, check_seed, like_input, to_numpy
 
 __all__ = [
@@ -390,6 +391,8 @@ class IsingSampler(_NativeChain):
             shape = (self.replicas, model.L, model.L)
             if spins.shape != shape:
                 raise ValueError(f"init must have shape {shape}, got {spins.shape}")
+        check_allocation(self.replicas * model.L**2 * (9 if self.kernel == "multispin" else 8) // 8,
+                         f"IsingModel({model.L}).sampler(replicas={self.replicas})")  # int8 spins (+ packed)
         self._chain = _core.IsingChain(
             model.L, model.J, model.h, self.temperature, self.replicas, self.algorithm == "heatbath",
             self.kernel == "multispin", self.seed, init == "random" if spins is None else False,
@@ -571,6 +574,8 @@ class BoltzmannSampler(_NativeChain):
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
         self.seed = check_seed(seed)
+        check_allocation(self.replicas * self.n_spins, f"BoltzmannSampler(n_spins={self.n_spins}, "
+                         f"replicas={self.replicas})")  # int8 spins
         self.term_indices, self.coefficients = _normalise_terms(self.n_spins, terms)
         self._chain = _core.BoltzmannChain(self.n_spins, self.term_indices, self.coefficients, self.temperature,
                                            self.replicas, self.seed, self.first_replica)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._memory import check_allocation
 from ._arrays import as_float_array, check_int, check_seed, is_torch_tensor, like_input, to_numpy
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
@@ -229,6 +230,10 @@ class MarkovChain:
         first, start_step = _check_offsets(first, n_chains, start_step, n_steps)
         if not isinstance(return_path, bool):
             raise TypeError(f"return_path must be a bool, got {type(return_path).__name__}")
+        # Before anything is allocated: per step 64 bytes of plan (C++), then the result (unless out=).
+        check_allocation(64 * n_steps + (0 if out is not None else n_chains * (n_steps + 1 if return_path else 1)
+                                         * np.dtype(self.state_dtype).itemsize),
+                         f"MarkovChain.sample(n_chains={n_chains}, n_steps={n_steps})")
         torch_out = self._torch or is_torch_tensor(init)
         init_table, init_states = self._init(init, n_chains)
         result = _core.markov_sample(
@@ -523,6 +528,8 @@ class HierarchicalChain:
         n = check_int(n, "n", minimum=0)
         seed = check_seed(seed)
         first, _ = _check_offsets(first, n, 0, self.n_levels)
+        check_allocation(0 if out is not None else n * sum(1 if s <= 256 else 2 for s in self.level_sizes),
+                         f"HierarchicalChain.sample(n={n})")
         out = _core.markov_sample(
             self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
             first_chain=first,
