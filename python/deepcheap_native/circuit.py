@@ -12,12 +12,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import IO, Any, Iterable, Sequence
 
 import numpy as np
 
 from . import _core
 from ._arrays import check_choice, check_int, like_input, to_numpy
+from .circuit_io import ParseError, read_source
 
 __all__ = ["OPS", "Circuit", "CircuitBuilder", "ParseError", "ScheduleResult"]
 
@@ -27,18 +28,6 @@ _OP_CODE = {name: code for code, name in enumerate(OPS)}
 _UNARY = (_OP_CODE["INV"], _OP_CODE["BUF"])
 _CONST = (_OP_CODE["CONST0"], _OP_CODE["CONST1"])
 _SCHEDULES = {"batch": 0, "levelized": 1, "sequential": 2}
-
-
-class ParseError(ValueError):
-    """A malformed Bristol Fashion or AIGER file.
-
-    ``line`` is the 1-based line number of the offending line, or None where no line applies (the
-    binary AND section of an .aig file: the message gives the byte offset instead).
-    """
-
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
-        self.line = line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,21 +67,6 @@ def _check_widths(widths: Any, name: str) -> tuple[int, ...]:
         widths = [widths]
     out = tuple(check_int(w, f"{name}[{i}]", minimum=1) for i, w in enumerate(widths))
     return out
-
-
-def _read_source(path_or_text: Any, *, binary_ok: bool) -> bytes:
-    """Bytes of a file path (str or os.PathLike) or of text given directly (str with a newline, bytes)."""
-    if isinstance(path_or_text, (bytes, bytearray, memoryview)):
-        return bytes(path_or_text)
-    if isinstance(path_or_text, os.PathLike):
-        return Path(path_or_text).read_bytes()
-    if isinstance(path_or_text, str):
-        if "\n" in path_or_text or not path_or_text.strip():
-            # Text given directly (an empty string is empty text, not the current directory).
-            return path_or_text.encode()
-        return Path(path_or_text).read_bytes()
-    kind = "a path, text or bytes" if binary_ok else "a path or text"
-    raise TypeError(f"expected {kind}, got {type(path_or_text).__name__}")
 
 
 def pack_bits(bits: np.ndarray) -> np.ndarray:
@@ -229,8 +203,9 @@ class Circuit:
         return cls(d["ops"], d["in0"], d["in1"], d["outputs"], iw, ow)
 
     @classmethod
-    def from_bristol(cls, path_or_text: str | os.PathLike | bytes) -> Circuit:
-        """Load a Bristol Fashion circuit (a path, or the text itself).
+    def from_bristol(cls, source: str | os.PathLike | IO | bytes | None = None, *, text: str | bytes | None = None) -> Circuit:
+        """Load a Bristol Fashion circuit from a path, an open file or the file's bytes, or from
+        ``text=`` (the content itself). gzip- and xz-compressed files are read transparently.
 
         All of Bristol Fashion is read: XOR, AND, INV, EQ (constant), EQW (copy) and MAND (n ANDs);
         OR, NAND, NOR, XNOR, NOT and BUF are accepted too. Input and output values keep the file's
@@ -242,16 +217,20 @@ class Circuit:
             (a ValueError) naming the line: truncated file, header counts that disagree with the
             gates, a wire read before it is written (a cycle) or out of range, an unknown op.
         """
-        return cls._from_gate_list(_core.circuit_parse_bristol(_read_source(path_or_text, binary_ok=True)))
+        data = read_source(source, text, reader="Circuit.from_bristol")
+        return cls._from_gate_list(_core.circuit_parse_bristol(data))
 
     @classmethod
     def from_aiger(
         cls,
-        path: str | os.PathLike | bytes,
+        source: str | os.PathLike | IO | bytes | None = None,
         input_widths: Sequence[int] | None = None,
         output_widths: Sequence[int] | None = None,
+        *,
+        text: str | bytes | None = None,
     ) -> Circuit:
-        """Load a combinational AIGER file, ASCII (.aag) or binary (.aig): a path, or the bytes.
+        """Load a combinational AIGER file, ASCII (.aag) or binary (.aig): a path, an open file or
+        the file's bytes, or ``text=`` (the content itself); gzip/xz-compressed files are read too.
 
         AND nodes become AND gates (NOR when both inputs are negated); a negated literal becomes one
         shared INV gate. Input and output values are grouped from the symbol table when it names
@@ -263,7 +242,7 @@ class Circuit:
         ParseError
             for malformed files and for latches (only combinational AIGER is supported).
         """
-        d = _core.circuit_parse_aiger(_read_source(path, binary_ok=True))
+        d = _core.circuit_parse_aiger(read_source(source, text, reader="Circuit.from_aiger"))
         if input_widths is None:
             input_widths = _group_names(d["input_names"], d["n_inputs"])
         if output_widths is None:

@@ -1,15 +1,94 @@
-"""Writers for Bristol Fashion and AIGER (the readers are native: csrc/cpu/circuit_parse.cpp).
+"""Circuit files: the bytes the native parsers read (csrc/cpu/circuit_parse.cpp), and writers for
+Bristol Fashion and AIGER.
 
-Both writers rewrite gates the format lacks into gates it has, and keep every output value and
-width, so that reading the file back gives a circuit computing the same function.
+Readers follow the package convention: a path (or an open file) and the text itself are different
+arguments; compressed files (gzip, xz) are decompressed transparently, recognised by their magic
+bytes. Both writers rewrite gates the format lacks into gates it has, and keep every output value
+and width, so that reading the file back gives a circuit computing the same function.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import gzip
+import lzma
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .circuit import Circuit
+
+class ParseError(ValueError):
+    """A malformed Bristol Fashion or AIGER file.
+
+    ``line`` is the 1-based line number of the offending line, or None where no line applies (the
+    binary AND section of an .aig file: the message gives the byte offset instead; a corrupt
+    compressed stream).
+    """
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+
+
+def decompress(data: bytes) -> bytes:
+    """``data`` itself, or its decompressed content when it is a gzip or xz stream."""
+    try:
+        if data.startswith(_GZIP_MAGIC):
+            return gzip.decompress(data)
+        if data.startswith(_XZ_MAGIC):
+            return lzma.decompress(data)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        kind = "gzip" if data.startswith(_GZIP_MAGIC) else "xz"
+        raise ParseError(f"the data starts like a {kind} stream but does not decompress: {exc}") from None
+    return data
+
+
+def read_source(source: Any, text: Any, *, reader: str) -> bytes:
+    """The bytes a reader parses: from ``source`` (a path, an open file, or bytes of the file) or
+    from ``text`` (the content as str or bytes), exactly one of the two.
+
+    A str ``source`` is always a path; only the old form (a str holding a newline, or an empty
+    str) is still taken as the text itself, with a DeprecationWarning.
+    """
+    if (source is None) == (text is None):
+        raise TypeError(f"{reader} takes a path or file object, or text=..., exactly one of them")
+    if text is not None:
+        if isinstance(text, str):
+            return text.encode()
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            return decompress(bytes(text))
+        raise TypeError(f"text must be str or bytes, got {type(text).__name__}")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return decompress(bytes(source))
+    if isinstance(source, str) and ("\n" in source or not source.strip()):
+        warnings.warn(
+            f"{reader}: passing the file's text as the first argument is deprecated (a one-line text "
+            "would be taken for a path); use text=...",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return source.encode()
+    if isinstance(source, (str, os.PathLike)):
+        return decompress(Path(source).read_bytes())
+    read = getattr(source, "read", None)
+    if callable(read):
+        data = read()
+        if isinstance(data, str):
+            return data.encode()
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            return decompress(bytes(data))
+        raise TypeError(f"{reader}: the file object's read() returned {type(data).__name__}, not str or bytes")
+    raise TypeError(
+        f"{reader} expects a path (str or os.PathLike), a file object or bytes, or text=..., "
+        f"got {type(source).__name__}"
+    )
+
 
 # Bristol Fashion has XOR, AND, INV, EQ and EQW: the others become short sequences.
 #   OR   = (a ^ b) ^ (a & b)       NAND = ~(a & b)       NOR = ~a & ~b       XNOR = ~(a ^ b)
