@@ -17,16 +17,16 @@ from typing import IO, Any, Iterable, Sequence
 import numpy as np
 
 from . import _core
-from ._arrays import check_choice, check_int, like_input, to_numpy
-from .circuit_io import ParseError, read_source
+from ._arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
+from .circuit_io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
+from .circuit_network import threshold_network
 
 __all__ = ["OPS", "Circuit", "CircuitBuilder", "ParseError", "ScheduleResult"]
 
-#: Gate operations, by op code (the code is the index). CONST0/CONST1 are constants (no inputs).
-OPS: tuple[str, ...] = ("AND", "XOR", "OR", "NAND", "NOR", "XNOR", "INV", "BUF", "CONST0", "CONST1")
-_OP_CODE = {name: code for code, name in enumerate(OPS)}
-_UNARY = (_OP_CODE["INV"], _OP_CODE["BUF"])
-_CONST = (_OP_CODE["CONST0"], _OP_CODE["CONST1"])
+# The op table exists once, in the leaf module circuit_io (OPS: names by op code).
+_OP_CODE = OP_CODE
+_UNARY = UNARY_OPS
+_CONST = CONSTANT_OPS
 _SCHEDULES = {"batch": 0, "levelized": 1, "sequential": 2}
 
 
@@ -155,7 +155,8 @@ class Circuit:
     :class:`CircuitBuilder`, or take one from :mod:`deepcheap_native.circuits`.
     """
 
-    __slots__ = ("_core", "_ops", "_in0", "_in1", "_outputs", "_input_widths", "_output_widths", "_levels")
+    __slots__ = ("_core", "_ops", "_in0", "_in1", "_outputs", "_input_widths", "_output_widths", "_levels",
+                 "__weakref__")  # weak references: torch custom ops name circuits by a handle
 
     def __init__(
         self,
@@ -436,16 +437,22 @@ class Circuit:
         shape = (self.n_outputs, w.shape[1])
         if out is None:
             out = np.empty(shape, dtype=np.uint64)
-        elif not isinstance(out, np.ndarray) or out.dtype != np.uint64 or out.shape != shape or not out.flags.c_contiguous:
-            got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
-            raise ValueError(f"out must be a C-contiguous uint64 array of shape {shape}, got {got}")
+        else:
+            check_out(out, shape, np.uint64)
         return like_input(self._core.evaluate_packed(w, out, code, t, bw), came_from_torch)
 
     def evaluate_bits(self, bits: Any, *, schedule: str = "batch", threads: int | None = None) -> np.ndarray:
         """Evaluate on a (B, n_inputs) array of 0/1 (bool or integers); returns (B, n_outputs) bool.
 
-        numpy in, numpy out; a torch tensor in gives a torch tensor out (as does ``evaluate_packed``).
+        numpy in, numpy out; a torch tensor in gives a torch tensor out (as does ``evaluate_packed``),
+        computed by the custom op ``torch.ops.deepcheap.circuit_evaluate_bits`` (usable inside
+        ``torch.compile``).
         """
+        if is_torch_tensor(bits):
+            from ._torch_ops import circuit_evaluate_bits
+
+            check_choice(schedule, "schedule", tuple(_SCHEDULES))
+            return circuit_evaluate_bits(self, bits, schedule, threads)
         b, came_from_torch = to_numpy(bits, "bits")
         if b.ndim == 1:
             b = b[None, :]
@@ -503,8 +510,6 @@ class Circuit:
             pre-activation; reproduces the outputs after rounding once ``beta`` is large enough).
         beta : steepness of the sigmoid.
         """
-        from .circuit_network import threshold_network
-
         return threshold_network(self, activation=activation, beta=beta)
 
 

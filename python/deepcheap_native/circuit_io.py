@@ -19,6 +19,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .circuit import Circuit
 
+#: Gate operations, by op code (the code is the index): the one Python copy of the native table
+#: (csrc/include/deepcheap/circuit/). CONST0/CONST1 are constants (no inputs); INV and BUF read one wire.
+OPS: tuple[str, ...] = ("AND", "XOR", "OR", "NAND", "NOR", "XNOR", "INV", "BUF", "CONST0", "CONST1")
+OP_CODE: dict[str, int] = {name: code for code, name in enumerate(OPS)}
+AND, XOR, OR, NAND, NOR, XNOR, INV, BUF, CONST0, CONST1 = range(len(OPS))
+UNARY_OPS = (INV, BUF)
+CONSTANT_OPS = (CONST0, CONST1)
+
+
 class ParseError(ValueError):
     """A malformed Bristol Fashion or AIGER file.
 
@@ -92,7 +101,7 @@ def read_source(source: Any, text: Any, *, reader: str) -> bytes:
 
 # Bristol Fashion has XOR, AND, INV, EQ and EQW: the others become short sequences.
 #   OR   = (a ^ b) ^ (a & b)       NAND = ~(a & b)       NOR = ~a & ~b       XNOR = ~(a ^ b)
-_BRISTOL_SIZE = {0: 1, 1: 1, 2: 3, 3: 2, 4: 3, 5: 2, 6: 1, 7: 1, 8: 1, 9: 1}
+_BRISTOL_SIZE = {AND: 1, XOR: 1, OR: 3, NAND: 2, NOR: 3, XNOR: 2, INV: 1, BUF: 1, CONST0: 1, CONST1: 1}
 
 
 def bristol_text(c: Circuit) -> str:
@@ -129,27 +138,27 @@ def bristol_text(c: Circuit) -> str:
         dest = out_base + claim[w] if w in claim else None
         a = name[in0[g]] if in0[g] >= 0 else -1
         b = name[in1[g]] if in1[g] >= 0 else -1
-        if op <= 1 or op == 6 or op == 7 or op >= 8:
+        if op in (AND, XOR, INV, BUF, CONST0, CONST1):
             d = dest if dest is not None else temp()
-            if op == 0:
+            if op == AND:
                 lines.append(f"2 1 {a} {b} {d} AND")
-            elif op == 1:
+            elif op == XOR:
                 lines.append(f"2 1 {a} {b} {d} XOR")
-            elif op == 6:
+            elif op == INV:
                 lines.append(f"1 1 {a} {d} INV")
-            elif op == 7:
+            elif op == BUF:
                 lines.append(f"1 1 {a} {d} EQW")
             else:
-                lines.append(f"1 1 {op - 8} {d} EQ")
-        elif op == 2:  # OR
+                lines.append(f"1 1 {op - CONST0} {d} EQ")
+        elif op == OR:
             t1, t2 = temp(), temp()
             d = dest if dest is not None else temp()
             lines += [f"2 1 {a} {b} {t1} XOR", f"2 1 {a} {b} {t2} AND", f"2 1 {t1} {t2} {d} XOR"]
-        elif op == 3:  # NAND
+        elif op == NAND:
             t1 = temp()
             d = dest if dest is not None else temp()
             lines += [f"2 1 {a} {b} {t1} AND", f"1 1 {t1} {d} INV"]
-        elif op == 4:  # NOR
+        elif op == NOR:
             t1, t2 = temp(), temp()
             d = dest if dest is not None else temp()
             lines += [f"1 1 {a} {t1} INV", f"1 1 {b} {t2} INV", f"2 1 {t1} {t2} {d} AND"]
@@ -200,22 +209,22 @@ def aiger_bytes(c: Circuit, *, binary: bool) -> bytes:
     for g, op in enumerate(ops):
         a = lit[in0[g]] if in0[g] >= 0 else 0
         b = lit[in1[g]] if in1[g] >= 0 else 0
-        if op == 0:
+        if op == AND:
             r = and_(a, b)
-        elif op == 1 or op == 5:  # XOR = ~(~(a & ~b) & ~(~a & b)); XNOR its negation
-            r = and_(and_(a, b ^ 1) ^ 1, and_(a ^ 1, b) ^ 1) ^ (1 if op == 1 else 0)
-        elif op == 2:
+        elif op == XOR or op == XNOR:  # XOR = ~(~(a & ~b) & ~(~a & b)); XNOR its negation
+            r = and_(and_(a, b ^ 1) ^ 1, and_(a ^ 1, b) ^ 1) ^ (1 if op == XOR else 0)
+        elif op == OR:
             r = and_(a ^ 1, b ^ 1) ^ 1
-        elif op == 3:
+        elif op == NAND:
             r = and_(a, b) ^ 1
-        elif op == 4:
+        elif op == NOR:
             r = and_(a ^ 1, b ^ 1)
-        elif op == 6:
+        elif op == INV:
             r = a ^ 1
-        elif op == 7:
+        elif op == BUF:
             r = a
         else:
-            r = op - 8
+            r = op - CONST0
         lit[n_in + g] = r
     outs = [lit[w] for w in c.outputs.tolist()]
     m = next_var - 1

@@ -12,14 +12,14 @@ every thread count and SIMD target.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _core
-from ._arrays import check_choice, check_int, check_seed, like_input, to_numpy
+from ._arrays import check_choice, check_int, check_real, check_seed, like_input, to_numpy
+from ._validate import progress_bar
 
 __all__ = [
     "CRITICAL_TEMPERATURE",
@@ -49,12 +49,7 @@ def _check_temperature(temperature: Any, name: str = "temperature") -> float:
 
 
 def _check_real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    return v
+    return check_real(value, name)
 
 
 # ---- exact results ---------------------------------------------------------------------------------
@@ -351,8 +346,11 @@ class IsingSampler(_NativeChain):
         """Energy per spin of each replica, shape (replicas,)."""
         return self._chain.measure()[1]
 
-    def run(self, n_sweeps: int, *, measure_every: int = 1, progress: bool = False) -> IsingSeries:
+    def run(self, n_sweeps: int, *, measure_every: int = 1, progress: Any = False) -> IsingSeries:
         """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
+
+        ``progress``: False (default), True (a tqdm bar when tqdm is installed), a callable
+        ``progress(done, total)`` or a bar with ``update``; the library never prints.
 
         Returns
         -------
@@ -368,14 +366,15 @@ class IsingSampler(_NativeChain):
             chunk = max(1, n_measure // 20)
             parts_m, parts_e = [], []
             done = 0
+            bar = progress_bar(progress, n_measure * every, "Ising sweeps")
             while done < n_measure:
                 k = min(chunk, n_measure - done)
                 pm, pe = self._chain.run(k, every)
                 parts_m.append(pm)
                 parts_e.append(pe)
                 done += k
-                print(f"\rIsing: {done * every}/{n_sweeps} sweeps", end="", file=sys.stderr, flush=True)
-            print(file=sys.stderr)
+                bar.update(k * every)
+            bar.close()
             m = np.concatenate(parts_m) if parts_m else np.empty((0, self.replicas))
             e = np.concatenate(parts_e) if parts_e else np.empty((0, self.replicas))
         self._chain.sweep(n_sweeps - n_measure * every)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._arrays import as_float_array, check_int, check_seed, is_torch_tensor, like_input, to_numpy
+from ._arrays import as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
 
@@ -330,9 +330,10 @@ def _check_out(out: Any) -> np.ndarray | None:
 
 
 def _check_base(base: Any) -> float:
-    if isinstance(base, bool) or not isinstance(base, numbers.Real) or not (base > 0 and base != 1):
-        raise ValueError(f"base must be a positive number other than 1, got {base!r}")
-    return float(base)
+    base = check_real(base, "base", positive=True)
+    if base == 1:
+        raise ValueError("base must be a positive number other than 1, got 1")
+    return base
 
 
 def _gth(A: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _core
-from ._arrays import check_choice, check_int, import_torch, like_input, to_numpy
+from ._arrays import check_choice, check_int, check_out, import_torch, is_torch_tensor, like_input, to_numpy
 
 __all__ = [
     "ProductNetwork",
@@ -403,10 +403,7 @@ class ProductNetwork:
         if out is not None:
             if not self._plain:
                 raise ValueError("out= is supported only for a single product network")
-            if not isinstance(out, np.ndarray) or out.dtype != self.dtype or out.shape != (array.shape[0],):
-                raise ValueError(f"out must be a numpy array of dtype {self.dtype} and shape "
-                                 f"({array.shape[0]},), got {type(out).__name__} "
-                                 f"{getattr(out, 'dtype', '')} {getattr(out, 'shape', '')}")
+            check_out(out, (array.shape[0],), self.dtype)
         try:
             result = self._evaluate(array, out)
         except ValueError as exc:
@@ -476,12 +473,20 @@ class ProductNetwork:
             out_w.append(m.coefficient * m.out_coef * signs.prod(axis=1))
         return [(np.vstack(hidden_w), np.concatenate(hidden_b)), (np.concatenate(out_w)[None, :], out_bias)]
 
-    def to_torch(self) -> Any:
-        """A ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules with exactly these weights.
+    def to_torch(self, native: bool = False) -> Any:
+        """The network as a ``torch.nn.Module`` with output shape (batch, 1).
 
-        Its output has shape (batch, 1); ``net.to_torch()(x)[:, 0]`` equals ``net(x)`` up to rounding.
+        ``native=False`` (default): a ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules
+        with exactly these weights; ``net.to_torch()(x)[:, 0]`` equals ``net(x)`` up to rounding.
+        ``native=True``: a module whose forward pass is this package's kernel, run as the custom op
+        ``torch.ops.deepcheap.product_network`` (works under ``torch.compile(fullgraph=True)``), with
+        the exact gradient of the explicit weights with respect to the input.
         """
         torch = import_torch("ProductNetwork.to_torch()")
+        if native:
+            from ._torch_ops import native_module
+
+            return native_module(self)
         layers = []
         weights = self.weights
         for k, (w, b) in enumerate(weights):
@@ -692,7 +697,15 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
             = u·v · [1 + σ''''(a)/(6σ''(a)) · λ²(u² + v²) + O(λ⁴)]
     (softplus at a = 0: relative error −λ²(u² + v²)/12). float32 inputs give float32, everything else
     float64; numpy or torch in, the same kind out. Parameters as for :func:`product_network`.
+    On torch tensors the gate runs as the custom op ``torch.ops.deepcheap.product_network``:
+    differentiable in u and v, and usable inside ``torch.compile``.
     """
+    if is_torch_tensor(u) or is_torch_tensor(v):
+        from ._torch_ops import multiplication_gate as gate_op
+
+        # The builder validates the options (and raises the same errors) before any tensor work.
+        product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)
+        return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
     uu, u_torch = to_numpy(u, "u")
     vv, v_torch = to_numpy(v, "v")
     for name, arr in (("u", uu), ("v", vv)):
