@@ -2,10 +2,12 @@
 graphs and training loops: a fake (meta) kernel gives each op's output shape and dtype without
 running it, and an autograd formula gives the gradient with respect to the inputs.
 
-- ``deepcheap::product_network(x, weights, handle)``: a ProductNetwork (and so the multiplication
-  gate, its n = 2 case) evaluated by the native kernel. The backward pass is the exact vector-Jacobian
+- ``deepcheap::product_network(x, weights, handle)``: a ProductNetwork evaluated by the native
+  kernel. The backward pass is the exact vector-Jacobian
   product of the network's explicit weights (``weights``: W₁, b₁, …, W_out, b_out, passed as tensors
   so that compiled graphs see them), written with torch operations: it is itself differentiable.
+- ``deepcheap::multiplication_gate(u, v, activation, scale, bias, mode)``: the 4-neuron gate,
+  elementwise; its backward sums the neurons' slopes σ'(z) times their input weights.
 - ``deepcheap::circuit_evaluate_bits(bits, handle, schedule, threads)``: bit-sliced evaluation of a
   Circuit; boolean, so it has no gradient.
 
@@ -14,8 +16,7 @@ imported only when a torch tensor reaches one of these entry points, so importin
 imports torch.
 """
 
-from __future__ import annotations
-
+import functools
 import itertools
 import weakref
 from typing import TYPE_CHECKING, Any, Optional
@@ -27,13 +28,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .circuit import Circuit
     from .product import ProductNetwork
 
-__all__ = ["NativeProductNetwork", "circuit_evaluate_bits", "multiplication_gate", "native_module"]
+# No `from __future__ import annotations` here: torch.library reads the op schemas from real annotations.
+
+__all__ = ["NativeProductNetwork", "circuit_evaluate_bits", "handle_of", "multiplication_gate", "native_module"]
 
 _HANDLES = itertools.count(1)
 _OBJECTS: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 _HANDLE_OF: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
+@torch.compiler.assume_constant_result
 def handle_of(obj: Any) -> int:
     """A stable integer naming ``obj`` for the ops (kept alive by whoever holds ``obj``)."""
     handle = _HANDLE_OF.get(obj)
@@ -121,7 +125,7 @@ def _product_network_backward(ctx: Any, grad: torch.Tensor) -> tuple:
 _product_network.register_autograd(_product_network_backward, setup_context=_product_network_setup)
 
 
-def _weight_tensors(net: ProductNetwork) -> list[torch.Tensor]:
+def _weight_tensors(net: "ProductNetwork") -> list[torch.Tensor]:
     return [torch.from_numpy(np.ascontiguousarray(a)) for pair in net.weights for a in pair]
 
 
@@ -132,7 +136,7 @@ class NativeProductNetwork(torch.nn.Module):
     respect to ``x`` are exact for the explicit weights (the buffers ``weight_0``, ``weight_1``, …).
     """
 
-    def __init__(self, net: ProductNetwork) -> None:
+    def __init__(self, net: "ProductNetwork") -> None:
         super().__init__()
         self.net = net
         self.handle = handle_of(net)
@@ -152,36 +156,74 @@ class NativeProductNetwork(torch.nn.Module):
         return repr(self.net)
 
 
-def native_module(net: ProductNetwork) -> NativeProductNetwork:
+def native_module(net: "ProductNetwork") -> NativeProductNetwork:
     return NativeProductNetwork(net)
 
 
-_GATES: dict[tuple, tuple[Any, list[torch.Tensor]]] = {}
-
-
-def multiplication_gate(u: Any, v: Any, *, activation: str, scale: float, bias: float | None, mode: str) -> torch.Tensor:
-    """The gate on torch tensors: broadcast, stack, one native op; differentiable in u and v."""
+@functools.lru_cache(maxsize=64)
+def _gate_network(activation: str, scale: float, bias: Optional[float], mode: str, dtype: str) -> Any:
     from .product import product_network
 
+    return product_network(2, activation=activation, scale=scale, bias=bias, dtype=dtype, mode=mode)
+
+
+@functools.lru_cache(maxsize=64)
+def _gate_neurons(activation: str, scale: float, bias: Optional[float], mode: str) -> tuple:
+    """The gate as Python numbers: out = Σ_k w_k σ(α_k u + β_k v + b_k) + b_out, for its backward."""
+    (w1, b1), (w_out, _) = _gate_network(activation, scale, bias, mode, "float64").weights
+    return tuple((float(w_out[0, k]), float(w1[k, 0]), float(w1[k, 1]), float(b1[k])) for k in range(w1.shape[0]))
+
+
+@torch.library.custom_op("deepcheap::multiplication_gate", mutates_args=())
+def _multiplication_gate(u: torch.Tensor, v: torch.Tensor, activation: str, scale: float, bias: Optional[float],
+                         mode: str) -> torch.Tensor:
+    net = _gate_network(activation, scale, bias, mode, "float32" if u.dtype == torch.float32 else "float64")
+    x = np.stack([u.detach().cpu().numpy().reshape(-1), v.detach().cpu().numpy().reshape(-1)], axis=1)
+    return torch.from_numpy(net(x).reshape(tuple(u.shape))).to(u.device)
+
+
+@_multiplication_gate.register_fake
+def _(u: torch.Tensor, v: torch.Tensor, activation: str, scale: float, bias: Optional[float], mode: str) -> torch.Tensor:
+    return torch.empty_like(u)
+
+
+def _gate_setup(ctx: Any, inputs: tuple, output: torch.Tensor) -> None:
+    u, v, activation, scale, bias, mode = inputs
+    ctx.save_for_backward(u, v)
+    ctx.activation = activation
+    ctx.neurons = _gate_neurons(activation, scale, bias, mode)
+
+
+def _gate_backward(ctx: Any, grad: torch.Tensor) -> tuple:
+    u, v = ctx.saved_tensors
+    grad_u, grad_v = torch.zeros_like(u), torch.zeros_like(v)
+    for w, alpha, beta, b in ctx.neurons:
+        slope = w * _activation_slope(ctx.activation, alpha * u + beta * v + b)
+        grad_u = grad_u + alpha * slope
+        grad_v = grad_v + beta * slope
+    return grad * grad_u, grad * grad_v, None, None, None, None
+
+
+_multiplication_gate.register_autograd(_gate_backward, setup_context=_gate_setup)
+
+
+def multiplication_gate(u: Any, v: Any, *, activation: str, scale: float, bias: Optional[float],
+                        mode: str) -> torch.Tensor:
+    """The gate on torch tensors: broadcast, then one native op; differentiable in u and v."""
     u = u if isinstance(u, torch.Tensor) else torch.as_tensor(np.asarray(u))
     v = v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v))
-    for name, t in (("u", u), ("v", v)):
-        if t.dtype == torch.bool or t.is_complex():
-            raise TypeError(f"{name} must hold real numbers, got {t.dtype}")
+    if not torch.compiler.is_compiling():  # friendly errors; a compiled graph was checked when traced
+        for name, t in (("u", u), ("v", v)):
+            if t.dtype == torch.bool or t.is_complex():
+                raise TypeError(f"{name} must hold real numbers, got {t.dtype}")
+        try:
+            torch.broadcast_shapes(u.shape, v.shape)
+        except RuntimeError:
+            raise ValueError(f"u of shape {tuple(u.shape)} and v of shape {tuple(v.shape)} do not broadcast") from None
     dtype = torch.float32 if u.dtype == torch.float32 and v.dtype == torch.float32 else torch.float64
-    key = (activation, float(scale), None if bias is None else float(bias), mode, dtype)
-    if key not in _GATES:
-        net = product_network(2, activation=activation, scale=scale, bias=bias,
-                              dtype="float32" if dtype == torch.float32 else "float64", mode=mode)
-        _GATES[key] = (net, _weight_tensors(net))
-    net, weights = _GATES[key]
-    try:
-        uu, vv = torch.broadcast_tensors(u.to(dtype), v.to(dtype))
-    except RuntimeError:
-        raise ValueError(f"u of shape {tuple(u.shape)} and v of shape {tuple(v.shape)} do not broadcast") from None
-    x = torch.stack([uu.reshape(-1), vv.reshape(-1)], dim=1)
-    weights = [w.to(x.device) for w in weights]
-    return torch.ops.deepcheap.product_network(x, weights, handle_of(net)).reshape(uu.shape)
+    uu, vv = torch.broadcast_tensors(u.to(dtype), v.to(dtype))
+    return torch.ops.deepcheap.multiplication_gate(uu, vv, activation, float(scale),
+                                                   None if bias is None else float(bias), mode)
 
 
 # ---- circuits ----------------------------------------------------------------------------------------
@@ -201,5 +243,5 @@ def _(bits: torch.Tensor, handle: int, schedule: str, threads: int) -> torch.Ten
     return bits.new_empty((batch, circuit.n_outputs), dtype=torch.bool)
 
 
-def circuit_evaluate_bits(circuit: Circuit, bits: torch.Tensor, schedule: str, threads: int | None) -> torch.Tensor:
+def circuit_evaluate_bits(circuit: "Circuit", bits: torch.Tensor, schedule: str, threads: int | None) -> torch.Tensor:
     return torch.ops.deepcheap.circuit_evaluate_bits(bits, handle_of(circuit), schedule, threads or 0)

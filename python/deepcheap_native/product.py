@@ -697,14 +697,16 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
             = u·v · [1 + σ''''(a)/(6σ''(a)) · λ²(u² + v²) + O(λ⁴)]
     (softplus at a = 0: relative error −λ²(u² + v²)/12). float32 inputs give float32, everything else
     float64; numpy or torch in, the same kind out. Parameters as for :func:`product_network`.
-    On torch tensors the gate runs as the custom op ``torch.ops.deepcheap.product_network``:
+    On torch tensors the gate runs as the custom op ``torch.ops.deepcheap.multiplication_gate``:
     differentiable in u and v, and usable inside ``torch.compile``.
     """
     if is_torch_tensor(u) or is_torch_tensor(v):
         from ._torch_ops import multiplication_gate as gate_op
 
-        # The builder validates the options (and raises the same errors) before any tensor work.
-        product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)
+        import torch
+
+        if not torch.compiler.is_compiling():  # the builder's friendly errors, before any tensor work
+            product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)
         return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
     uu, u_torch = to_numpy(u, "u")
     vv, v_torch = to_numpy(v, "v")
