@@ -249,7 +249,7 @@ def test_torch_in_torch_out():
     c = dc.circuits.parity_tree(3)
     assert isinstance(c.evaluate_bits(torch.zeros((2, 3), dtype=torch.bool)), torch.Tensor)
     assert isinstance(c.evaluate_packed(torch.zeros((3, 1), dtype=torch.int64)), torch.Tensor)
-    assert isinstance(dc.MarkovChain(torch.tensor(P)).sample(3, 2), np.ndarray)  # states: always numpy
+    assert isinstance(dc.MarkovChain(torch.tensor(P)).sample(3, 2), torch.Tensor)  # a torch matrix: torch states
 
 
 # ---- the library never prints

@@ -119,7 +119,7 @@ def _product_network_setup(ctx: Any, inputs: tuple, output: torch.Tensor) -> Non
 
 def _product_network_backward(ctx: Any, grad: torch.Tensor) -> tuple:
     x, *weights = ctx.saved_tensors
-    return _network_vjp(x, weights, ctx.activation, grad), None, None
+    return _network_vjp(x, weights, ctx.activation, grad), [None] * ctx.n_weights, None
 
 
 _product_network.register_autograd(_product_network_backward, setup_context=_product_network_setup)
