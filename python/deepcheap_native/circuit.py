@@ -541,8 +541,8 @@ def _group_names(names: Sequence[str], n: int) -> tuple[int, ...]:
 class CircuitBuilder:
     """Build a circuit gate by gate; wires are plain ints.
 
-    Example
-    -------
+    Examples
+    --------
     >>> b = CircuitBuilder()
     >>> x, y = b.inputs(1), b.inputs(1)
     >>> b.outputs([b.xor(x[0], y[0]), b.and_(x[0], y[0])])   # a half adder

@@ -614,7 +614,7 @@ def product_network(n: int, *, kind: str = "deep", activation: str = "softplus",
         λ. The truncation error falls like λ², the rounding floor of ``mode="network"`` grows like
         ε/λ² (deep) or ε/λⁿ (shallow), ε the unit roundoff of dtype.
     bias : float or None
-        The hidden bias a. None picks the a in [−6, 6] maximising |σ⁽ᵈ⁾(a)| / max(1, |σ(a)|) with d = 2
+        The hidden bias a. None picks the a in [−6, 6] maximising ``|σ⁽ᵈ⁾(a)| / max(1, |σ(a)|)`` with d = 2
         (deep) or d = n (shallow), preferring 0 when within 0.1% of the best: 0 for softplus, exp and
         GELU (deep), ln(2+√3) for the logistic, atanh(1/√3) for tanh. A bias where the needed
         derivative vanishes raises ValueError naming it.
@@ -691,10 +691,11 @@ def polynomial_network(exponents: Any, coefficients: Any, *, kind: str = "deep",
 
 def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float = 0.01,
                         bias: float | None = None, mode: str = "network") -> Any:
-    """The 4-neuron gate m(u, v) ≈ u·v, elementwise over broadcast u and v.
+    """The 4-neuron gate m(u, v) ≈ u·v, elementwise over broadcast u and v::
 
-    m(u, v) = [σ(a+λ(u+v)) + σ(a−λ(u+v)) − σ(a+λ(u−v)) − σ(a−λ(u−v))] / (4λ²σ''(a))
-            = u·v · [1 + σ''''(a)/(6σ''(a)) · λ²(u² + v²) + O(λ⁴)]
+        m(u, v) = [σ(a+λ(u+v)) + σ(a−λ(u+v)) − σ(a+λ(u−v)) − σ(a−λ(u−v))] / (4λ²σ''(a))
+                = u·v · [1 + σ''''(a)/(6σ''(a)) · λ²(u² + v²) + O(λ⁴)]
+
     (softplus at a = 0: relative error −λ²(u² + v²)/12). float32 inputs give float32, everything else
     float64; numpy or torch in, the same kind out. Parameters as for :func:`product_network`.
     On torch tensors the gate runs as the custom op ``torch.ops.deepcheap.multiplication_gate``:
