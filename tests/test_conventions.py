@@ -289,3 +289,30 @@ def test_progress_true_without_tqdm_warns(monkeypatch):
         bar = _validate.progress_bar(True, 10, "x")
     bar.update(3)
     bar.close()
+
+
+# ---- names say what things are: energy per spin (lattice) versus total energy (Boltzmann machine)
+
+
+def test_energy_names_are_explicit_and_match_brute_force():
+    L, J, h = 6, 0.7, 0.3
+    s = dc.IsingModel(L, J=J, h=h).sampler(2.0, replicas=64, seed=3)
+    s.sweep(5)
+    spins = np.asarray(s.spins, dtype=float)
+    bonds = (spins * np.roll(spins, 1, axis=1)).sum((1, 2)) + (spins * np.roll(spins, 1, axis=2)).sum((1, 2))
+    total = -J * bonds - h * spins.sum((1, 2))
+    np.testing.assert_allclose(s.energy_per_spin(), total / L**2, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(s.energy_per_spin(), s.energy())
+    r = s.run(4)
+    np.testing.assert_array_equal(r.energy_per_spin, r.e)
+
+    terms = {(0, 1): -1.0, (1, 2, 3): 0.5, (2,): 0.25}
+    b = dc.BoltzmannSampler(4, terms, 1.5, replicas=8, seed=1)  # temperature positional, as in sampler()
+    b.sweep(3)
+    x = np.asarray(b.spins, dtype=float)
+    brute = sum(c * np.prod(x[:, list(idx)], axis=1) for idx, c in terms.items())
+    np.testing.assert_allclose(b.total_energy(), brute, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(b.total_energy(), b.energy())
+    series = b.run(2)
+    np.testing.assert_array_equal(series.total_energy, series.energy)
+    assert dc.BoltzmannSampler(4, terms, temperature=1.5, replicas=8, seed=1).temperature == 1.5

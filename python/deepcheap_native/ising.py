@@ -190,6 +190,11 @@ class IsingSeries(NamedTuple):
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin
 
+    @property
+    def energy_per_spin(self) -> np.ndarray:
+        """H / L² per measurement and replica: the explicit name of ``e``."""
+        return self.e
+
 
 def _check_spin_array(x: Any, name: str) -> tuple[np.ndarray, bool]:
     a, came_from_torch = to_numpy(x, name)
@@ -421,8 +426,12 @@ class IsingSampler(_NativeChain):
         return self._chain.measure()[0]
 
     def energy(self) -> np.ndarray:
-        """Energy per spin of each replica, shape (replicas,)."""
+        """Energy per spin of each replica, shape (replicas,) (also :meth:`energy_per_spin`)."""
         return self._chain.measure()[1]
+
+    def energy_per_spin(self) -> np.ndarray:
+        """H / L² of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
+        return self.energy()
 
     def run(self, n_sweeps: int, *, measure_every: int = 1, progress: Any = False) -> IsingSeries:
         """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
@@ -502,6 +511,11 @@ class BoltzmannSeries(NamedTuple):
     energy: np.ndarray  #: H per replica, shape (n_measure, replicas)
     spins: np.ndarray | None  #: (n_measure, replicas, n_spins) int8 when asked for, else None
 
+    @property
+    def total_energy(self) -> np.ndarray:
+        """H (the total) per measurement and replica: the explicit name of ``energy``."""
+        return self.energy
+
 
 def _normalise_terms(n_spins: int, terms: Any) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(terms, Mapping):
@@ -552,7 +566,7 @@ class BoltzmannSampler(_NativeChain):
         samplers over consecutive ranges together equal one sampler of all replicas, bit for bit.
     """
 
-    def __init__(self, n_spins: int, terms: Any, *, temperature: float, replicas: int, seed: int = 0,
+    def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int = 0,
                  first_replica: int = 0) -> None:
         self.n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=2**31 - 1)
         self.temperature = _check_temperature(temperature)
@@ -606,8 +620,12 @@ class BoltzmannSampler(_NativeChain):
         return (self.replicas, self.n_spins)
 
     def energy(self) -> np.ndarray:
-        """H of each replica's current state, shape (replicas,)."""
+        """H of each replica's current state, shape (replicas,) (also :meth:`total_energy`)."""
         return self._chain.energy()
+
+    def total_energy(self) -> np.ndarray:
+        """H (the total, not per spin) of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
+        return self.energy()
 
     def run(self, n_sweeps: int, *, measure_every: int = 1, return_spins: bool = False) -> BoltzmannSeries:
         """Sweep ``n_sweeps`` times, recording H (and optionally the spins) every ``measure_every`` sweeps."""
