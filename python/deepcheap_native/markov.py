@@ -510,8 +510,8 @@ class HierarchicalChain:
 
         Returns
         -------
-        (n, L + 1) array of states when every level fits one dtype (uint8 up to 256 states, else
-        uint16), otherwise a list of L + 1 arrays of shape (n,). torch when any input was torch.
+        (n, L + 1) array of states: uint8 when every level has at most 256 states, else uint16 (one
+        return type, whatever the level sizes). torch when any input was torch.
         With L copies of one P, the paths equal MarkovChain(P).sample(n, L, init=p0, seed=seed,
         return_path=True): both use the counter (chain, step, purpose).
 
@@ -528,8 +528,8 @@ class HierarchicalChain:
             self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
             first_chain=first,
         )
-        if isinstance(out, list):
-            return [like_input(a, self._torch) for a in out]
+        if isinstance(out, list):  # levels of both dtypes come back per level: one array of the wider
+            out = np.stack([a.astype(np.uint16, copy=False) for a in out], axis=1)
         return like_input(out, self._torch)
 
     def marginal(self, k: int) -> Any:
