@@ -316,3 +316,15 @@ def test_energy_names_are_explicit_and_match_brute_force():
     series = b.run(2)
     np.testing.assert_array_equal(series.total_energy, series.energy)
     assert dc.BoltzmannSampler(4, terms, temperature=1.5, replicas=8, seed=1).temperature == 1.5
+
+
+def test_ising_torch_round_trip():
+    torch = pytest.importorskip("torch")
+    init = torch.ones((64, 8, 8), dtype=torch.int8)
+    s = dc.IsingModel(8).sampler(1.0, replicas=64, seed=0, init=init)
+    assert isinstance(s.spins, torch.Tensor) and s.spins.dtype == torch.int8
+    assert isinstance(s.magnetization(), torch.Tensor) and isinstance(s.energy_per_spin(), torch.Tensor)
+    r = s.run(4)
+    assert all(isinstance(a, torch.Tensor) for a in r)
+    np.testing.assert_array_equal(r.m.numpy(), dc.IsingModel(8).sampler(1.0, replicas=64, seed=0, init="up").run(4).m)
+    assert isinstance(dc.block_spin(s.spins, 2), torch.Tensor)

@@ -191,7 +191,7 @@ class IsingSeries(NamedTuple):
     e: np.ndarray  #: energy per spin
 
     @property
-    def energy_per_spin(self) -> np.ndarray:
+    def energy_per_spin(self) -> Any:
         """H / L² per measurement and replica: the explicit name of ``e``."""
         return self.e
 
@@ -296,6 +296,7 @@ class _NativeChain:
     run one at a time, exactly as if made in sequence (separate samplers run in parallel)."""
 
     _chain: Any
+    _torch = False  # configurations given as torch tensors: spins and measurements come back as torch
 
     def state(self) -> dict[str, Any]:
         """A checkpoint: plain Python numbers and strings and one uint8 array of packed spins (one
@@ -321,13 +322,14 @@ class _NativeChain:
         return self
 
     @property
-    def spins(self) -> np.ndarray:
-        """A copy of the configurations: int8 ±1 of shape (replicas, ...)."""
-        return self._chain.get_spins()
+    def spins(self) -> Any:
+        """A copy of the configurations: int8 ±1 of shape (replicas, ...) (torch when the sampler's
+        spins were given as a torch tensor)."""
+        return like_input(self._chain.get_spins(), self._torch)
 
     @spins.setter
     def spins(self, value: Any) -> None:
-        spins, _ = _check_spin_array(value, "spins")
+        spins, self._torch = _check_spin_array(value, "spins")
         if spins.shape != self._spin_shape:
             raise ValueError(f"spins must have shape {self._spin_shape}, got {spins.shape}")
         self._chain.set_spins(spins)
@@ -375,7 +377,7 @@ class IsingSampler(_NativeChain):
         if isinstance(init, str):
             check_choice(init, "init", ("random", "up"))
         else:
-            spins, _ = _check_spin_array(init, "init")
+            spins, self._torch = _check_spin_array(init, "init")
             shape = (self.replicas, model.L, model.L)
             if spins.shape != shape:
                 raise ValueError(f"init must have shape {shape}, got {spins.shape}")
@@ -400,7 +402,7 @@ class IsingSampler(_NativeChain):
             "L": self.model.L, "J": self.model.J, "h": self.model.h, "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "algorithm": self.algorithm,
             "kernel": self.kernel, "seed": self.seed, "sweeps_done": int(self.sweeps_done),
-            "spins": _pack_spins(self.spins),
+            "spins": _pack_spins(self._chain.get_spins()),
         }
 
     @classmethod
@@ -421,15 +423,15 @@ class IsingSampler(_NativeChain):
     def _spin_shape(self) -> tuple[int, ...]:
         return (self.replicas, self.model.L, self.model.L)
 
-    def magnetization(self) -> np.ndarray:
+    def magnetization(self) -> Any:
         """Magnetization per spin of each replica, shape (replicas,)."""
-        return self._chain.measure()[0]
+        return like_input(self._chain.measure()[0], self._torch)
 
-    def energy(self) -> np.ndarray:
+    def energy(self) -> Any:
         """Energy per spin of each replica, shape (replicas,) (also :meth:`energy_per_spin`)."""
-        return self._chain.measure()[1]
+        return like_input(self._chain.measure()[1], self._torch)
 
-    def energy_per_spin(self) -> np.ndarray:
+    def energy_per_spin(self) -> Any:
         """H / L² of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
         return self.energy()
 
@@ -466,7 +468,8 @@ class IsingSampler(_NativeChain):
             e = np.concatenate(parts_e) if parts_e else np.empty((0, self.replicas))
         self._chain.sweep(n_sweeps - n_measure * every)
         m2 = m * m
-        return IsingSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e)
+        series = IsingSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e)
+        return IsingSeries(*(like_input(a, self._torch) for a in series)) if self._torch else series
 
 
 # ---- renormalization --------------------------------------------------------------------------------
@@ -586,7 +589,7 @@ class BoltzmannSampler(_NativeChain):
             "n_spins": self.n_spins, "term_indices": self.term_indices.copy(),
             "coefficients": self.coefficients.copy(), "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "seed": self.seed,
-            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self.spins),
+            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self._chain.get_spins()),
         }
 
     @classmethod
