@@ -3,7 +3,6 @@ same kind back out, and readable errors (what was expected, what came)."""
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
