@@ -77,7 +77,8 @@ def check_repaired_wheel() -> None:
 
 
 if __name__ == "__main__":
-    assert not str(PACKAGE).startswith(str(Path(__file__).resolve().parents[1])), "run against an installed copy"
+    source = Path(__file__).resolve().parents[1] / "python"
+    assert not PACKAGE.is_relative_to(source), f"{PACKAGE} is the source tree: run against an installed copy"
     checks = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
     if os.environ.get("DEEPCHEAP_WHEEL_SMOKE"):
         checks.append(check_repaired_wheel)
