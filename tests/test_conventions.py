@@ -29,6 +29,7 @@ SEEDED = {
     "IsingModel.sampler": lambda seed: dc.IsingModel(4).sampler(2.0, replicas=2, seed=seed),
     "BoltzmannSampler": lambda seed: dc.BoltzmannSampler(3, {(0, 1): 1.0}, temperature=1.0, replicas=2, seed=seed),
     "block_spin": lambda seed: dc.block_spin(np.ones((1, 4, 4), np.int8), 2, seed=seed),
+    "SphericalSpinGlass": lambda seed: dc.SphericalSpinGlass(4, 3, seed=seed),
 }
 
 
