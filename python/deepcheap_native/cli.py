@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from ._validate import SEED_MAX
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEVIATES = 0, 1, 2, 3
 
 
@@ -41,8 +43,8 @@ def _seed(text: str) -> int:
         value = int(text, 0)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**63), got {value}")
+    if not 0 <= value <= SEED_MAX:  # the API's range (seeds are Philox's two 32-bit key words)
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**64 - 1], got {value}")
     return value
 
 

@@ -12,7 +12,6 @@ every thread count and SIMD target.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -20,7 +19,8 @@ import numpy as np
 
 from . import _core
 from ._memory import check_allocation
-from ._arrays import check_choice, check_int, check_seed, like_input, to_numpy
+from ._arrays import check_choice, check_int, check_real, check_seed, like_input, to_numpy
+from ._validate import progress_bar
 
 __all__ = [
     "CRITICAL_TEMPERATURE",
@@ -50,12 +50,7 @@ def _check_temperature(temperature: Any, name: str = "temperature") -> float:
 
 
 def _check_real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    return v
+    return check_real(value, name)
 
 
 # ---- exact results ---------------------------------------------------------------------------------
@@ -196,6 +191,11 @@ class IsingSeries(NamedTuple):
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin
 
+    @property
+    def energy_per_spin(self) -> Any:
+        """H / L² per measurement and replica: the explicit name of ``e``."""
+        return self.e
+
 
 def _check_spin_array(x: Any, name: str) -> tuple[np.ndarray, bool]:
     a, came_from_torch = to_numpy(x, name)
@@ -308,6 +308,7 @@ class _NativeChain:
     run one at a time, exactly as if made in sequence (separate samplers run in parallel)."""
 
     _chain: Any
+    _torch = False  # configurations given as torch tensors: spins and measurements come back as torch
 
     def state(self) -> dict[str, Any]:
         """A checkpoint: plain Python numbers and strings and one uint8 array of packed spins (one
@@ -333,13 +334,14 @@ class _NativeChain:
         return self
 
     @property
-    def spins(self) -> np.ndarray:
-        """A copy of the configurations: int8 ±1 of shape (replicas, ...)."""
-        return self._chain.get_spins()
+    def spins(self) -> Any:
+        """A copy of the configurations: int8 ±1 of shape (replicas, ...) (torch when the sampler's
+        spins were given as a torch tensor)."""
+        return like_input(self._chain.get_spins(), self._torch)
 
     @spins.setter
     def spins(self, value: Any) -> None:
-        spins, _ = _check_spin_array(value, "spins")
+        spins, self._torch = _check_spin_array(value, "spins")
         if spins.shape != self._spin_shape:
             raise ValueError(f"spins must have shape {self._spin_shape}, got {spins.shape}")
         self._chain.set_spins(spins)
@@ -387,7 +389,7 @@ class IsingSampler(_NativeChain):
         if isinstance(init, str):
             check_choice(init, "init", ("random", "up"))
         else:
-            spins, _ = _check_spin_array(init, "init")
+            spins, self._torch = _check_spin_array(init, "init")
             shape = (self.replicas, model.L, model.L)
             if spins.shape != shape:
                 raise ValueError(f"init must have shape {shape}, got {spins.shape}")
@@ -414,7 +416,7 @@ class IsingSampler(_NativeChain):
             "L": self.model.L, "J": self.model.J, "h": self.model.h, "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "algorithm": self.algorithm,
             "kernel": self.kernel, "seed": self.seed, "sweeps_done": int(self.sweeps_done),
-            "spins": _pack_spins(self.spins),
+            "spins": _pack_spins(self._chain.get_spins()),
         }
 
     @classmethod
@@ -435,16 +437,23 @@ class IsingSampler(_NativeChain):
     def _spin_shape(self) -> tuple[int, ...]:
         return (self.replicas, self.model.L, self.model.L)
 
-    def magnetization(self) -> np.ndarray:
+    def magnetization(self) -> Any:
         """Magnetization per spin of each replica, shape (replicas,)."""
-        return self._chain.measure()[0]
+        return like_input(self._chain.measure()[0], self._torch)
 
-    def energy(self) -> np.ndarray:
-        """Energy per spin of each replica, shape (replicas,)."""
-        return self._chain.measure()[1]
+    def energy(self) -> Any:
+        """Energy per spin of each replica, shape (replicas,) (also :meth:`energy_per_spin`)."""
+        return like_input(self._chain.measure()[1], self._torch)
 
-    def run(self, n_sweeps: int, *, measure_every: int = 1, progress: bool = False) -> IsingSeries:
+    def energy_per_spin(self) -> Any:
+        """H / L² of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
+        return self.energy()
+
+    def run(self, n_sweeps: int, *, measure_every: int = 1, progress: Any = False) -> IsingSeries:
         """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
+
+        ``progress``: False (default), True (a tqdm bar when tqdm is installed), a callable
+        ``progress(done, total)`` or a bar with ``update``; the library never prints.
 
         Returns
         -------
@@ -460,19 +469,21 @@ class IsingSampler(_NativeChain):
             chunk = max(1, n_measure // 20)
             parts_m, parts_e = [], []
             done = 0
+            bar = progress_bar(progress, n_measure * every, "Ising sweeps")
             while done < n_measure:
                 k = min(chunk, n_measure - done)
                 pm, pe = self._chain.run(k, every)
                 parts_m.append(pm)
                 parts_e.append(pe)
                 done += k
-                print(f"\rIsing: {done * every}/{n_sweeps} sweeps", end="", file=sys.stderr, flush=True)
-            print(file=sys.stderr)
+                bar.update(k * every)
+            bar.close()
             m = np.concatenate(parts_m) if parts_m else np.empty((0, self.replicas))
             e = np.concatenate(parts_e) if parts_e else np.empty((0, self.replicas))
         self._chain.sweep(n_sweeps - n_measure * every)
         m2 = m * m
-        return IsingSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e)
+        series = IsingSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e)
+        return IsingSeries(*(like_input(a, self._torch) for a in series)) if self._torch else series
 
 
 # ---- renormalization --------------------------------------------------------------------------------
@@ -516,6 +527,11 @@ class BoltzmannSeries(NamedTuple):
 
     energy: np.ndarray  #: H per replica, shape (n_measure, replicas)
     spins: np.ndarray | None  #: (n_measure, replicas, n_spins) int8 when asked for, else None
+
+    @property
+    def total_energy(self) -> np.ndarray:
+        """H (the total) per measurement and replica: the explicit name of ``energy``."""
+        return self.energy
 
 
 def _normalise_terms(n_spins: int, terms: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -567,7 +583,7 @@ class BoltzmannSampler(_NativeChain):
         samplers over consecutive ranges together equal one sampler of all replicas, bit for bit.
     """
 
-    def __init__(self, n_spins: int, terms: Any, *, temperature: float, replicas: int, seed: int = 0,
+    def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int = 0,
                  first_replica: int = 0) -> None:
         self.n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=2**31 - 1)
         self.temperature = _check_temperature(temperature)
@@ -589,7 +605,7 @@ class BoltzmannSampler(_NativeChain):
             "n_spins": self.n_spins, "term_indices": self.term_indices.copy(),
             "coefficients": self.coefficients.copy(), "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "seed": self.seed,
-            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self.spins),
+            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self._chain.get_spins()),
         }
 
     @classmethod
@@ -623,8 +639,12 @@ class BoltzmannSampler(_NativeChain):
         return (self.replicas, self.n_spins)
 
     def energy(self) -> np.ndarray:
-        """H of each replica's current state, shape (replicas,)."""
+        """H of each replica's current state, shape (replicas,) (also :meth:`total_energy`)."""
         return self._chain.energy()
+
+    def total_energy(self) -> np.ndarray:
+        """H (the total, not per spin) of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
+        return self.energy()
 
     def run(self, n_sweeps: int, *, measure_every: int = 1, return_spins: bool = False) -> BoltzmannSeries:
         """Sweep ``n_sweeps`` times, recording H (and optionally the spins) every ``measure_every`` sweeps."""

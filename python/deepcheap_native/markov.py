@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _core
 from ._memory import check_allocation
-from ._arrays import as_float_array, check_int, check_seed, is_torch_tensor, like_input, to_numpy
+from ._arrays import as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
 
@@ -356,9 +356,10 @@ def _check_out(out: Any) -> np.ndarray | None:
 
 
 def _check_base(base: Any) -> float:
-    if isinstance(base, bool) or not isinstance(base, numbers.Real) or not (base > 0 and base != 1):
-        raise ValueError(f"base must be a positive number other than 1, got {base!r}")
-    return float(base)
+    base = check_real(base, "base", positive=True)
+    if base == 1:
+        raise ValueError("base must be a positive number other than 1, got 1")
+    return base
 
 
 def _gth(A: np.ndarray) -> np.ndarray:
@@ -514,8 +515,8 @@ class HierarchicalChain:
 
         Returns
         -------
-        (n, L + 1) array of states when every level fits one dtype (uint8 up to 256 states, else
-        uint16), otherwise a list of L + 1 arrays of shape (n,). torch when any input was torch.
+        (n, L + 1) array of states: uint8 when every level has at most 256 states, else uint16 (one
+        return type, whatever the level sizes). torch when any input was torch.
         With L copies of one P, the paths equal MarkovChain(P).sample(n, L, init=p0, seed=seed,
         return_path=True): both use the counter (chain, step, purpose).
 
@@ -534,8 +535,8 @@ class HierarchicalChain:
             self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
             first_chain=first,
         )
-        if isinstance(out, list):
-            return [like_input(a, self._torch) for a in out]
+        if isinstance(out, list):  # levels of both dtypes come back per level: one array of the wider
+            out = np.stack([a.astype(np.uint16, copy=False) for a in out], axis=1)
         return like_input(out, self._torch)
 
     def marginal(self, k: int) -> Any:
