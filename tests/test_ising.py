@@ -624,3 +624,23 @@ def test_separate_samplers_in_threads_equal_their_sequential_runs():
         np.testing.assert_array_equal(samplers[k].spins, model.sampler(2.2, seed=k).sweep(40).spins)
     again = dc.BoltzmannSampler(30, random_terms(30, 50, seed=1), temperature=1.0, replicas=8, seed=9).sweep(40)
     np.testing.assert_array_equal(samplers[3].spins, again.spins)
+
+
+# ---- graceful under load (issue 15 §2): chunks of rows advance without a barrier per colour ----------
+
+
+@pytest.mark.parametrize(("L", "kw", "n"), [
+    (64, dict(replicas=64), 16),                       # two chunks per lattice: each is both neighbours
+    (256, dict(replicas=64, h=0.2), 3),                # 32 chunks, the two-class and general updates
+    (96, dict(replicas=3, kernel="int8"), 4),          # three lattices of one chunk each
+    (256, dict(replicas=1, algorithm="heatbath"), 3),  # one lattice in four chunks of rows
+])
+def test_wavefront_sweeps_equal_serial_sweeps_on_any_thread_count(L, kw, n):
+    h = kw.pop("h", 0.0)
+    model = dc.IsingModel(L, h=h)
+    with threads(1):
+        want = model.sampler(2.3, seed=11, **kw).sweep(n).spins
+    for k in (2, 3, 5):
+        with threads(k):
+            s = model.sampler(2.3, seed=11, **kw).sweep(n - 1).sweep(1)
+        np.testing.assert_array_equal(s.spins, want, err_msg=f"{k} threads")

@@ -8,6 +8,12 @@
 #include "philox_simd.hpp"
 #include "threads.hpp"
 
+#include <omp.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
 #if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
 #include <immintrin.h>
 #endif
@@ -129,11 +135,74 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
     }
   }
 }
+// Waiting for a neighbouring chunk: spin briefly (it is usually microseconds away), then give the core
+// away, since on a busy machine the thread we wait for may need it to run at all.
+inline void wait_a_little(int& idle) {
+  if (++idle < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  } else {
+    std::this_thread::yield();
+  }
+}
+
+// Checkerboard phases (phase p: sweep p / 2, colour p % 2) over chunks of `grain` rows of each lattice,
+// without a barrier per phase. A chunk may make phase p once both neighbouring chunks of its lattice
+// (rows wrap around) have finished phase p - 1: its sites' neighbours are then final, and no neighbour
+// can be more than one phase ahead, so no chunk reads rows another is writing. Any free thread takes any
+// ready chunk, so a thread the OS does not schedule (a busy machine) holds up only its own chunk and,
+// through the ring of dependencies, chunks a few phases later, instead of stopping everyone at the
+// next colour. Each chunk-phase runs the same updates with the same random numbers as a serial sweep.
+template <class Rows>
+void sweep_rows_wavefront(int64_t lattices, int64_t L, int threads, int64_t grain, uint64_t first_sweep,
+                          int64_t n_sweeps, Rows&& rows) {
+  const int64_t per_lattice = (L + grain - 1) / grain;
+  const int64_t n_chunks = lattices * per_lattice;
+  const int64_t phases = 2 * n_sweeps;
+  // state[c] = 2 * (phases done) + (1 while a thread holds the chunk).
+  std::unique_ptr<std::atomic<int64_t>[]> state(new std::atomic<int64_t>[size_t(n_chunks)]);
+  for (int64_t c = 0; c < n_chunks; ++c) state[c].store(0, std::memory_order_relaxed);
+  std::atomic<int64_t> finished{0};
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    int64_t c = n_chunks * t / nt;  // threads start apart and walk the chunks in order: a wavefront
+    int idle = 0;
+    while (finished.load(std::memory_order_acquire) < n_chunks) {
+      bool worked = false;
+      for (int64_t scanned = 0; scanned < n_chunks && !worked; ++scanned) {
+        int64_t s = state[c].load(std::memory_order_acquire);
+        const int64_t p = s >> 1;
+        const int64_t g = c / per_lattice, k = c % per_lattice;
+        if ((s & 1) == 0 && p < phases) {
+          const int64_t prev = g * per_lattice + (k == 0 ? per_lattice - 1 : k - 1);
+          const int64_t next = g * per_lattice + (k + 1 == per_lattice ? 0 : k + 1);
+          if ((state[prev].load(std::memory_order_acquire) >> 1) >= p &&
+              (state[next].load(std::memory_order_acquire) >> 1) >= p &&
+              state[c].compare_exchange_strong(s, s | 1, std::memory_order_acq_rel)) {
+            const int64_t end = (k + 1) * grain < L ? (k + 1) * grain : L;
+            rows(g * L + k * grain, g * L + end, static_cast<uint32_t>(first_sweep + uint64_t(p >> 1)), int(p & 1));
+            state[c].store(2 * (p + 1), std::memory_order_release);
+            if (p + 1 == phases) finished.fetch_add(1, std::memory_order_acq_rel);
+            worked = true;
+          }
+        }
+        c = c + 1 == n_chunks ? 0 : c + 1;
+      }
+      if (worked)
+        idle = 0;
+      else
+        wait_a_little(idle);
+    }
+  }
+}
+
 // Checkerboard sweeps of `lattices` independent L x L lattices; rows(begin, end, step, colour) updates
 // one colour of global rows [begin, end) (row = lattice * L + i). With enough lattices per thread, each
-// thread sweeps whole lattices with no synchronisation at all; otherwise the rows of every colour step
-// are split among threads (a join per colour). The updates and their random numbers are the same
-// either way, so the lattices do not depend on which split runs.
+// thread sweeps whole lattices with no synchronisation at all; otherwise chunks of rows advance phase by
+// phase as their neighbours allow (sweep_rows_wavefront). The updates and their random numbers are the
+// same either way, so the lattices do not depend on which split runs or on the thread count.
 template <class Rows>
 void sweep_lattices(int64_t lattices, int64_t L, int threads, int64_t row_grain, uint64_t first_sweep,
                     int64_t n_sweeps, Rows&& rows) {
@@ -149,11 +218,13 @@ void sweep_lattices(int64_t lattices, int64_t L, int threads, int64_t row_grain,
     });
     return;
   }
+  if (threads > 1) {
+    sweep_rows_wavefront(lattices, L, threads, row_grain, first_sweep, n_sweeps, rows);
+    return;
+  }
   for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
-    for (int colour = 0; colour < 2; ++colour)
-      parallel_for_chunks(lattices * L, row_grain, threads,
-                          [&](int64_t begin, int64_t end) { rows(begin, end, step, colour); });
+    for (int colour = 0; colour < 2; ++colour) rows(0, lattices * L, step, colour);
   }
 }
 }  // namespace
@@ -183,7 +254,7 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
                              uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step, purpose);
     }
   };
-  sweep_lattices(groups, L, threads, grain_for(L / 2, 4096), first_sweep, n_sweeps, rows);
+  sweep_lattices(groups, L, threads, grain_for(L / 2, 1024), first_sweep, n_sweeps, rows);
 }
 
 void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath, const uint64_t* threshold,
@@ -219,7 +290,7 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
       }
     }
   };
-  sweep_lattices(replicas, L, threads, grain_for(L / 2, 65536), first_sweep, n_sweeps, rows);
+  sweep_lattices(replicas, L, threads, grain_for(L / 2, 8192), first_sweep, n_sweeps, rows);
 }
 
 // Per replica: number of up spins and number of unsatisfied-by-alignment (anti-aligned) bonds.
