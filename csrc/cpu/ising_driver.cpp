@@ -263,7 +263,7 @@ BoltzmannChain::BoltzmannChain(int64_t n_spins, const int32_t* term_indices, con
   std::vector<int64_t> cursor(colour_offsets_.begin(), colour_offsets_.end() - 1);
   for (int64_t i = 0; i < n_spins; ++i) colour_members_[size_t(cursor[size_t(colour_of_[size_t(i)])]++)] = int32_t(i);
   spins_.assign(size_t(replicas * n_spins), int8_t(1));
-  DC_DISPATCH(ising_random_spins)(spins_.data(), replicas, n_spins, seed ^ 0xB01720A77ull, first_replica);
+  DC_DISPATCH(ising_random_spins)(spins_.data(), replicas, n_spins, seed ^ kBoltzmannInitSeed, first_replica);
 }
 
 void BoltzmannChain::sweep(int64_t n) {

@@ -37,90 +37,74 @@ inline int64_t grain_for(int64_t work_per_item, int64_t work) {
 inline int64_t wrap_next(int64_t x, int64_t L) { return x + 1 == L ? 0 : x + 1; }
 inline int64_t wrap_prev(int64_t x, int64_t L) { return x == 0 ? L - 1 : x - 1; }
 
-// One colour of one row of one 64-replica lattice. The Philox counter of site (i, j) in word group g is
-// (i L + j, g, sweep, purpose + draw), i.e. philox_draw(seed, g << 32 | (i L + j), sweep, purpose + draw).
+// One colour of one row of one 64-replica lattice, in the counter layout of ising.hpp.
 // kTwoClasses: h = 0, where only S = 3 and S = 4 satisfied bonds need a random test (thresholds
-// threshold[0] for S = 3 and threshold[1] for S = 4, any spin); the vector pass then decides most sites.
+// threshold[0] for S = 3 and threshold[1] for S = 4, any spin): the header's two-class steps run with the
+// first kPrefixDraws draws of the row chunk made together (vectorised), which decides most sites, and
+// the rest drawn together for the sites still undecided.
 template <bool kTwoClasses>
 void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, const uint64_t* DC_RESTRICT down,
                    int64_t L, int64_t i, uint32_t group, int colour, bool ferro, const MultispinTable& table,
-                   uint64_t seed, uint32_t step, uint32_t purpose) {
+                   uint64_t seed, uint32_t step) {
   const int64_t half = L / 2;
   const int64_t j0 = (colour + i) & 1;
   const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
-  const uint64_t flip = ferro ? ~uint64_t(0) : uint64_t(0);
   uint64_t bit3[kPrefixWords], bit4[kPrefixWords];
   for (int k = 0; k < kPrefixWords; ++k) {
-    bit3[k] = uint64_t(0) - ((table.threshold[0] >> (63 - k)) & 1);
-    bit4[k] = uint64_t(0) - ((table.threshold[1] >> (63 - k)) & 1);
+    bit3[k] = threshold_bit_mask(table.threshold[0], k);
+    bit4[k] = threshold_bit_mask(table.threshold[1], k);
   }
   uint32_t random[kPrefixDraws][4][kRowChunk];
-  uint64_t accepted[kRowChunk], undecided[kRowChunk], class3[kRowChunk], class4[kRowChunk];
+  TwoClassSite sites[kRowChunk];
   uint32_t pending[kRowChunk], pending_counter[kRowChunk], more[4][kRowChunk];
   for (int64_t t0 = 0; t0 < half; t0 += kRowChunk) {
     const int64_t n = half - t0 < kRowChunk ? half - t0 : kRowChunk;
     const uint32_t site0 = uint32_t(i * L + j0 + 2 * t0);
     for (int q = 0; q < kPrefixDraws; ++q)
-      philox_strided(site0, 2, group, step, purpose + uint32_t(q), key0, key1, n, nullptr, random[q][0], random[q][1],
-                     random[q][2], random[q][3]);
+      philox_strided(site0, 2, group, step, multispin_purpose(colour, q), key0, key1, n, nullptr, random[q][0],
+                     random[q][1], random[q][2], random[q][3]);
     if (kTwoClasses) {
       for (int64_t t = 0; t < n; ++t) {
         const int64_t j = j0 + 2 * (t0 + t);
-        const int64_t left = j == 0 ? L - 1 : j - 1;
-        const int64_t right = j + 1 == L ? 0 : j + 1;
-        const uint64_t s = here[j];
-        uint64_t eq[5];
-        multispin_bond_classes(s ^ up[j] ^ flip, s ^ down[j] ^ flip, s ^ here[left] ^ flip,
-                               s ^ here[right] ^ flip, eq);
-        const uint64_t need = eq[3] | eq[4];
-        uint64_t und = need, acc = 0;
+        TwoClassSite x = multispin_two_class_begin(here[j], up[j], down[j], here[wrap_prev(j, L)],
+                                                   here[wrap_next(j, L)], ferro);
         for (int k = 0; k < kPrefixWords; ++k) {
-          const int q = k >> 1, w = (k & 1) * 2;
-          const uint64_t r = uint64_t(random[q][w + 1][t]) << 32 | random[q][w][t];
-          const uint64_t bits = (eq[3] & bit3[k]) | (eq[4] & bit4[k]);
-          acc |= und & bits & ~r;
-          und &= ~(r ^ bits);
+          const int q = k >> 1, w = (k & 1) * 2;  // multispin_word(draw q, k), from the drawn columns
+          multispin_two_class_word(x, uint64_t(random[q][w + 1][t]) << 32 | random[q][w][t], bit3[k], bit4[k]);
         }
-        accepted[t] = (~need | acc);
-        undecided[t] = und;
-        class3[t] = eq[3];
-        class4[t] = eq[4];
+        sites[t] = x;
       }
-      // Sites with replicas still undecided continue the bit-serial test with draws kPrefixDraws, + 1, ...,
-      // drawn together (vectorised) for all such sites of the chunk.
+      // Sites with replicas still undecided continue with draws kPrefixDraws, + 1, ..., drawn together
+      // (vectorised) for all such sites of the chunk.
       int64_t n_pending = 0;
       for (int64_t t = 0; t < n; ++t) {
-        if (undecided[t]) {
+        if (sites[t].undecided) {
           pending[n_pending] = uint32_t(t);
           pending_counter[n_pending++] = site0 + 2 * uint32_t(t);
         }
       }
       for (int q = kPrefixDraws; q < 32 && n_pending > 0; ++q) {
-        philox_strided(0, 0, group, step, purpose + uint32_t(q), key0, key1, n_pending, pending_counter, more[0],
-                       more[1], more[2], more[3]);
+        philox_strided(0, 0, group, step, multispin_purpose(colour, q), key0, key1, n_pending, pending_counter,
+                       more[0], more[1], more[2], more[3]);
+        const uint64_t b3[2] = {threshold_bit_mask(table.threshold[0], 2 * q),
+                                threshold_bit_mask(table.threshold[0], 2 * q + 1)};
+        const uint64_t b4[2] = {threshold_bit_mask(table.threshold[1], 2 * q),
+                                threshold_bit_mask(table.threshold[1], 2 * q + 1)};
         int64_t kept = 0;
         for (int64_t p = 0; p < n_pending; ++p) {
-          const uint32_t t = pending[p];
-          uint64_t acc = accepted[t], und = undecided[t];
-          for (int h = 0; h < 2; ++h) {
-            const uint64_t r = h ? (uint64_t(more[3][p]) << 32 | more[2][p]) : (uint64_t(more[1][p]) << 32 | more[0][p]);
-            const int bit = 63 - (2 * q + h);
-            const uint64_t bits = (class3[t] & (uint64_t(0) - ((table.threshold[0] >> bit) & 1))) |
-                                  (class4[t] & (uint64_t(0) - ((table.threshold[1] >> bit) & 1)));
-            acc |= und & bits & ~r;
-            und &= ~(r ^ bits);
-          }
-          accepted[t] = acc;
-          undecided[t] = und;
-          if (und) {
-            pending[kept] = t;
+          TwoClassSite& x = sites[pending[p]];
+          multispin_two_class_word(x, uint64_t(more[1][p]) << 32 | more[0][p], b3[0], b4[0]);
+          multispin_two_class_word(x, uint64_t(more[3][p]) << 32 | more[2][p], b3[1], b4[1]);
+          if (x.undecided) {
+            pending[kept] = pending[p];
             pending_counter[kept++] = pending_counter[p];
           }
         }
         n_pending = kept;
       }
-      for (int64_t t = 0; t < n; ++t) here[j0 + 2 * (t0 + t)] ^= accepted[t];
+      for (int64_t t = 0; t < n; ++t) here[j0 + 2 * (t0 + t)] ^= sites[t].flip;
     } else {
+      const uint32_t purpose = multispin_purpose(colour, 0);
       for (int64_t t = 0; t < n; ++t) {
         const int64_t j = j0 + 2 * (t0 + t);
         uint64_t prefix[kPrefixWords];
@@ -135,6 +119,7 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
     }
   }
 }
+
 // Waiting for a neighbouring chunk: spin briefly (it is usually microseconds away), then give the core
 // away, since on a busy machine the thread we wait for may need it to run at all.
 inline void wait_a_little(int& idle) {
@@ -242,16 +227,15 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
   const bool two_classes = n_classes == 2 && satisfied[0] == 3 && satisfied[1] == 4 && spin[0] == 2 && spin[1] == 2;
   const int threads = cpu::num_threads();
   auto rows = [&](int64_t begin, int64_t end, uint32_t step, int colour) {
-    const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
     for (int64_t row = begin; row < end; ++row) {
       const int64_t g = row / L, i = row % L;
       uint64_t* lattice = words + g * L * L;
       if (two_classes)
         multispin_row<true>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                            uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step, purpose);
+                            uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step);
       else
         multispin_row<false>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                             uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step, purpose);
+                             uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step);
     }
   };
   sweep_lattices(groups, L, threads, grain_for(L / 2, 1024), first_sweep, n_sweeps, rows);
@@ -261,10 +245,10 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
                       uint64_t seed, uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica) {
   const int threads = cpu::num_threads();
   const int64_t half = L / 2;
-  const int64_t draws_per_row = (half + 3) / 4;
+  const int64_t draws_per_row = int8_draws_per_row(L);
   const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
   auto rows = [&](int64_t begin, int64_t end, uint32_t step, int colour) {
-    const uint32_t purpose = kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
+    const uint32_t purpose = int8_purpose(colour, heatbath);
     uint32_t u[4][kRowChunk];
     for (int64_t row = begin; row < end; ++row) {
       const int64_t r = row / L, i = row % L;
@@ -281,11 +265,9 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
         const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
         for (int64_t t = q0 * 4; t < t_end; ++t) {
           const int64_t j = j0 + 2 * t;
-          const int sum = int(up[j]) + int(down[j]) + int(here[wrap_prev(j, L)]) + int(here[wrap_next(j, L)]);
           const int64_t k = t - q0 * 4;  // draw k / 4, word k % 4
-          const uint32_t bits = u[k & 3][k >> 2];
-          here[j] = heatbath ? int8_heatbath_site(sum, bits, threshold)
-                             : int8_metropolis_site(here[j], sum, bits, threshold);
+          here[j] = int8_site(here[j], up[j], down[j], here[wrap_prev(j, L)], here[wrap_next(j, L)], u[k & 3][k >> 2],
+                              heatbath, threshold);
         }
       }
     }
@@ -402,8 +384,7 @@ void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t
       const Philox4x32 b = philox_draw(seed, uint64_t(d), uint32_t(global), kIsingPurposeInit | uint32_t(global >> 32));
       const int64_t first = d * 128;
       const int64_t n = sites - first < 128 ? sites - first : 128;
-      for (int64_t k = 0; k < n; ++k)
-        spins[r * sites + first + k] = ((b.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
+      for (int64_t k = 0; k < n; ++k) spins[r * sites + first + k] = initial_spin(b, int(k));
     }
   });
 }
