@@ -80,3 +80,59 @@ def test_philox_known_answer(emulation):
     out = dc.random.philox4x32(np.full((1, 4), 0xFFFFFFFF, np.uint32), np.full((1, 2), 0xFFFFFFFF, np.uint32),
                                device="cuda")
     np.testing.assert_array_equal(out[0], np.array([0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD], np.uint32))
+
+
+# ---- Markov chains (csrc/cuda/markov.cu) ----------------------------------------------------------
+
+
+def _stochastic(rng, rows, cols):
+    P = rng.random((rows, cols)) ** 2
+    P[rng.random((rows, cols)) < 0.3] = 0.0
+    P[np.arange(rows), rng.integers(0, cols, rows)] += 0.5
+    return P / P.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("S", [2, 7, 300])
+@pytest.mark.parametrize("return_path", [False, True])
+@pytest.mark.parametrize(("init", "first", "start_step"), [(None, 0, 0), ("states", 5, 3), ("dist", 2**32 - 3, 0)])
+def test_markov_chain_bit_identical(emulation, S, return_path, init, first, start_step):
+    rng = np.random.default_rng(S)
+    chain = dc.MarkovChain(_stochastic(rng, S, S))
+    n = 300
+    if init == "states":
+        init = rng.integers(0, S, n)
+    elif init == "dist":
+        init = _stochastic(rng, 1, S)[0]
+    kw = dict(init=init, seed=2**40 + 7, return_path=return_path, first=first, start_step=start_step)
+    got = chain.sample(n, 9, device="cuda", **kw)
+    want = chain.sample(n, 9, device="cpu", **kw)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_hierarchical_chain_bit_identical(emulation):
+    rng = np.random.default_rng(1)
+    sizes = [3, 300, 5, 5, 9]  # uint16 then uint8 levels: one array per level
+    mats = [_stochastic(rng, a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    h = dc.HierarchicalChain(mats + [mats[-1].T[:, :9] / mats[-1].T[:, :9].sum(1, keepdims=True)], np.full(3, 1 / 3))
+    got = h.sample(257, seed=3, first=11, device="cuda")
+    want = h.sample(257, seed=3, first=11, device="cpu")
+    assert isinstance(got, list) and len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    same = dc.HierarchicalChain([mats[2], mats[2], mats[2]], np.full(5, 0.2))
+    np.testing.assert_array_equal(same.sample(100, seed=4, device="cuda"), same.sample(100, seed=4))
+    assert same.sample(0, device="cuda").shape == (0, 4)
+
+
+def test_markov_device_errors(emulation):
+    chain = dc.MarkovChain(np.eye(3))
+    with pytest.raises(RuntimeError, match="cuda:1 requested"):
+        chain.sample(3, 2, device="cuda:1")
+    with pytest.raises(ValueError, match="'cpu', 'cuda' or 'cuda:N'"):
+        chain.sample(3, 2, device="gpu")
+    table = dc._core.markov_alias_tables(np.eye(3), 0.0, "P")
+    with pytest.raises(ValueError, match="device cuda:3 requested"):
+        emulated.markov_sample([table], np.zeros(2, np.int64), table[:1], None, 3, 0, "final", device=3)
+    with pytest.raises(ValueError, match="step_levels\\[0\\] is 4"):
+        emulated.markov_sample([table], np.full(2, 4, np.int64), table[:1], None, 3, 0, "final")

@@ -49,6 +49,7 @@ def markov_sample(
     out: npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | None = None,
     first_chain: int = 0,
     first_step: int = 0,
+    device: int = 0,
 ) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | list[npt.NDArray[np.uint8] | npt.NDArray[np.uint16]]: ...
 def info_count(x: npt.NDArray[np.integer], k: int) -> npt.NDArray[np.int64]: ...
 def info_count_pairs(
