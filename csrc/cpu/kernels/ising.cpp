@@ -428,45 +428,18 @@ void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_col
                      const int32_t* term_indices, const double* coefficients, double beta, uint64_t seed,
                      uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica) {
   parallel_for_chunks(replicas, grain_for(incidence_offsets[n_spins] + n_spins, 131072), cpu::num_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      int8_t* s = spins + r * n_spins;
-      for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
-        const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
-        for (int colour = 0; colour < n_colours; ++colour) {
-          for (int64_t m = colour_offsets[colour]; m < colour_offsets[colour + 1]; ++m) {
-            const int32_t i = colour_members[m];
-            double field = 0.0;
-            for (int64_t k = incidence_offsets[i]; k < incidence_offsets[i + 1]; ++k) {
-              const int32_t* idx = term_indices + 4 * int64_t(incidence_terms[k]);
-              int prod = 1;
-              for (int q = 0; q < 4; ++q)
-                if (idx[q] >= 0 && idx[q] != i) prod *= s[idx[q]];
-              field += prod > 0 ? coefficients[incidence_terms[k]] : -coefficients[incidence_terms[k]];
-            }
-            const uint32_t u =
-                philox_draw(seed, (first_replica + uint64_t(r)) * uint64_t(n_spins) + uint64_t(i), step, kBoltzmannPurpose | uint32_t(colour)).v[0];
-            s[i] = uint64_t(u) < heatbath_threshold(beta * field) ? int8_t(1) : int8_t(-1);
-          }
-        }
-      }
-    }
+    for (int64_t r = begin; r < end; ++r)
+      boltzmann_replica_sweeps(spins + r * n_spins, n_spins, n_colours, colour_offsets, colour_members,
+                               incidence_offsets, incidence_terms, term_indices, coefficients, beta, seed,
+                               first_replica + uint64_t(r), first_sweep, n_sweeps);
   });
 }
 
 void boltzmann_energy(const int8_t* spins, int64_t replicas, int64_t n_spins, int64_t n_terms,
                       const int32_t* term_indices, const double* coefficients, double* out) {
   parallel_for_chunks(replicas, grain_for(4 * n_terms + 1, 262144), cpu::num_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int8_t* s = spins + r * n_spins;
-      double e = 0.0;
-      for (int64_t t = 0; t < n_terms; ++t) {
-        int prod = 1;
-        for (int q = 0; q < 4; ++q)
-          if (term_indices[4 * t + q] >= 0) prod *= s[term_indices[4 * t + q]];
-        e += prod > 0 ? coefficients[t] : -coefficients[t];
-      }
-      out[r] = e;
-    }
+    for (int64_t r = begin; r < end; ++r)
+      out[r] = boltzmann_energy_of(spins + r * n_spins, n_terms, term_indices, coefficients);
   });
 }
 

@@ -206,4 +206,109 @@ DC_HD uint64_t heatbath_threshold(double beta_field) {
   return scaled >= 4294967296.0 ? uint64_t(1) << 32 : uint64_t(scaled);
 }
 
+// ---- whole-site updates and per-replica sums: what a driver with one thread per item runs ----------
+// Lattices are row-major L x L; the t-th site of colour c in row i is column j = (c + i) % 2 + 2t.
+
+// The random word of int8 site t of row i, replica `replica` (global), sweep `step`, colour c.
+DC_HD uint32_t int8_site_word(uint64_t seed, int64_t L, int64_t i, int64_t t, uint64_t replica, uint32_t step,
+                              int colour, bool heatbath) {
+  const uint32_t c0 = static_cast<uint32_t>(i * int8_draws_per_row(L) + t / 4);
+  const uint64_t item = uint64_t(static_cast<uint32_t>(replica)) << 32 | c0;
+  return philox_draw(seed, item, step, int8_purpose(colour, heatbath)).v[t & 3];
+}
+
+// Updates int8 site t of colour c in row i of one replica's lattice.
+DC_HD void int8_update(int8_t* lattice, int64_t L, int64_t i, int64_t t, int colour, uint64_t replica,
+                       uint32_t step, uint64_t seed, bool heatbath, const uint64_t* threshold) {
+  const int64_t j = ((colour + i) & 1) + 2 * t;
+  int8_t* here = lattice + i * L;
+  const int8_t up = lattice[(i == 0 ? L - 1 : i - 1) * L + j], down = lattice[(i + 1 == L ? 0 : i + 1) * L + j];
+  const int8_t left = here[j == 0 ? L - 1 : j - 1], right = here[j + 1 == L ? 0 : j + 1];
+  here[j] = int8_site(here[j], up, down, left, right, int8_site_word(seed, L, i, t, replica, step, colour, heatbath),
+                      heatbath, threshold);
+}
+
+// Updates multi-spin site t of colour c in row i of group `group`'s lattice of words (all draws on
+// demand; the CPU kernel draws the first ones of a row together and gets the same words).
+DC_HD void multispin_update(uint64_t* lattice, int64_t L, int64_t i, int64_t t, int colour, uint64_t group,
+                            uint32_t step, uint64_t seed, bool ferro, const MultispinTable& table, bool two_classes) {
+  const int64_t j = ((colour + i) & 1) + 2 * t;
+  uint64_t* here = lattice + i * L;
+  const uint64_t up = lattice[(i == 0 ? L - 1 : i - 1) * L + j], down = lattice[(i + 1 == L ? 0 : i + 1) * L + j];
+  const uint64_t left = here[j == 0 ? L - 1 : j - 1], right = here[j + 1 == L ? 0 : j + 1];
+  const uint64_t item = uint64_t(static_cast<uint32_t>(group)) << 32 | static_cast<uint32_t>(i * L + j);
+  here[j] = two_classes ? multispin_two_class_site(here[j], up, down, left, right, ferro, table.threshold[0],
+                                                   table.threshold[1], seed, item, step, colour)
+                        : multispin_metropolis_site(here[j], up, down, left, right, ferro, table, nullptr, 0, seed,
+                                                    item, step, multispin_purpose(colour, 0));
+}
+
+// Replica b of a multi-spin lattice: up spins and anti-aligned bonds (right and down neighbours).
+DC_HD void multispin_replica_counts(const uint64_t* lattice, int64_t L, int b, int64_t& up_count, int64_t& anti) {
+  up_count = 0, anti = 0;
+  for (int64_t i = 0; i < L; ++i) {
+    const uint64_t* here = lattice + i * L;
+    const uint64_t* down = lattice + (i + 1 == L ? 0 : i + 1) * L;
+    for (int64_t j = 0; j < L; ++j) {
+      const uint64_t s = here[j];
+      up_count += int64_t((s >> b) & 1);
+      anti += int64_t(((s ^ here[j + 1 == L ? 0 : j + 1]) >> b) & 1) + int64_t(((s ^ down[j]) >> b) & 1);
+    }
+  }
+}
+
+// One int8 lattice: sum of spins and sum over bonds (right and down) of s_i s_j.
+DC_HD void int8_replica_sums(const int8_t* lattice, int64_t L, int64_t& spin_sum, int64_t& bond_sum) {
+  spin_sum = 0, bond_sum = 0;
+  for (int64_t i = 0; i < L; ++i) {
+    const int8_t* here = lattice + i * L;
+    const int8_t* down = lattice + (i + 1 == L ? 0 : i + 1) * L;
+    for (int64_t j = 0; j < L; ++j) {
+      spin_sum += here[j];
+      bond_sum += int(here[j]) * (int(here[j + 1 == L ? 0 : j + 1]) + int(down[j]));
+    }
+  }
+}
+
+// Heat-bath sweeps of one Boltzmann replica (global number `replica`): colour classes in turn, each
+// spin's local field from the terms it is in, its word from the counter of (replica * n_spins + i).
+DC_HD void boltzmann_replica_sweeps(int8_t* s, int64_t n_spins, int n_colours, const int64_t* colour_offsets,
+                                    const int32_t* colour_members, const int64_t* incidence_offsets,
+                                    const int32_t* incidence_terms, const int32_t* term_indices,
+                                    const double* coefficients, double beta, uint64_t seed, uint64_t replica,
+                                    uint64_t first_sweep, int64_t n_sweeps) {
+  for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
+    const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
+    for (int colour = 0; colour < n_colours; ++colour) {
+      for (int64_t m = colour_offsets[colour]; m < colour_offsets[colour + 1]; ++m) {
+        const int32_t i = colour_members[m];
+        double field = 0.0;
+        for (int64_t k = incidence_offsets[i]; k < incidence_offsets[i + 1]; ++k) {
+          const int32_t* idx = term_indices + 4 * int64_t(incidence_terms[k]);
+          int prod = 1;
+          for (int q = 0; q < 4; ++q)
+            if (idx[q] >= 0 && idx[q] != i) prod *= s[idx[q]];
+          field += prod > 0 ? coefficients[incidence_terms[k]] : -coefficients[incidence_terms[k]];
+        }
+        const uint32_t u =
+            philox_draw(seed, replica * uint64_t(n_spins) + uint64_t(i), step, kBoltzmannPurpose | uint32_t(colour)).v[0];
+        s[i] = uint64_t(u) < heatbath_threshold(beta * field) ? int8_t(1) : int8_t(-1);
+      }
+    }
+  }
+}
+
+// H of one Boltzmann configuration.
+DC_HD double boltzmann_energy_of(const int8_t* s, int64_t n_terms, const int32_t* term_indices,
+                                 const double* coefficients) {
+  double e = 0.0;
+  for (int64_t t = 0; t < n_terms; ++t) {
+    int prod = 1;
+    for (int q = 0; q < 4; ++q)
+      if (term_indices[4 * t + q] >= 0) prod *= s[term_indices[4 * t + q]];
+    e += prod > 0 ? coefficients[t] : -coefficients[t];
+  }
+  return e;
+}
+
 DC_NAMESPACE_END
