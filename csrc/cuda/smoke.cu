@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "deepcheap/circuit/gates.hpp"
+#include "deepcheap/circuit/input_space.hpp"
 #include "deepcheap/common/philox.hpp"
 #include "deepcheap/ising/ising.hpp"
 #include "deepcheap/markov/alias.hpp"

@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
   bind_markov(m);
   bind_ising(m);
   bind_circuit(m);
+  bind_input_space(m);
 }
