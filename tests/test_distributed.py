@@ -140,8 +140,8 @@ def test_ising_scan(client):
         ref = _scan_reference(row)
         for key, value in ref.items():
             assert getattr(row, key) == pytest.approx(value, rel=1e-10, abs=1e-12), key
-    # Physics sanity: ordered at T = 2, disordered-ish at 2.6; errors positive.
-    assert (table[table["T"] == 2.0]["abs_m"] > 0.85).all()
+    # Physics sanity (short runs from random spins): more order at T = 2 than at 2.6; errors positive.
+    assert table[table["T"] == 2.0]["abs_m"].mean() > table[table["T"] == 2.6]["abs_m"].mean() + 0.2
     assert (table[["abs_m_err", "e_err", "U4_err", "chi_err", "C_err"]] > 0).all().all()
 
 
@@ -166,9 +166,9 @@ def test_ising_scan_bad_chunk():
 
 
 def test_worker_killed_mid_run(client):
-    # 24 inputs, 22 outputs (sparse counting): 16 tasks of 2^20 inputs, about 0.1 s each per core.
-    mult = circuits.array_multiplier(12)
-    count = 1 << 24
+    # 22 inputs, 22 outputs (sparse counting): 4 tasks of 2^20 inputs, each a few tenths of a second.
+    mult = circuits.array_multiplier(11)
+    count = 1 << 22
     local = mult.count_output_patterns(0, count)
     result = {}
 
@@ -181,11 +181,11 @@ def test_worker_killed_mid_run(client):
     # Wait until the job is running on the cluster, then kill one worker process outright.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not any(client.processing().values()):
-        time.sleep(0.01)
-    time.sleep(0.2)
+        time.sleep(0.005)
+    was_running = t.is_alive()
     os.kill(next(iter(worker_pids.values())), signal.SIGKILL)
     t.join(120)
-    assert not t.is_alive()
+    assert was_running and not t.is_alive()
     for g, l in zip(result["value"], local):
         np.testing.assert_array_equal(g, l)
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker

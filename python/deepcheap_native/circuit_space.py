@@ -130,10 +130,12 @@ def merge_pattern_counts(parts: Any) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     patterns = np.concatenate([np.asarray(p, dtype=np.uint64) for p, _ in parts])
     counts = np.concatenate([np.asarray(c, dtype=np.int64) for _, c in parts])
-    unique, where = np.unique(patterns, return_inverse=True)
-    total = np.zeros(unique.shape[0], dtype=np.int64)
-    np.add.at(total, where, counts)
-    return unique, total
+    order = np.argsort(patterns, kind="stable")
+    patterns, counts = patterns[order], counts[order]
+    starts = np.flatnonzero(np.concatenate([[True], patterns[1:] != patterns[:-1]]))
+    if not starts.size:
+        return patterns, counts
+    return patterns[starts], np.add.reduceat(counts, starts)
 
 
 def count_output_patterns(circuit: Circuit, start: Any = 0, count: Any = None, *, chunk: Any = DEFAULT_CHUNK,
