@@ -6,7 +6,7 @@ circuit-depth evaluation (Hoang & Guerraoui). See README.md for a tour.
 
 from __future__ import annotations
 
-from . import _core, random
+from . import _core, cuda, random
 from ._core import simd_target, simd_targets
 
 # The public API, one block per area.
@@ -42,6 +42,7 @@ __all__ = [
     "ProductNetwork",
     "block_spin",
     "circuits",
+    "cuda",
     "get_num_threads",
     "info",
     "ising",

@@ -6,26 +6,31 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import cuda as _cuda_api
 from ._arrays import like_input, to_numpy
 
 __all__ = ["philox4x32"]
 
 
-def philox4x32(counter: Any, key: Any) -> Any:
+def philox4x32(counter: Any, key: Any, *, device: Any = None) -> Any:
     """Apply Philox4x32-10 to counters under keys.
 
     Parameters
     ----------
     counter : array of uint32, shape (..., 4)
     key : array of uint32, shape (..., 2); broadcast against ``counter[..., 0]``.
+    device : "cpu", "cuda", "cuda:N" or None (the inputs' device: a CUDA tensor means its GPU).
+        The words are the same on every device, bit for bit.
 
     Returns
     -------
-    array of uint32, shape (..., 4): numpy, or torch when ``counter`` was a torch tensor.
+    array of uint32, shape (..., 4): numpy, or torch when ``counter`` was a torch tensor (on the
+    device ``counter`` was on), or CuPy for a CuPy ``counter``.
     """
-    c, came_from_torch = to_numpy(counter, "counter")
-    k, _ = to_numpy(key, "key")
+    where = _cuda_api.resolve_device(device, counter, key)
+    template = counter
+    c, came_from_torch = to_numpy(_cuda_api.to_host(counter), "counter")
+    k, _ = to_numpy(_cuda_api.to_host(key), "key")
     for name, a, last in (("counter", c, 4), ("key", k, 2)):
         if a.dtype.kind not in "ui":
             raise TypeError(f"{name} must be an integer array (uint32 words), got dtype {a.dtype}")
@@ -41,5 +46,7 @@ def philox4x32(counter: Any, key: Any) -> Any:
         ) from None
     c2 = np.ascontiguousarray(np.broadcast_to(c, batch + (4,)), dtype=np.uint32).reshape(-1, 4)
     k2 = np.ascontiguousarray(np.broadcast_to(k, batch + (2,)), dtype=np.uint32).reshape(-1, 2)
-    out = _core.philox4x32(c2, k2).reshape(batch + (4,))
+    out = where.module.philox4x32(c2, k2, device=where.index).reshape(batch + (4,))
+    if _cuda_api.array_device(template) is not None:
+        return _cuda_api.like_device_input(out, template)
     return like_input(out, came_from_torch)
