@@ -42,12 +42,11 @@ def run_markov(client) -> np.ndarray:
 
 
 def check_markov(result: np.ndarray) -> None:
-    chain = _markov_chain()
-    k = MARKOV["chunk"]
-    first = {"first": k} if "first" in chain.sample.__code__.co_varnames else None
-    if first is not None:  # one piece of the middle, recomputed locally
-        np.testing.assert_array_equal(result[k : k + 1000], chain.sample(1000, MARKOV["n_steps"], seed=MARKOV["seed"], first=k))
-    np.testing.assert_array_equal(result[:1000], chain.sample(1000, MARKOV["n_steps"], seed=MARKOV["seed"]))
+    """The first chains and a piece of the second task, recomputed locally with first=."""
+    chain, k, steps, seed = _markov_chain(), MARKOV["chunk"], MARKOV["n_steps"], MARKOV["seed"]
+    assert result.shape == (MARKOV["n_chains"],)
+    np.testing.assert_array_equal(result[:1000], chain.sample(1000, steps, seed=seed))
+    np.testing.assert_array_equal(result[k + 5 : k + 1005], chain.sample(1000, steps, seed=seed, first=k + 5))
 
 
 def run_ising(client):

@@ -209,3 +209,30 @@ def test_bad_client_and_arguments():
         distributed.sample_chains(np.eye(2), 10, 5)
     with pytest.raises(TypeError, match="n_steps is required"):
         distributed.sample_chains(dc.MarkovChain(np.eye(2)), 10)
+
+
+def test_report_binder_step_on_a_scheduler(client):
+    pytest.importorskip("matplotlib")
+    from deepcheap_native.report import ising as report_ising
+    from deepcheap_native.report.context import Context, Section
+
+    p = dict(report_ising.PRESETS["tiny"], binder_L=[8, 12], binder_dT=[0.0, 0.1], binder_therm=40,
+             binder_measure=60)
+    numbers = []
+    for scheduler in (None, client.scheduler.address):
+        ctx = Context(preset="tiny", seed=3, threads=1, progress=False, scheduler=scheduler)
+        section = Section("ising", "Ising", "")
+        report_ising._binder(ctx, section, p)
+        numbers.append(section.numbers["binder"])
+    assert numbers[0] == numbers[1]
+    assert len(numbers[0]["curves"]) == 2
+
+
+def test_report_cli_unreachable_scheduler(tmp_path, capsys, monkeypatch):
+    from deepcheap_native import cli
+
+    monkeypatch.setattr(distributed, "DEFAULT_CONNECT_TIMEOUT", 2.0)
+    t0 = time.monotonic()
+    status = cli.main(["report", "--tiny", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--no-progress"])
+    assert status == 1 and time.monotonic() - t0 < 20
+    assert "could not reach a Dask scheduler at 'tcp://127.0.0.1:9' within 2 s" in capsys.readouterr().err

@@ -81,7 +81,7 @@ def _is_dask_client(obj: Any) -> bool:
     return isinstance(obj, Client)
 
 
-def get_client(client: Any = None, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Any:
+def get_client(client: Any = None, *, timeout: float | None = None) -> Any:
     """The executor a job runs on.
 
     Parameters
@@ -91,7 +91,8 @@ def get_client(client: Any = None, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) 
         None: a ``LocalCluster`` of worker processes, one single-threaded worker per core, made once
         per process and closed at exit. "sync": :class:`SyncExecutor`. A string such as
         "tcp://10.0.0.5:8786": a Client connected to that scheduler (one per address).
-    timeout : seconds to wait for a scheduler address before giving up.
+    timeout : seconds to wait for a scheduler address before giving up (default
+        :data:`DEFAULT_CONNECT_TIMEOUT`, 10 s).
 
     Raises
     ------
@@ -113,6 +114,8 @@ def get_client(client: Any = None, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) 
     if isinstance(client, str):
         if client == "sync":
             return SyncExecutor()
+        if timeout is None:
+            timeout = DEFAULT_CONNECT_TIMEOUT
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         with _lock:
