@@ -39,6 +39,7 @@ def client():
                               silence_logs=50)
     c = dd.Client(cluster)
     yield c
+    distributed.close_default_client()  # clients made from this cluster's address by get_client
     c.close()
     cluster.close()
 
