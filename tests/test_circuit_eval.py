@@ -476,7 +476,7 @@ def test_one_circuit_from_several_python_threads():
 def test_levelized_wide_circuit_matches_sequential():
     """A level wide enough for the levelized schedule to split it between threads (issue 15 §2 keeps
     one thread only for small levels or busy cores): same bits as one thread."""
-    n, width = 64, 4096
+    n, width = 64, 4096  # 4,096 gates x 8 words per level: above the one-thread threshold
     rng = np.random.default_rng(3)
     ops = rng.choice([0, 1, 2, 5], 2 * width).astype(np.uint8)
     in0 = np.concatenate([rng.integers(0, n, width), n + rng.integers(0, width, width)]).astype(np.int32)

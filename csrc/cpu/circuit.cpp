@@ -30,9 +30,10 @@ int runnable_threads() {
 // Threads for the levelized schedule. Its threads meet at a barrier after every level, so one thread
 // that is not scheduled stalls all of them (issue 15: 2 threads beside a CPU-bound competitor ran far
 // slower than 1). Use one thread when a level holds too little work to pay for a barrier (below
-// kMinWordOpsPerBarrier word operations, ~10 us) or when the cores are already taken (more runnable
-// threads than cores, counting ours): results are identical for any thread count.
-constexpr int64_t kMinWordOpsPerBarrier = int64_t(1) << 15;
+// kMinWordOpsPerBarrier word operations, a few us; an uncontended barrier costs ~0.25 us here) or
+// when the cores are already taken (more runnable threads than cores, counting ours). Results are
+// identical for any thread count.
+constexpr int64_t kMinWordOpsPerBarrier = int64_t(1) << 13;
 
 int levelized_threads(const plan::CircuitPlan& plan, int block_words, int threads) {
   if (threads <= 1) return 1;
