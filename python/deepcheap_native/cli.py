@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--only", default=None, metavar="LIST",
                      help="comma-separated experiment groups: product,hierarchy,ising,circuits,performance,capabilities")
     rep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    rep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run the heavy steps on this Dask scheduler, e.g. tcp://host:8786 (needs the [dask] extra)")
 
     ben = sub.add_parser("bench", help="run the benchmarks/ suite and write a comparison table",
                          description="Run the pytest-benchmark suite (native beside its peers, same "
@@ -118,9 +120,17 @@ def _report(args: argparse.Namespace) -> int:
                               f"choose from {', '.join(report.EXPERIMENTS)}")
     out = _writable_dir(args.out)
     report.check_dependencies()
+    if args.scheduler:  # connect first: a wrong address fails in seconds, before any experiment runs
+        from . import distributed
+        from .report.figures import MissingDependency
+
+        try:
+            distributed.get_client(args.scheduler)
+        except ImportError as exc:
+            raise MissingDependency(str(exc)) from None
     print(f"deepcheap report ({args.preset}) -> {out}/", file=sys.stderr, flush=True)
     result = report.run_report(out, preset=args.preset, threads=args.threads, seed=args.seed,
-                               progress=args.progress, only=only)
+                               progress=args.progress, only=only, scheduler=args.scheduler)
     print(result.summary())
     from .report.output import STATUS_MEANING
 
