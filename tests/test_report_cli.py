@@ -53,7 +53,7 @@ def test_unknown_command_and_no_command():
 @pytest.mark.parametrize("args, needle", [
     (["--threads", "0"], "expected a positive integer, got 0"),
     (["--threads", "two"], "expected a positive integer, got 'two'"),
-    (["--seed", "-1"], "expected an integer in [0, 2**63)"),
+    (["--seed", "-1"], "expected an integer in [0, 2**64 - 1]"),
     (["--quick", "--full"], "not allowed with argument"),
     (["--only", "product,magic"], "unknown experiment(s) magic"),
 ])

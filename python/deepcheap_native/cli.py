@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from ._validate import SEED_MAX
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEVIATES = 0, 1, 2, 3
 
 
@@ -41,8 +43,8 @@ def _seed(text: str) -> int:
         value = int(text, 0)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**63), got {value}")
+    if not 0 <= value <= SEED_MAX:  # the API's range (seeds are Philox's two 32-bit key words)
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**64 - 1], got {value}")
     return value
 
 
@@ -71,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--only", default=None, metavar="LIST",
                      help="comma-separated experiment groups: product,hierarchy,ising,circuits,performance,capabilities")
     rep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    rep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run the heavy steps on this Dask scheduler, e.g. tcp://host:8786 (needs the [dask] extra)")
 
     ben = sub.add_parser("bench", help="run the benchmarks/ suite and write a comparison table",
                          description="Run the pytest-benchmark suite (native beside its peers, same "
@@ -116,9 +120,17 @@ def _report(args: argparse.Namespace) -> int:
                               f"choose from {', '.join(report.EXPERIMENTS)}")
     out = _writable_dir(args.out)
     report.check_dependencies()
+    if args.scheduler:  # connect first: a wrong address fails in seconds, before any experiment runs
+        from . import distributed
+        from .report.figures import MissingDependency
+
+        try:
+            distributed.get_client(args.scheduler)
+        except ImportError as exc:
+            raise MissingDependency(str(exc)) from None
     print(f"deepcheap report ({args.preset}) -> {out}/", file=sys.stderr, flush=True)
     result = report.run_report(out, preset=args.preset, threads=args.threads, seed=args.seed,
-                               progress=args.progress, only=only)
+                               progress=args.progress, only=only, scheduler=args.scheduler)
     print(result.summary())
     from .report.output import STATUS_MEANING
 

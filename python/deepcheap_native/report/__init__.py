@@ -69,7 +69,8 @@ def check_dependencies() -> None:
 
 
 def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = None, seed: int = 0,
-               progress: bool = True, only: Sequence[str] | None = None) -> ReportResult:
+               progress: bool = True, only: Sequence[str] | None = None,
+               scheduler: str | None = None) -> ReportResult:
     """Run the experiments and write out/index.html and out/results.json.
 
     Parameters
@@ -80,6 +81,7 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
     seed : base seed; every experiment derives its own seeds from it.
     progress : draw progress bars on stderr.
     only : run just these experiment groups.
+    scheduler : a Dask scheduler address: the heavy steps run there (same numbers as locally).
     """
     import deepcheap_native as dc
 
@@ -99,7 +101,7 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
     threads = dc.get_num_threads()
     torch.set_num_threads(threads)
 
-    ctx = Context(preset=preset, seed=seed, threads=threads, progress=progress)
+    ctx = Context(preset=preset, seed=seed, threads=threads, progress=progress, scheduler=scheduler)
     sections = []
     load_start = _load_average()
     cpu_start = time.process_time()

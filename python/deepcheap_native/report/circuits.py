@@ -45,11 +45,16 @@ def bristol_dir() -> Path:
     package (deepcheap_native/data/bristol, see circuits.bristol)."""
     env = os.environ.get(BRISTOL_ENV)
     folder = Path(env) if env else Path(circuits_module.__file__).resolve().parent / "data" / "bristol"
-    if not (folder / "sha256.txt").is_file():
+    if not any((folder / f"sha256{suffix}").is_file() for suffix in (".txt", ".txt.xz", ".txt.gz")):
         where = f"${BRISTOL_ENV}={env}" if env else f"the installed package ({folder})"
         raise MissingCapability(f"{where} has no sha256.txt: reinstall deepcheap-native, or set ${BRISTOL_ENV} "
                                 "to a folder of Bristol Fashion circuits")
     return folder
+
+
+def load_bristol(name: str) -> Any:
+    """One Bristol circuit from ``bristol_dir()`` (plain or compressed, see circuits.bristol)."""
+    return circuits_module.bristol(name, directory=bristol_dir())
 
 
 
@@ -93,7 +98,7 @@ def _profiles(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     try:
         folder = bristol_dir()
         for name in ("sha256", "aes_128", "adder64", "mult64"):
-            named[name] = Circuit.from_bristol(folder / f"{name}.txt")
+            named[name] = load_bristol(name)
     except MissingCapability as exc:
         missing_data = str(exc)
     named.update(_generated(circuits, p))
@@ -199,7 +204,7 @@ def _correctness(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     (Circuit,) = require("Circuit", issue=ISSUE)
     folder = bristol_dir()
     checks = []
-    sha = Circuit.from_bristol(folder / "sha256.txt")
+    sha = load_bristol("sha256")
     iv = int.from_bytes(bytes.fromhex("6a09e667bb67ae853c6ef372a54ff53a510e527f9b05688c1f83d9ab5be0cd19"), "big")
     rng = np.random.default_rng(ctx.seed_for(4, 1))
     for length in (0, 3, 31, 55):
@@ -207,12 +212,12 @@ def _correctness(ctx: Context, section: Section, p: dict[str, Any]) -> None:
         padded = msg + b"\x80" + b"\x00" * (55 - length) + (8 * length).to_bytes(8, "big")
         got = scalar_result(sha.evaluate(int.from_bytes(padded, "big"), iv))
         checks.append({"circuit": "sha256", "input": msg.hex(), "ok": got.to_bytes(32, "big") == hashlib.sha256(msg).digest()})
-    aes = Circuit.from_bristol(folder / "aes_128.txt")
+    aes = load_bristol("aes_128")
     key = int("000102030405060708090a0b0c0d0e0f", 16)
     pt = int("00112233445566778899aabbccddeeff", 16)
     ct = scalar_result(aes.evaluate(key, pt))
     checks.append({"circuit": "aes_128", "input": "FIPS-197 C.1", "ok": ct == 0x69C4E0D86A7B0430D8CDB78070B4C55A})
-    adder = Circuit.from_bristol(folder / "adder64.txt")
+    adder = load_bristol("adder64")
     a = rng.integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 1000, dtype=np.uint64)
     b = rng.integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 1000, dtype=np.uint64)
     s = adder.evaluate(a, b)
@@ -245,7 +250,7 @@ def _pairs(p: dict[str, Any], circuits: Any, Circuit: Any) -> list[tuple[str, st
             n = max(p["adder_n"])
             pairs.append(("adder", f"n = {n}", circuits.ripple_carry_adder(n), circuits.kogge_stone_adder(n)))
         elif key == "sha256":
-            sha = Circuit.from_bristol(bristol_dir() / "sha256.txt")
+            sha = load_bristol("sha256")
             t = p["chain_t"]
             pairs.append(("sha256", f"t = {t}", circuits.chain(sha, t), circuits.parallel(sha, t)))
     return pairs
