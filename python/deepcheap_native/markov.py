@@ -539,8 +539,9 @@ class HierarchicalChain:
         n = check_int(n, "n", minimum=0)
         seed = check_seed(seed)
         first, _ = _check_offsets(first, n, 0, self.n_levels)
-        check_allocation(0 if out is not None else n * sum(1 if s <= 256 else 2 for s in self.level_sizes),
-                         f"HierarchicalChain.sample(n={n})")
+        per_level = [1 if s <= 256 else 2 for s in self.level_sizes]  # mixed: per-level arrays, then a uint16 copy
+        check_allocation(0 if out is not None else n * (sum(per_level) + (2 * len(per_level) if len(set(per_level)) > 1
+                                                                          else 0)), f"HierarchicalChain.sample(n={n})")
         where = cuda.resolve_device(device)
         out = where.module.markov_sample(
             self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
