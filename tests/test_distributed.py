@@ -130,10 +130,11 @@ def _scan_reference(row) -> dict:
 
 
 def test_ising_scan(client):
-    kw = dict(L=[8, 12], T=[2.0, 2.6], algorithm=["metropolis", "heatbath"], replicas=64, sweeps=40, seed=11)
+    kw = dict(L=[8, 12], T=[2.0, 2.6], algorithm=["metropolis", "heatbath", "wolff", "swendsen-wang"],
+              replicas=64, sweeps=40, seed=11)
     table = distributed.ising_scan(**kw, client=client)
     assert list(table.columns[:8]) == ["L", "T", "algorithm", "replicas", "sweeps", "thermalize", "measure_every", "seed"]
-    assert len(table) == 8
+    assert len(table) == 16
     pd.testing.assert_frame_equal(table, distributed.ising_scan(**kw, client="sync"), check_exact=True)
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         pd.testing.assert_frame_equal(table, distributed.ising_scan(**kw, client=pool), check_exact=True)
@@ -148,7 +149,7 @@ def test_ising_scan(client):
 
 @pytest.mark.skipif("first_replica" not in inspect.signature(dc.IsingModel.sampler).parameters,
                     reason="IsingModel.sampler(first_replica=) not in this build yet")
-@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath", "wolff"])
 def test_ising_scan_replica_chunks(client, algorithm):
     kw = dict(L=8, T=2.3, algorithm=algorithm, replicas=192, sweeps=30, seed=4)
     whole = distributed.ising_scan(**kw, client="sync")
