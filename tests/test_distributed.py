@@ -238,3 +238,14 @@ def test_report_cli_unreachable_scheduler(tmp_path, capsys, monkeypatch):
     status = cli.main(["report", "--tiny", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--no-progress"])
     assert status == 1 and time.monotonic() - t0 < 20
     assert "could not reach a Dask scheduler at 'tcp://127.0.0.1:9' within 2 s" in capsys.readouterr().err
+
+
+def test_arrays_and_networks_unpickled_on_workers_are_accepted():
+    # Unpickled arrays and networks carry fresh dtype objects; the bindings compare dtypes by value.
+    import pickle
+
+    net = pickle.loads(pickle.dumps(dc.product_network(8)))
+    x = pickle.loads(pickle.dumps(np.random.default_rng(0).uniform(0.5, 1, (100, 8))))
+    np.testing.assert_array_equal(net(x), dc.product_network(8)(x))
+    states = pickle.loads(pickle.dumps(np.array([0, 1, 1, 2, 2, 2], np.uint8)))
+    assert dc.info.entropy(states, base=2).value == pytest.approx(1.4591479170272448)

@@ -31,7 +31,7 @@ py::array new_states(int elem_bytes, std::vector<py::ssize_t> shape, const std::
   for (size_t d = 0; d < shape.size(); ++d) want += (d ? ", " : "") + std::to_string(shape[d]);
   want += shape.size() == 1 ? ",)" : ")";
   require(same_shape, "out has shape " + shape_string(o) + " but expected " + want);
-  require(o.dtype().is(dtype), "out has dtype " + std::string(py::str(o.dtype())) + " but expected " +
+  require(deepcheap::python::same_dtype(o.dtype(), dtype), "out has dtype " + std::string(py::str(o.dtype())) + " but expected " +
                                    std::string(py::str(dtype)));
   require((o.flags() & py::array::c_style) != 0 && o.writeable(), "out must be C-contiguous and writeable");
   return o;
@@ -73,11 +73,11 @@ int64_t auto_chunk(const std::vector<mk::Level>& steps, int64_t n_chains) {
 }
 
 const char* kind_of(const py::array& a, const std::string& name) {
-  if (a.dtype().is(py::dtype::of<uint8_t>())) return "B";
-  if (a.dtype().is(py::dtype::of<uint16_t>())) return "H";
-  if (a.dtype().is(py::dtype::of<uint32_t>())) return "I";
-  if (a.dtype().is(py::dtype::of<int32_t>())) return "i";
-  if (a.dtype().is(py::dtype::of<int64_t>())) return "q";
+  if (deepcheap::python::has_dtype<uint8_t>(a)) return "B";
+  if (deepcheap::python::has_dtype<uint16_t>(a)) return "H";
+  if (deepcheap::python::has_dtype<uint32_t>(a)) return "I";
+  if (deepcheap::python::has_dtype<int32_t>(a)) return "i";
+  if (deepcheap::python::has_dtype<int64_t>(a)) return "q";
   throw std::invalid_argument(name + " has dtype " + std::string(py::str(a.dtype())) +
                               " but expected uint8, uint16, uint32, int32 or int64");
 }

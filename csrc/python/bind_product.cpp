@@ -33,9 +33,9 @@ void bind_product(py::module_& m) {
       "product_activation",
       [](py::array z, int32_t activation) -> py::array {
         deepcheap::plan::check_activation_code(activation);
-        require(z.dtype().is(py::dtype::of<float>()) || z.dtype().is(py::dtype::of<double>()),
+        require(deepcheap::python::has_dtype<float>(z) || deepcheap::python::has_dtype<double>(z),
                 "z has dtype " + std::string(py::str(z.dtype())) + " but expected float32 or float64");
-        if (z.dtype().is(py::dtype::of<float>())) return activation_typed<float>(z, activation);
+        if (deepcheap::python::has_dtype<float>(z)) return activation_typed<float>(z, activation);
         return activation_typed<double>(z, activation);
       },
       py::arg("z"), py::arg("activation"),
