@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
-import copy
 import hashlib
 import itertools
 import os
@@ -310,14 +309,7 @@ def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed
 
 
 def _network_block(x: np.ndarray, net: Any) -> np.ndarray:
-    # A network or array unpickled on a worker carries a fresh dtype object, and the native product
-    # binding compares dtypes by identity: give both numpy's canonical dtype (no copy of the weights).
-    canonical = np.dtype(net.dtype.char)
-    if net.dtype is not canonical:
-        net = copy.copy(net)
-        net.dtype = canonical
-    x = np.ascontiguousarray(x)
-    return _to_numpy(net(x.view(np.dtype(x.dtype.char))))
+    return _to_numpy(net(np.ascontiguousarray(x)))
 
 
 def product_network_map(net: Any, x: Any, *, chunk: int = 1 << 18) -> Any:
