@@ -8,6 +8,7 @@ stack copies of any circuit in depth or in width.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,22 +46,38 @@ BRISTOL_CIRCUITS = (
 )
 
 
-def bristol(name: str) -> Circuit:
+def bristol(name: str, directory: str | os.PathLike | None = None) -> Circuit:
     """Load one of the published Bristol Fashion circuits that ship with the package.
 
     Parameters
     ----------
-    name : one of ``BRISTOL_CIRCUITS``, e.g. ``"sha256"`` (135,073 gates, depth 5,332) or ``"aes_128"``.
+    name : str
+        One of ``BRISTOL_CIRCUITS``, e.g. ``"sha256"`` (135,073 gates, depth 5,332) or ``"aes_128"``.
+    directory : path, optional
+        A folder of Bristol Fashion files to read instead of the installed copy: ``<name>.txt``,
+        ``<name>.txt.xz`` or ``<name>.txt.gz``. The installed copy is xz-compressed (1.3 MB for
+        the twelve circuits, 8.9 MB as text) and decompressed on read.
+
+    Returns
+    -------
+    Circuit
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, one of {', '.join(BRISTOL_CIRCUITS)}; got {type(name).__name__}")
     if name not in BRISTOL_CIRCUITS:
         raise ValueError(f"name must be one of {', '.join(BRISTOL_CIRCUITS)}, got {name!r}")
-    path = Path(__file__).resolve().parent / "data" / "bristol" / f"{name}.txt"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: the Bristol circuits are installed by the package build "
-            "(pip install .); a source checkout has them under tests/data/circuit/bristol"
-        )
-    return Circuit.from_bristol(path)
+    folder = Path(__file__).resolve().parent / "data" / "bristol" if directory is None else Path(directory)
+    for suffix in (".txt", ".txt.xz", ".txt.gz"):
+        path = folder / f"{name}{suffix}"
+        if path.is_file():
+            return Circuit.from_bristol(path)
+    where = (
+        "the Bristol circuits are installed by the package build (pip install .); a source checkout "
+        "has them under tests/data/circuit/bristol"
+        if directory is None
+        else "the folder should hold <name>.txt, <name>.txt.xz or <name>.txt.gz"
+    )
+    raise FileNotFoundError(f"no {name}.txt[.xz|.gz] in {folder}: {where}")
 
 
 # ------------------------------------------------------------------------------- building blocks

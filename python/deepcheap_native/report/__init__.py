@@ -36,6 +36,12 @@ class ReportResult:
     def failed(self) -> list[str]:
         return [f"{s.key}: {st.name}: {st.error}" for s in self.sections for st in s.failed_steps]
 
+    @property
+    def deviating(self) -> list[str]:
+        """Claims that ran but disagree with their theory (status DEVIATES)."""
+        return [f"{s.key}: {c.name}: {c.measured} (expected {c.expected})" for s in self.sections
+                for c in s.claims if c.status == "deviates"]
+
     def summary(self) -> str:
         return text_table(["section", "claim", "measured", "theory / reference", "status"],
                           summary_rows(self.sections))
