@@ -2,9 +2,50 @@
 // active target, reusing a per-circuit workspace.
 #include "circuit.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
 namespace deepcheap::cpu {
+
+namespace {
+
+// Runnable threads system-wide right now (Linux /proc/stat "procs_running", which counts the caller),
+// or -1 where unknown.
+int runnable_threads() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return -1;
+  char line[256];
+  int running = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "procs_running ", 14) == 0) {
+      running = std::atoi(line + 14);
+      break;
+    }
+  std::fclose(f);
+  return running;
+}
+
+// Threads for the levelized schedule. Its threads meet at a barrier after every level, so one thread
+// that is not scheduled stalls all of them (issue 15: 2 threads beside a CPU-bound competitor ran far
+// slower than 1). Use one thread when a level holds too little work to pay for a barrier (below
+// kMinWordOpsPerBarrier word operations, a few us; an uncontended barrier costs ~0.25 us here) or
+// when the cores are already taken (more runnable threads than cores, counting ours). Results are
+// identical for any thread count.
+constexpr int64_t kMinWordOpsPerBarrier = int64_t(1) << 13;
+
+int levelized_threads(const plan::CircuitPlan& plan, int block_words, int threads) {
+  if (threads <= 1) return 1;
+  const int64_t levels = plan.depth() > 0 ? plan.depth() : 1;
+  if (plan.n_gates() * block_words / levels < kMinWordOpsPerBarrier) return 1;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const int running = runnable_threads();
+  if (cores > 0 && running > 0 && running - 1 + threads > cores) return 1;
+  return threads;
+}
+
+}  // namespace
 
 CircuitCore::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
                          std::vector<int32_t> in1, std::vector<int32_t> outputs, int device)
@@ -25,6 +66,7 @@ void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, i
     throw std::invalid_argument("block_words must be 8, 16, 32 or 64, got " + std::to_string(block_words));
   if (n_words <= 0) return;
   const circuit::PlanView plan_view = view();
+  if (schedule == static_cast<int>(Schedule::levelized)) threads = levelized_threads(*this, block_words, threads);
   const int64_t buffers = schedule == static_cast<int>(Schedule::batch) ? threads : 1;
   const size_t words = static_cast<size_t>(buffers) * n_slots() * block_words;
   // One evaluation at a time per circuit: the cached workspace is reused across calls because first

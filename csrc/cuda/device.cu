@@ -11,7 +11,12 @@ RuntimeStatus runtime_status() {
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
     cudaGetLastError();
-    s.problem = std::string("the CUDA runtime reports: ") + cudaGetErrorString(e);
+    // Name the missing part: the driver (absent, or older than this runtime needs) or the device.
+    const char* what = e == cudaErrorInsufficientDriver ? "no NVIDIA driver, or one too old for this CUDA runtime"
+                       : e == cudaErrorNoDevice         ? "no CUDA device"
+                                                        : "the CUDA runtime failed to start";
+    s.problem = std::string(what) + " (CUDA runtime " + std::to_string(CUDART_VERSION / 1000) + "." +
+                std::to_string(CUDART_VERSION % 1000 / 10) + ": " + cudaGetErrorString(e) + ")";
     return s;
   }
   s.device_count = count;

@@ -6,6 +6,7 @@
 #include "deepcheap/census/threshold.hpp"
 #include "deepcheap/circuit/gates.hpp"
 #include "deepcheap/common/philox.hpp"
+#include "deepcheap/ising/cluster.hpp"
 #include "deepcheap/ising/ising.hpp"
 #include "deepcheap/markov/alias.hpp"
 #include "deepcheap/product/activations.hpp"
@@ -75,5 +76,18 @@ __global__ void smoke_census(const int* w, uint64_t* out, const uint8_t* table, 
     const int64_t unit[2] = {1, 1};
     out[i] = t.lo ^ t.hi ^ negate_variable(t, i % 7).lo ^ (depends_on(t, 0) ? 1u : 0u) ^
              (symmetric_in(t, 0, 1, n) ? 2u : 0u) ^ compose64(0x8u, out, 2) ^ (realises(unit, 2, 2, table) ? 4u : 0u);
+  }
+}
+
+__global__ void smoke_cluster(const int8_t* s, int32_t* parent, uint64_t threshold, uint64_t seed, uint32_t L,
+                              int n) {
+  DC_GRID_STRIDE(i, n) {
+    uint32_t nb[4];
+    deepcheap::torus_neighbours(static_cast<uint32_t>(i), L, nb);
+    const deepcheap::Philox4x32 w =
+        deepcheap::cluster_draw(seed, 0, static_cast<uint32_t>(i), 0, deepcheap::kClusterSwBonds);
+    if (s[i] == s[nb[0]] && deepcheap::bond_active(w.v[0], threshold) &&
+        deepcheap::torus_neighbour(static_cast<uint32_t>(i), L, 0) == nb[0])
+      parent[i] = deepcheap::union_find_root(parent, static_cast<int32_t>(nb[0]));
   }
 }

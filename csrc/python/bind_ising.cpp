@@ -36,7 +36,7 @@ void check_ising_spins(const IsingChain& chain, const carray<int8_t>& spins) {
 }  // namespace
 
 void bind_ising(py::module_& m) {
-  py::class_<IsingChain>(m, "IsingChain")
+  py::class_<IsingChain>(m, "IsingChain", py::module_local())
       .def(py::init<int64_t, double, double, double, int64_t, bool, bool, uint64_t, bool, uint64_t>(),
            py::arg("L"), py::arg("J"), py::arg("h"), py::arg("temperature"), py::arg("replicas"),
            py::arg("heatbath"), py::arg("multispin"), py::arg("seed"), py::arg("random_init"),
@@ -97,7 +97,7 @@ void bind_ising(py::module_& m) {
       .def_property_readonly("sweeps_done", &IsingChain::sweeps_done)
       .def_property_readonly("multispin", &IsingChain::multispin);
 
-  py::class_<BoltzmannChain>(m, "BoltzmannChain")
+  py::class_<BoltzmannChain>(m, "BoltzmannChain", py::module_local())
       .def(py::init([](int64_t n_spins, carray<int32_t> term_indices, carray<double> coefficients, double temperature,
                        int64_t replicas, uint64_t seed, uint64_t first_replica) {
              require(term_indices.ndim() == 2 && term_indices.shape(1) == 4,

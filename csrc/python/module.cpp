@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
   bind_ising(m);
   bind_circuit(m);
   bind_census(m);
+  bind_cluster(m);
 }

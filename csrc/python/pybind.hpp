@@ -39,3 +39,4 @@ void bind_markov(py::module_& m);
 void bind_ising(py::module_& m);
 void bind_circuit(py::module_& m);
 void bind_census(py::module_& m);
+void bind_cluster(py::module_& m);

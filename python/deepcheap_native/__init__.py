@@ -27,6 +27,9 @@ from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 # --- circuit ---
 from . import circuits
 from .circuit import Circuit, CircuitBuilder, ParseError
+# --- landscape ---
+from . import landscape
+from .landscape import SphericalSpinGlass
 # --- census ---
 from . import census
 
@@ -42,6 +45,7 @@ __all__ = [
     "MarkovChain",
     "ParseError",
     "ProductNetwork",
+    "SphericalSpinGlass",
     "block_spin",
     "census",
     "circuits",
@@ -49,6 +53,7 @@ __all__ = [
     "get_num_threads",
     "info",
     "ising",
+    "landscape",
     "multiplication_gate",
     "polynomial_network",
     "product_network",

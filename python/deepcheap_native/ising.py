@@ -237,14 +237,17 @@ class IsingModel:
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
-    ) -> IsingSampler:
+        **cluster_options: Any,
+    ) -> IsingSampler | ClusterSampler:
         """A Markov chain of ``replicas`` independent lattices at ``temperature``.
 
         Parameters
         ----------
         temperature : T > 0 (k_B = 1).
         replicas : number of independent lattices.
-        algorithm : "metropolis" or "heatbath" (checkerboard sweeps either way).
+        algorithm : "metropolis" or "heatbath" (checkerboard sweeps either way), or the cluster updates
+            "wolff" and "swendsen-wang" (J > 0, h = 0; a :class:`~deepcheap_native.ising_cluster.ClusterSampler`,
+            which takes ``first_replica=`` and no ``kernel``).
         seed : 64-bit seed of the Philox streams.
         init : "random" (independent fair spins), "up" (all +1), or an array of shape (replicas, L, L) of ±1.
         kernel : "auto" (multi-spin coding for Metropolis with a multiple of 64 replicas, else int8),
@@ -252,6 +255,14 @@ class IsingModel:
         first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's
             batch (see :class:`IsingSampler`).
         """
+        if algorithm in ("wolff", "swendsen-wang"):
+            if kernel != "auto":
+                raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
+                                 f"algorithm={algorithm!r}")
+            return ClusterSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
+                                  first_replica=first_replica, **cluster_options)
+        if cluster_options:
+            raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
                             kernel=kernel, first_replica=first_replica)
 
@@ -633,3 +644,17 @@ def _from_state(state: Mapping[str, Any]) -> Any:
     if kind not in kinds:
         raise ValueError(f"state names sampler {kind!r} but expected one of {sorted(kinds)}")
     return kinds[kind].from_state(state)
+
+
+# ---- cluster updates and critical-point statistics (their own modules; re-exported here) -------------
+from .ising_cluster import ClusterSampler, ClusterSeries  # noqa: E402
+from .ising_stats import (  # noqa: E402
+    AutocorrelationTime,
+    FiniteSizeScan,
+    autocorrelation_time,
+    finite_size_scan,
+    reweight,
+)
+
+__all__ += ["AutocorrelationTime", "ClusterSampler", "ClusterSeries", "FiniteSizeScan", "autocorrelation_time",
+            "finite_size_scan", "reweight"]

@@ -157,7 +157,7 @@ DC_HD T deep_sample(T* work, int64_t stride, int64_t n, T lambda, T a, T gate_co
 // going from neuron j-1 to j flips sign ctz(j).
 DC_HD int64_t gray_code(int64_t j) { return j ^ (j >> 1); }
 DC_HD int gray_flip(int64_t j) {
-#if defined(__CUDACC__)
+#if defined(__CUDA_ARCH__)
   return __ffsll(static_cast<long long>(j)) - 1;
 #else
   return __builtin_ctzll(static_cast<unsigned long long>(j));

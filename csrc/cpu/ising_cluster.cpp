@@ -1,0 +1,233 @@
+// Driver of the Wolff and Swendsen-Wang samplers: argument checks, state, and the loops over replicas
+// (one replica per OpenMP iteration, dynamically scheduled: cluster sizes vary, and each replica's
+// numbers depend only on its own counters, so the schedule never changes the result).
+#include "ising_cluster.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "deepcheap/ising/cluster.hpp"
+#include "threads.hpp"
+
+namespace deepcheap::cpu {
+
+namespace {
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+// One Wolff cluster of one replica: grown from a random seed site with an explicit stack, flipping each
+// site as it joins (so a flipped site is never tested again). Returns the cluster size.
+int64_t wolff_cluster(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster, uint64_t threshold,
+                      uint32_t* stack) {
+  const uint32_t sites = L * L;
+  const uint32_t start = bounded_u32(cluster_draw(seed, replica, 0, cluster, kClusterWolffSeed).v[0], sites);
+  const int8_t old = s[start];
+  s[start] = int8_t(-old);
+  int64_t top = 0, size = 1;
+  stack[top++] = start;
+  while (top > 0) {
+    const uint32_t i = stack[--top];
+    uint32_t nb[4];
+    torus_neighbours(i, L, nb);
+    const bool any = (s[nb[0]] == old) | (s[nb[1]] == old) | (s[nb[2]] == old) | (s[nb[3]] == old);
+    if (!any) continue;  // no bond to test: the draw would be unused (it depends only on its counter)
+    const Philox4x32 w = cluster_draw(seed, replica, i, cluster, kClusterWolffBonds);
+    for (int d = 0; d < 4; ++d) {
+      if (s[nb[d]] == old && bond_active(w.v[d], threshold)) {
+        s[nb[d]] = int8_t(-old);
+        stack[top++] = nb[d];
+        ++size;
+      }
+    }
+  }
+  return size;
+}
+
+// One Swendsen-Wang sweep of one replica: activate bonds (right and down of every site), join clusters,
+// flip each cluster with the coin drawn at its root. Returns (clusters, spins flipped).
+void swendsen_wang_sweep(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t sweep, uint64_t threshold,
+                         int32_t* parent, uint8_t* coin, int64_t& n_clusters, int64_t& n_flipped) {
+  const uint32_t sites = L * L;
+  for (uint32_t i = 0; i < sites; ++i) parent[i] = int32_t(i);
+  for (uint32_t i = 0; i < sites; ++i) {
+    const Philox4x32 w = cluster_draw(seed, replica, i, sweep, kClusterSwBonds);
+    coin[i] = uint8_t(w.v[2] >> 31);
+    const uint32_t col = i % L, right = col + 1 == L ? i - col : i + 1, down = i + L >= sites ? col : i + L;
+    if (s[right] == s[i] && bond_active(w.v[0], threshold)) union_find_join(parent, int32_t(i), int32_t(right));
+    if (s[down] == s[i] && bond_active(w.v[1], threshold)) union_find_join(parent, int32_t(i), int32_t(down));
+  }
+  int64_t clusters = 0, flipped = 0;
+  for (uint32_t i = 0; i < sites; ++i) {
+    const int32_t root = union_find_root(parent, int32_t(i));
+    clusters += root == int32_t(i);
+    if (coin[root]) {
+      s[i] = int8_t(-s[i]);
+      ++flipped;
+    }
+  }
+  n_clusters += clusters;
+  n_flipped += flipped;
+}
+
+}  // namespace
+
+IsingClusterChain::IsingClusterChain(int64_t L, double J, double temperature, int64_t replicas, int algorithm,
+                                     uint64_t seed, uint64_t first_replica, int init, int64_t clusters_per_sweep)
+    : L_(L),
+      replicas_(replicas),
+      clusters_per_sweep_(clusters_per_sweep),
+      J_(J),
+      algorithm_(algorithm),
+      seed_(seed),
+      first_replica_(first_replica) {
+  require(L >= 2 && L <= 32768, "L must be in [2, 32768], got " + std::to_string(L));
+  require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  require(first_replica + uint64_t(replicas) <= (uint64_t(1) << 32) && first_replica < (uint64_t(1) << 32),
+          "first_replica + replicas must be <= 2^32, got " + std::to_string(first_replica) + " + " +
+              std::to_string(replicas));
+  require(std::isfinite(J) && J > 0, "cluster updates need a ferromagnet, J > 0, got J=" + std::to_string(J));
+  require(std::isfinite(temperature) && temperature > 0,
+          "temperature must be finite and > 0, got " + std::to_string(temperature));
+  require(algorithm == kWolff || algorithm == kSwendsenWang,
+          "algorithm must be 0 (Wolff) or 1 (Swendsen-Wang), got " + std::to_string(algorithm));
+  require(clusters_per_sweep >= 1, "clusters_per_sweep must be >= 1, got " + std::to_string(clusters_per_sweep));
+  require(init == 0 || init == 1, "init must be 0 (random) or 1 (up), got " + std::to_string(init));
+  beta_ = 1.0 / temperature;
+  const double p = -std::expm1(-2.0 * beta_ * J);
+  threshold_ = p >= 1.0 ? (uint64_t(1) << 32) : static_cast<uint64_t>(std::ldexp(p, 32));
+  const int64_t sites = L * L;
+  spins_.assign(size_t(replicas * sites), int8_t(1));
+  clusters_done_.assign(size_t(replicas), 0);
+  if (init == 0) {
+    const int64_t blocks = (sites + 127) / 128;
+    for (int64_t r = 0; r < replicas; ++r)
+      for (int64_t b = 0; b < blocks; ++b) {
+        const Philox4x32 w = cluster_draw(seed, first_replica + uint64_t(r), uint32_t(b), 0, kClusterInit);
+        const int64_t n = sites - b * 128 < 128 ? sites - b * 128 : 128;
+        for (int64_t k = 0; k < n; ++k)
+          spins_[size_t(r * sites + b * 128 + k)] = ((w.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
+      }
+  }
+}
+
+uint64_t IsingClusterChain::sweeps_done() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sweeps_;
+}
+
+void IsingClusterChain::advance(int64_t n, int64_t* clusters, int64_t* flipped) {
+  require(n >= 0, "number of sweeps must be >= 0, got " + std::to_string(n));
+  if (n == 0) {
+    for (int64_t r = 0; r < replicas_; ++r) clusters[r] = flipped[r] = 0;
+    return;
+  }
+  const uint32_t L = uint32_t(L_);
+  const int64_t sites = L_ * L_;
+  const int threads = replicas_ > 1 ? num_threads() : 1;
+#pragma omp parallel num_threads(threads)
+  {
+    // Per-thread scratch, reused across the replicas this thread runs: a stack for Wolff, parents and
+    // coins for Swendsen-Wang.
+    std::vector<uint32_t> stack;
+    std::vector<int32_t> parent;
+    std::vector<uint8_t> coin;
+    if (algorithm_ == kWolff)
+      stack.resize(size_t(sites));
+    else
+      parent.resize(size_t(sites)), coin.resize(size_t(sites));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t r = 0; r < replicas_; ++r) {
+      int8_t* s = spins_.data() + r * sites;
+      const uint64_t replica = first_replica_ + uint64_t(r);
+      int64_t n_clusters = 0, n_flipped = 0;
+      for (int64_t t = 0; t < n; ++t) {
+        if (algorithm_ == kWolff) {
+          for (int64_t c = 0; c < clusters_per_sweep_; ++c)
+            n_flipped += wolff_cluster(s, L, seed_, replica, clusters_done_[size_t(r)]++, threshold_, stack.data());
+          n_clusters += clusters_per_sweep_;
+        } else {
+          swendsen_wang_sweep(s, L, seed_, replica, sweeps_ + uint64_t(t), threshold_, parent.data(), coin.data(),
+                              n_clusters, n_flipped);
+        }
+      }
+      clusters[r] = n_clusters;
+      flipped[r] = n_flipped;
+    }
+  }
+  sweeps_ += uint64_t(n);
+}
+
+void IsingClusterChain::sweep(int64_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<int64_t> clusters(static_cast<size_t>(replicas_)), flipped(static_cast<size_t>(replicas_));
+  advance(n, clusters.data(), flipped.data());
+}
+
+void IsingClusterChain::run(int64_t n_measure, int64_t every, double* magnetization, double* energy,
+                            int64_t* clusters, int64_t* flipped) {
+  require(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
+  require(every >= 1, "measure_every must be >= 1, got " + std::to_string(every));
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int64_t k = 0; k < n_measure; ++k) {
+    advance(every, clusters + k * replicas_, flipped + k * replicas_);
+    measure_unlocked(magnetization + k * replicas_, energy + k * replicas_);
+  }
+}
+
+void IsingClusterChain::measure_unlocked(double* magnetization, double* energy) const {
+  const int64_t L = L_, sites = L * L;
+  const int threads = replicas_ * sites >= (int64_t(1) << 16) ? num_threads() : 1;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t r = 0; r < replicas_; ++r) {
+    const int8_t* s = spins_.data() + r * sites;
+    int64_t spin_sum = 0, bond_sum = 0;
+    for (int64_t row = 0; row < L; ++row) {
+      const int8_t* here = s + row * L;
+      const int8_t* below = s + (row + 1 == L ? 0 : row + 1) * L;
+      for (int64_t col = 0; col < L; ++col) {
+        spin_sum += here[col];
+        bond_sum += here[col] * (here[col + 1 == L ? 0 : col + 1] + below[col]);
+      }
+    }
+    magnetization[r] = double(spin_sum) / double(sites);
+    energy[r] = -J_ * double(bond_sum) / double(sites);
+  }
+}
+
+void IsingClusterChain::measure(double* magnetization, double* energy) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  measure_unlocked(magnetization, energy);
+}
+
+void IsingClusterChain::get_spins(int8_t* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::copy(spins_.begin(), spins_.end(), out);
+}
+
+void IsingClusterChain::set_spins(const int8_t* spins) {
+  const int64_t n = replicas_ * L_ * L_;
+  for (int64_t k = 0; k < n; ++k)
+    if (spins[k] != 1 && spins[k] != -1)  // the message is built only on failure: this loop is hot
+      throw std::invalid_argument("spins must hold only -1 and +1, but entry " + std::to_string(k) + " is " +
+                                  std::to_string(int(spins[k])));
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::copy(spins, spins + n, spins_.begin());
+}
+
+void IsingClusterChain::get_counters(uint64_t* sweeps, uint64_t* clusters) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  *sweeps = sweeps_;
+  std::copy(clusters_done_.begin(), clusters_done_.end(), clusters);
+}
+
+void IsingClusterChain::set_counters(uint64_t sweeps, const uint64_t* clusters) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sweeps_ = sweeps;
+  std::copy(clusters, clusters + replicas_, clusters_done_.begin());
+}
+
+}  // namespace deepcheap::cpu

@@ -1,0 +1,80 @@
+// Per-site math of the Wolff and Swendsen-Wang cluster updates of the ferromagnetic Ising model
+// (J > 0, h = 0) on the L x L torus: bond activation p = 1 - exp(-2 J / T), the Philox counters each
+// site draws its bond tests from, torus neighbours and union-find. No loops over the lattice: the CPU
+// driver (csrc/cpu/ising_cluster.cpp) and any GPU driver call these per site.
+//
+// Counters, all through philox_draw(seed, item, step, purpose) with item = (replica << 32) | site:
+//   Wolff cluster c of a replica: site i draws (item(r, i), low32(c), kClusterWolffBonds | high24(c))
+//     and tests its four bonds (right, left, down, up) with words 0..3; the seed site of cluster c comes
+//     from (item(r, 0), low32(c), kClusterWolffSeed | high24(c)).
+//   Swendsen-Wang sweep t: site i draws (item(r, i), low32(t), kClusterSwBonds | high24(t)): word 0 the
+//     bond to the right, word 1 the bond below, bit 31 of word 2 the flip of the cluster whose root
+//     (smallest site index) is i.
+//   Initial random lattices: bits of (item(r, block of 128 sites), 0, kClusterInit).
+// Every number depends only on (seed, replica, site, cluster or sweep), never on the order in which a
+// thread visits sites, so results are identical on any thread count or device.
+#pragma once
+
+#include "deepcheap/common/config.hpp"
+#include "deepcheap/common/philox.hpp"
+
+DC_NAMESPACE_BEGIN
+
+// Purposes live in the top byte of the counter's fourth word; the low 24 bits extend the step.
+constexpr uint32_t kClusterWolffSeed = 0x31u << 24;
+constexpr uint32_t kClusterWolffBonds = 0x32u << 24;
+constexpr uint32_t kClusterSwBonds = 0x33u << 24;
+constexpr uint32_t kClusterInit = 0x34u << 24;
+
+DC_HD uint64_t cluster_item(uint64_t replica, uint32_t site) { return (replica << 32) | site; }
+
+DC_HD Philox4x32 cluster_draw(uint64_t seed, uint64_t replica, uint32_t site, uint64_t step, uint32_t purpose) {
+  return philox_draw(seed, cluster_item(replica, site), static_cast<uint32_t>(step),
+                     purpose | (static_cast<uint32_t>(step >> 32) & 0xFFFFFFu));
+}
+
+// Bond activation on the 2^32 scale: a bond between equal spins is active when its word < threshold,
+// probability threshold / 2^32, within 2^-32 of p = 1 - exp(-2 J / T).
+DC_HD bool bond_active(uint32_t word, uint64_t threshold) { return static_cast<uint64_t>(word) < threshold; }
+
+// The neighbour of `site` (row-major on the L x L torus) in direction d: 0 right, 1 left, 2 down, 3 up.
+DC_HD uint32_t torus_neighbour(uint32_t site, uint32_t L, int d) {
+  const uint32_t row = site / L, col = site - row * L;
+  switch (d) {
+    case 0: return row * L + (col + 1 == L ? 0 : col + 1);
+    case 1: return row * L + (col == 0 ? L - 1 : col - 1);
+    case 2: return (row + 1 == L ? 0 : row + 1) * L + col;
+    default: return (row == 0 ? L - 1 : row - 1) * L + col;
+  }
+}
+
+// All four neighbours at once (one division instead of four), in the order of torus_neighbour.
+DC_HD void torus_neighbours(uint32_t site, uint32_t L, uint32_t* nb) {
+  const uint32_t row = site / L, col = site - row * L, base = row * L;
+  nb[0] = base + (col + 1 == L ? 0 : col + 1);
+  nb[1] = base + (col == 0 ? L - 1 : col - 1);
+  nb[2] = (row + 1 == L ? 0 : base + L) + col;
+  nb[3] = (row == 0 ? (L - 1) * L : base - L) + col;
+}
+
+// Union-find over int32 parents with path halving. Roots are the smallest site of their cluster: the
+// union links the larger root under the smaller, so the root (and with it the flip coin drawn there)
+// does not depend on the order in which bonds were joined.
+DC_HD int32_t union_find_root(int32_t* parent, int32_t i) {
+  while (parent[i] != i) {
+    parent[i] = parent[parent[i]];
+    i = parent[i];
+  }
+  return i;
+}
+
+DC_HD void union_find_join(int32_t* parent, int32_t a, int32_t b) {
+  a = union_find_root(parent, a);
+  b = union_find_root(parent, b);
+  if (a < b)
+    parent[b] = a;
+  else if (b < a)
+    parent[a] = b;
+}
+
+DC_NAMESPACE_END

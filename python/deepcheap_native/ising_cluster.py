@@ -1,0 +1,265 @@
+"""Cluster updates of the ferromagnetic Ising model: Wolff (1989) and Swendsen-Wang (1987).
+
+Near T_c local sweeps decorrelate in ~L^2.17 sweeps; cluster updates flip whole correlated regions and
+need ~L^0.25. Both build clusters from bonds between equal neighbours, each active with probability
+p = 1 - exp(-2J/T). Made by ``IsingModel.sampler(T, algorithm="wolff" | "swendsen-wang")``; the sampler
+has the local samplers' interface (``sweep``, ``run``, ``spins``, ``magnetization``, ``energy``,
+``state()``/``from_state``, pickling) and runs replicas in parallel in native code, each replica drawing
+from Philox counters built from (replica, site, cluster or sweep, purpose): the same seed gives the same
+lattices on any thread count and for any split of the replicas (``first_replica=``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import _core
+from ._arrays import check_choice, check_int, check_seed
+from .ising import (
+    CRITICAL_TEMPERATURE,
+    IsingModel,
+    _check_spin_array,
+    _check_temperature,
+    _NativeChain,
+    onsager_magnetization,
+)
+
+__all__ = ["ALGORITHMS", "ClusterSampler", "ClusterSeries", "wolff_clusters_per_sweep"]
+
+#: The cluster algorithms and their native codes.
+ALGORITHMS: dict[str, int] = {"wolff": 0, "swendsen-wang": 1}
+
+_STATE_VERSION = 1
+
+#: Amplitude of the 2D Ising susceptibility above T_c: T chi = N <m^2> / N ~ 0.9626 (1 - T_c/T)^(-7/4)
+#: (Wu, McCoy, Tracy & Barouch 1976).
+_CHI_AMPLITUDE = 0.9625817
+
+
+def wolff_clusters_per_sweep(L: int, temperature: float, J: float = 1.0) -> int:
+    """The default number of Wolff clusters in one sweep: about L^2 / <|C|>, so that a sweep flips about
+    L^2 spins on average.
+
+    Wolff's clusters are picked in proportion to their size, so <|C|> = L^2 <m^2>. The count must not
+    depend on the chain's own history (stopping once L^2 spins have flipped would bias every average), so
+    it comes from a closed-form estimate of <m^2> at K = J/T: Onsager's m_0^2 below T_c, the critical
+    amplitude ``0.9626 (1 - T_c/T)^(-7/4) / L^2`` above it, capped by the finite-size value ~L^(-1/4) near
+    T_c. It is exact in neither regime; ``run(...).flipped`` reports the spins actually flipped.
+    """
+    t = float(temperature) / float(J)  # the model depends on J / T only
+    m2 = L ** -0.25
+    if t < CRITICAL_TEMPERATURE:
+        m2 = max(m2, onsager_magnetization(t) ** 2)
+    elif t > CRITICAL_TEMPERATURE:
+        m2 = min(m2, _CHI_AMPLITUDE * (1.0 - CRITICAL_TEMPERATURE / t) ** -1.75 / L**2)
+    return max(1, round(1.0 / max(m2, 1.0 / L**2)))
+
+
+class ClusterSeries(NamedTuple):
+    """Time series from :meth:`ClusterSampler.run`, each of shape (n_measure, replicas)."""
+
+    m: np.ndarray  #: magnetization per spin
+    abs_m: np.ndarray  #: |m|
+    m2: np.ndarray  #: m^2
+    m4: np.ndarray  #: m^4
+    e: np.ndarray  #: energy per spin
+    clusters: np.ndarray  #: clusters built in the sweeps before each measurement (int64)
+    flipped: np.ndarray  #: spins flipped in those sweeps (int64)
+
+    @property
+    def mean_cluster_size(self) -> float:
+        """Spins flipped per cluster built. Wolff: its clusters are grown from a random site, so they are
+        picked in proportion to their size and this averages to ``L^2 <m^2>`` (Wolff's improved
+        estimator of the susceptibility, chi = L^2 <m^2> / T). Swendsen-Wang: every cluster of the
+        partition counts and half of them flip, so this is half the mean cluster size."""
+        total = self.clusters.sum()
+        if total == 0:
+            raise ValueError("no clusters were built: run at least one sweep between measurements")
+        return float(self.flipped.sum() / total)
+
+
+class ClusterSampler(_NativeChain):
+    """Replicas of a ferromagnetic, zero-field :class:`IsingModel` under Wolff or Swendsen-Wang updates.
+
+    A **sweep** of Swendsen-Wang updates every bond once and flips each cluster of the partition with
+    probability 1/2. A **sweep** of Wolff builds and flips ``clusters_per_sweep`` single clusters, each
+    grown from a uniformly random site; the default, :func:`wolff_clusters_per_sweep`, is about
+    L^2 / <|C|>, so a sweep flips about L^2 spins on average, like a local sweep (the spins actually
+    flipped are in ``run(...).flipped``). The count is fixed in advance: stopping once L^2 spins have
+    flipped would make the measurement times depend on the cluster sizes and bias the averages.
+
+    Parameters
+    ----------
+    model : IsingModel with J > 0 and h = 0.
+    temperature : T > 0.
+    replicas : number of independent lattices (run in parallel, one per thread at a time).
+    algorithm : "wolff" or "swendsen-wang".
+    seed : 64-bit seed of the Philox streams.
+    init : "random" (fair spins), "up" (all +1), or ±1 spins of shape (replicas, L, L).
+    first_replica : global index of the first replica: the replicas draw exactly the numbers that
+        replicas first_replica, first_replica + 1, ... of a larger sampler would, so a big job split
+        over workers gives the same lattices as one call.
+    clusters_per_sweep : Wolff clusters per sweep (default :func:`wolff_clusters_per_sweep`); must be
+        None for Swendsen-Wang.
+    """
+
+    def __init__(
+        self,
+        model: IsingModel,
+        temperature: float,
+        *,
+        replicas: int = 64,
+        algorithm: str = "wolff",
+        seed: int = 0,
+        init: Any = "random",
+        first_replica: int = 0,
+        clusters_per_sweep: int | None = None,
+    ) -> None:
+        if not isinstance(model, IsingModel):
+            raise TypeError(f"model must be an IsingModel, got {type(model).__name__}")
+        self.algorithm = check_choice(algorithm, "algorithm", tuple(ALGORITHMS))
+        if model.h != 0.0:
+            raise ValueError(f"cluster updates need zero field, h = 0, got h={model.h} (use 'metropolis' or "
+                             "'heatbath' with a field)")
+        if not model.J > 0:
+            raise ValueError(f"cluster updates need a ferromagnet, J > 0, got J={model.J} (use 'metropolis' or "
+                             "'heatbath' for J <= 0)")
+        self.model = model
+        self.temperature = _check_temperature(temperature)
+        self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
+        self.seed = check_seed(seed)
+        self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
+        if clusters_per_sweep is None:
+            clusters_per_sweep = (wolff_clusters_per_sweep(model.L, self.temperature, model.J)
+                                  if self.algorithm == "wolff" else 1)
+        elif self.algorithm != "wolff":
+            raise ValueError(f"clusters_per_sweep applies to Wolff only, got {clusters_per_sweep!r} with "
+                             f"algorithm={self.algorithm!r}")
+        self.clusters_per_sweep = check_int(clusters_per_sweep, "clusters_per_sweep", minimum=1)
+        spins = None
+        if isinstance(init, str):
+            check_choice(init, "init", ("random", "up"))
+        else:
+            spins, _ = _check_spin_array(init, "init")
+            if spins.shape != self._spin_shape:
+                raise ValueError(f"init must have shape {self._spin_shape}, got {spins.shape}")
+        self._chain = _core.IsingClusterChain(
+            model.L, model.J, self.temperature, self.replicas, ALGORITHMS[self.algorithm], self.seed,
+            self.first_replica, 0 if spins is None and init == "random" else 1, self.clusters_per_sweep,
+        )
+        if spins is not None:
+            self._chain.set_spins(spins)
+
+    def __repr__(self) -> str:
+        return (f"ClusterSampler(L={self.model.L}, T={self.temperature}, replicas={self.replicas}, "
+                f"algorithm={self.algorithm!r}, clusters_per_sweep={self.clusters_per_sweep}, "
+                f"sweeps_done={self.sweeps_done})")
+
+    @property
+    def _spin_shape(self) -> tuple[int, ...]:
+        return (self.replicas, self.model.L, self.model.L)
+
+    @property
+    def bond_probability(self) -> float:
+        """p = 1 - exp(-2J/T), as the native code uses it (a multiple of 2^-32)."""
+        return self._chain.bond_threshold / 2.0**32
+
+    def magnetization(self) -> np.ndarray:
+        """Magnetization per spin of each replica, shape (replicas,)."""
+        return self._chain.measure()[0]
+
+    def energy(self) -> np.ndarray:
+        """Energy per spin of each replica, shape (replicas,)."""
+        return self._chain.measure()[1]
+
+    def run(
+        self,
+        n_sweeps: int,
+        *,
+        measure_every: int = 1,
+        progress: Callable[[int, int], Any] | None = None,
+    ) -> ClusterSeries:
+        """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
+
+        Parameters
+        ----------
+        n_sweeps : sweeps to make (those after the last measurement are made too).
+        measure_every : sweeps between measurements.
+        progress : optional callable ``progress(sweeps_done_in_this_run, n_sweeps)``, called between
+            chunks of about 5 % of the run.
+
+        Returns
+        -------
+        ClusterSeries of (n_sweeps // measure_every, replicas) arrays.
+        """
+        n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
+        every = check_int(measure_every, "measure_every", minimum=1)
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress must be callable(done, total) or None, got {type(progress).__name__}")
+        n_measure = n_sweeps // every
+        chunk = n_measure if progress is None else max(1, n_measure // 20)
+        parts: list[tuple[np.ndarray, ...]] = []
+        done = 0
+        while done < n_measure:
+            k = min(chunk, n_measure - done)
+            parts.append(self._chain.run(k, every))
+            done += k
+            if progress is not None:
+                progress(done * every, n_sweeps)
+        self._chain.sweep(n_sweeps - n_measure * every)
+        if progress is not None and n_sweeps > n_measure * every:
+            progress(n_sweeps, n_sweeps)
+        if parts:
+            m, e, clusters, flipped = (np.concatenate(p) for p in zip(*parts))
+        else:
+            m = e = np.empty((0, self.replicas))
+            clusters = flipped = np.empty((0, self.replicas), dtype=np.int64)
+        m2 = m * m
+        return ClusterSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e, clusters=clusters, flipped=flipped)
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything that fixes the sampler's future: parameters, spins and random-stream counters.
+
+        ``ClusterSampler.from_state(s.state())`` continues exactly where ``s`` stands (bit-identical
+        lattices); the dict holds only numbers, strings and numpy arrays, so it pickles and saves with
+        ``np.savez``.
+        """
+        sweeps, clusters = self._chain.get_counters()
+        return {
+            "kind": "ClusterSampler", "version": _STATE_VERSION, "L": self.model.L, "J": self.model.J,
+            "temperature": self.temperature, "replicas": self.replicas, "algorithm": self.algorithm,
+            "seed": self.seed, "first_replica": self.first_replica, "clusters_per_sweep": self.clusters_per_sweep,
+            "sweeps_done": int(sweeps),
+            "clusters_done": np.asarray(clusters, dtype=np.uint64).copy(), "spins": self.spins,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ClusterSampler:
+        """Rebuild a sampler from :meth:`state` (see there)."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from ClusterSampler.state(), got {type(state).__name__}")
+        missing = {"kind", "version", "L", "J", "temperature", "replicas", "algorithm", "seed", "first_replica",
+                   "clusters_per_sweep", "sweeps_done", "clusters_done", "spins"} - set(state)
+        if missing:
+            raise ValueError(f"state is missing {sorted(missing)}")
+        if state["kind"] != "ClusterSampler" or state["version"] != _STATE_VERSION:
+            raise ValueError(f"state is of kind {state['kind']!r} version {state['version']!r}, expected "
+                             f"'ClusterSampler' version {_STATE_VERSION}")
+        sampler = cls(IsingModel(state["L"], J=state["J"]), state["temperature"], replicas=state["replicas"],
+                      algorithm=state["algorithm"], seed=state["seed"], init=state["spins"],
+                      first_replica=state["first_replica"],
+                      clusters_per_sweep=state["clusters_per_sweep"] if state["algorithm"] == "wolff" else None)
+        clusters = np.asarray(state["clusters_done"])
+        if clusters.shape != (sampler.replicas,):
+            raise ValueError(f"state['clusters_done'] has shape {clusters.shape}, expected ({sampler.replicas},)")
+        sampler._chain.set_counters(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0),
+                                    np.ascontiguousarray(clusters, dtype=np.uint64))
+        return sampler
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ClusterSampler.from_state, (self.state(),))
