@@ -1,6 +1,6 @@
-"""Experiment 6, LeCun's box: gradient descent on spherical p-spin glasses from random starts. In high
-dimension it ends in minima packed in a narrow band just below the threshold −E_∞, never in a "box"
-far above it; in a handful of dimensions it ends anywhere. The p = 2 case has no spurious minima at
+"""LeCun's box: gradient descent on spherical p-spin glasses from random starts. In high
+dimension it ends in minima packed in a band that narrows and closes in on the threshold −E_∞ as N
+grows, never in a "box" far above it; in a handful of dimensions it ends anywhere. The p = 2 case has no spurious minima at
 all and ends at the bottom eigenvalue of the coupling matrix."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from .context import Context, Section, require
 from .figures import subplots, to_png
 
-TITLE = "6. LeCun's box: descent in high dimension ends at the threshold"
+TITLE = "LeCun's box: descent in high dimension ends at the threshold"
 INTRO = (
     "“It's hard to build a box in 100 million dimensions”: local minima that trap gradient descent "
     "become rare as the dimension grows. The spherical p-spin glass H(σ) = N^(−(p−1)/2) Σ J σ⋯σ on "
