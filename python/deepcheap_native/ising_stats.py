@@ -53,7 +53,7 @@ class AutocorrelationTime(NamedTuple):
     tau: float  #: the estimate
     error: float  #: its statistical error, tau * sqrt(2 (2W + 1) / N) (Madras & Sokal 1988)
     window: int  #: the window W chosen
-    converged: bool  #: False when no W <= n/2 met W >= c tau(W): the series is too short for the estimate
+    converged: bool  #: False when no W <= n/2 met W >= c tau(W), or n < 50 tau: too short to trust
 
 
 def autocorrelation_function(series: Any) -> np.ndarray:
@@ -92,6 +92,7 @@ def autocorrelation_time(series: Any, *, c: float = 6.0) -> AutocorrelationTime:
     Returns
     -------
     AutocorrelationTime(tau, error, window, converged), tau in units of the measurement spacing.
+    ``converged`` is False when the series is shorter than 50 tau (the estimate is then biased low).
     """
     c = _real(c, "c", positive=True)
     rho = autocorrelation_function(series)
@@ -104,6 +105,7 @@ def autocorrelation_time(series: Any, *, c: float = 6.0) -> AutocorrelationTime:
     converged = bool(ok.any())
     w = int(windows[np.argmax(ok)]) if converged else max(1, n // 2)
     tau = float(taus[w - 1])
+    converged = converged and n >= 50 * tau
     error = abs(tau) * math.sqrt(2.0 * (2 * w + 1) / total)
     return AutocorrelationTime(tau=tau, error=error, window=w, converged=converged)
 
@@ -249,7 +251,7 @@ def _scan_job(L: int, temperature: float, algorithm: str, replicas: int, first_r
 
     options = {"first_replica": first_replica} if first_replica else {}
     sampler = IsingModel(L).sampler(temperature, replicas=replicas, algorithm=algorithm, seed=seed,
-                                    init="random", **options)
+                                    init="up", **options)
     sampler.sweep(thermalize)
     series = sampler.run(n_sweeps, measure_every=measure_every)
     return series.e, series.m
@@ -397,7 +399,8 @@ def finite_size_scan(
 ) -> FiniteSizeScan:
     """Simulate each L at T0 near T_c and estimate T_c, nu, gamma/nu and beta/nu by finite-size scaling.
 
-    Each size runs ``replicas`` independent lattices (cluster updates by default) at ``temperature``;
+    Each size runs ``replicas`` independent lattices (cluster updates by default, started all up) at
+    ``temperature``;
     single-histogram reweighting gives the Binder cumulant U4(T) = 1 - <m^4> / (3 <m^2>^2) on a grid
     T0 ± window. T_c is where the U4 curves of the two largest sizes cross (the crossings of every
     neighbouring pair are reported). At that T_c: ``dU4/dbeta ~ L^(1/nu)`` (computed exactly from the
