@@ -437,3 +437,52 @@ def test_network_as_torch_module():
     x = torch.from_numpy(bits.astype(np.float64)).requires_grad_(True)
     module(x).sum().backward()  # differentiable with the sigmoid
     assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_one_circuit_from_several_python_threads():
+    """Issue 15 §1: calls on one Circuit from several Python threads (the GIL released, the cached
+    workspace shared) give exactly the results of the same calls made in sequence. The calls differ
+    in block size and schedule, so the workspace is resized while other threads use it unless the
+    per-object lock serialises them."""
+    import threading
+
+    sha = dc.circuits.bristol("sha256")
+    rng = np.random.default_rng(15)
+    jobs = []
+    for k in range(8):
+        words = rng.integers(0, 2**64, (sha.n_inputs, 40 + 17 * k), dtype=np.uint64)
+        jobs.append((words, ("batch", "levelized", "sequential")[k % 3], (8, 64, 16, 32)[k % 4]))
+    expected = [sha.evaluate_packed(w, schedule=s, block_words=b, threads=2) for w, s, b in jobs]
+    got: dict[int, list[np.ndarray]] = {}
+    errors: list[BaseException] = []
+
+    def worker(t: int) -> None:
+        try:
+            got[t] = [sha.evaluate_packed(w, schedule=s, block_words=b, threads=2) for w, s, b in jobs[t::2] * 2]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    for t in range(2):
+        for i, result in enumerate(got[t]):
+            np.testing.assert_array_equal(result, expected[t::2][i % len(expected[t::2])])
+
+
+def test_levelized_wide_circuit_matches_sequential():
+    """A level wide enough for the levelized schedule to split it between threads (issue 15 §2 keeps
+    one thread only for small levels or busy cores): same bits as one thread."""
+    n, width = 64, 4096  # 4,096 gates x 8 words per level: above the one-thread threshold
+    rng = np.random.default_rng(3)
+    ops = rng.choice([0, 1, 2, 5], 2 * width).astype(np.uint8)
+    in0 = np.concatenate([rng.integers(0, n, width), n + rng.integers(0, width, width)]).astype(np.int32)
+    in1 = np.concatenate([rng.integers(0, n, width), n + rng.integers(0, width, width)]).astype(np.int32)
+    outputs = (n + width + np.arange(0, width, 97)).astype(np.int32)
+    c = dc.Circuit(ops, in0, in1, outputs, [n], [outputs.size])
+    words = rng.integers(0, 2**64, (n, 200), dtype=np.uint64)
+    want = c.evaluate_packed(words, schedule="sequential")
+    np.testing.assert_array_equal(c.evaluate_packed(words, schedule="levelized", threads=2, block_words=8), want)

@@ -475,3 +475,152 @@ def test_core_rechecks_invariants():
         _core.BoltzmannChain(3, np.zeros((1, 5), dtype=np.int32), np.ones(1), 1.0, 1, 0)
     with pytest.raises(ValueError, match="repeats"):
         _core.BoltzmannChain(3, np.array([[1, 1, -1, -1]], dtype=np.int32), np.ones(1), 1.0, 1, 0)
+
+
+# ---- partition invariance and checkpoints (issue 12 §1) --------------------------------------------
+
+ALGORITHMS = [  # (sampler keywords, replicas of the whole batch, the cut points of its pieces)
+    (dict(algorithm="metropolis", kernel="multispin"), 192, [0, 64, 192]),
+    (dict(algorithm="metropolis", kernel="int8"), 11, [0, 3, 4, 11]),
+    (dict(algorithm="heatbath"), 11, [0, 5, 11]),
+    (dict(algorithm="metropolis", kernel="multispin", init="up"), 128, [0, 64, 128]),
+]
+
+
+@pytest.mark.parametrize("h", [0.0, 0.3])
+@pytest.mark.parametrize(("kw", "replicas", "cuts"), ALGORITHMS)
+def test_replica_pieces_with_first_replica_equal_one_sampler(kw, replicas, cuts, h):
+    model = dc.IsingModel(6, h=h)
+    whole = model.sampler(2.3, replicas=replicas, seed=21, **kw)
+    whole.sweep(5)
+    pieces = [model.sampler(2.3, replicas=b - a, seed=21, first_replica=a, **kw) for a, b in zip(cuts[:-1], cuts[1:])]
+    for p in pieces:
+        assert p.kernel == whole.kernel
+        p.sweep(2).sweep(3)
+    np.testing.assert_array_equal(np.concatenate([p.spins for p in pieces]), whole.spins)
+    np.testing.assert_array_equal(np.concatenate([p.energy() for p in pieces]), whole.energy())
+
+
+def test_boltzmann_pieces_with_first_replica_equal_one_sampler():
+    terms = random_terms(30, 50, seed=8)
+    whole = dc.BoltzmannSampler(30, terms, temperature=1.1, replicas=9, seed=5).sweep(6)
+    pieces = [dc.BoltzmannSampler(30, terms, temperature=1.1, replicas=b - a, seed=5, first_replica=a).sweep(6)
+              for a, b in [(0, 2), (2, 3), (3, 9)]]
+    np.testing.assert_array_equal(np.concatenate([p.spins for p in pieces]), whole.spins)
+
+
+@pytest.mark.parametrize(("kw", "replicas", "cuts"), ALGORITHMS[:3])
+def test_ising_checkpoint_and_pickle_continue_bit_identically(kw, replicas, cuts):
+    import pickle
+
+    model = dc.IsingModel(8, J=-0.7, h=0.2)
+    s = model.sampler(1.9, replicas=replicas, seed=2**63 + 5, first_replica=64, **kw).sweep(3)
+    state = s.state()
+    assert state["sweeps_done"] == 3 and state["first_replica"] == 64
+    assert state["spins"].dtype == np.uint8 and state["spins"].nbytes == replicas * 8 * 8 // 8
+    restored = dc.IsingSampler.from_state(pickle.loads(pickle.dumps(state)))
+    unpickled = pickle.loads(pickle.dumps(s))
+    for other in (restored, unpickled):
+        assert (other.kernel, other.algorithm, other.sweeps_done) == (s.kernel, s.algorithm, 3)
+        np.testing.assert_array_equal(other.spins, s.spins)
+    s.sweep(4)
+    for other in (restored, unpickled):
+        other.sweep(4)
+        np.testing.assert_array_equal(other.spins, s.spins)
+        assert other.sweeps_done == 7
+    # And against a sampler that never stopped.
+    straight = model.sampler(1.9, replicas=replicas, seed=2**63 + 5, first_replica=64, **kw).sweep(7)
+    np.testing.assert_array_equal(straight.spins, s.spins)
+
+
+def test_boltzmann_checkpoint_and_pickle_continue_bit_identically():
+    import pickle
+
+    terms = random_terms(25, 40, seed=2)
+    b = dc.BoltzmannSampler(25, terms, temperature=0.8, replicas=5, seed=3, first_replica=7).sweep(2)
+    restored = dc.BoltzmannSampler.from_state(b.state())
+    unpickled = pickle.loads(pickle.dumps(b))
+    b.sweep(3)
+    for other in (restored, unpickled):
+        assert other.first_replica == 7
+        np.testing.assert_array_equal(other.sweep(3).spins, b.spins)
+        np.testing.assert_array_equal(other.energy(), b.energy())
+        assert other.sweeps_done == 5
+
+
+def test_bad_offsets_and_states():
+    model = dc.IsingModel(4)
+    with pytest.raises(ValueError, match="first_replica must be >= 0"):
+        model.sampler(2.0, first_replica=-1)
+    with pytest.raises(TypeError, match="first_replica must be an integer"):
+        model.sampler(2.0, first_replica=1.5)
+    with pytest.raises(ValueError, match="first_replica must be <="):
+        model.sampler(2.0, replicas=3, first_replica=2**32 - 2)
+    with pytest.raises(ValueError, match="multiples of 64"):
+        model.sampler(2.0, kernel="multispin", first_replica=32)
+    assert model.sampler(2.0, first_replica=32).kernel == "int8"
+    with pytest.raises(ValueError, match="first_replica"):
+        _core.IsingChain(4, 1.0, 0.0, 2.0, 64, False, True, 0, True, 32)
+    with pytest.raises(ValueError, match="first_replica \\+ replicas"):
+        _core.BoltzmannChain(3, np.full((0, 4), -1, np.int32), np.zeros(0), 1.0, 5, 0, 2**32 - 4)
+    s = model.sampler(2.0, replicas=4, kernel="int8")
+    with pytest.raises(TypeError, match="state must be a dict"):
+        dc.IsingSampler.from_state([1, 2])
+    with pytest.raises(ValueError, match="expected 'IsingSampler'"):
+        dc.IsingSampler.from_state(dc.BoltzmannSampler(2, {(0, 1): 1.0}, temperature=1.0, replicas=1).state())
+    state = s.state()
+    with pytest.raises(ValueError, match="lacks spins"):
+        dc.IsingSampler.from_state({k: v for k, v in state.items() if k != "spins"})
+    with pytest.raises(ValueError, match="uint8 array of shape \\(4, 2\\)"):
+        dc.IsingSampler.from_state({**state, "spins": state["spins"][:2]})
+    with pytest.raises(ValueError, match="version"):
+        dc.IsingSampler.from_state({**state, "version": 99})
+    with pytest.raises(ValueError, match="at most 2\\^32 sweeps"):
+        s._chain.set_sweeps_done(2**32 + 1)
+
+
+# ---- one sampler, several Python threads (issue 15 §1) ----------------------------------------------
+
+
+@pytest.mark.parametrize("kw", [dict(kernel="multispin"), dict(kernel="int8", replicas=7), dict(algorithm="heatbath")])
+def test_threads_hammering_one_sampler_give_the_sequential_result(kw):
+    import threading
+
+    model = dc.IsingModel(16)
+    shared = model.sampler(2.2, seed=3, **kw)
+    calls = [2, 3, 1, 4]  # per thread; sweeps commute, so any interleaving must equal the sum in sequence
+    barrier = threading.Barrier(4)
+    energies = []
+
+    def work():
+        barrier.wait()
+        for n in calls:
+            shared.sweep(n)
+            energies.append(shared.energy())  # a read between writes never sees a half-swept lattice
+        shared.run(3)
+
+    workers = [threading.Thread(target=work) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    sequential = model.sampler(2.2, seed=3, **kw).sweep(4 * (sum(calls) + 3))
+    assert shared.sweeps_done == sequential.sweeps_done == 4 * (sum(calls) + 3)
+    np.testing.assert_array_equal(shared.spins, sequential.spins)
+
+
+def test_separate_samplers_in_threads_equal_their_sequential_runs():
+    import threading
+
+    model = dc.IsingModel(16)
+    samplers = [model.sampler(2.2, seed=k) for k in range(3)]
+    samplers.append(dc.BoltzmannSampler(30, random_terms(30, 50, seed=1), temperature=1.0, replicas=8, seed=9))
+    workers = [threading.Thread(target=s.sweep, args=(40,)) for s in samplers]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for k in range(3):
+        np.testing.assert_array_equal(samplers[k].spins, model.sampler(2.2, seed=k).sweep(40).spins)
+    again = dc.BoltzmannSampler(30, random_terms(30, 50, seed=1), temperature=1.0, replicas=8, seed=9).sweep(40)
+    np.testing.assert_array_equal(samplers[3].spins, again.spins)

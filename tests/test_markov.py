@@ -56,13 +56,14 @@ def decode_tables(table):
     return out / cols
 
 
-def reference_paths(tables, init_table, n_chains, n_steps, seed):
+def reference_paths(tables, init_table, n_chains, n_steps, seed, *, first=0, start_step=0, init_states=None):
     """The sampler re-implemented in numpy from dc.random.philox4x32 and the packed tables; `tables`
-    is one table (a homogeneous chain) or a list with one table per step."""
+    is one table (a homogeneous chain) or a list with one table per step. Chain i uses the counters of
+    chain first + i, step t those of step start_step + t; init_states replaces the initial draw."""
     if not isinstance(tables, list):
         tables = [tables] * n_steps
     key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint32)
-    chains = np.arange(n_chains, dtype=np.uint64)
+    chains = np.uint64(first) + np.arange(n_chains, dtype=np.uint64)
 
     def words(block, purpose):
         counter = np.stack(
@@ -79,12 +80,15 @@ def reference_paths(tables, init_table, n_chains, n_steps, seed):
         keep = (fraction >> bits) < (entry >> bits)
         return np.where(keep, column, entry & ((1 << bits) - 1)).astype(np.int64)
 
-    state = step(init_table, np.zeros(n_chains, dtype=np.int64), words(0, PURPOSE_INIT)[:, 0])
+    if init_states is None:
+        state = step(init_table, np.zeros(n_chains, dtype=np.int64), words(0, PURPOSE_INIT)[:, 0])
+    else:
+        state = np.asarray(init_states, dtype=np.int64)
     path = [state]
     for t in range(n_steps):
-        if t % 4 == 0:
-            block = words(t // 4, PURPOSE_TRANSITION)
-        state = step(tables[t], state, block[:, t % 4])
+        g = start_step + t
+        block = words(g // 4, PURPOSE_TRANSITION)
+        state = step(tables[t], state, block[:, g % 4])
         path.append(state)
     return path
 
@@ -565,3 +569,103 @@ def test_core_rechecks_invariants():
         _core.markov_sample([table], np.zeros(3, np.int64), init, np.array([0, 4], np.uint32), 2, 0, "final")
     with pytest.raises(ValueError, match=r"step_levels\[0\] is 1"):
         _core.markov_sample([table], np.ones(3, np.int64), init, None, 2, 0, "final")
+
+
+# ---- partition invariance (issue 12 §1): pieces of a batch, and chains resumed from saved states ----
+
+
+@pytest.mark.parametrize("S", [5, 300])
+@pytest.mark.parametrize("return_path", [False, True])
+@pytest.mark.parametrize("init", [None, 2, "distribution"])
+def test_pieces_with_first_concatenate_to_one_call(S, return_path, init):
+    rng = np.random.default_rng(S)
+    chain = dc.MarkovChain(random_stochastic(rng, S, S, zeros=0.3))
+    if init == "distribution":
+        init = random_stochastic(rng, 1, S)[0]
+    whole = chain.sample(1000, 13, init=init, seed=77, return_path=return_path)
+    cuts = [0, 1, 17, 600, 1000]
+    pieces = [chain.sample(b - a, 13, init=init, seed=77, return_path=return_path, first=a)
+              for a, b in zip(cuts[:-1], cuts[1:])]
+    np.testing.assert_array_equal(np.concatenate(pieces), whole)
+
+
+def test_first_matches_numpy_reference_across_the_2_to_32_chain_boundary(each_simd_target):
+    # The counter's chain word changes its high half at chain 2^32; chains on both sides in one call.
+    rng = np.random.default_rng(5)
+    P = random_stochastic(rng, 6, 6, zeros=0.2)
+    chain = dc.MarkovChain(P)
+    first = 2**32 - 37
+    got = chain.sample(80, 9, seed=2**40 + 3, return_path=True, first=first)
+    table = _core.markov_alias_tables(P, 1e-6, "P")
+    uniform = _core.markov_alias_tables(np.full((1, 6), 1 / 6), 1e-9, "init")
+    want = np.stack(reference_paths(table, uniform, 80, 9, 2**40 + 3, first=first), axis=1)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("S", [7, 300])
+@pytest.mark.parametrize("T1", [0, 1, 3, 4, 6, 9])
+def test_resuming_with_start_step_equals_one_long_run(S, T1):
+    rng = np.random.default_rng(T1)
+    chain = dc.MarkovChain(random_stochastic(rng, S, S, zeros=0.3))
+    T2 = 11
+    whole = chain.sample(300, T1 + T2, seed=9, return_path=True, first=50)
+    head = chain.sample(300, T1, seed=9, return_path=True, first=50)
+    tail = chain.sample(300, T2, init=head[:, -1], seed=9, return_path=True, first=50, start_step=T1)
+    np.testing.assert_array_equal(np.concatenate([head, tail[:, 1:]], axis=1), whole)
+    final = chain.sample(300, T2, init=head[:, -1], seed=9, first=50, start_step=T1)
+    np.testing.assert_array_equal(final, whole[:, -1])
+    # Resumed pieces of chains also split by first.
+    parts = [chain.sample(b - a, T2, init=head[a:b, -1], seed=9, first=50 + a, start_step=T1)
+             for a, b in [(0, 123), (123, 300)]]
+    np.testing.assert_array_equal(np.concatenate(parts), whole[:, -1])
+
+
+def test_start_step_matches_numpy_reference(each_simd_target):
+    rng = np.random.default_rng(8)
+    P = random_stochastic(rng, 9, 9)
+    init = rng.integers(0, 9, 40)
+    got = dc.MarkovChain(P).sample(40, 10, init=init, seed=4, return_path=True, first=3, start_step=2**34 - 10)
+    table = _core.markov_alias_tables(P, 1e-6, "P")
+    want = np.stack(reference_paths(table, None, 40, 10, 4, first=3, start_step=2**34 - 10, init_states=init),
+                    axis=1)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_hierarchy_pieces_with_first_concatenate_to_one_call():
+    rng = np.random.default_rng(3)
+    sizes = [4, 300, 6, 6]  # mixed dtypes: a list of arrays
+    mats = [random_stochastic(rng, a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    p0 = random_stochastic(rng, 1, 4)[0]
+    h = dc.HierarchicalChain(mats, p0)
+    whole = h.sample(500, seed=12)
+    pieces = [h.sample(b - a, seed=12, first=a) for a, b in [(0, 100), (100, 101), (101, 500)]]
+    for level, got in enumerate(zip(*pieces)):
+        np.testing.assert_array_equal(np.concatenate(got), whole[level])
+    one_dtype = dc.HierarchicalChain([mats[2], mats[2]], np.full(6, 1 / 6))  # an (n, 3) uint8 array
+    np.testing.assert_array_equal(
+        np.concatenate([one_dtype.sample(7, seed=1), one_dtype.sample(9, seed=1, first=7)]),
+        one_dtype.sample(16, seed=1),
+    )
+
+
+def test_bad_offsets():
+    chain = dc.MarkovChain(np.eye(3))
+    with pytest.raises(TypeError, match="first must be an integer"):
+        chain.sample(3, 2, first=1.0)
+    with pytest.raises(ValueError, match="first must be >= 0"):
+        chain.sample(3, 2, first=-1)
+    with pytest.raises(ValueError, match="first must be <="):
+        chain.sample(3, 2, first=2**64 - 3)
+    with pytest.raises(ValueError, match="start_step must be <="):
+        chain.sample(3, 5, start_step=2**34 - 4)
+    with pytest.raises(TypeError, match="start_step must be an integer"):
+        chain.sample(3, 5, start_step="1")
+    with pytest.raises(ValueError, match="first must be >= 0"):
+        dc.HierarchicalChain([np.eye(2)], np.array([0.5, 0.5])).sample(3, first=-2)
+    table = _core.markov_alias_tables(np.eye(3), 0.0, "P")
+    with pytest.raises(ValueError, match="first_step \\+ n_steps"):
+        _core.markov_sample([table], np.zeros(5, np.int64), table[:1], None, 3, 0, "final",
+                            first_step=2**34 - 4)
+    with pytest.raises(ValueError, match="first_chain \\+ n_chains"):
+        _core.markov_sample([table], np.zeros(5, np.int64), table[:1], None, 3, 0, "final",
+                            first_chain=2**64 - 2)

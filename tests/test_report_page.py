@@ -194,7 +194,9 @@ AREA_API = {"product": ("product_network", "multiplication_gate", "product_netwo
             "ising": ("IsingModel", "ising", "block_spin"),
             "critical": ("IsingModel", "ising"),
             "circuits": ("Circuit", "circuits"),
-            "performance": ("product_network", "MarkovChain", "IsingModel", "Circuit")}
+            "performance": ("product_network", "MarkovChain", "IsingModel", "Circuit"),
+            "landscape": ("SphericalSpinGlass", "landscape"),
+            "capabilities": ("census",)}
 
 
 def built(section: str) -> bool:
@@ -244,7 +246,7 @@ def test_results_metadata(tiny_report):
     assert doc["run"]["preset"] == "tiny" and doc["run"]["seed"] == 7 and doc["run"]["threads"] == 2
     assert doc["machine"]["cores_available"] >= 1 and doc["machine"]["simd_target"] in dc.simd_targets()
     assert doc["versions"]["deepcheap-native"] == dc.__version__ and doc["versions"]["numpy"] == np.__version__
-    assert set(doc["sections"]) == {"product", "hierarchy", "ising", "critical", "circuits", "performance"}
+    assert set(doc["sections"]) == {"product", "hierarchy", "ising", "critical", "circuits", "performance", "landscape", "capabilities"}
     summary = tiny_report["proc"].stdout
     for section in doc["sections"].values():
         assert section["parameters"]

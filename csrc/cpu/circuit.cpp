@@ -1,286 +1,74 @@
-// Circuit analysis and the bit-sliced evaluation plan (see circuit.hpp). Everything here is one or two
-// linear passes over the gates: levels forward, heights backward, a counting sort of gates by
-// (level, op), and liveness-based slot allocation.
+// CPU circuit driver: evaluates a compiled plan (csrc/plan/circuit.cpp) with the SIMD kernel of the
+// active target, reusing a per-circuit workspace.
 #include "circuit.hpp"
 
-#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
-
-#include "threads.hpp"
+#include <thread>
 
 namespace deepcheap::cpu {
 
-using namespace deepcheap::circuit;
-
 namespace {
-bool is_const(int op) { return op == OP_CONST0 || op == OP_CONST1; }
-bool is_unary(int op) { return op == OP_INV || op == OP_BUF; }
-bool is_nonlinear(int op) { return op == OP_AND || op == OP_OR || op == OP_NAND || op == OP_NOR; }
+
+// Runnable threads system-wide right now (Linux /proc/stat "procs_running", which counts the caller),
+// or -1 where unknown.
+int runnable_threads() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return -1;
+  char line[256];
+  int running = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "procs_running ", 14) == 0) {
+      running = std::atoi(line + 14);
+      break;
+    }
+  std::fclose(f);
+  return running;
+}
+
+// Threads for the levelized schedule. Its threads meet at a barrier after every level, so one thread
+// that is not scheduled stalls all of them (issue 15: 2 threads beside a CPU-bound competitor ran far
+// slower than 1). Use one thread when a level holds too little work to pay for a barrier (below
+// kMinWordOpsPerBarrier word operations, a few us; an uncontended barrier costs ~0.25 us here) or
+// when the cores are already taken (more runnable threads than cores, counting ours). Results are
+// identical for any thread count.
+constexpr int64_t kMinWordOpsPerBarrier = int64_t(1) << 13;
+
+int levelized_threads(const plan::CircuitPlan& plan, int block_words, int threads) {
+  if (threads <= 1) return 1;
+  const int64_t levels = plan.depth() > 0 ? plan.depth() : 1;
+  if (plan.n_gates() * block_words / levels < kMinWordOpsPerBarrier) return 1;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const int running = runnable_threads();
+  if (cores > 0 && running > 0 && running - 1 + threads > cores) return 1;
+  return threads;
+}
+
 }  // namespace
 
 CircuitCore::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
-                         std::vector<int32_t> in1, std::vector<int32_t> outputs)
-    : n_inputs_(n_inputs), ops_(std::move(ops)), in0_(std::move(in0)), in1_(std::move(in1)),
-      outputs_(std::move(outputs)) {
-  const int64_t G = static_cast<int64_t>(ops_.size());
-  if (n_inputs_ < 0) throw std::invalid_argument("n_inputs must be >= 0, got " + std::to_string(n_inputs_));
-  if (n_inputs_ + G > std::numeric_limits<int32_t>::max() / 2)
-    throw std::invalid_argument("circuit too large: " + std::to_string(n_inputs_ + G) +
-                                " wires, at most 1073741823 supported");
-  if (static_cast<int64_t>(in0_.size()) != G || static_cast<int64_t>(in1_.size()) != G)
-    throw std::invalid_argument("in0 and in1 must have one entry per gate (" + std::to_string(G) + "), got " +
-                                std::to_string(in0_.size()) + " and " + std::to_string(in1_.size()));
-  level_.assign(G, 0);
-  std::vector<int32_t> and_level(G, 0);
-  auto wire_level = [&](int32_t w, const std::vector<int32_t>& lv) { return w < n_inputs_ ? 0 : lv[w - n_inputs_]; };
-  for (int64_t g = 0; g < G; ++g) {
-    const int op = ops_[g];
-    if (op >= OP_COUNT)
-      throw std::invalid_argument("gate " + std::to_string(g) + " has unknown op code " + std::to_string(op) +
-                                  " (expected 0.." + std::to_string(OP_COUNT - 1) + ")");
-    const int64_t limit = n_inputs_ + g;  // a gate may read inputs and earlier gates only
-    if (is_const(op)) {
-      in0_[g] = in1_[g] = -1;
-      continue;
-    }
-    if (is_unary(op)) in1_[g] = in0_[g];
-    for (int32_t w : {in0_[g], in1_[g]})
-      if (w < 0 || w >= limit)
-        throw std::invalid_argument("gate " + std::to_string(g) + " reads wire " + std::to_string(w) +
-                                    " but may only read wires 0.." + std::to_string(limit - 1) +
-                                    " (inputs and earlier gates: gates must be in topological order)");
-    level_[g] = 1 + std::max(wire_level(in0_[g], level_), wire_level(in1_[g], level_));
-    and_level[g] = (is_nonlinear(op) ? 1 : 0) +
-                   std::max(wire_level(in0_[g], and_level), wire_level(in1_[g], and_level));
-    depth_ = std::max(depth_, level_[g]);
-    and_depth_ = std::max(and_depth_, and_level[g]);
-    ++work_;
-  }
-  for (size_t j = 0; j < outputs_.size(); ++j)
-    if (outputs_[j] < 0 || outputs_[j] >= n_inputs_ + G)
-      throw std::invalid_argument("output bit " + std::to_string(j) + " is wire " + std::to_string(outputs_[j]) +
-                                  " but the circuit has wires 0.." + std::to_string(n_inputs_ + G - 1));
-  // Heights: longest path (in gates) from a gate's output to a sink; ALAP level = depth - height.
-  height_.assign(G, 0);
-  for (int64_t g = G - 1; g >= 0; --g) {
-    if (is_const(ops_[g])) continue;
-    for (int32_t w : {in0_[g], in1_[g]})
-      if (w >= n_inputs_) height_[w - n_inputs_] = std::max(height_[w - n_inputs_], height_[g] + 1);
-  }
-  // Plan with ASAP levels, then ALAP levels, and keep the one with fewer live slots. ALAP wins when
-  // input-only subcircuits would otherwise be computed early and held (sha256's message schedule in
-  // chain(sha256, t)); either is a valid levelisation, since every gate's inputs sit on lower levels.
-  std::vector<int32_t> alap(G, 0);
-  for (int64_t g = 0; g < G; ++g) alap[g] = is_const(ops_[g]) ? 0 : depth_ - height_[g];
-  build_plan(level_);
-  const int32_t asap_slots = n_slots_;
-  build_plan(alap);
-  if (n_slots_ >= asap_slots) build_plan(level_);
+                         std::vector<int32_t> in1, std::vector<int32_t> outputs, int device)
+    : plan::CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)) {
+  Driver::check_device(device);
 }
 
 CircuitCore::~CircuitCore() { std::free(workspace_); }
 
-std::vector<int64_t> CircuitCore::level_widths(bool alap) const {
-  std::vector<int64_t> widths(depth_, 0);
-  for (size_t g = 0; g < ops_.size(); ++g) {
-    if (is_const(ops_[g])) continue;
-    const int32_t lv = alap ? depth_ - height_[g] : level_[g];
-    ++widths[lv - 1];
-  }
-  return widths;
-}
-
-std::vector<int64_t> CircuitCore::critical_path() const {
-  std::vector<int64_t> path;
-  if (depth_ == 0) return path;
-  int64_t g = std::find(level_.begin(), level_.end(), depth_) - level_.begin();
-  while (true) {
-    path.push_back(g);
-    if (level_[g] == 1) break;
-    int64_t next = -1;
-    for (int32_t w : {in0_[g], in1_[g]})
-      if (w >= n_inputs_ && level_[w - n_inputs_] == level_[g] - 1) next = w - n_inputs_;
-    g = next;
-  }
-  std::reverse(path.begin(), path.end());
-  return path;
-}
-
-// Greedy list scheduling with unit-time gates: at every step run up to p ready gates, highest first
-// (height = remaining critical path). Any greedy rule meets Brent's bound W/p + D; this one is near
-// the lower bound max(W/p, D) in practice. Linear time with bucket queues (heights only fall).
-int64_t CircuitCore::list_schedule(int64_t p) const {
-  if (p < 1) throw std::invalid_argument("processors must be >= 1, got " + std::to_string(p));
-  const int64_t G = n_gates();
-  std::vector<int32_t> pending(G, 0), consumer_begin(G + 1, 0), consumers;
-  for (int64_t g = 0; g < G; ++g) {
-    if (is_const(ops_[g])) continue;
-    for (int k = 0; k < 2; ++k) {
-      const int32_t w = k ? in1_[g] : in0_[g];
-      if (k && w == in0_[g]) continue;
-      if (w >= n_inputs_ && !is_const(ops_[w - n_inputs_])) {
-        ++pending[g];
-        ++consumer_begin[w - n_inputs_ + 1];
-      }
-    }
-  }
-  for (int64_t g = 0; g < G; ++g) consumer_begin[g + 1] += consumer_begin[g];
-  consumers.assign(consumer_begin[G], 0);
-  {
-    std::vector<int32_t> fill(consumer_begin.begin(), consumer_begin.end() - 1);
-    for (int64_t g = 0; g < G; ++g) {
-      if (is_const(ops_[g])) continue;
-      for (int k = 0; k < 2; ++k) {
-        const int32_t w = k ? in1_[g] : in0_[g];
-        if (k && w == in0_[g]) continue;
-        if (w >= n_inputs_ && !is_const(ops_[w - n_inputs_])) consumers[fill[w - n_inputs_]++] = int32_t(g);
-      }
-    }
-  }
-  std::vector<int32_t> head(depth_ + 1, -1), next(G, -1);
-  int32_t top = -1;
-  auto push = [&](int64_t g) {
-    next[g] = head[height_[g]];
-    head[height_[g]] = int32_t(g);
-    top = std::max(top, height_[g]);
-  };
-  for (int64_t g = 0; g < G; ++g)
-    if (!is_const(ops_[g]) && pending[g] == 0) push(g);
-  int64_t steps = 0, done = 0;
-  std::vector<int32_t> taken;
-  taken.reserve(std::min<int64_t>(p, G));
-  while (done < work_) {
-    taken.clear();
-    while (static_cast<int64_t>(taken.size()) < p && top >= 0) {
-      if (head[top] < 0) {
-        --top;
-        continue;
-      }
-      const int32_t g = head[top];
-      head[top] = next[g];
-      taken.push_back(g);
-    }
-    ++steps;
-    done += static_cast<int64_t>(taken.size());
-    for (int32_t g : taken)
-      for (int32_t c = consumer_begin[g]; c < consumer_begin[g + 1]; ++c)
-        if (--pending[consumers[c]] == 0) push(consumers[c]);
-  }
-  return steps;
-}
-
-void CircuitCore::build_plan(const std::vector<int32_t>& plan_level) {
-  const int64_t G = n_gates();
-  const int32_t n_in = static_cast<int32_t>(n_inputs_);
-  const int64_t n_wires = n_inputs_ + G;
-  n_levels_ = depth_ + 1;
-  // Counting sort of gates by (level, op): runs of one op inside each level.
-  const int64_t n_keys = static_cast<int64_t>(n_levels_) * OP_COUNT;
-  std::vector<int32_t> key_start(n_keys + 1, 0);
-  for (int64_t g = 0; g < G; ++g) ++key_start[int64_t(plan_level[g]) * OP_COUNT + ops_[g] + 1];
-  for (int64_t k = 0; k < n_keys; ++k) key_start[k + 1] += key_start[k];
-  std::vector<int32_t> order(G);
-  {
-    std::vector<int32_t> fill(key_start.begin(), key_start.end() - 1);
-    for (int64_t g = 0; g < G; ++g) order[fill[int64_t(plan_level[g]) * OP_COUNT + ops_[g]]++] = int32_t(g);
-  }
-  run_op_.clear();
-  run_begin_.clear();
-  level_run_.assign(n_levels_ + 1, 0);
-  for (int32_t lv = 0; lv < n_levels_; ++lv) {
-    level_run_[lv] = static_cast<int32_t>(run_op_.size());
-    for (int op = 0; op < OP_COUNT; ++op) {
-      const int64_t k = int64_t(lv) * OP_COUNT + op;
-      if (key_start[k + 1] > key_start[k]) {
-        run_op_.push_back(uint8_t(op));
-        run_begin_.push_back(key_start[k]);
-      }
-    }
-  }
-  level_run_[n_levels_] = static_cast<int32_t>(run_op_.size());
-  run_begin_.push_back(static_cast<int32_t>(G));
-
-  // Liveness: a wire's slot is freed at the end of the last level that reads it, never earlier, so no
-  // gate writes a slot another gate of its level still reads (which "levelized" relies on).
-  constexpr int32_t kForever = std::numeric_limits<int32_t>::max();
-  std::vector<int32_t> last_level(n_wires, -1);
-  for (int64_t g = 0; g < G; ++g) {
-    if (is_const(ops_[g])) continue;
-    last_level[in0_[g]] = std::max(last_level[in0_[g]], plan_level[g]);
-    last_level[in1_[g]] = std::max(last_level[in1_[g]], plan_level[g]);
-  }
-  for (int32_t w : outputs_) last_level[w] = kForever;
-  // Wires to free after each level (dead gates are freed after their own level).
-  std::vector<int32_t> free_start(n_levels_ + 1, 0), free_list;
-  auto free_level = [&](int64_t w) -> int32_t {
-    const int32_t ll = last_level[w];
-    if (ll == kForever) return -1;
-    if (ll >= 0) return ll;
-    return w < n_inputs_ ? -1 : plan_level[w - n_inputs_];  // unread input: never allocated
-  };
-  for (int64_t w = 0; w < n_wires; ++w)
-    if (int32_t lv = free_level(w); lv >= 0) ++free_start[lv + 1];
-  for (int32_t lv = 0; lv < n_levels_; ++lv) free_start[lv + 1] += free_start[lv];
-  free_list.assign(free_start[n_levels_], 0);
-  {
-    std::vector<int32_t> fill(free_start.begin(), free_start.end() - 1);
-    for (int64_t w = 0; w < n_wires; ++w)
-      if (int32_t lv = free_level(w); lv >= 0) free_list[fill[lv]++] = int32_t(w);
-  }
-  std::vector<int32_t> slot(n_wires, -1), free_slots;
-  int32_t high = 0;
-  auto alloc = [&]() {
-    if (!free_slots.empty()) {
-      const int32_t s = free_slots.back();
-      free_slots.pop_back();
-      return s;
-    }
-    return high++;
-  };
-  input_slot_.assign(n_in, -1);
-  for (int32_t i = 0; i < n_in; ++i)
-    if (last_level[i] >= 0) input_slot_[i] = slot[i] = alloc();
-  instr_.assign(3 * G, 0);
-  for (int32_t lv = 0; lv < n_levels_; ++lv) {
-    for (int32_t i = key_start[int64_t(lv) * OP_COUNT]; i < key_start[int64_t(lv + 1) * OP_COUNT]; ++i) {
-      const int32_t g = order[i];
-      const int32_t out = alloc();
-      slot[n_in + g] = out;
-      instr_[3 * i + 0] = is_const(ops_[g]) ? out : slot[in0_[g]];
-      instr_[3 * i + 1] = is_const(ops_[g]) ? out : slot[in1_[g]];
-      instr_[3 * i + 2] = out;
-    }
-    for (int32_t f = free_start[lv]; f < free_start[lv + 1]; ++f) free_slots.push_back(slot[free_list[f]]);
-  }
-  n_slots_ = std::max<int32_t>(high, 1);
-  output_slot_.resize(outputs_.size());
-  for (size_t j = 0; j < outputs_.size(); ++j) output_slot_[j] = slot[outputs_[j]];
-}
-
-// Largest block (8..64 words) whose slot buffer stays within 512 KiB, half of a core's L2 here
-// (lscpu: 2 MiB L2 in 2 instances; measured on sha256: 32 words, 313 KB, beat 64 words, 627 KB, by ~15%), and that still
-// gives every thread a block of its own.
-int CircuitCore::default_block_words(int64_t n_words, int threads) const {
-  int bw = 64;
-  while (bw > 8 && static_cast<int64_t>(n_slots_) * bw * 8 > (int64_t(1) << 19)) bw /= 2;
-  while (bw > 8 && (n_words + bw - 1) / bw < threads) bw /= 2;
-  return bw;
-}
-
-void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, Schedule schedule, int threads,
+void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int threads,
                            int block_words) {
+  if (schedule < 0 || schedule > 2)
+    throw std::invalid_argument("schedule code must be 0 (batch), 1 (levelized) or 2 (sequential), got " +
+                                std::to_string(schedule));
   if (threads < 1 || threads > 1024)
     throw std::invalid_argument("threads must be between 1 and 1024, got " + std::to_string(threads));
   if (block_words != 8 && block_words != 16 && block_words != 32 && block_words != 64)
     throw std::invalid_argument("block_words must be 8, 16, 32 or 64, got " + std::to_string(block_words));
   if (n_words <= 0) return;
-  PlanView view{static_cast<int32_t>(n_inputs_), static_cast<int32_t>(outputs_.size()), n_slots_, n_levels_,
-                input_slot_.data(), output_slot_.data(), run_op_.data(), run_begin_.data(),
-                level_run_.data(), instr_.data()};
-  const int64_t buffers = schedule == Schedule::batch ? threads : 1;
-  const size_t words = static_cast<size_t>(buffers) * n_slots_ * block_words;
+  const circuit::PlanView plan_view = view();
+  if (schedule == static_cast<int>(Schedule::levelized)) threads = levelized_threads(*this, block_words, threads);
+  const int64_t buffers = schedule == static_cast<int>(Schedule::batch) ? threads : 1;
+  const size_t words = static_cast<size_t>(buffers) * n_slots() * block_words;
   // One evaluation at a time per circuit: the cached workspace is reused across calls because first
   // touches of fresh memory are slow here (DESIGN.md §3).
   std::lock_guard<std::mutex> lock(workspace_mutex_);
@@ -293,7 +81,7 @@ void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, S
     }
     workspace_words_ = words;
   }
-  DC_DISPATCH(circuit_evaluate)(view, in, out, n_words, block_words, static_cast<int>(schedule), threads,
+  DC_DISPATCH(circuit_evaluate)(plan_view, in, out, n_words, block_words, schedule, threads,
                                 workspace_);
 }
 

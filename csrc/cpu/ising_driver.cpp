@@ -30,6 +30,22 @@ uint64_t probability_threshold(double p, int bits) {
   return static_cast<uint64_t>(std::ldexp(p, bits));
 }
 
+// Replica numbers enter the Philox counters as 32-bit words (int8 and Boltzmann: the replica; multi-spin:
+// the group of 64), so first_replica + replicas must stay within 2^32.
+void check_replica_range(uint64_t first_replica, int64_t replicas) {
+  require(first_replica <= (uint64_t(1) << 32) - uint64_t(replicas),
+          "first_replica + replicas is " + std::to_string(first_replica) + " + " + std::to_string(replicas) +
+              " but expected <= 2^32");
+}
+
+// The sweep number is the counter's 32-bit step word: a chain makes at most 2^32 sweeps, after which
+// its streams would repeat.
+void check_sweep_range(uint64_t done, int64_t n) {
+  require(done <= (uint64_t(1) << 32) && uint64_t(n) <= (uint64_t(1) << 32) - done,
+          "sweeps_done + n is " + std::to_string(done) + " + " + std::to_string(n) +
+              " but a chain makes at most 2^32 sweeps");
+}
+
 void check_spins(const int8_t* spins, int64_t n) {
   for (int64_t k = 0; k < n; ++k)
     if (spins[k] != 1 && spins[k] != -1)  // the message is built only on failure: this loop is hot
@@ -40,11 +56,21 @@ void check_spins(const int8_t* spins, int64_t n) {
 }  // namespace
 
 IsingChain::IsingChain(int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,
-                       bool multispin, uint64_t seed, bool random_init)
-    : L_(L), replicas_(replicas), J_(J), h_(h), heatbath_(heatbath), multispin_(multispin), seed_(seed) {
+                       bool multispin, uint64_t seed, bool random_init, uint64_t first_replica)
+    : L_(L),
+      replicas_(replicas),
+      J_(J),
+      h_(h),
+      heatbath_(heatbath),
+      multispin_(multispin),
+      seed_(seed),
+      first_replica_(first_replica) {
   require(L >= 2 && L % 2 == 0, "L must be even and >= 2, got " + std::to_string(L));
   require(L <= 32768, "L must be <= 32768, got " + std::to_string(L));
   require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  check_replica_range(first_replica, replicas);
+  require(!multispin || first_replica % 64 == 0,
+          "the multi-spin kernel needs first_replica a multiple of 64, got " + std::to_string(first_replica));
   require(std::isfinite(J), "J must be finite, got " + std::to_string(J));
   require(std::isfinite(h), "h must be finite, got " + std::to_string(h));
   beta_ = checked_beta(temperature);
@@ -82,7 +108,7 @@ IsingChain::IsingChain(int64_t L, double J, double h, double temperature, int64_
     }
   }
   spins_.assign(size_t(replicas * sites), int8_t(1));
-  if (random_init) DC_DISPATCH(ising_random_spins)(spins_.data(), replicas, sites, seed);
+  if (random_init) DC_DISPATCH(ising_random_spins)(spins_.data(), replicas, sites, seed, first_replica);
   if (multispin_) {
     words_.assign(size_t(replicas / 64 * sites), 0);
     DC_DISPATCH(ising_pack)(spins_.data(), replicas / 64, sites, words_.data());
@@ -94,18 +120,32 @@ IsingChain::IsingChain(int64_t L, double J, double h, double temperature, int64_
 }
 
 void IsingChain::sweep(int64_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sweep_locked(n);
+}
+
+void IsingChain::sweep_locked(int64_t n) {
   require(n >= 0, "n must be >= 0, got " + std::to_string(n));
+  check_sweep_range(sweeps_done(), n);
   if (n == 0) return;
   if (multispin_) {
     DC_DISPATCH(ising_multispin_sweep)(words_.data(), replicas_ / 64, L_, n_classes_, satisfied_, spin_,
-                                       class_threshold_, J_ >= 0, seed_, sweeps_, n);
+                                       class_threshold_, J_ >= 0, seed_, sweeps_done(), n, first_replica_ / 64);
   } else {
-    DC_DISPATCH(ising_int8_sweep)(spins_.data(), replicas_, L_, heatbath_, threshold_, seed_, sweeps_, n);
+    DC_DISPATCH(ising_int8_sweep)(spins_.data(), replicas_, L_, heatbath_, threshold_, seed_, sweeps_done(), n,
+                                  first_replica_);
   }
-  sweeps_ += uint64_t(n);
+  sweeps_.fetch_add(uint64_t(n), std::memory_order_relaxed);
+}
+
+void IsingChain::set_sweeps_done(uint64_t n) {
+  check_sweep_range(n, 0);
+  std::lock_guard<std::mutex> lock(mutex_);
+  sweeps_.store(n, std::memory_order_relaxed);
 }
 
 void IsingChain::get_spins(int8_t* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
   const int64_t sites = L_ * L_;
   if (multispin_)
     DC_DISPATCH(ising_unpack)(words_.data(), replicas_ / 64, sites, out);
@@ -116,6 +156,7 @@ void IsingChain::get_spins(int8_t* out) const {
 void IsingChain::set_spins(const int8_t* spins) {
   const int64_t sites = L_ * L_;
   check_spins(spins, replicas_ * sites);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (multispin_)
     DC_DISPATCH(ising_pack)(spins, replicas_ / 64, sites, words_.data());
   else
@@ -123,6 +164,11 @@ void IsingChain::set_spins(const int8_t* spins) {
 }
 
 void IsingChain::measure(double* magnetization, double* energy) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  measure_locked(magnetization, energy);
+}
+
+void IsingChain::measure_locked(double* magnetization, double* energy) const {
   const int64_t sites = L_ * L_;
   const double n = double(sites);
   if (multispin_) {
@@ -146,17 +192,20 @@ void IsingChain::measure(double* magnetization, double* energy) const {
 void IsingChain::run(int64_t n_measure, int64_t every, double* magnetization, double* energy) {
   require(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
   require(every >= 1, "measure_every must be >= 1, got " + std::to_string(every));
+  std::lock_guard<std::mutex> lock(mutex_);  // the whole run is one call: no other call interleaves
   for (int64_t k = 0; k < n_measure; ++k) {
-    sweep(every);
-    measure(magnetization + k * replicas_, energy + k * replicas_);
+    sweep_locked(every);
+    measure_locked(magnetization + k * replicas_, energy + k * replicas_);
   }
 }
 
 BoltzmannChain::BoltzmannChain(int64_t n_spins, const int32_t* term_indices, const double* coefficients,
-                               int64_t n_terms, double temperature, int64_t replicas, uint64_t seed)
-    : n_spins_(n_spins), n_terms_(n_terms), replicas_(replicas), seed_(seed) {
+                               int64_t n_terms, double temperature, int64_t replicas, uint64_t seed,
+                               uint64_t first_replica)
+    : n_spins_(n_spins), n_terms_(n_terms), replicas_(replicas), seed_(seed), first_replica_(first_replica) {
   require(n_spins >= 1 && n_spins < (int64_t(1) << 31), "n_spins must be in [1, 2^31), got " + std::to_string(n_spins));
   require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  check_replica_range(first_replica, replicas);
   require(n_terms >= 0, "terms must not be negative in number");
   beta_ = checked_beta(temperature);
   term_indices_.assign(term_indices, term_indices + 4 * n_terms);
@@ -214,26 +263,40 @@ BoltzmannChain::BoltzmannChain(int64_t n_spins, const int32_t* term_indices, con
   std::vector<int64_t> cursor(colour_offsets_.begin(), colour_offsets_.end() - 1);
   for (int64_t i = 0; i < n_spins; ++i) colour_members_[size_t(cursor[size_t(colour_of_[size_t(i)])]++)] = int32_t(i);
   spins_.assign(size_t(replicas * n_spins), int8_t(1));
-  DC_DISPATCH(ising_random_spins)(spins_.data(), replicas, n_spins, seed ^ 0xB01720A77ull);
+  DC_DISPATCH(ising_random_spins)(spins_.data(), replicas, n_spins, seed ^ 0xB01720A77ull, first_replica);
 }
 
 void BoltzmannChain::sweep(int64_t n) {
   require(n >= 0, "n must be >= 0, got " + std::to_string(n));
+  std::lock_guard<std::mutex> lock(mutex_);
+  check_sweep_range(sweeps_done(), n);
   if (n == 0) return;
   DC_DISPATCH(boltzmann_sweep)(spins_.data(), replicas_, n_spins_, n_colours_, colour_offsets_.data(),
                                colour_members_.data(), incidence_offsets_.data(), incidence_terms_.data(),
-                               term_indices_.data(), coefficients_.data(), beta_, seed_, sweeps_, n);
-  sweeps_ += uint64_t(n);
+                               term_indices_.data(), coefficients_.data(), beta_, seed_, sweeps_done(), n,
+                               first_replica_);
+  sweeps_.fetch_add(uint64_t(n), std::memory_order_relaxed);
 }
 
-void BoltzmannChain::get_spins(int8_t* out) const { std::copy(spins_.begin(), spins_.end(), out); }
+void BoltzmannChain::set_sweeps_done(uint64_t n) {
+  check_sweep_range(n, 0);
+  std::lock_guard<std::mutex> lock(mutex_);
+  sweeps_.store(n, std::memory_order_relaxed);
+}
+
+void BoltzmannChain::get_spins(int8_t* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::copy(spins_.begin(), spins_.end(), out);
+}
 
 void BoltzmannChain::set_spins(const int8_t* spins) {
   check_spins(spins, replicas_ * n_spins_);
+  std::lock_guard<std::mutex> lock(mutex_);
   std::copy(spins, spins + replicas_ * n_spins_, spins_.begin());
 }
 
 void BoltzmannChain::energy(double* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
   DC_DISPATCH(boltzmann_energy)(spins_.data(), replicas_, n_spins_, n_terms_, term_indices_.data(),
                                 coefficients_.data(), out);
 }

@@ -10,7 +10,8 @@
 DC_DECLARE_KERNEL(void markov_sample(const ::deepcheap::markov::Level* steps, int64_t n_steps,
                                      ::deepcheap::markov::Level init, const uint32_t* init_states,
                                      const ::deepcheap::markov::Store* stores, int64_t n_chains,
-                                     uint64_t seed, int64_t chunk))
+                                     uint64_t seed, int64_t chunk, uint64_t first_chain,
+                                     uint64_t first_step))
 
 namespace deepcheap::markov {
 

@@ -3,6 +3,7 @@
 // per-item math of each area, as grid-stride loops over the same functions the CPU loops call.
 #include <cstdint>
 
+#include "deepcheap/census/threshold.hpp"
 #include "deepcheap/circuit/gates.hpp"
 #include "deepcheap/common/philox.hpp"
 #include "deepcheap/ising/cluster.hpp"
@@ -60,6 +61,21 @@ __global__ void smoke_multispin(const uint64_t* s, uint64_t* out, deepcheap::Mul
     out[i] = deepcheap::multispin_metropolis_site(s[i], s[(i + 1) % n], s[(i + n - 1) % n], s[i], s[i], true,
                                                   table, nullptr, 0, seed, static_cast<uint64_t>(i), 0,
                                                   deepcheap::kIsingPurposeMultispin);
+  }
+}
+
+// Census: one weight vector's chain of threshold tables per item (7 weights each, n <= 5 so that the
+// 64-entry level scratch holds every sum), plus the table transforms and the exact realisation check.
+__global__ void smoke_census(const int* w, uint64_t* out, const uint8_t* table, int n, int count) {
+  DC_GRID_STRIDE(i, count) {
+    using namespace deepcheap::census;
+    Table128 level[64];
+    Table128 chain[129];
+    const int c = weight_chain(w + 7 * i, n, level, chain);
+    const Table128 t = chain[c - 1];
+    const int64_t unit[2] = {1, 1};
+    out[i] = t.lo ^ t.hi ^ negate_variable(t, i % 7).lo ^ (depends_on(t, 0) ? 1u : 0u) ^
+             (symmetric_in(t, 0, 1, n) ? 2u : 0u) ^ compose64(0x8u, out, 2) ^ (realises(unit, 2, 2, table) ? 4u : 0u);
   }
 }
 

@@ -36,14 +36,16 @@ void check_ising_spins(const IsingChain& chain, const carray<int8_t>& spins) {
 }  // namespace
 
 void bind_ising(py::module_& m) {
-  py::class_<IsingChain>(m, "IsingChain")
-      .def(py::init<int64_t, double, double, double, int64_t, bool, bool, uint64_t, bool>(), py::arg("L"),
-           py::arg("J"), py::arg("h"), py::arg("temperature"), py::arg("replicas"), py::arg("heatbath"),
-           py::arg("multispin"), py::arg("seed"), py::arg("random_init"))
+  py::class_<IsingChain>(m, "IsingChain", py::module_local())
+      .def(py::init<int64_t, double, double, double, int64_t, bool, bool, uint64_t, bool, uint64_t>(),
+           py::arg("L"), py::arg("J"), py::arg("h"), py::arg("temperature"), py::arg("replicas"),
+           py::arg("heatbath"), py::arg("multispin"), py::arg("seed"), py::arg("random_init"),
+           py::arg("first_replica") = 0)
       .def(
           "sweep",
           [](IsingChain& chain, int64_t n) {
-            // Safe: pure C++ on the chain's own buffers; Python holds the chain alive.
+            // Safe: pure C++ on the chain's own buffers; Python holds the chain alive. The chain's own
+            // mutex, taken inside after the GIL is gone, serialises calls from several threads.
             py::gil_scoped_release release;
             chain.sweep(n);
           },
@@ -53,9 +55,15 @@ void bind_ising(py::module_& m) {
           "set_spins",
           [](IsingChain& chain, carray<int8_t> spins) {
             check_ising_spins(chain, spins);
-            chain.set_spins(spins.data());
+            const int8_t* data = spins.data();
+            // Safe: reads `spins` (held by this frame) into the chain under its mutex.
+            py::gil_scoped_release release;
+            chain.set_spins(data);
           },
           py::arg("spins"))
+      .def("set_sweeps_done", &IsingChain::set_sweeps_done, py::arg("n"),
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("first_replica", &IsingChain::first_replica)
       .def("measure",
            [](const IsingChain& chain) {
              carray<double> mag({py::ssize_t(chain.replicas())}), energy({py::ssize_t(chain.replicas())});
@@ -89,19 +97,19 @@ void bind_ising(py::module_& m) {
       .def_property_readonly("sweeps_done", &IsingChain::sweeps_done)
       .def_property_readonly("multispin", &IsingChain::multispin);
 
-  py::class_<BoltzmannChain>(m, "BoltzmannChain")
+  py::class_<BoltzmannChain>(m, "BoltzmannChain", py::module_local())
       .def(py::init([](int64_t n_spins, carray<int32_t> term_indices, carray<double> coefficients, double temperature,
-                       int64_t replicas, uint64_t seed) {
+                       int64_t replicas, uint64_t seed, uint64_t first_replica) {
              require(term_indices.ndim() == 2 && term_indices.shape(1) == 4,
                      "term_indices has shape " + shape_string(term_indices) + " but expected (n_terms, 4)");
              require(coefficients.ndim() == 1 && coefficients.shape(0) == term_indices.shape(0),
                      "coefficients has shape " + shape_string(coefficients) + " but expected (" +
                          std::to_string(term_indices.shape(0)) + ",)");
              return new BoltzmannChain(n_spins, term_indices.data(), coefficients.data(), term_indices.shape(0),
-                                       temperature, replicas, seed);
+                                       temperature, replicas, seed, first_replica);
            }),
            py::arg("n_spins"), py::arg("term_indices"), py::arg("coefficients"), py::arg("temperature"),
-           py::arg("replicas"), py::arg("seed"))
+           py::arg("replicas"), py::arg("seed"), py::arg("first_replica") = 0)
       .def(
           "sweep",
           [](BoltzmannChain& chain, int64_t n) {
@@ -113,7 +121,12 @@ void bind_ising(py::module_& m) {
       .def("get_spins",
            [](const BoltzmannChain& chain) {
              carray<int8_t> out({py::ssize_t(chain.replicas()), py::ssize_t(chain.n_spins())});
-             chain.get_spins(out.mutable_data());
+             int8_t* o = out.mutable_data();
+             {
+               // Safe: copies the chain's spins (under its mutex) into an array owned by this frame.
+               py::gil_scoped_release release;
+               chain.get_spins(o);
+             }
              return out;
            })
       .def(
@@ -122,9 +135,15 @@ void bind_ising(py::module_& m) {
             require(spins.ndim() == 2 && spins.shape(0) == chain.replicas() && spins.shape(1) == chain.n_spins(),
                     "spins has shape " + shape_string(spins) + " but expected (" + std::to_string(chain.replicas()) +
                         ", " + std::to_string(chain.n_spins()) + ")");
-            chain.set_spins(spins.data());
+            const int8_t* data = spins.data();
+            // Safe: reads `spins` (held by this frame) into the chain under its mutex.
+            py::gil_scoped_release release;
+            chain.set_spins(data);
           },
           py::arg("spins"))
+      .def("set_sweeps_done", &BoltzmannChain::set_sweeps_done, py::arg("n"),
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("first_replica", &BoltzmannChain::first_replica)
       .def("energy",
            [](const BoltzmannChain& chain) {
              carray<double> out({py::ssize_t(chain.replicas())});

@@ -112,8 +112,8 @@ void bind_markov(py::module_& m) {
       "markov_sample",
       [](const std::vector<carray<uint32_t>>& tables, carray<int64_t> step_levels,
          carray<uint32_t> init_table, std::optional<carray<uint32_t>> init_states, int64_t n_chains,
-         uint64_t seed, const std::string& keep, int64_t chunk,
-         std::optional<py::array> out_arg) -> py::object {
+         uint64_t seed, const std::string& keep, int64_t chunk, std::optional<py::array> out_arg,
+         uint64_t first_chain, uint64_t first_step) -> py::object {
         require(keep == "final" || keep == "path", "keep is '" + keep + "' but expected 'final' or 'path'");
         require(n_chains >= 0, "n_chains is " + std::to_string(n_chains) + " but expected >= 0");
         require(step_levels.ndim() == 1,
@@ -124,8 +124,12 @@ void bind_markov(py::module_& m) {
         const mk::Level init = checked_level(init_table, "init_table");
         require(init.rows == 1, "init_table has " + std::to_string(init.rows) + " rows but expected 1");
         const int64_t n_steps = step_levels.shape(0);
-        require(n_steps < (int64_t(1) << 34),
-                "n_steps is " + std::to_string(n_steps) + " but expected < 2^34");
+        require(n_steps < (int64_t(1) << 34) && first_step + uint64_t(n_steps) <= (uint64_t(1) << 34),
+                "first_step + n_steps is " + std::to_string(first_step) + " + " + std::to_string(n_steps) +
+                    " but expected <= 2^34");
+        require(first_chain <= ~uint64_t(0) - uint64_t(n_chains),
+                "first_chain + n_chains is " + std::to_string(first_chain) + " + " + std::to_string(n_chains) +
+                    " but expected <= 2^64 - 1");
         std::vector<mk::Level> steps(n_steps);
         std::vector<int64_t> cols_at(n_steps + 1);  // the number of states at each path position
         cols_at[0] = init.cols;
@@ -193,13 +197,13 @@ void bind_markov(py::module_& m) {
           // alive by this frame (tables, init_states, result); it touches no Python object.
           py::gil_scoped_release release;
           DC_DISPATCH(markov_sample)(steps.data(), n_steps, init, init_ptr, stores.data(), n_chains, seed,
-                                     chunk);
+                                     chunk, first_chain, first_step);
         }
         return result;
       },
       py::arg("tables"), py::arg("step_levels"), py::arg("init_table"), py::arg("init_states"),
       py::arg("n_chains"), py::arg("seed"), py::arg("keep"), py::arg("chunk") = 0,
-      py::arg("out") = py::none());
+      py::arg("out") = py::none(), py::arg("first_chain") = 0, py::arg("first_step") = 0);
 
   m.def(
       "info_count",

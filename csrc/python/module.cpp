@@ -8,5 +8,6 @@ PYBIND11_MODULE(_core, m) {
   bind_markov(m);
   bind_ising(m);
   bind_circuit(m);
+  bind_census(m);
   bind_cluster(m);
 }

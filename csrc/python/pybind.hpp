@@ -38,4 +38,5 @@ void bind_product(py::module_& m);
 void bind_markov(py::module_& m);
 void bind_ising(py::module_& m);
 void bind_circuit(py::module_& m);
+void bind_census(py::module_& m);
 void bind_cluster(py::module_& m);

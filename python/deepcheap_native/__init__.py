@@ -6,7 +6,7 @@ circuit-depth evaluation (Hoang & Guerraoui). See README.md for a tour.
 
 from __future__ import annotations
 
-from . import _core, random
+from . import _core, cuda, random
 from ._core import simd_target, simd_targets
 
 # The public API, one block per area.
@@ -27,6 +27,11 @@ from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 # --- circuit ---
 from . import circuits
 from .circuit import Circuit, CircuitBuilder, ParseError
+# --- landscape ---
+from . import landscape
+from .landscape import SphericalSpinGlass
+# --- census ---
+from . import census
 
 __version__ = "0.1.0"
 
@@ -40,11 +45,15 @@ __all__ = [
     "MarkovChain",
     "ParseError",
     "ProductNetwork",
+    "SphericalSpinGlass",
     "block_spin",
+    "census",
     "circuits",
+    "cuda",
     "get_num_threads",
     "info",
     "ising",
+    "landscape",
     "multiplication_gate",
     "polynomial_network",
     "product_network",

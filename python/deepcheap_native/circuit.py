@@ -181,7 +181,7 @@ class Circuit:
     :class:`CircuitBuilder`, or take one from :mod:`deepcheap_native.circuits`.
     """
 
-    __slots__ = ("_core", "_ops", "_in0", "_in1", "_outputs", "_input_widths", "_output_widths", "_levels")
+    __slots__ = ("_core", "_ops", "_in0", "_in1", "_outputs", "_input_widths", "_output_widths", "_levels", "_device_cores")
 
     def __init__(
         self,
@@ -218,6 +218,20 @@ class Circuit:
         self._ops, self._in0, self._in1, self._outputs = ops_arr, in0_arr, in1_arr, out_arr
         self._input_widths, self._output_widths = iw, ow
         self._levels: np.ndarray | None = None
+        # The plan copied to each CUDA device used so far: (driver module name, index) -> CircuitCore.
+        self._device_cores: dict[tuple[str, int], Any] = {}
+
+    def _core_for(self, where: Any) -> Any:
+        """The native circuit object for a device: the CPU core, or this circuit's plan on a GPU."""
+        if where.kind == "cpu":
+            return self._core
+        module = where.module
+        key = (module.__name__, where.index)
+        core = self._device_cores.get(key)
+        if core is None:
+            core = module.CircuitCore(self.n_inputs, self._ops, self._in0, self._in1, self._outputs, device=where.index)
+            core = self._device_cores.setdefault(key, core)
+        return core
 
     # ----------------------------------------------------------------------------- loading
     @classmethod
@@ -423,6 +437,7 @@ class Circuit:
         threads: int | None = None,
         out: np.ndarray | None = None,
         block_words: int | None = None,
+        device: Any = None,
     ) -> np.ndarray:
         """Evaluate on bit-sliced inputs: ``words[i, k]`` bit j is input bit i of vector 64·k + j.
 
@@ -436,6 +451,10 @@ class Circuit:
         out : optional uint64 array of shape (n_outputs, n_words) to write into (avoids allocating).
         block_words : words per wire slot: 8, 16, 32 or 64 (default: the largest whose live slots
             fit in about 1 MiB of cache).
+        device : "cpu", "cuda", "cuda:N", or None for the device of ``words`` (a torch CUDA tensor or
+            CuPy array runs on its GPU and the result comes back there). On CUDA only the batch and
+            sequential schedules exist (one thread per word; identical results); threads and
+            block_words are CPU settings and are ignored there.
 
         Returns
         -------
@@ -446,7 +465,13 @@ class Circuit:
         bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
         if bw and bw not in (8, 16, 32, 64):
             raise ValueError(f"block_words must be 8, 16, 32 or 64, got {bw}")
-        w, came_from_torch = to_numpy(words, "words")
+        from . import cuda
+
+        where = cuda.resolve_device(device, words)
+        if where.kind == "cuda" and schedule == "levelized":
+            raise ValueError("schedule='levelized' is a CPU schedule; on CUDA use 'batch' (one thread per word)")
+        template = words
+        w, came_from_torch = to_numpy(cuda.to_host(words), "words")
         if w.ndim != 2 or w.shape[0] != self.n_inputs:
             raise ValueError(f"words must have shape (n_inputs={self.n_inputs}, n_words), got {w.shape}")
         if w.dtype != np.uint64:
@@ -460,7 +485,10 @@ class Circuit:
         elif not isinstance(out, np.ndarray) or out.dtype != np.uint64 or out.shape != shape or not out.flags.c_contiguous:
             got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
             raise ValueError(f"out must be a C-contiguous uint64 array of shape {shape}, got {got}")
-        return like_input(self._core.evaluate_packed(w, out, code, t, bw), came_from_torch)
+        result = self._core_for(where).evaluate_packed(w, out, code, t, bw)
+        if cuda.array_device(template) is not None:
+            return cuda.like_device_input(result, template)
+        return like_input(result, came_from_torch)
 
     def evaluate_bits(self, bits: Any, *, schedule: str = "batch", threads: int | None = None) -> np.ndarray:
         """Evaluate on a (B, n_inputs) array of 0/1 (bool or integers); returns (B, n_outputs) bool.

@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="native and torch threads (default: all cores)")
     rep.add_argument("--seed", type=_seed, default=0, metavar="S", help="base random seed (default 0)")
     rep.add_argument("--only", default=None, metavar="LIST",
-                     help="comma-separated experiment groups: product,hierarchy,ising,circuits,performance")
+                     help="comma-separated experiment groups: product,hierarchy,ising,circuits,performance,capabilities")
     rep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
     ben = sub.add_parser("bench", help="run the benchmarks/ suite and write a comparison table",

@@ -236,6 +236,7 @@ class IsingModel:
         seed: int = 0,
         init: Any = "random",
         kernel: str = "auto",
+        first_replica: int = 0,
         **cluster_options: Any,
     ) -> IsingSampler | ClusterSampler:
         """A Markov chain of ``replicas`` independent lattices at ``temperature``.
@@ -251,24 +252,70 @@ class IsingModel:
         init : "random" (independent fair spins), "up" (all +1), or an array of shape (replicas, L, L) of ±1.
         kernel : "auto" (multi-spin coding for Metropolis with a multiple of 64 replicas, else int8),
             "multispin" or "int8".
+        first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's
+            batch (see :class:`IsingSampler`).
         """
         if algorithm in ("wolff", "swendsen-wang"):
             if kernel != "auto":
                 raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
                                  f"algorithm={algorithm!r}")
             return ClusterSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
-                                  **cluster_options)
+                                  first_replica=first_replica, **cluster_options)
         if cluster_options:
             raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
-                            kernel=kernel)
+                            kernel=kernel, first_replica=first_replica)
+
+
+#: Version of the dictionaries made by ``IsingSampler.state()`` and ``BoltzmannSampler.state()``.
+STATE_VERSION = 1
+
+
+def _pack_spins(spins: np.ndarray) -> np.ndarray:
+    """(replicas, ...) ±1 int8 -> (replicas, ceil(n / 8)) uint8, one bit per spin (1 = +1)."""
+    return np.packbits(spins.reshape(spins.shape[0], -1) > 0, axis=1)
+
+
+def _unpack_spins(packed: Any, shape: tuple[int, ...]) -> np.ndarray:
+    n = int(np.prod(shape[1:]))
+    want = (shape[0], (n + 7) // 8)
+    if not isinstance(packed, np.ndarray) or packed.dtype != np.uint8 or packed.shape != want:
+        got = f"{type(packed).__name__} {getattr(packed, 'dtype', '')} {getattr(packed, 'shape', '')}"
+        raise ValueError(f"state['spins'] must be a uint8 array of shape {want}, got {got.strip()}")
+    bits = np.unpackbits(packed, axis=1, count=n)
+    return (bits.astype(np.int8) * 2 - 1).reshape(shape)
+
+
+def _check_state(state: Any, sampler: str, keys: tuple[str, ...]) -> Mapping[str, Any]:
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state must be a dict made by {sampler}.state(), got {type(state).__name__}")
+    if state.get("sampler") != sampler:
+        raise ValueError(f"state is for {state.get('sampler')!r} but expected {sampler!r}")
+    if state.get("version") != STATE_VERSION:
+        raise ValueError(f"state has version {state.get('version')!r} but expected {STATE_VERSION}")
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise ValueError(f"state lacks {', '.join(missing)}")
+    return state
 
 
 class _NativeChain:
     """What IsingSampler and BoltzmannSampler share: a native chain object (``self._chain``) of
-    ``replicas`` ±1 configurations of shape ``_spin_shape``, advanced a sweep at a time."""
+    ``replicas`` ±1 configurations of shape ``_spin_shape``, advanced a sweep at a time.
+
+    One sampler may be used from several Python threads: the native object holds a mutex, so calls
+    run one at a time, exactly as if made in sequence (separate samplers run in parallel)."""
 
     _chain: Any
+
+    def state(self) -> dict[str, Any]:
+        """A checkpoint: plain Python numbers and strings and one uint8 array of packed spins (one
+        bit per spin), picklable and small. ``type(self).from_state(state)`` continues this sampler's
+        chain bit for bit; the sampler itself pickles through it."""
+        raise NotImplementedError
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (_from_state, (self.state(),))
 
     @property
     def _spin_shape(self) -> tuple[int, ...]:
@@ -315,20 +362,24 @@ class IsingSampler(_NativeChain):
         seed: int = 0,
         init: Any = "random",
         kernel: str = "auto",
+        first_replica: int = 0,
     ) -> None:
         if not isinstance(model, IsingModel):
             raise TypeError(f"model must be an IsingModel, got {type(model).__name__}")
         self.model = model
         self.temperature = _check_temperature(temperature)
-        self.replicas = check_int(replicas, "replicas", minimum=1)
+        self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
+        self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
         self.algorithm = check_choice(algorithm, "algorithm", ("metropolis", "heatbath"))
         self.seed = check_seed(seed)
         kernel = check_choice(kernel, "kernel", ("auto", "multispin", "int8"))
-        can_multispin = self.algorithm == "metropolis" and self.replicas % 64 == 0
+        can_multispin = (self.algorithm == "metropolis" and self.replicas % 64 == 0
+                         and self.first_replica % 64 == 0)
         if kernel == "multispin" and not can_multispin:
             raise ValueError(
-                "kernel='multispin' needs algorithm='metropolis' and replicas a multiple of 64, got "
-                f"algorithm={self.algorithm!r}, replicas={self.replicas}"
+                "kernel='multispin' needs algorithm='metropolis' and replicas and first_replica multiples of "
+                f"64, got algorithm={self.algorithm!r}, replicas={self.replicas}, "
+                f"first_replica={self.first_replica}"
             )
         self.kernel = "multispin" if (kernel == "multispin" or (kernel == "auto" and can_multispin)) else "int8"
         spins = None
@@ -342,6 +393,7 @@ class IsingSampler(_NativeChain):
         self._chain = _core.IsingChain(
             model.L, model.J, model.h, self.temperature, self.replicas, self.algorithm == "heatbath",
             self.kernel == "multispin", self.seed, init == "random" if spins is None else False,
+            self.first_replica,
         )
         if spins is not None:
             self._chain.set_spins(spins)
@@ -349,6 +401,32 @@ class IsingSampler(_NativeChain):
     def __repr__(self) -> str:
         return (f"IsingSampler(L={self.model.L}, T={self.temperature}, replicas={self.replicas}, "
                 f"algorithm={self.algorithm!r}, kernel={self.kernel!r}, sweeps_done={self.sweeps_done})")
+
+    _STATE_KEYS = ("L", "J", "h", "temperature", "replicas", "first_replica", "algorithm", "kernel", "seed",
+                   "sweeps_done", "spins")
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "sampler": "IsingSampler", "version": STATE_VERSION,
+            "L": self.model.L, "J": self.model.J, "h": self.model.h, "temperature": self.temperature,
+            "replicas": self.replicas, "first_replica": self.first_replica, "algorithm": self.algorithm,
+            "kernel": self.kernel, "seed": self.seed, "sweeps_done": int(self.sweeps_done),
+            "spins": _pack_spins(self.spins),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> IsingSampler:
+        """The sampler saved by :meth:`state`: same model, replicas, seed, spins and sweep count, so its
+        next sweeps are exactly those the saved sampler would have made."""
+        state = _check_state(state, "IsingSampler", cls._STATE_KEYS)
+        model = IsingModel(state["L"], J=state["J"], h=state["h"])
+        shape = (check_int(state["replicas"], "state['replicas']", minimum=1), model.L, model.L)
+        sampler = cls(model, state["temperature"], replicas=shape[0], algorithm=state["algorithm"],
+                      seed=state["seed"], init=_unpack_spins(state["spins"], shape), kernel=state["kernel"],
+                      first_replica=state["first_replica"])
+        sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
+                                                 maximum=2**32))
+        return sampler
 
     @property
     def _spin_shape(self) -> tuple[int, ...]:
@@ -482,16 +560,49 @@ class BoltzmannSampler(_NativeChain):
     temperature : T > 0.
     replicas : number of independent chains.
     seed : 64-bit seed; the initial spins are fair coins.
+    first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's batch:
+        samplers over consecutive ranges together equal one sampler of all replicas, bit for bit.
     """
 
-    def __init__(self, n_spins: int, terms: Any, *, temperature: float, replicas: int, seed: int = 0) -> None:
+    def __init__(self, n_spins: int, terms: Any, *, temperature: float, replicas: int, seed: int = 0,
+                 first_replica: int = 0) -> None:
         self.n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=2**31 - 1)
         self.temperature = _check_temperature(temperature)
-        self.replicas = check_int(replicas, "replicas", minimum=1)
+        self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
+        self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
         self.seed = check_seed(seed)
         self.term_indices, self.coefficients = _normalise_terms(self.n_spins, terms)
         self._chain = _core.BoltzmannChain(self.n_spins, self.term_indices, self.coefficients, self.temperature,
-                                           self.replicas, self.seed)
+                                           self.replicas, self.seed, self.first_replica)
+
+    _STATE_KEYS = ("n_spins", "term_indices", "coefficients", "temperature", "replicas", "first_replica", "seed",
+                   "sweeps_done", "spins")
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "sampler": "BoltzmannSampler", "version": STATE_VERSION,
+            "n_spins": self.n_spins, "term_indices": self.term_indices.copy(),
+            "coefficients": self.coefficients.copy(), "temperature": self.temperature,
+            "replicas": self.replicas, "first_replica": self.first_replica, "seed": self.seed,
+            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self.spins),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> BoltzmannSampler:
+        """The sampler saved by :meth:`state`; its next sweeps are exactly the saved sampler's."""
+        state = _check_state(state, "BoltzmannSampler", cls._STATE_KEYS)
+        indices = np.asarray(state["term_indices"])
+        coefficients = np.asarray(state["coefficients"])
+        if indices.ndim != 2 or indices.shape[1] != 4 or coefficients.shape != (indices.shape[0],):
+            raise ValueError(f"state['term_indices'] must have shape (n_terms, 4) and state['coefficients'] "
+                             f"(n_terms,), got {indices.shape} and {coefficients.shape}")
+        terms = [(tuple(int(i) for i in row if i >= 0), float(c)) for row, c in zip(indices, coefficients)]
+        sampler = cls(state["n_spins"], terms, temperature=state["temperature"], replicas=state["replicas"],
+                      seed=state["seed"], first_replica=state["first_replica"])
+        sampler.spins = _unpack_spins(state["spins"], sampler._spin_shape)
+        sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
+                                                 maximum=2**32))
+        return sampler
 
     @property
     def colours(self) -> np.ndarray:
@@ -524,6 +635,15 @@ class BoltzmannSampler(_NativeChain):
                 spins[k] = self._chain.get_spins()
         self._chain.sweep(n_sweeps - n_measure * every)
         return BoltzmannSeries(energy=energy, spins=spins)
+
+
+def _from_state(state: Mapping[str, Any]) -> Any:
+    """Unpickling: the sampler class named in the state, rebuilt from it."""
+    kinds = {"IsingSampler": IsingSampler, "BoltzmannSampler": BoltzmannSampler}
+    kind = state.get("sampler") if isinstance(state, Mapping) else None
+    if kind not in kinds:
+        raise ValueError(f"state names sampler {kind!r} but expected one of {sorted(kinds)}")
+    return kinds[kind].from_state(state)
 
 
 # ---- cluster updates and critical-point statistics (their own modules; re-exported here) -------------

@@ -190,6 +190,8 @@ class MarkovChain:
         seed: int = 0,
         return_path: bool = False,
         out: np.ndarray | None = None,
+        first: int = 0,
+        start_step: int = 0,
     ) -> Any:
         """Run n_chains independent chains for n_steps transitions.
 
@@ -208,6 +210,14 @@ class MarkovChain:
         out : numpy array, optional
             Where to write the result (exactly the shape and dtype that would be returned,
             C-contiguous). Reusing a buffer avoids the cost of first writes into fresh memory.
+        first : int >= 0
+            The result is chains first .. first + n_chains - 1 of this seed's batch: pieces drawn with
+            consecutive ``first`` and concatenated equal one call, bit for bit (any init but a per-chain
+            array, which is then the start of these chains).
+        start_step : int >= 0
+            The chains' step count so far: with ``init`` the final states of an earlier call that ran
+            ``start_step`` steps (same seed and ``first``), this call continues those chains exactly as
+            if that call had run ``start_step + n_steps`` steps. A path then starts with ``init``.
 
         Returns
         -------
@@ -216,6 +226,7 @@ class MarkovChain:
         n_chains = check_int(n_chains, "n_chains", minimum=0)
         n_steps = check_int(n_steps, "n_steps", minimum=0, maximum=2**34 - 1)
         seed = check_seed(seed)
+        first, start_step = _check_offsets(first, n_chains, start_step, n_steps)
         if not isinstance(return_path, bool):
             raise TypeError(f"return_path must be a bool, got {type(return_path).__name__}")
         torch_out = self._torch or is_torch_tensor(init)
@@ -229,6 +240,8 @@ class MarkovChain:
             seed,
             "path" if return_path else "final",
             out=_check_out(out),
+            first_chain=first,
+            first_step=start_step,
         )
         return like_input(result, torch_out)
 
@@ -321,6 +334,14 @@ def _pack_tables(tables: list[np.ndarray]) -> list[np.ndarray]:
         views.append(view)
         offset += t.size
     return views
+
+
+def _check_offsets(first: Any, n_chains: int, start_step: Any, n_steps: int) -> tuple[int, int]:
+    """Validate a chain offset and a step offset: the counters hold chains below 2^64 and blocks of
+    four steps below 2^32, so first + n_chains <= 2^64 - 1 and start_step + n_steps <= 2^34."""
+    first = check_int(first, "first", minimum=0, maximum=2**64 - 1 - n_chains)
+    start_step = check_int(start_step, "start_step", minimum=0, maximum=2**34 - n_steps)
+    return first, start_step
 
 
 def _check_out(out: Any) -> np.ndarray | None:
@@ -483,7 +504,7 @@ class HierarchicalChain:
     def __repr__(self) -> str:
         return f"HierarchicalChain(level_sizes={self.level_sizes})"
 
-    def sample(self, n: int, *, seed: int = 0, out: np.ndarray | None = None) -> Any:
+    def sample(self, n: int, *, seed: int = 0, out: np.ndarray | None = None, first: int = 0) -> Any:
         """Draw n independent realisations of (y0, ..., yL).
 
         Returns
@@ -495,11 +516,16 @@ class HierarchicalChain:
 
         ``out``: an optional (n, L + 1) numpy array of the state dtype to write into (single-dtype
         hierarchies only), which avoids first-touch costs when sampling repeatedly.
+
+        ``first``: the result is realisations first .. first + n - 1 of this seed's batch, so pieces
+        drawn with consecutive ``first`` (on other processes or machines) concatenate to one call.
         """
         n = check_int(n, "n", minimum=0)
         seed = check_seed(seed)
+        first, _ = _check_offsets(first, n, 0, self.n_levels)
         out = _core.markov_sample(
-            self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out)
+            self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
+            first_chain=first,
         )
         if isinstance(out, list):
             return [like_input(a, self._torch) for a in out]

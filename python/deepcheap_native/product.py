@@ -11,7 +11,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _core
 from ._arrays import check_choice, check_int, import_torch, like_input, to_numpy
 
 __all__ = [
@@ -387,14 +386,20 @@ class ProductNetwork:
                 f"n_neurons={self.n_neurons}, n_hidden_layers={self.n_hidden_layers})")
 
     # -- evaluation --
-    def __call__(self, x: Any, *, out: Any = None) -> Any:
+    def __call__(self, x: Any, *, out: Any = None, device: Any = None) -> Any:
         """Evaluate the network natively on x of shape (batch, n).
 
         Returns shape (batch,) in the network's dtype: a numpy array, or a torch tensor when x is one.
         ``out`` (numpy, shape (batch,), the network's dtype) receives the result without allocating;
-        it is supported for networks that are a single product.
+        it is supported for networks that are a single product. ``device``: "cpu", "cuda", "cuda:N",
+        or None for x's device (a torch CUDA tensor or CuPy array runs on its GPU and the result comes
+        back there); see :mod:`deepcheap_native.cuda`.
         """
-        array, came_from_torch = to_numpy(x, "x")
+        from . import cuda
+
+        where = cuda.resolve_device(device, x)
+        template = x
+        array, came_from_torch = to_numpy(cuda.to_host(x), "x")
         if array.dtype.kind not in "biuf":
             raise TypeError(f"x must hold real numbers, got dtype {array.dtype}")
         if array.ndim != 2 or array.shape[1] != self.n:
@@ -408,15 +413,18 @@ class ProductNetwork:
                                  f"({array.shape[0]},), got {type(out).__name__} "
                                  f"{getattr(out, 'dtype', '')} {getattr(out, 'shape', '')}")
         try:
-            result = self._evaluate(array, out)
+            result = self._evaluate(array, out, where)
         except ValueError as exc:
             if "finite" in str(exc):
                 bad = np.argwhere(~np.isfinite(array))[0]
                 raise ValueError(f"x must be finite, but x[{bad[0]}, {bad[1]}] is {array[tuple(bad)]}") from None
             raise
+        if cuda.array_device(template) is not None:
+            return cuda.like_device_input(result, template)
         return like_input(result, came_from_torch)
 
-    def _evaluate(self, x: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    def _evaluate(self, x: np.ndarray, out: np.ndarray | None, where: Any) -> np.ndarray:
+        native = where.module  # _core, or the CUDA driver module for device="cuda[:N]"
         code = _ACTIVATION_CODES[self.activation]
         stable = self.mode == "stable"
         total = np.full(x.shape[0], self._constant, dtype=self.dtype)
@@ -425,10 +433,11 @@ class ProductNetwork:
                 continue  # degree 0: folded into the constant
             cols = x if self._plain else np.ascontiguousarray(x[:, mono.columns])
             if self.kind == "deep":
-                value = _core.product_deep(cols, code, stable, self.scale, mono.bias, self._gate_coef,
-                                           self._carry_coef, mono.extra_layers, out)
+                value = native.product_deep(cols, code, stable, self.scale, mono.bias, self._gate_coef,
+                                            self._carry_coef, mono.extra_layers, out, device=where.index)
             else:
-                value = _core.product_shallow(cols, code, stable, self.scale, mono.bias, mono.out_coef, out)
+                value = native.product_shallow(cols, code, stable, self.scale, mono.bias, mono.out_coef, out,
+                                               device=where.index)
             if self._plain:
                 return value
             total += self.dtype.type(mono.coefficient) * value

@@ -7,25 +7,31 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from . import cuda as _cuda_api
 from ._arrays import like_input, to_numpy
 
-__all__ = ["philox4x32"]
+__all__ = ["normal_pairs", "philox4x32", "uniform_double"]
 
 
-def philox4x32(counter: Any, key: Any) -> Any:
+def philox4x32(counter: Any, key: Any, *, device: Any = None) -> Any:
     """Apply Philox4x32-10 to counters under keys.
 
     Parameters
     ----------
     counter : array of uint32, shape (..., 4)
     key : array of uint32, shape (..., 2); broadcast against ``counter[..., 0]``.
+    device : "cpu", "cuda", "cuda:N" or None (the inputs' device: a CUDA tensor means its GPU).
+        The words are the same on every device, bit for bit.
 
     Returns
     -------
-    array of uint32, shape (..., 4): numpy, or torch when ``counter`` was a torch tensor.
+    array of uint32, shape (..., 4): numpy, or torch when ``counter`` was a torch tensor (on the
+    device ``counter`` was on), or CuPy for a CuPy ``counter``.
     """
-    c, came_from_torch = to_numpy(counter, "counter")
-    k, _ = to_numpy(key, "key")
+    where = _cuda_api.resolve_device(device, counter, key)
+    template = counter
+    c, came_from_torch = to_numpy(_cuda_api.to_host(counter), "counter")
+    k, _ = to_numpy(_cuda_api.to_host(key), "key")
     for name, a, last in (("counter", c, 4), ("key", k, 2)):
         if a.dtype.kind not in "ui":
             raise TypeError(f"{name} must be an integer array (uint32 words), got dtype {a.dtype}")
@@ -41,5 +47,56 @@ def philox4x32(counter: Any, key: Any) -> Any:
         ) from None
     c2 = np.ascontiguousarray(np.broadcast_to(c, batch + (4,)), dtype=np.uint32).reshape(-1, 4)
     k2 = np.ascontiguousarray(np.broadcast_to(k, batch + (2,)), dtype=np.uint32).reshape(-1, 2)
-    out = _core.philox4x32(c2, k2).reshape(batch + (4,))
+    out = where.module.philox4x32(c2, k2, device=where.index).reshape(batch + (4,))
+    if _cuda_api.array_device(template) is not None:
+        return _cuda_api.like_device_input(out, template)
     return like_input(out, came_from_torch)
+
+
+def uniform_double(hi: Any, lo: Any) -> np.ndarray:
+    """Uniforms in [0, 1) with 53 random bits from two Philox words, exactly as the kernels' C++
+    ``uniform_double(hi, lo)`` (csrc/include/deepcheap/common/philox.hpp) computes them."""
+    x = (np.asarray(hi, dtype=np.uint64) << np.uint64(21)) ^ (np.asarray(lo, dtype=np.uint64) >> np.uint64(11))
+    return (x & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0**-53
+
+
+def normal_pairs(seed: int, item: Any, step: Any, purpose: int) -> np.ndarray:
+    """Two standard normals per Philox4x32-10 draw at counter (item, step, purpose) under ``seed``.
+
+    The package-wide counter layout (item low, item high, step, purpose) and key (seed low, seed
+    high), so every value depends only on its coordinates: any batch split or thread count gives the
+    same numbers. Box–Muller on two 53-bit uniforms: u₁ from words (0, 1), u₂ from words (2, 3),
+    r = √(−2 ln(1 − u₁)) (1 − u₁ lies in (0, 1], so r is finite), normals r·cos 2πu₂ and r·sin 2πu₂.
+
+    Parameters
+    ----------
+    seed : int in [0, 2**64)
+    item : integer array (values in [0, 2**64)), broadcast against ``step``
+    step : integer array (values in [0, 2**32))
+    purpose : int in [0, 2**32), separating the streams one item draws for different reasons
+
+    Returns
+    -------
+    numpy float64 array of shape broadcast(item, step).shape + (2,)
+    """
+    from ._arrays import check_int, check_seed
+
+    seed = check_seed(seed)
+    purpose = check_int(purpose, "purpose", minimum=0, maximum=2**32 - 1)
+    item64 = np.asarray(item, dtype=np.uint64)
+    step32 = np.asarray(step, dtype=np.uint32)
+    shape = np.broadcast_shapes(item64.shape, step32.shape)
+    counter = np.empty(shape + (4,), dtype=np.uint32)
+    counter[..., 0] = (item64 & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    counter[..., 1] = (item64 >> np.uint64(32)).astype(np.uint32)
+    counter[..., 2] = step32
+    counter[..., 3] = purpose
+    flat = counter.reshape(-1, 4)
+    keys = np.empty((flat.shape[0], 2), dtype=np.uint32)
+    keys[:, 0], keys[:, 1] = seed & 0xFFFFFFFF, seed >> 32
+    words = _core.philox4x32(flat, keys).reshape(shape + (4,))
+    u1 = uniform_double(words[..., 0], words[..., 1])
+    u2 = uniform_double(words[..., 2], words[..., 3])
+    r = np.sqrt(-2.0 * np.log1p(-u1))
+    theta = 2.0 * np.pi * u2
+    return np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1)

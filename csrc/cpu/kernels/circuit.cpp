@@ -29,17 +29,25 @@ inline void circuit_run_binary(const int32_t* DC_RESTRICT ins, int32_t n, vword*
 
 template <int KV>
 void circuit_run(int op, const int32_t* ins, int32_t n, vword* S) {
+  // The op switch runs once per run of gates; the gate itself is the header's circuit_gate<Op>.
   switch (op) {
-    case circuit::OP_AND: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return a & b; }); break;
-    case circuit::OP_XOR: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return a ^ b; }); break;
-    case circuit::OP_OR: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return a | b; }); break;
-    case circuit::OP_NAND: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return ~(a & b); }); break;
-    case circuit::OP_NOR: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return ~(a | b); }); break;
-    case circuit::OP_XNOR: circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return ~(a ^ b); }); break;
-    case circuit::OP_INV: circuit_run_binary<KV>(ins, n, S, [](vword a, vword) { return ~a; }); break;
-    case circuit::OP_BUF: circuit_run_binary<KV>(ins, n, S, [](vword a, vword) { return a; }); break;
-    case circuit::OP_CONST0: circuit_run_binary<KV>(ins, n, S, [](vword a, vword) { return a ^ a; }); break;
-    default: circuit_run_binary<KV>(ins, n, S, [](vword a, vword) { return ~(a ^ a); }); break;
+#define DC_CIRCUIT_RUN(OP)                                                                              \
+  case circuit::OP:                                                                                     \
+    circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return circuit_gate<circuit::OP>(a, b); }); \
+    break;
+    DC_CIRCUIT_RUN(OP_AND)
+    DC_CIRCUIT_RUN(OP_XOR)
+    DC_CIRCUIT_RUN(OP_OR)
+    DC_CIRCUIT_RUN(OP_NAND)
+    DC_CIRCUIT_RUN(OP_NOR)
+    DC_CIRCUIT_RUN(OP_XNOR)
+    DC_CIRCUIT_RUN(OP_INV)
+    DC_CIRCUIT_RUN(OP_BUF)
+    DC_CIRCUIT_RUN(OP_CONST0)
+#undef DC_CIRCUIT_RUN
+    default:
+      circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return circuit_gate<circuit::OP_CONST1>(a, b); });
+      break;
   }
 }
 

@@ -160,7 +160,7 @@ void sweep_lattices(int64_t lattices, int64_t L, int threads, int64_t row_grain,
 
 void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes, const int* satisfied,
                            const int* spin, const uint64_t* threshold, bool ferro, uint64_t seed,
-                           uint64_t first_sweep, int64_t n_sweeps) {
+                           uint64_t first_sweep, int64_t n_sweeps, uint64_t first_group) {
   MultispinTable table;
   table.count = n_classes;
   for (int c = 0; c < n_classes; ++c) {
@@ -177,17 +177,17 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
       uint64_t* lattice = words + g * L * L;
       if (two_classes)
         multispin_row<true>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                            uint32_t(g), colour, ferro, table, seed, step, purpose);
+                            uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step, purpose);
       else
         multispin_row<false>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                             uint32_t(g), colour, ferro, table, seed, step, purpose);
+                             uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step, purpose);
     }
   };
   sweep_lattices(groups, L, threads, grain_for(L / 2, 4096), first_sweep, n_sweeps, rows);
 }
 
 void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath, const uint64_t* threshold,
-                      uint64_t seed, uint64_t first_sweep, int64_t n_sweeps) {
+                      uint64_t seed, uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica) {
   const int threads = cpu::num_threads();
   const int64_t half = L / 2;
   const int64_t draws_per_row = (half + 3) / 4;
@@ -205,7 +205,7 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
       for (int64_t q0 = 0; q0 < draws_per_row; q0 += kRowChunk) {
         const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
         // Counter (i * draws_per_row + q, replica, sweep, purpose): 32-bit lanes, so this loop vectorises.
-        const uint32_t c0 = uint32_t(i * draws_per_row + q0), replica = uint32_t(r);
+        const uint32_t c0 = uint32_t(i * draws_per_row + q0), replica = uint32_t(first_replica + uint64_t(r));
         philox_strided(c0, 1, replica, step, purpose, key0, key1, nq, nullptr, u[0], u[1], u[2], u[3]);
         const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
         for (int64_t t = q0 * 4; t < t_end; ++t) {
@@ -321,12 +321,14 @@ void ising_unpack(const uint64_t* words, int64_t groups, int64_t sites, int8_t* 
 }
 
 // Independent fair ±1 spins: one Philox draw gives 128 sites of a replica.
-void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t seed) {
+// Replica r of the call is replica first_replica + r of the batch.
+void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t seed, uint64_t first_replica) {
   const int64_t draws = (sites + 127) / 128;
   parallel_for_chunks(replicas * draws, 64, cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t x = begin; x < end; ++x) {
       const int64_t r = x / draws, d = x % draws;
-      const Philox4x32 b = philox_draw(seed, uint64_t(d), uint32_t(r), kIsingPurposeInit | uint32_t(uint64_t(r) >> 32));
+      const uint64_t global = first_replica + uint64_t(r);
+      const Philox4x32 b = philox_draw(seed, uint64_t(d), uint32_t(global), kIsingPurposeInit | uint32_t(global >> 32));
       const int64_t first = d * 128;
       const int64_t n = sites - first < 128 ? sites - first : 128;
       for (int64_t k = 0; k < n; ++k)
@@ -372,7 +374,7 @@ void ising_block_spin(const int8_t* spins, int64_t replicas, int64_t L, int64_t 
 void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_colours, const int64_t* colour_offsets,
                      const int32_t* colour_members, const int64_t* incidence_offsets, const int32_t* incidence_terms,
                      const int32_t* term_indices, const double* coefficients, double beta, uint64_t seed,
-                     uint64_t first_sweep, int64_t n_sweeps) {
+                     uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica) {
   parallel_for_chunks(replicas, grain_for(incidence_offsets[n_spins] + n_spins, 131072), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       int8_t* s = spins + r * n_spins;
@@ -390,7 +392,7 @@ void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_col
               field += prod > 0 ? coefficients[incidence_terms[k]] : -coefficients[incidence_terms[k]];
             }
             const uint32_t u =
-                philox_draw(seed, uint64_t(r) * uint64_t(n_spins) + uint64_t(i), step, kBoltzmannPurpose | uint32_t(colour)).v[0];
+                philox_draw(seed, (first_replica + uint64_t(r)) * uint64_t(n_spins) + uint64_t(i), step, kBoltzmannPurpose | uint32_t(colour)).v[0];
             s[i] = uint64_t(u) < heatbath_threshold(beta * field) ? int8_t(1) : int8_t(-1);
           }
         }

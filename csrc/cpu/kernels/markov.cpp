@@ -83,10 +83,10 @@ inline void mulhilo8(__m256i a, __m256i b, __m256i& hi, __m256i& lo) {
 // The four words of block `block` for chains first .. first + n - 1: philox_draw(seed, chain, block,
 // kMarkovPurposeTransition). The chain's low word is the counter word that varies; a run never
 // crosses a multiple of 2^32 chains, where the high word changes.
-void fill_words(uint64_t seed, int64_t first, int64_t n, uint32_t block, uint32_t* DC_RESTRICT w0,
+void fill_words(uint64_t seed, uint64_t first, int64_t n, uint32_t block, uint32_t* DC_RESTRICT w0,
                 uint32_t* DC_RESTRICT w1, uint32_t* DC_RESTRICT w2, uint32_t* DC_RESTRICT w3) {
   for (int64_t done = 0; done < n;) {
-    const uint64_t item = static_cast<uint64_t>(first + done);
+    const uint64_t item = first + static_cast<uint64_t>(done);
     const int64_t to_wrap = static_cast<int64_t>((uint64_t(1) << 32) - (item & 0xFFFFFFFFu));
     const int64_t run = n - done < to_wrap ? n - done : to_wrap;
     philox_strided(static_cast<uint32_t>(item), 1, static_cast<uint32_t>(item >> 32), block,
@@ -162,32 +162,38 @@ void advance_prefetching(const markov::Level& level, uint32_t* DC_RESTRICT state
 }
 
 // All chains of [first, first + n) from the initial state to the last step; `buffer` holds 5 * n words.
+// Chain `first + i` of this call is chain `first_chain + first + i` of the seed's batch, and step t
+// of this call is step `first_step + t` of its chains: the counters use the global numbers, so pieces
+// drawn separately (other chains, or later steps from saved states) equal one large call.
 void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Level& init,
                   const uint32_t* init_states, const markov::Store* stores, bool byte_path, int64_t first,
-                  int64_t n, uint64_t seed, uint32_t* buffer) {
+                  int64_t n, uint64_t seed, uint64_t first_chain, uint64_t first_step, uint32_t* buffer) {
+  const uint64_t chain0 = first_chain + static_cast<uint64_t>(first);
   uint32_t* DC_RESTRICT state = buffer;
   uint32_t* const words[4] = {buffer + n, buffer + 2 * n, buffer + 3 * n, buffer + 4 * n};
   if (init_states != nullptr) {
     for (int64_t i = 0; i < n; ++i) state[i] = init_states[first + i];
   } else {
     for (int64_t i = 0; i < n; ++i)
-      words[0][i] = philox_draw(seed, static_cast<uint64_t>(first + i), 0, kMarkovPurposeInit).v[0];
+      words[0][i] = philox_draw(seed, chain0 + static_cast<uint64_t>(i), 0, kMarkovPurposeInit).v[0];
     for (int64_t i = 0; i < n; ++i) state[i] = 0;
     advance(init, state, words[0], n);
   }
   store_states(stores[0], state, first, n);
   for (int64_t t = 0; t < n_steps; ++t) {
-    if ((t & 3) == 0)
-      fill_words(seed, first, n, static_cast<uint32_t>(t >> 2), words[0], words[1], words[2], words[3]);
+    const uint64_t g = first_step + static_cast<uint64_t>(t);  // the chain's global step
+    if ((g & 3) == 0 || t == 0)
+      fill_words(seed, chain0, n, static_cast<uint32_t>(g >> 2), words[0], words[1], words[2], words[3]);
     const bool new_table = t + 1 < n_steps && steps[t + 1].table != steps[t].table;
     const markov::Level* next = new_table ? &steps[t + 1] : nullptr;
-    advance_prefetching(steps[t], state, words[t & 3], n, next);
+    advance_prefetching(steps[t], state, words[g & 3], n, next);
     if (!byte_path) {
       store_states(stores[t + 1], state, first, n);
       continue;
     }
-    // Byte paths: the word just used is spent, so it holds this step's states until the block of four
-    // is complete; then one 4-byte store per chain writes positions 4b+1 .. 4b+4 at once.
+    // Byte paths (only when first_step % 4 == 0, so g & 3 == t & 3): the word just used is spent, so it
+    // holds this step's states until the block of four is complete; then one 4-byte store per chain
+    // writes positions 4b+1 .. 4b+4 at once.
     uint32_t* DC_RESTRICT kept = words[t & 3];
     for (int64_t i = 0; i < n; ++i) kept[i] = state[i];
     if ((t & 3) != 3 && t != n_steps - 1) continue;
@@ -210,10 +216,10 @@ void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Lev
 
 void markov_sample(const markov::Level* steps, int64_t n_steps, markov::Level init,
                    const uint32_t* init_states, const markov::Store* stores, int64_t n_chains,
-                   uint64_t seed, int64_t chunk) {
+                   uint64_t seed, int64_t chunk, uint64_t first_chain, uint64_t first_step) {
   chunk = chunk < 16 ? 16 : chunk > kMaxChunk ? kMaxChunk : chunk;
   // A path of one-byte states, position after position in memory (the (n, T + 1) uint8 layout)?
-  bool byte_path = n_steps >= 1;
+  bool byte_path = n_steps >= 1 && (first_step & 3) == 0;
   for (int64_t t = 1; byte_path && t <= n_steps; ++t)
     byte_path = stores[t].base != nullptr && stores[t].elem_bytes == 1 &&
                 stores[t].base == stores[1].base + (t - 1) && stores[t].stride_bytes == stores[1].stride_bytes;
@@ -229,7 +235,8 @@ void markov_sample(const markov::Level* steps, int64_t n_steps, markov::Level in
     // parallel_for_chunks may hand one thread a range of many chunks; split it again.
     for (int64_t first = begin; first < end; first += step) {
       const int64_t n = end - first < step ? end - first : step;
-      sample_chunk(steps, n_steps, init, init_states, stores, byte_path, first, n, seed, buffer);
+      sample_chunk(steps, n_steps, init, init_states, stores, byte_path, first, n, seed, first_chain,
+                   first_step, buffer);
     }
   });
 }

@@ -2,7 +2,7 @@
 // layer while it sits in cache (activations of the whole batch are never stored); samples lie in the
 // inner, vectorised loop, so one gate or one neuron is a few SIMD instructions for 8-16 samples.
 #include "deepcheap/common/parallel.hpp"
-#include "deepcheap/product/activations.hpp"
+#include "deepcheap/product/network.hpp"
 #include "threads.hpp"
 
 DC_NAMESPACE_BEGIN
@@ -25,7 +25,7 @@ int64_t load_block(const T* DC_RESTRICT x, int64_t n, int64_t count, T* DC_RESTR
     T* DC_RESTRICT dst = work + i * kBlock;
     for (int64_t s = 0; s < count; ++s) {
       const T v = x[s * n + i];
-      bad += (v - v == T(0)) ? 0 : 1;  // x - x is NaN exactly for NaN and +-inf
+      bad += product::is_nonfinite(v) ? 1 : 0;
       dst[s] = v;
     }
     for (int64_t s = count; s < kBlock; ++s) dst[s] = T(0);  // padding lanes, never stored
@@ -33,58 +33,32 @@ int64_t load_block(const T* DC_RESTRICT x, int64_t n, int64_t count, T* DC_RESTR
   return bad;
 }
 
-// One 4-neuron gate over a block: D = m(U, V). D may equal U (in-place reduction of the tree).
+// One 4-neuron gate over a block: D = m(U, V), each lane the header's per-sample gate. D may equal U
+// (in-place reduction of the tree).
 template <int Act, bool Stable, class T>
 void gate_block(const T* U, const T* V, T* D, T lambda, T a, T gate_coef) {
   if constexpr (Stable) {
-    for (int64_t s = 0; s < kBlock; ++s)
-      D[s] = gate_coef * stable_gate_numerator<Act>(U[s], V[s], lambda, a);
+    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_stable<Act>(U[s], V[s], lambda, a, gate_coef);
   } else if (Act == product::kSoftplus && a == T(0)) {
     // Softplus at bias 0 (the default). When every pre-activation of the block is small, each neuron
-    // is E(±p) ± p/2 with the series E (no exp, no log). Otherwise the neurons at +p and -p share
-    // log1p(exp(-|p|)): each value is bit-identical to activate<kSoftplus>(0 ± p) below, and the
-    // common subexpression halves the transcendentals.
-    T P[kBlock], Q[kBlock];
+    // is E(±p) ± p/2 with the series E (no exp, no log); otherwise the +p and -p neurons share
+    // log1p(exp(-|p|)). The choice is per block so the inner loops stay branch-free.
     T largest = T(0);
 #pragma omp simd reduction(max : largest)
     for (int64_t s = 0; s < kBlock; ++s) {
-      P[s] = lambda * (U[s] + V[s]);
-      Q[s] = lambda * (U[s] - V[s]);
-      const T ap = P[s] < T(0) ? -P[s] : P[s];
-      const T aq = Q[s] < T(0) ? -Q[s] : Q[s];
-      const T m = ap > aq ? ap : aq;
+      const T m = product::gate_reach(U[s], V[s], lambda);
       largest = m > largest ? m : largest;
     }
     if (largest <= T(product::kSoftplusSeriesRange)) {
 #pragma omp simd
-      for (int64_t s = 0; s < kBlock; ++s) {
-        const T ep = product::softplus_even_small(P[s]);
-        const T eq = product::softplus_even_small(Q[s]);
-        const T hp = T(0.5) * P[s];
-        const T hq = T(0.5) * Q[s];
-        D[s] = gate_coef * (((ep + hp) + (ep - hp)) - (eq + hq) - (eq - hq));
-      }
+      for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_softplus0_series(U[s], V[s], lambda, gate_coef);
       return;
     }
 #pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) {
-      const T p = lambda * (U[s] + V[s]);
-      const T q = lambda * (U[s] - V[s]);
-      const T lp = product::softplus_tail(p);
-      const T lq = product::softplus_tail(q);
-      const T h = ((p > T(0) ? p : T(0)) + lp) + ((-p > T(0) ? -p : T(0)) + lp) -
-                  ((q > T(0) ? q : T(0)) + lq) - ((-q > T(0) ? -q : T(0)) + lq);
-      D[s] = gate_coef * h;
-    }
+    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_softplus0(U[s], V[s], lambda, gate_coef);
   } else {
 #pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) {
-      const T p = lambda * (U[s] + V[s]);
-      const T q = lambda * (U[s] - V[s]);
-      const T h = activate<Act>(a + p) + activate<Act>(a - p) - activate<Act>(a + q) -
-                  activate<Act>(a - q);
-      D[s] = gate_coef * h;
-    }
+    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_network<Act>(U[s], V[s], lambda, a, gate_coef);
   }
 }
 
@@ -92,38 +66,24 @@ void gate_block(const T* U, const T* V, T* D, T lambda, T a, T gate_coef) {
 template <int Act, bool Stable, class T>
 void carry_block(const T* X, T* D, T lambda, T a, T carry_coef) {
   if constexpr (Stable) {
-    for (int64_t s = 0; s < kBlock; ++s)
-      D[s] = carry_coef * stable_carry_numerator<Act>(X[s], lambda, a);
+    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_stable<Act>(X[s], lambda, a, carry_coef);
   } else if (Act == product::kSoftplus && a == T(0)) {
     T largest = T(0);
 #pragma omp simd reduction(max : largest)
     for (int64_t s = 0; s < kBlock; ++s) {
-      const T p = lambda * X[s];
-      const T ap = p < T(0) ? -p : p;
-      largest = ap > largest ? ap : largest;
+      const T m = product::carry_reach(X[s], lambda);
+      largest = m > largest ? m : largest;
     }
     if (largest <= T(product::kSoftplusSeriesRange)) {
 #pragma omp simd
-      for (int64_t s = 0; s < kBlock; ++s) {
-        const T p = lambda * X[s];
-        const T e = product::softplus_even_small(p);
-        const T hp = T(0.5) * p;
-        D[s] = carry_coef * ((e + hp) - (e - hp));
-      }
+      for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_softplus0_series(X[s], lambda, carry_coef);
       return;
     }
 #pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) {
-      const T p = lambda * X[s];
-      const T lp = product::softplus_tail(p);
-      D[s] = carry_coef * (((p > T(0) ? p : T(0)) + lp) - ((-p > T(0) ? -p : T(0)) + lp));
-    }
+    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_softplus0(X[s], lambda, carry_coef);
   } else {
 #pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) {
-      const T p = lambda * X[s];
-      D[s] = carry_coef * (activate<Act>(a + p) - activate<Act>(a - p));
-    }
+    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_network<Act>(X[s], lambda, a, carry_coef);
   }
 }
 
@@ -139,20 +99,15 @@ int64_t deep_run(const T* x, int64_t batch, int64_t n, T lambda, T a, T gate_coe
       const int64_t first = b * kBlock;
       const int64_t count = batch - first < kBlock ? batch - first : kBlock;
       bad += load_block(x + first * n, n, count, work);
-      // Level by level: gate g reads slots 2g, 2g+1 and writes slot g; an odd value out is carried
-      // to the slot after the gates. Writes never clobber a slot still to be read.
-      for (int64_t c = n; c > 1;) {
-        const int64_t gates = c / 2;
-        for (int64_t g = 0; g < gates; ++g)
-          gate_block<Act, Stable>(work + 2 * g * kBlock, work + (2 * g + 1) * kBlock,
-                                  work + g * kBlock, lambda, a, gate_coef);
-        if (c & 1)
-          carry_block<Act, Stable>(work + (c - 1) * kBlock, work + gates * kBlock, lambda, a,
-                                   carry_coef);
-        c = gates + (c & 1);
-      }
-      for (int32_t e = 0; e < extra_layers; ++e)
-        carry_block<Act, Stable>(work, work, lambda, a, carry_coef);
+      // The header's tree walk, each slot a block of samples.
+      product::deep_tree_walk(
+          n, extra_layers,
+          [&](int64_t d, int64_t s0, int64_t s1) {
+            gate_block<Act, Stable>(work + s0 * kBlock, work + s1 * kBlock, work + d * kBlock, lambda, a, gate_coef);
+          },
+          [&](int64_t d, int64_t src) {
+            carry_block<Act, Stable>(work + src * kBlock, work + d * kBlock, lambda, a, carry_coef);
+          });
       for (int64_t s = 0; s < count; ++s) out[first + s] = work[s];
     }
     delete[] work;
@@ -176,8 +131,8 @@ void shallow_block(const T* work_x, int64_t n, T lambda, T a, T* lo, T* hi, T* a
   for (int64_t i = 0; i < L; ++i)
     for (int64_t s = 0; s < kBlock; ++s) lo[s] += lambda * work_x[i * kBlock + s];
   for (int64_t t = 1; t < table; ++t) {
-    const int64_t bit = __builtin_ctzll(static_cast<unsigned long long>(t));
-    const bool now_minus = ((t ^ (t >> 1)) >> bit) & 1;
+    const int bit = product::gray_flip(t);
+    const bool now_minus = (product::gray_code(t) >> bit) & 1;
     const T step = now_minus ? T(-2) * lambda : T(2) * lambda;
     for (int64_t s = 0; s < kBlock; ++s)
       lo[t * kBlock + s] = lo[(t - 1) * kBlock + s] + step * work_x[bit * kBlock + s];
@@ -191,7 +146,7 @@ void shallow_block(const T* work_x, int64_t n, T lambda, T a, T* lo, T* hi, T* a
   const int64_t rows = (int64_t(1) << H) >> (paired && H >= 1 ? 1 : 0);
   const int64_t columns = table >> (paired && H == 0 ? 1 : 0);
   for (int64_t h = 0; h < rows; ++h) {
-    const int64_t gh = h ^ (h >> 1);
+    const int64_t gh = product::gray_code(h);
     if ((h & 255) == 0) {
       for (int64_t s = 0; s < kBlock; ++s) hi[s] = a;
       for (int64_t i = 0; i < H; ++i) {
@@ -199,7 +154,7 @@ void shallow_block(const T* work_x, int64_t n, T lambda, T a, T* lo, T* hi, T* a
         for (int64_t s = 0; s < kBlock; ++s) hi[s] += w * work_x[(L + i) * kBlock + s];
       }
     } else {
-      const int64_t bit = __builtin_ctzll(static_cast<unsigned long long>(h));
+      const int bit = product::gray_flip(h);
       const T step = ((gh >> bit) & 1) ? T(-2) * lambda : T(2) * lambda;
       for (int64_t s = 0; s < kBlock; ++s) hi[s] += step * work_x[(L + bit) * kBlock + s];
     }
@@ -216,10 +171,8 @@ void shallow_block(const T* work_x, int64_t n, T lambda, T a, T* lo, T* hi, T* a
         for (int64_t s = 0; s < kBlock; ++s) {
           const T z0 = hi[s] + l0[s];
           const T z1 = hi[s] + l1[s];
-          const T t0 = product::softplus_tail(z0);
-          const T t1 = product::softplus_tail(z1);
-          accp[s] += ((z0 > T(0) ? z0 : T(0)) + t0) + partner_sign * ((-z0 > T(0) ? -z0 : T(0)) + t0);
-          accm[s] += ((z1 > T(0) ? z1 : T(0)) + t1) + partner_sign * ((-z1 > T(0) ? -z1 : T(0)) + t1);
+          accp[s] += product::softplus0_pair(z0, partner_sign);
+          accm[s] += product::softplus0_pair(z1, partner_sign);
         }
       }
     } else {
@@ -258,13 +211,9 @@ int64_t shallow_run(const T* x, int64_t batch, int64_t n, T lambda, T a, T out_c
       if constexpr (Stable) {
         // exp: sum_s prod(s) e^{a + l s.x} = e^a prod_i 2 sinh(l x_i). Other activations have no
         // such form; the binding refuses them, and NaN marks the impossible path.
-        using std::exp;
-        using std::sinh;
-        for (int64_t s = 0; s < count; ++s) {
-          T prod = Act == product::kExp ? out_coef * exp(a) : T(NAN);
-          for (int64_t i = 0; i < n; ++i) prod *= T(2) * sinh(lambda * work[i * kBlock + s]);
-          out[first + s] = prod;
-        }
+        for (int64_t s = 0; s < count; ++s)
+          out[first + s] = Act == product::kExp ? product::shallow_sample<product::kExp, true>(work + s, kBlock, n, lambda, a, out_coef)
+                                                : T(NAN);
       } else {
         // L >= 1 (n >= 1), so the table has an even number of rows.
         shallow_block<Act>(work, n, lambda, a, lo, hi, acc, accp, accm);

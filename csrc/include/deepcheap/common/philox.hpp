@@ -48,6 +48,18 @@ DC_HD Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c
   return Philox4x32{{c0, c1, c2, c3}};
 }
 
+// One item of a bulk call (dc.random.philox4x32): counter row i (4 words) under key row i (2 words)
+// into out row i. The CPU kernel and the CUDA kernel both run exactly this.
+DC_HD void philox4x32_item(const uint32_t* counter, const uint32_t* key, uint32_t* out, int64_t i) {
+  const uint32_t* c = counter + 4 * i;
+  const uint32_t* k = key + 2 * i;
+  const Philox4x32 r = philox4x32_10(c[0], c[1], c[2], c[3], k[0], k[1]);
+  out[4 * i + 0] = r.v[0];
+  out[4 * i + 1] = r.v[1];
+  out[4 * i + 2] = r.v[2];
+  out[4 * i + 3] = r.v[3];
+}
+
 // The package-wide key: a 64-bit user seed split into Philox's two key words.
 DC_HD uint32_t seed_key0(uint64_t seed) { return static_cast<uint32_t>(seed); }
 DC_HD uint32_t seed_key1(uint64_t seed) { return static_cast<uint32_t>(seed >> 32); }

@@ -1,0 +1,94 @@
+// CUDA driver for product-network forward passes: one thread per sample over the header's per-sample
+// functions (deepcheap/product/network.hpp), the same math the CPU kernels run on 64-sample blocks.
+// Deep: the sample's values sit transposed in a work array (value i of sample s at i * rows + s), so
+// the threads of a warp touch neighbouring words. Shallow: each thread walks its own Gray code.
+// Results match the CPU within the ulp bounds stated in README ("GPU path"); they are not bit-identical
+// (the CPU chooses the softplus series per block of 64, the GPU per sample; FMA contraction differs).
+#include <cmath>
+
+#include "deepcheap/product/network.hpp"
+#include "product.hpp"
+#include "runtime.hpp"
+
+namespace deepcheap::cuda {
+namespace {
+
+template <int Act, bool Stable, class T>
+__global__ void product_deep_kernel(const T* x, int64_t rows, int64_t n, T lambda, T a, T gate_coef, T carry_coef,
+                                    int32_t extra_layers, T* work, T* out) {
+  DC_GRID_STRIDE(s, rows) {
+    for (int64_t i = 0; i < n; ++i) work[i * rows + s] = x[s * n + i];
+    out[s] = product::deep_sample<Act, Stable>(work + s, rows, n, lambda, a, gate_coef, carry_coef, extra_layers);
+  }
+}
+
+template <int Act, bool Stable, class T>
+__global__ void product_shallow_kernel(const T* x, int64_t rows, int64_t n, T lambda, T a, T out_coef, T* out) {
+  DC_GRID_STRIDE(s, rows) { out[s] = product::shallow_sample<Act, Stable>(x + s * n, 1, n, lambda, a, out_coef); }
+}
+
+template <int Act, bool Stable, class T>
+void run_chunk(const plan::ProductForward<T>& p, const T* x, int64_t rows, T* work, T* out) {
+  const dim3 grid(grid_for(rows)), block(kBlockThreads);
+  if (p.kind == plan::ProductKind::deep)
+    launch("product_deep_kernel", product_deep_kernel<Act, Stable, T>, grid, block, x, rows, p.n, p.lambda, p.bias,
+           p.gate_coef, p.carry_coef, p.extra_layers, work, out);
+  else
+    launch("product_shallow_kernel", product_shallow_kernel<Act, Stable, T>, grid, block, x, rows, p.n, p.lambda,
+           p.bias, p.gate_coef, out);
+}
+
+template <class T>
+void run_chunk_any(const plan::ProductForward<T>& p, const T* x, int64_t rows, T* work, T* out) {
+  // The one switch from run-time activation and mode to kernel templates (GELU has no stable form;
+  // shallow stable exists for exp only: plan/product.cpp refuses the rest before we get here).
+  switch (p.activation) {
+    case product::kSoftplus:
+      return p.stable ? run_chunk<product::kSoftplus, true>(p, x, rows, work, out)
+                      : run_chunk<product::kSoftplus, false>(p, x, rows, work, out);
+    case product::kExp:
+      return p.stable ? run_chunk<product::kExp, true>(p, x, rows, work, out)
+                      : run_chunk<product::kExp, false>(p, x, rows, work, out);
+    case product::kLogistic:
+      return p.stable ? run_chunk<product::kLogistic, true>(p, x, rows, work, out)
+                      : run_chunk<product::kLogistic, false>(p, x, rows, work, out);
+    case product::kTanh:
+      return p.stable ? run_chunk<product::kTanh, true>(p, x, rows, work, out)
+                      : run_chunk<product::kTanh, false>(p, x, rows, work, out);
+    default:
+      return run_chunk<product::kGelu, false>(p, x, rows, work, out);
+  }
+}
+
+template <class T>
+int64_t forward(const plan::ProductForward<T>& p, int device) {
+  // Finiteness is re-checked on the host as the inputs are about to be copied: no device atomics.
+  int64_t nonfinite = 0;
+  for (int64_t i = 0; i < p.batch * p.n; ++i) nonfinite += product::is_nonfinite(p.x[i]) ? 1 : 0;
+  if (nonfinite || p.batch == 0) return nonfinite;
+  check_device(device);
+  DeviceGuard guard(device);
+  // Chunks of at most 2^28 bytes of inputs keep device memory bounded for any batch.
+  const int64_t row_bytes = p.n * static_cast<int64_t>(sizeof(T));
+  int64_t chunk = (int64_t(1) << 28) / row_bytes;
+  if (chunk < 1) chunk = 1;
+  if (chunk > p.batch) chunk = p.batch;
+  DeviceBuffer<T> x(chunk * p.n, "product forward (allocate inputs)");
+  DeviceBuffer<T> work(p.kind == plan::ProductKind::deep ? chunk * p.n : 1, "product forward (allocate work)");
+  DeviceBuffer<T> out(chunk, "product forward (allocate outputs)");
+  for (int64_t first = 0; first < p.batch; first += chunk) {
+    const int64_t rows = p.batch - first < chunk ? p.batch - first : chunk;
+    check(cudaMemcpy(x.data(), p.x + first * p.n, static_cast<size_t>(rows * row_bytes), cudaMemcpyHostToDevice),
+          "product forward (copy inputs)");
+    run_chunk_any(p, x.data(), rows, work.data(), out.data());
+    out.copy_to_host(p.out + first, rows, "product forward (copy outputs)");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int64_t product_forward(Driver, const plan::ProductForward<float>& p, int device) { return forward(p, device); }
+int64_t product_forward(Driver, const plan::ProductForward<double>& p, int device) { return forward(p, device); }
+
+}  // namespace deepcheap::cuda

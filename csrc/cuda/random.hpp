@@ -1,0 +1,12 @@
+// CUDA driver entry of dc.random.philox4x32 (csrc/cuda/random.cu).
+#pragma once
+
+#include <cstdint>
+
+#include "driver.hpp"
+
+namespace deepcheap::cuda {
+
+void philox4x32(Driver, const uint32_t* counter, const uint32_t* key, uint32_t* out, int64_t n, int device);
+
+}  // namespace deepcheap::cuda

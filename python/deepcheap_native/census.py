@@ -1,0 +1,338 @@
+"""The capability census (mechanical learning; DESIGN.md §1.4): how many boolean functions one
+threshold unit, a depth-2 threshold network with k hidden units, and a full unit realise.
+
+Definitions
+-----------
+A *threshold unit* computes ``[w·x >= t]`` on ``x ∈ {0,1}ⁿ`` with real ``w, t`` (constant functions
+included). A *depth-2 threshold network with k hidden units* computes ``[v·h(x) >= s]`` with
+``h_j(x) = [w_j·x >= t_j]``. A *full* n-input unit realises all ``2^(2^n)`` functions. Truth tables
+index ``x`` by ``Σ x_i 2^i``: entry (or bit) ``x`` of a table is ``f(x)``.
+
+How it is counted
+-----------------
+Every threshold function has an integer realisation with ``|w_i| <= (n+1)^((n+1)/2) / 2^n``
+(Muroga, Toda & Takasu 1961). The native core walks all non-increasing weight vectors within that bound
+(the canonical representatives of the positive functions, one per permutation class) and counts
+``n!/∏(class sizes!) · 2^(relevant inputs)`` functions for each: every permutation of the inputs and
+every negation of a relevant input gives a distinct threshold function. ``is_threshold`` solves a
+small linear program to find a basis, re-solves it in exact integer arithmetic and checks the
+realisation (or a certificate that none exists) exactly. Depth-2 counts enumerate networks up to input
+permutations and negations with the output unit split on its last input.
+
+Results never depend on the thread count (they are sets and counts), nor on how ``threshold_functions``
+splits its work (``client=``, checkpoints).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import _core
+from ._arrays import check_int, to_numpy
+
+__all__ = [
+    "depth2_functions",
+    "estimate_seconds",
+    "is_threshold",
+    "max_weight",
+    "min_hidden_units",
+    "threshold_functions",
+    "threshold_tables",
+]
+
+#: Largest n each operation runs for.
+MAX_COUNT_N = 7
+MAX_TABLES_N = 6
+MAX_TEST_N = 10
+MAX_DEPTH2_N = 4
+
+# Thread-seconds per (weight vector × 2ⁿ points), measured on the 2-core EPYC VM this was written on
+# while it was shared with other jobs (load average about 20): n = 7 took 241 s and n = 6 0.21 s on
+# 2 threads. The chain of tables and the hash-set inserts both scale with 2ⁿ. A quiet machine is faster,
+# so the estimate errs on the long side.
+_SECONDS_PER_VECTOR_POINT = 2.4e-7
+
+
+def max_weight(n: int) -> int:
+    """Muroga's bound: the largest integer ≤ (n+1)^((n+1)/2) / 2ⁿ (every threshold function of n inputs
+    has an integer realisation with weights no larger in absolute value)."""
+    n = check_int(n, "n", minimum=0)
+    bound = (n + 1) ** (n + 1)
+    m = math.isqrt(bound) >> n
+    while ((m + 1) << n) ** 2 <= bound:
+        m += 1
+    while m > 0 and (m << n) ** 2 > bound:
+        m -= 1
+    return m
+
+
+def _vector_count(n: int) -> int:
+    """Non-increasing weight vectors in [0, max_weight(n)]ⁿ: C(M + n, n)."""
+    return math.comb(max_weight(n) + n, n)
+
+
+def estimate_seconds(n: int, threads: int | None = None) -> float:
+    """Estimated wall time of ``threshold_functions(n)`` on this kind of machine with `threads` threads
+    (default: the package's thread count): weight vectors × 2ⁿ × a per-point cost measured here."""
+    n = check_int(n, "n", minimum=0)
+    threads = _core.get_num_threads() if threads is None else check_int(threads, "threads", minimum=1)
+    return _vector_count(n) * 2.0**n * _SECONDS_PER_VECTOR_POINT / threads
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
+class _Bar:
+    """progress=True: a tqdm bar when tqdm is installed (else nothing); a callable gets (done, total)."""
+
+    def __init__(self, progress: Any, total: int, description: str):
+        self.callback: Callable[[int, int], Any] | None = None
+        self.bar = None
+        self.done = 0
+        self.total = total
+        if callable(progress):
+            self.callback = progress
+        elif progress:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self.bar = tqdm(total=total, desc=description, unit="vectors", file=sys.stderr)
+        elif progress not in (None, False):
+            raise TypeError(f"progress must be a bool or a callable(done, total), got {type(progress).__name__}")
+
+    def update(self, amount: int) -> None:
+        self.done += amount
+        if self.bar is not None:
+            self.bar.update(amount)
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _canonical_batch(n: int, begin: int, end: int) -> np.ndarray:
+    """Canonical tables of items [begin, end): a pure function, so any executor may run it."""
+    from deepcheap_native import _core as core
+
+    return core.census_canonical(n, begin, end)
+
+
+def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Sorted distinct rows of (k, 2) uint64 tables."""
+    joined = np.concatenate([np.asarray(p, dtype=np.uint64).reshape(-1, 2) for p in parts]) if parts else \
+        np.zeros((0, 2), np.uint64)
+    rows = np.ascontiguousarray(joined).view([("lo", np.uint64), ("hi", np.uint64)]).reshape(-1)
+    unique = np.unique(rows)  # sorted by (lo, hi); order does not matter to the count
+    return unique.view(np.uint64).reshape(-1, 2).copy()
+
+
+def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.PathLike[str] | None = None,
+                        client: Any = None, max_seconds: float | None = 120.0,
+                        batches: int | None = None) -> int:
+    """The number of boolean functions of n inputs one threshold unit realises (OEIS A000609).
+
+    Parameters
+    ----------
+    n : 0 … 7. n ≤ 6 takes well under a second; n = 7 is a long run (see `estimate_seconds`).
+    progress : True for a tqdm bar (when tqdm is installed), or a callable(done, total) in weight vectors.
+    checkpoint : a file (.npz): the canonical tables found so far and the next batch are saved after
+        every batch, and a run given the same file resumes from it.
+    client : a dask.distributed.Client or any concurrent.futures.Executor (anything with ``submit``):
+        the batches run there instead of in this process. The result is the same.
+    max_seconds : refuse (ValueError, with the estimated time) a count estimated to take longer;
+        None runs whatever the estimate.
+    batches : number of independent pieces the work is cut into (default: 1 for n ≤ 6, 64 for n = 7).
+
+    Raises ValueError for n out of range, and for counts estimated to take longer than max_seconds.
+    """
+    n = check_int(n, "n", minimum=0)
+    if n > MAX_COUNT_N:
+        raise ValueError(
+            f"threshold_functions({n}) would take about {_duration(estimate_seconds(n))} ({_vector_count(n):.3g} "
+            f"weight vectors of 2^{n} points) on {_core.get_num_threads()} threads here; this implementation "
+            f"counts n <= {MAX_COUNT_N}")
+    if max_seconds is not None:
+        if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real):
+            raise TypeError(f"max_seconds must be a number or None, got {type(max_seconds).__name__}")
+        estimate = estimate_seconds(n)
+        if estimate > max_seconds:
+            raise ValueError(
+                f"threshold_functions({n}) would take about {_duration(estimate)} on {_core.get_num_threads()} "
+                f"threads ({_vector_count(n):,} weight vectors of 2^{n} points), more than max_seconds="
+                f"{max_seconds}; pass max_seconds=None to run it (with progress=True and checkpoint=... to "
+                "watch and resume it)")
+    items = int(_core.census_item_count(n))
+    if batches is None:
+        batches = 64 if n >= 7 else 1
+    batches = check_int(batches, "batches", minimum=1)
+    # Cut the items into batches of about equal numbers of weight vectors (the items are very uneven).
+    sizes = [int(_core.census_vector_count(n, i, i + 1)) for i in range(items)]
+    total = sum(sizes)
+    bounds = [0]
+    acc = 0
+    for i, size in enumerate(sizes):
+        acc += size
+        if acc * batches >= total * len(bounds) and i + 1 < items:
+            bounds.append(i + 1)
+    bounds.append(items)
+    pieces = list(zip(bounds[:-1], bounds[1:]))
+
+    found: list[np.ndarray] = []
+    start_piece = 0
+    path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and path.exists():
+        with np.load(path) as saved:
+            if int(saved["n"]) != n or [tuple(b) for b in saved["pieces"].tolist()] != pieces:
+                raise ValueError(f"checkpoint {str(path)!r} belongs to another run (n = {int(saved['n'])}, "
+                                 f"{len(saved['pieces'])} batches), not n = {n} with {len(pieces)} batches")
+            start_piece = int(saved["next_piece"])
+            found.append(saved["canonical"])
+    bar = _Bar(progress, total, f"threshold functions n={n}")
+    bar.update(sum(int(_core.census_vector_count(n, b, e)) for b, e in pieces[:start_piece]))
+    try:
+        todo = pieces[start_piece:]
+        if client is not None:
+            if not hasattr(client, "submit"):
+                raise TypeError(f"client must have a submit method (a dask Client or an Executor), "
+                                f"got {type(client).__name__}")
+            futures = [client.submit(_canonical_batch, n, b, e) for b, e in todo]
+            results = (f.result() for f in futures)
+        else:
+            results = (_canonical_batch(n, b, e) for b, e in todo)
+        for index, ((b, e), part) in enumerate(zip(todo, results), start=start_piece):
+            found.append(np.asarray(part, dtype=np.uint64).reshape(-1, 2))
+            if len(found) > 8 or path is not None:
+                found = [_union(found)]
+            if path is not None:
+                tmp = path.with_name(path.name + ".tmp.npz")
+                np.savez(tmp, n=n, pieces=np.asarray(pieces, dtype=np.int64), next_piece=index + 1,
+                         canonical=found[0])
+                os.replace(tmp, path)
+            bar.update(int(_core.census_vector_count(n, b, e)))
+    finally:
+        bar.close()
+    canonical = _union(found)
+    return int(_core.census_count(n, canonical))
+
+
+def threshold_tables(n: int) -> np.ndarray:
+    """Every threshold function of n ≤ 6 inputs as a uint64 truth table (bit x is f(x)), sorted.
+
+    len(threshold_tables(n)) == threshold_functions(n); n = 6 gives 15,028,134 tables (120 MB).
+    """
+    n = check_int(n, "n", minimum=0, maximum=MAX_TABLES_N)
+    return _core.census_tables(n)
+
+
+def _table_bytes(table: Any, n: int | None, largest: int) -> np.ndarray:
+    """A truth table as 2ⁿ bytes of 0/1, from an array-like of 0/1 (length 2ⁿ) or an integer with n."""
+    if isinstance(table, numbers.Integral) and not isinstance(table, bool):
+        if n is None:
+            raise TypeError("an integer table needs n= (the number of inputs)")
+        n = check_int(n, "n", minimum=0, maximum=min(largest, 6))
+        value = int(table)
+        if value < 0 or value >= 1 << (1 << n):
+            raise ValueError(f"table must be an integer in [0, 2**{1 << n}) for n = {n}, got {value}")
+        return np.array([(value >> x) & 1 for x in range(1 << n)], dtype=np.uint8)
+    arr, _ = to_numpy(table, "table")
+    if arr.dtype.kind not in "biu":
+        raise TypeError(f"table must hold 0/1 (bool or integer dtype), got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"table must be one-dimensional with 2**n entries, got shape {arr.shape}")
+    size = arr.shape[0]
+    if size == 0 or size & (size - 1) or size > 1 << largest:
+        raise ValueError(f"table must have 2**n entries with n <= {largest}, got {size} entries")
+    if n is not None and size != 1 << check_int(n, "n", minimum=0):
+        raise ValueError(f"table has {size} entries but n = {n} needs {1 << n}")
+    if arr.dtype.kind != "b" and ((arr != 0) & (arr != 1)).any():
+        bad = int(np.argmax((arr != 0) & (arr != 1)))
+        raise ValueError(f"table entries must be 0 or 1, but table[{bad}] is {arr[bad]}")
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+def is_threshold(table: Any, *, n: int | None = None) -> tuple[tuple[int, ...], int] | None:
+    """``None`` if the function is not a threshold function, else an integer realisation ``(w, t)``.
+
+    table : 2ⁿ values 0/1 (n ≤ 10; numpy, torch or a list), entry x = f(x) with x = Σ x_i 2^i; or an
+        integer truth table (bit x) together with ``n=`` (n ≤ 6).
+
+    The realisation satisfies ``f(x) == (w·x >= t)`` at every point, checked in exact integer arithmetic
+    before it is returned; ``None`` is returned only with an exactly checked certificate (an input the
+    function is not monotone in, or convex combinations of true and false points that coincide).
+    """
+    arr = _table_bytes(table, n, MAX_TEST_N)
+    return _core.census_is_threshold(arr)
+
+
+_MIN_UNITS: dict[int, np.ndarray] = {}
+# The depth-2 counts are computed up to this many hidden units (they reach every function of n ≤ 4
+# inputs by then; n = 4 with 4 hidden units walks 5·10⁷ networks per output unit, 5 would be 2000× more).
+_DEPTH2_KMAX = {0: 1, 1: 2, 2: 2, 3: 3, 4: 4}
+
+
+def _min_units(n: int, progress: Any = None) -> np.ndarray:
+    if n not in _MIN_UNITS:
+        bar = _Bar(progress, _DEPTH2_KMAX[n], f"depth-2 networks n={n}")
+
+        def report(done: int, total: int) -> None:
+            bar.update(done - bar.done)
+
+        try:
+            _MIN_UNITS[n] = _core.census_depth2_min_units(n, _DEPTH2_KMAX[n], report)
+        finally:
+            bar.close()
+    return _MIN_UNITS[n]
+
+
+def depth2_functions(n: int, k: int, *, progress: Any = None) -> int:
+    """The number of functions of n inputs that a depth-2 threshold network with k hidden units realises.
+
+    n ≤ 4 for every k (the count reaches 2^(2^n) at the k that ``min_hidden_units`` reports as the
+    largest); n = 5 for k ≤ 1 (k = 0: the two constants, k = 1: the threshold functions). Raises
+    ValueError for anything else, saying why.
+    """
+    n = check_int(n, "n", minimum=0, maximum=5)
+    k = check_int(k, "k", minimum=0)
+    if n == 5:
+        if k == 0:
+            return 2
+        if k == 1:
+            return threshold_functions(5)
+        raise ValueError(
+            f"depth2_functions(5, {k}) is not feasible here: 2^32 functions and 94,572² pairs of hidden "
+            "units for k = 2 already; counts for n = 5 are available for k <= 1")
+    units = _min_units(n, progress)
+    if k >= _DEPTH2_KMAX[n] or (units <= k).all():
+        if (units != 255).all():
+            return 1 << (1 << n)
+    return int(np.count_nonzero(units <= k))
+
+
+def min_hidden_units(table: Any, *, n: int | None = None) -> int:
+    """The fewest hidden units of a depth-2 threshold network that computes the function (n ≤ 4).
+
+    0 for the constants, 1 for the other threshold functions. table as for `is_threshold`.
+    """
+    arr = _table_bytes(table, n, MAX_DEPTH2_N)
+    size = arr.shape[0]
+    index = int(np.dot(arr.astype(np.int64), 1 << np.arange(size, dtype=np.int64)))
+    value = int(_min_units(size.bit_length() - 1)[index])
+    if value == 255:  # pragma: no cover - every function of n <= 4 inputs is reached
+        raise RuntimeError("this function needs more hidden units than were searched")
+    return value
