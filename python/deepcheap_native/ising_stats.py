@@ -249,21 +249,11 @@ def _scan_job(L: int, temperature: float, algorithm: str, replicas: int, first_r
     """One piece of a scan (module level, so any executor can pickle it): (e, m) of shape (n, replicas)."""
     from .ising import IsingModel
 
-    options = {"first_replica": first_replica} if first_replica else {}
     sampler = IsingModel(L).sampler(temperature, replicas=replicas, algorithm=algorithm, seed=seed,
-                                    init="up", **options)
+                                    init="up", first_replica=first_replica)
     sampler.sweep(thermalize)
     series = sampler.run(n_sweeps, measure_every=measure_every)
     return series.e, series.m
-
-
-def _local_sampler_splits() -> bool:
-    """Whether IsingSampler takes first_replica= (so its replicas can be split over jobs exactly)."""
-    import inspect
-
-    from .ising import IsingSampler
-
-    return "first_replica" in inspect.signature(IsingSampler.__init__).parameters
 
 
 @dataclass
@@ -468,8 +458,6 @@ def finite_size_scan(
                         f"Executor), got {type(client).__name__}")
     pieces = 1 if client is None else (blocks if jobs_per_size is None else
                                       check_int(jobs_per_size, "jobs_per_size", minimum=1, maximum=replicas))
-    if algorithm in ("metropolis", "heatbath") and not _local_sampler_splits():
-        pieces = 1  # the local samplers cannot yet start at a replica offset: one job per L keeps results exact
     jobs = []
     for L in sorted(set(size_list)):
         edges = np.linspace(0, replicas, pieces + 1).round().astype(int)
