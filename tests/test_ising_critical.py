@@ -116,6 +116,16 @@ def test_scan_through_an_executor_is_identical_to_a_local_scan():
         for a, b in zip(local.series[L], remote.series[L]):
             np.testing.assert_array_equal(a, b)
     assert local.tc == remote.tc and local.exponents == remote.exponents
+    sync = ising.finite_size_scan([4, 8], 2.27, client="sync", **kwargs)
+    np.testing.assert_array_equal(sync.series[8][1], local.series[8][1])
+
+
+def test_metropolis_scan_keeps_multispin_words_whole():
+    kwargs = dict(algorithm="metropolis", replicas=128, n_sweeps=20, thermalize=5, seed=2, window=0.3)
+    local = ising.finite_size_scan([4, 8], 2.27, **kwargs)
+    with ThreadPoolExecutor(2) as pool:
+        remote = ising.finite_size_scan([4, 8], 2.27, client=pool, jobs_per_size=5, **kwargs)
+    np.testing.assert_array_equal(local.series[8][1], remote.series[8][1])
 
 
 def test_scan_validates_its_input():

@@ -411,9 +411,11 @@ def finite_size_scan(
     window : half-width of the reweighting window (default 2 / L_max^0.75).
     points : grid points in the window.
     tc : evaluate exponents at this T instead of the estimate (e.g. the exact T_c, to separate the errors).
-    client : None (run here), or anything with ``submit(fn, *args)`` returning futures with ``result()``:
-        a dask.distributed.Client or a concurrent.futures Executor. Jobs are (L, block of replicas) pieces
-        with ``first_replica=`` offsets, so the series are identical to a local run.
+    client : None (run here), anything with ``submit(fn, *args)`` returning futures with ``result()`` (a
+        dask.distributed.Client or a concurrent.futures Executor), or a string for
+        :func:`deepcheap_native.distributed.get_client` ("sync" or a scheduler address). Jobs are
+        (L, block of replicas) pieces with ``first_replica=`` offsets (whole 64-replica words for
+        multi-spin Metropolis), so the series are identical to a local run.
     jobs_per_size : replica blocks per L sent to the client (default ``blocks``; locally one per L).
     progress : optional callable ``progress(jobs_done, jobs_total)``.
 
@@ -453,14 +455,20 @@ def finite_size_scan(
             raise ValueError(f"n_sweeps[{L}]={sweeps[L]} gives fewer than 2 measurements at measure_every={every}")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable(done, total) or None, got {type(progress).__name__}")
+    if isinstance(client, str):  # "sync" or a scheduler address: deepcheap_native.distributed makes the client
+        from .distributed import get_client
+
+        client = get_client(client)
     if client is not None and not callable(getattr(client, "submit", None)):
         raise TypeError(f"client must have a submit method (dask.distributed.Client or a concurrent.futures "
                         f"Executor), got {type(client).__name__}")
     pieces = 1 if client is None else (blocks if jobs_per_size is None else
                                       check_int(jobs_per_size, "jobs_per_size", minimum=1, maximum=replicas))
+    unit = 64 if algorithm == "metropolis" and replicas % 64 == 0 else 1  # keep multi-spin words whole
+    pieces = min(pieces, replicas // unit)
     jobs = []
     for L in sorted(set(size_list)):
-        edges = np.linspace(0, replicas, pieces + 1).round().astype(int)
+        edges = unit * np.linspace(0, replicas // unit, pieces + 1).round().astype(int)
         for a, b in zip(edges[:-1], edges[1:]):
             if b > a:
                 jobs.append((L, (L, t0, algorithm, int(b - a), int(a), seed, therm[L], sweeps[L], every)))
