@@ -11,13 +11,13 @@ lattices on any thread count and for any split of the replicas (``first_replica=
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _core
 from ._arrays import check_choice, check_int, check_seed
+from ._validate import progress_bar
 from .ising import (
     CRITICAL_TEMPERATURE,
     STATE_VERSION,
@@ -182,7 +182,7 @@ class ClusterSampler(_NativeChain):
         n_sweeps: int,
         *,
         measure_every: int = 1,
-        progress: Callable[[int, int], Any] | None = None,
+        progress: Any = False,
     ) -> ClusterSeries:
         """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
 
@@ -190,8 +190,9 @@ class ClusterSampler(_NativeChain):
         ----------
         n_sweeps : sweeps to make (those after the last measurement are made too).
         measure_every : sweeps between measurements.
-        progress : optional callable ``progress(sweeps_done_in_this_run, n_sweeps)``, called between
-            chunks of about 5 % of the run.
+        progress : False (default), True (a tqdm bar when tqdm is installed), a callable
+            ``progress(sweeps_done_in_this_run, n_sweeps)`` or a bar with ``update``, reported after
+            chunks of about 5 % of the run; the library never prints.
 
         Returns
         -------
@@ -199,21 +200,21 @@ class ClusterSampler(_NativeChain):
         """
         n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
         every = check_int(measure_every, "measure_every", minimum=1)
-        if progress is not None and not callable(progress):
-            raise TypeError(f"progress must be callable(done, total) or None, got {type(progress).__name__}")
         n_measure = n_sweeps // every
-        chunk = n_measure if progress is None else max(1, n_measure // 20)
+        bar = progress_bar(progress, n_sweeps, f"{self.algorithm} sweeps")
+        chunk = n_measure if not progress else max(1, n_measure // 20)
         parts: list[tuple[np.ndarray, ...]] = []
         done = 0
         while done < n_measure:
             k = min(chunk, n_measure - done)
             parts.append(self._chain.run(k, every))
             done += k
-            if progress is not None:
-                progress(done * every, n_sweeps)
-        self._chain.sweep(n_sweeps - n_measure * every)
-        if progress is not None and n_sweeps > n_measure * every:
-            progress(n_sweeps, n_sweeps)
+            bar.update(k * every)
+        left = n_sweeps - n_measure * every
+        self._chain.sweep(left)
+        if left:
+            bar.update(left)
+        bar.close()
         if parts:
             m, e, clusters, flipped = (np.concatenate(p) for p in zip(*parts))
         else:
