@@ -338,13 +338,13 @@ def test_bristol_round_trip_keeps_function(tmp_path):
         bits = rng.integers(0, 2, size=(300, c.n_inputs)).astype(bool)
         np.testing.assert_array_equal(back.evaluate_bits(bits), c.evaluate_bits(bits))
     add = bristol("adder64")
-    assert dc.Circuit.from_bristol(add.to_bristol()).to_bristol() == add.to_bristol()
+    assert dc.Circuit.from_bristol(text=add.to_bristol()).to_bristol() == add.to_bristol()
 
 
 def test_bristol_extended_ops():
     # EQ (constants), EQW (copy) and MAND (vector AND) from the Bristol Fashion description.
     text = "5 10\n2 2 2\n1 4\n\n1 1 1 4 EQ\n1 1 0 5 EQW\n4 2 0 2 1 3 6 7 MAND\n2 1 6 7 8 XOR\n2 1 4 5 9 AND\n"
-    c = dc.Circuit.from_bristol(text)
+    c = dc.Circuit.from_bristol(text=text)
     assert c.gate_counts == {"AND": 3, "XOR": 1, "BUF": 1, "CONST1": 1}
     for a in range(4):
         for b in range(4):

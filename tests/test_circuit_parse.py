@@ -19,7 +19,7 @@ HALF_ADDER = "2 6\n2 1 1\n1 2\n\n2 1 0 1 4 XOR\n2 1 0 1 5 AND\n"  # outputs wire
 def test_parse_error_is_a_value_error_exported_twice():
     assert issubclass(dc.ParseError, ValueError)
     assert dc.circuits.ParseError is dc.ParseError
-    c = dc.Circuit.from_bristol(HALF_ADDER)
+    c = dc.Circuit.from_bristol(text=HALF_ADDER)
     assert [c.evaluate(a, b) for a in (0, 1) for b in (0, 1)] == [0, 1, 1, 2]
 
 
@@ -56,7 +56,7 @@ def test_bristol_errors_name_the_line(text, line, fragment):
 def test_empty_string_is_empty_text_not_a_path():
     # "" once fell through to Path("").read_bytes(), i.e. the current directory.
     with pytest.raises(dc.ParseError, match="empty file"):
-        dc.Circuit.from_bristol("")
+        dc.Circuit.from_bristol(text="")
 
 
 AAG_HALF_ADDER = "aag 5 2 0 2 3\n2\n4\n6\n10\n6 2 4\n8 3 5\n10 7 9\ni0 a[0]\ni1 b[0]\no0 s[0]\no1 c[0]\n"

@@ -3,10 +3,12 @@ same kind back out, and readable errors (what was expected, what came)."""
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
+
+# The validators live in one module (see _validate.py); re-exported here for existing callers.
+from ._validate import check_choice, check_int, check_out, check_real, check_seed  # noqa: F401
 
 
 def is_torch_tensor(x: Any) -> bool:
@@ -54,26 +56,3 @@ def as_float_array(x: Any, name: str, dtype: Any) -> np.ndarray:
         bad = np.argwhere(~np.isfinite(out))[0]
         raise ValueError(f"{name} must be finite, but {name}[{', '.join(map(str, bad))}] is {out[tuple(bad)]}")
     return out
-
-
-def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """A Python int within [minimum, maximum]; bools and floats are rejected."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
-    return value
-
-
-def check_seed(seed: Any) -> int:
-    """Seeds are 64-bit unsigned integers: they become Philox's two key words."""
-    return check_int(seed, "seed", minimum=0, maximum=2**64 - 1)
-
-
-def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value

@@ -12,33 +12,23 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import IO, Any, Iterable, Sequence
 
 import numpy as np
 
 from . import _core
-from ._arrays import check_choice, check_int, like_input, to_numpy
+from ._memory import check_allocation
+from ._arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
+from .circuit_io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
+from .circuit_network import threshold_network
 
 __all__ = ["OPS", "Circuit", "CircuitBuilder", "ParseError", "ScheduleResult"]
 
-#: Gate operations, by op code (the code is the index). CONST0/CONST1 are constants (no inputs).
-OPS: tuple[str, ...] = ("AND", "XOR", "OR", "NAND", "NOR", "XNOR", "INV", "BUF", "CONST0", "CONST1")
-_OP_CODE = {name: code for code, name in enumerate(OPS)}
-_UNARY = (_OP_CODE["INV"], _OP_CODE["BUF"])
-_CONST = (_OP_CODE["CONST0"], _OP_CODE["CONST1"])
+# The op table exists once, in the leaf module circuit_io (OPS: names by op code).
+_OP_CODE = OP_CODE
+_UNARY = UNARY_OPS
+_CONST = CONSTANT_OPS
 _SCHEDULES = {"batch": 0, "levelized": 1, "sequential": 2}
-
-
-class ParseError(ValueError):
-    """A malformed Bristol Fashion or AIGER file.
-
-    ``line`` is the 1-based line number of the offending line, or None where no line applies (the
-    binary AND section of an .aig file: the message gives the byte offset instead).
-    """
-
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
-        self.line = line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,21 +68,6 @@ def _check_widths(widths: Any, name: str) -> tuple[int, ...]:
         widths = [widths]
     out = tuple(check_int(w, f"{name}[{i}]", minimum=1) for i, w in enumerate(widths))
     return out
-
-
-def _read_source(path_or_text: Any, *, binary_ok: bool) -> bytes:
-    """Bytes of a file path (str or os.PathLike) or of text given directly (str with a newline, bytes)."""
-    if isinstance(path_or_text, (bytes, bytearray, memoryview)):
-        return bytes(path_or_text)
-    if isinstance(path_or_text, os.PathLike):
-        return Path(path_or_text).read_bytes()
-    if isinstance(path_or_text, str):
-        if "\n" in path_or_text or not path_or_text.strip():
-            # Text given directly (an empty string is empty text, not the current directory).
-            return path_or_text.encode()
-        return Path(path_or_text).read_bytes()
-    kind = "a path, text or bytes" if binary_ok else "a path or text"
-    raise TypeError(f"expected {kind}, got {type(path_or_text).__name__}")
 
 
 def pack_bits(bits: np.ndarray) -> np.ndarray:
@@ -181,7 +156,8 @@ class Circuit:
     :class:`CircuitBuilder`, or take one from :mod:`deepcheap_native.circuits`.
     """
 
-    __slots__ = ("_core", "_ops", "_in0", "_in1", "_outputs", "_input_widths", "_output_widths", "_levels", "_device_cores")
+    __slots__ = ("_core", "_ops", "_in0", "_in1", "_outputs", "_input_widths", "_output_widths", "_levels",
+                 "_device_cores", "__weakref__")  # weak references: torch custom ops name circuits by a handle
 
     def __init__(
         self,
@@ -243,8 +219,9 @@ class Circuit:
         return cls(d["ops"], d["in0"], d["in1"], d["outputs"], iw, ow)
 
     @classmethod
-    def from_bristol(cls, path_or_text: str | os.PathLike | bytes) -> Circuit:
-        """Load a Bristol Fashion circuit (a path, or the text itself).
+    def from_bristol(cls, source: str | os.PathLike | IO | bytes | None = None, *, text: str | bytes | None = None) -> Circuit:
+        """Load a Bristol Fashion circuit from a path, an open file or the file's bytes, or from
+        ``text=`` (the content itself). gzip- and xz-compressed files are read transparently.
 
         All of Bristol Fashion is read: XOR, AND, INV, EQ (constant), EQW (copy) and MAND (n ANDs);
         OR, NAND, NOR, XNOR, NOT and BUF are accepted too. Input and output values keep the file's
@@ -256,16 +233,20 @@ class Circuit:
             (a ValueError) naming the line: truncated file, header counts that disagree with the
             gates, a wire read before it is written (a cycle) or out of range, an unknown op.
         """
-        return cls._from_gate_list(_core.circuit_parse_bristol(_read_source(path_or_text, binary_ok=True)))
+        data = read_source(source, text, reader="Circuit.from_bristol")
+        return cls._from_gate_list(_core.circuit_parse_bristol(data))
 
     @classmethod
     def from_aiger(
         cls,
-        path: str | os.PathLike | bytes,
+        source: str | os.PathLike | IO | bytes | None = None,
         input_widths: Sequence[int] | None = None,
         output_widths: Sequence[int] | None = None,
+        *,
+        text: str | bytes | None = None,
     ) -> Circuit:
-        """Load a combinational AIGER file, ASCII (.aag) or binary (.aig): a path, or the bytes.
+        """Load a combinational AIGER file, ASCII (.aag) or binary (.aig): a path, an open file or
+        the file's bytes, or ``text=`` (the content itself); gzip/xz-compressed files are read too.
 
         AND nodes become AND gates (NOR when both inputs are negated); a negated literal becomes one
         shared INV gate. Input and output values are grouped from the symbol table when it names
@@ -277,7 +258,7 @@ class Circuit:
         ParseError
             for malformed files and for latches (only combinational AIGER is supported).
         """
-        d = _core.circuit_parse_aiger(_read_source(path, binary_ok=True))
+        d = _core.circuit_parse_aiger(read_source(source, text, reader="Circuit.from_aiger"))
         if input_widths is None:
             input_widths = _group_names(d["input_names"], d["n_inputs"])
         if output_widths is None:
@@ -421,6 +402,11 @@ class Circuit:
             upper_bound=w / p + d,
         )
 
+    def __reduce__(self) -> tuple:
+        # Pickle as the gate arrays (the native core is rebuilt and re-checked on load): circuits travel
+        # to worker processes in deepcheap_native.distributed.
+        return (Circuit, (self._ops, self._in0, self._in1, self._outputs, self._input_widths, self._output_widths))
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.gate_counts.items())
         return (
@@ -474,17 +460,19 @@ class Circuit:
         w, came_from_torch = to_numpy(cuda.to_host(words), "words")
         if w.ndim != 2 or w.shape[0] != self.n_inputs:
             raise ValueError(f"words must have shape (n_inputs={self.n_inputs}, n_words), got {w.shape}")
+        if w.dtype != np.uint64 and w.dtype.kind not in "iu":
+            raise TypeError(f"words must be uint64, got dtype {w.dtype}")
+        copy = 0 if w.dtype == np.uint64 and w.flags.c_contiguous else w.shape[0]  # inputs copied, outputs made
+        check_allocation(8 * w.shape[1] * (copy + (self.n_outputs if out is None else 0)),
+                         f"Circuit.evaluate_packed on {w.shape[1]:,} words")
         if w.dtype != np.uint64:
-            if w.dtype.kind not in "iu":
-                raise TypeError(f"words must be uint64, got dtype {w.dtype}")
             w = w.astype(np.uint64)
         w = np.ascontiguousarray(w)
         shape = (self.n_outputs, w.shape[1])
         if out is None:
             out = np.empty(shape, dtype=np.uint64)
-        elif not isinstance(out, np.ndarray) or out.dtype != np.uint64 or out.shape != shape or not out.flags.c_contiguous:
-            got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
-            raise ValueError(f"out must be a C-contiguous uint64 array of shape {shape}, got {got}")
+        else:
+            check_out(out, shape, np.uint64)
         result = self._core_for(where).evaluate_packed(w, out, code, t, bw)
         if cuda.array_device(template) is not None:
             return cuda.like_device_input(result, template)
@@ -493,8 +481,15 @@ class Circuit:
     def evaluate_bits(self, bits: Any, *, schedule: str = "batch", threads: int | None = None) -> np.ndarray:
         """Evaluate on a (B, n_inputs) array of 0/1 (bool or integers); returns (B, n_outputs) bool.
 
-        numpy in, numpy out; a torch tensor in gives a torch tensor out (as does ``evaluate_packed``).
+        numpy in, numpy out; a torch tensor in gives a torch tensor out (as does ``evaluate_packed``),
+        computed by the custom op ``torch.ops.deepcheap.circuit_evaluate_bits`` (usable inside
+        ``torch.compile``).
         """
+        if is_torch_tensor(bits):
+            from ._torch_ops import circuit_evaluate_bits
+
+            check_choice(schedule, "schedule", tuple(_SCHEDULES))
+            return circuit_evaluate_bits(self, bits, schedule, threads)
         b, came_from_torch = to_numpy(bits, "bits")
         if b.ndim == 1:
             b = b[None, :]
@@ -540,6 +535,45 @@ class Circuit:
             results.append(int(v[0]) if scalar else v)
         return results[0] if len(results) == 1 else tuple(results)
 
+    # ----------------------------------------------------------------------------- input space
+    def evaluate_range(self, start: int = 0, count: int | None = None, *, chunk: int = 1 << 18,
+                       schedule: str = "batch", threads: int | None = None) -> np.ndarray:
+        """Evaluate on the inputs start .. start + count - 1 of the 2^n_inputs input space, packed.
+
+        Input integer x feeds bit i of x to input wire i (the truth-table order). The input words are
+        generated natively ``chunk`` vectors at a time, so the range is never materialised as inputs.
+
+        Parameters
+        ----------
+        start : int in [0, 2**n_inputs] (a Python int: input spaces may be wider than 64 bits).
+        count : number of inputs (default: up to the end of the space; below 2**62).
+        chunk : vectors per chunk, a multiple of 64.
+
+        Returns
+        -------
+        uint64 array (n_outputs, ⌈count/64⌉): bit j of word k is the output for x = start + 64·k + j;
+        lanes past ``count`` are 0.
+        """
+        from . import circuit_space
+
+        return circuit_space.evaluate_range(self, start, count, chunk=chunk, schedule=schedule, threads=threads)
+
+    def count_output_patterns(self, start: int = 0, count: int | None = None, *, chunk: int = 1 << 18,
+                              schedule: str = "batch", threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Count the output patterns over inputs start .. start + count - 1 (see :meth:`evaluate_range`).
+
+        A pattern is the integer whose bit o is output bit o (at most 64 outputs). Counting is native:
+        a dense histogram for up to 20 outputs, sorted unique patterns beyond.
+
+        Returns
+        -------
+        (patterns, counts): uint64 patterns that occur, ascending, and their int64 counts (summing to count).
+        """
+        from . import circuit_space
+
+        return circuit_space.count_output_patterns(self, start, count, chunk=chunk, schedule=schedule,
+                                                   threads=threads)
+
     def to_network(self, activation: str = "heaviside", beta: float = 50.0):
         """The circuit as a threshold network of neurons (Rolnick & Tegmark 2018, §III.B).
 
@@ -552,8 +586,6 @@ class Circuit:
             pre-activation; reproduces the outputs after rounding once ``beta`` is large enough).
         beta : steepness of the sigmoid.
         """
-        from .circuit_network import threshold_network
-
         return threshold_network(self, activation=activation, beta=beta)
 
 
@@ -585,8 +617,8 @@ def _group_names(names: Sequence[str], n: int) -> tuple[int, ...]:
 class CircuitBuilder:
     """Build a circuit gate by gate; wires are plain ints.
 
-    Example
-    -------
+    Examples
+    --------
     >>> b = CircuitBuilder()
     >>> x, y = b.inputs(1), b.inputs(1)
     >>> b.outputs([b.xor(x[0], y[0]), b.and_(x[0], y[0])])   # a half adder

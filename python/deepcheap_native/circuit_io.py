@@ -1,19 +1,107 @@
-"""Writers for Bristol Fashion and AIGER (the readers are native: csrc/cpu/circuit_parse.cpp).
+"""Circuit files: the bytes the native parsers read (csrc/cpu/circuit_parse.cpp), and writers for
+Bristol Fashion and AIGER.
 
-Both writers rewrite gates the format lacks into gates it has, and keep every output value and
-width, so that reading the file back gives a circuit computing the same function.
+Readers follow the package convention: a path (or an open file) and the text itself are different
+arguments; compressed files (gzip, xz) are decompressed transparently, recognised by their magic
+bytes. Both writers rewrite gates the format lacks into gates it has, and keep every output value
+and width, so that reading the file back gives a circuit computing the same function.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import gzip
+import lzma
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .circuit import Circuit
 
+#: Gate operations, by op code (the code is the index): the one Python copy of the native table
+#: (csrc/include/deepcheap/circuit/). CONST0/CONST1 are constants (no inputs); INV and BUF read one wire.
+OPS: tuple[str, ...] = ("AND", "XOR", "OR", "NAND", "NOR", "XNOR", "INV", "BUF", "CONST0", "CONST1")
+OP_CODE: dict[str, int] = {name: code for code, name in enumerate(OPS)}
+AND, XOR, OR, NAND, NOR, XNOR, INV, BUF, CONST0, CONST1 = range(len(OPS))
+UNARY_OPS = (INV, BUF)
+CONSTANT_OPS = (CONST0, CONST1)
+
+
+class ParseError(ValueError):
+    """A malformed Bristol Fashion or AIGER file.
+
+    ``line`` is the 1-based line number of the offending line, or None where no line applies (the
+    binary AND section of an .aig file: the message gives the byte offset instead; a corrupt
+    compressed stream).
+    """
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+
+
+def decompress(data: bytes) -> bytes:
+    """``data`` itself, or its decompressed content when it is a gzip or xz stream."""
+    try:
+        if data.startswith(_GZIP_MAGIC):
+            return gzip.decompress(data)
+        if data.startswith(_XZ_MAGIC):
+            return lzma.decompress(data)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        kind = "gzip" if data.startswith(_GZIP_MAGIC) else "xz"
+        raise ParseError(f"the data starts like a {kind} stream but does not decompress: {exc}") from None
+    return data
+
+
+def read_source(source: Any, text: Any, *, reader: str) -> bytes:
+    """The bytes a reader parses: from ``source`` (a path, an open file, or bytes of the file) or
+    from ``text`` (the content as str or bytes), exactly one of the two.
+
+    A str ``source`` is always a path; only the old form (a str holding a newline, or an empty
+    str) is still taken as the text itself, with a DeprecationWarning.
+    """
+    if (source is None) == (text is None):
+        raise TypeError(f"{reader} takes a path or file object, or text=..., exactly one of them")
+    if text is not None:
+        if isinstance(text, str):
+            return text.encode()
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            return decompress(bytes(text))
+        raise TypeError(f"text must be str or bytes, got {type(text).__name__}")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return decompress(bytes(source))
+    if isinstance(source, str) and ("\n" in source or not source.strip()):
+        warnings.warn(
+            f"{reader}: passing the file's text as the first argument is deprecated (a one-line text "
+            "would be taken for a path); use text=...",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return source.encode()
+    if isinstance(source, (str, os.PathLike)):
+        return decompress(Path(source).read_bytes())
+    read = getattr(source, "read", None)
+    if callable(read):
+        data = read()
+        if isinstance(data, str):
+            return data.encode()
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            return decompress(bytes(data))
+        raise TypeError(f"{reader}: the file object's read() returned {type(data).__name__}, not str or bytes")
+    raise TypeError(
+        f"{reader} expects a path (str or os.PathLike), a file object or bytes, or text=..., "
+        f"got {type(source).__name__}"
+    )
+
+
 # Bristol Fashion has XOR, AND, INV, EQ and EQW: the others become short sequences.
 #   OR   = (a ^ b) ^ (a & b)       NAND = ~(a & b)       NOR = ~a & ~b       XNOR = ~(a ^ b)
-_BRISTOL_SIZE = {0: 1, 1: 1, 2: 3, 3: 2, 4: 3, 5: 2, 6: 1, 7: 1, 8: 1, 9: 1}
+_BRISTOL_SIZE = {AND: 1, XOR: 1, OR: 3, NAND: 2, NOR: 3, XNOR: 2, INV: 1, BUF: 1, CONST0: 1, CONST1: 1}
 
 
 def bristol_text(c: Circuit) -> str:
@@ -50,27 +138,27 @@ def bristol_text(c: Circuit) -> str:
         dest = out_base + claim[w] if w in claim else None
         a = name[in0[g]] if in0[g] >= 0 else -1
         b = name[in1[g]] if in1[g] >= 0 else -1
-        if op <= 1 or op == 6 or op == 7 or op >= 8:
+        if op in (AND, XOR, INV, BUF, CONST0, CONST1):
             d = dest if dest is not None else temp()
-            if op == 0:
+            if op == AND:
                 lines.append(f"2 1 {a} {b} {d} AND")
-            elif op == 1:
+            elif op == XOR:
                 lines.append(f"2 1 {a} {b} {d} XOR")
-            elif op == 6:
+            elif op == INV:
                 lines.append(f"1 1 {a} {d} INV")
-            elif op == 7:
+            elif op == BUF:
                 lines.append(f"1 1 {a} {d} EQW")
             else:
-                lines.append(f"1 1 {op - 8} {d} EQ")
-        elif op == 2:  # OR
+                lines.append(f"1 1 {op - CONST0} {d} EQ")
+        elif op == OR:
             t1, t2 = temp(), temp()
             d = dest if dest is not None else temp()
             lines += [f"2 1 {a} {b} {t1} XOR", f"2 1 {a} {b} {t2} AND", f"2 1 {t1} {t2} {d} XOR"]
-        elif op == 3:  # NAND
+        elif op == NAND:
             t1 = temp()
             d = dest if dest is not None else temp()
             lines += [f"2 1 {a} {b} {t1} AND", f"1 1 {t1} {d} INV"]
-        elif op == 4:  # NOR
+        elif op == NOR:
             t1, t2 = temp(), temp()
             d = dest if dest is not None else temp()
             lines += [f"1 1 {a} {t1} INV", f"1 1 {b} {t2} INV", f"2 1 {t1} {t2} {d} AND"]
@@ -121,22 +209,22 @@ def aiger_bytes(c: Circuit, *, binary: bool) -> bytes:
     for g, op in enumerate(ops):
         a = lit[in0[g]] if in0[g] >= 0 else 0
         b = lit[in1[g]] if in1[g] >= 0 else 0
-        if op == 0:
+        if op == AND:
             r = and_(a, b)
-        elif op == 1 or op == 5:  # XOR = ~(~(a & ~b) & ~(~a & b)); XNOR its negation
-            r = and_(and_(a, b ^ 1) ^ 1, and_(a ^ 1, b) ^ 1) ^ (1 if op == 1 else 0)
-        elif op == 2:
+        elif op == XOR or op == XNOR:  # XOR = ~(~(a & ~b) & ~(~a & b)); XNOR its negation
+            r = and_(and_(a, b ^ 1) ^ 1, and_(a ^ 1, b) ^ 1) ^ (1 if op == XOR else 0)
+        elif op == OR:
             r = and_(a ^ 1, b ^ 1) ^ 1
-        elif op == 3:
+        elif op == NAND:
             r = and_(a, b) ^ 1
-        elif op == 4:
+        elif op == NOR:
             r = and_(a ^ 1, b ^ 1)
-        elif op == 6:
+        elif op == INV:
             r = a ^ 1
-        elif op == 7:
+        elif op == BUF:
             r = a
         else:
-            r = op - 8
+            r = op - CONST0
         lit[n_in + g] = r
     outs = [lit[w] for w in c.outputs.tolist()]
     m = next_var - 1

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._arrays import check_choice
+from .circuit_io import AND, BUF, CONST0, INV, NAND, NOR, OR, XOR
 
 if TYPE_CHECKING:  # pragma: no cover
     from .circuit import Circuit
@@ -172,29 +173,29 @@ def threshold_network(c: Circuit, activation: str = "heaviside", beta: float = 5
         return n_in + len(rows) - 1
 
     for g, op in enumerate(ops):
-        if op >= 8:
-            forms.append((float(op - 8), {}))
+        if op >= CONST0:
+            forms.append((float(op - CONST0), {}))
             continue
         fa = forms[in0[g]]
-        if op == 6:  # INV
+        if op == INV:
             forms.append((1.0 - fa[0], {u: -w for u, w in fa[1].items()}))
             continue
-        if op == 7:  # BUF
+        if op == BUF:
             forms.append(fa)
             continue
         fb = forms[in1[g]]
-        if op == 0:
+        if op == AND:
             forms.append((0.0, {neuron(1.0, 1.5, fa, fb): 1.0}))
-        elif op == 2:
+        elif op == OR:
             forms.append((0.0, {neuron(1.0, 0.5, fa, fb): 1.0}))
-        elif op == 3:
+        elif op == NAND:
             forms.append((0.0, {neuron(-1.0, -1.5, fa, fb): 1.0}))
-        elif op == 4:
+        elif op == NOR:
             forms.append((0.0, {neuron(-1.0, -0.5, fa, fb): 1.0}))
         else:  # XOR / XNOR: H(A+B-0.5) - H(A+B-1.5)
             n1 = neuron(1.0, 0.5, fa, fb)
             n2 = neuron(1.0, 1.5, fa, fb)
-            forms.append((0.0, {n1: 1.0, n2: -1.0}) if op == 1 else (1.0, {n1: -1.0, n2: 1.0}))
+            forms.append((0.0, {n1: 1.0, n2: -1.0}) if op == XOR else (1.0, {n1: -1.0, n2: 1.0}))
     # Renumber neurons layer by layer (stable), so each layer is one contiguous block.
     n_neurons = len(rows)
     neuron_layer = np.array(layer[n_in:], dtype=np.int64)

@@ -99,7 +99,7 @@ def mutual_information(x: Any, y: Any, *, correction: str | None = None, base: f
     x, y : integer arrays of the same shape (flattened), numpy or torch
     correction : None or "miller-madow"
         Miller-Madow applied to H(X) + H(Y) - H(X, Y): adds (m_x + m_y - m_xy - 1) / (2n), which
-        removes the plug-in's first-order upward bias ((|X| - 1)(|Y| - 1) / (2n) for independent x, y).
+        removes the plug-in's first-order upward bias (``(|X| - 1)(|Y| - 1) / (2n)`` for independent x, y).
     base : logarithm base (e: nats, 2: bits)
     """
     correction = _correction(correction)

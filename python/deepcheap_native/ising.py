@@ -12,14 +12,15 @@ every thread count and SIMD target.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _core
-from ._arrays import check_choice, check_int, check_seed, like_input, to_numpy
+from . import _core, cuda
+from ._memory import check_allocation
+from ._arrays import check_choice, check_int, check_real, check_seed, like_input, to_numpy
+from ._validate import progress_bar
 
 __all__ = [
     "CRITICAL_TEMPERATURE",
@@ -49,12 +50,7 @@ def _check_temperature(temperature: Any, name: str = "temperature") -> float:
 
 
 def _check_real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    return v
+    return check_real(value, name)
 
 
 # ---- exact results ---------------------------------------------------------------------------------
@@ -195,6 +191,11 @@ class IsingSeries(NamedTuple):
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin
 
+    @property
+    def energy_per_spin(self) -> Any:
+        """H / L² per measurement and replica: the explicit name of ``e``."""
+        return self.e
+
 
 def _check_spin_array(x: Any, name: str) -> tuple[np.ndarray, bool]:
     a, came_from_torch = to_numpy(x, name)
@@ -237,6 +238,7 @@ class IsingModel:
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
+        device: Any = None,
         **cluster_options: Any,
     ) -> IsingSampler | ClusterSampler:
         """A Markov chain of ``replicas`` independent lattices at ``temperature``.
@@ -254,17 +256,20 @@ class IsingModel:
             "multispin" or "int8".
         first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's
             batch (see :class:`IsingSampler`).
+        device : None or "cpu" (default), "cuda", "cuda:N": where the lattices live and are swept.
         """
         if algorithm in ("wolff", "swendsen-wang"):
             if kernel != "auto":
                 raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
                                  f"algorithm={algorithm!r}")
+            if device is not None and cuda.parse_device(device).kind != "cpu":
+                raise ValueError(f"algorithm={algorithm!r} runs on the CPU only, got device={device!r}")
             return ClusterSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
                                   first_replica=first_replica, **cluster_options)
         if cluster_options:
             raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
-                            kernel=kernel, first_replica=first_replica)
+                            kernel=kernel, first_replica=first_replica, device=device)
 
 
 #: Version of the dictionaries made by ``IsingSampler.state()`` and ``BoltzmannSampler.state()``.
@@ -307,6 +312,7 @@ class _NativeChain:
     run one at a time, exactly as if made in sequence (separate samplers run in parallel)."""
 
     _chain: Any
+    _torch = False  # configurations given as torch tensors: spins and measurements come back as torch
 
     def state(self) -> dict[str, Any]:
         """A checkpoint: plain Python numbers and strings and one uint8 array of packed spins (one
@@ -332,13 +338,14 @@ class _NativeChain:
         return self
 
     @property
-    def spins(self) -> np.ndarray:
-        """A copy of the configurations: int8 ±1 of shape (replicas, ...)."""
-        return self._chain.get_spins()
+    def spins(self) -> Any:
+        """A copy of the configurations: int8 ±1 of shape (replicas, ...) (torch when the sampler's
+        spins were given as a torch tensor)."""
+        return like_input(self._chain.get_spins(), self._torch)
 
     @spins.setter
     def spins(self, value: Any) -> None:
-        spins, _ = _check_spin_array(value, "spins")
+        spins, self._torch = _check_spin_array(value, "spins")
         if spins.shape != self._spin_shape:
             raise ValueError(f"spins must have shape {self._spin_shape}, got {spins.shape}")
         self._chain.set_spins(spins)
@@ -363,6 +370,7 @@ class IsingSampler(_NativeChain):
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
+        device: Any = None,
     ) -> None:
         if not isinstance(model, IsingModel):
             raise TypeError(f"model must be an IsingModel, got {type(model).__name__}")
@@ -386,14 +394,17 @@ class IsingSampler(_NativeChain):
         if isinstance(init, str):
             check_choice(init, "init", ("random", "up"))
         else:
-            spins, _ = _check_spin_array(init, "init")
+            spins, self._torch = _check_spin_array(init, "init")
             shape = (self.replicas, model.L, model.L)
             if spins.shape != shape:
                 raise ValueError(f"init must have shape {shape}, got {spins.shape}")
-        self._chain = _core.IsingChain(
+        check_allocation(self.replicas * model.L**2 * (9 if self.kernel == "multispin" else 8) // 8,
+                         f"IsingModel({model.L}).sampler(replicas={self.replicas})")  # int8 spins (+ packed)
+        self.device = cuda.resolve_device(device)
+        self._chain = self.device.module.IsingChain(
             model.L, model.J, model.h, self.temperature, self.replicas, self.algorithm == "heatbath",
             self.kernel == "multispin", self.seed, init == "random" if spins is None else False,
-            self.first_replica,
+            self.first_replica, device=self.device.index,
         )
         if spins is not None:
             self._chain.set_spins(spins)
@@ -411,19 +422,20 @@ class IsingSampler(_NativeChain):
             "L": self.model.L, "J": self.model.J, "h": self.model.h, "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "algorithm": self.algorithm,
             "kernel": self.kernel, "seed": self.seed, "sweeps_done": int(self.sweeps_done),
-            "spins": _pack_spins(self.spins),
+            "spins": _pack_spins(self._chain.get_spins()),
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> IsingSampler:
+    def from_state(cls, state: Mapping[str, Any], *, device: Any = None) -> IsingSampler:
         """The sampler saved by :meth:`state`: same model, replicas, seed, spins and sweep count, so its
-        next sweeps are exactly those the saved sampler would have made."""
+        next sweeps are exactly those the saved sampler would have made, on ``device`` (default the CPU;
+        the devices give the same lattices)."""
         state = _check_state(state, "IsingSampler", cls._STATE_KEYS)
         model = IsingModel(state["L"], J=state["J"], h=state["h"])
         shape = (check_int(state["replicas"], "state['replicas']", minimum=1), model.L, model.L)
         sampler = cls(model, state["temperature"], replicas=shape[0], algorithm=state["algorithm"],
                       seed=state["seed"], init=_unpack_spins(state["spins"], shape), kernel=state["kernel"],
-                      first_replica=state["first_replica"])
+                      first_replica=state["first_replica"], device=device)
         sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
                                                  maximum=2**32))
         return sampler
@@ -432,16 +444,23 @@ class IsingSampler(_NativeChain):
     def _spin_shape(self) -> tuple[int, ...]:
         return (self.replicas, self.model.L, self.model.L)
 
-    def magnetization(self) -> np.ndarray:
+    def magnetization(self) -> Any:
         """Magnetization per spin of each replica, shape (replicas,)."""
-        return self._chain.measure()[0]
+        return like_input(self._chain.measure()[0], self._torch)
 
-    def energy(self) -> np.ndarray:
-        """Energy per spin of each replica, shape (replicas,)."""
-        return self._chain.measure()[1]
+    def energy(self) -> Any:
+        """Energy per spin of each replica, shape (replicas,) (also :meth:`energy_per_spin`)."""
+        return like_input(self._chain.measure()[1], self._torch)
 
-    def run(self, n_sweeps: int, *, measure_every: int = 1, progress: bool = False) -> IsingSeries:
+    def energy_per_spin(self) -> Any:
+        """H / L² of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
+        return self.energy()
+
+    def run(self, n_sweeps: int, *, measure_every: int = 1, progress: Any = False) -> IsingSeries:
         """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
+
+        ``progress``: False (default), True (a tqdm bar when tqdm is installed), a callable
+        ``progress(done, total)`` or a bar with ``update``; the library never prints.
 
         Returns
         -------
@@ -457,19 +476,21 @@ class IsingSampler(_NativeChain):
             chunk = max(1, n_measure // 20)
             parts_m, parts_e = [], []
             done = 0
+            bar = progress_bar(progress, n_measure * every, "Ising sweeps")
             while done < n_measure:
                 k = min(chunk, n_measure - done)
                 pm, pe = self._chain.run(k, every)
                 parts_m.append(pm)
                 parts_e.append(pe)
                 done += k
-                print(f"\rIsing: {done * every}/{n_sweeps} sweeps", end="", file=sys.stderr, flush=True)
-            print(file=sys.stderr)
+                bar.update(k * every)
+            bar.close()
             m = np.concatenate(parts_m) if parts_m else np.empty((0, self.replicas))
             e = np.concatenate(parts_e) if parts_e else np.empty((0, self.replicas))
         self._chain.sweep(n_sweeps - n_measure * every)
         m2 = m * m
-        return IsingSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e)
+        series = IsingSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e)
+        return IsingSeries(*(like_input(a, self._torch) for a in series)) if self._torch else series
 
 
 # ---- renormalization --------------------------------------------------------------------------------
@@ -513,6 +534,11 @@ class BoltzmannSeries(NamedTuple):
 
     energy: np.ndarray  #: H per replica, shape (n_measure, replicas)
     spins: np.ndarray | None  #: (n_measure, replicas, n_spins) int8 when asked for, else None
+
+    @property
+    def total_energy(self) -> np.ndarray:
+        """H (the total) per measurement and replica: the explicit name of ``energy``."""
+        return self.energy
 
 
 def _normalise_terms(n_spins: int, terms: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -560,20 +586,26 @@ class BoltzmannSampler(_NativeChain):
     temperature : T > 0.
     replicas : number of independent chains.
     seed : 64-bit seed; the initial spins are fair coins.
+    device : None or "cpu" (default), "cuda", "cuda:N": where the spins live and are swept.
     first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's batch:
         samplers over consecutive ranges together equal one sampler of all replicas, bit for bit.
     """
 
-    def __init__(self, n_spins: int, terms: Any, *, temperature: float, replicas: int, seed: int = 0,
-                 first_replica: int = 0) -> None:
+    def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int = 0,
+                 first_replica: int = 0, device: Any = None) -> None:
         self.n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=2**31 - 1)
         self.temperature = _check_temperature(temperature)
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
         self.seed = check_seed(seed)
+        check_allocation(self.replicas * self.n_spins, f"BoltzmannSampler(n_spins={self.n_spins}, "
+                         f"replicas={self.replicas})")  # int8 spins
         self.term_indices, self.coefficients = _normalise_terms(self.n_spins, terms)
-        self._chain = _core.BoltzmannChain(self.n_spins, self.term_indices, self.coefficients, self.temperature,
-                                           self.replicas, self.seed, self.first_replica)
+        self.device = cuda.resolve_device(device)
+        self._chain = self.device.module.BoltzmannChain(
+            self.n_spins, self.term_indices, self.coefficients, self.temperature, self.replicas, self.seed,
+            self.first_replica, device=self.device.index,
+        )
 
     _STATE_KEYS = ("n_spins", "term_indices", "coefficients", "temperature", "replicas", "first_replica", "seed",
                    "sweeps_done", "spins")
@@ -584,11 +616,11 @@ class BoltzmannSampler(_NativeChain):
             "n_spins": self.n_spins, "term_indices": self.term_indices.copy(),
             "coefficients": self.coefficients.copy(), "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "seed": self.seed,
-            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self.spins),
+            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self._chain.get_spins()),
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> BoltzmannSampler:
+    def from_state(cls, state: Mapping[str, Any], *, device: Any = None) -> BoltzmannSampler:
         """The sampler saved by :meth:`state`; its next sweeps are exactly the saved sampler's."""
         state = _check_state(state, "BoltzmannSampler", cls._STATE_KEYS)
         indices = np.asarray(state["term_indices"])
@@ -598,7 +630,7 @@ class BoltzmannSampler(_NativeChain):
                              f"(n_terms,), got {indices.shape} and {coefficients.shape}")
         terms = [(tuple(int(i) for i in row if i >= 0), float(c)) for row, c in zip(indices, coefficients)]
         sampler = cls(state["n_spins"], terms, temperature=state["temperature"], replicas=state["replicas"],
-                      seed=state["seed"], first_replica=state["first_replica"])
+                      seed=state["seed"], first_replica=state["first_replica"], device=device)
         sampler.spins = _unpack_spins(state["spins"], sampler._spin_shape)
         sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
                                                  maximum=2**32))
@@ -618,8 +650,12 @@ class BoltzmannSampler(_NativeChain):
         return (self.replicas, self.n_spins)
 
     def energy(self) -> np.ndarray:
-        """H of each replica's current state, shape (replicas,)."""
+        """H of each replica's current state, shape (replicas,) (also :meth:`total_energy`)."""
         return self._chain.energy()
+
+    def total_energy(self) -> np.ndarray:
+        """H (the total, not per spin) of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
+        return self.energy()
 
     def run(self, n_sweeps: int, *, measure_every: int = 1, return_spins: bool = False) -> BoltzmannSeries:
         """Sweep ``n_sweeps`` times, recording H (and optionally the spins) every ``measure_every`` sweeps."""

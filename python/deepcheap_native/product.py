@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._arrays import check_choice, check_int, import_torch, like_input, to_numpy
+from ._arrays import check_choice, check_int, check_out, import_torch, is_torch_tensor, like_input, to_numpy
 
 __all__ = [
     "ProductNetwork",
@@ -408,10 +408,7 @@ class ProductNetwork:
         if out is not None:
             if not self._plain:
                 raise ValueError("out= is supported only for a single product network")
-            if not isinstance(out, np.ndarray) or out.dtype != self.dtype or out.shape != (array.shape[0],):
-                raise ValueError(f"out must be a numpy array of dtype {self.dtype} and shape "
-                                 f"({array.shape[0]},), got {type(out).__name__} "
-                                 f"{getattr(out, 'dtype', '')} {getattr(out, 'shape', '')}")
+            check_out(out, (array.shape[0],), self.dtype)
         try:
             result = self._evaluate(array, out, where)
         except ValueError as exc:
@@ -485,12 +482,20 @@ class ProductNetwork:
             out_w.append(m.coefficient * m.out_coef * signs.prod(axis=1))
         return [(np.vstack(hidden_w), np.concatenate(hidden_b)), (np.concatenate(out_w)[None, :], out_bias)]
 
-    def to_torch(self) -> Any:
-        """A ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules with exactly these weights.
+    def to_torch(self, native: bool = False) -> Any:
+        """The network as a ``torch.nn.Module`` with output shape (batch, 1).
 
-        Its output has shape (batch, 1); ``net.to_torch()(x)[:, 0]`` equals ``net(x)`` up to rounding.
+        ``native=False`` (default): a ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules
+        with exactly these weights; ``net.to_torch()(x)[:, 0]`` equals ``net(x)`` up to rounding.
+        ``native=True``: a module whose forward pass is this package's kernel, run as the custom op
+        ``torch.ops.deepcheap.product_network`` (works under ``torch.compile(fullgraph=True)``), with
+        the exact gradient of the explicit weights with respect to the input.
         """
         torch = import_torch("ProductNetwork.to_torch()")
+        if native:
+            from ._torch_ops import native_module
+
+            return native_module(self)
         layers = []
         weights = self.weights
         for k, (w, b) in enumerate(weights):
@@ -618,7 +623,7 @@ def product_network(n: int, *, kind: str = "deep", activation: str = "softplus",
         λ. The truncation error falls like λ², the rounding floor of ``mode="network"`` grows like
         ε/λ² (deep) or ε/λⁿ (shallow), ε the unit roundoff of dtype.
     bias : float or None
-        The hidden bias a. None picks the a in [−6, 6] maximising |σ⁽ᵈ⁾(a)| / max(1, |σ(a)|) with d = 2
+        The hidden bias a. None picks the a in [−6, 6] maximising ``|σ⁽ᵈ⁾(a)| / max(1, |σ(a)|)`` with d = 2
         (deep) or d = n (shallow), preferring 0 when within 0.1% of the best: 0 for softplus, exp and
         GELU (deep), ln(2+√3) for the logistic, atanh(1/√3) for tanh. A bias where the needed
         derivative vanishes raises ValueError naming it.
@@ -695,13 +700,24 @@ def polynomial_network(exponents: Any, coefficients: Any, *, kind: str = "deep",
 
 def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float = 0.01,
                         bias: float | None = None, mode: str = "network") -> Any:
-    """The 4-neuron gate m(u, v) ≈ u·v, elementwise over broadcast u and v.
+    """The 4-neuron gate m(u, v) ≈ u·v, elementwise over broadcast u and v::
 
-    m(u, v) = [σ(a+λ(u+v)) + σ(a−λ(u+v)) − σ(a+λ(u−v)) − σ(a−λ(u−v))] / (4λ²σ''(a))
-            = u·v · [1 + σ''''(a)/(6σ''(a)) · λ²(u² + v²) + O(λ⁴)]
+        m(u, v) = [σ(a+λ(u+v)) + σ(a−λ(u+v)) − σ(a+λ(u−v)) − σ(a−λ(u−v))] / (4λ²σ''(a))
+                = u·v · [1 + σ''''(a)/(6σ''(a)) · λ²(u² + v²) + O(λ⁴)]
+
     (softplus at a = 0: relative error −λ²(u² + v²)/12). float32 inputs give float32, everything else
     float64; numpy or torch in, the same kind out. Parameters as for :func:`product_network`.
+    On torch tensors the gate runs as the custom op ``torch.ops.deepcheap.multiplication_gate``:
+    differentiable in u and v, and usable inside ``torch.compile``.
     """
+    if is_torch_tensor(u) or is_torch_tensor(v):
+        from ._torch_ops import multiplication_gate as gate_op
+
+        import torch
+
+        if not torch.compiler.is_compiling():  # the builder's friendly errors, before any tensor work
+            product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)
+        return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
     uu, u_torch = to_numpy(u, "u")
     vv, v_torch = to_numpy(v, "v")
     for name, arr in (("u", uu), ("v", vv)):

@@ -182,9 +182,9 @@ def _ising(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _circuit(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
     (Circuit,) = require("Circuit", issue="issue 3 (circuits)")
-    from .circuits import bristol_dir
+    from .circuits import load_bristol
 
-    c = Circuit.from_bristol(bristol_dir() / "sha256.txt")
+    c = load_bristol("sha256")
     peer = NumpyLevelized(c)
     words = p["circuit_words"]
     x = np.random.default_rng(ctx.seed_for(5, 8)).integers(0, 2**64, (c.n_inputs, words), dtype=np.uint64)

@@ -1,0 +1,247 @@
+"""The native kernels as torch.library custom ops, so they run inside torch.compile(fullgraph=True)
+graphs and training loops: a fake (meta) kernel gives each op's output shape and dtype without
+running it, and an autograd formula gives the gradient with respect to the inputs.
+
+- ``deepcheap::product_network(x, weights, handle)``: a ProductNetwork evaluated by the native
+  kernel. The backward pass is the exact vector-Jacobian
+  product of the network's explicit weights (``weights``: W₁, b₁, …, W_out, b_out, passed as tensors
+  so that compiled graphs see them), written with torch operations: it is itself differentiable.
+- ``deepcheap::multiplication_gate(u, v, activation, scale, bias, mode)``: the 4-neuron gate,
+  elementwise; its backward sums the neurons' slopes σ'(z) times their input weights.
+- ``deepcheap::circuit_evaluate_bits(bits, handle, schedule, threads)``: bit-sliced evaluation of a
+  Circuit; boolean, so it has no gradient.
+
+Objects travel into an op as an integer handle (ops take tensors and scalars only). This module is
+imported only when a torch tensor reaches one of these entry points, so importing the package never
+imports torch.
+"""
+
+import functools
+import itertools
+import weakref
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .circuit import Circuit
+    from .product import ProductNetwork
+
+# No `from __future__ import annotations` here: torch.library reads the op schemas from real annotations.
+
+__all__ = ["NativeProductNetwork", "circuit_evaluate_bits", "handle_of", "multiplication_gate", "native_module"]
+
+_HANDLES = itertools.count(1)
+_OBJECTS: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+_HANDLE_OF: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+@torch.compiler.assume_constant_result
+def handle_of(obj: Any) -> int:
+    """A stable integer naming ``obj`` for the ops (kept alive by whoever holds ``obj``)."""
+    handle = _HANDLE_OF.get(obj)
+    if handle is None:
+        handle = next(_HANDLES)
+        _HANDLE_OF[obj] = handle
+        _OBJECTS[handle] = obj
+    return handle
+
+
+def _lookup(handle: int) -> Any:
+    obj = _OBJECTS.get(handle)
+    if obj is None:
+        raise RuntimeError(f"deepcheap op: the object with handle {handle} no longer exists")
+    return obj
+
+
+# ---- product networks ------------------------------------------------------------------------------
+
+
+def _activation(name: str, z: torch.Tensor) -> torch.Tensor:
+    if name == "softplus":
+        return torch.nn.functional.softplus(z)
+    if name == "logistic":
+        return torch.sigmoid(z)
+    if name == "tanh":
+        return torch.tanh(z)
+    if name == "gelu":
+        return torch.nn.functional.gelu(z)
+    return torch.exp(z)
+
+
+def _activation_slope(name: str, z: torch.Tensor) -> torch.Tensor:
+    """σ'(z), in closed form (softplus' = logistic, logistic' = s(1 − s), GELU' = Φ + zφ)."""
+    if name == "softplus":
+        return torch.sigmoid(z)
+    if name == "logistic":
+        s = torch.sigmoid(z)
+        return s * (1 - s)
+    if name == "tanh":
+        return 1 - torch.tanh(z) ** 2
+    if name == "gelu":
+        return torch.special.ndtr(z) + z * torch.exp(-0.5 * z * z) * (2 * np.pi) ** -0.5
+    return torch.exp(z)
+
+
+def _network_vjp(x: torch.Tensor, weights: list[torch.Tensor], activation: str, grad: torch.Tensor) -> torch.Tensor:
+    """grad · ∂f/∂x for the network f(x) = W_out σ(… σ(W₁x + b₁) …) + b_out, batched over rows of x."""
+    pre = []
+    h = x
+    for k in range(0, len(weights) - 2, 2):
+        z = h @ weights[k].T + weights[k + 1]
+        pre.append(z)
+        h = _activation(activation, z)
+    g = grad[:, None] * weights[-2][0]
+    for k in reversed(range(len(pre))):
+        g = (g * _activation_slope(activation, pre[k])) @ weights[2 * k]
+    return g
+
+
+@torch.library.custom_op("deepcheap::product_network", mutates_args=())
+def _product_network(x: torch.Tensor, weights: list[torch.Tensor], handle: int) -> torch.Tensor:
+    net = _lookup(handle)
+    result = net(np.ascontiguousarray(x.detach().cpu().numpy()))
+    return torch.from_numpy(result).to(x.device)
+
+
+@_product_network.register_fake
+def _(x: torch.Tensor, weights: list[torch.Tensor], handle: int) -> torch.Tensor:
+    return x.new_empty((x.shape[0],), dtype=weights[0].dtype)
+
+
+def _product_network_setup(ctx: Any, inputs: tuple, output: torch.Tensor) -> None:
+    x, weights, handle = inputs
+    ctx.save_for_backward(x, *weights)
+    ctx.activation = _lookup(handle).activation
+    ctx.n_weights = len(weights)
+
+
+def _product_network_backward(ctx: Any, grad: torch.Tensor) -> tuple:
+    x, *weights = ctx.saved_tensors
+    return _network_vjp(x, weights, ctx.activation, grad), [None] * ctx.n_weights, None
+
+
+_product_network.register_autograd(_product_network_backward, setup_context=_product_network_setup)
+
+
+def _weight_tensors(net: "ProductNetwork") -> list[torch.Tensor]:
+    return [torch.from_numpy(np.ascontiguousarray(a)) for pair in net.weights for a in pair]
+
+
+class NativeProductNetwork(torch.nn.Module):
+    """A ProductNetwork as a torch module whose forward pass is the native kernel (one custom op).
+
+    ``module(x)`` takes (batch, n) and returns (batch, 1) like ``net.to_torch()``; gradients with
+    respect to ``x`` are exact for the explicit weights (the buffers ``weight_0``, ``weight_1``, …).
+    """
+
+    def __init__(self, net: "ProductNetwork") -> None:
+        super().__init__()
+        self.net = net
+        self.handle = handle_of(net)
+        self.n_weights = 2 * len(net.weights)
+        for k, tensor in enumerate(_weight_tensors(net)):
+            self.register_buffer(f"weight_{k}", tensor)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights = [getattr(self, f"weight_{k}") for k in range(self.n_weights)]
+        if x.ndim != 2 or x.shape[1] != self.net.n:
+            raise ValueError(f"x must have shape (batch, {self.net.n}), got {tuple(x.shape)}")
+        if not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
+        return torch.ops.deepcheap.product_network(x.to(weights[0].dtype), weights, self.handle)[:, None]
+
+    def extra_repr(self) -> str:
+        return repr(self.net)
+
+
+def native_module(net: "ProductNetwork") -> NativeProductNetwork:
+    return NativeProductNetwork(net)
+
+
+@functools.lru_cache(maxsize=64)
+def _gate_network(activation: str, scale: float, bias: Optional[float], mode: str, dtype: str) -> Any:
+    from .product import product_network
+
+    return product_network(2, activation=activation, scale=scale, bias=bias, dtype=dtype, mode=mode)
+
+
+@functools.lru_cache(maxsize=64)
+def _gate_neurons(activation: str, scale: float, bias: Optional[float], mode: str) -> tuple:
+    """The gate as Python numbers: out = Σ_k w_k σ(α_k u + β_k v + b_k) + b_out, for its backward."""
+    (w1, b1), (w_out, _) = _gate_network(activation, scale, bias, mode, "float64").weights
+    return tuple((float(w_out[0, k]), float(w1[k, 0]), float(w1[k, 1]), float(b1[k])) for k in range(w1.shape[0]))
+
+
+@torch.library.custom_op("deepcheap::multiplication_gate", mutates_args=())
+def _multiplication_gate(u: torch.Tensor, v: torch.Tensor, activation: str, scale: float, bias: Optional[float],
+                         mode: str) -> torch.Tensor:
+    net = _gate_network(activation, scale, bias, mode, "float32" if u.dtype == torch.float32 else "float64")
+    x = np.stack([u.detach().cpu().numpy().reshape(-1), v.detach().cpu().numpy().reshape(-1)], axis=1)
+    return torch.from_numpy(net(x).reshape(tuple(u.shape))).to(u.device)
+
+
+@_multiplication_gate.register_fake
+def _(u: torch.Tensor, v: torch.Tensor, activation: str, scale: float, bias: Optional[float], mode: str) -> torch.Tensor:
+    return torch.empty_like(u)
+
+
+def _gate_setup(ctx: Any, inputs: tuple, output: torch.Tensor) -> None:
+    u, v, activation, scale, bias, mode = inputs
+    ctx.save_for_backward(u, v)
+    ctx.activation = activation
+    ctx.neurons = _gate_neurons(activation, scale, bias, mode)
+
+
+def _gate_backward(ctx: Any, grad: torch.Tensor) -> tuple:
+    u, v = ctx.saved_tensors
+    grad_u, grad_v = torch.zeros_like(u), torch.zeros_like(v)
+    for w, alpha, beta, b in ctx.neurons:
+        slope = w * _activation_slope(ctx.activation, alpha * u + beta * v + b)
+        grad_u = grad_u + alpha * slope
+        grad_v = grad_v + beta * slope
+    return grad * grad_u, grad * grad_v, None, None, None, None
+
+
+_multiplication_gate.register_autograd(_gate_backward, setup_context=_gate_setup)
+
+
+def multiplication_gate(u: Any, v: Any, *, activation: str, scale: float, bias: Optional[float],
+                        mode: str) -> torch.Tensor:
+    """The gate on torch tensors: broadcast, then one native op; differentiable in u and v."""
+    u = u if isinstance(u, torch.Tensor) else torch.as_tensor(np.asarray(u))
+    v = v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v))
+    if not torch.compiler.is_compiling():  # friendly errors; a compiled graph was checked when traced
+        for name, t in (("u", u), ("v", v)):
+            if t.dtype == torch.bool or t.is_complex():
+                raise TypeError(f"{name} must hold real numbers, got {t.dtype}")
+        try:
+            torch.broadcast_shapes(u.shape, v.shape)
+        except RuntimeError:
+            raise ValueError(f"u of shape {tuple(u.shape)} and v of shape {tuple(v.shape)} do not broadcast") from None
+    dtype = torch.float32 if u.dtype == torch.float32 and v.dtype == torch.float32 else torch.float64
+    uu, vv = torch.broadcast_tensors(u.to(dtype), v.to(dtype))
+    return torch.ops.deepcheap.multiplication_gate(uu, vv, activation, float(scale),
+                                                   None if bias is None else float(bias), mode)
+
+
+# ---- circuits ----------------------------------------------------------------------------------------
+
+
+@torch.library.custom_op("deepcheap::circuit_evaluate_bits", mutates_args=())
+def _circuit_evaluate_bits(bits: torch.Tensor, handle: int, schedule: str, threads: int) -> torch.Tensor:
+    circuit = _lookup(handle)
+    result = circuit.evaluate_bits(bits.detach().cpu().numpy(), schedule=schedule, threads=threads or None)
+    return torch.from_numpy(result).to(bits.device)
+
+
+@_circuit_evaluate_bits.register_fake
+def _(bits: torch.Tensor, handle: int, schedule: str, threads: int) -> torch.Tensor:
+    circuit = _lookup(handle)
+    batch = 1 if bits.ndim == 1 else bits.shape[0]
+    return bits.new_empty((batch, circuit.n_outputs), dtype=torch.bool)
+
+
+def circuit_evaluate_bits(circuit: "Circuit", bits: torch.Tensor, schedule: str, threads: int | None) -> torch.Tensor:
+    return torch.ops.deepcheap.circuit_evaluate_bits(bits, handle_of(circuit), schedule, threads or 0)

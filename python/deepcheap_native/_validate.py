@@ -1,0 +1,160 @@
+"""Validators shared by every public function, written once (README: Conventions).
+
+The rules: a value of the wrong *type* (a string for a number, a float for a count, a list for an
+``out=`` buffer) is a TypeError; a value of the right type but the wrong *value* (out of range, wrong
+shape or dtype, not finite) is a ValueError. Every message names the argument, what was expected and
+what came. Seeds are integers in [0, 2**64 - 1] everywhere (API and command line), because they
+become Philox4x32-10's two 32-bit key words.
+
+``progress=`` arguments go through :func:`progress_bar`: the library itself never prints.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = [
+    "SEED_MAX",
+    "check_choice",
+    "check_int",
+    "check_out",
+    "check_real",
+    "check_seed",
+    "progress_bar",
+]
+
+#: The largest seed: seeds are Philox4x32-10 keys, two 32-bit words.
+SEED_MAX = 2**64 - 1
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A Python int within [minimum, maximum]; bools, floats and strings are a TypeError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """Seeds are integers in [0, 2**64 - 1]: they become Philox's two key words."""
+    return check_int(seed, name, minimum=0, maximum=SEED_MAX)
+
+
+def check_real(value: Any, name: str, *, positive: bool = False, minimum: float | None = None,
+               finite: bool = True) -> float:
+    """A real number as a float: non-numbers (str, bool, complex, arrays) are a TypeError; NaN, inf
+    (unless ``finite=False``), values <= 0 (``positive``) or below ``minimum`` a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if math.isnan(v) or (finite and math.isinf(v)):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if positive and not v > 0:
+        raise ValueError(f"{name} must be > 0, got {v}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+    return v
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``: a non-string is a TypeError, an unknown string a ValueError."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(map(repr, choices))} (a str), got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_out(out: Any, shape: tuple[int, ...], dtype: Any, name: str = "out") -> np.ndarray:
+    """A caller's output buffer: a numpy array (else TypeError) that is C-contiguous, writeable and
+    of exactly ``shape`` and ``dtype`` (else ValueError)."""
+    dtype = np.dtype(dtype)
+    shape = tuple(int(s) for s in shape)
+    expected = f"{name} must be a C-contiguous numpy array of dtype {dtype} and shape {shape}"
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{expected}, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise ValueError(f"{name} has dtype {out.dtype} but expected {dtype} ({expected})")
+    if out.shape != shape:
+        raise ValueError(f"{name} has shape {out.shape} but expected {shape} ({expected})")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{expected}, got a non-contiguous view")
+    if not out.flags.writeable:
+        raise ValueError(f"{expected}, got a read-only array")
+    return out
+
+
+class _Callback:
+    """Adapts ``progress(done, total)`` callables to the bar interface."""
+
+    def __init__(self, callback: Callable[[int, int], Any], total: int) -> None:
+        self.callback, self.total, self.done = callback, total, 0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        self.callback(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
+class _Silent:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(progress: Any, total: int, description: str) -> Any:
+    """The object a long call reports to: ``.update(n)`` after n more units, ``.close()`` at the end.
+
+    ``progress`` is False/None (nothing), True (a tqdm bar on stderr when tqdm is installed, the
+    ``progress`` extra; otherwise a warning says so and nothing is shown), a callable
+    ``progress(done, total)``, or an object with ``update`` and ``close`` (e.g. a tqdm bar of the
+    caller's, which is then not closed).
+    """
+    if progress is None or progress is False:
+        return _Silent()
+    if progress is True:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            warnings.warn(
+                f"{description}: progress=True needs tqdm (pip install 'deepcheap-native[progress]'); "
+                "running without a progress bar",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return _Silent()
+        return tqdm(total=total, desc=description, leave=False)
+    if hasattr(progress, "update"):
+        return _Borrowed(progress)
+    if callable(progress):
+        return _Callback(progress, total)
+    raise TypeError(
+        f"progress must be a bool, a callable progress(done, total) or an object with update(), "
+        f"got {type(progress).__name__}"
+    )
+
+
+class _Borrowed:
+    """A caller's bar: updated, but left open for the caller."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def update(self, n: int) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        pass
