@@ -18,10 +18,7 @@ py::array activation_typed(py::array z_any, int32_t activation) {
   {
     // Safe: reads z and writes result, both kept alive by this frame; no Python objects touched.
     py::gil_scoped_release release;
-    if constexpr (std::is_same_v<T, float>)
-      DC_DISPATCH(product_activation_f32)(zp, count, activation, op);
-    else
-      DC_DISPATCH(product_activation_f64)(zp, count, activation, op);
+    product_activation(deepcheap::cpu::Driver{}, zp, count, activation, op);
   }
   return result;
 }
