@@ -19,6 +19,7 @@ Groups
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,8 @@ from deepcheap_native.circuit import pack_bits, unpack_bits
 from deepcheap_native.report.peers import NumpyLevelized
 
 BRISTOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "circuit" / "bristol"
-VECTORS = 65_536
+SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"  # CI runs each benchmark once, small (conftest.py)
+VECTORS = 4096 if SMALL else 65_536
 N_WORDS = VECTORS // 64
 ROUNDS = dict(rounds=3, iterations=1, warmup_rounds=1)
 
@@ -184,7 +186,7 @@ def _pairs():
 PAIRS = _pairs()
 
 
-@pytest.mark.parametrize("vectors", [512, 8192, 65_536])
+@pytest.mark.parametrize("vectors", [512] if SMALL else [512, 8192, 65_536])
 @pytest.mark.parametrize("threads, schedule", [(1, "batch"), (2, "batch"), (2, "levelized")])
 @pytest.mark.parametrize("shape", ["deep", "wide"])
 @pytest.mark.parametrize("pair", sorted(PAIRS))

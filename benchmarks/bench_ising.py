@@ -13,6 +13,7 @@ quoted, not measured here.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -24,7 +25,8 @@ from deepcheap_native.report.peers import numpy_checkerboard_sweep
 
 GPU_REFERENCE_FLIPS_PER_NS = 900.0  # NVIDIA ising-gpu (multi-spin, one H100), quoted
 TEMPERATURES = {"2.0": 2.0, "Tc": ising.CRITICAL_TEMPERATURE}
-SIZES = (256, 1024)
+SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"  # CI runs each benchmark once, small (conftest.py)
+SIZES = (128,) if SMALL else (256, 1024)
 NATIVE_REPLICAS = 128  # two 64-replica words per site: with 2 threads each sweeps its own lattices
 
 
@@ -52,7 +54,7 @@ def native_sampler(L: int, T: float):
 
 # Both sides do the same number of flip attempts per round, so the pytest-benchmark
 # group's time ratio is the speed ratio: native sweeps its replicas, numpy one lattice as many times.
-NATIVE_SWEEPS = {256: 2, 1024: 1}
+NATIVE_SWEEPS = {128: 8} if SMALL else {256: 2, 1024: 1}  # one untimed call must relax from all-up too
 
 
 def check_energy(e: float, T: float) -> None:

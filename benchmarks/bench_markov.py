@@ -38,6 +38,8 @@ THREADS = 2
 # (states, chains, steps) from the issue.
 CASES = {"S16": (16, 100_000, 1000), "S256": (256, 10_000, 1000)}
 HIERARCHY = (256, 100_000, 64)  # states per level, samples, levels
+if os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small":  # CI runs each benchmark once, small (conftest.py)
+    CASES, HIERARCHY = {"S16": (16, 5_000, 50), "S256": (256, 5_000, 50)}, (256, 2_000, 8)
 
 
 def transition_matrix(S: int, seed: int = 0) -> np.ndarray:

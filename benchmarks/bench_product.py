@@ -11,6 +11,8 @@ Threads: 2 for both native and torch.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -20,8 +22,9 @@ torch = pytest.importorskip("torch")
 
 THREADS = 2
 SCALE = 0.1  # float32 network mode has a rounding floor ε/λ² per gate: at λ = 0.1 it is ~1e-5
-DEEP_N, DEEP_B = 16, 1_000_000
-SHALLOW_N, SHALLOW_B = 12, 100_000
+SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"  # CI runs each benchmark once, small (conftest.py)
+DEEP_N, DEEP_B = 16, (4096 if SMALL else 1_000_000)
+SHALLOW_N, SHALLOW_B = 12, (256 if SMALL else 100_000)
 
 
 @pytest.fixture(scope="module", autouse=True)

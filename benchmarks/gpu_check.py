@@ -94,9 +94,43 @@ def circuit_sha256():
     return sha.n_gates * 64.0 * n_words, gpu, cpu
 
 
-# ---- markov (sampling adds rows here) -------------------------------------------------------------
+# ---- markov ---------------------------------------------------------------------------------------
+def _markov(S, n, T):
+    P = np.random.default_rng(S).random((S, S))
+    chain = dc.MarkovChain(P / P.sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(chain.sample(10_000, T, seed=1, device="cuda"), chain.sample(10_000, T, seed=1))
+    out = np.empty(n, np.uint8)
+    return n * T, best_time(lambda: chain.sample(n, T, seed=1, out=out, device="cuda")), best_time(
+        lambda: chain.sample(n, T, seed=1, out=out, device="cpu"))
 
-# ---- ising (sampling adds rows here) --------------------------------------------------------------
+
+@row("markov S=16 final, N=10^7, T=100", "transitions/s")
+def markov_s16():
+    return _markov(16, 10_000_000, 100)
+
+
+@row("markov S=256 final, N=10^6, T=1000", "transitions/s")
+def markov_s256():
+    return _markov(256, 1_000_000, 1000)
+
+
+# ---- ising ----------------------------------------------------------------------------------------
+def _ising(L, replicas, sweeps, **kw):
+    model = dc.IsingModel(L)
+    gpu = model.sampler(2.27, replicas=replicas, seed=1, device="cuda", **kw)
+    cpu_ = model.sampler(2.27, replicas=replicas, seed=1, device="cpu", **kw)
+    np.testing.assert_array_equal(gpu.sweep(1).spins, cpu_.sweep(1).spins)
+    return replicas * L * L * sweeps, best_time(lambda: gpu.sweep(sweeps)), best_time(lambda: cpu_.sweep(sweeps))
+
+
+@row("ising multi-spin L=1024, 64 replicas, 20 sweeps", "flips/s", 1e11)
+def ising_multispin():
+    return _ising(1024, 64, 20)
+
+
+@row("ising int8 heat-bath L=1024, 8 replicas, 10 sweeps", "flips/s")
+def ising_heatbath():
+    return _ising(1024, 8, 10, algorithm="heatbath")
 
 
 def main(path: str) -> None:

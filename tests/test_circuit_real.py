@@ -189,6 +189,45 @@ STRUCTURE = {
 }
 
 
+def independent_levels(path) -> tuple[np.ndarray, np.ndarray]:
+    """ASAP level and AND-depth of every gate, from the Bristol Fashion text itself (not the package's
+    parser or analysis): level = 1 + max(level of inputs), inputs at 0; AND-depth counts AND gates only.
+    Gates are listed in topological order in Bristol Fashion, so one pass suffices."""
+    lines = path.read_text().split("\n")
+    n_gates, n_wires = map(int, lines[0].split())
+    level = [0] * n_wires
+    and_level = [0] * n_wires
+    gate_level, gate_and = [], []
+    for line in lines[3:]:
+        parts = line.split()
+        if not parts:
+            continue
+        n_in, n_out = int(parts[0]), int(parts[1])
+        ins, out, op = [int(w) for w in parts[2 : 2 + n_in]], int(parts[2 + n_in]), parts[-1]
+        assert n_out == 1 and op in ("AND", "XOR", "INV", "EQW"), line
+        level[out] = 1 + max(level[w] for w in ins)
+        and_level[out] = (op == "AND") + max(and_level[w] for w in ins)
+        gate_level.append(level[out])
+        gate_and.append(and_level[out])
+    assert len(gate_level) == n_gates
+    return np.array(gate_level), np.array(gate_and)
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURE))
+def test_analysis_matches_an_independent_levelisation(name):
+    """Depth, every level's width and the AND-depth, from a levelisation written here in Python over
+    the file's text, against both the package and the STRUCTURE table."""
+    gate_level, gate_and = independent_levels(BRISTOL / f"{name}.txt")
+    widths = np.bincount(gate_level)[1:]
+    _, _, _, _, _, depth, max_width, and_depth = STRUCTURE[name]
+    assert (gate_level.max(), widths.max(), gate_and.max()) == (depth, max_width, and_depth)
+    c = bristol(name)
+    np.testing.assert_array_equal(c.level_widths(), widths)
+    assert c.depth == gate_level.max() and c.and_depth == gate_and.max()
+    # The package's gate order is the file's (Bristol wires after the inputs, in order).
+    np.testing.assert_array_equal(np.asarray(c.levels), gate_level)
+
+
 @pytest.mark.parametrize("name", sorted(STRUCTURE))
 def test_structure_table(name):
     gates, n_and, n_xor, n_inv, n_eqw, depth, max_width, and_depth = STRUCTURE[name]

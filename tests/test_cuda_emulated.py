@@ -161,3 +161,118 @@ def test_circuit_cuda_errors(emulation):
     with pytest.raises(ValueError, match="reads wire 5"):
         emulated.CircuitCore(2, np.array([0], np.uint8), np.array([5], np.int32), np.array([1], np.int32),
                              np.array([2], np.int32))
+
+
+# ---- Markov chains (csrc/cuda/markov.cu) ----------------------------------------------------------
+
+
+def _stochastic(rng, rows, cols):
+    P = rng.random((rows, cols)) ** 2
+    P[rng.random((rows, cols)) < 0.3] = 0.0
+    P[np.arange(rows), rng.integers(0, cols, rows)] += 0.5
+    return P / P.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("S", [2, 7, 300])
+@pytest.mark.parametrize("return_path", [False, True])
+@pytest.mark.parametrize(("init", "first", "start_step"), [(None, 0, 0), ("states", 5, 3), ("dist", 2**32 - 3, 0)])
+def test_markov_chain_bit_identical(emulation, S, return_path, init, first, start_step):
+    rng = np.random.default_rng(S)
+    chain = dc.MarkovChain(_stochastic(rng, S, S))
+    n = 300
+    if init == "states":
+        init = rng.integers(0, S, n)
+    elif init == "dist":
+        init = _stochastic(rng, 1, S)[0]
+    kw = dict(init=init, seed=2**40 + 7, return_path=return_path, first=first, start_step=start_step)
+    got = chain.sample(n, 9, device="cuda", **kw)
+    want = chain.sample(n, 9, device="cpu", **kw)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_hierarchical_chain_bit_identical(emulation):
+    rng = np.random.default_rng(1)
+    sizes = [3, 300, 5, 5, 9]  # uint16 and uint8 levels: one uint16 array (the wider dtype)
+    mats = [_stochastic(rng, a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    h = dc.HierarchicalChain(mats + [mats[-1].T[:, :9] / mats[-1].T[:, :9].sum(1, keepdims=True)], np.full(3, 1 / 3))
+    got = h.sample(257, seed=3, first=11, device="cuda")
+    want = h.sample(257, seed=3, first=11, device="cpu")
+    assert got.dtype == want.dtype == np.uint16 and got.shape == want.shape == (257, 6)
+    np.testing.assert_array_equal(got, want)
+    same = dc.HierarchicalChain([mats[2], mats[2], mats[2]], np.full(5, 0.2))
+    np.testing.assert_array_equal(same.sample(100, seed=4, device="cuda"), same.sample(100, seed=4))
+    assert same.sample(0, device="cuda").shape == (0, 4)
+
+
+def test_markov_device_errors(emulation):
+    chain = dc.MarkovChain(np.eye(3))
+    with pytest.raises(RuntimeError, match="cuda:1 requested"):
+        chain.sample(3, 2, device="cuda:1")
+    with pytest.raises(ValueError, match="'cpu', 'cuda' or 'cuda:N'"):
+        chain.sample(3, 2, device="gpu")
+    table = dc._core.markov_alias_tables(np.eye(3), 0.0, "P")
+    with pytest.raises(ValueError, match="device cuda:3 requested"):
+        emulated.markov_sample([table], np.zeros(2, np.int64), table[:1], None, 3, 0, "final", device=3)
+    with pytest.raises(ValueError, match="step_levels\\[0\\] is 4"):
+        emulated.markov_sample([table], np.full(2, 4, np.int64), table[:1], None, 3, 0, "final")
+
+
+# ---- Ising and Boltzmann chains (csrc/cuda/ising.cu) -----------------------------------------------
+
+
+@pytest.mark.parametrize(("kw", "h"), [
+    (dict(replicas=64), 0.0),                          # multi-spin, the h = 0 two-class update
+    (dict(replicas=128, first_replica=64), 0.25),      # multi-spin, general classes, replica offset
+    (dict(replicas=5, kernel="int8", first_replica=3), 0.2),
+    (dict(replicas=4, algorithm="heatbath"), -0.4),
+])
+def test_ising_chain_bit_identical(emulation, kw, h):
+    model = dc.IsingModel(10, J=-0.9 if h < 0 else 1.0, h=h)
+    gpu = model.sampler(2.1, seed=2**35 + 1, device="cuda", **kw)
+    cpu_ = model.sampler(2.1, seed=2**35 + 1, device="cpu", **kw)
+    np.testing.assert_array_equal(gpu.spins, cpu_.spins)
+    series_gpu, series_cpu = gpu.run(6, measure_every=2), cpu_.run(6, measure_every=2)
+    for a, b in zip(series_gpu, series_cpu):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(gpu.sweep(1).spins, cpu_.sweep(1).spins)
+    assert gpu.sweeps_done == cpu_.sweeps_done == 7
+    # The state stays on the device between calls; set and checkpoint round trips keep both in step.
+    start = np.where(np.random.default_rng(0).random(cpu_.spins.shape) < 0.5, 1, -1).astype(np.int8)
+    gpu.spins = start
+    cpu_.spins = start
+    np.testing.assert_array_equal(gpu.sweep(2).spins, cpu_.sweep(2).spins)
+    moved = dc.IsingSampler.from_state(cpu_.state(), device="cuda")
+    assert moved.device == cuda.Device("cuda", 0)
+    np.testing.assert_array_equal(moved.sweep(3).spins, cpu_.sweep(3).spins)
+
+
+def test_boltzmann_chain_bit_identical(emulation):
+    rng = np.random.default_rng(4)
+    terms = {}
+    while len(terms) < 40:
+        idx = tuple(sorted(int(i) for i in rng.choice(20, size=int(rng.integers(1, 5)), replace=False)))
+        terms[idx] = float(rng.normal(scale=0.7))
+    gpu = dc.BoltzmannSampler(20, terms, temperature=0.9, replicas=7, seed=5, first_replica=2, device="cuda")
+    cpu_ = dc.BoltzmannSampler(20, terms, temperature=0.9, replicas=7, seed=5, first_replica=2)
+    np.testing.assert_array_equal(gpu.spins, cpu_.spins)
+    np.testing.assert_array_equal(gpu.sweep(5).spins, cpu_.sweep(5).spins)
+    np.testing.assert_array_equal(gpu.energy(), cpu_.energy())
+    run_gpu, run_cpu = gpu.run(4, return_spins=True), cpu_.run(4, return_spins=True)
+    np.testing.assert_array_equal(run_gpu.energy, run_cpu.energy)
+    np.testing.assert_array_equal(run_gpu.spins, run_cpu.spins)
+    assert gpu.colours.tolist() == cpu_.colours.tolist() and gpu.n_colours == cpu_.n_colours
+
+
+def test_ising_device_errors(emulation):
+    with pytest.raises(RuntimeError, match="cuda:2 requested"):
+        dc.IsingModel(4).sampler(2.0, device="cuda:2")
+    with pytest.raises(ValueError, match="device cuda:1 requested"):
+        emulated.IsingChain(4, 1.0, 0.0, 2.0, 64, False, True, 0, True, 0, device=1)
+    with pytest.raises(ValueError, match="CPU driver has one device"):
+        dc._core.IsingChain(4, 1.0, 0.0, 2.0, 64, False, True, 0, True, 0, device=1)
+    with pytest.raises(ValueError, match="L must be even"):
+        emulated.IsingChain(5, 1.0, 0.0, 2.0, 64, False, True, 0, True, 0)
+    s = dc.IsingModel(4).sampler(2.0, replicas=2, kernel="int8", device="cuda")
+    with pytest.raises(ValueError, match="only -1 and \\+1, but entry 5 is 0"):
+        s._chain.set_spins(np.where(np.arange(32) == 5, 0, 1).astype(np.int8).reshape(2, 4, 4))

@@ -389,7 +389,7 @@ def test_bad_input_raises_value_error_naming_argument():
     model = dc.IsingModel(8)
     with pytest.raises(ValueError, match="L must be even"):
         dc.IsingModel(7)
-    with pytest.raises(ValueError, match="L"):
+    with pytest.raises(ValueError, match="L must be >= 2, got 0"):
         dc.IsingModel(0)
     for T in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="temperature"):
@@ -403,7 +403,7 @@ def test_bad_input_raises_value_error_naming_argument():
     with pytest.raises(ValueError, match="replicas"):
         dc.BoltzmannSampler(2, {(0, 1): 1.0}, temperature=1.0, replicas=-3)
     with pytest.raises(ValueError, match="algorithm"):
-        model.sampler(2.0, algorithm="wolff")
+        model.sampler(2.0, algorithm="glauber")
     with pytest.raises(ValueError, match="init"):
         model.sampler(2.0, init="down")
     with pytest.raises(ValueError, match="kernel"):
@@ -626,3 +626,157 @@ def test_separate_samplers_in_threads_equal_their_sequential_runs():
         np.testing.assert_array_equal(samplers[k].spins, model.sampler(2.2, seed=k).sweep(40).spins)
     again = dc.BoltzmannSampler(30, random_terms(30, 50, seed=1), temperature=1.0, replicas=8, seed=9).sweep(40)
     np.testing.assert_array_equal(samplers[3].spins, again.spins)
+
+
+# ---- graceful under load (issue 15 §2): chunks of rows advance without a barrier per colour ----------
+
+
+@pytest.mark.parametrize(("L", "kw", "n"), [
+    (64, dict(replicas=64), 16),                       # two chunks per lattice: each is both neighbours
+    (256, dict(replicas=64, h=0.2), 3),                # 32 chunks, the two-class and general updates
+    (96, dict(replicas=3, kernel="int8"), 4),          # three lattices of one chunk each
+    (256, dict(replicas=1, algorithm="heatbath"), 3),  # one lattice in four chunks of rows
+])
+def test_wavefront_sweeps_equal_serial_sweeps_on_any_thread_count(L, kw, n):
+    h = kw.pop("h", 0.0)
+    model = dc.IsingModel(L, h=h)
+    with threads(1):
+        want = model.sampler(2.3, seed=11, **kw).sweep(n).spins
+    for k in (2, 3, 5):
+        with threads(k):
+            s = model.sampler(2.3, seed=11, **kw).sweep(n - 1).sweep(1)
+        np.testing.assert_array_equal(s.spins, want, err_msg=f"{k} threads")
+
+
+# ---- the Philox counter layout, re-implemented in numpy (issue 9) ----------------------------------
+# Written from the layout documented in deepcheap/ising/ising.hpp, with its own acceptance tables
+# (Python's math.exp, glibc's, as the driver uses) and its own neighbour sums and bit-serial test.
+
+PURPOSE_MULTISPIN, PURPOSE_INT8, PURPOSE_INIT = 0x15100000, 0x15200000, 0x15300000
+
+
+def _philox(counters, seed):
+    key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint32)
+    return dc.random.philox4x32(np.asarray(counters, dtype=np.uint64).astype(np.uint32), key)
+
+
+def _probability_threshold(p: float, bits: int) -> int:
+    return 1 << bits if p >= 1.0 else (0 if p <= 0.0 else int(math.ldexp(p, bits)))
+
+
+def _reference_init(replicas, L, seed, first_replica=0):
+    sites = L * L
+    draws = (sites + 127) // 128
+    r, d = np.meshgrid(np.arange(replicas, dtype=np.uint64) + np.uint64(first_replica), np.arange(draws), indexing="ij")
+    r, d = r.ravel(), d.ravel().astype(np.uint64)
+    words = _philox(np.stack([d, 0 * d, r & np.uint64(0xFFFFFFFF), np.uint64(PURPOSE_INIT) | (r >> np.uint64(32))], 1), seed)
+    bits = ((words[:, :, None] >> np.arange(32, dtype=np.uint32)) & 1).reshape(replicas, draws * 128)[:, :sites]
+    return (bits.astype(np.int8) * 2 - 1).reshape(replicas, L, L)
+
+
+def _neighbour_sum(s):
+    return np.roll(s, 1, -2) + np.roll(s, -1, -2) + np.roll(s, 1, -1) + np.roll(s, -1, -1)
+
+
+def _reference_int8_sweeps(spins, J, h, T, heatbath, seed, sweeps, first_replica=0):
+    s = spins.astype(np.int64).copy()
+    R, L, _ = s.shape
+    beta, dpr = 1.0 / T, (L // 2 + 3) // 4
+    i, j = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
+    for sweep in range(sweeps):
+        for colour in (0, 1):
+            ci, cj = i[(i + j) % 2 == colour], j[(i + j) % 2 == colour]
+            t = (cj - ((colour + ci) & 1)) // 2  # position of the site among its row's colour sites
+            purpose = PURPOSE_INT8 | colour << 8 | int(heatbath)
+            rr = np.repeat(np.arange(R) + first_replica, len(ci))
+            counters = np.stack([np.tile(ci * dpr + t // 4, R), rr, np.full(rr.shape, sweep), np.full(rr.shape, purpose)], 1)
+            u = _philox(counters, seed)[np.arange(len(rr)), np.tile(t % 4, R)].reshape(R, -1).astype(np.int64)
+            k = (_neighbour_sum(s)[:, ci, cj] + 4) // 2  # 0..4 aligned neighbours
+            here = s[:, ci, cj]
+            if heatbath:  # P(+1) = 1 / (1 + exp(2 beta F)), F = -(J sum + h), on the 2^32 scale
+                table = []
+                for a in range(5):
+                    f = -beta * (J * (2 * a - 4) + h)
+                    q = math.exp(-2 * f) / (1 + math.exp(-2 * f)) if f >= 0 else 1 / (1 + math.exp(2 * f))
+                    table.append(1 << 32 if q * 2.0**32 >= 2.0**32 else int(q * 2.0**32))
+                s[:, ci, cj] = np.where(u < np.array(table)[k], 1, -1)
+            else:  # flip with probability min(1, exp(-beta dE)), dE = 2 s (J sum + h)
+                table = [_probability_threshold(1.0 if dE <= 0 else math.exp(-beta * dE), 32)
+                         for a in range(5) for dE in (-2.0 * (J * (2 * a - 4) + h), 2.0 * (J * (2 * a - 4) + h))]
+                s[:, ci, cj] = np.where(u < np.array(table)[2 * k + (here > 0)], -here, here)
+    return s.astype(np.int8)
+
+
+def _reference_multispin_sweeps(spins, J, h, T, seed, sweeps, first_replica=0):
+    R, L, _ = spins.shape
+    beta = 1.0 / T
+    groups = R // 64
+    weights = np.uint64(1) << np.arange(64, dtype=np.uint64)
+    words = ((spins.reshape(groups, 64, L, L) > 0).astype(np.uint64) * weights[None, :, None, None]).sum(1, dtype=np.uint64)
+    classes = []  # (satisfied bonds, spin 0/1/2, threshold on the 2^64 scale)
+    for S in range(5):
+        t, always = {}, {}
+        for up in (0, 1):
+            dE = 4.0 * abs(J) * (S - 2) + 2.0 * h * (1 if up else -1)
+            p = 1.0 if dE <= 0 else math.exp(-beta * dE)
+            always[up], t[up] = p >= 1.0, _probability_threshold(p, 64)
+        if not always[0] and not always[1] and t[0] == t[1]:
+            classes.append((S, 2, t[0]))
+        else:
+            classes += [(S, up, t[up]) for up in (0, 1) if not always[up]]
+    ones = ~np.uint64(0)
+    i, j = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
+    for sweep in range(sweeps):
+        for colour in (0, 1):
+            ci, cj = i[(i + j) % 2 == colour], j[(i + j) % 2 == colour]
+            n = len(ci)
+            s = words[:, ci, cj]
+            sat = []
+            for nb in (np.roll(words, 1, 1), np.roll(words, -1, 1), np.roll(words, 1, 2), np.roll(words, -1, 2)):
+                x = s ^ nb[:, ci, cj]
+                sat.append(~x if J >= 0 else x)
+            count = sum(((b[..., None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).astype(np.int64) for b in sat)
+            masks, need = [], np.zeros_like(s)
+            for S, spin, _ in classes:
+                m = ((count == S).astype(np.uint64) * weights).sum(-1, dtype=np.uint64)
+                m &= ones if spin == 2 else (s if spin == 1 else ~s)
+                masks.append(m)
+                need |= m
+            g = np.repeat(np.arange(groups) + first_replica // 64, n)
+            site = np.tile(ci * L + cj, groups)
+            und, acc = need.copy(), np.zeros_like(s)
+            for q in range(32):
+                purpose = (PURPOSE_MULTISPIN | colour << 8) + q
+                w = _philox(np.stack([site, g, np.full(g.shape, sweep), np.full(g.shape, purpose)], 1), seed).astype(np.uint64)
+                for half in (0, 1):
+                    r = ((w[:, 2 * half + 1] << np.uint64(32)) | w[:, 2 * half]).reshape(groups, n)
+                    k = 2 * q + half
+                    bits = np.zeros_like(s)
+                    for m, (_, _, thr) in zip(masks, classes):
+                        if (thr >> (63 - k)) & 1:
+                            bits |= m
+                    acc |= und & bits & ~r
+                    und &= ~(r ^ bits)
+            words[:, ci, cj] = s ^ (~need | acc)
+    bits = (words[:, None] >> np.arange(64, dtype=np.uint64)[None, :, None, None]) & np.uint64(1)
+    return (bits.astype(np.int8) * 2 - 1).reshape(R, L, L)
+
+
+@pytest.mark.parametrize(("J", "h", "T"), [(1.0, 0.0, 2.3), (1.0, 0.4, 1.8), (-0.8, 0.3, 1.5)])
+def test_multispin_counter_layout_matches_numpy(J, h, T, each_simd_target):
+    model = dc.IsingModel(6, J=J, h=h)
+    s = model.sampler(T, replicas=128, seed=2**33 + 9, kernel="multispin", first_replica=64)
+    start = _reference_init(128, 6, 2**33 + 9, first_replica=64)
+    np.testing.assert_array_equal(s.spins, start)
+    np.testing.assert_array_equal(s.sweep(3).spins, _reference_multispin_sweeps(start, J, h, T, 2**33 + 9, 3, 64))
+
+
+@pytest.mark.parametrize("heatbath", [False, True])
+@pytest.mark.parametrize(("J", "h", "T"), [(1.0, 0.0, 2.3), (-0.7, 0.5, 1.6)])
+def test_int8_counter_layout_matches_numpy(J, h, T, heatbath, each_simd_target):
+    model = dc.IsingModel(10, J=J, h=h)
+    algorithm = "heatbath" if heatbath else "metropolis"
+    s = model.sampler(T, replicas=3, seed=5, kernel="int8", algorithm=algorithm, first_replica=7)
+    start = _reference_init(3, 10, 5, first_replica=7)
+    np.testing.assert_array_equal(s.spins, start)
+    np.testing.assert_array_equal(s.sweep(4).spins, _reference_int8_sweeps(start, J, h, T, heatbath, 5, 4, 7))

@@ -289,7 +289,7 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(ValueError, match="kernel"):
         dc.IsingModel(8).sampler(2.0, algorithm="wolff", kernel="int8")
     with pytest.raises(TypeError, match="unexpected arguments"):
-        dc.IsingModel(8).sampler(2.0, algorithm="metropolis", first_replica=3)
+        dc.IsingModel(8).sampler(2.0, algorithm="metropolis", clusters_per_sweep=3)
     with pytest.raises(ValueError, match="temperature"):
         dc.IsingModel(8).sampler(-1.0, algorithm="wolff")
     with pytest.raises(TypeError, match="replicas"):

@@ -374,7 +374,7 @@ def test_float32_input_to_float64_network_and_out_buffer():
     assert net(x.astype(np.float32)).dtype == np.float64
     out = np.empty(100)
     result = net(x, out=out)
-    assert result is not None
+    assert result is out
     np.testing.assert_array_equal(out, net(x))
     with pytest.raises(ValueError, match="out must be"):
         net(x, out=np.empty(100, np.float32))

@@ -222,3 +222,93 @@ def test_failed_step_is_recorded_not_raised():
     assert errors["bug"] == "ZeroDivisionError: boom" and errors["fine"] is None
     assert [c.status for c in section.claims] == ["failed", "failed"]
     assert ctx.seed_for(1, 2) == Context("tiny", 1, 2).seed_for(1, 2) != ctx.seed_for(2, 1)
+
+
+# ---- issue 15: defects a new user hit -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [None, "README.md"])
+def test_bench_path_without_benchmarks_is_refused_and_leaves_no_report(tmp_path, content):
+    """`--path DIR` on a folder with no bench_*.py once ran pytest over the folder's parent (from / the
+    whole filesystem) and left an empty report/ behind."""
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    if content:
+        (folder / content).write_text("not a benchmark")
+    out = tmp_path / "report"
+    proc = run_cli("bench", "--path", str(folder), "--out", str(out), cwd=tmp_path)
+    assert_clean_failure(proc, 2, f"--path {folder}: no bench_*.py files in that folder")
+    assert not out.exists()
+
+
+def test_bench_ratios_are_per_unit_of_work():
+    """A peer that timed a tenth of the work in a tenth of the time is exactly as fast, not 10x faster."""
+    def b(name, median, **info):
+        return {"name": name, "group": "g", "stats": {"median": median, "rounds": 3}, "extra_info": info}
+
+    rows = {r["name"]: r for r in bench.comparison_rows([
+        b("test_native", 2.0, transitions=1000), b("test_torch_alias", 0.2, transitions=100),
+        b("test_numpy", 1.0, transitions=50)])}
+    assert rows["test_torch_alias"]["ratio"] == pytest.approx(1.0)
+    assert rows["test_numpy"]["ratio"] == pytest.approx((1.0 / 50) / (2.0 / 1000))  # 10x slower per unit
+    assert {r["basis"] for r in rows.values()} == {"per unit"}
+    # rates recorded instead of counts (flips/ns, gate-evals/s) give the same normalisation
+    rates = {r["name"]: r for r in bench.comparison_rows([
+        b("test_native", 1.0, flips_per_ns=8.0), b("test_numpy", 1.0, flips_per_ns=0.1)])}
+    assert rates["test_numpy"]["ratio"] == pytest.approx(80.0)
+    # a group where one benchmark records no work falls back to whole calls, and says so
+    mixed = bench.comparison_rows([b("test_native", 2.0, transitions=10), b("test_peer", 4.0)])
+    assert {r["basis"] for r in mixed} == {"per call"} and mixed[1]["ratio"] == pytest.approx(2.0)
+
+
+def _fake_report(monkeypatch, statuses):
+    from deepcheap_native import report
+    from deepcheap_native.report.context import Claim, Section
+
+    section = Section("x", "X", "intro")
+    section.claims = [Claim(f"claim {i}", "m", "e", s) for i, s in enumerate(statuses)]
+
+    def run_report(out, **kwargs):
+        document = {"run": {"seconds": 0.0, "threads": 1}}
+        return report.ReportResult([section], document, out / "index.html", out / "results.json")
+
+    monkeypatch.setattr(report, "run_report", run_report)
+    monkeypatch.setattr(report, "check_dependencies", lambda: None)
+
+
+@pytest.mark.parametrize("statuses, code", [(["ok", "info"], 0), (["ok", "deviates", "info"], 3)])
+def test_exit_status_follows_the_claims(monkeypatch, tmp_path, capsys, statuses, code):
+    _fake_report(monkeypatch, statuses)
+    assert cli.main(["report", "--out", str(tmp_path / "r"), "--no-progress"]) == code
+    captured = capsys.readouterr()
+    assert "PASS: agrees with the theory" in captured.out and "DEVIATES: ran, but disagrees" in captured.out
+    assert ("DEVIATES: these claims ran but disagree" in captured.err) == (code == 3)
+
+
+def test_report_help_states_statuses_exit_codes_and_time():
+    proc = run_cli("report", "--help")
+    text = " ".join(proc.stdout.split())
+    assert proc.returncode == 0
+    assert "about 20 s on 2 idle cores" in text and "a few minutes" not in text
+    assert "DEVIATES ran but disagrees" in text and "3 some DEVIATES" in text
+
+
+def test_status_marks_are_defined_once():
+    from deepcheap_native.report.output import STATUS_MARK, STATUS_MEANING
+
+    assert sorted(STATUS_MARK.values()) == sorted(STATUS_MEANING) == ["DEVIATES", "FAILED", "INFO", "PASS"]
+
+
+def test_levelized_bound_counts_loads_and_stores():
+    """The Brent figure showed parity deep at 1.35x above 'Brent allows <= 1.00x': the bound counted the
+    gates only, while the levelized kernel also splits the input loads and output stores among its
+    threads. Worked by hand: parity_chain(1024) has 1023 one-gate levels, 1024 loads and 1 store; on 2
+    threads the gates take 1023 steps (1.00x) and the whole evaluation (1024 + 1023 + 1) / (512 + 1023 + 1)."""
+    from deepcheap_native import circuits
+    from deepcheap_native.report.circuits import levelized_speedup_bounds
+
+    gates, whole = levelized_speedup_bounds(circuits.parity_chain(1024), 2)
+    assert gates == pytest.approx(1.0) and whole == pytest.approx(2048 / 1536)
+    # the tree: levels of 512, 256, ..., 1 gates split evenly except the last, 1 output
+    gates, whole = levelized_speedup_bounds(circuits.parity_tree(1024), 2)
+    assert gates == pytest.approx(1023 / (511 + 1)) and whole == pytest.approx(2048 / (512 + 512 + 1))

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dispatch.hpp"
+#include "plan/ising.hpp"
 
 DC_DECLARE_KERNEL(void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes,
                                              const int* satisfied, const int* spin, const uint64_t* threshold,
@@ -41,7 +42,8 @@ namespace deepcheap::cpu {
 // multi-spin words when `multispin` (replicas a multiple of 64), else int8 Metropolis or heat-bath.
 // Replica r of this chain is replica first_replica + r of the seed's batch (its random numbers are
 // those replica's), so chains over consecutive ranges of replicas together equal one large chain.
-// All arguments are checked; std::invalid_argument names the one that is wrong.
+// Checks and tables come from plan::ising_setup (csrc/plan/ising.hpp); std::invalid_argument names
+// the argument that is wrong.
 //
 // Thread safety: every method that touches the lattice takes the chain's mutex, so calls from several
 // threads (the bindings release the GIL first) run one after another, exactly as if made in sequence.
@@ -56,35 +58,28 @@ class IsingChain {
   // n_measure times: `every` sweeps, then a measurement into row k of (n_measure, replicas) outputs.
   void run(int64_t n_measure, int64_t every, double* magnetization, double* energy);
 
-  int64_t L() const { return L_; }
-  int64_t replicas() const { return replicas_; }
-  uint64_t first_replica() const { return first_replica_; }
+  int64_t L() const { return s_.L; }
+  int64_t replicas() const { return s_.replicas; }
+  uint64_t first_replica() const { return s_.first_replica; }
   uint64_t sweeps_done() const { return sweeps_.load(std::memory_order_relaxed); }
   void set_sweeps_done(uint64_t n);  // restoring a checkpoint: the next sweep uses counter step n
-  bool multispin() const { return multispin_; }
+  bool multispin() const { return s_.multispin; }
 
  private:
   void sweep_locked(int64_t n);
   void measure_locked(double* magnetization, double* energy) const;
 
-  int64_t L_, replicas_;
-  double J_, h_, beta_;
-  bool heatbath_, multispin_;
-  uint64_t seed_, first_replica_;
+  plan::IsingSetup s_;
   std::atomic<uint64_t> sweeps_{0};
   mutable std::mutex mutex_;
   std::vector<uint64_t> words_;
   std::vector<int8_t> spins_;
   mutable std::vector<int64_t> partial_, count_a_, count_b_;
-  // Multi-spin acceptance classes and int8 thresholds (2^32 scale).
-  int n_classes_ = 0;
-  int satisfied_[10], spin_[10];
-  uint64_t class_threshold_[10];
-  uint64_t threshold_[10];
 };
 
 // Replicas of n spins with H = sum_t c_t prod_{i in t} s_i (terms of order 1..4, indices padded
-// with -1), heat-bath with a greedy graph colouring. Replica offset and locking as for IsingChain.
+// with -1), heat-bath with a greedy graph colouring (plan::boltzmann_setup). Replica offset and
+// locking as for IsingChain.
 class BoltzmannChain {
  public:
   BoltzmannChain(int64_t n_spins, const int32_t* term_indices, const double* coefficients, int64_t n_terms,
@@ -93,25 +88,19 @@ class BoltzmannChain {
   void get_spins(int8_t* out) const;
   void set_spins(const int8_t* spins);
   void energy(double* out) const;
-  std::vector<int32_t> colours() const;  // colour of each spin
+  std::vector<int32_t> colours() const { return s_.colour_of; }  // colour of each spin
 
-  int64_t n_spins() const { return n_spins_; }
-  int64_t replicas() const { return replicas_; }
-  uint64_t first_replica() const { return first_replica_; }
+  int64_t n_spins() const { return s_.n_spins; }
+  int64_t replicas() const { return s_.replicas; }
+  uint64_t first_replica() const { return s_.first_replica; }
   uint64_t sweeps_done() const { return sweeps_.load(std::memory_order_relaxed); }
   void set_sweeps_done(uint64_t n);
-  int n_colours() const { return n_colours_; }
+  int n_colours() const { return s_.n_colours; }
 
  private:
-  int64_t n_spins_, n_terms_, replicas_;
-  double beta_;
-  uint64_t seed_, first_replica_;
+  plan::BoltzmannSetup s_;
   std::atomic<uint64_t> sweeps_{0};
   mutable std::mutex mutex_;
-  int n_colours_ = 0;
-  std::vector<int32_t> term_indices_, incidence_terms_, colour_members_, colour_of_;
-  std::vector<double> coefficients_;
-  std::vector<int64_t> incidence_offsets_, colour_offsets_;
   std::vector<int8_t> spins_;
 };
 

@@ -1,137 +1,50 @@
-// Target-independent drivers of the markov area: alias-table construction in exact integer
-// arithmetic (Vose's method) and multi-threaded histogram counting for the information estimates.
+// Target-independent CPU drivers of the markov area: the sampling driver (chunking, SIMD dispatch) and
+// multi-threaded histogram counting for the information estimates.
 #include "markov.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "deepcheap/markov/alias.hpp"
+#include "plan/markov.hpp"
 #include "threads.hpp"
 
-namespace deepcheap::markov {
+namespace deepcheap::cpu {
 namespace {
 
-std::string number(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
-
-// Weights of one row as integers summing exactly to total: floor of the scaled probabilities, then
-// the remainder handed out by largest fractional part (only to columns with positive probability).
-void quantise_row(const double* p, int64_t cols, double row_sum, uint64_t total, std::vector<uint64_t>& w,
-                  std::vector<double>& frac, std::vector<int64_t>& order) {
-  int64_t assigned = 0;
-  for (int64_t c = 0; c < cols; ++c) {
-    const double scaled = p[c] / row_sum * static_cast<double>(total);
-    const double whole = std::floor(scaled);
-    w[c] = static_cast<uint64_t>(whole);
-    frac[c] = p[c] > 0 ? scaled - whole : -1.0;
-    assigned += static_cast<int64_t>(w[c]);
-  }
-  int64_t remainder = static_cast<int64_t>(total) - assigned;
-  if (remainder == 0) return;
-  for (int64_t c = 0; c < cols; ++c) order[c] = c;
-  if (remainder > 0) {
-    std::sort(order.begin(), order.begin() + cols, [&](int64_t a, int64_t b) {
-      return frac[a] != frac[b] ? frac[a] > frac[b] : a < b;
-    });
-    // Rounding can leave a remainder above the number of positive fractions; cycle over the
-    // positive-probability columns (order puts them first).
-    int64_t positive = 0;
-    while (positive < cols && frac[order[positive]] >= 0) ++positive;
-    for (int64_t i = 0; remainder > 0; i = (i + 1) % positive, --remainder) ++w[order[i]];
-  } else {
-    std::sort(order.begin(), order.begin() + cols, [&](int64_t a, int64_t b) {
-      return w[a] != w[b] ? w[a] > w[b] : a < b;
-    });
-    for (int64_t i = 0; remainder < 0; i = (i + 1) % cols) {
-      if (w[order[i]] > 0) {
-        --w[order[i]];
-        ++remainder;
-      }
-    }
-  }
+// Chains per chunk. One table stays in L1/L2 whatever the chunk, so a small chunk keeps the chunk's
+// states and words in L1. Distinct tables (a hierarchy) are streamed into the cache once per level
+// and chunk, so large chunks amortise each table over many lookups (64 distinct 256-state levels, one
+// thread, paths: 142 M/s with 2048 chains per chunk, 261 with 8192, 368 with 32768). Either way every
+// thread gets chunks of equal size.
+int64_t auto_chunk(const std::vector<markov::Level>& steps, int64_t n_chains) {
+  bool one_table = true;
+  for (const auto& s : steps) one_table = one_table && s.table == steps[0].table;
+  const int64_t largest = one_table ? 512 : 32768;
+  const int64_t threads = num_threads();
+  const int64_t per_thread = (n_chains + threads - 1) / threads;
+  const int64_t pieces = (per_thread + largest - 1) / largest;
+  const int64_t chunk = pieces > 0 ? ((per_thread + pieces - 1) / pieces + 15) / 16 * 16 : 16;
+  return chunk < 16 ? 16 : chunk;
 }
 
 }  // namespace
 
-void build_alias_tables(const double* p, int64_t rows, int64_t cols, double tolerance,
-                        const char* name, uint32_t* out) {
-  if (rows < 1 || cols < 1 || cols > 65536)
-    throw std::invalid_argument(std::string(name) + " has shape (" + std::to_string(rows) + ", " +
-                                std::to_string(cols) +
-                                ") but expected at least one row and 1 to 65536 columns");
-  if (rows * cols >= (int64_t(1) << 31))
-    throw std::invalid_argument(std::string(name) + " has " + std::to_string(rows * cols) +
-                                " entries but the sampler supports fewer than 2^31");
-  if (!(tolerance >= 0 && tolerance <= 1e-2))
-    throw std::invalid_argument("row-sum tolerance is " + number(tolerance) +
-                                " but expected 0 <= tolerance <= 0.01");
-  // Check everything before building anything, so a bad matrix never leaves a half-built table.
-  for (int64_t r = 0; r < rows; ++r) {
-    const double* row = p + r * cols;
-    double sum = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-      const double v = row[c];
-      if (!std::isfinite(v))
-        throw std::invalid_argument(std::string(name) + "[" + std::to_string(r) + ", " + std::to_string(c) +
-                                    "] is " + number(v) + " but expected a finite probability");
-      if (v < 0)
-        throw std::invalid_argument(std::string(name) + "[" + std::to_string(r) + ", " + std::to_string(c) +
-                                    "] is " + number(v) + " but expected a probability >= 0");
-      sum += v;
-    }
-    if (!(std::fabs(sum - 1.0) <= tolerance) || !(sum > 0))
-      throw std::invalid_argument("row " + std::to_string(r) + " of " + name + " sums to " + number(sum) +
-                                  " but expected 1 within " + number(tolerance));
-  }
-
-  const uint32_t bits = alias_bits(static_cast<uint32_t>(cols));
-  const uint64_t threshold_one = uint64_t(1) << (32 - bits);  // probability 1 within a column
-  const uint64_t total = static_cast<uint64_t>(cols) * threshold_one;
-  std::vector<uint64_t> w(cols);
-  std::vector<double> frac(cols);
-  std::vector<int64_t> order(cols);
-  std::vector<uint32_t> small, large;
-  small.reserve(cols);
-  large.reserve(cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    const double* row = p + r * cols;
-    double sum = 0;
-    for (int64_t c = 0; c < cols; ++c) sum += row[c];
-    quantise_row(row, cols, sum, total, w, frac, order);
-    uint32_t* entries = out + r * cols;
-    small.clear();
-    large.clear();
-    for (int64_t c = 0; c < cols; ++c) {
-      entries[c] = static_cast<uint32_t>(c);  // keeps itself unless paired below
-      (w[c] < threshold_one ? small : large).push_back(static_cast<uint32_t>(c));
-    }
-    // Vose: pair each under-full column with an over-full donor. Integer weights make the
-    // bookkeeping exact: the columns left over at the end hold exactly threshold_one.
-    while (!small.empty() && !large.empty()) {
-      const uint32_t s = small.back();
-      small.pop_back();
-      const uint32_t l = large.back();
-      entries[s] = (static_cast<uint32_t>(w[s]) << bits) | l;
-      w[l] -= threshold_one - w[s];
-      if (w[l] < threshold_one) {
-        large.pop_back();
-        small.push_back(l);
-      }
-    }
-    if (!small.empty())  // unreachable with exact integer sums; kept as a guard, never a crash
-      throw std::logic_error("alias table construction left an under-full column");
-  }
+void markov_sample(Driver, const plan::MarkovSample& p, int device) {
+  Driver::check_device(device);
+  const int64_t chunk = p.chunk > 0 ? p.chunk : auto_chunk(p.steps, p.n_chains);
+  DC_DISPATCH(markov_sample)(p.steps.data(), p.n_steps, p.init, p.init_states, p.stores.data(), p.n_chains, p.seed,
+                             chunk, p.first_chain, p.first_step);
 }
+
+}  // namespace deepcheap::cpu
+
+namespace deepcheap::markov {
 
 namespace {
 

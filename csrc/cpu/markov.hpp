@@ -1,11 +1,13 @@
-// The markov area's native entry points: the multi-target sampling kernel (kernels/markov.cpp) and
-// the target-independent drivers in markov.cpp (alias-table construction, histogram counting).
+// The markov area's CPU driver: the multi-target sampling kernel (kernels/markov.cpp) and the
+// target-independent entries in markov.cpp (the sampling driver, histogram counting). Alias tables and
+// the checks of a call are device-neutral: csrc/plan/markov.hpp.
 #pragma once
 
 #include <cstdint>
 
 #include "deepcheap/markov/layout.hpp"
 #include "dispatch.hpp"
+#include "driver.hpp"
 
 DC_DECLARE_KERNEL(void markov_sample(const ::deepcheap::markov::Level* steps, int64_t n_steps,
                                      ::deepcheap::markov::Level init, const uint32_t* init_states,
@@ -13,16 +15,19 @@ DC_DECLARE_KERNEL(void markov_sample(const ::deepcheap::markov::Level* steps, in
                                      uint64_t seed, int64_t chunk, uint64_t first_chain,
                                      uint64_t first_step))
 
-namespace deepcheap::markov {
+namespace deepcheap::plan {
+struct MarkovSample;
+}
 
-// Packed alias tables (see deepcheap/markov/alias.hpp) for every row of the row-major rows x cols
-// matrix p, written to out (rows x cols uint32). Each row is renormalised in float64 and quantised
-// to integer weights that sum exactly to cols * 2^(32 - bits), so the table is built in exact
-// integer arithmetic and can never point outside [0, cols) or at a zero-probability column.
-// Throws std::invalid_argument naming `name`, the row and the entry for a negative or non-finite
-// entry, or a row whose sum is off 1 by more than `tolerance`.
-void build_alias_tables(const double* p, int64_t rows, int64_t cols, double tolerance,
-                        const char* name, uint32_t* out);
+namespace deepcheap::cpu {
+
+// The CPU driver of a sampling call planned by plan::plan_markov_sample (outputs already set):
+// chains in chunks over threads, the SIMD target's kernel per chunk.
+void markov_sample(Driver, const plan::MarkovSample& plan, int device);
+
+}  // namespace deepcheap::cpu
+
+namespace deepcheap::markov {
 
 // Histogram of values in [0, k): counts[v] = #{i : x[i] == v}. Integer sums per thread, so the
 // result does not depend on the thread count. Throws std::invalid_argument for a value >= k.

@@ -5,6 +5,7 @@
 
 #include "deepcheap/census/threshold.hpp"
 #include "deepcheap/circuit/gates.hpp"
+#include "deepcheap/circuit/input_space.hpp"
 #include "deepcheap/common/philox.hpp"
 #include "deepcheap/ising/cluster.hpp"
 #include "deepcheap/ising/ising.hpp"

@@ -3,10 +3,14 @@
 // area (bind_<area>.hpp) instantiated with the CUDA driver tag, plus what the runtime sees.
 // New areas add one define_<area><deepcheap::cuda::Driver>(m) line to bind_cuda_module below.
 #include "bind_circuit.hpp"
+#include "bind_ising.hpp"
+#include "bind_markov.hpp"
 #include "bind_product.hpp"
 #include "bind_random.hpp"
 #include "cuda/circuit.hpp"
 #include "cuda/driver.hpp"
+#include "cuda/ising.hpp"
+#include "cuda/markov.hpp"
 #include "cuda/product.hpp"
 #include "cuda/random.hpp"
 
@@ -24,6 +28,8 @@ void bind_cuda_module(py::module_& m) {
   deepcheap::python::define_philox<deepcheap::cuda::Driver>(m);
   deepcheap::python::define_product_forward<deepcheap::cuda::Driver>(m);
   deepcheap::python::define_circuit_core<deepcheap::cuda::CircuitCore>(m, &no_threads);
+  deepcheap::python::define_markov_sample<deepcheap::cuda::Driver>(m);
+  deepcheap::python::define_ising_chains<deepcheap::cuda::IsingChain, deepcheap::cuda::BoltzmannChain>(m);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@ PYBIND11_MODULE(_core, m) {
   bind_markov(m);
   bind_ising(m);
   bind_circuit(m);
+  bind_input_space(m);
   bind_census(m);
   bind_cluster(m);
 }

@@ -38,5 +38,6 @@ void bind_product(py::module_& m);
 void bind_markov(py::module_& m);
 void bind_ising(py::module_& m);
 void bind_circuit(py::module_& m);
+void bind_input_space(py::module_& m);
 void bind_census(py::module_& m);
 void bind_cluster(py::module_& m);

@@ -17,6 +17,7 @@ from typing import IO, Any, Iterable, Sequence
 import numpy as np
 
 from . import _core
+from ._memory import check_allocation
 from ._arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
 from .circuit_io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
 from .circuit_network import threshold_network
@@ -401,6 +402,11 @@ class Circuit:
             upper_bound=w / p + d,
         )
 
+    def __reduce__(self) -> tuple:
+        # Pickle as the gate arrays (the native core is rebuilt and re-checked on load): circuits travel
+        # to worker processes in deepcheap_native.distributed.
+        return (Circuit, (self._ops, self._in0, self._in1, self._outputs, self._input_widths, self._output_widths))
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.gate_counts.items())
         return (
@@ -454,9 +460,12 @@ class Circuit:
         w, came_from_torch = to_numpy(cuda.to_host(words), "words")
         if w.ndim != 2 or w.shape[0] != self.n_inputs:
             raise ValueError(f"words must have shape (n_inputs={self.n_inputs}, n_words), got {w.shape}")
+        if w.dtype != np.uint64 and w.dtype.kind not in "iu":
+            raise TypeError(f"words must be uint64, got dtype {w.dtype}")
+        copy = 0 if w.dtype == np.uint64 and w.flags.c_contiguous else w.shape[0]  # inputs copied, outputs made
+        check_allocation(8 * w.shape[1] * (copy + (self.n_outputs if out is None else 0)),
+                         f"Circuit.evaluate_packed on {w.shape[1]:,} words")
         if w.dtype != np.uint64:
-            if w.dtype.kind not in "iu":
-                raise TypeError(f"words must be uint64, got dtype {w.dtype}")
             w = w.astype(np.uint64)
         w = np.ascontiguousarray(w)
         shape = (self.n_outputs, w.shape[1])
@@ -525,6 +534,45 @@ class Circuit:
             start += w
             results.append(int(v[0]) if scalar else v)
         return results[0] if len(results) == 1 else tuple(results)
+
+    # ----------------------------------------------------------------------------- input space
+    def evaluate_range(self, start: int = 0, count: int | None = None, *, chunk: int = 1 << 18,
+                       schedule: str = "batch", threads: int | None = None) -> np.ndarray:
+        """Evaluate on the inputs start .. start + count - 1 of the 2^n_inputs input space, packed.
+
+        Input integer x feeds bit i of x to input wire i (the truth-table order). The input words are
+        generated natively ``chunk`` vectors at a time, so the range is never materialised as inputs.
+
+        Parameters
+        ----------
+        start : int in [0, 2**n_inputs] (a Python int: input spaces may be wider than 64 bits).
+        count : number of inputs (default: up to the end of the space; below 2**62).
+        chunk : vectors per chunk, a multiple of 64.
+
+        Returns
+        -------
+        uint64 array (n_outputs, ⌈count/64⌉): bit j of word k is the output for x = start + 64·k + j;
+        lanes past ``count`` are 0.
+        """
+        from . import circuit_space
+
+        return circuit_space.evaluate_range(self, start, count, chunk=chunk, schedule=schedule, threads=threads)
+
+    def count_output_patterns(self, start: int = 0, count: int | None = None, *, chunk: int = 1 << 18,
+                              schedule: str = "batch", threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Count the output patterns over inputs start .. start + count - 1 (see :meth:`evaluate_range`).
+
+        A pattern is the integer whose bit o is output bit o (at most 64 outputs). Counting is native:
+        a dense histogram for up to 20 outputs, sorted unique patterns beyond.
+
+        Returns
+        -------
+        (patterns, counts): uint64 patterns that occur, ascending, and their int64 counts (summing to count).
+        """
+        from . import circuit_space
+
+        return circuit_space.count_output_patterns(self, start, count, chunk=chunk, schedule=schedule,
+                                                   threads=threads)
 
     def to_network(self, activation: str = "heaviside", beta: float = 50.0):
         """The circuit as a threshold network of neurons (Rolnick & Tegmark 2018, §III.B).

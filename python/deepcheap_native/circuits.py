@@ -15,9 +15,11 @@ import numpy as np
 
 from ._arrays import check_int
 from .circuit import Circuit, CircuitBuilder, ParseError
+from .circuit_space import Equivalence
 
 __all__ = [
     "BRISTOL_CIRCUITS",
+    "Equivalence",
     "ParseError",
     "array_multiplier",
     "bitonic_sorter",
@@ -25,6 +27,7 @@ __all__ = [
     "brent_kung_adder",
     "chain",
     "dadda_multiplier",
+    "equivalent",
     "kogge_stone_adder",
     "odd_even_merge_sorter",
     "parallel",
@@ -401,3 +404,24 @@ def parallel(circuit: Circuit, t: int) -> Circuit:
         circuit.input_widths * t,
         circuit.output_widths * t,
     )
+
+
+def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int = 0,
+               chunk: int = 1 << 18, threads: int | None = None) -> Equivalence:
+    """Whether two circuits compute the same function, and the first input on which they differ.
+
+    Exhaustive (a proof) when the input space has at most 2**exhaustive_bits inputs: inputs are
+    compared in truth-table order, ``chunk`` at a time, and the search stops at the first chunk with a
+    difference. Beyond that, ``samples`` random inputs (Philox keyed by ``seed``, numbered so that any
+    split gives the same inputs) are compared in order. Both circuits must have the same numbers of
+    input and output bits.
+
+    Returns
+    -------
+    :class:`Equivalence`: true when no difference was found; otherwise ``counterexample`` (input values
+    per input width of ``a``), ``inputs`` (the input integer), ``index`` and ``outputs``.
+    """
+    from . import circuit_space
+
+    return circuit_space.equivalent(a, b, exhaustive_bits=exhaustive_bits, samples=samples, seed=seed,
+                                    chunk=chunk, threads=threads)

@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _core
+from . import _core, cuda
+from ._memory import check_allocation
 from ._arrays import check_choice, check_int, check_real, check_seed, like_input, to_numpy
 from ._validate import progress_bar
 
@@ -237,6 +238,7 @@ class IsingModel:
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
+        device: Any = None,
         **cluster_options: Any,
     ) -> IsingSampler | ClusterSampler:
         """A Markov chain of ``replicas`` independent lattices at ``temperature``.
@@ -254,17 +256,20 @@ class IsingModel:
             "multispin" or "int8".
         first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's
             batch (see :class:`IsingSampler`).
+        device : None or "cpu" (default), "cuda", "cuda:N": where the lattices live and are swept.
         """
         if algorithm in ("wolff", "swendsen-wang"):
             if kernel != "auto":
                 raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
                                  f"algorithm={algorithm!r}")
+            if device is not None and cuda.parse_device(device).kind != "cpu":
+                raise ValueError(f"algorithm={algorithm!r} runs on the CPU only, got device={device!r}")
             return ClusterSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
                                   first_replica=first_replica, **cluster_options)
         if cluster_options:
             raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
-                            kernel=kernel, first_replica=first_replica)
+                            kernel=kernel, first_replica=first_replica, device=device)
 
 
 #: Version of the dictionaries made by ``IsingSampler.state()`` and ``BoltzmannSampler.state()``.
@@ -365,6 +370,7 @@ class IsingSampler(_NativeChain):
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
+        device: Any = None,
     ) -> None:
         if not isinstance(model, IsingModel):
             raise TypeError(f"model must be an IsingModel, got {type(model).__name__}")
@@ -392,10 +398,13 @@ class IsingSampler(_NativeChain):
             shape = (self.replicas, model.L, model.L)
             if spins.shape != shape:
                 raise ValueError(f"init must have shape {shape}, got {spins.shape}")
-        self._chain = _core.IsingChain(
+        check_allocation(self.replicas * model.L**2 * (9 if self.kernel == "multispin" else 8) // 8,
+                         f"IsingModel({model.L}).sampler(replicas={self.replicas})")  # int8 spins (+ packed)
+        self.device = cuda.resolve_device(device)
+        self._chain = self.device.module.IsingChain(
             model.L, model.J, model.h, self.temperature, self.replicas, self.algorithm == "heatbath",
             self.kernel == "multispin", self.seed, init == "random" if spins is None else False,
-            self.first_replica,
+            self.first_replica, device=self.device.index,
         )
         if spins is not None:
             self._chain.set_spins(spins)
@@ -417,15 +426,16 @@ class IsingSampler(_NativeChain):
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> IsingSampler:
+    def from_state(cls, state: Mapping[str, Any], *, device: Any = None) -> IsingSampler:
         """The sampler saved by :meth:`state`: same model, replicas, seed, spins and sweep count, so its
-        next sweeps are exactly those the saved sampler would have made."""
+        next sweeps are exactly those the saved sampler would have made, on ``device`` (default the CPU;
+        the devices give the same lattices)."""
         state = _check_state(state, "IsingSampler", cls._STATE_KEYS)
         model = IsingModel(state["L"], J=state["J"], h=state["h"])
         shape = (check_int(state["replicas"], "state['replicas']", minimum=1), model.L, model.L)
         sampler = cls(model, state["temperature"], replicas=shape[0], algorithm=state["algorithm"],
                       seed=state["seed"], init=_unpack_spins(state["spins"], shape), kernel=state["kernel"],
-                      first_replica=state["first_replica"])
+                      first_replica=state["first_replica"], device=device)
         sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
                                                  maximum=2**32))
         return sampler
@@ -576,20 +586,26 @@ class BoltzmannSampler(_NativeChain):
     temperature : T > 0.
     replicas : number of independent chains.
     seed : 64-bit seed; the initial spins are fair coins.
+    device : None or "cpu" (default), "cuda", "cuda:N": where the spins live and are swept.
     first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's batch:
         samplers over consecutive ranges together equal one sampler of all replicas, bit for bit.
     """
 
     def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int = 0,
-                 first_replica: int = 0) -> None:
+                 first_replica: int = 0, device: Any = None) -> None:
         self.n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=2**31 - 1)
         self.temperature = _check_temperature(temperature)
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
         self.seed = check_seed(seed)
+        check_allocation(self.replicas * self.n_spins, f"BoltzmannSampler(n_spins={self.n_spins}, "
+                         f"replicas={self.replicas})")  # int8 spins
         self.term_indices, self.coefficients = _normalise_terms(self.n_spins, terms)
-        self._chain = _core.BoltzmannChain(self.n_spins, self.term_indices, self.coefficients, self.temperature,
-                                           self.replicas, self.seed, self.first_replica)
+        self.device = cuda.resolve_device(device)
+        self._chain = self.device.module.BoltzmannChain(
+            self.n_spins, self.term_indices, self.coefficients, self.temperature, self.replicas, self.seed,
+            self.first_replica, device=self.device.index,
+        )
 
     _STATE_KEYS = ("n_spins", "term_indices", "coefficients", "temperature", "replicas", "first_replica", "seed",
                    "sweeps_done", "spins")
@@ -604,7 +620,7 @@ class BoltzmannSampler(_NativeChain):
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> BoltzmannSampler:
+    def from_state(cls, state: Mapping[str, Any], *, device: Any = None) -> BoltzmannSampler:
         """The sampler saved by :meth:`state`; its next sweeps are exactly the saved sampler's."""
         state = _check_state(state, "BoltzmannSampler", cls._STATE_KEYS)
         indices = np.asarray(state["term_indices"])
@@ -614,7 +630,7 @@ class BoltzmannSampler(_NativeChain):
                              f"(n_terms,), got {indices.shape} and {coefficients.shape}")
         terms = [(tuple(int(i) for i in row if i >= 0), float(c)) for row, c in zip(indices, coefficients)]
         sampler = cls(state["n_spins"], terms, temperature=state["temperature"], replicas=state["replicas"],
-                      seed=state["seed"], first_replica=state["first_replica"])
+                      seed=state["seed"], first_replica=state["first_replica"], device=device)
         sampler.spins = _unpack_spins(state["spins"], sampler._spin_shape)
         sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
                                                  maximum=2**32))

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, cuda
+from ._memory import check_allocation
 from ._arrays import as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
@@ -192,6 +193,7 @@ class MarkovChain:
         out: np.ndarray | None = None,
         first: int = 0,
         start_step: int = 0,
+        device: Any = None,
     ) -> Any:
         """Run n_chains independent chains for n_steps transitions.
 
@@ -218,6 +220,9 @@ class MarkovChain:
             The chains' step count so far: with ``init`` the final states of an earlier call that ran
             ``start_step`` steps (same seed and ``first``), this call continues those chains exactly as
             if that call had run ``start_step + n_steps`` steps. A path then starts with ``init``.
+        device : None, "cpu", "cuda" or "cuda:N"
+            Where to sample (None: the device of a CUDA tensor P or init, else the CPU). The GPU runs the
+            same per-chain math and gives the same paths bit for bit; the result comes back to the host.
 
         Returns
         -------
@@ -229,9 +234,14 @@ class MarkovChain:
         first, start_step = _check_offsets(first, n_chains, start_step, n_steps)
         if not isinstance(return_path, bool):
             raise TypeError(f"return_path must be a bool, got {type(return_path).__name__}")
+        # Before anything is allocated: per step 64 bytes of plan (C++), then the result (unless out=).
+        check_allocation(64 * n_steps + (0 if out is not None else n_chains * (n_steps + 1 if return_path else 1)
+                                         * np.dtype(self.state_dtype).itemsize),
+                         f"MarkovChain.sample(n_chains={n_chains}, n_steps={n_steps})")
         torch_out = self._torch or is_torch_tensor(init)
+        where = cuda.resolve_device(device, init)
         init_table, init_states = self._init(init, n_chains)
-        result = _core.markov_sample(
+        result = where.module.markov_sample(
             [self._table],
             np.zeros(n_steps, dtype=np.int64),
             init_table,
@@ -242,6 +252,7 @@ class MarkovChain:
             out=_check_out(out),
             first_chain=first,
             first_step=start_step,
+            device=where.index,
         )
         return like_input(result, torch_out)
 
@@ -505,7 +516,9 @@ class HierarchicalChain:
     def __repr__(self) -> str:
         return f"HierarchicalChain(level_sizes={self.level_sizes})"
 
-    def sample(self, n: int, *, seed: int = 0, out: np.ndarray | None = None, first: int = 0) -> Any:
+    def sample(
+        self, n: int, *, seed: int = 0, out: np.ndarray | None = None, first: int = 0, device: Any = None
+    ) -> Any:
         """Draw n independent realisations of (y0, ..., yL).
 
         Returns
@@ -520,13 +533,18 @@ class HierarchicalChain:
 
         ``first``: the result is realisations first .. first + n - 1 of this seed's batch, so pieces
         drawn with consecutive ``first`` (on other processes or machines) concatenate to one call.
+
+        ``device``: None, "cpu", "cuda" or "cuda:N", as in :meth:`MarkovChain.sample` (same paths).
         """
         n = check_int(n, "n", minimum=0)
         seed = check_seed(seed)
         first, _ = _check_offsets(first, n, 0, self.n_levels)
-        out = _core.markov_sample(
+        check_allocation(0 if out is not None else n * sum(1 if s <= 256 else 2 for s in self.level_sizes),
+                         f"HierarchicalChain.sample(n={n})")
+        where = cuda.resolve_device(device)
+        out = where.module.markov_sample(
             self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
-            first_chain=first,
+            first_chain=first, device=where.index,
         )
         if isinstance(out, list):  # levels of both dtypes come back per level: one array of the wider
             out = np.stack([a.astype(np.uint16, copy=False) for a in out], axis=1)

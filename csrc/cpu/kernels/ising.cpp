@@ -8,6 +8,12 @@
 #include "philox_simd.hpp"
 #include "threads.hpp"
 
+#include <omp.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
 #if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
 #include <immintrin.h>
 #endif
@@ -31,90 +37,74 @@ inline int64_t grain_for(int64_t work_per_item, int64_t work) {
 inline int64_t wrap_next(int64_t x, int64_t L) { return x + 1 == L ? 0 : x + 1; }
 inline int64_t wrap_prev(int64_t x, int64_t L) { return x == 0 ? L - 1 : x - 1; }
 
-// One colour of one row of one 64-replica lattice. The Philox counter of site (i, j) in word group g is
-// (i L + j, g, sweep, purpose + draw), i.e. philox_draw(seed, g << 32 | (i L + j), sweep, purpose + draw).
+// One colour of one row of one 64-replica lattice, in the counter layout of ising.hpp.
 // kTwoClasses: h = 0, where only S = 3 and S = 4 satisfied bonds need a random test (thresholds
-// threshold[0] for S = 3 and threshold[1] for S = 4, any spin); the vector pass then decides most sites.
+// threshold[0] for S = 3 and threshold[1] for S = 4, any spin): the header's two-class steps run with the
+// first kPrefixDraws draws of the row chunk made together (vectorised), which decides most sites, and
+// the rest drawn together for the sites still undecided.
 template <bool kTwoClasses>
 void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, const uint64_t* DC_RESTRICT down,
                    int64_t L, int64_t i, uint32_t group, int colour, bool ferro, const MultispinTable& table,
-                   uint64_t seed, uint32_t step, uint32_t purpose) {
+                   uint64_t seed, uint32_t step) {
   const int64_t half = L / 2;
   const int64_t j0 = (colour + i) & 1;
   const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
-  const uint64_t flip = ferro ? ~uint64_t(0) : uint64_t(0);
   uint64_t bit3[kPrefixWords], bit4[kPrefixWords];
   for (int k = 0; k < kPrefixWords; ++k) {
-    bit3[k] = uint64_t(0) - ((table.threshold[0] >> (63 - k)) & 1);
-    bit4[k] = uint64_t(0) - ((table.threshold[1] >> (63 - k)) & 1);
+    bit3[k] = threshold_bit_mask(table.threshold[0], k);
+    bit4[k] = threshold_bit_mask(table.threshold[1], k);
   }
   uint32_t random[kPrefixDraws][4][kRowChunk];
-  uint64_t accepted[kRowChunk], undecided[kRowChunk], class3[kRowChunk], class4[kRowChunk];
+  TwoClassSite sites[kRowChunk];
   uint32_t pending[kRowChunk], pending_counter[kRowChunk], more[4][kRowChunk];
   for (int64_t t0 = 0; t0 < half; t0 += kRowChunk) {
     const int64_t n = half - t0 < kRowChunk ? half - t0 : kRowChunk;
     const uint32_t site0 = uint32_t(i * L + j0 + 2 * t0);
     for (int q = 0; q < kPrefixDraws; ++q)
-      philox_strided(site0, 2, group, step, purpose + uint32_t(q), key0, key1, n, nullptr, random[q][0], random[q][1],
-                     random[q][2], random[q][3]);
+      philox_strided(site0, 2, group, step, multispin_purpose(colour, q), key0, key1, n, nullptr, random[q][0],
+                     random[q][1], random[q][2], random[q][3]);
     if (kTwoClasses) {
       for (int64_t t = 0; t < n; ++t) {
         const int64_t j = j0 + 2 * (t0 + t);
-        const int64_t left = j == 0 ? L - 1 : j - 1;
-        const int64_t right = j + 1 == L ? 0 : j + 1;
-        const uint64_t s = here[j];
-        uint64_t eq[5];
-        multispin_bond_classes(s ^ up[j] ^ flip, s ^ down[j] ^ flip, s ^ here[left] ^ flip,
-                               s ^ here[right] ^ flip, eq);
-        const uint64_t need = eq[3] | eq[4];
-        uint64_t und = need, acc = 0;
+        TwoClassSite x = multispin_two_class_begin(here[j], up[j], down[j], here[wrap_prev(j, L)],
+                                                   here[wrap_next(j, L)], ferro);
         for (int k = 0; k < kPrefixWords; ++k) {
-          const int q = k >> 1, w = (k & 1) * 2;
-          const uint64_t r = uint64_t(random[q][w + 1][t]) << 32 | random[q][w][t];
-          const uint64_t bits = (eq[3] & bit3[k]) | (eq[4] & bit4[k]);
-          acc |= und & bits & ~r;
-          und &= ~(r ^ bits);
+          const int q = k >> 1, w = (k & 1) * 2;  // multispin_word(draw q, k), from the drawn columns
+          multispin_two_class_word(x, uint64_t(random[q][w + 1][t]) << 32 | random[q][w][t], bit3[k], bit4[k]);
         }
-        accepted[t] = (~need | acc);
-        undecided[t] = und;
-        class3[t] = eq[3];
-        class4[t] = eq[4];
+        sites[t] = x;
       }
-      // Sites with replicas still undecided continue the bit-serial test with draws kPrefixDraws, + 1, ...,
-      // drawn together (vectorised) for all such sites of the chunk.
+      // Sites with replicas still undecided continue with draws kPrefixDraws, + 1, ..., drawn together
+      // (vectorised) for all such sites of the chunk.
       int64_t n_pending = 0;
       for (int64_t t = 0; t < n; ++t) {
-        if (undecided[t]) {
+        if (sites[t].undecided) {
           pending[n_pending] = uint32_t(t);
           pending_counter[n_pending++] = site0 + 2 * uint32_t(t);
         }
       }
       for (int q = kPrefixDraws; q < 32 && n_pending > 0; ++q) {
-        philox_strided(0, 0, group, step, purpose + uint32_t(q), key0, key1, n_pending, pending_counter, more[0],
-                       more[1], more[2], more[3]);
+        philox_strided(0, 0, group, step, multispin_purpose(colour, q), key0, key1, n_pending, pending_counter,
+                       more[0], more[1], more[2], more[3]);
+        const uint64_t b3[2] = {threshold_bit_mask(table.threshold[0], 2 * q),
+                                threshold_bit_mask(table.threshold[0], 2 * q + 1)};
+        const uint64_t b4[2] = {threshold_bit_mask(table.threshold[1], 2 * q),
+                                threshold_bit_mask(table.threshold[1], 2 * q + 1)};
         int64_t kept = 0;
         for (int64_t p = 0; p < n_pending; ++p) {
-          const uint32_t t = pending[p];
-          uint64_t acc = accepted[t], und = undecided[t];
-          for (int h = 0; h < 2; ++h) {
-            const uint64_t r = h ? (uint64_t(more[3][p]) << 32 | more[2][p]) : (uint64_t(more[1][p]) << 32 | more[0][p]);
-            const int bit = 63 - (2 * q + h);
-            const uint64_t bits = (class3[t] & (uint64_t(0) - ((table.threshold[0] >> bit) & 1))) |
-                                  (class4[t] & (uint64_t(0) - ((table.threshold[1] >> bit) & 1)));
-            acc |= und & bits & ~r;
-            und &= ~(r ^ bits);
-          }
-          accepted[t] = acc;
-          undecided[t] = und;
-          if (und) {
-            pending[kept] = t;
+          TwoClassSite& x = sites[pending[p]];
+          multispin_two_class_word(x, uint64_t(more[1][p]) << 32 | more[0][p], b3[0], b4[0]);
+          multispin_two_class_word(x, uint64_t(more[3][p]) << 32 | more[2][p], b3[1], b4[1]);
+          if (x.undecided) {
+            pending[kept] = pending[p];
             pending_counter[kept++] = pending_counter[p];
           }
         }
         n_pending = kept;
       }
-      for (int64_t t = 0; t < n; ++t) here[j0 + 2 * (t0 + t)] ^= accepted[t];
+      for (int64_t t = 0; t < n; ++t) here[j0 + 2 * (t0 + t)] ^= sites[t].flip;
     } else {
+      const uint32_t purpose = multispin_purpose(colour, 0);
       for (int64_t t = 0; t < n; ++t) {
         const int64_t j = j0 + 2 * (t0 + t);
         uint64_t prefix[kPrefixWords];
@@ -129,11 +119,75 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
     }
   }
 }
+
+// Waiting for a neighbouring chunk: spin briefly (it is usually microseconds away), then give the core
+// away, since on a busy machine the thread we wait for may need it to run at all.
+inline void wait_a_little(int& idle) {
+  if (++idle < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  } else {
+    std::this_thread::yield();
+  }
+}
+
+// Checkerboard phases (phase p: sweep p / 2, colour p % 2) over chunks of `grain` rows of each lattice,
+// without a barrier per phase. A chunk may make phase p once both neighbouring chunks of its lattice
+// (rows wrap around) have finished phase p - 1: its sites' neighbours are then final, and no neighbour
+// can be more than one phase ahead, so no chunk reads rows another is writing. Any free thread takes any
+// ready chunk, so a thread the OS does not schedule (a busy machine) holds up only its own chunk and,
+// through the ring of dependencies, chunks a few phases later, instead of stopping everyone at the
+// next colour. Each chunk-phase runs the same updates with the same random numbers as a serial sweep.
+template <class Rows>
+void sweep_rows_wavefront(int64_t lattices, int64_t L, int threads, int64_t grain, uint64_t first_sweep,
+                          int64_t n_sweeps, Rows&& rows) {
+  const int64_t per_lattice = (L + grain - 1) / grain;
+  const int64_t n_chunks = lattices * per_lattice;
+  const int64_t phases = 2 * n_sweeps;
+  // state[c] = 2 * (phases done) + (1 while a thread holds the chunk).
+  std::unique_ptr<std::atomic<int64_t>[]> state(new std::atomic<int64_t>[size_t(n_chunks)]);
+  for (int64_t c = 0; c < n_chunks; ++c) state[c].store(0, std::memory_order_relaxed);
+  std::atomic<int64_t> finished{0};
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    int64_t c = n_chunks * t / nt;  // threads start apart and walk the chunks in order: a wavefront
+    int idle = 0;
+    while (finished.load(std::memory_order_acquire) < n_chunks) {
+      bool worked = false;
+      for (int64_t scanned = 0; scanned < n_chunks && !worked; ++scanned) {
+        int64_t s = state[c].load(std::memory_order_acquire);
+        const int64_t p = s >> 1;
+        const int64_t g = c / per_lattice, k = c % per_lattice;
+        if ((s & 1) == 0 && p < phases) {
+          const int64_t prev = g * per_lattice + (k == 0 ? per_lattice - 1 : k - 1);
+          const int64_t next = g * per_lattice + (k + 1 == per_lattice ? 0 : k + 1);
+          if ((state[prev].load(std::memory_order_acquire) >> 1) >= p &&
+              (state[next].load(std::memory_order_acquire) >> 1) >= p &&
+              state[c].compare_exchange_strong(s, s | 1, std::memory_order_acq_rel)) {
+            const int64_t end = (k + 1) * grain < L ? (k + 1) * grain : L;
+            rows(g * L + k * grain, g * L + end, static_cast<uint32_t>(first_sweep + uint64_t(p >> 1)), int(p & 1));
+            state[c].store(2 * (p + 1), std::memory_order_release);
+            if (p + 1 == phases) finished.fetch_add(1, std::memory_order_acq_rel);
+            worked = true;
+          }
+        }
+        c = c + 1 == n_chunks ? 0 : c + 1;
+      }
+      if (worked)
+        idle = 0;
+      else
+        wait_a_little(idle);
+    }
+  }
+}
+
 // Checkerboard sweeps of `lattices` independent L x L lattices; rows(begin, end, step, colour) updates
 // one colour of global rows [begin, end) (row = lattice * L + i). With enough lattices per thread, each
-// thread sweeps whole lattices with no synchronisation at all; otherwise the rows of every colour step
-// are split among threads (a join per colour). The updates and their random numbers are the same
-// either way, so the lattices do not depend on which split runs.
+// thread sweeps whole lattices with no synchronisation at all; otherwise chunks of rows advance phase by
+// phase as their neighbours allow (sweep_rows_wavefront). The updates and their random numbers are the
+// same either way, so the lattices do not depend on which split runs or on the thread count.
 template <class Rows>
 void sweep_lattices(int64_t lattices, int64_t L, int threads, int64_t row_grain, uint64_t first_sweep,
                     int64_t n_sweeps, Rows&& rows) {
@@ -149,11 +203,13 @@ void sweep_lattices(int64_t lattices, int64_t L, int threads, int64_t row_grain,
     });
     return;
   }
+  if (threads > 1) {
+    sweep_rows_wavefront(lattices, L, threads, row_grain, first_sweep, n_sweeps, rows);
+    return;
+  }
   for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
     const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
-    for (int colour = 0; colour < 2; ++colour)
-      parallel_for_chunks(lattices * L, row_grain, threads,
-                          [&](int64_t begin, int64_t end) { rows(begin, end, step, colour); });
+    for (int colour = 0; colour < 2; ++colour) rows(0, lattices * L, step, colour);
   }
 }
 }  // namespace
@@ -171,29 +227,28 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
   const bool two_classes = n_classes == 2 && satisfied[0] == 3 && satisfied[1] == 4 && spin[0] == 2 && spin[1] == 2;
   const int threads = cpu::num_threads();
   auto rows = [&](int64_t begin, int64_t end, uint32_t step, int colour) {
-    const uint32_t purpose = kIsingPurposeMultispin | (uint32_t(colour) << 8);
     for (int64_t row = begin; row < end; ++row) {
       const int64_t g = row / L, i = row % L;
       uint64_t* lattice = words + g * L * L;
       if (two_classes)
         multispin_row<true>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                            uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step, purpose);
+                            uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step);
       else
         multispin_row<false>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                             uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step, purpose);
+                             uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step);
     }
   };
-  sweep_lattices(groups, L, threads, grain_for(L / 2, 4096), first_sweep, n_sweeps, rows);
+  sweep_lattices(groups, L, threads, grain_for(L / 2, 1024), first_sweep, n_sweeps, rows);
 }
 
 void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath, const uint64_t* threshold,
                       uint64_t seed, uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica) {
   const int threads = cpu::num_threads();
   const int64_t half = L / 2;
-  const int64_t draws_per_row = (half + 3) / 4;
+  const int64_t draws_per_row = int8_draws_per_row(L);
   const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
   auto rows = [&](int64_t begin, int64_t end, uint32_t step, int colour) {
-    const uint32_t purpose = kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
+    const uint32_t purpose = int8_purpose(colour, heatbath);
     uint32_t u[4][kRowChunk];
     for (int64_t row = begin; row < end; ++row) {
       const int64_t r = row / L, i = row % L;
@@ -210,16 +265,14 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
         const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
         for (int64_t t = q0 * 4; t < t_end; ++t) {
           const int64_t j = j0 + 2 * t;
-          const int sum = int(up[j]) + int(down[j]) + int(here[wrap_prev(j, L)]) + int(here[wrap_next(j, L)]);
           const int64_t k = t - q0 * 4;  // draw k / 4, word k % 4
-          const uint32_t bits = u[k & 3][k >> 2];
-          here[j] = heatbath ? int8_heatbath_site(sum, bits, threshold)
-                             : int8_metropolis_site(here[j], sum, bits, threshold);
+          here[j] = int8_site(here[j], up[j], down[j], here[wrap_prev(j, L)], here[wrap_next(j, L)], u[k & 3][k >> 2],
+                              heatbath, threshold);
         }
       }
     }
   };
-  sweep_lattices(replicas, L, threads, grain_for(L / 2, 65536), first_sweep, n_sweeps, rows);
+  sweep_lattices(replicas, L, threads, grain_for(L / 2, 8192), first_sweep, n_sweeps, rows);
 }
 
 // Per replica: number of up spins and number of unsatisfied-by-alignment (anti-aligned) bonds.
@@ -331,8 +384,7 @@ void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t
       const Philox4x32 b = philox_draw(seed, uint64_t(d), uint32_t(global), kIsingPurposeInit | uint32_t(global >> 32));
       const int64_t first = d * 128;
       const int64_t n = sites - first < 128 ? sites - first : 128;
-      for (int64_t k = 0; k < n; ++k)
-        spins[r * sites + first + k] = ((b.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
+      for (int64_t k = 0; k < n; ++k) spins[r * sites + first + k] = initial_spin(b, int(k));
     }
   });
 }
@@ -376,45 +428,18 @@ void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_col
                      const int32_t* term_indices, const double* coefficients, double beta, uint64_t seed,
                      uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica) {
   parallel_for_chunks(replicas, grain_for(incidence_offsets[n_spins] + n_spins, 131072), cpu::num_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      int8_t* s = spins + r * n_spins;
-      for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
-        const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
-        for (int colour = 0; colour < n_colours; ++colour) {
-          for (int64_t m = colour_offsets[colour]; m < colour_offsets[colour + 1]; ++m) {
-            const int32_t i = colour_members[m];
-            double field = 0.0;
-            for (int64_t k = incidence_offsets[i]; k < incidence_offsets[i + 1]; ++k) {
-              const int32_t* idx = term_indices + 4 * int64_t(incidence_terms[k]);
-              int prod = 1;
-              for (int q = 0; q < 4; ++q)
-                if (idx[q] >= 0 && idx[q] != i) prod *= s[idx[q]];
-              field += prod > 0 ? coefficients[incidence_terms[k]] : -coefficients[incidence_terms[k]];
-            }
-            const uint32_t u =
-                philox_draw(seed, (first_replica + uint64_t(r)) * uint64_t(n_spins) + uint64_t(i), step, kBoltzmannPurpose | uint32_t(colour)).v[0];
-            s[i] = uint64_t(u) < heatbath_threshold(beta * field) ? int8_t(1) : int8_t(-1);
-          }
-        }
-      }
-    }
+    for (int64_t r = begin; r < end; ++r)
+      boltzmann_replica_sweeps(spins + r * n_spins, n_spins, n_colours, colour_offsets, colour_members,
+                               incidence_offsets, incidence_terms, term_indices, coefficients, beta, seed,
+                               first_replica + uint64_t(r), first_sweep, n_sweeps);
   });
 }
 
 void boltzmann_energy(const int8_t* spins, int64_t replicas, int64_t n_spins, int64_t n_terms,
                       const int32_t* term_indices, const double* coefficients, double* out) {
   parallel_for_chunks(replicas, grain_for(4 * n_terms + 1, 262144), cpu::num_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int8_t* s = spins + r * n_spins;
-      double e = 0.0;
-      for (int64_t t = 0; t < n_terms; ++t) {
-        int prod = 1;
-        for (int q = 0; q < 4; ++q)
-          if (term_indices[4 * t + q] >= 0) prod *= s[term_indices[4 * t + q]];
-        e += prod > 0 ? coefficients[t] : -coefficients[t];
-      }
-      out[r] = e;
-    }
+    for (int64_t r = begin; r < end; ++r)
+      out[r] = boltzmann_energy_of(spins + r * n_spins, n_terms, term_indices, coefficients);
   });
 }
 

@@ -36,6 +36,12 @@ class ReportResult:
     def failed(self) -> list[str]:
         return [f"{s.key}: {st.name}: {st.error}" for s in self.sections for st in s.failed_steps]
 
+    @property
+    def deviating(self) -> list[str]:
+        """Claims that ran but disagree with their theory (status DEVIATES)."""
+        return [f"{s.key}: {c.name}: {c.measured} (expected {c.expected})" for s in self.sections
+                for c in s.claims if c.status == "deviates"]
+
     def summary(self) -> str:
         return text_table(["section", "claim", "measured", "theory / reference", "status"],
                           summary_rows(self.sections))
@@ -63,7 +69,8 @@ def check_dependencies() -> None:
 
 
 def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = None, seed: int = 0,
-               progress: bool = True, only: Sequence[str] | None = None) -> ReportResult:
+               progress: bool = True, only: Sequence[str] | None = None,
+               scheduler: str | None = None) -> ReportResult:
     """Run the experiments and write out/index.html and out/results.json.
 
     Parameters
@@ -74,6 +81,7 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
     seed : base seed; every experiment derives its own seeds from it.
     progress : draw progress bars on stderr.
     only : run just these experiment groups.
+    scheduler : a Dask scheduler address: the heavy steps run there (same numbers as locally).
     """
     import deepcheap_native as dc
 
@@ -93,7 +101,7 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
     threads = dc.get_num_threads()
     torch.set_num_threads(threads)
 
-    ctx = Context(preset=preset, seed=seed, threads=threads, progress=progress)
+    ctx = Context(preset=preset, seed=seed, threads=threads, progress=progress, scheduler=scheduler)
     sections = []
     load_start = _load_average()
     cpu_start = time.process_time()

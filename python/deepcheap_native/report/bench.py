@@ -1,5 +1,5 @@
 """`deepcheap bench`: run the benchmarks/ suite (pytest-benchmark, native beside its peers in the same
-process) and turn its JSON into a comparison table of peer/native time ratios."""
+process) and turn its JSON into a comparison table of peer/native ratios of time per unit of work."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ def find_benchmarks(path: str | None) -> Path:
         folder = Path(path)
         if not folder.is_dir():
             raise FileNotFoundError(f"--path {path}: no such folder")
+        if not any(folder.glob("bench_*.py")):
+            # Without files pytest would collect the folder's parent (from / the whole filesystem).
+            raise FileNotFoundError(f"--path {path}: no bench_*.py files in that folder; pass the "
+                                    "repository's benchmarks/ folder")
         return folder.resolve()
     here = Path.cwd().resolve()
     for candidate in (here, *here.parents):
@@ -38,38 +42,69 @@ def is_native(bench: dict[str, Any]) -> bool:
     return any(m in name for m in NATIVE_MARKERS)
 
 
-def comparison_rows(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per benchmark: group, name, median seconds, and peer/native median ratio.
+# Rates benchmarks record in extra_info, with the factor that turns each into units per second.
+RATE_KEYS = {"rate_per_s": 1.0, "gate_evals_per_s": 1.0, "compressions_per_s": 1.0,
+             "M_transitions_per_s": 1e6, "flips_per_ns": 1e9}
 
-    Within a group the reference is the fastest benchmark whose name says native (or deepcheap);
-    a ratio above 1 means the native code is that many times faster than the peer.
+
+def seconds_per_unit(bench: dict[str, Any]) -> float | None:
+    """The median time per unit of work (a transition, a gate evaluation, a spin flip...), from the
+    work a benchmark records in extra_info: ``units``, ``transitions``, ``gates`` x ``vectors``, or one
+    of RATE_KEYS. None when it records none (then only whole calls can be compared)."""
+    info = bench.get("extra_info") or {}
+    median = bench["stats"]["median"]
+    for key in ("units", "transitions"):
+        if info.get(key):
+            return median / info[key]
+    if info.get("gates") and info.get("vectors"):
+        return median / (info["gates"] * info["vectors"])
+    for key, scale in RATE_KEYS.items():
+        if info.get(key):
+            return 1.0 / (info[key] * scale)
+    return None
+
+
+def comparison_rows(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per benchmark: group, name, median seconds, and the peer/native ratio.
+
+    Peers often time a fraction of the work (torch alias 10 % of the steps, multinomial 2 %), so the
+    ratio compares time per unit of work (`seconds_per_unit`) whenever every benchmark of the group
+    records its work; otherwise whole calls (``basis`` says which). Within a group the reference is
+    the fastest benchmark whose name says native (or deepcheap); a ratio above 1 means the native code
+    is that many times faster than the peer.
     """
     groups: dict[str, list[dict[str, Any]]] = {}
     for b in benchmarks:
         groups.setdefault(b.get("group") or "(no group)", []).append(b)
     rows = []
     for group in sorted(groups):
-        members = sorted(groups[group], key=lambda b: b["stats"]["median"])
+        per_unit = {id(b): seconds_per_unit(b) for b in groups[group]}
+        basis = "per unit" if all(v is not None for v in per_unit.values()) else "per call"
+
+        def cost(b: dict[str, Any]) -> float:
+            return per_unit[id(b)] if basis == "per unit" else b["stats"]["median"]
+
+        members = sorted(groups[group], key=cost)
         natives = [b for b in members if is_native(b)]
-        reference = natives[0]["stats"]["median"] if natives else None
+        reference = cost(natives[0]) if natives else None
         for b in members:
-            median = b["stats"]["median"]
             rows.append({
                 "group": group,
                 "name": b["name"],
                 "native": is_native(b),
-                "median_s": median,
+                "median_s": b["stats"]["median"],
                 "rounds": b["stats"].get("rounds"),
-                "ratio": (median / reference) if reference else None,
+                "basis": basis,
+                "ratio": (cost(b) / reference) if reference else None,
             })
     return rows
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| group | benchmark | median | peer / native |", "|---|---|---:|---:|"]
+    lines = ["| group | benchmark | median | peer / native | basis |", "|---|---|---:|---:|---|"]
     for r in rows:
         ratio = "—" if r["ratio"] is None else ("native" if r["native"] else f"{r['ratio']:.1f}×")
-        lines.append(f"| {r['group']} | {r['name']} | {_seconds(r['median_s'])} | {ratio} |")
+        lines.append(f"| {r['group']} | {r['name']} | {_seconds(r['median_s'])} | {ratio} | {r['basis']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -108,10 +143,10 @@ def run_bench(folder: Path, out: Path, *, keyword: str | None = None, min_rounds
     data = json.loads(json_path.read_text())
     rows = comparison_rows(data.get("benchmarks", []))
     (out / "bench.md").write_text(markdown_table(rows), encoding="utf-8")
-    print(text_table(["group", "benchmark", "median", "peer / native"],
+    print(text_table(["group", "benchmark", "median", "peer / native", "basis"],
                      [[r["group"], r["name"], _seconds(r["median_s"]),
-                       "—" if r["ratio"] is None else ("native" if r["native"] else f"{r['ratio']:.1f}x")]
-                      for r in rows], max_width=60))
+                       "—" if r["ratio"] is None else ("native" if r["native"] else f"{r['ratio']:.1f}x"),
+                       r["basis"]] for r in rows], max_width=60))
     print(f"\nwrote {out / 'bench.md'} and {json_path}")
     if status != 0:
         print(f"deepcheap: error: pytest exited with status {status} (a benchmark failed its "

@@ -95,6 +95,18 @@ class Context:
     seed: int
     threads: int
     progress: bool = True
+    scheduler: str | None = None  #: a Dask scheduler address for the heavy steps (``--scheduler``)
+
+    def map(self, fn: Any, calls: list[tuple]) -> Iterator[Any]:
+        """fn(*args) for each args in calls, in order: here, or as tasks on ``scheduler`` (fn must be a
+        module-level function; each call carries its own seed, so the results are the same)."""
+        if self.scheduler is None:
+            return (fn(*args) for args in calls)
+        from ..distributed import get_client
+
+        client = get_client(self.scheduler)
+        futures = [client.submit(fn, *args, pure=False) for args in calls]
+        return (f.result() for f in futures)
 
     def seed_for(self, *path: int) -> int:
         """A derived seed, distinct per experiment and sub-step, fixed for a given --seed."""

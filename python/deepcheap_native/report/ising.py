@@ -144,21 +144,29 @@ def _curves(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                           f"{r['onsager_m']:.5f} (Onsager)", z <= 3.5, f"{z:.1f}σ")
 
 
+def _binder_point(L: int, T: float, replicas: int, seed: int, therm: int, n_meas: int, every: int) -> tuple[float, float]:
+    """U₄ and its error at one (L, T): a task of its own, so `--scheduler` can run it on a cluster."""
+    (IsingModel,) = require("IsingModel", issue=ISSUE)
+    s = IsingModel(L).sampler(T, replicas=replicas, seed=seed, init="up")
+    s.sweep(therm)
+    m, _ = _measure(s, n_meas, every)
+    return binder_with_error(m)
+
+
 def _binder(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    IsingModel, ising = require("IsingModel", "ising", issue=ISSUE)
+    _, ising = require("IsingModel", "ising", issue=ISSUE)
     Tc = float(ising.CRITICAL_TEMPERATURE)
     temps = [Tc + d for d in p["binder_dT"]]
     curves = []
     n_meas = p["binder_measure"] // p["every"]
-    with ctx.bar("Binder cumulants near T_c", len(p["binder_L"]) * len(temps)) as bar:
+    calls = [(L, T, p["replicas"], ctx.seed_for(3, 2, L, j), p["binder_therm"], n_meas, p["every"])
+             for L in p["binder_L"] for j, T in enumerate(temps)]
+    results = ctx.map(_binder_point, calls)  # on the cluster with --scheduler
+    with ctx.bar("Binder cumulants near T_c", len(calls)) as bar:
         for L in p["binder_L"]:
-            model = IsingModel(L)
             us, errs = [], []
-            for j, T in enumerate(temps):
-                s = model.sampler(T, replicas=p["replicas"], seed=ctx.seed_for(3, 2, L, j), init="up")
-                s.sweep(p["binder_therm"])
-                m, _ = _measure(s, n_meas, p["every"])
-                u, err = binder_with_error(m)
+            for _ in temps:
+                u, err = next(results)
                 us.append(u)
                 errs.append(err)
                 bar.update()

@@ -19,7 +19,18 @@ import numpy as np
 
 from .context import Section
 
-STATUS_MARK = {"ok": "ok", "deviates": "DEVIATES", "failed": "FAILED", "info": "-"}
+# What each status means (README, "The main job"; `deepcheap report` exits with the worst of them):
+#   PASS      the measurement agrees with the theory or reference within the stated tolerance
+#   INFO      a measurement shown beside a bound or for context; no pass/fail criterion
+#   DEVIATES  the experiment ran, but the measurement disagrees with the theory (exit status 3)
+#   FAILED    the step could not run or raised (exit status 1)
+STATUS_MARK = {"ok": "PASS", "deviates": "DEVIATES", "failed": "FAILED", "info": "INFO"}
+STATUS_MEANING = {
+    "PASS": "agrees with the theory or reference within the stated tolerance",
+    "INFO": "a measurement shown beside a bound or for context, not a pass/fail claim",
+    "DEVIATES": "ran, but disagrees with the theory or reference (exit status 3)",
+    "FAILED": "the step could not run or raised an error (exit status 1)",
+}
 
 
 def machine_info() -> dict[str, Any]:

@@ -10,13 +10,47 @@
 
 DC_NAMESPACE_BEGIN
 
-// Philox `purpose` words: every stream of the area has its own range, so no two uses share a counter.
+// ---- Philox counter layout ------------------------------------------------------------------------
+// Every random number of the area is philox4x32_10(counter (c0, c1, c2, c3), key = seed) (philox.hpp);
+// `purpose` words give each stream its own range, so no two uses share a counter. Replica numbers are
+// global (first_replica + local index), so samplers over ranges of replicas equal one large sampler.
+//
+// Multi-spin Metropolis, site (i, j) of the L x L lattice of 64-replica group g, sweep n, colour
+// c = (i + j) % 2: draw q is counter (i L + j, g, n, kIsingPurposeMultispin | c << 8 + q); it gives the
+// bit-serial test's 64-bit words 2q = v1 << 32 | v0 and 2q + 1 = v3 << 32 | v2 (multispin_word).
+// int8 (Metropolis and heat-bath), replica r: the t-th site of colour c in row i (j = (c + i) % 2 + 2t)
+// takes word t % 4 of counter (i * int8_draws_per_row(L) + t / 4, r, n, int8_purpose(c, heatbath)).
+// Random initial spins, replica r: sites 128 d .. 128 d + 127 are bits 0..127 (bit k of word k / 32)
+// of counter (d, 0, r mod 2^32, kIsingPurposeInit | r >> 32); 1 is spin +1.
+// Block-spin ties, replica r, block b: word 0 of (b, 0, r mod 2^32, kIsingPurposeBlockTie | r >> 32).
+// Boltzmann heat-bath, replica r, spin i, sweep n, colour c: word 0 of item r * n_spins + i, i.e.
+// counter (item mod 2^32, item >> 32, n, kBoltzmannPurpose | c); initial spins as the Ising ones with
+// the seed xor kBoltzmannInitSeed.
 constexpr uint32_t kIsingPurposeMultispin = 0x15100000u;  // | colour << 8 | draw index
 constexpr uint32_t kIsingPurposeInt8 = 0x15200000u;       // | colour << 8 | algorithm
 constexpr uint32_t kIsingPurposeInit = 0x15300000u;
 constexpr uint32_t kIsingPurposeBlockTie = 0x15400000u;
 constexpr uint32_t kBoltzmannPurpose = 0x15500000u;       // | colour
 constexpr uint32_t kBoltzmannPurposeInit = 0x15600000u;
+constexpr uint64_t kBoltzmannInitSeed = 0xB01720A77ull;
+
+DC_HD uint32_t multispin_purpose(int colour, int draw) {
+  return (kIsingPurposeMultispin | (uint32_t(colour) << 8)) + uint32_t(draw);
+}
+DC_HD uint32_t int8_purpose(int colour, bool heatbath) {
+  return kIsingPurposeInt8 | (uint32_t(colour) << 8) | (heatbath ? 1u : 0u);
+}
+DC_HD int64_t int8_draws_per_row(int64_t L) { return (L / 2 + 3) / 4; }
+
+// Word k (0..63) of a multi-spin site's bit-serial test, from draw k / 2.
+DC_HD uint64_t multispin_word(const Philox4x32& draw, int k) {
+  return (k & 1) ? (uint64_t(draw.v[3]) << 32 | draw.v[2]) : (uint64_t(draw.v[1]) << 32 | draw.v[0]);
+}
+
+// Spin k (0..127) of an initial-spin draw.
+DC_HD int8_t initial_spin(const Philox4x32& draw, int k) {
+  return ((draw.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
+}
 
 // Up to this many classes of (satisfied bonds S, spin) have an acceptance probability below one.
 constexpr int kMultispinMaxClasses = 10;
@@ -48,6 +82,54 @@ DC_HD void multispin_bond_classes(uint64_t a, uint64_t b, uint64_t c, uint64_t d
   eq[4] = s2;
 }
 
+// All ones where bit `k` (from the most significant, k = 0..63) of a 2^64-scale threshold is set.
+DC_HD uint64_t threshold_bit_mask(uint64_t threshold, int k) { return uint64_t(0) - ((threshold >> (63 - k)) & 1); }
+
+// One position of the bit-serial acceptance test. Each undecided replica compares its uniform's next
+// bit (r) with its threshold's (bits): the first position where they differ decides, accepting when
+// the uniform has 0 and the threshold 1 (u < p).
+DC_HD void multispin_test_word(uint64_t r, uint64_t bits, uint64_t& accept, uint64_t& undecided) {
+  accept |= undecided & bits & ~r;
+  undecided &= ~(r ^ bits);
+}
+
+// h = 0 (any J): flipping costs dE = 4|J|(S - 2) for S satisfied bonds, so only S = 3 and S = 4 need a
+// random test; the others always flip. `flip` starts as the replicas that flip for sure, `undecided`
+// as those to test, class3 / class4 as their classes.
+struct TwoClassSite {
+  uint64_t flip, undecided, class3, class4;
+};
+
+DC_HD TwoClassSite multispin_two_class_begin(uint64_t s, uint64_t n0, uint64_t n1, uint64_t n2, uint64_t n3,
+                                             bool ferro) {
+  const uint64_t f = ferro ? ~uint64_t(0) : uint64_t(0);
+  uint64_t eq[5];
+  multispin_bond_classes(s ^ n0 ^ f, s ^ n1 ^ f, s ^ n2 ^ f, s ^ n3 ^ f, eq);
+  const uint64_t need = eq[3] | eq[4];
+  return TwoClassSite{~need, need, eq[3], eq[4]};
+}
+
+// Test word k of the two-class site with the threshold bit masks of S = 3 and S = 4 at position k.
+DC_HD void multispin_two_class_word(TwoClassSite& x, uint64_t r, uint64_t bit3, uint64_t bit4) {
+  multispin_test_word(r, (x.class3 & bit3) | (x.class4 & bit4), x.flip, x.undecided);
+}
+
+// The whole h = 0 update of one site: the new word. Draws on demand in the counter layout above
+// (item = g << 32 | (i L + j)); the CPU kernel runs the same begin/word steps with the first draws of
+// a row vectorised, and gives the same result.
+DC_HD uint64_t multispin_two_class_site(uint64_t s, uint64_t n0, uint64_t n1, uint64_t n2, uint64_t n3,
+                                        bool ferro, uint64_t threshold3, uint64_t threshold4, uint64_t seed,
+                                        uint64_t item, uint32_t step, int colour) {
+  TwoClassSite x = multispin_two_class_begin(s, n0, n1, n2, n3, ferro);
+  Philox4x32 draw{{0, 0, 0, 0}};
+  for (int k = 0; k < 64 && x.undecided; ++k) {
+    if ((k & 1) == 0) draw = philox_draw(seed, item, step, multispin_purpose(colour, k >> 1));
+    multispin_two_class_word(x, multispin_word(draw, k), threshold_bit_mask(threshold3, k),
+                             threshold_bit_mask(threshold4, k));
+  }
+  return s ^ x.flip;
+}
+
 // One multi-spin Metropolis update of a site word `s` with neighbours n0..n3. `ferro` selects which
 // neighbour relation satisfies a bond (aligned for J > 0, anti-aligned for J < 0). Random words come
 // from `prefix` (already drawn, `n_prefix` of them) and then from Philox draws on demand; each replica
@@ -74,15 +156,13 @@ DC_HD uint64_t multispin_metropolis_site(uint64_t s, uint64_t n0, uint64_t n1, u
     if (k < n_prefix) {
       r = prefix[k];
     } else {
+      // n_prefix is even, so word k is half k % 2 of draw k / 2 (multispin_word).
       if (((k - n_prefix) & 1) == 0) block = philox_draw(seed, item, step, purpose + uint32_t(k >> 1));
-      r = ((k - n_prefix) & 1) ? (uint64_t(block.v[3]) << 32 | block.v[2])
-                               : (uint64_t(block.v[1]) << 32 | block.v[0]);
+      r = multispin_word(block, k);
     }
     uint64_t bits = 0;
-    for (int c = 0; c < table.count; ++c)
-      bits |= mask[c] & (uint64_t(0) - ((table.threshold[c] >> (63 - k)) & 1));
-    accept |= undecided & bits & ~r;   // first differing bit: uniform 0, threshold 1 -> u < p
-    undecided &= ~(r ^ bits);          // equal bits: still undecided
+    for (int c = 0; c < table.count; ++c) bits |= mask[c] & threshold_bit_mask(table.threshold[c], k);
+    multispin_test_word(r, bits, accept, undecided);
   }
   return s ^ (~need | accept);
 }
@@ -96,6 +176,13 @@ DC_HD int8_t int8_metropolis_site(int8_t s, int sum, uint32_t u, const uint64_t*
 
 DC_HD int8_t int8_heatbath_site(int sum, uint32_t u, const uint64_t* threshold) {
   return uint64_t(u) < threshold[(sum + 4) >> 1] ? int8_t(1) : int8_t(-1);
+}
+
+// One int8 site of the checkerboard: neighbours up, down, left, right; `u` its random word.
+DC_HD int8_t int8_site(int8_t s, int8_t up, int8_t down, int8_t left, int8_t right, uint32_t u, bool heatbath,
+                       const uint64_t* threshold) {
+  const int sum = int(up) + int(down) + int(left) + int(right);
+  return heatbath ? int8_heatbath_site(sum, u, threshold) : int8_metropolis_site(s, sum, u, threshold);
 }
 
 // Majority of a block sum (ties broken by the caller's random bit).
@@ -117,6 +204,111 @@ DC_HD uint64_t heatbath_threshold(double beta_field) {
   }
   const double scaled = p * 4294967296.0;
   return scaled >= 4294967296.0 ? uint64_t(1) << 32 : uint64_t(scaled);
+}
+
+// ---- whole-site updates and per-replica sums: what a driver with one thread per item runs ----------
+// Lattices are row-major L x L; the t-th site of colour c in row i is column j = (c + i) % 2 + 2t.
+
+// The random word of int8 site t of row i, replica `replica` (global), sweep `step`, colour c.
+DC_HD uint32_t int8_site_word(uint64_t seed, int64_t L, int64_t i, int64_t t, uint64_t replica, uint32_t step,
+                              int colour, bool heatbath) {
+  const uint32_t c0 = static_cast<uint32_t>(i * int8_draws_per_row(L) + t / 4);
+  const uint64_t item = uint64_t(static_cast<uint32_t>(replica)) << 32 | c0;
+  return philox_draw(seed, item, step, int8_purpose(colour, heatbath)).v[t & 3];
+}
+
+// Updates int8 site t of colour c in row i of one replica's lattice.
+DC_HD void int8_update(int8_t* lattice, int64_t L, int64_t i, int64_t t, int colour, uint64_t replica,
+                       uint32_t step, uint64_t seed, bool heatbath, const uint64_t* threshold) {
+  const int64_t j = ((colour + i) & 1) + 2 * t;
+  int8_t* here = lattice + i * L;
+  const int8_t up = lattice[(i == 0 ? L - 1 : i - 1) * L + j], down = lattice[(i + 1 == L ? 0 : i + 1) * L + j];
+  const int8_t left = here[j == 0 ? L - 1 : j - 1], right = here[j + 1 == L ? 0 : j + 1];
+  here[j] = int8_site(here[j], up, down, left, right, int8_site_word(seed, L, i, t, replica, step, colour, heatbath),
+                      heatbath, threshold);
+}
+
+// Updates multi-spin site t of colour c in row i of group `group`'s lattice of words (all draws on
+// demand; the CPU kernel draws the first ones of a row together and gets the same words).
+DC_HD void multispin_update(uint64_t* lattice, int64_t L, int64_t i, int64_t t, int colour, uint64_t group,
+                            uint32_t step, uint64_t seed, bool ferro, const MultispinTable& table, bool two_classes) {
+  const int64_t j = ((colour + i) & 1) + 2 * t;
+  uint64_t* here = lattice + i * L;
+  const uint64_t up = lattice[(i == 0 ? L - 1 : i - 1) * L + j], down = lattice[(i + 1 == L ? 0 : i + 1) * L + j];
+  const uint64_t left = here[j == 0 ? L - 1 : j - 1], right = here[j + 1 == L ? 0 : j + 1];
+  const uint64_t item = uint64_t(static_cast<uint32_t>(group)) << 32 | static_cast<uint32_t>(i * L + j);
+  here[j] = two_classes ? multispin_two_class_site(here[j], up, down, left, right, ferro, table.threshold[0],
+                                                   table.threshold[1], seed, item, step, colour)
+                        : multispin_metropolis_site(here[j], up, down, left, right, ferro, table, nullptr, 0, seed,
+                                                    item, step, multispin_purpose(colour, 0));
+}
+
+// Replica b of a multi-spin lattice: up spins and anti-aligned bonds (right and down neighbours).
+DC_HD void multispin_replica_counts(const uint64_t* lattice, int64_t L, int b, int64_t& up_count, int64_t& anti) {
+  up_count = 0, anti = 0;
+  for (int64_t i = 0; i < L; ++i) {
+    const uint64_t* here = lattice + i * L;
+    const uint64_t* down = lattice + (i + 1 == L ? 0 : i + 1) * L;
+    for (int64_t j = 0; j < L; ++j) {
+      const uint64_t s = here[j];
+      up_count += int64_t((s >> b) & 1);
+      anti += int64_t(((s ^ here[j + 1 == L ? 0 : j + 1]) >> b) & 1) + int64_t(((s ^ down[j]) >> b) & 1);
+    }
+  }
+}
+
+// One int8 lattice: sum of spins and sum over bonds (right and down) of s_i s_j.
+DC_HD void int8_replica_sums(const int8_t* lattice, int64_t L, int64_t& spin_sum, int64_t& bond_sum) {
+  spin_sum = 0, bond_sum = 0;
+  for (int64_t i = 0; i < L; ++i) {
+    const int8_t* here = lattice + i * L;
+    const int8_t* down = lattice + (i + 1 == L ? 0 : i + 1) * L;
+    for (int64_t j = 0; j < L; ++j) {
+      spin_sum += here[j];
+      bond_sum += int(here[j]) * (int(here[j + 1 == L ? 0 : j + 1]) + int(down[j]));
+    }
+  }
+}
+
+// Heat-bath sweeps of one Boltzmann replica (global number `replica`): colour classes in turn, each
+// spin's local field from the terms it is in, its word from the counter of (replica * n_spins + i).
+DC_HD void boltzmann_replica_sweeps(int8_t* s, int64_t n_spins, int n_colours, const int64_t* colour_offsets,
+                                    const int32_t* colour_members, const int64_t* incidence_offsets,
+                                    const int32_t* incidence_terms, const int32_t* term_indices,
+                                    const double* coefficients, double beta, uint64_t seed, uint64_t replica,
+                                    uint64_t first_sweep, int64_t n_sweeps) {
+  for (int64_t sweep = 0; sweep < n_sweeps; ++sweep) {
+    const uint32_t step = static_cast<uint32_t>(first_sweep + uint64_t(sweep));
+    for (int colour = 0; colour < n_colours; ++colour) {
+      for (int64_t m = colour_offsets[colour]; m < colour_offsets[colour + 1]; ++m) {
+        const int32_t i = colour_members[m];
+        double field = 0.0;
+        for (int64_t k = incidence_offsets[i]; k < incidence_offsets[i + 1]; ++k) {
+          const int32_t* idx = term_indices + 4 * int64_t(incidence_terms[k]);
+          int prod = 1;
+          for (int q = 0; q < 4; ++q)
+            if (idx[q] >= 0 && idx[q] != i) prod *= s[idx[q]];
+          field += prod > 0 ? coefficients[incidence_terms[k]] : -coefficients[incidence_terms[k]];
+        }
+        const uint32_t u =
+            philox_draw(seed, replica * uint64_t(n_spins) + uint64_t(i), step, kBoltzmannPurpose | uint32_t(colour)).v[0];
+        s[i] = uint64_t(u) < heatbath_threshold(beta * field) ? int8_t(1) : int8_t(-1);
+      }
+    }
+  }
+}
+
+// H of one Boltzmann configuration.
+DC_HD double boltzmann_energy_of(const int8_t* s, int64_t n_terms, const int32_t* term_indices,
+                                 const double* coefficients) {
+  double e = 0.0;
+  for (int64_t t = 0; t < n_terms; ++t) {
+    int prod = 1;
+    for (int q = 0; q < 4; ++q)
+      if (term_indices[4 * t + q] >= 0) prod *= s[term_indices[4 * t + q]];
+    e += prod > 0 ? coefficients[t] : -coefficients[t];
+  }
+  return e;
 }
 
 DC_NAMESPACE_END

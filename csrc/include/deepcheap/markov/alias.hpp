@@ -19,6 +19,8 @@
 #pragma once
 
 #include "deepcheap/common/config.hpp"
+#include "deepcheap/common/philox.hpp"
+#include "deepcheap/markov/layout.hpp"
 
 DC_NAMESPACE_BEGIN
 
@@ -44,8 +46,57 @@ DC_HD uint32_t alias_step(const uint32_t* DC_RESTRICT table, uint32_t state, uin
 }
 
 // Counter layout of the Markov samplers (see philox.hpp): item = chain, step = block of four
-// transitions (one Philox call gives four words, one per transition), purpose below.
+// transitions (one Philox call gives four words, one per transition), purpose below. Chain and step
+// are the global numbers (a call's first chain / first step plus the local index), so pieces of a
+// batch and resumed chains draw exactly the words of one large call.
 constexpr uint32_t kMarkovPurposeInit = 0x4D4B0000u;        // the initial state
 constexpr uint32_t kMarkovPurposeTransition = 0x4D4B0001u;  // transitions, word t % 4 of block t / 4
+
+// The initial state of `chain`, drawn from the one-row table of the initial distribution.
+DC_HD uint32_t markov_initial_state(const markov::Level& init, uint64_t seed, uint64_t chain) {
+  const uint32_t word = philox_draw(seed, chain, 0, kMarkovPurposeInit).v[0];
+  return alias_step(init.table, 0, init.cols, (uint32_t(1) << init.bits) - 1u, word);
+}
+
+// The draw holding the words of transitions 4b .. 4b + 3 of `chain` (b = step / 4); transition `step`
+// uses word step % 4.
+DC_HD Philox4x32 markov_transition_draw(uint64_t seed, uint64_t chain, uint64_t step) {
+  return philox_draw(seed, chain, static_cast<uint32_t>(step >> 2), kMarkovPurposeTransition);
+}
+
+// One transition on a level: the next state of a chain at `state`, with its word.
+DC_HD uint32_t markov_step(const markov::Level& level, uint32_t state, uint32_t word) {
+  return alias_step(level.table, state, level.cols, (uint32_t(1) << level.bits) - 1u, word);
+}
+
+// Writes chain i's state at one path position (no-op where the position is not kept).
+DC_HD void markov_store(const markov::Store& store, int64_t i, uint32_t state) {
+  if (store.base == nullptr) return;
+  unsigned char* at = store.base + i * store.stride_bytes;
+  if (store.elem_bytes == 1)
+    *at = static_cast<unsigned char>(state);
+  else if (store.elem_bytes == 2)
+    *reinterpret_cast<uint16_t*>(at) = static_cast<uint16_t>(state);
+  else
+    *reinterpret_cast<uint32_t*>(at) = state;
+}
+
+// A whole chain, the reference every driver reproduces: chain i of a call (global chain first_chain + i)
+// from its initial state (given, or drawn) through steps first_step .. first_step + n_steps - 1, each
+// position written to its store. The CPU kernel runs the same steps for many chains at once.
+DC_HD void markov_chain(const markov::Level* steps, int64_t n_steps, const markov::Level& init,
+                        const uint32_t* init_states, const markov::Store* stores, int64_t i, uint64_t seed,
+                        uint64_t first_chain, uint64_t first_step) {
+  const uint64_t chain = first_chain + static_cast<uint64_t>(i);
+  uint32_t state = init_states != nullptr ? init_states[i] : markov_initial_state(init, seed, chain);
+  markov_store(stores[0], i, state);
+  Philox4x32 draw{{0, 0, 0, 0}};
+  for (int64_t t = 0; t < n_steps; ++t) {
+    const uint64_t step = first_step + static_cast<uint64_t>(t);
+    if ((step & 3) == 0 || t == 0) draw = markov_transition_draw(seed, chain, step);
+    state = markov_step(steps[t], state, draw.v[step & 3]);
+    markov_store(stores[t + 1], i, state);
+  }
+}
 
 DC_NAMESPACE_END

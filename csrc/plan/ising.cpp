@@ -1,0 +1,171 @@
+// Ising and Boltzmann samplers, device-neutral layer (see ising.hpp): checks, acceptance tables and
+// the greedy colouring.
+#include "plan/ising.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace deepcheap::plan {
+namespace {
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+double checked_beta(double temperature) {
+  require(std::isfinite(temperature) && temperature > 0,
+          "temperature must be finite and > 0, got " + std::to_string(temperature));
+  return 1.0 / temperature;
+}
+
+// p in [0, 1] on the 2^bits scale; p = 1 maps to 2^bits (always accepted when compared with u < t).
+uint64_t probability_threshold(double p, int bits) {
+  if (!(p < 1.0)) return bits >= 64 ? ~uint64_t(0) : uint64_t(1) << bits;
+  if (!(p > 0.0)) return 0;
+  return static_cast<uint64_t>(std::ldexp(p, bits));
+}
+
+// Replica numbers enter the Philox counters as 32-bit words (int8 and Boltzmann: the replica; multi-spin:
+// the group of 64), so first_replica + replicas must stay within 2^32.
+void check_replica_range(uint64_t first_replica, int64_t replicas) {
+  require(first_replica <= (uint64_t(1) << 32) - uint64_t(replicas),
+          "first_replica + replicas is " + std::to_string(first_replica) + " + " + std::to_string(replicas) +
+              " but expected <= 2^32");
+}
+
+}  // namespace
+
+void check_sweeps(uint64_t done, int64_t n) {
+  require(n >= 0, "n must be >= 0, got " + std::to_string(n));
+  require(done <= (uint64_t(1) << 32) && uint64_t(n) <= (uint64_t(1) << 32) - done,
+          "sweeps_done + n is " + std::to_string(done) + " + " + std::to_string(n) +
+              " but a chain makes at most 2^32 sweeps");
+}
+
+void check_spins(const int8_t* spins, int64_t n) {
+  for (int64_t k = 0; k < n; ++k)
+    if (spins[k] != 1 && spins[k] != -1)  // the message is built only on failure: this loop is hot
+      throw std::invalid_argument("spins must hold only -1 and +1, but entry " + std::to_string(k) + " is " +
+                                  std::to_string(int(spins[k])));
+}
+
+IsingSetup ising_setup(int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,
+                       bool multispin, uint64_t seed, uint64_t first_replica) {
+  require(L >= 2 && L % 2 == 0, "L must be even and >= 2, got " + std::to_string(L));
+  require(L <= 32768, "L must be <= 32768, got " + std::to_string(L));
+  require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  check_replica_range(first_replica, replicas);
+  require(!multispin || first_replica % 64 == 0,
+          "the multi-spin kernel needs first_replica a multiple of 64, got " + std::to_string(first_replica));
+  require(std::isfinite(J), "J must be finite, got " + std::to_string(J));
+  require(std::isfinite(h), "h must be finite, got " + std::to_string(h));
+  IsingSetup s{};
+  s.L = L, s.replicas = replicas, s.J = J, s.h = h, s.beta = checked_beta(temperature);
+  s.heatbath = heatbath, s.multispin = multispin, s.seed = seed, s.first_replica = first_replica;
+  require(!multispin || (replicas % 64 == 0 && !heatbath),
+          "the multi-spin kernel needs Metropolis and replicas a multiple of 64, got replicas=" +
+              std::to_string(replicas));
+  MultispinTable& c = s.classes;
+  c.count = 0;
+  for (int S = 0; S <= 4; ++S) {
+    uint64_t t[2];
+    bool always[2];
+    for (int up = 0; up < 2; ++up) {
+      const double dE = 4.0 * std::fabs(J) * (S - 2) + 2.0 * h * (up ? 1.0 : -1.0);
+      const double p = dE <= 0 ? 1.0 : std::exp(-s.beta * dE);
+      always[up] = !(p < 1.0);
+      t[up] = always[up] ? 0 : probability_threshold(p, 64);
+    }
+    if (!always[0] && !always[1] && t[0] == t[1]) {
+      c.satisfied[c.count] = S, c.spin[c.count] = 2, c.threshold[c.count++] = t[0];
+    } else {
+      for (int up = 0; up < 2; ++up)
+        if (!always[up]) c.satisfied[c.count] = S, c.spin[c.count] = up, c.threshold[c.count++] = t[up];
+    }
+  }
+  s.two_classes = c.count == 2 && c.satisfied[0] == 3 && c.satisfied[1] == 4 && c.spin[0] == 2 && c.spin[1] == 2;
+  for (int k = 0; k < 10; ++k) s.threshold[k] = 0;
+  for (int k = 0; k < 5; ++k) {
+    const double local = J * (2 * k - 4) + h;  // J * neighbour sum + h
+    if (heatbath) {
+      s.threshold[k] = heatbath_threshold(-s.beta * local);
+    } else {
+      for (int up = 0; up < 2; ++up) {
+        const double dE = 2.0 * (up ? 1.0 : -1.0) * local;
+        s.threshold[2 * k + up] = probability_threshold(dE <= 0 ? 1.0 : std::exp(-s.beta * dE), 32);
+      }
+    }
+  }
+  return s;
+}
+
+BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, const double* coefficients,
+                               int64_t n_terms, double temperature, int64_t replicas, uint64_t seed,
+                               uint64_t first_replica) {
+  require(n_spins >= 1 && n_spins < (int64_t(1) << 31), "n_spins must be in [1, 2^31), got " + std::to_string(n_spins));
+  require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  check_replica_range(first_replica, replicas);
+  require(n_terms >= 0, "terms must not be negative in number");
+  BoltzmannSetup s;
+  s.n_spins = n_spins, s.n_terms = n_terms, s.replicas = replicas, s.beta = checked_beta(temperature);
+  s.seed = seed, s.first_replica = first_replica;
+  s.term_indices.assign(term_indices, term_indices + 4 * n_terms);
+  s.coefficients.assign(coefficients, coefficients + n_terms);
+  std::vector<int64_t> degree(size_t(n_spins), 0);
+  for (int64_t t = 0; t < n_terms; ++t) {
+    require(std::isfinite(coefficients[t]), "terms: coefficient of term " + std::to_string(t) + " is not finite");
+    const int32_t* idx = term_indices + 4 * t;
+    int order = 0;
+    for (int q = 0; q < 4; ++q) {
+      if (idx[q] < 0) {
+        require(idx[q] == -1, "terms: padding index must be -1");
+        continue;
+      }
+      require(idx[q] < n_spins, "terms: term " + std::to_string(t) + " has index " + std::to_string(idx[q]) +
+                                    " but n_spins is " + std::to_string(n_spins));
+      for (int p = 0; p < q; ++p)
+        require(idx[p] != idx[q], "terms: term " + std::to_string(t) + " repeats index " + std::to_string(idx[q]));
+      ++order;
+      ++degree[size_t(idx[q])];
+    }
+    require(order >= 1, "terms: term " + std::to_string(t) + " has no spin index");
+  }
+  s.incidence_offsets.assign(size_t(n_spins + 1), 0);
+  for (int64_t i = 0; i < n_spins; ++i) s.incidence_offsets[size_t(i + 1)] = s.incidence_offsets[size_t(i)] + degree[size_t(i)];
+  s.incidence_terms.assign(size_t(s.incidence_offsets.back()), 0);
+  std::vector<int64_t> fill(s.incidence_offsets.begin(), s.incidence_offsets.end() - 1);
+  for (int64_t t = 0; t < n_terms; ++t)
+    for (int q = 0; q < 4; ++q)
+      if (term_indices[4 * t + q] >= 0) s.incidence_terms[size_t(fill[size_t(term_indices[4 * t + q])]++)] = int32_t(t);
+  // Greedy colouring in index order: spins that share a term get different colours.
+  s.colour_of.assign(size_t(n_spins), -1);
+  std::vector<int64_t> seen;  // seen[c] == i when colour c is taken by a neighbour of i
+  for (int64_t i = 0; i < n_spins; ++i) {
+    for (int64_t k = s.incidence_offsets[size_t(i)]; k < s.incidence_offsets[size_t(i + 1)]; ++k) {
+      const int32_t* idx = term_indices + 4 * int64_t(s.incidence_terms[size_t(k)]);
+      for (int q = 0; q < 4; ++q) {
+        if (idx[q] < 0 || idx[q] == i) continue;
+        const int32_t c = s.colour_of[size_t(idx[q])];
+        if (c >= 0) {
+          if (size_t(c) >= seen.size()) seen.resize(size_t(c) + 1, -1);
+          seen[size_t(c)] = i;
+        }
+      }
+    }
+    int32_t c = 0;
+    while (size_t(c) < seen.size() && seen[size_t(c)] == i) ++c;
+    s.colour_of[size_t(i)] = c;
+    s.n_colours = std::max(s.n_colours, int(c) + 1);
+  }
+  s.colour_offsets.assign(size_t(s.n_colours + 1), 0);
+  for (int64_t i = 0; i < n_spins; ++i) ++s.colour_offsets[size_t(s.colour_of[size_t(i)] + 1)];
+  for (int c = 0; c < s.n_colours; ++c) s.colour_offsets[size_t(c + 1)] += s.colour_offsets[size_t(c)];
+  s.colour_members.assign(size_t(n_spins), 0);
+  std::vector<int64_t> cursor(s.colour_offsets.begin(), s.colour_offsets.end() - 1);
+  for (int64_t i = 0; i < n_spins; ++i) s.colour_members[size_t(cursor[size_t(s.colour_of[size_t(i)])]++)] = int32_t(i);
+  return s;
+}
+
+}  // namespace deepcheap::plan

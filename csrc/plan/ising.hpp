@@ -1,0 +1,50 @@
+// Ising and k-local Boltzmann samplers, device-neutral layer: argument checks, acceptance tables and the
+// graph colouring that the CPU chains (csrc/cpu/ising.hpp) and the CUDA chains (csrc/cuda/ising.hpp)
+// both build from. No CPU or CUDA code here.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "deepcheap/ising/ising.hpp"
+
+namespace deepcheap::plan {
+
+// A checked Ising chain: L even in [2, 32768], replicas >= 1, finite J and h, T > 0, multi-spin only
+// for Metropolis with replicas and first_replica multiples of 64, first_replica + replicas <= 2^32.
+struct IsingSetup {
+  int64_t L, replicas;
+  double J, h, beta;
+  bool heatbath, multispin;
+  uint64_t seed, first_replica;
+  // Multi-spin acceptance classes (flipping a spin with S satisfied bonds costs dE = 4|J|(S - 2) + 2 h s;
+  // the classes with p < 1), and whether they are the h = 0 pair (S = 3, S = 4, any spin).
+  MultispinTable classes;
+  bool two_classes;
+  // int8 thresholds (2^32 scale): Metropolis [(sum + 4) / 2 * 2 + (s > 0)], heat-bath [(sum + 4) / 2].
+  uint64_t threshold[10];
+};
+IsingSetup ising_setup(int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,
+                       bool multispin, uint64_t seed, uint64_t first_replica);
+
+// A checked Boltzmann chain: the terms (indices padded with -1), which terms each spin is in, and a
+// greedy colouring in index order (spins that share a term get different colours).
+struct BoltzmannSetup {
+  int64_t n_spins, n_terms, replicas;
+  double beta;
+  uint64_t seed, first_replica;
+  int n_colours = 0;
+  std::vector<int32_t> term_indices, incidence_terms, colour_members, colour_of;
+  std::vector<double> coefficients;
+  std::vector<int64_t> incidence_offsets, colour_offsets;
+};
+BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, const double* coefficients,
+                               int64_t n_terms, double temperature, int64_t replicas, uint64_t seed,
+                               uint64_t first_replica);
+
+// Throws std::invalid_argument unless every entry is -1 or +1.
+void check_spins(const int8_t* spins, int64_t n);
+// The sweep number is the counter's 32-bit step word: a chain makes at most 2^32 sweeps.
+void check_sweeps(uint64_t done, int64_t n);
+
+}  // namespace deepcheap::plan

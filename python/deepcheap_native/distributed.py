@@ -1,0 +1,555 @@
+"""Scale-out with Dask: split big jobs (Markov chains, Ising scans, circuit input spaces, product
+networks over huge batches) over a ``dask.distributed`` cluster or any ``concurrent.futures.Executor``,
+with results bit-identical to one local call whatever the chunking, worker count or retry.
+
+Every task carries its explicit seed and its place in the whole job (the first chain, the first
+replica, the range of inputs), and the package's counter-based Philox streams make each item's numbers
+depend only on (seed, item), never on which piece computed it. Reductions over pieces are integer sums
+or are made on the driver in one fixed order.
+
+Install with ``pip install "deepcheap-native[dask]"``. Dask, distributed and pandas are imported
+lazily: ``import deepcheap_native`` never needs them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import copy
+import hashlib
+import itertools
+import os
+import threading
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import circuit_space
+from ._arrays import check_choice, check_int, check_seed
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "SyncExecutor",
+    "close_default_client",
+    "compute",
+    "count_output_patterns",
+    "equivalent",
+    "get_client",
+    "ising_scan",
+    "product_network_map",
+    "sample_chains",
+]
+
+#: Seconds :func:`get_client` waits for a scheduler address before raising ConnectionError.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+_lock = threading.Lock()
+_default: tuple[Any, Any] | None = None  # (LocalCluster, Client) made by get_client(None)
+_clients: dict[str, Any] = {}  # scheduler address -> Client
+
+
+def _require(module: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"deepcheap_native.distributed needs {module.split('.')[0]} ({exc}); "
+            'install it with: pip install "deepcheap-native[dask]"'
+        ) from None
+
+
+class SyncExecutor(concurrent.futures.Executor):
+    """Runs every task at once in the calling thread: the local reference for any split, and a way to
+    debug a job without a cluster (``client="sync"``)."""
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, as any executor does
+            future.set_exception(exc)
+        return future
+
+
+def _is_dask_client(obj: Any) -> bool:
+    try:
+        from distributed import Client
+    except ImportError:
+        return False
+    return isinstance(obj, Client)
+
+
+def get_client(client: Any = None, *, timeout: float | None = None) -> Any:
+    """The executor a job runs on.
+
+    Parameters
+    ----------
+    client : None, "sync", a scheduler address, a ``dask.distributed.Client`` or a
+        ``concurrent.futures.Executor``
+        None: a ``LocalCluster`` of worker processes, one single-threaded worker per core, made once
+        per process and closed at exit. "sync": :class:`SyncExecutor`. A string such as
+        "tcp://10.0.0.5:8786": a Client connected to that scheduler (one per address).
+    timeout : seconds to wait for a scheduler address before giving up (default
+        :data:`DEFAULT_CONNECT_TIMEOUT`, 10 s).
+
+    Raises
+    ------
+    ConnectionError
+        When no scheduler answers at the address within ``timeout`` seconds.
+    TypeError
+        For anything else.
+    """
+    global _default
+    if client is None:
+        with _lock:
+            if _default is None or _default[1].status in ("closed", "closing"):
+                dd = _require("distributed")
+                cluster = dd.LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                          dashboard_address=None)
+                _default = (cluster, dd.Client(cluster))
+                atexit.register(close_default_client)
+            return _default[1]
+    if isinstance(client, str):
+        if client == "sync":
+            return SyncExecutor()
+        if timeout is None:
+            timeout = DEFAULT_CONNECT_TIMEOUT
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        with _lock:
+            existing = _clients.get(client)
+            if existing is not None and existing.status == "running":
+                return existing
+            dd = _require("distributed")
+            try:
+                made = dd.Client(client, timeout=timeout)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ConnectionError(
+                    f"could not reach a Dask scheduler at {client!r} within {timeout:g} s: {exc}. Start one with "
+                    "`dask scheduler` (and workers with `dask worker ADDRESS`), or pass client=None for a local cluster"
+                ) from None
+            _clients[client] = made
+            return made
+    if _is_dask_client(client) or isinstance(client, concurrent.futures.Executor):
+        return client
+    raise TypeError(
+        "client must be None, 'sync', a scheduler address (str), a dask.distributed.Client or a "
+        f"concurrent.futures.Executor, got {type(client).__name__}"
+    )
+
+
+def close_default_client() -> None:
+    """Close the LocalCluster made by ``get_client(None)`` and every Client made from an address."""
+    global _default
+    with _lock:
+        if _default is not None:
+            cluster, client = _default
+            _default = None
+            client.close()
+            cluster.close()
+        for c in _clients.values():
+            c.close()
+        _clients.clear()
+
+
+def _check_threads(threads: Any) -> int | None:
+    return None if threads is None else check_int(threads, "threads", minimum=1, maximum=1024)
+
+
+def _run(fn: Callable, args: tuple, threads: int | None) -> Any:
+    """A task body: the package's thread count set for this worker (results never depend on it)."""
+    if threads is not None:
+        from . import set_num_threads
+
+        set_num_threads(threads)
+    return fn(*args)
+
+
+class _Runner:
+    """submit / gather over a Dask Client or a concurrent.futures.Executor, tasks in a fixed order."""
+
+    def __init__(self, client: Any, threads: int | None):
+        self.executor = get_client(client)
+        self.dask = _is_dask_client(self.executor)
+        self.threads = threads
+
+    def submit(self, fn: Callable, *args: Any) -> Any:
+        if self.dask:
+            # pure=False: tasks are keyed by Dask's fresh names, never by hashing arguments; each one
+            # carries its seed and position explicitly, so a retry recomputes exactly the same numbers.
+            return self.executor.submit(_run, fn, args, self.threads, pure=False)
+        return self.executor.submit(_run, fn, args, self.threads)
+
+    def scatter(self, obj: Any) -> Any:
+        """Ship a large argument (a circuit) to the workers once instead of with every task."""
+        if self.dask:
+            return self.executor.scatter(obj, broadcast=True, hash=False)
+        return obj
+
+    def gather(self, futures: list) -> list:
+        if self.dask:
+            return self.executor.gather(futures)
+        return [f.result() for f in futures]
+
+    def as_completed(self, futures: list):
+        if self.dask:
+            dd = _require("distributed")
+            return dd.as_completed(futures)
+        return concurrent.futures.as_completed(futures)
+
+    def cancel(self, futures: list) -> None:
+        if self.dask:
+            self.executor.cancel(futures)
+        else:
+            for f in futures:
+                f.cancel()
+
+
+def compute(*arrays: Any, client: Any = None) -> Any:
+    """Compute lazy dask arrays (from :func:`sample_chains`, :func:`product_network_map`) on ``client``
+    (as in :func:`get_client`); one array gives one numpy array, several a tuple."""
+    dask = _require("dask")
+    executor = get_client(client)
+    if _is_dask_client(executor):
+        results = executor.compute(list(arrays), sync=True)
+    else:
+        scheduler = "synchronous" if isinstance(executor, SyncExecutor) else executor
+        results = dask.compute(*arrays, scheduler=scheduler)
+    return results[0] if len(arrays) == 1 else tuple(results)
+
+
+def _pieces(total: int, chunk: int) -> list[tuple[int, int]]:
+    return [(start, min(chunk, total - start)) for start in range(0, total, chunk)]
+
+
+# ---- Markov chains ----------------------------------------------------------------------------------
+
+
+def _sample_piece(chain: Any, first: int, size: int, n_steps: int | None, kwargs: dict) -> np.ndarray:
+    from .markov import MarkovChain
+
+    extra = {"first": first} if first else {}
+    if isinstance(chain, MarkovChain):
+        result = chain.sample(size, n_steps, **extra, **kwargs)
+    else:
+        result = chain.sample(size, **extra, **kwargs)
+    return _to_numpy(result)
+
+
+def _to_numpy(x: Any) -> Any:
+    if isinstance(x, list):
+        return [_to_numpy(v) for v in x]
+    return x if isinstance(x, np.ndarray) else x.numpy()
+
+
+def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed: int = 0, init: Any = None,
+                  return_path: bool = False, chunk: int = 1 << 20) -> Any:
+    """N chains as a lazy dask array: chunk i holds chains [i·chunk, (i+1)·chunk), sampled with ``first=``.
+
+    Parameters
+    ----------
+    chain : MarkovChain (then ``n_steps`` is required) or HierarchicalChain (``n_steps`` None).
+    n_chains : total chains; the last chunk is shorter when ``chunk`` does not divide it.
+    seed, init, return_path : as in ``MarkovChain.sample`` (``init`` an array of states is sliced per
+        chunk; ``return_path`` is for MarkovChain only).
+    chunk : chains per task.
+
+    Returns
+    -------
+    dask.array: exactly ``chain.sample(n_chains, n_steps, seed=seed, ...)`` once computed (see
+    :func:`compute`), whatever ``chunk``. A hierarchy whose levels have different state dtypes gives a
+    list of dask arrays, one per level.
+    """
+    da = _require("dask.array")
+    dask = _require("dask")
+    from .markov import HierarchicalChain, MarkovChain
+
+    n_chains = check_int(n_chains, "n_chains", minimum=0)
+    chunk = check_int(chunk, "chunk", minimum=1)
+    seed = check_seed(seed)
+    if isinstance(chain, MarkovChain):
+        if n_steps is None:
+            raise TypeError("sample_chains(MarkovChain, n_chains, n_steps): n_steps is required")
+        n_steps = check_int(n_steps, "n_steps", minimum=0)
+        common: dict = {"seed": seed, "return_path": return_path}
+    elif isinstance(chain, HierarchicalChain):
+        if n_steps is not None or return_path or init is not None:
+            raise TypeError("a HierarchicalChain samples whole paths from its own p0: pass no n_steps, init or return_path")
+        common = {"seed": seed}
+    else:
+        raise TypeError(f"chain must be a MarkovChain or HierarchicalChain, got {type(chain).__name__}")
+    per_chain_init = init is not None and not isinstance(init, (int, np.integer)) and np.asarray(init).dtype.kind in "iu"
+    if per_chain_init:
+        init = np.asarray(init)
+        if init.shape != (n_chains,):
+            raise ValueError(f"init as an array of states must have shape ({n_chains},), got {init.shape}")
+    meta_kwargs = dict(common)
+    if init is not None:
+        meta_kwargs["init"] = init[:0] if per_chain_init else init
+    meta = _sample_piece(chain, 0, 0, n_steps, meta_kwargs)  # a zero-chain call: shapes and dtypes
+    pieces = _pieces(n_chains, chunk) or [(0, 0)]
+    blocks = []
+    for first, size in pieces:
+        kwargs = dict(common)
+        if init is not None:
+            kwargs["init"] = init[first : first + size] if per_chain_init else init
+        blocks.append(dask.delayed(_sample_piece, pure=False)(chain, first, size, n_steps, kwargs))
+    if isinstance(meta, list):
+        levels = []
+        for level, m in enumerate(meta):
+            parts = [da.from_delayed(b[level], (size,) + m.shape[1:], dtype=m.dtype) for b, (_, size) in zip(blocks, pieces)]
+            levels.append(da.concatenate(parts, axis=0))
+        return levels
+    parts = [da.from_delayed(b, (size,) + meta.shape[1:], dtype=meta.dtype) for b, (_, size) in zip(blocks, pieces)]
+    return da.concatenate(parts, axis=0)
+
+
+# ---- product networks -------------------------------------------------------------------------------
+
+
+def _network_block(x: np.ndarray, net: Any) -> np.ndarray:
+    # A network or array unpickled on a worker carries a fresh dtype object, and the native product
+    # binding compares dtypes by identity: give both numpy's canonical dtype (no copy of the weights).
+    canonical = np.dtype(net.dtype.char)
+    if net.dtype is not canonical:
+        net = copy.copy(net)
+        net.dtype = canonical
+    x = np.ascontiguousarray(x)
+    return _to_numpy(net(x.view(np.dtype(x.dtype.char))))
+
+
+def product_network_map(net: Any, x: Any, *, chunk: int = 1 << 18) -> Any:
+    """A product network (``dc.product_network`` / ``polynomial_network``) over a huge batch, lazily.
+
+    Parameters
+    ----------
+    net : a ProductNetwork.
+    x : (B, n) numpy or dask array (for example one generated on the workers).
+    chunk : samples per task, a multiple of 64: the native kernel evaluates blocks of 64 samples and
+        may pick a faster path per block, so only block-aligned pieces are bit-identical to one call.
+
+    Returns
+    -------
+    dask.array of shape (B,): exactly ``net(x)`` once computed, whatever ``chunk``.
+    """
+    da = _require("dask.array")
+    from .product import ProductNetwork
+
+    if not isinstance(net, ProductNetwork):
+        raise TypeError(f"net must be a ProductNetwork, got {type(net).__name__}")
+    chunk = check_int(chunk, "chunk", minimum=64)
+    if chunk % 64:
+        raise ValueError(
+            f"chunk must be a multiple of 64 samples (the kernel's block), got {chunk}; other splits "
+            "may change the last bits of a sample"
+        )
+    if not isinstance(x, da.Array):
+        x = np.asarray(x)
+        if x.ndim != 2:
+            raise ValueError(f"x must have shape (B, n), got {x.shape}")
+        x = da.from_array(x, chunks=(chunk, x.shape[1]))
+    elif x.ndim != 2:
+        raise ValueError(f"x must have shape (B, n), got {x.shape}")
+    else:
+        x = x.rechunk((chunk, x.shape[1]))
+    meta = _network_block(np.zeros((1, x.shape[1]), dtype=x.dtype), net)
+    return x.map_blocks(_network_block, net, drop_axis=1, dtype=meta.dtype, meta=np.empty((0,), meta.dtype))
+
+
+# ---- circuits ---------------------------------------------------------------------------------------
+
+
+def _default_task_vectors(total: int, executor: Any) -> int:
+    workers = 1
+    if _is_dask_client(executor):
+        workers = max(1, len(executor.scheduler_info().get("workers", {})))
+    elif hasattr(executor, "_max_workers"):
+        workers = max(1, int(executor._max_workers))
+    per = -(-total // (4 * workers))  # about four tasks per worker: balance without much overhead
+    return max(1 << 16, -(-per // 64) * 64)
+
+
+def _check_task_chunk(chunk: Any) -> int:
+    chunk = check_int(chunk, "chunk", minimum=64)
+    if chunk % 64:
+        raise ValueError(
+            f"chunk must be a multiple of 64 inputs (one packed word; random inputs are numbered in "
+            f"words of 64), got {chunk}"
+        )
+    return chunk
+
+
+def _count_piece(circuit: Any, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    return circuit_space.count_output_patterns(circuit, start, count)
+
+
+def count_output_patterns(circuit: Any, start: int = 0, count: int | None = None, *, chunk: int | None = None,
+                          client: Any = None, threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Circuit.count_output_patterns` over ranges of ``chunk`` inputs run as separate tasks.
+
+    The counts are integer sums, so the answer equals the local call exactly for any chunk (a multiple
+    of 64; default about four tasks per worker) and any number of workers.
+    """
+    from .circuit import Circuit
+
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"circuit must be a Circuit, got {type(circuit).__name__}")
+    if circuit.n_outputs > 64:
+        raise ValueError(f"output patterns are counted as 64-bit integers, but the circuit has {circuit.n_outputs} output bits")
+    start, count = circuit_space.check_range(circuit.n_inputs, start, count)
+    runner = _Runner(client, _check_threads(threads))
+    chunk = _default_task_vectors(count, runner.executor) if chunk is None else _check_task_chunk(chunk)
+    shipped = runner.scatter(circuit)
+    futures = [runner.submit(_count_piece, shipped, start + offset, size) for offset, size in _pieces(count, chunk)]
+    return circuit_space.merge_pattern_counts(runner.gather(futures))
+
+
+def _difference_piece(a: Any, b: Any, method: str, start: int, count: int, seed: int) -> int | None:
+    return circuit_space.first_difference(a, b, method, start, count, seed=seed)
+
+
+def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int = 0,
+               chunk: int | None = None, client: Any = None, threads: int | None = 1) -> Any:
+    """:func:`deepcheap_native.circuits.equivalent` with the inputs split into tasks of ``chunk`` inputs.
+
+    Tasks run in parallel; as soon as every task before the earliest difference found has finished,
+    the rest are cancelled. The first counterexample is the same as the local call's whatever the
+    chunk (a multiple of 64) or the number of workers.
+    """
+    circuit_space.check_pair(a, b)
+    method, total = circuit_space.plan_equivalence(a, exhaustive_bits, samples)
+    seed = check_seed(seed)
+    runner = _Runner(client, _check_threads(threads))
+    chunk = _default_task_vectors(total, runner.executor) if chunk is None else _check_task_chunk(chunk)
+    sa, sb = runner.scatter(a), runner.scatter(b)
+    pieces = _pieces(total, chunk)
+    futures = [runner.submit(_difference_piece, sa, sb, method, offset, size, seed) for offset, size in pieces]
+    position = {id(f): i for i, f in enumerate(futures)}
+    done = [False] * len(futures)
+    found: dict[int, int] = {}
+    best: int | None = None
+    for future in runner.as_completed(futures):
+        i = position[id(future)]
+        done[i] = True
+        index = future.result()
+        if index is not None:
+            found[i] = index
+            best = i if best is None else min(best, i)
+        if best is not None and all(done[:best]):
+            runner.cancel([f for j, f in enumerate(futures) if not done[j]])
+            break
+    return circuit_space.describe_difference(a, b, method, found[best] if best is not None else None, total, seed=seed)
+
+
+# ---- Ising scans ------------------------------------------------------------------------------------
+
+#: Columns of :func:`ising_scan`'s table, after the parameters.
+ISING_COLUMNS = ("abs_m", "abs_m_err", "e", "e_err", "U4", "U4_err", "chi", "chi_err", "C", "C_err")
+
+
+def _as_list(value: Any) -> list:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        return [value]
+    return list(value)
+
+
+def row_seed(seed: int, L: int, T: float, algorithm: str, replicas: int, sweeps: int) -> int:
+    """The sampler seed of one scan row: a fixed function of the scan seed and the row's parameters,
+    so a row gives the same numbers in any scan that contains it."""
+    text = f"{seed}|{L}|{float(T).hex()}|{algorithm}|{replicas}|{sweeps}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
+
+
+def _ising_piece(L: int, J: float, h: float, T: float, algorithm: str, kernel: str, first: int, n: int,
+                 thermalize: int, sweeps: int, measure_every: int, seed: int) -> np.ndarray:
+    """Per-replica time averages of |m|, m², m⁴, e, e² for replicas first .. first + n - 1: (5, n)."""
+    from .ising import IsingModel
+
+    model = IsingModel(L, J=J, h=h)
+    extra = {"first_replica": first} if first else {}
+    sampler = model.sampler(T, replicas=n, algorithm=algorithm, seed=seed, kernel=kernel, **extra)
+    sampler.sweep(thermalize)
+    r = sampler.run(sweeps, measure_every=measure_every)
+    return np.stack([r.abs_m.mean(axis=0), r.m2.mean(axis=0), r.m4.mean(axis=0), r.e.mean(axis=0),
+                     (r.e * r.e).mean(axis=0)])
+
+
+def _jackknife(per_replica: np.ndarray, estimate: Callable[[np.ndarray], Any]) -> tuple[float, float]:
+    """estimate(means over replicas) and its jackknife standard error over independent replicas."""
+    n = per_replica.shape[1]
+    value = float(estimate(per_replica.mean(axis=1)))
+    if n < 2:
+        return value, float("nan")
+    leave_one_out = (per_replica.sum(axis=1, keepdims=True) - per_replica) / (n - 1)
+    values = np.asarray(estimate(leave_one_out), dtype=np.float64)
+    return value, float(np.sqrt((n - 1) / n * np.sum((values - values.mean()) ** 2)))
+
+
+def ising_statistics(per_replica: np.ndarray, L: int, T: float) -> dict[str, float]:
+    """The table columns from per-replica averages (rows |m|, m², m⁴, e, e²), errors over replicas."""
+    N = L * L
+    out: dict[str, float] = {}
+    out["abs_m"], out["abs_m_err"] = _jackknife(per_replica, lambda a: a[0])
+    out["e"], out["e_err"] = _jackknife(per_replica, lambda a: a[3])
+    out["U4"], out["U4_err"] = _jackknife(per_replica, lambda a: 1.0 - a[2] / (3.0 * a[1] * a[1]))
+    out["chi"], out["chi_err"] = _jackknife(per_replica, lambda a: N * (a[1] - a[0] * a[0]) / T)
+    out["C"], out["C_err"] = _jackknife(per_replica, lambda a: N * (a[4] - a[3] * a[3]) / (T * T))
+    return out
+
+
+def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any = 64, sweeps: Any = 1000,
+               thermalize: int | None = None, measure_every: int = 1, J: float = 1.0, h: float = 0.0,
+               seed: int = 0, replica_chunk: int | None = None, client: Any = None,
+               threads: int | None = 1) -> Any:
+    """Ising observables over the grid L × T × algorithm × replicas × sweeps, one task per row (or per
+    ``replica_chunk`` replicas of a row), as a pandas DataFrame.
+
+    Each row runs ``replicas`` independent lattices from random spins: ``thermalize`` sweeps (default
+    sweeps // 4) unmeasured, then ``sweeps`` sweeps measured every ``measure_every``. Columns: the
+    parameters, the row's sampler ``seed`` (:func:`row_seed`), ⟨|m|⟩ (``abs_m``), ⟨e⟩ per spin (``e``),
+    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = L²(⟨m²⟩ − ⟨|m|⟩²)/T and
+    the heat capacity per spin ``C`` = L²(⟨e²⟩ − ⟨e⟩²)/T², each with a jackknife standard error over
+    the independent replicas (``*_err``; NaN for one replica).
+
+    Splitting a row's replicas (``replica_chunk``, a multiple of 64 when the row runs the multi-spin
+    Metropolis kernel) uses ``first_replica=``, and the table is the same bit for bit.
+    """
+    pd = _require("pandas")
+    Ls = [check_int(v, "L", minimum=2) for v in _as_list(L)]
+    Ts = [float(v) for v in _as_list(T)]
+    algorithms = [check_choice(v, "algorithm", ("metropolis", "heatbath")) for v in _as_list(algorithm)]
+    replica_counts = [check_int(v, "replicas", minimum=1) for v in _as_list(replicas)]
+    sweep_counts = [check_int(v, "sweeps", minimum=1) for v in _as_list(sweeps)]
+    every = check_int(measure_every, "measure_every", minimum=1)
+    for s in sweep_counts:
+        if s < every:
+            raise ValueError(f"sweeps ({s}) must be at least measure_every ({every}) so that every row measures")
+    for t in Ts:
+        if not np.isfinite(t) or t <= 0:
+            raise ValueError(f"temperatures must be finite and > 0, got {t}")
+    seed = check_seed(seed)
+    if replica_chunk is not None:
+        replica_chunk = check_int(replica_chunk, "replica_chunk", minimum=1)
+    runner = _Runner(client, _check_threads(threads))
+    rows, futures = [], []
+    for Lv, Tv, alg, R, S in itertools.product(Ls, Ts, algorithms, replica_counts, sweep_counts):
+        therm = S // 4 if thermalize is None else check_int(thermalize, "thermalize", minimum=0)
+        kernel = "multispin" if alg == "metropolis" and R % 64 == 0 else "int8"
+        piece = R if replica_chunk is None else replica_chunk
+        if kernel == "multispin" and piece % 64:
+            raise ValueError(
+                f"replica_chunk must be a multiple of 64 for rows on the multi-spin kernel (Metropolis with "
+                f"{R} replicas): pieces of {piece} replicas would run a different kernel; got replica_chunk={piece}"
+            )
+        s = row_seed(seed, Lv, Tv, alg, R, S)
+        rows.append({"L": Lv, "T": Tv, "algorithm": alg, "replicas": R, "sweeps": S, "thermalize": therm,
+                     "measure_every": every, "seed": s})
+        futures.append([runner.submit(_ising_piece, Lv, float(J), float(h), Tv, alg, kernel, first, n, therm, S,
+                                      every, s) for first, n in _pieces(R, piece)])
+    for row, parts in zip(rows, futures):
+        per_replica = np.concatenate(runner.gather(parts), axis=1)
+        row.update(ising_statistics(per_replica, row["L"], row["T"]))
+    return pd.DataFrame(rows, columns=["L", "T", "algorithm", "replicas", "sweeps", "thermalize",
+                                       "measure_every", "seed", *ISING_COLUMNS])

@@ -1,0 +1,239 @@
+"""deepcheap_native.distributed on a real Dask LocalCluster of 2 worker processes (started once for the
+module): every function bit-identical to the local call for at least two chunkings (one that does not
+divide the work), a worker killed mid-run, an unreachable scheduler, and bad chunkings."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import inspect
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import deepcheap_native as dc
+from deepcheap_native import circuits
+
+dd = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+from deepcheap_native import distributed  # noqa: E402
+
+# Dask's own housekeeping (closing sockets and processes) may warn; it is not what these tests check.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning:distributed"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+HAS_FIRST = "first" in inspect.signature(dc.MarkovChain.sample).parameters
+needs_first = pytest.mark.skipif(not HAS_FIRST, reason="MarkovChain.sample(first=) not in this build yet")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = dd.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                              silence_logs=50)
+    c = dd.Client(cluster)
+    yield c
+    distributed.close_default_client()  # clients made from this cluster's address by get_client
+    c.close()
+    cluster.close()
+
+
+@needs_first
+@pytest.mark.parametrize("chunk", [256, 333])
+def test_markov_chains_as_dask_array(client, chunk):
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet(np.ones(5), size=5)
+    chain = dc.MarkovChain(P)
+    lazy = distributed.sample_chains(chain, 1000, 40, seed=7, chunk=chunk)
+    assert lazy.shape == (1000,) and lazy.numblocks == (-(-1000 // chunk),)
+    np.testing.assert_array_equal(distributed.compute(lazy, client=client), chain.sample(1000, 40, seed=7))
+    init = rng.integers(0, 5, 1000)
+    paths = distributed.sample_chains(chain, 1000, 12, seed=8, init=init, return_path=True, chunk=chunk)
+    np.testing.assert_array_equal(distributed.compute(paths, client=client),
+                                  chain.sample(1000, 12, seed=8, init=init, return_path=True))
+
+
+@needs_first
+@pytest.mark.parametrize("chunk", [500, 777])
+def test_hierarchy_as_dask_array(client, chunk):
+    rng = np.random.default_rng(1)
+    levels = [rng.dirichlet(np.ones(6), size=3), rng.dirichlet(np.ones(4), size=6)]
+    h = dc.HierarchicalChain(levels, np.full(3, 1 / 3))
+    lazy = distributed.sample_chains(h, 2000, seed=3, chunk=chunk)
+    np.testing.assert_array_equal(distributed.compute(lazy, client=client), h.sample(2000, seed=3))
+
+
+@pytest.mark.parametrize("chunk", [64, 192])
+def test_product_network_over_a_dask_array(client, chunk):
+    net = dc.product_network(8)
+    x = np.random.default_rng(2).uniform(0.5, 1.0, (1000, 8))
+    y = distributed.product_network_map(net, x, chunk=chunk)
+    np.testing.assert_array_equal(distributed.compute(y, client=client), net(x))
+    with pytest.raises(ValueError, match="chunk must be a multiple of 64 samples"):
+        distributed.product_network_map(net, x, chunk=100)
+
+
+@pytest.mark.parametrize("chunk", [4096, 10_048])
+def test_count_output_patterns(client, chunk):
+    add = circuits.ripple_carry_adder(8)
+    local = add.count_output_patterns()
+    got = distributed.count_output_patterns(add, chunk=chunk, client=client)
+    for g, l in zip(got, local):
+        np.testing.assert_array_equal(g, l)
+    part = distributed.count_output_patterns(add, 1001, 40_000, chunk=chunk, client=client)
+    for g, l in zip(part, add.count_output_patterns(1001, 40_000)):
+        np.testing.assert_array_equal(g, l)
+    with pytest.raises(ValueError, match="chunk must be a multiple of 64 inputs"):
+        distributed.count_output_patterns(add, chunk=1000, client=client)
+
+
+def _faulty_adder(n: int, which: int) -> dc.Circuit:
+    c = circuits.kogge_stone_adder(n)
+    ops = np.array(c.ops)
+    ops[np.flatnonzero(ops == dc.circuit.OPS.index("AND"))[which]] = dc.circuit.OPS.index("OR")
+    return dc.Circuit(ops, c.in0, c.in1, c.outputs, c.input_widths, c.output_widths)
+
+
+@pytest.mark.parametrize("chunk", [1024, 4160])
+def test_equivalent(client, chunk):
+    a, bad = circuits.ripple_carry_adder(8), _faulty_adder(8, 20)
+    local = circuits.equivalent(a, bad)
+    assert not local
+    assert distributed.equivalent(a, bad, chunk=chunk, client=client) == local
+    assert distributed.equivalent(a, circuits.sklansky_adder(8), chunk=chunk, client=client) == circuits.equivalent(
+        a, circuits.sklansky_adder(8))
+    # Random inputs beyond the exhaustive limit.
+    a32, bad32 = circuits.ripple_carry_adder(32), _faulty_adder(32, 100)
+    local = circuits.equivalent(a32, bad32, exhaustive_bits=16, samples=1 << 16, seed=5)
+    assert not local and local.method == "random"
+    assert distributed.equivalent(a32, bad32, exhaustive_bits=16, samples=1 << 16, seed=5, chunk=chunk,
+                                  client=client) == local
+
+
+def _scan_reference(row) -> dict:
+    """One row recomputed here: one sampler for all replicas, statistics over all (time, replica)."""
+    model = dc.IsingModel(int(row.L))
+    s = model.sampler(row.T, replicas=int(row.replicas), algorithm=row.algorithm, seed=int(row.seed))
+    s.sweep(int(row.thermalize))
+    r = s.run(int(row.sweeps), measure_every=int(row.measure_every))
+    N = row.L**2
+    m2, m4 = r.m2.mean(), r.m4.mean()
+    return {"abs_m": r.abs_m.mean(), "e": r.e.mean(), "U4": 1 - m4 / (3 * m2**2),
+            "chi": N * (m2 - r.abs_m.mean() ** 2) / row.T, "C": N * ((r.e**2).mean() - r.e.mean() ** 2) / row.T**2,
+            "abs_m_err": r.abs_m.mean(axis=0).std(ddof=1) / np.sqrt(r.abs_m.shape[1])}
+
+
+def test_ising_scan(client):
+    kw = dict(L=[8, 12], T=[2.0, 2.6], algorithm=["metropolis", "heatbath"], replicas=64, sweeps=40, seed=11)
+    table = distributed.ising_scan(**kw, client=client)
+    assert list(table.columns[:8]) == ["L", "T", "algorithm", "replicas", "sweeps", "thermalize", "measure_every", "seed"]
+    assert len(table) == 8
+    pd.testing.assert_frame_equal(table, distributed.ising_scan(**kw, client="sync"), check_exact=True)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        pd.testing.assert_frame_equal(table, distributed.ising_scan(**kw, client=pool), check_exact=True)
+    for row in table.itertuples():
+        ref = _scan_reference(row)
+        for key, value in ref.items():
+            assert getattr(row, key) == pytest.approx(value, rel=1e-10, abs=1e-12), key
+    # Physics sanity (short runs from random spins): more order at T = 2 than at 2.6; errors positive.
+    assert table[table["T"] == 2.0]["abs_m"].mean() > table[table["T"] == 2.6]["abs_m"].mean() + 0.2
+    assert (table[["abs_m_err", "e_err", "U4_err", "chi_err", "C_err"]] > 0).all().all()
+
+
+@pytest.mark.skipif("first_replica" not in inspect.signature(dc.IsingModel.sampler).parameters,
+                    reason="IsingModel.sampler(first_replica=) not in this build yet")
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath"])
+def test_ising_scan_replica_chunks(client, algorithm):
+    kw = dict(L=8, T=2.3, algorithm=algorithm, replicas=192, sweeps=30, seed=4)
+    whole = distributed.ising_scan(**kw, client="sync")
+    for piece in (64, 128):
+        pd.testing.assert_frame_equal(distributed.ising_scan(**kw, replica_chunk=piece, client=client), whole,
+                                      check_exact=True)
+
+
+def test_ising_scan_bad_chunk():
+    with pytest.raises(ValueError, match="replica_chunk must be a multiple of 64"):
+        distributed.ising_scan(8, 2.0, replicas=128, sweeps=10, replica_chunk=100, client="sync")
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        distributed.ising_scan(8, 2.0, algorithm="glauber", client="sync")
+    with pytest.raises(ValueError, match="temperatures must be finite"):
+        distributed.ising_scan(8, [2.0, -1.0], client="sync")
+
+
+def test_worker_killed_mid_run(client):
+    # 22 inputs, 22 outputs (sparse counting): 4 tasks of 2^20 inputs, each a few tenths of a second.
+    mult = circuits.array_multiplier(11)
+    count = 1 << 22
+    local = mult.count_output_patterns(0, count)
+    result = {}
+
+    def job():
+        result["value"] = distributed.count_output_patterns(mult, 0, count, chunk=1 << 20, client=client)
+
+    worker_pids = client.run(os.getpid)
+    t = threading.Thread(target=job)
+    t.start()
+    # Wait until the job is running on the cluster, then kill one worker process outright.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(client.processing().values()):
+        time.sleep(0.005)
+    was_running = t.is_alive()
+    os.kill(next(iter(worker_pids.values())), signal.SIGKILL)
+    t.join(120)
+    assert was_running and not t.is_alive()
+    for g, l in zip(result["value"], local):
+        np.testing.assert_array_equal(g, l)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+
+
+def test_unreachable_scheduler_fails_fast():
+    t0 = time.monotonic()
+    with pytest.raises(ConnectionError, match=r"could not reach a Dask scheduler at 'tcp://127.0.0.1:9' within 2 s"):
+        distributed.get_client("tcp://127.0.0.1:9", timeout=2)
+    assert time.monotonic() - t0 < 15
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        distributed.get_client("tcp://127.0.0.1:9", timeout=0)
+
+
+def test_bad_client_and_arguments():
+    with pytest.raises(TypeError, match="client must be None, 'sync', a scheduler address"):
+        distributed.count_output_patterns(circuits.parity_tree(4), client=42)
+    with pytest.raises(TypeError, match="circuit must be a Circuit"):
+        distributed.count_output_patterns("adder", client="sync")
+    with pytest.raises(TypeError, match="chain must be a MarkovChain"):
+        distributed.sample_chains(np.eye(2), 10, 5)
+    with pytest.raises(TypeError, match="n_steps is required"):
+        distributed.sample_chains(dc.MarkovChain(np.eye(2)), 10)
+
+
+def test_report_binder_step_on_a_scheduler(client):
+    pytest.importorskip("matplotlib")
+    from deepcheap_native.report import ising as report_ising
+    from deepcheap_native.report.context import Context, Section
+
+    p = dict(report_ising.PRESETS["tiny"], binder_L=[8, 12], binder_dT=[0.0, 0.1], binder_therm=40,
+             binder_measure=60)
+    numbers = []
+    for scheduler in (None, client.scheduler.address):
+        ctx = Context(preset="tiny", seed=3, threads=1, progress=False, scheduler=scheduler)
+        section = Section("ising", "Ising", "")
+        report_ising._binder(ctx, section, p)
+        numbers.append(section.numbers["binder"])
+    assert numbers[0] == numbers[1]
+    assert len(numbers[0]["curves"]) == 2
+
+
+def test_report_cli_unreachable_scheduler(tmp_path, capsys, monkeypatch):
+    from deepcheap_native import cli
+
+    monkeypatch.setattr(distributed, "DEFAULT_CONNECT_TIMEOUT", 2.0)
+    t0 = time.monotonic()
+    status = cli.main(["report", "--tiny", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--no-progress"])
+    assert status == 1 and time.monotonic() - t0 < 20
+    assert "could not reach a Dask scheduler at 'tcp://127.0.0.1:9' within 2 s" in capsys.readouterr().err
