@@ -194,6 +194,24 @@ def test_depth2_counts_match_brute_force(n, kmax):
         assert census.depth2_functions(n, k) == len(s), (n, k)
 
 
+def test_depth2_n4_k2_against_vectorised_brute_force():
+    """Every pair of the 1882 threshold functions of 4 inputs through every 2-input threshold output."""
+    T = np.array(sorted(brute_threshold_set(4, 3)), dtype=np.int64)
+    G = sorted(brute_threshold_set(2, 3))
+    h1, h2 = np.meshgrid(T, T, indexing="ij")
+    h1, h2 = h1.ravel(), h2.ravel()
+    reached = [T, np.array([0, 0xFFFF])]
+    for g in G:  # g's table over (h1, h2) patterns p = h1 + 2 h2: OR of the minterms it contains
+        out = np.zeros_like(h1)
+        for p in range(4):
+            if (g >> p) & 1:
+                a = h1 if p & 1 else ~h1 & 0xFFFF
+                b = h2 if p & 2 else ~h2 & 0xFFFF
+                out |= a & b
+        reached.append(np.unique(out))
+    assert census.depth2_functions(4, 2) == len(np.unique(np.concatenate(reached)))
+
+
 def test_depth2_n3_k3_reaches_everything_and_parity_needs_three():
     sets = brute_depth2(3, 2)
     assert len(sets[2]) == 254  # everything but parity and its complement

@@ -177,6 +177,8 @@ def test_a_one_line_string_is_a_path_never_text(tmp_path, monkeypatch):
         dc.Circuit.from_bristol(text="2 1 0 1 4 XOR")  # as text: a (malformed) circuit
     with pytest.warns(DeprecationWarning, match="text="):
         assert dc.Circuit.from_bristol(HALF_ADDER).n_gates == 2  # the old form still works
+    with pytest.raises(ValueError, match="empty string"):
+        dc.Circuit.from_bristol("")
     with pytest.raises(TypeError, match="exactly one"):
         dc.Circuit.from_bristol(tmp_path / "x.txt", text=HALF_ADDER)
     with pytest.raises(TypeError, match="exactly one"):

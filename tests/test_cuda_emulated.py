@@ -163,6 +163,24 @@ def test_circuit_cuda_errors(emulation):
                              np.array([2], np.int32))
 
 
+def test_cuda_modules_import_together():
+    """_core, _cuda (when built) and _cuda_emulated each register their own CircuitCore (module-local
+    pybind11 classes): importing and using all of them in one process must work."""
+    import importlib
+
+    modules = [dc._core, emulated]
+    try:
+        modules.append(importlib.import_module("deepcheap_native._cuda"))
+    except ImportError:
+        pass
+    core = dc._core.CircuitCore(2, np.array([0], np.uint8), np.array([0], np.int32), np.array([1], np.int32),
+                                np.array([2], np.int32))
+    assert core.n_gates == 1
+    assert emulated.CircuitCore(2, np.array([1], np.uint8), np.array([0], np.int32), np.array([1], np.int32),
+                                np.array([2], np.int32)).n_gates == 1
+    assert all(hasattr(m, "CircuitCore") for m in modules)
+
+
 # ---- Markov chains (csrc/cuda/markov.cu) ----------------------------------------------------------
 
 

@@ -130,10 +130,11 @@ def _scan_reference(row) -> dict:
 
 
 def test_ising_scan(client):
-    kw = dict(L=[8, 12], T=[2.0, 2.6], algorithm=["metropolis", "heatbath"], replicas=64, sweeps=40, seed=11)
+    kw = dict(L=[8, 12], T=[2.0, 2.6], algorithm=["metropolis", "heatbath", "wolff", "swendsen-wang"],
+              replicas=64, sweeps=40, seed=11)
     table = distributed.ising_scan(**kw, client=client)
     assert list(table.columns[:8]) == ["L", "T", "algorithm", "replicas", "sweeps", "thermalize", "measure_every", "seed"]
-    assert len(table) == 8
+    assert len(table) == 16
     pd.testing.assert_frame_equal(table, distributed.ising_scan(**kw, client="sync"), check_exact=True)
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         pd.testing.assert_frame_equal(table, distributed.ising_scan(**kw, client=pool), check_exact=True)
@@ -148,7 +149,7 @@ def test_ising_scan(client):
 
 @pytest.mark.skipif("first_replica" not in inspect.signature(dc.IsingModel.sampler).parameters,
                     reason="IsingModel.sampler(first_replica=) not in this build yet")
-@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath", "wolff"])
 def test_ising_scan_replica_chunks(client, algorithm):
     kw = dict(L=8, T=2.3, algorithm=algorithm, replicas=192, sweeps=30, seed=4)
     whole = distributed.ising_scan(**kw, client="sync")
@@ -237,3 +238,14 @@ def test_report_cli_unreachable_scheduler(tmp_path, capsys, monkeypatch):
     status = cli.main(["report", "--tiny", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--no-progress"])
     assert status == 1 and time.monotonic() - t0 < 20
     assert "could not reach a Dask scheduler at 'tcp://127.0.0.1:9' within 2 s" in capsys.readouterr().err
+
+
+def test_arrays_and_networks_unpickled_on_workers_are_accepted():
+    # Unpickled arrays and networks carry fresh dtype objects; the bindings compare dtypes by value.
+    import pickle
+
+    net = pickle.loads(pickle.dumps(dc.product_network(8)))
+    x = pickle.loads(pickle.dumps(np.random.default_rng(0).uniform(0.5, 1, (100, 8))))
+    np.testing.assert_array_equal(net(x), dc.product_network(8)(x))
+    states = pickle.loads(pickle.dumps(np.array([0, 1, 1, 2, 2, 2], np.uint8)))
+    assert dc.info.entropy(states, base=2).value == pytest.approx(1.4591479170272448)

@@ -99,6 +99,7 @@ ENTRY_POINTS = [
      dict(ops=_adder().ops, in0=_adder().in0, in1=_adder().in1, outputs=_adder().outputs,
           input_widths=(4, 4), output_widths=(5,))),
     ("Circuit.from_bristol", lambda **a: dc.Circuit.from_bristol(text=a["text"]), dict(text=HALF_ADDER)),
+    ("Circuit.from_bristol(path)", lambda **a: dc.Circuit.from_bristol(a["source"]), dict(source=HALF_ADDER.encode())),
     ("Circuit.from_aiger", lambda **a: dc.Circuit.from_aiger(a["source"], a["input_widths"], a["output_widths"]),
      dict(source=b"aag 3 2 0 1 1\n2\n4\n6\n6 2 4\n", input_widths=None, output_widths=None)),
     ("Circuit.evaluate_packed", lambda **a: _adder().evaluate_packed(

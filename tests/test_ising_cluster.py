@@ -303,8 +303,10 @@ def test_bad_input_gets_clear_errors():
         s.sweep(-1)
     with pytest.raises(TypeError, match="progress"):
         s.run(4, progress=3)
-    with pytest.raises(ValueError, match="missing"):
-        ClusterSampler.from_state({"kind": "ClusterSampler"})
+    with pytest.raises(ValueError, match="lacks"):
+        ClusterSampler.from_state({"sampler": "ClusterSampler", "version": ising.STATE_VERSION})
+    with pytest.raises(ValueError, match="expected 'ClusterSampler'"):
+        ClusterSampler.from_state(dc.IsingModel(8).sampler(2.0).state())
     with pytest.raises(ValueError, match="init must have shape"):
         dc.IsingModel(8).sampler(2.0, algorithm="wolff", replicas=2, init=np.ones((3, 8, 8)))
     # The native layer re-checks what Python validated.

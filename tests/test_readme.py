@@ -39,6 +39,8 @@ def rst_python_blocks(text: str) -> list[tuple[int, str]]:
 
 
 BLOCKS = python_blocks(README.read_text(encoding="utf-8")) if README.exists() else []
+#: A block whose first line is this comment is shown, not run (say why after it: a GPU, hours of work).
+SKIP_MARK = "# not run by tests/test_readme.py:"
 DOC_BLOCKS = [
     (f"docs/{path.name}:{line}", code)
     for path in sorted((ROOT / "docs").glob("*.rst"))
@@ -57,6 +59,8 @@ def test_the_readme_has_python_blocks():
 def test_readme_block_runs(line, code, tmp_path, monkeypatch):
     import deepcheap_native as dc
 
+    if code.startswith(SKIP_MARK):
+        pytest.skip(code.splitlines()[0][len(SKIP_MARK):].strip())
     monkeypatch.chdir(tmp_path)  # an empty folder: the block may rely on nothing but the package
     threads, target = dc.get_num_threads(), dc.simd_target()
     try:

@@ -47,7 +47,7 @@ def test_unperturbed_construction_is_the_native_network(n):
     rows = {tuple(r) for r in np.round(full[0][0], 12)}
     assert all(tuple(r) in rows for r in np.round(W, 12))
     # Wider: the extra neurons start with zero output weight, so the function is unchanged.
-    model = rp._construction_model(torch, _job(n, 2**n + 2), np.random.default_rng(3))
+    model = rp._construction_model(torch, {**_job(n, 2**n + 2), "noise": 0.0}, np.random.default_rng(3))
     assert np.all(model[2].weight.detach().numpy()[0, 2**n:] == 0)
 
 

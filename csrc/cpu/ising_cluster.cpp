@@ -119,16 +119,35 @@ uint64_t IsingClusterChain::sweeps_done() const {
   return sweeps_;
 }
 
-void IsingClusterChain::advance(int64_t n, int64_t* clusters, int64_t* flipped) {
-  require(n >= 0, "number of sweeps must be >= 0, got " + std::to_string(n));
-  if (n == 0) {
-    for (int64_t r = 0; r < replicas_; ++r) clusters[r] = flipped[r] = 0;
-    return;
+// m and e per spin of one L x L lattice.
+static void measure_lattice(const int8_t* s, int64_t L, double J, double& magnetization, double& energy) {
+  int64_t spin_sum = 0, bond_sum = 0;
+  for (int64_t row = 0; row < L; ++row) {
+    const int8_t* here = s + row * L;
+    const int8_t* below = s + (row + 1 == L ? 0 : row + 1) * L;
+    for (int64_t col = 0; col < L; ++col) {
+      spin_sum += here[col];
+      bond_sum += here[col] * (here[col + 1 == L ? 0 : col + 1] + below[col]);
+    }
   }
+  magnetization = double(spin_sum) / double(L * L);
+  energy = -J * double(bond_sum) / double(L * L);
+}
+
+// n_measure times: `every` sweeps of every replica, then (when the outputs are given) a measurement into
+// row k. Replicas are independent, so each thread runs whole replicas through all the sweeps: one
+// parallel region per call and no barrier between sweeps (a barrier per sweep made threads spin-wait
+// for a core that another process held).
+void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnetization, double* energy,
+                                int64_t* clusters, int64_t* flipped) {
+  require(n_measure >= 0 && every >= 0, "numbers of sweeps must be >= 0, got " + std::to_string(n_measure) +
+                                            " x " + std::to_string(every));
+  if (n_measure == 0 || every == 0) return;
   const uint32_t L = uint32_t(L_);
   const int64_t sites = L_ * L_;
   const int threads = replicas_ > 1 ? num_threads() : 1;
-#pragma omp parallel num_threads(threads)
+  const int64_t n_threads = threads < replicas_ ? threads : replicas_;
+#pragma omp parallel num_threads(int(n_threads))
   {
     // Per-thread scratch, reused across the replicas this thread runs: a stack for Wolff, parents and
     // coins for Swendsen-Wang.
@@ -143,28 +162,34 @@ void IsingClusterChain::advance(int64_t n, int64_t* clusters, int64_t* flipped) 
     for (int64_t r = 0; r < replicas_; ++r) {
       int8_t* s = spins_.data() + r * sites;
       const uint64_t replica = first_replica_ + uint64_t(r);
-      int64_t n_clusters = 0, n_flipped = 0;
-      for (int64_t t = 0; t < n; ++t) {
-        if (algorithm_ == kWolff) {
-          for (int64_t c = 0; c < clusters_per_sweep_; ++c)
-            n_flipped += wolff_cluster(s, L, seed_, replica, clusters_done_[size_t(r)]++, threshold_, stack.data());
-          n_clusters += clusters_per_sweep_;
-        } else {
-          swendsen_wang_sweep(s, L, seed_, replica, sweeps_ + uint64_t(t), threshold_, parent.data(), coin.data(),
-                              n_clusters, n_flipped);
+      uint64_t sweep = sweeps_;
+      for (int64_t k = 0; k < n_measure; ++k) {
+        int64_t n_clusters = 0, n_flipped = 0;
+        for (int64_t t = 0; t < every; ++t, ++sweep) {
+          if (algorithm_ == kWolff) {
+            for (int64_t c = 0; c < clusters_per_sweep_; ++c)
+              n_flipped += wolff_cluster(s, L, seed_, replica, clusters_done_[size_t(r)]++, threshold_, stack.data());
+            n_clusters += clusters_per_sweep_;
+          } else {
+            swendsen_wang_sweep(s, L, seed_, replica, sweep, threshold_, parent.data(), coin.data(), n_clusters,
+                                n_flipped);
+          }
+        }
+        if (magnetization) {
+          const int64_t at = k * replicas_ + r;
+          measure_lattice(s, L_, J_, magnetization[at], energy[at]);
+          clusters[at] = n_clusters;
+          flipped[at] = n_flipped;
         }
       }
-      clusters[r] = n_clusters;
-      flipped[r] = n_flipped;
     }
   }
-  sweeps_ += uint64_t(n);
+  sweeps_ += uint64_t(n_measure * every);
 }
 
 void IsingClusterChain::sweep(int64_t n) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<int64_t> clusters(static_cast<size_t>(replicas_)), flipped(static_cast<size_t>(replicas_));
-  advance(n, clusters.data(), flipped.data());
+  advance(1, n, nullptr, nullptr, nullptr, nullptr);
 }
 
 void IsingClusterChain::run(int64_t n_measure, int64_t every, double* magnetization, double* energy,
@@ -172,30 +197,12 @@ void IsingClusterChain::run(int64_t n_measure, int64_t every, double* magnetizat
   require(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
   require(every >= 1, "measure_every must be >= 1, got " + std::to_string(every));
   std::lock_guard<std::mutex> lock(mutex_);
-  for (int64_t k = 0; k < n_measure; ++k) {
-    advance(every, clusters + k * replicas_, flipped + k * replicas_);
-    measure_unlocked(magnetization + k * replicas_, energy + k * replicas_);
-  }
+  advance(n_measure, every, magnetization, energy, clusters, flipped);
 }
 
 void IsingClusterChain::measure_unlocked(double* magnetization, double* energy) const {
-  const int64_t L = L_, sites = L * L;
-  const int threads = replicas_ * sites >= (int64_t(1) << 16) ? num_threads() : 1;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t r = 0; r < replicas_; ++r) {
-    const int8_t* s = spins_.data() + r * sites;
-    int64_t spin_sum = 0, bond_sum = 0;
-    for (int64_t row = 0; row < L; ++row) {
-      const int8_t* here = s + row * L;
-      const int8_t* below = s + (row + 1 == L ? 0 : row + 1) * L;
-      for (int64_t col = 0; col < L; ++col) {
-        spin_sum += here[col];
-        bond_sum += here[col] * (here[col + 1 == L ? 0 : col + 1] + below[col]);
-      }
-    }
-    magnetization[r] = double(spin_sum) / double(sites);
-    energy[r] = -J_ * double(bond_sum) / double(sites);
-  }
+  for (int64_t r = 0; r < replicas_; ++r)
+    measure_lattice(spins_.data() + r * L_ * L_, L_, J_, magnetization[r], energy[r]);
 }
 
 void IsingClusterChain::measure(double* magnetization, double* energy) const {

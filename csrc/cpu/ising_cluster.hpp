@@ -42,7 +42,9 @@ class IsingClusterChain {
   uint64_t bond_threshold() const { return threshold_; }
 
  private:
-  void advance(int64_t n, int64_t* clusters, int64_t* flipped);  // caller holds mutex_
+  // The caller holds mutex_; outputs may be null (sweeps without measurements).
+  void advance(int64_t n_measure, int64_t every, double* magnetization, double* energy, int64_t* clusters,
+               int64_t* flipped);
   void measure_unlocked(double* magnetization, double* energy) const;
 
   int64_t L_, replicas_, clusters_per_sweep_;

@@ -21,4 +21,12 @@ int64_t product_forward(Driver, const plan::ProductForward<double>& p, int devic
                                           p.out);
 }
 
+void product_activation(Driver, const float* z, int64_t count, int32_t activation, float* out) {
+  DC_DISPATCH(product_activation_f32)(z, count, activation, out);
+}
+
+void product_activation(Driver, const double* z, int64_t count, int32_t activation, double* out) {
+  DC_DISPATCH(product_activation_f64)(z, count, activation, out);
+}
+
 }  // namespace deepcheap::cpu

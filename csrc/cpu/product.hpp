@@ -31,5 +31,8 @@ namespace deepcheap::cpu {
 // Runs a validated forward pass on the active SIMD target; returns the count of non-finite inputs.
 int64_t product_forward(Driver, const plan::ProductForward<float>& p, int device);
 int64_t product_forward(Driver, const plan::ProductForward<double>& p, int device);
+// The activations alone, as the network kernels apply them (tests each target's exp/log1p).
+void product_activation(Driver, const float* z, int64_t count, int32_t activation, float* out);
+void product_activation(Driver, const double* z, int64_t count, int32_t activation, double* out);
 
 }  // namespace deepcheap::cpu

@@ -11,7 +11,7 @@ using deepcheap::python::require;
 using deepcheap::python::shape_string;
 
 void bind_cluster(py::module_& m) {
-  py::class_<IsingClusterChain>(m, "IsingClusterChain")
+  py::class_<IsingClusterChain>(m, "IsingClusterChain", py::module_local())
       .def(py::init<int64_t, double, double, int64_t, int, uint64_t, uint64_t, int, int64_t>(), py::arg("L"),
            py::arg("J"), py::arg("temperature"), py::arg("replicas"), py::arg("algorithm"), py::arg("seed"),
            py::arg("first_replica"), py::arg("init"), py::arg("clusters_per_sweep"))

@@ -17,11 +17,11 @@ namespace mk = deepcheap::markov;
 namespace {
 
 const char* kind_of(const py::array& a, const std::string& name) {
-  if (a.dtype().is(py::dtype::of<uint8_t>())) return "B";
-  if (a.dtype().is(py::dtype::of<uint16_t>())) return "H";
-  if (a.dtype().is(py::dtype::of<uint32_t>())) return "I";
-  if (a.dtype().is(py::dtype::of<int32_t>())) return "i";
-  if (a.dtype().is(py::dtype::of<int64_t>())) return "q";
+  if (deepcheap::python::has_dtype<uint8_t>(a)) return "B";
+  if (deepcheap::python::has_dtype<uint16_t>(a)) return "H";
+  if (deepcheap::python::has_dtype<uint32_t>(a)) return "I";
+  if (deepcheap::python::has_dtype<int32_t>(a)) return "i";
+  if (deepcheap::python::has_dtype<int64_t>(a)) return "q";
   throw std::invalid_argument(name + " has dtype " + std::string(py::str(a.dtype())) +
                               " but expected uint8, uint16, uint32, int32 or int64");
 }

@@ -24,7 +24,7 @@ inline py::array new_markov_states(int elem_bytes, const std::vector<int64_t>& d
   for (size_t d = 0; d < shape.size(); ++d) want += (d ? ", " : "") + std::to_string(shape[d]);
   want += shape.size() == 1 ? ",)" : ")";
   require(same_shape, "out has shape " + shape_string(o) + " but expected " + want);
-  require(o.dtype().is(dtype),
+  require(deepcheap::python::same_dtype(o.dtype(), dtype),
           "out has dtype " + std::string(py::str(o.dtype())) + " but expected " + std::string(py::str(dtype)));
   require((o.flags() & py::array::c_style) != 0 && o.writeable(), "out must be C-contiguous and writeable");
   return o;

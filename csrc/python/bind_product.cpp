@@ -18,10 +18,7 @@ py::array activation_typed(py::array z_any, int32_t activation) {
   {
     // Safe: reads z and writes result, both kept alive by this frame; no Python objects touched.
     py::gil_scoped_release release;
-    if constexpr (std::is_same_v<T, float>)
-      DC_DISPATCH(product_activation_f32)(zp, count, activation, op);
-    else
-      DC_DISPATCH(product_activation_f64)(zp, count, activation, op);
+    product_activation(deepcheap::cpu::Driver{}, zp, count, activation, op);
   }
   return result;
 }
@@ -33,9 +30,9 @@ void bind_product(py::module_& m) {
       "product_activation",
       [](py::array z, int32_t activation) -> py::array {
         deepcheap::plan::check_activation_code(activation);
-        require(z.dtype().is(py::dtype::of<float>()) || z.dtype().is(py::dtype::of<double>()),
+        require(deepcheap::python::has_dtype<float>(z) || deepcheap::python::has_dtype<double>(z),
                 "z has dtype " + std::string(py::str(z.dtype())) + " but expected float32 or float64");
-        if (z.dtype().is(py::dtype::of<float>())) return activation_typed<float>(z, activation);
+        if (deepcheap::python::has_dtype<float>(z)) return activation_typed<float>(z, activation);
         return activation_typed<double>(z, activation);
       },
       py::arg("z"), py::arg("activation"),

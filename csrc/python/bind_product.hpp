@@ -13,7 +13,7 @@ namespace deepcheap::python {
 // float32 stays float32, everything else must be float64 (the Python layer converts).
 inline void check_product_input(const py::array& x) {
   require(x.ndim() == 2, "x has shape " + shape_string(x) + " but expected (batch, n)");
-  require(x.dtype().is(py::dtype::of<float>()) || x.dtype().is(py::dtype::of<double>()),
+  require(deepcheap::python::has_dtype<float>(x) || deepcheap::python::has_dtype<double>(x),
           "x has dtype " + std::string(py::str(x.dtype())) + " but expected float32 or float64");
   require(x.flags() & py::array::c_style, "x must be C-contiguous");
 }
@@ -22,7 +22,7 @@ template <class T>
 py::array_t<T> prepare_product_out(py::ssize_t batch, py::object out) {
   if (out.is_none()) return py::array_t<T>(batch);
   auto o = py::cast<py::array>(out);
-  require(o.dtype().is(py::dtype::of<T>()),
+  require(deepcheap::python::has_dtype<T>(o),
           "out has dtype " + std::string(py::str(o.dtype())) + " but expected " + std::string(py::str(py::dtype::of<T>())));
   require(o.ndim() == 1 && o.shape(0) == batch,
           "out has shape " + shape_string(o) + " but expected (" + std::to_string(batch) + ",)");
@@ -57,7 +57,7 @@ py::array product_forward_any(plan::ProductKind kind, py::array x, int32_t activ
   check_product_input(x);
   plan::check_product_forward(kind, x.shape(1), activation, stable, scale, bias, gate_coef, carry_coef,
                               extra_layers);
-  if (x.dtype().is(py::dtype::of<float>()))
+  if (deepcheap::python::has_dtype<float>(x))
     return product_forward_typed<Driver, float>(kind, x, activation, stable, scale, bias, gate_coef, carry_coef,
                                                 extra_layers, out, device);
   return product_forward_typed<Driver, double>(kind, x, activation, stable, scale, bias, gate_coef, carry_coef,

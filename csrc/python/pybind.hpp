@@ -27,6 +27,20 @@ inline std::string shape_string(const py::array& a) {
   return s + ")";
 }
 
+// Whether two dtypes are equal as numpy sees it (dtype.__eq__: same kind, size and byte order). Not
+// object identity: an array unpickled (a result coming back from a Dask worker, say) carries a fresh
+// dtype object that equals numpy's canonical one without being it.
+inline bool same_dtype(const py::dtype& a, const py::dtype& b) {
+  if (a.is(b)) return true;
+  const int equal = PyObject_RichCompareBool(a.ptr(), b.ptr(), Py_EQ);
+  if (equal < 0) throw py::error_already_set();
+  return equal == 1;
+}
+template <class T>
+bool has_dtype(const py::array& a) {
+  return same_dtype(a.dtype(), py::dtype::of<T>());
+}
+
 inline void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
 }

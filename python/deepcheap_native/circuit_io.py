@@ -62,8 +62,8 @@ def read_source(source: Any, text: Any, *, reader: str) -> bytes:
     """The bytes a reader parses: from ``source`` (a path, an open file, or bytes of the file) or
     from ``text`` (the content as str or bytes), exactly one of the two.
 
-    A str ``source`` is always a path; only the old form (a str holding a newline, or an empty
-    str) is still taken as the text itself, with a DeprecationWarning.
+    A str ``source`` is always a path (an empty one is a ValueError); only the old form, a str
+    holding a newline, is still taken as the text itself, with a DeprecationWarning.
     """
     if (source is None) == (text is None):
         raise TypeError(f"{reader} takes a path or file object, or text=..., exactly one of them")
@@ -75,7 +75,9 @@ def read_source(source: Any, text: Any, *, reader: str) -> bytes:
         raise TypeError(f"text must be str or bytes, got {type(text).__name__}")
     if isinstance(source, (bytes, bytearray, memoryview)):
         return decompress(bytes(source))
-    if isinstance(source, str) and ("\n" in source or not source.strip()):
+    if isinstance(source, str) and not source.strip():
+        raise ValueError(f"{reader}: the path is an empty string (pass the file's content as text=...)")
+    if isinstance(source, str) and "\n" in source:
         warnings.warn(
             f"{reader}: passing the file's text as the first argument is deprecated (a one-line text "
             "would be taken for a path); use text=...",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
-import copy
 import hashlib
 import itertools
 import os
@@ -310,14 +309,7 @@ def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed
 
 
 def _network_block(x: np.ndarray, net: Any) -> np.ndarray:
-    # A network or array unpickled on a worker carries a fresh dtype object, and the native product
-    # binding compares dtypes by identity: give both numpy's canonical dtype (no copy of the weights).
-    canonical = np.dtype(net.dtype.char)
-    if net.dtype is not canonical:
-        net = copy.copy(net)
-        net.dtype = canonical
-    x = np.ascontiguousarray(x)
-    return _to_numpy(net(x.view(np.dtype(x.dtype.char))))
+    return _to_numpy(net(np.ascontiguousarray(x)))
 
 
 def product_network_map(net: Any, x: Any, *, chunk: int = 1 << 18) -> Any:
@@ -445,6 +437,8 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
 
 # ---- Ising scans ------------------------------------------------------------------------------------
 
+#: Algorithms of :func:`ising_scan`: the local checkerboard samplers and the cluster updates (J > 0, h = 0).
+ISING_ALGORITHMS = ("metropolis", "heatbath", "wolff", "swendsen-wang")
 #: Columns of :func:`ising_scan`'s table, after the parameters.
 ISING_COLUMNS = ("abs_m", "abs_m_err", "e", "e_err", "U4", "U4_err", "chi", "chi_err", "C", "C_err")
 
@@ -468,8 +462,10 @@ def _ising_piece(L: int, J: float, h: float, T: float, algorithm: str, kernel: s
     from .ising import IsingModel
 
     model = IsingModel(L, J=J, h=h)
-    extra = {"first_replica": first} if first else {}
-    sampler = model.sampler(T, replicas=n, algorithm=algorithm, seed=seed, kernel=kernel, **extra)
+    extra: dict[str, Any] = {"first_replica": first} if first else {}
+    if kernel != "cluster":
+        extra["kernel"] = kernel
+    sampler = model.sampler(T, replicas=n, algorithm=algorithm, seed=seed, **extra)
     sampler.sweep(thermalize)
     r = sampler.run(sweeps, measure_every=measure_every)
     return np.stack([r.abs_m.mean(axis=0), r.m2.mean(axis=0), r.m4.mean(axis=0), r.e.mean(axis=0),
@@ -506,6 +502,8 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     """Ising observables over the grid L × T × algorithm × replicas × sweeps, one task per row (or per
     ``replica_chunk`` replicas of a row), as a pandas DataFrame.
 
+    ``algorithm``: "metropolis", "heatbath", "wolff" or "swendsen-wang" (cluster updates need J > 0
+    and h = 0; a Wolff "sweep" flips clusters covering about L² spins, see ``ClusterSampler``).
     Each row runs ``replicas`` independent lattices from random spins: ``thermalize`` sweeps (default
     sweeps // 4) unmeasured, then ``sweeps`` sweeps measured every ``measure_every``. Columns: the
     parameters, the row's sampler ``seed`` (:func:`row_seed`), ⟨|m|⟩ (``abs_m``), ⟨e⟩ per spin (``e``),
@@ -519,7 +517,7 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     pd = _require("pandas")
     Ls = [check_int(v, "L", minimum=2) for v in _as_list(L)]
     Ts = [float(v) for v in _as_list(T)]
-    algorithms = [check_choice(v, "algorithm", ("metropolis", "heatbath")) for v in _as_list(algorithm)]
+    algorithms = [check_choice(v, "algorithm", ISING_ALGORITHMS) for v in _as_list(algorithm)]
     replica_counts = [check_int(v, "replicas", minimum=1) for v in _as_list(replicas)]
     sweep_counts = [check_int(v, "sweeps", minimum=1) for v in _as_list(sweeps)]
     every = check_int(measure_every, "measure_every", minimum=1)
@@ -536,7 +534,10 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     rows, futures = [], []
     for Lv, Tv, alg, R, S in itertools.product(Ls, Ts, algorithms, replica_counts, sweep_counts):
         therm = S // 4 if thermalize is None else check_int(thermalize, "thermalize", minimum=0)
-        kernel = "multispin" if alg == "metropolis" and R % 64 == 0 else "int8"
+        if alg in ("wolff", "swendsen-wang"):
+            kernel = "cluster"
+        else:
+            kernel = "multispin" if alg == "metropolis" and R % 64 == 0 else "int8"
         piece = R if replica_chunk is None else replica_chunk
         if kernel == "multispin" and piece % 64:
             raise ValueError(

@@ -11,19 +11,23 @@ lattices on any thread count and for any split of the replicas (``first_replica=
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _core
 from ._arrays import check_choice, check_int, check_seed
+from ._validate import progress_bar
 from .ising import (
     CRITICAL_TEMPERATURE,
+    STATE_VERSION,
     IsingModel,
+    _check_state,
     _check_spin_array,
     _check_temperature,
     _NativeChain,
+    _pack_spins,
+    _unpack_spins,
     onsager_magnetization,
 )
 
@@ -31,8 +35,6 @@ __all__ = ["ALGORITHMS", "ClusterSampler", "ClusterSeries", "wolff_clusters_per_
 
 #: The cluster algorithms and their native codes.
 ALGORITHMS: dict[str, int] = {"wolff": 0, "swendsen-wang": 1}
-
-_STATE_VERSION = 1
 
 #: Amplitude of the 2D Ising susceptibility above T_c: T chi = N <m^2> / N ~ 0.9626 (1 - T_c/T)^(-7/4)
 #: (Wu, McCoy, Tracy & Barouch 1976).
@@ -180,7 +182,7 @@ class ClusterSampler(_NativeChain):
         n_sweeps: int,
         *,
         measure_every: int = 1,
-        progress: Callable[[int, int], Any] | None = None,
+        progress: Any = False,
     ) -> ClusterSeries:
         """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
 
@@ -188,8 +190,9 @@ class ClusterSampler(_NativeChain):
         ----------
         n_sweeps : sweeps to make (those after the last measurement are made too).
         measure_every : sweeps between measurements.
-        progress : optional callable ``progress(sweeps_done_in_this_run, n_sweeps)``, called between
-            chunks of about 5 % of the run.
+        progress : False (default), True (a tqdm bar when tqdm is installed), a callable
+            ``progress(sweeps_done_in_this_run, n_sweeps)`` or a bar with ``update``, reported after
+            chunks of about 5 % of the run; the library never prints.
 
         Returns
         -------
@@ -197,21 +200,21 @@ class ClusterSampler(_NativeChain):
         """
         n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
         every = check_int(measure_every, "measure_every", minimum=1)
-        if progress is not None and not callable(progress):
-            raise TypeError(f"progress must be callable(done, total) or None, got {type(progress).__name__}")
         n_measure = n_sweeps // every
-        chunk = n_measure if progress is None else max(1, n_measure // 20)
+        bar = progress_bar(progress, n_sweeps, f"{self.algorithm} sweeps")
+        chunk = n_measure if not progress else max(1, n_measure // 20)
         parts: list[tuple[np.ndarray, ...]] = []
         done = 0
         while done < n_measure:
             k = min(chunk, n_measure - done)
             parts.append(self._chain.run(k, every))
             done += k
-            if progress is not None:
-                progress(done * every, n_sweeps)
-        self._chain.sweep(n_sweeps - n_measure * every)
-        if progress is not None and n_sweeps > n_measure * every:
-            progress(n_sweeps, n_sweeps)
+            bar.update(k * every)
+        left = n_sweeps - n_measure * every
+        self._chain.sweep(left)
+        if left:
+            bar.update(left)
+        bar.close()
         if parts:
             m, e, clusters, flipped = (np.concatenate(p) for p in zip(*parts))
         else:
@@ -223,40 +226,34 @@ class ClusterSampler(_NativeChain):
     # ---- checkpoints ---------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """Everything that fixes the sampler's future: parameters, spins and random-stream counters.
-
-        ``ClusterSampler.from_state(s.state())`` continues exactly where ``s`` stands (bit-identical
-        lattices); the dict holds only numbers, strings and numpy arrays, so it pickles and saves with
-        ``np.savez``.
-        """
+        """A checkpoint: parameters, random-stream counters and the spins packed one bit per spin, as
+        plain numbers, strings and uint8/uint64 arrays (picklable, small). ``ClusterSampler.from_state``
+        continues exactly where this sampler stands (bit-identical lattices); pickling goes through it."""
         sweeps, clusters = self._chain.get_counters()
         return {
-            "kind": "ClusterSampler", "version": _STATE_VERSION, "L": self.model.L, "J": self.model.J,
+            "sampler": "ClusterSampler", "version": STATE_VERSION, "L": self.model.L, "J": self.model.J,
             "temperature": self.temperature, "replicas": self.replicas, "algorithm": self.algorithm,
             "seed": self.seed, "first_replica": self.first_replica, "clusters_per_sweep": self.clusters_per_sweep,
-            "sweeps_done": int(sweeps),
-            "clusters_done": np.asarray(clusters, dtype=np.uint64).copy(), "spins": self.spins,
+            "sweeps_done": int(sweeps), "clusters_done": np.asarray(clusters, dtype=np.uint64).copy(),
+            "spins": _pack_spins(self.spins),
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ClusterSampler:
         """Rebuild a sampler from :meth:`state` (see there)."""
-        if not isinstance(state, dict):
-            raise TypeError(f"state must be a dict from ClusterSampler.state(), got {type(state).__name__}")
-        missing = {"kind", "version", "L", "J", "temperature", "replicas", "algorithm", "seed", "first_replica",
-                   "clusters_per_sweep", "sweeps_done", "clusters_done", "spins"} - set(state)
-        if missing:
-            raise ValueError(f"state is missing {sorted(missing)}")
-        if state["kind"] != "ClusterSampler" or state["version"] != _STATE_VERSION:
-            raise ValueError(f"state is of kind {state['kind']!r} version {state['version']!r}, expected "
-                             f"'ClusterSampler' version {_STATE_VERSION}")
-        sampler = cls(IsingModel(state["L"], J=state["J"]), state["temperature"], replicas=state["replicas"],
-                      algorithm=state["algorithm"], seed=state["seed"], init=state["spins"],
-                      first_replica=state["first_replica"],
+        _check_state(state, "ClusterSampler", ("L", "J", "temperature", "replicas", "algorithm", "seed",
+                                                "first_replica", "clusters_per_sweep", "sweeps_done",
+                                                "clusters_done", "spins"))
+        L, replicas = check_int(state["L"], "state['L']", minimum=2), check_int(state["replicas"], "state['replicas']",
+                                                                              minimum=1)
+        sampler = cls(IsingModel(L, J=state["J"]), state["temperature"], replicas=replicas,
+                      algorithm=state["algorithm"], seed=state["seed"],
+                      init=_unpack_spins(state["spins"], (replicas, L, L)), first_replica=state["first_replica"],
                       clusters_per_sweep=state["clusters_per_sweep"] if state["algorithm"] == "wolff" else None)
         clusters = np.asarray(state["clusters_done"])
-        if clusters.shape != (sampler.replicas,):
-            raise ValueError(f"state['clusters_done'] has shape {clusters.shape}, expected ({sampler.replicas},)")
+        if clusters.shape != (replicas,) or clusters.dtype.kind not in "iu":
+            raise ValueError(f"state['clusters_done'] must be {replicas} integers, got {clusters.dtype} "
+                             f"{clusters.shape}")
         sampler._chain.set_counters(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0),
                                     np.ascontiguousarray(clusters, dtype=np.uint64))
         return sampler

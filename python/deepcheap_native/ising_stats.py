@@ -53,7 +53,7 @@ class AutocorrelationTime(NamedTuple):
     tau: float  #: the estimate
     error: float  #: its statistical error, tau * sqrt(2 (2W + 1) / N) (Madras & Sokal 1988)
     window: int  #: the window W chosen
-    converged: bool  #: False when no W <= n/2 met W >= c tau(W): the series is too short for the estimate
+    converged: bool  #: False when no W <= n/2 met W >= c tau(W), or n < 50 tau: too short to trust
 
 
 def autocorrelation_function(series: Any) -> np.ndarray:
@@ -92,6 +92,7 @@ def autocorrelation_time(series: Any, *, c: float = 6.0) -> AutocorrelationTime:
     Returns
     -------
     AutocorrelationTime(tau, error, window, converged), tau in units of the measurement spacing.
+    ``converged`` is False when the series is shorter than 50 tau (the estimate is then biased low).
     """
     c = _real(c, "c", positive=True)
     rho = autocorrelation_function(series)
@@ -104,6 +105,7 @@ def autocorrelation_time(series: Any, *, c: float = 6.0) -> AutocorrelationTime:
     converged = bool(ok.any())
     w = int(windows[np.argmax(ok)]) if converged else max(1, n // 2)
     tau = float(taus[w - 1])
+    converged = converged and n >= 50 * tau
     error = abs(tau) * math.sqrt(2.0 * (2 * w + 1) / total)
     return AutocorrelationTime(tau=tau, error=error, window=w, converged=converged)
 
@@ -247,21 +249,11 @@ def _scan_job(L: int, temperature: float, algorithm: str, replicas: int, first_r
     """One piece of a scan (module level, so any executor can pickle it): (e, m) of shape (n, replicas)."""
     from .ising import IsingModel
 
-    options = {"first_replica": first_replica} if first_replica else {}
     sampler = IsingModel(L).sampler(temperature, replicas=replicas, algorithm=algorithm, seed=seed,
-                                    init="random", **options)
+                                    init="up", first_replica=first_replica)
     sampler.sweep(thermalize)
     series = sampler.run(n_sweeps, measure_every=measure_every)
     return series.e, series.m
-
-
-def _local_sampler_splits() -> bool:
-    """Whether IsingSampler takes first_replica= (so its replicas can be split over jobs exactly)."""
-    import inspect
-
-    from .ising import IsingSampler
-
-    return "first_replica" in inspect.signature(IsingSampler.__init__).parameters
 
 
 @dataclass
@@ -397,7 +389,8 @@ def finite_size_scan(
 ) -> FiniteSizeScan:
     """Simulate each L at T0 near T_c and estimate T_c, nu, gamma/nu and beta/nu by finite-size scaling.
 
-    Each size runs ``replicas`` independent lattices (cluster updates by default) at ``temperature``;
+    Each size runs ``replicas`` independent lattices (cluster updates by default, started all up) at
+    ``temperature``;
     single-histogram reweighting gives the Binder cumulant U4(T) = 1 - <m^4> / (3 <m^2>^2) on a grid
     T0 ± window. T_c is where the U4 curves of the two largest sizes cross (the crossings of every
     neighbouring pair are reported). At that T_c: ``dU4/dbeta ~ L^(1/nu)`` (computed exactly from the
@@ -418,9 +411,11 @@ def finite_size_scan(
     window : half-width of the reweighting window (default 2 / L_max^0.75).
     points : grid points in the window.
     tc : evaluate exponents at this T instead of the estimate (e.g. the exact T_c, to separate the errors).
-    client : None (run here), or anything with ``submit(fn, *args)`` returning futures with ``result()``:
-        a dask.distributed.Client or a concurrent.futures Executor. Jobs are (L, block of replicas) pieces
-        with ``first_replica=`` offsets, so the series are identical to a local run.
+    client : None (run here), anything with ``submit(fn, *args)`` returning futures with ``result()`` (a
+        dask.distributed.Client or a concurrent.futures Executor), or a string for
+        :func:`deepcheap_native.distributed.get_client` ("sync" or a scheduler address). Jobs are
+        (L, block of replicas) pieces with ``first_replica=`` offsets (whole 64-replica words for
+        multi-spin Metropolis), so the series are identical to a local run.
     jobs_per_size : replica blocks per L sent to the client (default ``blocks``; locally one per L).
     progress : optional callable ``progress(jobs_done, jobs_total)``.
 
@@ -460,16 +455,20 @@ def finite_size_scan(
             raise ValueError(f"n_sweeps[{L}]={sweeps[L]} gives fewer than 2 measurements at measure_every={every}")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable(done, total) or None, got {type(progress).__name__}")
+    if isinstance(client, str):  # "sync" or a scheduler address: deepcheap_native.distributed makes the client
+        from .distributed import get_client
+
+        client = get_client(client)
     if client is not None and not callable(getattr(client, "submit", None)):
         raise TypeError(f"client must have a submit method (dask.distributed.Client or a concurrent.futures "
                         f"Executor), got {type(client).__name__}")
     pieces = 1 if client is None else (blocks if jobs_per_size is None else
                                       check_int(jobs_per_size, "jobs_per_size", minimum=1, maximum=replicas))
-    if algorithm in ("metropolis", "heatbath") and not _local_sampler_splits():
-        pieces = 1  # the local samplers cannot yet start at a replica offset: one job per L keeps results exact
+    unit = 64 if algorithm == "metropolis" and replicas % 64 == 0 else 1  # keep multi-spin words whole
+    pieces = min(pieces, replicas // unit)
     jobs = []
     for L in sorted(set(size_list)):
-        edges = np.linspace(0, replicas, pieces + 1).round().astype(int)
+        edges = unit * np.linspace(0, replicas // unit, pieces + 1).round().astype(int)
         for a, b in zip(edges[:-1], edges[1:]):
             if b > a:
                 jobs.append((L, (L, t0, algorithm, int(b - a), int(a), seed, therm[L], sweeps[L], every)))

@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._arrays import check_choice, check_int, check_seed, like_input, to_numpy
+from ._arrays import like_input, to_numpy
+from ._validate import check_choice, check_int, check_real, check_seed
 from .random import normal_pairs
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
@@ -193,13 +194,17 @@ class SphericalSpinGlass:
         return self._out(_project(arr, self.N), torch_in, single)
 
     # ---- calculus on the sphere -----------------------------------------------------------------
-    def energy(self, sigma: Any) -> Any:
+    def total_energy(self, sigma: Any) -> Any:
         """H(σ) (total, not per spin) for one point (N,) or a batch (B, N); numpy or torch.
 
         Defined for any σ; the landscape is its restriction to |σ|² = N.
         """
         x, torch_in, single = self._points(sigma, "sigma", on_sphere=False)
         return self._out(self._energy(x), torch_in, single)
+
+    def energy(self, sigma: Any) -> Any:
+        """The same as `total_energy` (as `BoltzmannSampler.energy` is its total energy)."""
+        return self.total_energy(sigma)
 
     def energy_per_spin(self, sigma: Any) -> Any:
         """H(σ)/N, the quantity the theory's −E₀ and −E_∞ refer to."""
@@ -286,8 +291,8 @@ class SphericalSpinGlass:
         """
         n = check_int(n_starts, "n_starts", minimum=1)
         steps = check_int(steps, "steps", minimum=0)
-        eta = self.default_step_size() if step_size is None else _check_positive(step_size, "step_size")
-        tol = _check_positive(tol, "tol", allow_zero=True)
+        eta = self.default_step_size() if step_size is None else check_real(step_size, "step_size", positive=True)
+        tol = check_real(tol, "tol", minimum=0.0)
         if not isinstance(hessian_index, (bool, np.bool_)):
             raise TypeError(f"hessian_index must be a bool, got {type(hessian_index).__name__}")
         dtype = check_choice(dtype, "dtype", ("float64", "float32"))
@@ -443,15 +448,6 @@ class SphericalSpinGlass:
             if result.ndim == 0 and not torch_in:
                 return result.item()
         return like_input(result, torch_in)
-
-
-def _check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return v
 
 
 def _project(x: np.ndarray, N: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Experiment 6, capabilities (mechanical learning): how many boolean functions one threshold unit,
+"""Experiment 7, capabilities (mechanical learning): how many boolean functions one threshold unit,
 depth-2 threshold networks with k hidden units, and a full unit realise, counted natively
 (deepcheap_native.census), beside OEIS A000609 and brute forces written here."""
 
@@ -13,7 +13,7 @@ import numpy as np
 from .context import Context, Section, fmt, require
 from .figures import subplots, to_png
 
-TITLE = "6. Capabilities: what one unit, a small network and a full unit can realise"
+TITLE = "7. Capabilities: what one unit, a small network and a full unit can realise"
 INTRO = (
     "A threshold unit computes [w·x ≥ t] on x ∈ {0,1}ⁿ; a full n-input, 1-output unit realises all "
     "2^(2ⁿ) boolean functions. The mechanical-learning paper says: \"The number of possible processing "

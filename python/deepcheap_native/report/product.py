@@ -302,20 +302,26 @@ def train_width_job(job: dict[str, Any]) -> dict[str, Any]:
     import deepcheap_native as dc
 
     torch.set_num_threads(1)  # tiny matrices: threads only add synchronisation (and jobs run side by side)
-    torch.manual_seed(job["seed"] % 2**31)
+    # Every random number comes from this job's own generator, never torch's global one: jobs running
+    # side by side in threads would otherwise interleave their draws.
     rng = np.random.default_rng(job["seed"])
     n = job["n"]
     x_train, y_train, x_test, y_test = _width_data(n, job["samples"], job["data_seed"])
     if job["init"] == "construction":
         model = _construction_model(torch, job, rng)
-    elif job["kind"] == "shallow":
-        model = torch.nn.Sequential(torch.nn.Linear(n, job["width"]), torch.nn.Softplus(),
-                                    torch.nn.Linear(job["width"], 1)).double()
-    else:  # the deep construction's architecture, freshly initialised
-        model = dc.product_network(n, kind="deep", scale=job["scale"]).to_torch().double()
-        for layer in model:
-            if hasattr(layer, "reset_parameters"):
-                layer.reset_parameters()
+    else:
+        if job["kind"] == "shallow":
+            model = torch.nn.Sequential(torch.nn.Linear(n, job["width"]), torch.nn.Softplus(),
+                                        torch.nn.Linear(job["width"], 1)).double()
+        else:  # the deep construction's architecture, freshly initialised
+            model = dc.product_network(n, kind="deep", scale=job["scale"]).to_torch().double()
+        # torch's default Linear initialisation, U(±1/√fan_in) for weights and biases, drawn from rng.
+        with torch.no_grad():
+            for layer in model:
+                if isinstance(layer, torch.nn.Linear):
+                    bound = 1.0 / np.sqrt(layer.in_features)
+                    layer.weight.copy_(torch.from_numpy(rng.uniform(-bound, bound, tuple(layer.weight.shape))))
+                    layer.bias.copy_(torch.from_numpy(rng.uniform(-bound, bound, tuple(layer.bias.shape))))
     neurons = sum(layer.out_features for layer in list(model)[:-1] if isinstance(layer, torch.nn.Linear))
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train).reshape(-1, 1)
     xs = torch.from_numpy(x_test)
