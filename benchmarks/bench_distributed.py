@@ -58,7 +58,7 @@ def run_noop(client) -> list:
 
 
 def _cluster(n_workers: int):
-    cluster = dd.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = dd.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                               silence_logs=50)
     return cluster, dd.Client(cluster)
 

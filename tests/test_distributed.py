@@ -35,7 +35,7 @@ needs_first = pytest.mark.skipif(not HAS_FIRST, reason="MarkovChain.sample(first
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = dd.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = dd.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                               silence_logs=50)
     c = dd.Client(cluster)
     yield c

@@ -106,7 +106,7 @@ def get_client(client: Any = None, *, timeout: float | None = None) -> Any:
             if _default is None or _default[1].status in ("closed", "closing"):
                 dd = _require("distributed")
                 cluster = dd.LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                          dashboard_address=None)
+                                          dashboard_address=":0")
                 _default = (cluster, dd.Client(cluster))
                 atexit.register(close_default_client)
             return _default[1]
