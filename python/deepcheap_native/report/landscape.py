@@ -132,8 +132,11 @@ def _p3(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     top = per_size[largest]
     section.claim(f"mean endpoint energy at N = {largest} within 1 % of −E_∞",
                   f"{top['mean']:.4f} ({-100 * top['mean_vs_threshold']:.2f} % above)", f"−E_∞ = {-e_inf:.5f} ± 1 %",
-                  abs(top["mean_vs_threshold"]) <= 0.01,
-                  note=_gap_note(per_size, big, e_inf, gap_slope))
+                  # The issue states the 1 % at N = 256: below that size (the quick preset) the gap is
+                  # shown for context, not judged, so the quick report's exit status does not follow it.
+                  abs(top["mean_vs_threshold"]) <= 0.01 if largest >= 256 else None,
+                  note=_gap_note(per_size, big, e_inf, gap_slope)
+                  + ("" if largest >= 256 else " (judged only at N ≥ 256, the full preset)"))
     slack_ok = all(per_size[N]["min"] >= -e0 - N ** (-2 / 3) for N in p["sizes"])
     worst = min(p["sizes"], key=lambda N: per_size[N]["min"] + e0 + N ** (-2 / 3))
     section.claim("no endpoint below −E₀ by more than the finite-N slack N^(−2/3)",
