@@ -486,3 +486,13 @@ def test_levelized_wide_circuit_matches_sequential():
     words = rng.integers(0, 2**64, (n, 200), dtype=np.uint64)
     want = c.evaluate_packed(words, schedule="sequential")
     np.testing.assert_array_equal(c.evaluate_packed(words, schedule="levelized", threads=2, block_words=8), want)
+
+
+def test_unaligned_words_give_the_aligned_answer():
+    circuit = dc.circuits.bristol("adder64")
+    words = np.random.default_rng(5).integers(0, 2**63, (circuit.n_inputs, 3), dtype=np.uint64)
+    buf = bytearray(words.nbytes + 4)
+    unaligned = np.frombuffer(memoryview(buf)[4:4 + words.nbytes], dtype=np.uint64).reshape(words.shape)
+    unaligned[...] = words
+    assert not unaligned.flags.aligned
+    np.testing.assert_array_equal(circuit.evaluate_packed(unaligned), circuit.evaluate_packed(words))

@@ -54,7 +54,7 @@ void define_circuit_core(py::module_& m, int (*default_threads)()) {
       .def("default_block_words", &Core::default_block_words, py::arg("n_words"), py::arg("threads"))
       .def(
           "evaluate_packed",
-          [default_threads](Core& c, py::array_t<uint64_t, py::array::c_style> words,
+          [default_threads](Core& c, py::array_t<uint64_t, py::array::c_style | aligned_input> words,
                             py::array_t<uint64_t, py::array::c_style> out, int schedule, int threads, int block_words) {
             require(words.ndim() == 2, "words has shape " + shape_string(words) + " but expected (" +
                                            std::to_string(c.n_inputs()) + ", n_words)");

@@ -10,7 +10,7 @@ namespace {
 
 template <class T>
 py::array activation_typed(py::array z_any, int32_t activation) {
-  auto z = py::cast<py::array_t<T, py::array::c_style>>(z_any);
+  auto z = py::cast<py::array_t<T, py::array::c_style | deepcheap::python::aligned_input>>(z_any);
   py::array_t<T> result(z.request().shape);
   const T* zp = z.data();
   T* op = result.mutable_data();

@@ -27,6 +27,7 @@ py::array_t<T> prepare_product_out(py::ssize_t batch, py::object out) {
   require(o.ndim() == 1 && o.shape(0) == batch,
           "out has shape " + shape_string(o) + " but expected (" + std::to_string(batch) + ",)");
   require(o.flags() & py::array::c_style, "out must be C-contiguous");
+  require(o.flags() & aligned_input, "out must be aligned for its dtype");
   require(o.writeable(), "out must be writeable");
   return py::cast<py::array_t<T>>(o);
 }
@@ -35,7 +36,7 @@ template <class Driver, class T>
 py::array product_forward_typed(plan::ProductKind kind, py::array x_any, int32_t activation, bool stable,
                                 double scale, double bias, double gate_coef, double carry_coef,
                                 int32_t extra_layers, py::object out, int device) {
-  auto x = py::cast<py::array_t<T, py::array::c_style>>(x_any);
+  auto x = py::cast<py::array_t<T, py::array::c_style | aligned_input>>(x_any);
   auto result = prepare_product_out<T>(x.shape(0), out);
   const plan::ProductForward<T> p{kind,     x.data(),    x.shape(0), x.shape(1),         activation, stable,
                                   T(scale), T(bias),     T(gate_coef), T(carry_coef), extra_layers,

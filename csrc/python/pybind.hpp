@@ -13,8 +13,14 @@ namespace py = pybind11;
 
 namespace deepcheap::python {
 
+// NPY_ARRAY_ALIGNED as an array_t requirement: an input whose data is not aligned for its type (numpy
+// arrays unpickled from a byte buffer, e.g. results coming back from Dask workers, can be) is copied
+// into an aligned one on the way in, so no kernel ever reads it misaligned (undefined behaviour, and
+// what the UBSan job caught in the product kernel).
+constexpr int aligned_input = 0x0100;
+
 template <class T>
-using carray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+using carray = py::array_t<T, py::array::c_style | py::array::forcecast | aligned_input>;
 
 // "name has shape (3, 5) but expected (n, 4)"-style messages for the C++-side re-checks.
 inline std::string shape_string(const py::array& a) {

@@ -404,7 +404,7 @@ class ProductNetwork:
             raise TypeError(f"x must hold real numbers, got dtype {array.dtype}")
         if array.ndim != 2 or array.shape[1] != self.n:
             raise ValueError(f"x must have shape (batch, {self.n}), got {array.shape}")
-        array = np.ascontiguousarray(array, dtype=self.dtype)
+        array = np.require(array, dtype=self.dtype, requirements=['C', 'A'])  # contiguous and aligned
         if out is not None:
             if not self._plain:
                 raise ValueError("out= is supported only for a single product network")
