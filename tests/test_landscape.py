@@ -315,7 +315,10 @@ def test_report_section_tiny_against_library():
     assert [s.error for s in section.steps] == [None, None, None]
     assert len(section.figures) == 1 and section.figures[0].png.startswith(b"\x89PNG")
     names = [c.name for c in section.claims]
-    assert len(names) == 7 and all(c.status in ("ok", "deviates") for c in section.claims)
+    assert len(names) == 7 and all(c.status in ("ok", "deviates", "info") for c in section.claims)
+    # the issue states the 1 % gap at N = 256: at the tiny sizes it is shown, not judged
+    gap = section.claims[names.index(next(n for n in names if "within 1 % of −E_∞" in n))]
+    assert gap.status == "info" and "judged only at N ≥ 256" in gap.note
     p3 = section.numbers["p3"]
     # every recorded number comes from the library: redo one descent and compare
     N = params["sizes"][0]

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="report", metavar="DIR", help="output directory (default: report)")
     size = rep.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                      help="the default: about 20 s on 2 idle cores, up to 2 minutes when they are busy")
+                      help="the default: about 3 minutes of CPU time (2-4 minutes on 2 cores)")
     size.add_argument("--full", dest="preset", action="store_const", const="full",
                       help="larger sizes and longer runs")
     size.add_argument("--tiny", dest="preset", action="store_const", const="tiny", help=argparse.SUPPRESS)
@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="native and torch threads (default: all cores)")
     rep.add_argument("--seed", type=_seed, default=0, metavar="S", help="base random seed (default 0)")
     rep.add_argument("--only", default=None, metavar="LIST",
-                     help="comma-separated experiment groups: product,hierarchy,ising,circuits,performance,capabilities")
+                     help="comma-separated experiment groups: product,hierarchy,ising,critical,circuits,performance,"
+                          "landscape,capabilities")
     rep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     rep.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run the heavy steps on this Dask scheduler, e.g. tcp://host:8786 (needs the [dask] extra)")
