@@ -22,7 +22,7 @@ import deepcheap_native as dc
 dd = pytest.importorskip("distributed")
 from deepcheap_native import distributed  # noqa: E402
 
-MARKOV = dict(n_chains=10_000_000, n_steps=200, chunk=2_500_000, seed=1)  # 4 tasks of 5·10^8 transitions
+MARKOV = dict(n_chains=10_000_000, n_steps=500, chunk=2_500_000, seed=1)  # 4 tasks of 1.25·10^9 transitions (≥ 1 s each)
 ISING = dict(L=64, T=[2.0, 2.2, 2.27, 2.4], replicas=64, sweeps=6000, thermalize=1000, seed=2)  # 4 rows
 N_NOOP = 200
 
