@@ -43,23 +43,10 @@ uint32_t* thread_scratch(int64_t words) {
   return scratch.data;
 }
 
-void store_states(const markov::Store& store, const uint32_t* DC_RESTRICT state, int64_t first,
-                  int64_t n) {
+// One path position of n chains, each written by the header's markov_store.
+void store_states(const markov::Store& store, const uint32_t* DC_RESTRICT state, int64_t first, int64_t n) {
   if (store.base == nullptr) return;
-  unsigned char* base = store.base + first * store.stride_bytes;
-  const int64_t stride = store.stride_bytes;
-  switch (store.elem_bytes) {
-    case 1:
-      for (int64_t i = 0; i < n; ++i) base[i * stride] = static_cast<uint8_t>(state[i]);
-      break;
-    case 2:
-      for (int64_t i = 0; i < n; ++i)
-        *reinterpret_cast<uint16_t*>(base + i * stride) = static_cast<uint16_t>(state[i]);
-      break;
-    default:
-      for (int64_t i = 0; i < n; ++i) *reinterpret_cast<uint32_t*>(base + i * stride) = state[i];
-      break;
-  }
+  for (int64_t i = 0; i < n; ++i) markov_store(store, first + i, state[i]);
 }
 
 #if defined(__AVX512F__)
@@ -83,8 +70,20 @@ inline void mulhilo8(__m256i a, __m256i b, __m256i& hi, __m256i& lo) {
 // The four words of block `block` for chains first .. first + n - 1: philox_draw(seed, chain, block,
 // kMarkovPurposeTransition). The chain's low word is the counter word that varies; a run never
 // crosses a multiple of 2^32 chains, where the high word changes.
-void fill_words(uint64_t seed, uint64_t first, int64_t n, uint32_t block, uint32_t* DC_RESTRICT w0,
+// The scalar target calls the header's markov_transition_draw per chain; the SIMD targets draw 8 or 16
+// chains per Philox call (philox_simd.hpp), the same words bit for bit.
+void fill_words(uint64_t seed, uint64_t first, int64_t n, uint64_t step, uint32_t* DC_RESTRICT w0,
                 uint32_t* DC_RESTRICT w1, uint32_t* DC_RESTRICT w2, uint32_t* DC_RESTRICT w3) {
+#if !defined(DC_TARGET_IS_avx512) && !defined(DC_TARGET_IS_avx2)
+  for (int64_t i = 0; i < n; ++i) {
+    const Philox4x32 d = markov_transition_draw(seed, first + static_cast<uint64_t>(i), step);
+    w0[i] = d.v[0];
+    w1[i] = d.v[1];
+    w2[i] = d.v[2];
+    w3[i] = d.v[3];
+  }
+#else
+  const uint32_t block = static_cast<uint32_t>(step >> 2);
   for (int64_t done = 0; done < n;) {
     const uint64_t item = first + static_cast<uint64_t>(done);
     const int64_t to_wrap = static_cast<int64_t>((uint64_t(1) << 32) - (item & 0xFFFFFFFFu));
@@ -94,16 +93,19 @@ void fill_words(uint64_t seed, uint64_t first, int64_t n, uint32_t block, uint32
                    w1 + done, w2 + done, w3 + done);
     done += run;
   }
+#endif
 }
 
 // One transition for n chains: alias_step (alias.hpp) 16 or 8 chains at a time with 32-bit-index
 // gathers (spelled out because GCC's generic tuning does not emit gathers), then the scalar tail.
 void advance(const markov::Level& level, uint32_t* DC_RESTRICT state, const uint32_t* DC_RESTRICT word,
              int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX512F__) || defined(__AVX2__)
   const uint32_t* DC_RESTRICT table = level.table;
   const uint32_t cols = level.cols;
   const uint32_t alias_mask = (uint32_t(1) << level.bits) - 1u;
-  int64_t i = 0;
+#endif
 #if defined(__AVX512F__)
   const __m512i vcols = _mm512_set1_epi32(static_cast<int>(cols));
   const __m512i vmask = _mm512_set1_epi32(static_cast<int>(alias_mask));
@@ -136,7 +138,7 @@ void advance(const markov::Level& level, uint32_t* DC_RESTRICT state, const uint
                         _mm256_blendv_epi8(_mm256_and_si256(entry, vmask), column, keep));
   }
 #endif
-  for (; i < n; ++i) state[i] = alias_step(table, state[i], cols, alias_mask, word[i]);
+  for (; i < n; ++i) state[i] = markov_step(level, state[i], word[i]);
 }
 
 // advance() in slices, streaming the next level's table into the cache meanwhile: a hierarchy of
@@ -174,19 +176,15 @@ void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Lev
   if (init_states != nullptr) {
     for (int64_t i = 0; i < n; ++i) state[i] = init_states[first + i];
   } else {
-    for (int64_t i = 0; i < n; ++i)
-      words[0][i] = philox_draw(seed, chain0 + static_cast<uint64_t>(i), 0, kMarkovPurposeInit).v[0];
-    for (int64_t i = 0; i < n; ++i) state[i] = 0;
-    advance(init, state, words[0], n);
+    for (int64_t i = 0; i < n; ++i) state[i] = markov_initial_state(init, seed, chain0 + static_cast<uint64_t>(i));
   }
   store_states(stores[0], state, first, n);
   for (int64_t t = 0; t < n_steps; ++t) {
     const uint64_t g = first_step + static_cast<uint64_t>(t);  // the chain's global step
-    if ((g & 3) == 0 || t == 0)
-      fill_words(seed, chain0, n, static_cast<uint32_t>(g >> 2), words[0], words[1], words[2], words[3]);
+    if (markov_new_draw(g, t)) fill_words(seed, chain0, n, g, words[0], words[1], words[2], words[3]);
     const bool new_table = t + 1 < n_steps && steps[t + 1].table != steps[t].table;
     const markov::Level* next = new_table ? &steps[t + 1] : nullptr;
-    advance_prefetching(steps[t], state, words[g & 3], n, next);
+    advance_prefetching(steps[t], state, words[markov_word_of(g)], n, next);
     if (!byte_path) {
       store_states(stores[t + 1], state, first, n);
       continue;

@@ -1,7 +1,7 @@
 // Per-transition math of the Markov samplers: one step of Walker's alias method on a packed table,
 // driven by one 32-bit random word. Device-clean (DC_HD, no containers), so a CUDA driver can call
-// the same functions; the CPU kernel is csrc/cpu/kernels/markov.cpp and the table builder
-// csrc/cpu/markov.cpp.
+// the same functions; the CPU kernel (csrc/cpu/kernels/markov.cpp) runs markov_chain's steps for many
+// chains at once (its scalar target exactly these functions), the table builder is in csrc/plan/.
 //
 // Table layout. A level with `rows` x `cols` states (cols <= 65536) has one uint32 per (row, column):
 //     entry = (threshold << bits) | alias,   bits = alias_bits(cols) = max(1, ceil(log2 cols)),
@@ -64,6 +64,11 @@ DC_HD Philox4x32 markov_transition_draw(uint64_t seed, uint64_t chain, uint64_t 
   return philox_draw(seed, chain, static_cast<uint32_t>(step >> 2), kMarkovPurposeTransition);
 }
 
+// Whether transition t of a call (global step `step`) starts a new draw: at each block of four, and at
+// a call's first step (a resumed chain may start mid-block). It then uses word markov_word_of(step).
+DC_HD bool markov_new_draw(uint64_t step, int64_t t) { return (step & 3) == 0 || t == 0; }
+DC_HD int markov_word_of(uint64_t step) { return static_cast<int>(step & 3); }
+
 // One transition on a level: the next state of a chain at `state`, with its word.
 DC_HD uint32_t markov_step(const markov::Level& level, uint32_t state, uint32_t word) {
   return alias_step(level.table, state, level.cols, (uint32_t(1) << level.bits) - 1u, word);
@@ -93,8 +98,8 @@ DC_HD void markov_chain(const markov::Level* steps, int64_t n_steps, const marko
   Philox4x32 draw{{0, 0, 0, 0}};
   for (int64_t t = 0; t < n_steps; ++t) {
     const uint64_t step = first_step + static_cast<uint64_t>(t);
-    if ((step & 3) == 0 || t == 0) draw = markov_transition_draw(seed, chain, step);
-    state = markov_step(steps[t], state, draw.v[step & 3]);
+    if (markov_new_draw(step, t)) draw = markov_transition_draw(seed, chain, step);
+    state = markov_step(steps[t], state, draw.v[markov_word_of(step)]);
     markov_store(stores[t + 1], i, state);
   }
 }
