@@ -182,3 +182,26 @@ def test_fuzz_aiger_mutations(which, edits):
 @given(st.sampled_from([b"aig ", b"aag "]), st.binary(max_size=200))
 def test_fuzz_aiger_random_bytes(head, data):
     check_parses_or_raises(dc.Circuit.from_aiger, head + data)
+
+
+def test_op_table_matches_the_kernels():
+    """Python's one op table (circuit_io) against the C++ one (the X-macro list of gates.hpp that the
+    enum, the kernels' switches and the parser expand): same names, same codes, same arity classes.
+    A code that drifts on either side would evaluate every circuit with the wrong gates."""
+    from deepcheap_native import _core, circuit_io
+
+    table = _core.circuit_op_table()
+    assert [name for name, _, _ in table] == list(circuit_io.OPS)
+    assert [code for _, code, _ in table] == list(range(len(circuit_io.OPS)))
+    assert {code for _, code, arity in table if arity == 1} == set(circuit_io.UNARY_OPS)
+    assert {code for _, code, arity in table if arity == 0} == set(circuit_io.CONSTANT_OPS)
+    # Each two-input op of the table is accepted by the Bristol parser under its name; unary and
+    # constant ops are not (Bristol spells them INV/NOT/BUF/EQW and EQ).
+    for name, code, arity in table:
+        inputs = "2 1 0 1 2" if arity == 2 else "1 1 0 2"
+        text = f"1 3\n2 1 1\n1 1\n{inputs} {name}\n".encode()
+        if arity == 2:
+            assert int(_core.circuit_parse_bristol(text)["ops"][0]) == code
+        elif name not in ("INV", "BUF"):
+            with pytest.raises(ValueError, match="unknown op"):
+                _core.circuit_parse_bristol(text)

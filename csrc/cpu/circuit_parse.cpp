@@ -159,13 +159,13 @@ GateList parse_bristol(const char* data, size_t size) {
         fail(line, op + " takes " + std::to_string(want_in) + " inputs and " + std::to_string(want_out) +
                        " outputs, got " + std::to_string(nin) + " and " + std::to_string(nout));
     };
+    // Every two-input op of the table by its name: Bristol Fashion's AND and XOR, and OR, NAND, NOR,
+    // XNOR, which go beyond it but other tools write them.
     int binary_op = -1;
-    if (op == "AND") binary_op = OP_AND;
-    else if (op == "XOR") binary_op = OP_XOR;
-    else if (op == "OR") binary_op = OP_OR;        // extensions beyond Bristol Fashion's XOR/AND/INV,
-    else if (op == "NAND") binary_op = OP_NAND;    // accepted because other tools write them
-    else if (op == "NOR") binary_op = OP_NOR;
-    else if (op == "XNOR") binary_op = OP_XNOR;
+#define DC_CIRCUIT_BINARY(name, code, arity, value) \
+    if (arity == 2 && op == #name) binary_op = code;
+    DC_CIRCUIT_OPS(DC_CIRCUIT_BINARY)
+#undef DC_CIRCUIT_BINARY
     if (binary_op >= 0) {
       arity(2, 1);
       const int32_t a = read_wire(tok[2], line), b = read_wire(tok[3], line);

@@ -65,5 +65,15 @@ void bind_circuit(py::module_& m) {
   m.def("circuit_parse_aiger", [](py::bytes data) { return parse(data, deepcheap::cpu::parse_aiger); },
         py::arg("data"));
 
+  // The op table of deepcheap/circuit/gates.hpp as (name, code, arity) rows, in code order: the test
+  // that Python's table (circuit_io.OPS) matches the kernels' reads it.
+  m.def("circuit_op_table", [] {
+    py::list table;
+#define DC_CIRCUIT_ROW(name, code, arity, value) table.append(py::make_tuple(#name, code, arity));
+    DC_CIRCUIT_OPS(DC_CIRCUIT_ROW)
+#undef DC_CIRCUIT_ROW
+    return table;
+  });
+
   deepcheap::python::define_circuit_core<CircuitCore>(m, &deepcheap::cpu::num_threads);
 }

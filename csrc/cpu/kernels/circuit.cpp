@@ -31,21 +31,13 @@ template <int KV>
 void circuit_run(int op, const int32_t* ins, int32_t n, vword* S) {
   // The op switch runs once per run of gates; the gate itself is the header's circuit_gate<Op>.
   switch (op) {
-#define DC_CIRCUIT_RUN(OP)                                                                              \
-  case circuit::OP:                                                                                     \
-    circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return circuit_gate<circuit::OP>(a, b); }); \
+#define DC_CIRCUIT_RUN(name, code, arity, value)                                                            \
+  case circuit::OP_##name:                                                                                  \
+    circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return circuit_gate<circuit::OP_##name>(a, b); }); \
     break;
-    DC_CIRCUIT_RUN(OP_AND)
-    DC_CIRCUIT_RUN(OP_XOR)
-    DC_CIRCUIT_RUN(OP_OR)
-    DC_CIRCUIT_RUN(OP_NAND)
-    DC_CIRCUIT_RUN(OP_NOR)
-    DC_CIRCUIT_RUN(OP_XNOR)
-    DC_CIRCUIT_RUN(OP_INV)
-    DC_CIRCUIT_RUN(OP_BUF)
-    DC_CIRCUIT_RUN(OP_CONST0)
+    DC_CIRCUIT_OPS(DC_CIRCUIT_RUN)
 #undef DC_CIRCUIT_RUN
-    default:
+    default:  // codes are checked when the plan is built; anything else runs as CONST1, as circuit_apply_gate
       circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return circuit_gate<circuit::OP_CONST1>(a, b); });
       break;
   }

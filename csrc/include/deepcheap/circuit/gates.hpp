@@ -8,19 +8,29 @@
 
 namespace deepcheap::circuit {
 
-// The codes are part of the binding's contract with python/deepcheap_native/circuit.py (OPS there).
+// The op table, written once: X(name, code, arity, value) per op, value the gate on words a, b. The
+// enum below, circuit_gate, circuit_apply_gate, the CPU kernel's run switch, the Bristol parser and
+// _core.circuit_op_table() (which tests/test_circuit_parse.py checks against OPS in
+// python/deepcheap_native/circuit_io.py) all expand it. The codes are the binding's contract.
+#define DC_CIRCUIT_OPS(X)       \
+  X(AND, 0, 2, a & b)           \
+  X(XOR, 1, 2, a ^ b)           \
+  X(OR, 2, 2, a | b)            \
+  X(NAND, 3, 2, ~(a & b))       \
+  X(NOR, 4, 2, ~(a | b))        \
+  X(XNOR, 5, 2, ~(a ^ b))       \
+  X(INV, 6, 1, ~a)              \
+  X(BUF, 7, 1, a)               \
+  X(CONST0, 8, 0, a ^ a)        \
+  X(CONST1, 9, 0, ~(a ^ a))
+
 enum Op : uint8_t {
-  OP_AND = 0,
-  OP_XOR = 1,
-  OP_OR = 2,
-  OP_NAND = 3,
-  OP_NOR = 4,
-  OP_XNOR = 5,
-  OP_INV = 6,
-  OP_BUF = 7,
-  OP_CONST0 = 8,
-  OP_CONST1 = 9,
-  OP_COUNT = 10,
+#define DC_CIRCUIT_ENUM(name, code, arity, value) OP_##name = code,
+  DC_CIRCUIT_OPS(DC_CIRCUIT_ENUM)
+#undef DC_CIRCUIT_ENUM
+#define DC_CIRCUIT_COUNT(name, code, arity, value) +1
+  OP_COUNT = 0 DC_CIRCUIT_OPS(DC_CIRCUIT_COUNT),
+#undef DC_CIRCUIT_COUNT
 };
 
 // A compiled evaluation plan (built by csrc/plan/circuit.cpp): gates reordered level by level and,
@@ -58,32 +68,28 @@ DC_HD bool circuit_op_is_nonlinear(int op) {
 template <int Op, class T>
 DC_HD T circuit_gate(T a, T b) {
   (void)b;  // unary and constant gates ignore it
-  if constexpr (Op == circuit::OP_AND) return a & b;
-  else if constexpr (Op == circuit::OP_XOR) return a ^ b;
-  else if constexpr (Op == circuit::OP_OR) return a | b;
-  else if constexpr (Op == circuit::OP_NAND) return ~(a & b);
-  else if constexpr (Op == circuit::OP_NOR) return ~(a | b);
-  else if constexpr (Op == circuit::OP_XNOR) return ~(a ^ b);
-  else if constexpr (Op == circuit::OP_INV) return ~a;
-  else if constexpr (Op == circuit::OP_BUF) return a;
-  else if constexpr (Op == circuit::OP_CONST0) return a ^ a;
-  else return ~(a ^ a);
+#define DC_CIRCUIT_GATE(name, code, arity, value) \
+  if constexpr (Op == circuit::OP_##name) return value; else
+  DC_CIRCUIT_OPS(DC_CIRCUIT_GATE)
+#undef DC_CIRCUIT_GATE
+  {
+    static_assert(Op >= 0 && Op < circuit::OP_COUNT, "circuit_gate: no such op");
+    return a;
+  }
 }
 
-// The same gate with the op known only at run time.
+// The same gate with the op known only at run time (codes are checked when a plan is built; anything
+// else evaluates as CONST1, as the CPU kernel does).
 template <class T>
 DC_HD T circuit_apply_gate(int op, T a, T b) {
   switch (op) {
-    case circuit::OP_AND: return circuit_gate<circuit::OP_AND>(a, b);
-    case circuit::OP_XOR: return circuit_gate<circuit::OP_XOR>(a, b);
-    case circuit::OP_OR: return circuit_gate<circuit::OP_OR>(a, b);
-    case circuit::OP_NAND: return circuit_gate<circuit::OP_NAND>(a, b);
-    case circuit::OP_NOR: return circuit_gate<circuit::OP_NOR>(a, b);
-    case circuit::OP_XNOR: return circuit_gate<circuit::OP_XNOR>(a, b);
-    case circuit::OP_INV: return circuit_gate<circuit::OP_INV>(a, b);
-    case circuit::OP_BUF: return circuit_gate<circuit::OP_BUF>(a, b);
-    case circuit::OP_CONST0: return circuit_gate<circuit::OP_CONST0>(a, b);
-    default: return circuit_gate<circuit::OP_CONST1>(a, b);
+#define DC_CIRCUIT_CASE(name, code, arity, value) \
+  case circuit::OP_##name:                       \
+    return circuit_gate<circuit::OP_##name>(a, b);
+    DC_CIRCUIT_OPS(DC_CIRCUIT_CASE)
+#undef DC_CIRCUIT_CASE
+    default:
+      return circuit_gate<circuit::OP_CONST1>(a, b);
   }
 }
 
