@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 namespace deepcheap::cpu {
@@ -47,16 +48,36 @@ int levelized_threads(const plan::CircuitPlan& plan, int block_words, int thread
 
 }  // namespace
 
-CircuitCore::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
-                         std::vector<int32_t> in1, std::vector<int32_t> outputs, int device)
-    : plan::CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)) {
+}  // namespace deepcheap::cpu
+
+namespace deepcheap::plan {
+
+using cpu::Driver;
+
+// The CPU's state: the slot buffers of the last evaluation, reused by the next.
+template <>
+struct CircuitCore<Driver>::State {
+  std::mutex workspace_mutex;
+  uint64_t* workspace = nullptr;
+  size_t workspace_words = 0;
+  ~State() { std::free(workspace); }
+};
+
+template <>
+CircuitCore<Driver>::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
+                                 std::vector<int32_t> in1, std::vector<int32_t> outputs, int device)
+    : CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)),
+      device_(device),
+      state_(std::make_unique<State>()) {
   Driver::check_device(device);
 }
 
-CircuitCore::~CircuitCore() { std::free(workspace_); }
+template <>
+CircuitCore<Driver>::~CircuitCore() = default;
 
-void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int threads,
-                           int block_words) {
+template <>
+void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule,
+                                   int threads, int block_words) {
   if (schedule < 0 || schedule > 2)
     throw std::invalid_argument("schedule code must be 0 (batch), 1 (levelized) or 2 (sequential), got " +
                                 std::to_string(schedule));
@@ -66,23 +87,23 @@ void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, i
     throw std::invalid_argument("block_words must be 8, 16, 32 or 64, got " + std::to_string(block_words));
   if (n_words <= 0) return;
   const circuit::PlanView plan_view = view();
-  if (schedule == static_cast<int>(Schedule::levelized)) threads = levelized_threads(*this, block_words, threads);
-  const int64_t buffers = schedule == static_cast<int>(Schedule::batch) ? threads : 1;
+  if (schedule == static_cast<int>(cpu::Schedule::levelized)) threads = cpu::levelized_threads(*this, block_words, threads);
+  const int64_t buffers = schedule == static_cast<int>(cpu::Schedule::batch) ? threads : 1;
   const size_t words = static_cast<size_t>(buffers) * n_slots() * block_words;
   // One evaluation at a time per circuit: the cached workspace is reused across calls because first
   // touches of fresh memory are slow here (DESIGN.md §3).
-  std::lock_guard<std::mutex> lock(workspace_mutex_);
-  if (words > workspace_words_) {
-    std::free(workspace_);
-    workspace_ = static_cast<uint64_t*>(std::aligned_alloc(64, ((words * 8 + 63) / 64) * 64));
-    if (!workspace_) {
-      workspace_words_ = 0;
+  State& st = *state_;
+  std::lock_guard<std::mutex> lock(st.workspace_mutex);
+  if (words > st.workspace_words) {
+    std::free(st.workspace);
+    st.workspace = static_cast<uint64_t*>(std::aligned_alloc(64, ((words * 8 + 63) / 64) * 64));
+    if (!st.workspace) {
+      st.workspace_words = 0;
       throw std::bad_alloc();
     }
-    workspace_words_ = words;
+    st.workspace_words = words;
   }
-  DC_DISPATCH(circuit_evaluate)(plan_view, in, out, n_words, block_words, schedule, threads,
-                                workspace_);
+  DC_DISPATCH(circuit_evaluate)(plan_view, in, out, n_words, block_words, schedule, threads, st.workspace);
 }
 
-}  // namespace deepcheap::cpu
+}  // namespace deepcheap::plan

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,25 +40,8 @@ GateList parse_aiger(const char* data, size_t size);
 
 enum class Schedule : int { batch = 0, levelized = 1, sequential = 2 };
 
-// The object behind deepcheap_native._core.CircuitCore: the plan and the CPU evaluator's workspace.
-class CircuitCore : public plan::CircuitPlan {
- public:
-  // device: the CPU module has one, 0 (the signature is shared with the CUDA module's CircuitCore).
-  CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0, std::vector<int32_t> in1,
-              std::vector<int32_t> outputs, int device);
-  ~CircuitCore();
-  CircuitCore(const CircuitCore&) = delete;
-  CircuitCore& operator=(const CircuitCore&) = delete;
-
-  // in: (n_inputs, n_words), out: (n_outputs, n_words), both row-major. Safe to call from several
-  // threads at once: calls on one object take its mutex (they share the cached workspace).
-  // schedule: a Schedule code (0 batch, 1 levelized, 2 sequential).
-  void evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int threads, int block_words);
-
- private:
-  std::mutex workspace_mutex_;
-  uint64_t* workspace_ = nullptr;
-  size_t workspace_words_ = 0;
-};
+// _core.CircuitCore: the shared declaration of csrc/plan/circuit.hpp, defined for the CPU driver in
+// circuit.cpp (evaluate: the SIMD kernel of the active target; the workspace is cached per circuit).
+using CircuitCore = plan::CircuitCore<Driver>;
 
 }  // namespace deepcheap::cpu

@@ -23,23 +23,36 @@ DeviceBuffer<T> upload(const T* host, int64_t count) {
 
 }  // namespace
 
-struct CircuitCore::DevicePlan {
+}  // namespace deepcheap::cuda
+
+namespace deepcheap::plan {
+
+using cuda::circuit_batch_kernel;
+using cuda::DeviceBuffer;
+using cuda::DeviceGuard;
+using cuda::Driver;
+using cuda::kBlockThreads;
+using cuda::launch;
+using cuda::upload;
+
+template <>
+struct CircuitCore<Driver>::State {
   DeviceBuffer<int32_t> input_slot, output_slot, run_begin, level_run, instr;
   DeviceBuffer<uint8_t> run_op;
   circuit::PlanView view{};
 };
 
-CircuitCore::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
-                         std::vector<int32_t> in1, std::vector<int32_t> outputs, int device)
-    : plan::CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)),
-      device_(device) {
-  check_device(device);
+template <>
+CircuitCore<Driver>::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
+                                 std::vector<int32_t> in1, std::vector<int32_t> outputs, int device)
+    : CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)), device_(device) {
+  cuda::check_device(device);
   DeviceGuard guard(device);
   const circuit::PlanView h = view();
   const int32_t n_runs = h.level_run[h.n_levels];
   const int64_t n_instr = h.run_begin[n_runs];
-  device_plan_ = std::make_unique<DevicePlan>();
-  DevicePlan& d = *device_plan_;
+  state_ = std::make_unique<State>();
+  State& d = *state_;
   d.input_slot = upload(h.input_slot, h.n_inputs);
   d.output_slot = upload(h.output_slot, h.n_outputs);
   d.run_begin = upload(h.run_begin, n_runs + 1);
@@ -51,15 +64,17 @@ CircuitCore::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector
                              d.level_run.data(), d.instr.data()};
 }
 
-CircuitCore::~CircuitCore() = default;
+template <>
+CircuitCore<Driver>::~CircuitCore() = default;
 
-void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int, int) {
+template <>
+void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int, int) {
   if (schedule != 0 && schedule != 2)
     throw std::invalid_argument("schedule code " + std::to_string(schedule) +
                                 " is not available on CUDA: expected 0 (batch) or 2 (sequential, the same on a GPU)");
   if (n_words <= 0) return;
   DeviceGuard guard(device_);
-  const DevicePlan& d = *device_plan_;
+  const State& d = *state_;
   DeviceBuffer<uint64_t> din(in, n_inputs() * n_words, "circuit evaluate (copy inputs)");
   DeviceBuffer<uint64_t> dout(n_outputs() * n_words, "circuit evaluate (allocate outputs)");
   // As many threads as words, rounded to whole blocks, while all their slots fit in 1 GiB.
@@ -72,4 +87,4 @@ void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, i
   dout.copy_to_host(out, n_outputs() * n_words, "circuit evaluate (copy outputs)");
 }
 
-}  // namespace deepcheap::cuda
+}  // namespace deepcheap::plan
