@@ -780,3 +780,20 @@ def test_int8_counter_layout_matches_numpy(J, h, T, heatbath, each_simd_target):
     start = _reference_init(3, 10, 5, first_replica=7)
     np.testing.assert_array_equal(s.spins, start)
     np.testing.assert_array_equal(s.sweep(4).spins, _reference_int8_sweeps(start, J, h, T, heatbath, 5, 4, 7))
+
+
+def test_native_entries_refuse_a_state_too_large_to_allocate():
+    """The C++ entries that allocate replicas x sites re-check that product themselves (the Python API
+    checks memory first; native callers must not rely on it): a clear ValueError, before any allocation,
+    instead of a failed multi-terabyte allocation. replicas beyond 2^32 used to wrap the replica-range
+    check around (2^32 - replicas in unsigned arithmetic) and pass it."""
+    from deepcheap_native import _core
+
+    with pytest.raises(ValueError, match=r"is 1048576 x \(L x L = 1073741824 sites\) = 1125899906842624 but expected at most 2\^46"):
+        _core.IsingChain(32768, 1.0, 0.0, 2.5, 2**20, False, False, 1, False)
+    with pytest.raises(ValueError, match=r"first_replica \+ replicas is 0 \+ 1099511627776"):
+        _core.IsingChain(4, 1.0, 0.0, 2.5, 2**40, False, False, 1, False)
+    with pytest.raises(ValueError, match=r"1073741824 spins\) = 1125899906842624 but expected at most 2\^46"):
+        _core.BoltzmannChain(2**30, np.zeros((0, 4), np.int32), np.zeros(0), 1.0, 2**20, 1)
+    with pytest.raises(ValueError, match=r"L x L = 1073741824 sites\) = 1125899906842624 but expected at most 2\^46"):
+        _core.IsingClusterChain(32768, 1.0, 2.5, 2**20, 0, 1, 0, 0, 1)

@@ -30,12 +30,23 @@ uint64_t probability_threshold(double p, int bits) {
 // Replica numbers enter the Philox counters as 32-bit words (int8 and Boltzmann: the replica; multi-spin:
 // the group of 64), so first_replica + replicas must stay within 2^32.
 void check_replica_range(uint64_t first_replica, int64_t replicas) {
-  require(first_replica <= (uint64_t(1) << 32) - uint64_t(replicas),
+  // replicas <= 2^32 first: otherwise 2^32 - replicas wraps around and the bound would pass.
+  require(uint64_t(replicas) <= (uint64_t(1) << 32) && first_replica <= (uint64_t(1) << 32) - uint64_t(replicas),
           "first_replica + replicas is " + std::to_string(first_replica) + " + " + std::to_string(replicas) +
               " but expected <= 2^32");
 }
 
 }  // namespace
+
+int64_t checked_state_spins(int64_t replicas, int64_t per_replica, const std::string& what) {
+  int64_t total = 0;
+  const bool overflow = __builtin_mul_overflow(replicas, per_replica, &total);
+  require(replicas >= 0 && per_replica >= 0 && !overflow && total <= kMaxStateSpins,
+          "replicas x spins per replica is " + std::to_string(replicas) + " x (" + what + ")" +
+              (overflow ? std::string(", which overflows int64,") : " = " + std::to_string(total)) +
+              " but expected at most 2^46 spins");
+  return total;
+}
 
 void check_sweeps(uint64_t done, int64_t n) {
   require(n >= 0, "n must be >= 0, got " + std::to_string(n));
@@ -57,6 +68,7 @@ IsingSetup ising_setup(int64_t L, double J, double h, double temperature, int64_
   require(L <= 32768, "L must be <= 32768, got " + std::to_string(L));
   require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
   check_replica_range(first_replica, replicas);
+  checked_state_spins(replicas, L * L, "L x L = " + std::to_string(L * L) + " sites");
   require(!multispin || first_replica % 64 == 0,
           "the multi-spin kernel needs first_replica a multiple of 64, got " + std::to_string(first_replica));
   require(std::isfinite(J), "J must be finite, got " + std::to_string(J));
@@ -107,6 +119,7 @@ BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, con
   require(n_spins >= 1 && n_spins < (int64_t(1) << 31), "n_spins must be in [1, 2^31), got " + std::to_string(n_spins));
   require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
   check_replica_range(first_replica, replicas);
+  checked_state_spins(replicas, n_spins, std::to_string(n_spins) + " spins");
   require(n_terms >= 0, "terms must not be negative in number");
   BoltzmannSetup s;
   s.n_spins = n_spins, s.n_terms = n_terms, s.replicas = replicas, s.beta = checked_beta(temperature);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "deepcheap/ising/ising.hpp"
@@ -41,6 +42,14 @@ struct BoltzmannSetup {
 BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, const double* coefficients,
                                int64_t n_terms, double temperature, int64_t replicas, uint64_t seed,
                                uint64_t first_replica);
+
+// The most spins a sampler's state may hold (replicas x spins per replica): 2^46, 64 TiB as int8, far
+// beyond any machine. Python checks memory first (_memory.py); this guards every native entry that
+// allocates a state, so a product that overflows or cannot be allocated is a clear ValueError.
+constexpr int64_t kMaxStateSpins = int64_t(1) << 46;
+// replicas x per_replica, or std::invalid_argument (expected versus got) when it overflows int64 or
+// exceeds kMaxStateSpins; `what` names one replica's spins ("L x L = 1024 sites").
+int64_t checked_state_spins(int64_t replicas, int64_t per_replica, const std::string& what);
 
 // Throws std::invalid_argument unless every entry is -1 or +1.
 void check_spins(const int8_t* spins, int64_t n);

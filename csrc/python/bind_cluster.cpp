@@ -1,18 +1,31 @@
 // Bindings of the cluster samplers: IsingClusterChain, the state object behind
-// deepcheap_native.ising_cluster.ClusterSampler. Arguments are checked again in the driver;
+// deepcheap_native.ising_cluster.ClusterSampler (its state methods shared with IsingChain through
+// bind_ising.hpp). Arguments are checked again in the driver;
 // std::invalid_argument becomes ValueError.
-#include "pybind.hpp"
-
+#include "bind_ising.hpp"
 #include "ising_cluster.hpp"
+#include "plan/ising.hpp"
 
 using deepcheap::cpu::IsingClusterChain;
 using deepcheap::python::carray;
+using deepcheap::python::define_lattice_state;
 using deepcheap::python::require;
 using deepcheap::python::shape_string;
 
 void bind_cluster(py::module_& m) {
-  py::class_<IsingClusterChain>(m, "IsingClusterChain", py::module_local())
-      .def(py::init<int64_t, double, double, int64_t, int, uint64_t, uint64_t, int, int64_t>(), py::arg("L"),
+  py::class_<IsingClusterChain> chain_class(m, "IsingClusterChain", py::module_local());
+  define_lattice_state(chain_class);  // measure, get_spins, set_spins: as every lattice sampler
+  chain_class
+      .def(py::init([](int64_t L, double J, double temperature, int64_t replicas, int algorithm, uint64_t seed,
+                       uint64_t first_replica, int init, int64_t clusters_per_sweep) {
+             // The state is replicas x L x L spins: the product is re-checked here, before the chain
+             // allocates it (the chain checks the ranges of L and replicas themselves, with their messages).
+             if (L >= 2 && L <= 32768 && replicas >= 1)
+               deepcheap::plan::checked_state_spins(replicas, L * L, "L x L = " + std::to_string(L * L) + " sites");
+             return new IsingClusterChain(L, J, temperature, replicas, algorithm, seed, first_replica, init,
+                                          clusters_per_sweep);
+           }),
+           py::arg("L"),
            py::arg("J"), py::arg("temperature"), py::arg("replicas"), py::arg("algorithm"), py::arg("seed"),
            py::arg("first_replica"), py::arg("init"), py::arg("clusters_per_sweep"))
       .def(
@@ -42,39 +55,6 @@ void bind_cluster(py::module_& m) {
             return py::make_tuple(mag, energy, clusters, flipped);
           },
           py::arg("n_measure"), py::arg("every"))
-      .def("measure",
-           [](const IsingClusterChain& chain) {
-             carray<double> mag({py::ssize_t(chain.replicas())}), energy({py::ssize_t(chain.replicas())});
-             double* pm = mag.mutable_data();
-             double* pe = energy.mutable_data();
-             {
-               // Safe: reads the chain under its mutex and writes arrays owned by this frame.
-               py::gil_scoped_release release;
-               chain.measure(pm, pe);
-             }
-             return py::make_tuple(mag, energy);
-           })
-      .def("get_spins",
-           [](const IsingClusterChain& chain) {
-             carray<int8_t> out({py::ssize_t(chain.replicas()), py::ssize_t(chain.L()), py::ssize_t(chain.L())});
-             int8_t* o = out.mutable_data();
-             {
-               // Safe: copies under the chain's mutex into an array owned by this frame.
-               py::gil_scoped_release release;
-               chain.get_spins(o);
-             }
-             return out;
-           })
-      .def(
-          "set_spins",
-          [](IsingClusterChain& chain, carray<int8_t> spins) {
-            require(spins.ndim() == 3 && spins.shape(0) == chain.replicas() && spins.shape(1) == chain.L() &&
-                        spins.shape(2) == chain.L(),
-                    "spins has shape " + shape_string(spins) + " but expected (" + std::to_string(chain.replicas()) +
-                        ", " + std::to_string(chain.L()) + ", " + std::to_string(chain.L()) + ")");
-            chain.set_spins(spins.data());
-          },
-          py::arg("spins"))
       .def("get_counters",
            [](const IsingClusterChain& chain) {
              carray<uint64_t> clusters({py::ssize_t(chain.replicas())});

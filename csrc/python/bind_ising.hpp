@@ -3,30 +3,68 @@
 // (csrc/cuda/ising.hpp), whose state stays on the device. Same Python names and methods either way.
 #pragma once
 
+#include <string>
 #include <type_traits>
+#include <vector>
 
 #include "pybind.hpp"
 
 namespace deepcheap::python {
 
-template <class IsingChain>
-carray<int8_t> ising_spins(const IsingChain& chain) {
-  carray<int8_t> out({py::ssize_t(chain.replicas()), py::ssize_t(chain.L()), py::ssize_t(chain.L())});
-  int8_t* o = out.mutable_data();
-  {
-    // Safe: the chain is kept alive by the caller's reference, and `out` by this frame.
-    py::gil_scoped_release release;
-    chain.get_spins(o);
-  }
-  return out;
+// get_spins() and set_spins(spins) of a sampler whose state is int8 spins of shape `shape(chain)`
+// (replicas first). Chain: get_spins(int8_t*), set_spins(const int8_t*), each under its own mutex.
+template <class Shape, class Chain, class... Options>
+void define_spin_access(py::class_<Chain, Options...>& cls, Shape shape) {
+  cls.def("get_spins",
+          [shape](const Chain& chain) {
+            carray<int8_t> out(shape(chain));
+            int8_t* o = out.mutable_data();
+            {
+              // Safe: copies the chain's spins (under its mutex) into an array owned by this frame.
+              py::gil_scoped_release release;
+              chain.get_spins(o);
+            }
+            return out;
+          })
+      .def(
+          "set_spins",
+          [shape](Chain& chain, carray<int8_t> spins) {
+            const std::vector<py::ssize_t> want = shape(chain);
+            bool same = spins.ndim() == py::ssize_t(want.size());
+            std::string expected = "(";
+            for (size_t k = 0; k < want.size(); ++k) {
+              same = same && spins.shape(py::ssize_t(k)) == want[k];
+              expected += (k ? ", " : "") + std::to_string(want[k]);
+            }
+            require(same, "spins has shape " + shape_string(spins) + " but expected " + expected + ")");
+            const int8_t* data = spins.data();
+            // Safe: reads `spins` (held by this frame) into the chain under its mutex.
+            py::gil_scoped_release release;
+            chain.set_spins(data);
+          },
+          py::arg("spins"));
 }
 
-template <class IsingChain>
-void check_ising_spins(const IsingChain& chain, const carray<int8_t>& spins) {
-  require(spins.ndim() == 3 && spins.shape(0) == chain.replicas() && spins.shape(1) == chain.L() &&
-              spins.shape(2) == chain.L(),
-          "spins has shape " + shape_string(spins) + " but expected (" + std::to_string(chain.replicas()) + ", " +
-              std::to_string(chain.L()) + ", " + std::to_string(chain.L()) + ")");
+// The state methods every stateful L x L lattice sampler shares (IsingChain on each driver, and
+// IsingClusterChain in bind_cluster.cpp): measure() -> (magnetisation, energy) per replica,
+// get_spins() -> (replicas, L, L) int8, set_spins(spins). Chain: replicas(), L(), measure(double*,
+// double*) under its own mutex, and what define_spin_access needs.
+template <class Chain, class... Options>
+void define_lattice_state(py::class_<Chain, Options...>& cls) {
+  define_spin_access(cls, [](const Chain& chain) {
+    return std::vector<py::ssize_t>{py::ssize_t(chain.replicas()), py::ssize_t(chain.L()), py::ssize_t(chain.L())};
+  });
+  cls.def("measure", [](const Chain& chain) {
+    carray<double> mag({py::ssize_t(chain.replicas())}), energy({py::ssize_t(chain.replicas())});
+    double* pm = mag.mutable_data();
+    double* pe = energy.mutable_data();
+    {
+      // Safe: reads the chain's buffers (under its mutex) and writes arrays owned by this frame.
+      py::gil_scoped_release release;
+      chain.measure(pm, pe);
+    }
+    return py::make_tuple(mag, energy);
+  });
 }
 
 // A chain on `device`: the CUDA chains take it, the CPU chains have only device 0.
@@ -42,8 +80,9 @@ Chain* new_chain(int device, Args... args) {
 
 template <class IsingChain, class BoltzmannChain>
 void define_ising_chains(py::module_& m) {
-  py::class_<IsingChain>(m, "IsingChain", py::module_local())
-      .def(py::init([](int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,
+  py::class_<IsingChain> ising(m, "IsingChain", py::module_local());
+  define_lattice_state(ising);
+  ising.def(py::init([](int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,
                        bool multispin, uint64_t seed, bool random_init, uint64_t first_replica, int device) {
              return new_chain<IsingChain>(device, L, J, h, temperature, replicas, heatbath, multispin, seed,
                                           random_init, first_replica);
@@ -60,32 +99,9 @@ void define_ising_chains(py::module_& m) {
             chain.sweep(n);
           },
           py::arg("n"))
-      .def("get_spins", &ising_spins<IsingChain>)
-      .def(
-          "set_spins",
-          [](IsingChain& chain, carray<int8_t> spins) {
-            check_ising_spins(chain, spins);
-            const int8_t* data = spins.data();
-            // Safe: reads `spins` (held by this frame) into the chain under its mutex.
-            py::gil_scoped_release release;
-            chain.set_spins(data);
-          },
-          py::arg("spins"))
       .def("set_sweeps_done", &IsingChain::set_sweeps_done, py::arg("n"),
            py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("first_replica", &IsingChain::first_replica)
-      .def("measure",
-           [](const IsingChain& chain) {
-             carray<double> mag({py::ssize_t(chain.replicas())}), energy({py::ssize_t(chain.replicas())});
-             double* pm = mag.mutable_data();
-             double* pe = energy.mutable_data();
-             {
-               // Safe: reads the chain's buffers and writes arrays owned by this frame.
-               py::gil_scoped_release release;
-               chain.measure(pm, pe);
-             }
-             return py::make_tuple(mag, energy);
-           })
       .def(
           "run",
           [](IsingChain& chain, int64_t n_measure, int64_t every) {
@@ -107,8 +123,11 @@ void define_ising_chains(py::module_& m) {
       .def_property_readonly("sweeps_done", &IsingChain::sweeps_done)
       .def_property_readonly("multispin", &IsingChain::multispin);
 
-  py::class_<BoltzmannChain>(m, "BoltzmannChain", py::module_local())
-      .def(py::init([](int64_t n_spins, carray<int32_t> term_indices, carray<double> coefficients, double temperature,
+  py::class_<BoltzmannChain> boltzmann(m, "BoltzmannChain", py::module_local());
+  define_spin_access(boltzmann, [](const BoltzmannChain& chain) {
+    return std::vector<py::ssize_t>{py::ssize_t(chain.replicas()), py::ssize_t(chain.n_spins())};
+  });
+  boltzmann.def(py::init([](int64_t n_spins, carray<int32_t> term_indices, carray<double> coefficients, double temperature,
                        int64_t replicas, uint64_t seed, uint64_t first_replica, int device) {
              require(term_indices.ndim() == 2 && term_indices.shape(1) == 4,
                      "term_indices has shape " + shape_string(term_indices) + " but expected (n_terms, 4)");
@@ -129,29 +148,6 @@ void define_ising_chains(py::module_& m) {
             chain.sweep(n);
           },
           py::arg("n"))
-      .def("get_spins",
-           [](const BoltzmannChain& chain) {
-             carray<int8_t> out({py::ssize_t(chain.replicas()), py::ssize_t(chain.n_spins())});
-             int8_t* o = out.mutable_data();
-             {
-               // Safe: copies the chain's spins (under its mutex) into an array owned by this frame.
-               py::gil_scoped_release release;
-               chain.get_spins(o);
-             }
-             return out;
-           })
-      .def(
-          "set_spins",
-          [](BoltzmannChain& chain, carray<int8_t> spins) {
-            require(spins.ndim() == 2 && spins.shape(0) == chain.replicas() && spins.shape(1) == chain.n_spins(),
-                    "spins has shape " + shape_string(spins) + " but expected (" + std::to_string(chain.replicas()) +
-                        ", " + std::to_string(chain.n_spins()) + ")");
-            const int8_t* data = spins.data();
-            // Safe: reads `spins` (held by this frame) into the chain under its mutex.
-            py::gil_scoped_release release;
-            chain.set_spins(data);
-          },
-          py::arg("spins"))
       .def("set_sweeps_done", &BoltzmannChain::set_sweeps_done, py::arg("n"),
            py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("first_replica", &BoltzmannChain::first_replica)
