@@ -1,6 +1,7 @@
 // Declarations of the product-gate network kernels (csrc/cpu/kernels/product.cpp) for the dispatcher,
 // and the CPU driver entry that picks the SIMD target (csrc/cpu/product.cpp).
-// x is (batch, n) row-major; out is (batch,). Each returns how many inputs were NaN or infinite. activation uses deepcheap::product::Activation codes.
+// The kernels take the validated argument record (plan/product.hpp: x (batch, n) row-major, out (batch,))
+// and return how many inputs were NaN or infinite.
 #pragma once
 
 #include <cstdint>
@@ -9,18 +10,8 @@
 #include "driver.hpp"
 #include "plan/product.hpp"
 
-DC_DECLARE_KERNEL(int64_t product_deep_f32(const float* x, int64_t batch, int64_t n, int32_t activation,
-                                        int32_t stable, float lambda, float bias, float gate_coef,
-                                        float carry_coef, int32_t extra_layers, float* out))
-DC_DECLARE_KERNEL(int64_t product_deep_f64(const double* x, int64_t batch, int64_t n, int32_t activation,
-                                        int32_t stable, double lambda, double bias, double gate_coef,
-                                        double carry_coef, int32_t extra_layers, double* out))
-DC_DECLARE_KERNEL(int64_t product_shallow_f32(const float* x, int64_t batch, int64_t n, int32_t activation,
-                                           int32_t stable, float lambda, float bias, float out_coef,
-                                           float* out))
-DC_DECLARE_KERNEL(int64_t product_shallow_f64(const double* x, int64_t batch, int64_t n,
-                                           int32_t activation, int32_t stable, double lambda,
-                                           double bias, double out_coef, double* out))
+DC_DECLARE_KERNEL(int64_t product_forward_f32(const deepcheap::plan::ProductForward<float>& p))
+DC_DECLARE_KERNEL(int64_t product_forward_f64(const deepcheap::plan::ProductForward<double>& p))
 DC_DECLARE_KERNEL(void product_activation_f32(const float* z, int64_t count, int32_t activation,
                                               float* out))
 DC_DECLARE_KERNEL(void product_activation_f64(const double* z, int64_t count, int32_t activation,

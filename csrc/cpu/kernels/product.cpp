@@ -3,6 +3,7 @@
 // inner, vectorised loop, so one gate or one neuron is a few SIMD instructions for 8-16 samples.
 #include "deepcheap/common/parallel.hpp"
 #include "deepcheap/product/network.hpp"
+#include "plan/product.hpp"
 #include "threads.hpp"
 
 DC_NAMESPACE_BEGIN
@@ -116,91 +117,16 @@ int64_t deep_run(const T* x, int64_t batch, int64_t n, T lambda, T a, T gate_coe
   return nonfinite;
 }
 
-// Shallow network: neuron j has signs s_i = -1 where bit i of gray(j) is set, output weight (-1)^j.
-// j = h * 2^L + l: the low L sign bits come from a per-block table lo[t] = lambda * sum_{i<L} s_i x_i
-// (t = l, or 2^L - 1 - l for odd h, which is what reflects the Gray code), the high ones from hi,
-// walked in Gray order with one add per step (recomputed exactly every 256 steps against drift).
-template <int Act, class T>
-void shallow_block(const T* work_x, int64_t n, T lambda, T a, T* lo, T* hi, T* acc, T* DC_RESTRICT accp,
-                   T* DC_RESTRICT accm) {
-  const int64_t L = n < 6 ? n : 6;
-  const int64_t H = n - L;
-  const int64_t table = int64_t(1) << L;
-  // lo table by its own Gray walk from the all-plus vector.
-  for (int64_t s = 0; s < kBlock; ++s) lo[s] = T(0);
-  for (int64_t i = 0; i < L; ++i)
-    for (int64_t s = 0; s < kBlock; ++s) lo[s] += lambda * work_x[i * kBlock + s];
-  for (int64_t t = 1; t < table; ++t) {
-    const int bit = product::gray_flip(t);
-    const bool now_minus = (product::gray_code(t) >> bit) & 1;
-    const T step = now_minus ? T(-2) * lambda : T(2) * lambda;
-    for (int64_t s = 0; s < kBlock; ++s)
-      lo[t * kBlock + s] = lo[(t - 1) * kBlock + s] + step * work_x[bit * kBlock + s];
-  }
-  for (int64_t s = 0; s < kBlock; ++s) acc[s] = T(0);
-  // Softplus at bias 0 with n >= 2: the neuron of -s has pre-activation -z and shares
-  // log1p(exp(-|z|)) with the neuron of s, so walk only the sign vectors with s_{n-1} = +1 (the first
-  // half of the Gray code) and add each complement, with output sign (-1)^n relative to its partner.
-  const bool paired = Act == product::kSoftplus && a == T(0) && n >= 2;
-  const T partner_sign = (n & 1) ? T(-1) : T(1);
-  const int64_t rows = (int64_t(1) << H) >> (paired && H >= 1 ? 1 : 0);
-  const int64_t columns = table >> (paired && H == 0 ? 1 : 0);
-  for (int64_t h = 0; h < rows; ++h) {
-    const int64_t gh = product::gray_code(h);
-    if ((h & 255) == 0) {
-      for (int64_t s = 0; s < kBlock; ++s) hi[s] = a;
-      for (int64_t i = 0; i < H; ++i) {
-        const T w = ((gh >> i) & 1) ? -lambda : lambda;
-        for (int64_t s = 0; s < kBlock; ++s) hi[s] += w * work_x[(L + i) * kBlock + s];
-      }
-    } else {
-      const int bit = product::gray_flip(h);
-      const T step = ((gh >> bit) & 1) ? T(-2) * lambda : T(2) * lambda;
-      for (int64_t s = 0; s < kBlock; ++s) hi[s] += step * work_x[(L + bit) * kBlock + s];
-    }
-    for (int64_t s = 0; s < kBlock; ++s) {
-      accp[s] = T(0);
-      accm[s] = T(0);
-    }
-    // Even t carry sign +, odd t sign - (for even h); columns is even (L >= 1, or L >= 2 if paired).
-    if (paired) {
-      for (int64_t t = 0; t < columns; t += 2) {
-        const T* DC_RESTRICT l0 = lo + t * kBlock;
-        const T* DC_RESTRICT l1 = l0 + kBlock;
-#pragma omp simd
-        for (int64_t s = 0; s < kBlock; ++s) {
-          const T z0 = hi[s] + l0[s];
-          const T z1 = hi[s] + l1[s];
-          accp[s] += product::softplus0_pair(z0, partner_sign);
-          accm[s] += product::softplus0_pair(z1, partner_sign);
-        }
-      }
-    } else {
-      for (int64_t t = 0; t < columns; t += 2) {
-        const T* DC_RESTRICT l0 = lo + t * kBlock;
-        const T* DC_RESTRICT l1 = l0 + kBlock;
-#pragma omp simd
-        for (int64_t s = 0; s < kBlock; ++s) {
-          accp[s] += activate<Act>(hi[s] + l0[s]);
-          accm[s] += activate<Act>(hi[s] + l1[s]);
-        }
-      }
-    }
-    const T sign = (h & 1) ? T(-1) : T(1);
-    for (int64_t s = 0; s < kBlock; ++s) acc[s] += sign * (accp[s] - accm[s]);
-  }
-}
-
 template <int Act, bool Stable, class T>
 int64_t shallow_run(const T* x, int64_t batch, int64_t n, T lambda, T a, T out_coef, T* out) {
   const int64_t blocks = (batch + kBlock - 1) / kBlock;
-  const int64_t L = n < 6 ? n : 6;
+  const int64_t table = product::shallow_table_size(n);
   int64_t nonfinite = 0;
   parallel_for_chunks(blocks, 1, cpu::num_threads(), [&](int64_t b0, int64_t b1) {
     int64_t bad = 0;
-    T* work = new T[(n + (int64_t(1) << L) + 4) * kBlock];
+    T* work = new T[(n + table + 4) * kBlock];
     T* lo = work + n * kBlock;
-    T* hi = lo + (int64_t(1) << L) * kBlock;
+    T* hi = lo + table * kBlock;
     T* acc = hi + kBlock;
     T* accp = acc + kBlock;
     T* accm = accp + kBlock;
@@ -215,8 +141,8 @@ int64_t shallow_run(const T* x, int64_t batch, int64_t n, T lambda, T a, T out_c
           out[first + s] = Act == product::kExp ? product::shallow_sample<product::kExp, true>(work + s, kBlock, n, lambda, a, out_coef)
                                                 : T(NAN);
       } else {
-        // L >= 1 (n >= 1), so the table has an even number of rows.
-        shallow_block<Act>(work, n, lambda, a, lo, hi, acc, accp, accm);
+        // The header's table walk over the whole block (n >= 1, so the table has an even number of rows).
+        product::shallow_walk_block<kBlock, Act>(work, n, lambda, a, lo, hi, acc, accp, accm);
         for (int64_t s = 0; s < count; ++s) out[first + s] = out_coef * acc[s];
       }
     }
@@ -259,6 +185,16 @@ struct ShallowRunner {
   }
 };
 
+// A validated forward pass (csrc/plan/product.hpp): the activation and mode become template arguments.
+template <class T>
+int64_t forward_run(const plan::ProductForward<T>& p) {
+  if (p.kind == plan::ProductKind::deep)
+    return dispatch_activation<T, DeepRunner>(p.activation, p.stable, p.x, p.batch, p.n, p.lambda, p.bias,
+                                              p.gate_coef, p.carry_coef, p.extra_layers, p.out);
+  return dispatch_activation<T, ShallowRunner>(p.activation, p.stable, p.x, p.batch, p.n, p.lambda, p.bias,
+                                               p.gate_coef, p.out);
+}
+
 template <class T>
 void activation_run(const T* z, int64_t count, int32_t activation, T* out) {
   parallel_for_chunks(count, 4096, cpu::num_threads(), [&](int64_t begin, int64_t end) {
@@ -296,30 +232,8 @@ void product_activation_f64(const double* z, int64_t count, int32_t activation, 
   activation_run(z, count, activation, out);
 }
 
-int64_t product_deep_f32(const float* x, int64_t batch, int64_t n, int32_t activation, int32_t stable,
-                      float lambda, float bias, float gate_coef, float carry_coef, int32_t extra_layers,
-                      float* out) {
-  return dispatch_activation<float, DeepRunner>(activation, stable != 0, x, batch, n, lambda, bias, gate_coef,
-                                         carry_coef, extra_layers, out);
-}
-
-int64_t product_deep_f64(const double* x, int64_t batch, int64_t n, int32_t activation, int32_t stable,
-                      double lambda, double bias, double gate_coef, double carry_coef,
-                      int32_t extra_layers, double* out) {
-  return dispatch_activation<double, DeepRunner>(activation, stable != 0, x, batch, n, lambda, bias, gate_coef,
-                                          carry_coef, extra_layers, out);
-}
-
-int64_t product_shallow_f32(const float* x, int64_t batch, int64_t n, int32_t activation, int32_t stable,
-                         float lambda, float bias, float out_coef, float* out) {
-  return dispatch_activation<float, ShallowRunner>(activation, stable != 0, x, batch, n, lambda, bias, out_coef,
-                                            out);
-}
-
-int64_t product_shallow_f64(const double* x, int64_t batch, int64_t n, int32_t activation, int32_t stable,
-                         double lambda, double bias, double out_coef, double* out) {
-  return dispatch_activation<double, ShallowRunner>(activation, stable != 0, x, batch, n, lambda, bias,
-                                             out_coef, out);
-}
+// One entry per dtype for the dispatcher (csrc/cpu/product.cpp); deep or shallow is chosen here.
+int64_t product_forward_f32(const plan::ProductForward<float>& p) { return forward_run(p); }
+int64_t product_forward_f64(const plan::ProductForward<double>& p) { return forward_run(p); }
 
 DC_NAMESPACE_END

@@ -26,6 +26,14 @@
 #define DC_NAMESPACE_BEGIN namespace deepcheap { inline namespace DC_TARGET_NAMESPACE {
 #define DC_NAMESPACE_END } }
 
+// A loop over the lanes of a block that GCC should vectorise (OpenMP SIMD, no threads): expands to
+// nothing under nvcc and wherever OpenMP is off, so headers stay warning-free in every translation unit.
+#if defined(_OPENMP) && !defined(__CUDACC__)
+#  define DC_SIMD _Pragma("omp simd")
+#else
+#  define DC_SIMD
+#endif
+
 #if defined(__GNUC__) && !defined(__CUDACC__)
 #  define DC_RESTRICT __restrict__
 #elif defined(__CUDACC__)

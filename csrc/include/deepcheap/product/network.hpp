@@ -1,7 +1,7 @@
 // Per-sample math of the product-gate networks (DESIGN.md §1.1): one 4-neuron gate, one 2-neuron
-// carry, the deep network's binary-tree walk and the shallow network's Gray-code walk. The CPU kernels
-// (csrc/cpu/kernels/product.cpp) run these on 64-sample blocks, the CUDA driver (csrc/cuda/product.cu)
-// one sample per thread.
+// carry, the deep network's binary-tree walk and the shallow network's Gray-code walks. The CPU kernels
+// (csrc/cpu/kernels/product.cpp) run these on 64-sample blocks (the shallow one: shallow_walk_block),
+// the CUDA driver (csrc/cuda/product.cu) one sample per thread (shallow_sample).
 #pragma once
 
 #include "deepcheap/product/activations.hpp"
@@ -170,6 +170,86 @@ template <class T>
 DC_PRODUCT_HD T softplus0_pair(T z, T partner_sign) {
   const T t = softplus_tail(z);
   return ((z > T(0) ? z : T(0)) + t) + partner_sign * ((-z > T(0) ? -z : T(0)) + t);
+}
+
+// The shallow network's table walk, the CPU's algorithm, over a block of Lanes samples at once (x_i of
+// lane s at x[i * Lanes + s]; CPU: Lanes = 64, so each inner loop is a few SIMD instructions; a GPU
+// thread could run Lanes = 1). Neuron j = h * 2^Lo + l: the low Lo = shallow_low_bits(n) sign bits come
+// from a table lo[t] = lambda * sum_{i<Lo} s_i x_i (t = l, or 2^Lo - 1 - l for odd h, which is what
+// reflects the Gray code), the high ones from hi, walked in Gray order with one add per step
+// (recomputed exactly every 256 steps against drift). Softplus at bias 0 with n >= 2 walks only the sign
+// vectors with s_{n-1} = +1 and adds each complement (softplus0_pair): half the transcendentals.
+// Scratch: lo[shallow_table_size(n) * Lanes], hi, accp, accm [Lanes]; result sum_j (-1)^j s(z_j) in
+// acc[Lanes] (the caller multiplies by out_coef).
+DC_HD int64_t shallow_low_bits(int64_t n) { return n < 6 ? n : 6; }
+DC_HD int64_t shallow_table_size(int64_t n) { return int64_t(1) << shallow_low_bits(n); }
+
+template <int Lanes, int Act, class T>
+DC_PRODUCT_HD void shallow_walk_block(const T* DC_RESTRICT x, int64_t n, T lambda, T a, T* DC_RESTRICT lo,
+                                      T* DC_RESTRICT hi, T* DC_RESTRICT acc, T* DC_RESTRICT accp,
+                                      T* DC_RESTRICT accm) {
+  const int64_t L = shallow_low_bits(n);
+  const int64_t H = n - L;
+  const int64_t table = shallow_table_size(n);
+  // lo table by its own Gray walk from the all-plus vector.
+  for (int64_t s = 0; s < Lanes; ++s) lo[s] = T(0);
+  for (int64_t i = 0; i < L; ++i)
+    for (int64_t s = 0; s < Lanes; ++s) lo[s] += lambda * x[i * Lanes + s];
+  for (int64_t t = 1; t < table; ++t) {
+    const int bit = gray_flip(t);
+    const bool now_minus = (gray_code(t) >> bit) & 1;
+    const T step = now_minus ? T(-2) * lambda : T(2) * lambda;
+    for (int64_t s = 0; s < Lanes; ++s) lo[t * Lanes + s] = lo[(t - 1) * Lanes + s] + step * x[bit * Lanes + s];
+  }
+  for (int64_t s = 0; s < Lanes; ++s) acc[s] = T(0);
+  // The neuron of -s has pre-activation -z and shares log1p(exp(-|z|)) with the neuron of s; its output
+  // sign relative to its partner is (-1)^n.
+  const bool paired = Act == kSoftplus && a == T(0) && n >= 2;
+  const T partner_sign = (n & 1) ? T(-1) : T(1);
+  const int64_t rows = (int64_t(1) << H) >> (paired && H >= 1 ? 1 : 0);
+  const int64_t columns = table >> (paired && H == 0 ? 1 : 0);
+  for (int64_t h = 0; h < rows; ++h) {
+    const int64_t gh = gray_code(h);
+    if ((h & 255) == 0) {
+      for (int64_t s = 0; s < Lanes; ++s) hi[s] = a;
+      for (int64_t i = 0; i < H; ++i) {
+        const T w = ((gh >> i) & 1) ? -lambda : lambda;
+        for (int64_t s = 0; s < Lanes; ++s) hi[s] += w * x[(L + i) * Lanes + s];
+      }
+    } else {
+      const int bit = gray_flip(h);
+      const T step = ((gh >> bit) & 1) ? T(-2) * lambda : T(2) * lambda;
+      for (int64_t s = 0; s < Lanes; ++s) hi[s] += step * x[(L + bit) * Lanes + s];
+    }
+    for (int64_t s = 0; s < Lanes; ++s) {
+      accp[s] = T(0);
+      accm[s] = T(0);
+    }
+    // Even t carry sign +, odd t sign - (for even h); columns is even (L >= 1, or L >= 2 if paired).
+    if (paired) {
+      for (int64_t t = 0; t < columns; t += 2) {
+        const T* DC_RESTRICT l0 = lo + t * Lanes;
+        const T* DC_RESTRICT l1 = l0 + Lanes;
+        DC_SIMD
+        for (int64_t s = 0; s < Lanes; ++s) {
+          accp[s] += softplus0_pair(hi[s] + l0[s], partner_sign);
+          accm[s] += softplus0_pair(hi[s] + l1[s], partner_sign);
+        }
+      }
+    } else {
+      for (int64_t t = 0; t < columns; t += 2) {
+        const T* DC_RESTRICT l0 = lo + t * Lanes;
+        const T* DC_RESTRICT l1 = l0 + Lanes;
+        DC_SIMD
+        for (int64_t s = 0; s < Lanes; ++s) {
+          accp[s] += activate<Act>(hi[s] + l0[s]);
+          accm[s] += activate<Act>(hi[s] + l1[s]);
+        }
+      }
+    }
+    const T sign = (h & 1) ? T(-1) : T(1);
+    for (int64_t s = 0; s < Lanes; ++s) acc[s] += sign * (accp[s] - accm[s]);
+  }
 }
 
 // One sample of the shallow network, mode="network": sum_j (-1)^j s(a + l s_j.x) times out_coef, the
