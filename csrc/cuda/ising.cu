@@ -74,8 +74,7 @@ std::vector<int8_t> random_spins(int64_t replicas, int64_t sites, uint64_t seed,
   const int64_t draws = (sites + 127) / 128;
   for (int64_t r = 0; r < replicas; ++r)
     for (int64_t d = 0; d < draws; ++d) {
-      const uint64_t global = first_replica + uint64_t(r);
-      const Philox4x32 b = philox_draw(seed, uint64_t(d), uint32_t(global), kIsingPurposeInit | uint32_t(global >> 32));
+      const Philox4x32 b = initial_spins_draw(seed, first_replica + uint64_t(r), d);
       for (int64_t k = 0; k < 128 && d * 128 + k < sites; ++k) spins[size_t(r * sites + d * 128 + k)] = initial_spin(b, int(k));
     }
   return spins;

@@ -279,38 +279,10 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
 // `partial` holds groups * L * 128 counts (one row's counts per replica), so rows run in parallel.
 void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, int64_t* partial,
                              int64_t* up_count, int64_t* anti_count) {
-  int planes = 1;
-  while ((int64_t(1) << planes) <= 2 * L) ++planes;
   parallel_for_chunks(groups * L, grain_for(L, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       const int64_t g = row / L, i = row % L;
-      const uint64_t* lattice = words + g * L * L;
-      const uint64_t* here = lattice + i * L;
-      const uint64_t* down = lattice + wrap_next(i, L) * L;
-      uint64_t up_planes[24] = {0}, anti_planes[24] = {0};
-      auto add = [planes](uint64_t* c, uint64_t x) {
-        for (int k = 0; k < planes && x; ++k) {
-          const uint64_t carry = c[k] & x;
-          c[k] ^= x;
-          x = carry;
-        }
-      };
-      for (int64_t j = 0; j < L; ++j) {
-        const uint64_t s = here[j];
-        add(up_planes, s);
-        add(anti_planes, s ^ here[wrap_next(j, L)]);
-        add(anti_planes, s ^ down[j]);
-      }
-      int64_t* out = partial + row * 128;
-      for (int b = 0; b < 64; ++b) {
-        int64_t u = 0, a = 0;
-        for (int k = 0; k < planes; ++k) {
-          u += int64_t((up_planes[k] >> b) & 1) << k;
-          a += int64_t((anti_planes[k] >> b) & 1) << k;
-        }
-        out[b] = u;
-        out[64 + b] = a;
-      }
+      multispin_row_counts(words + g * L * L, L, i, partial + row * 128);
     }
   });
   for (int64_t g = 0; g < groups; ++g) {
@@ -329,24 +301,7 @@ void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, i
 // Per replica: sum of spins and sum over bonds of s_i s_j.
 void ising_int8_measure(const int8_t* spins, int64_t replicas, int64_t L, int64_t* spin_sum, int64_t* bond_sum) {
   parallel_for_chunks(replicas, grain_for(L * L, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int8_t* lattice = spins + r * L * L;
-      int64_t m = 0, e = 0;
-      for (int64_t i = 0; i < L; ++i) {
-        const int8_t* here = lattice + i * L;
-        const int8_t* down = lattice + wrap_next(i, L) * L;
-        int32_t row_m = 0, row_e = 0;
-        for (int64_t j = 0; j < L; ++j) {
-          const int s = here[j];
-          row_m += s;
-          row_e += s * (int(here[wrap_next(j, L)]) + int(down[j]));
-        }
-        m += row_m;
-        e += row_e;
-      }
-      spin_sum[r] = m;
-      bond_sum[r] = e;
-    }
+    for (int64_t r = begin; r < end; ++r) int8_replica_sums(spins + r * L * L, L, spin_sum[r], bond_sum[r]);
   });
 }
 
@@ -380,8 +335,7 @@ void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t
   parallel_for_chunks(replicas * draws, 64, cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t x = begin; x < end; ++x) {
       const int64_t r = x / draws, d = x % draws;
-      const uint64_t global = first_replica + uint64_t(r);
-      const Philox4x32 b = philox_draw(seed, uint64_t(d), uint32_t(global), kIsingPurposeInit | uint32_t(global >> 32));
+      const Philox4x32 b = initial_spins_draw(seed, first_replica + uint64_t(r), d);
       const int64_t first = d * 128;
       const int64_t n = sites - first < 128 ? sites - first : 128;
       for (int64_t k = 0; k < n; ++k) spins[r * sites + first + k] = initial_spin(b, int(k));
@@ -410,8 +364,7 @@ void ising_block_spin(const int8_t* spins, int64_t replicas, int64_t L, int64_t 
           }
           uint32_t bits = 0;
           if (sum == 0) {
-            const uint64_t block = uint64_t(bi * n + bj);
-            bits = philox_draw(seed, block, uint32_t(r), kIsingPurposeBlockTie | uint32_t(uint64_t(r) >> 32)).v[0];
+            bits = block_tie_word(seed, uint64_t(bi * n + bj), uint64_t(r));
           }
           value = block_majority(sum, bits);
         }

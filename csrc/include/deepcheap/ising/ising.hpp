@@ -47,6 +47,15 @@ DC_HD uint64_t multispin_word(const Philox4x32& draw, int k) {
   return (k & 1) ? (uint64_t(draw.v[3]) << 32 | draw.v[2]) : (uint64_t(draw.v[1]) << 32 | draw.v[0]);
 }
 
+// The draw holding initial spins 128 d .. 128 d + 127 of replica `replica` (global), and the draw
+// whose word 0 breaks a block-spin tie of block `block` of that replica (layouts above).
+DC_HD Philox4x32 initial_spins_draw(uint64_t seed, uint64_t replica, int64_t d) {
+  return philox_draw(seed, uint64_t(d), uint32_t(replica), kIsingPurposeInit | uint32_t(replica >> 32));
+}
+DC_HD uint32_t block_tie_word(uint64_t seed, uint64_t block, uint64_t replica) {
+  return philox_draw(seed, block, uint32_t(replica), kIsingPurposeBlockTie | uint32_t(replica >> 32)).v[0];
+}
+
 // Spin k (0..127) of an initial-spin draw.
 DC_HD int8_t initial_spin(const Philox4x32& draw, int k) {
   return ((draw.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
@@ -257,16 +266,57 @@ DC_HD void multispin_replica_counts(const uint64_t* lattice, int64_t L, int b, i
   }
 }
 
-// One int8 lattice: sum of spins and sum over bonds (right and down) of s_i s_j.
+// One int8 lattice: sum of spins and sum over bonds (right and down) of s_i s_j. Row sums in int32
+// (|row| <= 2L <= 65536), so the CPU's copy of this loop vectorises.
 DC_HD void int8_replica_sums(const int8_t* lattice, int64_t L, int64_t& spin_sum, int64_t& bond_sum) {
-  spin_sum = 0, bond_sum = 0;
+  int64_t m = 0, e = 0;
   for (int64_t i = 0; i < L; ++i) {
     const int8_t* here = lattice + i * L;
     const int8_t* down = lattice + (i + 1 == L ? 0 : i + 1) * L;
+    int32_t row_m = 0, row_e = 0;
     for (int64_t j = 0; j < L; ++j) {
-      spin_sum += here[j];
-      bond_sum += int(here[j]) * (int(here[j + 1 == L ? 0 : j + 1]) + int(down[j]));
+      const int s = here[j];
+      row_m += s;
+      row_e += s * (int(here[j + 1 == L ? 0 : j + 1]) + int(down[j]));
     }
+    m += row_m;
+    e += row_e;
+  }
+  spin_sum = m;
+  bond_sum = e;
+}
+
+// Row i of a multi-spin lattice for all 64 replicas at once: counts[b] = up spins of replica b in the
+// row, counts[64 + b] = its anti-aligned bonds (right and down neighbours). Bit-sliced counters (plane
+// k holds bit k of every replica's count, enough planes for 2L) make it one pass over the row's words
+// instead of 64 (multispin_replica_counts, one replica per call, is what a thread per replica runs).
+DC_HD void multispin_row_counts(const uint64_t* lattice, int64_t L, int64_t i, int64_t* counts) {
+  int planes = 1;
+  while ((int64_t(1) << planes) <= 2 * L) ++planes;
+  const uint64_t* here = lattice + i * L;
+  const uint64_t* down = lattice + (i + 1 == L ? 0 : i + 1) * L;
+  uint64_t up_planes[24] = {0}, anti_planes[24] = {0};
+  auto add = [planes](uint64_t* c, uint64_t x) {
+    for (int k = 0; k < planes && x; ++k) {
+      const uint64_t carry = c[k] & x;
+      c[k] ^= x;
+      x = carry;
+    }
+  };
+  for (int64_t j = 0; j < L; ++j) {
+    const uint64_t s = here[j];
+    add(up_planes, s);
+    add(anti_planes, s ^ here[j + 1 == L ? 0 : j + 1]);
+    add(anti_planes, s ^ down[j]);
+  }
+  for (int b = 0; b < 64; ++b) {
+    int64_t u = 0, a = 0;
+    for (int k = 0; k < planes; ++k) {
+      u += int64_t((up_planes[k] >> b) & 1) << k;
+      a += int64_t((anti_planes[k] >> b) & 1) << k;
+    }
+    counts[b] = u;
+    counts[64 + b] = a;
   }
 }
 
