@@ -87,7 +87,8 @@ void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_
     throw std::invalid_argument("block_words must be 8, 16, 32 or 64, got " + std::to_string(block_words));
   if (n_words <= 0) return;
   const circuit::PlanView plan_view = view();
-  if (schedule == static_cast<int>(cpu::Schedule::levelized)) threads = cpu::levelized_threads(*this, block_words, threads);
+  if (schedule == static_cast<int>(cpu::Schedule::levelized))
+    threads = cpu::levelized_threads(*this, block_words, threads);
   const int64_t buffers = schedule == static_cast<int>(cpu::Schedule::batch) ? threads : 1;
   const size_t words = static_cast<size_t>(buffers) * n_slots() * block_words;
   // One evaluation at a time per circuit: the cached workspace is reused across calls because first

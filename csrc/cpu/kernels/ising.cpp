@@ -59,10 +59,12 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
   uint32_t pending[kRowChunk], pending_counter[kRowChunk], more[4][kRowChunk];
   for (int64_t t0 = 0; t0 < half; t0 += kRowChunk) {
     const int64_t n = half - t0 < kRowChunk ? half - t0 : kRowChunk;
-    const uint32_t site0 = uint32_t(i * L + j0 + 2 * t0);
+    // Items multispin_item(group, site) of the chunk's sites: word 0 the site, stride 2; word 1 the group.
+    const uint64_t item0 = multispin_item(group, i * L + j0 + 2 * t0);
+    const uint32_t site0 = uint32_t(item0);
     for (int q = 0; q < kPrefixDraws; ++q)
-      philox_strided(site0, 2, group, step, multispin_purpose(colour, q), key0, key1, n, nullptr, random[q][0],
-                     random[q][1], random[q][2], random[q][3]);
+      philox_strided(site0, 2, uint32_t(item0 >> 32), step, multispin_purpose(colour, q), key0, key1, n, nullptr,
+                     random[q][0], random[q][1], random[q][2], random[q][3]);
     if (kTwoClasses) {
       for (int64_t t = 0; t < n; ++t) {
         const int64_t j = j0 + 2 * (t0 + t);
@@ -84,8 +86,8 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
         }
       }
       for (int q = kPrefixDraws; q < 32 && n_pending > 0; ++q) {
-        philox_strided(0, 0, group, step, multispin_purpose(colour, q), key0, key1, n_pending, pending_counter,
-                       more[0], more[1], more[2], more[3]);
+        philox_strided(0, 0, uint32_t(item0 >> 32), step, multispin_purpose(colour, q), key0, key1, n_pending,
+                       pending_counter, more[0], more[1], more[2], more[3]);
         const uint64_t b3[2] = {threshold_bit_mask(table.threshold[0], 2 * q),
                                 threshold_bit_mask(table.threshold[0], 2 * q + 1)};
         const uint64_t b4[2] = {threshold_bit_mask(table.threshold[1], 2 * q),
@@ -114,7 +116,7 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
         }
         here[j] = multispin_metropolis_site(here[j], up[j], down[j], here[wrap_prev(j, L)], here[wrap_next(j, L)],
                                             ferro, table, prefix, kPrefixWords, seed,
-                                            uint64_t(group) << 32 | uint64_t(i * L + j), step, purpose);
+                                            multispin_item(group, i * L + j), step, purpose);
       }
     }
   }
@@ -260,8 +262,9 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
       for (int64_t q0 = 0; q0 < draws_per_row; q0 += kRowChunk) {
         const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
         // Counter (i * draws_per_row + q, replica, sweep, purpose): 32-bit lanes, so this loop vectorises.
-        const uint32_t c0 = uint32_t(i * draws_per_row + q0), replica = uint32_t(first_replica + uint64_t(r));
-        philox_strided(c0, 1, replica, step, purpose, key0, key1, nq, nullptr, u[0], u[1], u[2], u[3]);
+        const uint64_t item0 = int8_item(L, i, q0, first_replica + uint64_t(r));  // draws q0.. differ in word 0
+        philox_strided(uint32_t(item0), 1, uint32_t(item0 >> 32), step, purpose, key0, key1, nq, nullptr, u[0], u[1],
+                       u[2], u[3]);
         const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
         for (int64_t t = q0 * 4; t < t_end; ++t) {
           const int64_t j = j0 + 2 * t;

@@ -46,7 +46,8 @@ uint32_t* thread_scratch(int64_t words) {
 // One path position of n chains, each written by the header's markov_store.
 void store_states(const markov::Store& store, const uint32_t* DC_RESTRICT state, int64_t first, int64_t n) {
   if (store.base == nullptr) return;
-  for (int64_t i = 0; i < n; ++i) markov_store(store, first + i, state[i]);
+  const markov::Store local = store;  // a copy: the byte stores below cannot alias it, so it stays in registers
+  for (int64_t i = 0; i < n; ++i) markov_store(local, first + i, state[i]);
 }
 
 #if defined(__AVX512F__)
@@ -67,22 +68,13 @@ inline void mulhilo8(__m256i a, __m256i b, __m256i& hi, __m256i& lo) {
 }
 #endif
 
-// The four words of block `block` for chains first .. first + n - 1: philox_draw(seed, chain, block,
-// kMarkovPurposeTransition). The chain's low word is the counter word that varies; a run never
-// crosses a multiple of 2^32 chains, where the high word changes.
-// The scalar target calls the header's markov_transition_draw per chain; the SIMD targets draw 8 or 16
-// chains per Philox call (philox_simd.hpp), the same words bit for bit.
+// markov_transition_draw(seed, chain, step) for chains first .. first + n - 1, drawn with the strided
+// Philox (philox_simd.hpp: 16 or 8 chains per call on AVX-512/AVX2; on the scalar target a loop over
+// the header's philox4x32_10, which GCC vectorises with SSE2, where one markov_transition_draw per chain
+// measured 8 % slower): counter (chain low, chain high, step / 4, kMarkovPurposeTransition), the
+// chain's low word varying; a run never crosses a multiple of 2^32 chains, where the high word changes.
 void fill_words(uint64_t seed, uint64_t first, int64_t n, uint64_t step, uint32_t* DC_RESTRICT w0,
                 uint32_t* DC_RESTRICT w1, uint32_t* DC_RESTRICT w2, uint32_t* DC_RESTRICT w3) {
-#if !defined(DC_TARGET_IS_avx512) && !defined(DC_TARGET_IS_avx2)
-  for (int64_t i = 0; i < n; ++i) {
-    const Philox4x32 d = markov_transition_draw(seed, first + static_cast<uint64_t>(i), step);
-    w0[i] = d.v[0];
-    w1[i] = d.v[1];
-    w2[i] = d.v[2];
-    w3[i] = d.v[3];
-  }
-#else
   const uint32_t block = static_cast<uint32_t>(step >> 2);
   for (int64_t done = 0; done < n;) {
     const uint64_t item = first + static_cast<uint64_t>(done);
@@ -93,7 +85,6 @@ void fill_words(uint64_t seed, uint64_t first, int64_t n, uint64_t step, uint32_
                    w1 + done, w2 + done, w3 + done);
     done += run;
   }
-#endif
 }
 
 // One transition for n chains: alias_step (alias.hpp) 16 or 8 chains at a time with 32-bit-index
@@ -138,7 +129,8 @@ void advance(const markov::Level& level, uint32_t* DC_RESTRICT state, const uint
                         _mm256_blendv_epi8(_mm256_and_si256(entry, vmask), column, keep));
   }
 #endif
-  for (; i < n; ++i) state[i] = markov_step(level, state[i], word[i]);
+  const markov::Level local = level;  // a copy, kept in registers across the stores to state
+  for (; i < n; ++i) state[i] = markov_step(local, state[i], word[i]);
 }
 
 // advance() in slices, streaming the next level's table into the cache meanwhile: a hierarchy of
@@ -176,7 +168,11 @@ void sample_chunk(const markov::Level* steps, int64_t n_steps, const markov::Lev
   if (init_states != nullptr) {
     for (int64_t i = 0; i < n; ++i) state[i] = init_states[first + i];
   } else {
-    for (int64_t i = 0; i < n; ++i) state[i] = markov_initial_state(init, seed, chain0 + static_cast<uint64_t>(i));
+    // markov_initial_state for every chain, in two passes so that each vectorises: the words, then
+    // one step from row 0 (advance: gathers on AVX2/AVX-512, markov_step on the scalar target).
+    for (int64_t i = 0; i < n; ++i) words[0][i] = markov_initial_word(seed, chain0 + static_cast<uint64_t>(i));
+    for (int64_t i = 0; i < n; ++i) state[i] = 0;
+    advance(init, state, words[0], n);
   }
   store_states(stores[0], state, first, n);
   for (int64_t t = 0; t < n_steps; ++t) {

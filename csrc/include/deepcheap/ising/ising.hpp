@@ -43,6 +43,17 @@ DC_HD uint32_t int8_purpose(int colour, bool heatbath) {
 }
 DC_HD int64_t int8_draws_per_row(int64_t L) { return (L / 2 + 3) / 4; }
 
+// The Philox items (counter words 0 and 1) of the layouts above: multi-spin site `site` = i L + j of
+// 64-replica group `group`, and int8 draw q of row i (of int8_draws_per_row(L)) of replica `replica`.
+// A row's consecutive sites or draws differ in word 0 only, which is what lets the CPU kernel draw
+// them with a strided SIMD Philox.
+DC_HD uint64_t multispin_item(uint64_t group, int64_t site) {
+  return uint64_t(static_cast<uint32_t>(group)) << 32 | static_cast<uint32_t>(site);
+}
+DC_HD uint64_t int8_item(int64_t L, int64_t i, int64_t q, uint64_t replica) {
+  return uint64_t(static_cast<uint32_t>(replica)) << 32 | static_cast<uint32_t>(i * int8_draws_per_row(L) + q);
+}
+
 // Word k (0..63) of a multi-spin site's bit-serial test, from draw k / 2.
 DC_HD uint64_t multispin_word(const Philox4x32& draw, int k) {
   return (k & 1) ? (uint64_t(draw.v[3]) << 32 | draw.v[2]) : (uint64_t(draw.v[1]) << 32 | draw.v[0]);
@@ -223,9 +234,7 @@ DC_HD uint64_t heatbath_threshold(double beta_field) {
 // The random word of int8 site t of row i, replica `replica` (global), sweep `step`, colour c.
 DC_HD uint32_t int8_site_word(uint64_t seed, int64_t L, int64_t i, int64_t t, uint64_t replica, uint32_t step,
                               int colour, bool heatbath) {
-  const uint32_t c0 = static_cast<uint32_t>(i * int8_draws_per_row(L) + t / 4);
-  const uint64_t item = uint64_t(static_cast<uint32_t>(replica)) << 32 | c0;
-  return philox_draw(seed, item, step, int8_purpose(colour, heatbath)).v[t & 3];
+  return philox_draw(seed, int8_item(L, i, t / 4, replica), step, int8_purpose(colour, heatbath)).v[t & 3];
 }
 
 // Updates int8 site t of colour c in row i of one replica's lattice.
@@ -247,7 +256,7 @@ DC_HD void multispin_update(uint64_t* lattice, int64_t L, int64_t i, int64_t t, 
   uint64_t* here = lattice + i * L;
   const uint64_t up = lattice[(i == 0 ? L - 1 : i - 1) * L + j], down = lattice[(i + 1 == L ? 0 : i + 1) * L + j];
   const uint64_t left = here[j == 0 ? L - 1 : j - 1], right = here[j + 1 == L ? 0 : j + 1];
-  const uint64_t item = uint64_t(static_cast<uint32_t>(group)) << 32 | static_cast<uint32_t>(i * L + j);
+  const uint64_t item = multispin_item(group, i * L + j);
   here[j] = two_classes ? multispin_two_class_site(here[j], up, down, left, right, ferro, table.threshold[0],
                                                    table.threshold[1], seed, item, step, colour)
                         : multispin_metropolis_site(here[j], up, down, left, right, ferro, table, nullptr, 0, seed,

@@ -52,10 +52,13 @@ DC_HD uint32_t alias_step(const uint32_t* DC_RESTRICT table, uint32_t state, uin
 constexpr uint32_t kMarkovPurposeInit = 0x4D4B0000u;        // the initial state
 constexpr uint32_t kMarkovPurposeTransition = 0x4D4B0001u;  // transitions, word t % 4 of block t / 4
 
-// The initial state of `chain`, drawn from the one-row table of the initial distribution.
+// The word that draws the initial state of `chain`, and that state: one step from row 0 of the
+// one-row table of the initial distribution.
+DC_HD uint32_t markov_initial_word(uint64_t seed, uint64_t chain) {
+  return philox_draw(seed, chain, 0, kMarkovPurposeInit).v[0];
+}
 DC_HD uint32_t markov_initial_state(const markov::Level& init, uint64_t seed, uint64_t chain) {
-  const uint32_t word = philox_draw(seed, chain, 0, kMarkovPurposeInit).v[0];
-  return alias_step(init.table, 0, init.cols, (uint32_t(1) << init.bits) - 1u, word);
+  return alias_step(init.table, 0, init.cols, (uint32_t(1) << init.bits) - 1u, markov_initial_word(seed, chain));
 }
 
 // The draw holding the words of transitions 4b .. 4b + 3 of `chain` (b = step / 4); transition `step`

@@ -185,9 +185,8 @@ DC_HD int64_t shallow_low_bits(int64_t n) { return n < 6 ? n : 6; }
 DC_HD int64_t shallow_table_size(int64_t n) { return int64_t(1) << shallow_low_bits(n); }
 
 template <int Lanes, int Act, class T>
-DC_PRODUCT_HD void shallow_walk_block(const T* DC_RESTRICT x, int64_t n, T lambda, T a, T* DC_RESTRICT lo,
-                                      T* DC_RESTRICT hi, T* DC_RESTRICT acc, T* DC_RESTRICT accp,
-                                      T* DC_RESTRICT accm) {
+DC_HD void shallow_walk_block(const T* x, int64_t n, T lambda, T a, T* lo, T* hi, T* acc,
+                              T* DC_RESTRICT accp, T* DC_RESTRICT accm) {
   const int64_t L = shallow_low_bits(n);
   const int64_t H = n - L;
   const int64_t table = shallow_table_size(n);
