@@ -45,7 +45,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                                                    "swendsen-wang": [2000, 2000, 2000]},
               "tau_replicas": {"metropolis": 64, "wolff": 16, "swendsen-wang": 16}, "ratio_L": [64]},
     "full": {"fss_L": [16, 32, 64, 128, 256], "fss_T": 2.27, "fss_replicas": 32,
-             "fss_sweeps": [10000, 10000, 10000, 8000, 6000], "fss_therm": 500, "fss_blocks": 16,
+             "fss_sweeps": [10000, 10000, 10000, 6000, 4000], "fss_therm": 500, "fss_blocks": 16,
              "tau_L": [16, 32, 64, 128], "tau_sweeps": {"metropolis": [10000, 20000, 60000, 160000],
                                                         "wolff": [4000, 4000, 4000, 4000],
                                                         "swendsen-wang": [4000, 4000, 4000, 4000]},
