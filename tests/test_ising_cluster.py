@@ -44,13 +44,17 @@ def reference_init(seed: int, replica: int, L: int) -> np.ndarray:
     return s
 
 
-def reference_wolff(s: np.ndarray, L: int, seed: int, replica: int, cluster: int, threshold: int) -> int:
+def reference_wolff(s: np.ndarray, L: int, seed: int, replica: int, cluster: int, threshold: int,
+                    depth_first: bool = True) -> int:
+    # The cluster is the set of sites reachable from the seed along bonds that the *tail* site's word
+    # activates, so the visiting order (a stack here by default, the kernel's queue) must not matter.
     n = L * L
     start = (int(draw(seed, replica, 0, cluster, WOLFF_SEED)[0]) * n) >> 32
     old = s[start]
     s[start] = -old
-    queue = [start]  # breadth-first: sites test their bonds in the order they joined
-    for i in queue:
+    pending, size = [start], 1
+    while pending:
+        i = pending.pop() if depth_first else pending.pop(0)
         nb = neighbours(i, L)
         if not any(s[j] == old for j in nb):
             continue
@@ -58,8 +62,9 @@ def reference_wolff(s: np.ndarray, L: int, seed: int, replica: int, cluster: int
         for d, j in enumerate(nb):
             if s[j] == old and int(w[d]) < threshold:
                 s[j] = -old
-                queue.append(j)
-    return len(queue)
+                pending.append(j)
+                size += 1
+    return size
 
 
 def reference_swendsen_wang(s: np.ndarray, L: int, seed: int, replica: int, sweep: int, threshold: int) -> None:
@@ -112,18 +117,19 @@ def test_every_simd_target_matches_the_reference_with_full_batches(algorithm, ea
     s = dc.IsingModel(L).sampler(T, replicas=1, algorithm=algorithm, seed=seed, init="up",
                                  clusters_per_sweep=4 if algorithm == "wolff" else None)
     threshold = int(math.ldexp(-math.expm1(-2.0 / T), 32))
-    ref = np.ones(L * L, dtype=np.int8)
     series = s.run(3)
-    sizes = []  # per Wolff cluster
-    for t in range(3):
+    for depth_first in (True, False):  # the kernel grows breadth-first; the order must not matter
+        ref = np.ones(L * L, dtype=np.int8)
+        sizes = []  # per Wolff cluster
+        for t in range(3):
+            if algorithm == "wolff":
+                sizes += [reference_wolff(ref, L, seed, 0, 4 * t + c, threshold, depth_first) for c in range(4)]
+            else:
+                reference_swendsen_wang(ref, L, seed, 0, t, threshold)
+        np.testing.assert_array_equal(s.spins.reshape(-1), ref)
         if algorithm == "wolff":
-            sizes += [reference_wolff(ref, L, seed, 0, 4 * t + c, threshold) for c in range(4)]
-        else:
-            reference_swendsen_wang(ref, L, seed, 0, t, threshold)
-    np.testing.assert_array_equal(s.spins.reshape(-1), ref)
-    if algorithm == "wolff":
-        np.testing.assert_array_equal(series.flipped[:, 0], np.reshape(sizes, (3, 4)).sum(1))
-        assert max(sizes) > 2 * 64  # the test reached full batches
+            np.testing.assert_array_equal(series.flipped[:, 0], np.reshape(sizes, (3, 4)).sum(1))
+            assert max(sizes) > 2 * 64  # the test reached full batches
 
 
 # ---- exact enumeration of the 4 x 4 torus ----------------------------------------------------------

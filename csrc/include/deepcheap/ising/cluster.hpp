@@ -6,11 +6,11 @@
 // Counters, all through philox_draw(seed, item, step, purpose) with item = (replica << 32) | site:
 //   Wolff cluster c of a replica: site i draws (item(r, i), low32(c), kClusterWolffBonds | high24(c))
 //     and tests its four bonds (right, left, down, up) with words 0..3; the seed site of cluster c comes
-//     from (item(r, 0), low32(c), kClusterWolffSeed | high24(c)). The cluster grows breadth-first: sites
-//     test their bonds in the order they joined (a FIFO queue), each testing the bonds to neighbours that
-//     are equal and not yet flipped, so a bond between two cluster sites is tested by whichever joined
-//     first. Each word is used at most once per cluster, so the test is exact Wolff in any order; the
-//     order only fixes which word decides each bond, and with it the bit-exact lattices.
+//     from (item(r, 0), low32(c), kClusterWolffSeed | high24(c)). A site tests the bonds to its equal,
+//     not yet flipped neighbours once, when its turn comes, so each word is used at most once per
+//     cluster (exact Wolff). The cluster is then the set of sites reachable from the seed along bonds
+//     activated by their tail site's word, which does not depend on the order in which sites take their
+//     turn: the kernel's breadth-first queue gives the lattices of a depth-first stack bit for bit.
 //   Swendsen-Wang sweep t: site i draws (item(r, i), low32(t), kClusterSwBonds | high24(t)): word 0 the
 //     bond to the right, word 1 the bond below, bit 31 of word 2 the flip of the cluster whose root
 //     (smallest site index) is i.
