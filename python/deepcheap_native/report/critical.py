@@ -76,7 +76,7 @@ def _finite_size(ctx: Context, section: Section, p: dict[str, Any]) -> None:
         # first_replica, so the series (and every number below) are those of the local run.
         scan = ising.finite_size_scan(sizes, p["fss_T"], algorithm="wolff", replicas=p["fss_replicas"],
                                       n_sweeps=sweeps, thermalize=p["fss_therm"], seed=ctx.seed_for(13, 1),
-                                      blocks=p["fss_blocks"], client=ctx.scheduler, progress=tick)
+                                      blocks=p["fss_blocks"], client=ctx.client(), progress=tick)
         seconds = time.perf_counter() - start
     ex = scan.exponents
     section.numbers["fss"] = {
