@@ -178,9 +178,10 @@ def _p3(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                       # judged when the fit reaches N = 256 (the full preset); from N ≤ 128 the
                       # extrapolation spans too short a range to be held to 1 %, so it is shown only
                       abs(limit["m_inf"] / -e_inf - 1) <= 0.01 if fit_sizes[-1] >= 256 else None,
-                      note=(f"free exponent: mean = {free['m_inf']:.4f} + {free['a']:.2f}·N^(−{free['b']:.2f}), "
-                            f"rms {free['rms']:.4f}" if free else "")
-                      + ("" if fit_sizes[-1] >= 256 else "; judged only when the fit reaches N ≥ 256 (the full preset)"))
+                      note="; ".join(filter(None, [
+                          f"free exponent: mean = {free['m_inf']:.4f} + {free['a']:.2f}·N^(−{free['b']:.2f}), "
+                          f"rms {free['rms']:.4f}" if free else "",
+                          "" if fit_sizes[-1] >= 256 else "judged only when the fit reaches N ≥ 256 (the full preset)"])))
     slack_ok = all(per_size[N]["min"] >= -e0 - N ** (-2 / 3) for N in p["sizes"])
     worst = min(p["sizes"], key=lambda N: per_size[N]["min"] + e0 + N ** (-2 / 3))
     section.claim("no endpoint below −E₀ by more than the finite-N slack N^(−2/3)",
