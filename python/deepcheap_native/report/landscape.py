@@ -313,7 +313,7 @@ def _figures(section: Section, p: dict[str, Any]) -> None:
     ax.axvline(-e_inf, color="k", ls=":", lw=1, label=f"−E_∞ = {-e_inf:.3f}")
     ax.set_xlabel("endpoint energy per spin H/N")
     ax.set_ylabel("density")
-    ax.set_title("p = 3: where gradient descent ends")
+    ax.set_title("p = 3: where descent ends (heavy ball)")
     ax.legend(fontsize=7)
 
     ax = axes[1]
