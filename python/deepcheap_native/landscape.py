@@ -297,7 +297,7 @@ class SphericalSpinGlass:
         tol : convergence threshold on |grad_R H|/√N (default 1e-6; use ≥ 1e-5 with float32, whose
             rounding of the gradient is about 1e-6 relative).
         method : "gd" (plain projected gradient descent, the default) or "momentum" (heavy ball).
-        momentum : β in [0, 1) for ``method="momentum"`` (default 0.9); ignored by "gd".
+        momentum : β in [0, 1) for ``method="momentum"`` (default 0.9); checked but unused by "gd".
         hessian_index : also compute the Hessian index and smallest eigenvalue of every endpoint (in
             float64; one N × N symmetric eigenproblem per start).
         dtype : "float64" or "float32" (the descent's arithmetic; float32 halves the time).
