@@ -19,6 +19,7 @@ import numpy as np
 from . import _core
 from ._memory import check_allocation
 from ._arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
+from ._validate import check_threads
 from .circuit_io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
 from .circuit_network import threshold_network
 
@@ -447,7 +448,7 @@ class Circuit:
         uint64 array, shape (n_outputs, n_words).
         """
         code = _SCHEDULES[check_choice(schedule, "schedule", tuple(_SCHEDULES))]
-        t = 0 if threads is None else check_int(threads, "threads", minimum=1, maximum=1024)
+        t = check_threads(threads) or 0  # 0: the core's num_threads() (a caller's override, else the setting)
         bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
         if bw and bw not in (8, 16, 32, 64):
             raise ValueError(f"block_words must be 8, 16, 32 or 64, got {bw}")
