@@ -505,8 +505,8 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     and h = 0; a Wolff "sweep" flips clusters covering about L² spins, see ``ClusterSampler``).
     Each row runs ``replicas`` independent lattices from random spins: ``thermalize`` sweeps (default
     sweeps // 4) unmeasured, then ``sweeps`` sweeps measured every ``measure_every``. Columns: the
-    parameters, the row's sampler ``seed`` (:func:`row_seed`), ⟨|m|⟩ (``abs_m``), ⟨e⟩ per spin (``e``),
-    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = L²(⟨m²⟩ − ⟨|m|⟩²)/T and
+    parameters, the row's sampler ``seed`` (:func:`row_seed`), ``⟨|m|⟩`` (``abs_m``), ⟨e⟩ per spin (``e``),
+    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = ``L²(⟨m²⟩ − ⟨|m|⟩²)/T`` and
     the heat capacity per spin ``C`` = L²(⟨e²⟩ − ⟨e⟩²)/T², each with a jackknife standard error over
     the independent replicas (``*_err``; NaN for one replica).
 

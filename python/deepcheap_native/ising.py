@@ -186,7 +186,7 @@ class IsingSeries(NamedTuple):
     """Time series from :meth:`IsingSampler.run`, each of shape (n_measure, replicas)."""
 
     m: np.ndarray  #: magnetization per spin
-    abs_m: np.ndarray  #: |m|
+    abs_m: np.ndarray  #: ``|m|``
     m2: np.ndarray  #: m^2
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin

@@ -40,10 +40,10 @@ _CHI_AMPLITUDE = 0.9625817
 
 
 def wolff_clusters_per_sweep(L: int, temperature: float, J: float = 1.0) -> int:
-    """The default number of Wolff clusters in one sweep: about L^2 / <|C|>, so that a sweep flips about
+    """The default number of Wolff clusters in one sweep: about ``L^2 / <|C|>``, so that a sweep flips about
     L^2 spins on average.
 
-    Wolff's clusters are picked in proportion to their size, so <|C|> = L^2 <m^2>. The count must not
+    Wolff's clusters are picked in proportion to their size, so ``<|C|> = L^2 <m^2>``. The count must not
     depend on the chain's own history (stopping once L^2 spins have flipped would bias every average), so
     it comes from a closed-form estimate of <m^2> at K = J/T: Onsager's m_0^2 below T_c, the critical
     amplitude ``0.9626 (1 - T_c/T)^(-7/4) / L^2`` above it, capped by the finite-size value ~L^(-1/4) near
@@ -62,7 +62,7 @@ class ClusterSeries(NamedTuple):
     """Time series from :meth:`ClusterSampler.run`, each of shape (n_measure, replicas)."""
 
     m: np.ndarray  #: magnetization per spin
-    abs_m: np.ndarray  #: |m|
+    abs_m: np.ndarray  #: ``|m|``
     m2: np.ndarray  #: m^2
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin
@@ -92,7 +92,7 @@ class ClusterSampler(_LatticeChain):
     A **sweep** of Swendsen-Wang updates every bond once and flips each cluster of the partition with
     probability 1/2. A **sweep** of Wolff builds and flips ``clusters_per_sweep`` single clusters, each
     grown from a uniformly random site; the default, :func:`wolff_clusters_per_sweep`, is about
-    L^2 / <|C|>, so a sweep flips about L^2 spins on average, like a local sweep (the spins actually
+    ``L^2 / <|C|>``, so a sweep flips about L^2 spins on average, like a local sweep (the spins actually
     flipped are in ``run(...).flipped``). The count is fixed in advance: stopping once L^2 spins have
     flipped would make the measurement times depend on the cluster sizes and bias the averages.
 

@@ -273,7 +273,7 @@ class FiniteSizeScan:
     tc_error: float
     exponents: dict[str, tuple[float, float]]  #: "nu", "gamma/nu", "beta/nu": (value, error)
     at_tc: dict[str, tuple[np.ndarray, np.ndarray]]  #: per L at the estimated T_c: (values, errors)
-    tau_abs_m: np.ndarray  #: integrated autocorrelation time of |m| per L (in measurements)
+    tau_abs_m: np.ndarray  #: integrated autocorrelation time of ``|m|`` per L (in measurements)
     tau_abs_m_error: np.ndarray
     series: dict[int, tuple[np.ndarray, np.ndarray]] = field(repr=False)  #: L -> (e, m), (n, replicas)
 
