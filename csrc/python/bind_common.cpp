@@ -3,6 +3,7 @@
 #include "dispatch.hpp"
 #include "random.hpp"
 #include "threads.hpp"
+#include "deepcheap/common/exp.hpp"
 
 
 void bind_common(py::module_& m) {
@@ -19,4 +20,13 @@ void bind_common(py::module_& m) {
   m.def("set_simd_target", &deepcheap::cpu::set_simd_target, py::arg("name"));
 
   deepcheap::python::define_philox<deepcheap::cpu::Driver>(m);
+
+  // The exp that every device evaluates the same way (common/exp.hpp); private, for its accuracy test.
+  m.def("_portable_exp", [](py::array_t<double, py::array::c_style | py::array::forcecast> x) {
+    py::array_t<double> out(x.size());
+    const double* in = x.data();
+    double* o = out.mutable_data();
+    for (py::ssize_t i = 0; i < x.size(); ++i) o[i] = deepcheap::portable_exp(in[i]);
+    return out;
+  }, py::arg("x"));
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "deepcheap/common/config.hpp"
+#include "deepcheap/common/exp.hpp"
 #include "deepcheap/common/philox.hpp"
 
 DC_NAMESPACE_BEGIN
@@ -194,13 +195,14 @@ DC_HD int8_t block_majority(int sum, uint32_t random_bits) {
 
 // Heat-bath probability threshold (2^32 scale) for a spin with local field F = dH/ds (H = s F + rest).
 DC_HD uint64_t heatbath_threshold(double beta_field) {
-  // P(s = +1) = 1 / (1 + exp(2 beta F)); computed without overflow for large |beta F|.
+  // P(s = +1) = 1 / (1 + exp(2 beta F)); computed without overflow for large |beta F|, with the exp
+  // that rounds the same on every device (common/exp.hpp), so GPU and CPU thresholds agree bit for bit.
   double p;
   if (beta_field >= 0) {
-    const double e = exp(-2.0 * beta_field);
+    const double e = portable_exp(-2.0 * beta_field);
     p = e / (1.0 + e);
   } else {
-    p = 1.0 / (1.0 + exp(2.0 * beta_field));
+    p = 1.0 / (1.0 + portable_exp(2.0 * beta_field));
   }
   const double scaled = p * 4294967296.0;
   return scaled >= 4294967296.0 ? uint64_t(1) << 32 : uint64_t(scaled);
