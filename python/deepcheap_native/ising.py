@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import numpy as np
 
 from . import _core, cuda
 from ._memory import check_allocation
-from ._arrays import check_choice, check_int, check_real, check_seed, like_input, to_numpy
+from ._arrays import ArrayOut, check_choice, check_int, check_real, check_seed, like_input, to_numpy
 from ._validate import call_threads, check_threads, progress_bar
+
+if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
+    import torch
 
 __all__ = [
     "CRITICAL_TEMPERATURE",
@@ -344,7 +347,7 @@ class _NativeChain:
         return self
 
     @property
-    def spins(self) -> Any:
+    def spins(self) -> ArrayOut:
         """A copy of the configurations: int8 ±1 of shape (replicas, ...) (torch when the sampler's
         spins were given as a torch tensor)."""
         return like_input(self._chain.get_spins(), self._torch)
@@ -390,10 +393,10 @@ class _LatticeChain(_NativeChain):
     def _spin_shape(self) -> tuple[int, ...]:
         return (self.replicas, self.model.L, self.model.L)
 
-    def energy(self) -> Any:
+    def energy(self) -> ArrayOut:
         raise NotImplementedError
 
-    def energy_per_spin(self) -> Any:
+    def energy_per_spin(self) -> ArrayOut:
         """H / L² of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
         return self.energy()
 
@@ -473,11 +476,11 @@ class IsingSampler(_LatticeChain):
                                                  maximum=2**32))
         return sampler
 
-    def magnetization(self) -> Any:
+    def magnetization(self) -> ArrayOut:
         """Magnetization per spin of each replica, shape (replicas,)."""
         return like_input(self._chain.measure()[0], self._torch)
 
-    def energy(self) -> Any:
+    def energy(self) -> ArrayOut:
         """Energy per spin of each replica, shape (replicas,) (also :meth:`energy_per_spin`)."""
         return like_input(self._chain.measure()[1], self._torch)
 
@@ -524,6 +527,14 @@ class IsingSampler(_LatticeChain):
 
 
 # ---- renormalization --------------------------------------------------------------------------------
+
+
+@overload
+def block_spin(spins: torch.Tensor, b: int = 2, *, rule: str = "majority", seed: int = 0,
+               threads: int | None = None) -> torch.Tensor: ...
+@overload
+def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0,
+               threads: int | None = None) -> np.ndarray: ...
 
 
 def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0, threads: int | None = None) -> Any:

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _core, cuda
 from ._memory import check_allocation
-from ._arrays import as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
+from ._arrays import ArrayOut, as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
 from ._validate import call_threads, check_threads
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
@@ -197,7 +197,7 @@ class MarkovChain:
         start_step: int = 0,
         device: Any = None,
         threads: int | None = None,
-    ) -> Any:
+    ) -> ArrayOut:
         """Run n_chains independent chains for n_steps transitions.
 
         Parameters
@@ -527,7 +527,7 @@ class HierarchicalChain:
     def sample(
         self, n_chains: int | None = None, *, seed: int = 0, out: np.ndarray | None = None, first: int = 0,
         device: Any = None, threads: int | None = None, n: int | None = None,
-    ) -> Any:
+    ) -> ArrayOut:
         """Draw n_chains independent realisations of (y0, ..., yL).
 
         The first argument is named as in :meth:`MarkovChain.sample` (each realisation is one chain

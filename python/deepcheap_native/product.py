@@ -7,12 +7,15 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, overload
 
 import numpy as np
 
 from ._arrays import check_choice, check_int, check_out, import_torch, is_torch_tensor, like_input, to_numpy
 from ._validate import call_threads, check_threads
+
+if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
+    import torch
 
 __all__ = [
     "ProductNetwork",
@@ -387,6 +390,15 @@ class ProductNetwork:
                 f"n_neurons={self.n_neurons}, n_hidden_layers={self.n_hidden_layers})")
 
     # -- evaluation --
+    @overload
+    def __call__(self, x: torch.Tensor, *, out: Any = None, device: Any = None,
+                 threads: int | None = None) -> torch.Tensor: ...
+    @overload
+    def __call__(self, x: np.ndarray, *, out: Any = None, device: Any = None,
+                 threads: int | None = None) -> np.ndarray: ...
+    @overload
+    def __call__(self, x: Any, *, out: Any = None, device: Any = None, threads: int | None = None) -> Any: ...
+
     def __call__(self, x: Any, *, out: Any = None, device: Any = None, threads: int | None = None) -> Any:
         """Evaluate the network natively on x of shape (batch, n).
 
@@ -700,6 +712,19 @@ def polynomial_network(exponents: Any, coefficients: Any, *, kind: str = "deep",
     rows = [[int(v) for v in row] for row in e]
     return _build(e.shape[1], rows, [float(v) for v in c], constant, kind, activation, scale, bias, dtype,
                   mode, plain=False)
+
+
+@overload
+def multiplication_gate(u: torch.Tensor, v: Any, *, activation: str = "softplus", scale: float = 0.01,
+                        bias: float | None = None, mode: str = "network",
+                        threads: int | None = None) -> torch.Tensor: ...
+@overload
+def multiplication_gate(u: Any, v: torch.Tensor, *, activation: str = "softplus", scale: float = 0.01,
+                        bias: float | None = None, mode: str = "network",
+                        threads: int | None = None) -> torch.Tensor: ...
+@overload
+def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float = 0.01,
+                        bias: float | None = None, mode: str = "network", threads: int | None = None) -> np.ndarray: ...
 
 
 def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float = 0.01,

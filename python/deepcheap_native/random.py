@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -11,7 +11,18 @@ from . import cuda as _cuda_api
 from ._arrays import like_input, to_numpy
 from ._validate import call_threads, check_threads
 
+if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
+    import torch
+
 __all__ = ["normal_pairs", "philox4x32", "uniform_double"]
+
+
+@overload
+def philox4x32(counter: torch.Tensor, key: Any, *, device: Any = None, threads: int | None = None) -> torch.Tensor: ...
+@overload
+def philox4x32(counter: np.ndarray, key: Any, *, device: Any = None, threads: int | None = None) -> np.ndarray: ...
+@overload
+def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | None = None) -> Any: ...
 
 
 def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | None = None) -> Any:
