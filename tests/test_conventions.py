@@ -391,3 +391,20 @@ def test_installed_circuits_are_xz_under_2_mb_and_read_as_the_published_text():
         text = (source / f"{name}.txt").read_bytes()
         assert lzma.decompress(compressed[name].read_bytes()) == text
         assert dc.circuits.bristol(name).to_bristol() == dc.Circuit.from_bristol(text=text.decode()).to_bristol()
+
+
+# ---- the lattice samplers' shared arguments are checked once (_LatticeChain._check_lattice)
+
+
+@pytest.mark.parametrize("bad", [dict(temperature=-1.0), dict(temperature="2"), dict(replicas=0),
+                                 dict(replicas=2.0), dict(first_replica=-1), dict(seed=-1), dict(seed=2**64),
+                                 dict(init="down"), dict(init=np.ones((3, 8, 8))), dict(init=np.zeros((4, 8, 8)))])
+def test_local_and_cluster_samplers_check_shared_arguments_alike(bad):
+    args = dict(temperature=2.0, replicas=4, seed=0, init="random", first_replica=0) | bad
+    temperature = args.pop("temperature")
+    errors = []
+    for algorithm in ("metropolis", "wolff"):
+        with pytest.raises((TypeError, ValueError)) as info:
+            dc.IsingModel(8).sampler(temperature, algorithm=algorithm, **args)
+        errors.append((type(info.value), str(info.value)))
+    assert errors[0] == errors[1]
