@@ -230,6 +230,22 @@ def test_report_binder_step_on_a_scheduler(client):
     assert len(numbers[0]["curves"]) == 2
 
 
+def test_report_width_law_on_a_scheduler(client):
+    """--scheduler sends every width-law training job to the cluster: the same numbers as locally."""
+    pytest.importorskip("torch")
+    from deepcheap_native.report import product as report_product
+    from deepcheap_native.report.context import Context, Section
+
+    p = dict(report_product.PRESETS["tiny"], width_n=[2], width_steps=8, width_samples=64)
+    runs = []
+    for scheduler in (None, client.scheduler.address):
+        ctx = Context(preset="tiny", seed=5, threads=1, progress=False, scheduler=scheduler)
+        section = Section("product", "Product", "")
+        report_product._no_flattening(ctx, section, p)
+        runs.append(section.numbers["width_law"]["runs"])
+    assert len(runs[0]) >= 4 and runs[0] == runs[1]
+
+
 def test_report_cli_unreachable_scheduler(tmp_path, capsys, monkeypatch):
     from deepcheap_native import cli
 

@@ -97,14 +97,21 @@ class Context:
     progress: bool = True
     scheduler: str | None = None  #: a Dask scheduler address for the heavy steps (``--scheduler``)
 
+    def client(self) -> Any:
+        """The Dask client of ``scheduler`` (connected once, reused), or None without one: sections pass it
+        as ``client=`` to the library's own distributed entry points (width law, census)."""
+        if self.scheduler is None:
+            return None
+        from ..distributed import get_client
+
+        return get_client(self.scheduler)
+
     def map(self, fn: Any, calls: list[tuple]) -> Iterator[Any]:
         """fn(*args) for each args in calls, in order: here, or as tasks on ``scheduler`` (fn must be a
         module-level function; each call carries its own seed, so the results are the same)."""
-        if self.scheduler is None:
+        client = self.client()
+        if client is None:
             return (fn(*args) for args in calls)
-        from ..distributed import get_client
-
-        client = get_client(self.scheduler)
         futures = [client.submit(fn, *args, pure=False) for args in calls]
         return (f.result() for f in futures)
 

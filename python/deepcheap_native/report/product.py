@@ -415,7 +415,9 @@ def _no_flattening(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     t0 = time.perf_counter()
     try:
         with ctx.bar("width law: training one-hidden-layer nets", len(jobs)) as bar:
-            if ctx.threads > 1 and len(jobs) >= 40:
+            if ctx.scheduler is not None:  # --scheduler: every training job is a task on the cluster
+                results = width_law(jobs, client=ctx.client(), progress=lambda done: bar.update())
+            elif ctx.threads > 1 and len(jobs) >= 40:
                 # One process per thread: the jobs are independent and pure (the same numbers as one
                 # after another), and spawned workers start clean of this process's thread pools.
                 import multiprocessing
