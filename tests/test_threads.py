@@ -187,3 +187,9 @@ def test_concurrent_callers_do_not_see_each_others_threads():
     serial = (sample(None), sweep(None))
     _assert_same(results[1], serial)
     _assert_same(results[2], serial)
+
+
+def test_census_estimates_are_for_the_calls_thread_count():
+    assert census.estimate_seconds(7, threads=1) == pytest.approx(2 * census.estimate_seconds(7, threads=2))
+    with pytest.raises(ValueError, match=r"on 1 threads"):
+        census.threshold_functions(7, threads=1, max_seconds=1e-9)

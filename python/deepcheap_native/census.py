@@ -84,7 +84,7 @@ def estimate_seconds(n: int, threads: int | None = None) -> float:
     """Estimated wall time of ``threshold_functions(n)`` on this kind of machine with `threads` threads
     (default: the package's thread count): weight vectors × 2ⁿ × a per-point cost measured here."""
     n = check_int(n, "n", minimum=0)
-    threads = _core.get_num_threads() if threads is None else check_int(threads, "threads", minimum=1)
+    threads = check_threads(threads) or _core.get_num_threads()
     return _vector_count(n) * 2.0**n * _SECONDS_PER_VECTOR_POINT / threads
 
 
@@ -168,18 +168,19 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
     """
     n = check_int(n, "n", minimum=0)
     threads = check_threads(threads)
+    on = threads or _core.get_num_threads()  # the count the estimates are for
     if n > MAX_COUNT_N:
         raise ValueError(
-            f"threshold_functions({n}) would take about {_duration(estimate_seconds(n))} ({_vector_count(n):.3g} "
-            f"weight vectors of 2^{n} points) on {_core.get_num_threads()} threads here; this implementation "
+            f"threshold_functions({n}) would take about {_duration(estimate_seconds(n, on))} ({_vector_count(n):.3g} "
+            f"weight vectors of 2^{n} points) on {on} threads here; this implementation "
             f"counts n <= {MAX_COUNT_N}")
     if max_seconds is not None:
         if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real):
             raise TypeError(f"max_seconds must be a number or None, got {type(max_seconds).__name__}")
-        estimate = estimate_seconds(n)
+        estimate = estimate_seconds(n, on)
         if estimate > max_seconds:
             raise ValueError(
-                f"threshold_functions({n}) would take about {_duration(estimate)} on {_core.get_num_threads()} "
+                f"threshold_functions({n}) would take about {_duration(estimate)} on {on} "
                 f"threads ({_vector_count(n):,} weight vectors of 2^{n} points), more than max_seconds="
                 f"{max_seconds}; pass max_seconds=None to run it (with progress=True and checkpoint=... to "
                 "watch and resume it)")
