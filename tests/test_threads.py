@@ -193,3 +193,12 @@ def test_census_estimates_are_for_the_calls_thread_count():
     assert census.estimate_seconds(7, threads=1) == pytest.approx(2 * census.estimate_seconds(7, threads=2))
     with pytest.raises(ValueError, match=r"on 1 threads"):
         census.threshold_functions(7, threads=1, max_seconds=1e-9)
+
+
+def test_threads_inside_torch_compile():
+    """A compiled graph runs the gate later, outside the call: threads= must not break the graph."""
+    torch = pytest.importorskip("torch")
+    u, v = torch.linspace(-1, 1, 7, dtype=torch.float64), torch.linspace(2, -2, 7, dtype=torch.float64)
+    compiled = torch.compile(lambda a, b: dc.multiplication_gate(a, b, threads=2), fullgraph=True,
+                             backend="aot_eager")
+    torch.testing.assert_close(compiled(u, v), dc.multiplication_gate(u, v, threads=1), rtol=0, atol=0)

@@ -738,7 +738,8 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
     float64; numpy or torch in, the same kind out. Parameters as for :func:`product_network`.
     On torch tensors the gate runs as the custom op ``torch.ops.deepcheap.multiplication_gate``:
     differentiable in u and v, and usable inside ``torch.compile``. ``threads``: CPU threads for this
-    call (None: :func:`~deepcheap_native.set_num_threads`); the result does not depend on it.
+    call (None: :func:`~deepcheap_native.set_num_threads`; inside a compiled graph, which runs the op
+    later, the package setting applies); the result does not depend on it.
     """
     threads = check_threads(threads)
     if is_torch_tensor(u) or is_torch_tensor(v):
@@ -746,8 +747,9 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
 
         import torch
 
-        if not torch.compiler.is_compiling():  # the builder's friendly errors, before any tensor work
-            product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)
+        if torch.compiler.is_compiling():  # a compiled graph runs the op later, with set_num_threads
+            return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
+        product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)  # friendly errors first
         with call_threads(threads):  # eager ops run on this thread, so the override reaches the kernel
             return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
     uu, u_torch = to_numpy(u, "u")
