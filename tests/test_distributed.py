@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import inspect
+import json
 import os
 import signal
 import threading
@@ -228,6 +229,38 @@ def test_report_binder_step_on_a_scheduler(client):
         numbers.append(section.numbers["binder"])
     assert numbers[0] == numbers[1]
     assert len(numbers[0]["curves"]) == 2
+
+
+def test_report_critical_section_on_a_scheduler(client):
+    # The critical section's heavy steps (the finite-size scan's (L, replica block) pieces and the tau_int
+    # runs) go to the cluster with --scheduler; every number but the timings is the local run's.
+    pytest.importorskip("matplotlib")
+    from deepcheap_native.report import critical
+    from deepcheap_native.report.context import Context, Section
+
+    p = dict(critical.PRESETS["tiny"], fss_replicas=4, fss_blocks=4, fss_sweeps=[150, 150], fss_therm=20,
+             tau_sweeps={"metropolis": [300, 300], "wolff": [150, 150], "swendsen-wang": [150, 150]},
+             tau_replicas={"metropolis": 64, "wolff": 2, "swendsen-wang": 2})
+    numbers = []
+    for scheduler in (None, client.scheduler.address):
+        ctx = Context(preset="tiny", seed=5, threads=1, progress=False, scheduler=scheduler)
+        section = Section("critical", "Critical", "")
+        with dd.get_task_stream(client) as stream:
+            critical.run(ctx, section, p)
+        tasks = [t["key"] for t in stream.data]
+        if scheduler is None:
+            assert tasks == []
+        else:  # 2 sizes x 4 replica blocks, and 3 algorithms x 2 sizes
+            assert sum("_scan_job" in str(k) for k in tasks) == 8 and sum("_tau_run" in str(k) for k in tasks) == 6
+        assert [s.error for s in section.steps] == [None, None]
+        n = section.numbers
+        del n["fss"]["seconds"]
+        for rows in n["dynamics"].values():
+            for row in rows:
+                del row["cpu_per_sweep"], row["cpu_per_sample"]
+        numbers.append(json.dumps(n, sort_keys=True, default=repr))  # NaN compares equal as text
+    assert numbers[0] == numbers[1]
+    assert '"sizes": [8, 16]' in numbers[0] and numbers[0].count('"tau":') == 6
 
 
 def test_report_width_law_on_a_scheduler(client):

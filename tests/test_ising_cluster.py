@@ -44,14 +44,17 @@ def reference_init(seed: int, replica: int, L: int) -> np.ndarray:
     return s
 
 
-def reference_wolff(s: np.ndarray, L: int, seed: int, replica: int, cluster: int, threshold: int) -> int:
+def reference_wolff(s: np.ndarray, L: int, seed: int, replica: int, cluster: int, threshold: int,
+                    depth_first: bool = True) -> int:
+    # The cluster is the set of sites reachable from the seed along bonds that the *tail* site's word
+    # activates, so the visiting order (a stack here by default, the kernel's queue) must not matter.
     n = L * L
     start = (int(draw(seed, replica, 0, cluster, WOLFF_SEED)[0]) * n) >> 32
     old = s[start]
     s[start] = -old
-    stack, size = [start], 1
-    while stack:
-        i = stack.pop()
+    pending, size = [start], 1
+    while pending:
+        i = pending.pop() if depth_first else pending.pop(0)
         nb = neighbours(i, L)
         if not any(s[j] == old for j in nb):
             continue
@@ -59,7 +62,7 @@ def reference_wolff(s: np.ndarray, L: int, seed: int, replica: int, cluster: int
         for d, j in enumerate(nb):
             if s[j] == old and int(w[d]) < threshold:
                 s[j] = -old
-                stack.append(j)
+                pending.append(j)
                 size += 1
     return size
 
@@ -104,6 +107,29 @@ def test_bit_identical_to_reference_of_the_documented_counters(algorithm):
             for t in range(sweeps):
                 reference_swendsen_wang(ref[r], L, seed, first + r, t, threshold)
     np.testing.assert_array_equal(s.spins.reshape(2, -1), ref)
+
+
+@pytest.mark.parametrize("algorithm", ["wolff", "swendsen-wang"])
+def test_every_simd_target_matches_the_reference_with_full_batches(algorithm, each_simd_target):
+    # L = 20 near T_c: Wolff clusters of hundreds of sites and a Swendsen-Wang sweep of 400 sites run the
+    # kernels' full 64-site batches, their SIMD lanes and their scalar tails, on every compiled target.
+    L, T, seed = 20, 2.3, 99
+    s = dc.IsingModel(L).sampler(T, replicas=1, algorithm=algorithm, seed=seed, init="up",
+                                 clusters_per_sweep=4 if algorithm == "wolff" else None)
+    threshold = int(math.ldexp(-math.expm1(-2.0 / T), 32))
+    series = s.run(3)
+    for depth_first in (True, False):  # the kernel grows breadth-first; the order must not matter
+        ref = np.ones(L * L, dtype=np.int8)
+        sizes = []  # per Wolff cluster
+        for t in range(3):
+            if algorithm == "wolff":
+                sizes += [reference_wolff(ref, L, seed, 0, 4 * t + c, threshold, depth_first) for c in range(4)]
+            else:
+                reference_swendsen_wang(ref, L, seed, 0, t, threshold)
+        np.testing.assert_array_equal(s.spins.reshape(-1), ref)
+        if algorithm == "wolff":
+            np.testing.assert_array_equal(series.flipped[:, 0], np.reshape(sizes, (3, 4)).sum(1))
+            assert max(sizes) > 2 * 64  # the test reached full batches
 
 
 # ---- exact enumeration of the 4 x 4 torus ----------------------------------------------------------

@@ -1,7 +1,8 @@
 """Spherical p-spin glass (deepcheap_native.landscape): couplings from Philox against an independent
 pure-Python Box–Muller, energy against einsum over the raw couplings, Riemannian gradient and Hessian
 against finite differences along geodesics, p = 2 descent against the eigenvalues of the coupling
-matrix, reproducibility and bad input."""
+matrix, heavy-ball steps against the update written out with einsum over the raw couplings, the report's
+N → ∞ fit against known laws, reproducibility and bad input."""
 
 from __future__ import annotations
 
@@ -200,6 +201,79 @@ def test_p3_descent_endpoints_are_minima_below_their_starts():
     assert (result.steps_taken[c] < 600).all() and (result.steps_taken[~c] == 600).all()
 
 
+def test_monomials_are_the_multiset_products_in_order():
+    rng = np.random.default_rng(3)
+    for N, k in [(7, 2), (6, 3), (5, 1)]:
+        x = rng.standard_normal((4, N))
+        columns = landscape._multisets(N, k)
+        expected = np.ones((4, columns[0].size))
+        for c in columns:
+            expected *= x[:, c]
+        got = landscape._monomials_t(np.ascontiguousarray(x.T), k).T
+        np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
+
+
+def brute_heavy_ball(model, x, steps, eta, beta):
+    """Heavy ball on the sphere written from its definition, gradient by einsum over the raw couplings."""
+    N, p = model.N, model.p
+    J = model.couplings()
+    letters = "ijkl"[:p]
+    v = np.zeros_like(x)
+    for _ in range(steps):
+        # ∇H = N^(−(p−1)/2) Σ over the p slots of J contracted with σ on the other p − 1
+        g = np.zeros_like(x)
+        for slot in range(p):
+            others = [c for t, c in enumerate(letters) if t != slot]
+            g += np.einsum(f"{letters}," + ",".join("b" + c for c in others) + f"->b{letters[slot]}", J, *([x] * (p - 1)))
+        g *= N ** (-(p - 1) / 2)
+        g -= (np.sum(g * x, 1) / N)[:, None] * x
+        v = beta * v - eta * g
+        y = x + v
+        x = y * (math.sqrt(N) / np.linalg.norm(y, axis=1))[:, None]
+        v = v - (np.sum(v * x, 1) / N)[:, None] * x
+    return x
+
+
+@pytest.mark.parametrize("p", [3, 4])
+def test_heavy_ball_steps_against_a_brute_force(p):
+    N = {3: 9, 4: 6}[p]
+    model = SphericalSpinGlass(N, p, seed=31)
+    x0 = model.random_starts(5, seed=2)
+    r = model.descend(5, steps=12, seed=2, tol=0, method="momentum", momentum=0.8)
+    np.testing.assert_allclose(r.sigma, brute_heavy_ball(model, x0, 12, model.default_step_size(), 0.8), rtol=0, atol=1e-11)
+    assert r.method == "momentum" and r.momentum == 0.8
+    # momentum 0 is plain gradient descent
+    np.testing.assert_allclose(model.descend(5, steps=12, seed=2, tol=0, method="momentum", momentum=0.0).sigma,
+                               model.descend(5, steps=12, seed=2, tol=0).sigma, rtol=0, atol=1e-12)
+
+
+def test_heavy_ball_reaches_the_p2_minimum():
+    N = 60
+    model = SphericalSpinGlass(N, 2, seed=21)
+    J = model.couplings()
+    bottom = np.linalg.eigvalsh((J + J.T) / 2)[0] / math.sqrt(N)
+    hb = model.descend(16, steps=4000, seed=3, tol=1e-10, method="momentum", hessian_index=True)
+    gd = model.descend(16, steps=4000, seed=3, tol=1e-10)
+    assert hb.converged.all() and (hb.hessian_index == 0).all()
+    np.testing.assert_allclose(hb.energy_per_spin, bottom, rtol=1e-10)
+    # near the minimum the heavy ball contracts by √β = 0.95 a step, so to 1e-10 it saves little here
+    assert np.median(hb.steps_taken) < np.median(gd.steps_taken)
+
+
+def test_heavy_ball_p3_endpoints_are_minima_and_reproducible():
+    model = SphericalSpinGlass(24, 3, seed=8)
+    r = model.descend(24, steps=600, seed=1, tol=1e-7, method="momentum", hessian_index=True)
+    assert r.converged.mean() >= 0.8
+    c = r.converged
+    assert (r.hessian_index[c] == 0).all() and (r.min_hessian_eigenvalue[c] > 0).all()
+    assert (r.gradient_norm[c] <= 1e-7).all()
+    assert (r.energy_per_spin > -landscape.ground_state_energy(3) - 0.3).all()
+    again = model.descend(24, steps=600, seed=1, tol=1e-7, method="momentum")
+    assert np.array_equal(again.sigma, r.sigma) and np.array_equal(again.steps_taken, r.steps_taken)
+    part = model.descend(8, steps=600, seed=1, tol=1e-7, method="momentum")  # BLAS may round a batch differently
+    np.testing.assert_allclose(part.sigma, r.sigma[:8], rtol=0, atol=1e-6)
+
+
 def test_descent_reproducible_and_independent_of_batch():
     model = SphericalSpinGlass(16, 3, seed=2)
     a = model.descend(6, steps=150, seed=4)
@@ -300,6 +374,14 @@ def test_bad_points_and_descent_arguments():
         model.descend(2, progress=3)
     with pytest.raises(ValueError, match=r"starts must have shape \(3, 5\)"):
         model.descend(3, starts=x)
+    with pytest.raises(ValueError, match="method must be one of 'gd', 'momentum', got 'adam'"):
+        model.descend(2, method="adam")
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
+        model.descend(2, method="momentum", momentum=1.0)
+    with pytest.raises(ValueError, match="momentum must be >= 0"):
+        model.descend(2, method="momentum", momentum=-0.5)
+    with pytest.raises(TypeError, match="momentum must be a real number"):
+        model.descend(2, method="momentum", momentum="high")
 
 
 # ---- the report section ---------------------------------------------------------------------------
@@ -312,20 +394,25 @@ def test_report_section_tiny_against_library():
     params = dict(section_module.PRESETS["tiny"])
     section = Section("landscape", section_module.TITLE, section_module.INTRO, parameters=params)
     section_module.run(ctx, section, params)
-    assert [s.error for s in section.steps] == [None, None, None]
+    assert [s.error for s in section.steps] == [None] * 4
     assert len(section.figures) == 1 and section.figures[0].png.startswith(b"\x89PNG")
     names = [c.name for c in section.claims]
-    assert len(names) == 7 and all(c.status in ("ok", "deviates", "info") for c in section.claims)
-    # the issue states the 1 % gap at N = 256: at the tiny sizes it is shown, not judged
-    gap = section.claims[names.index(next(n for n in names if "within 1 % of −E_∞" in n))]
-    assert gap.status == "info" and "judged only at N ≥ 256" in gap.note
+    assert len(names) == 9 and all(c.status in ("ok", "deviates", "info") for c in section.claims)
+
+    def claim(start):
+        return section.claims[next(i for i, n in enumerate(names) if n.startswith(start))]
+
+    # the issue's finite-N 1 % target is shown, not judged; the N → ∞ extrapolation needs sizes ≥ 64
+    assert claim("mean endpoint energy at N = 32 within 1 %").status == "info"
+    assert claim("mean endpoint energy → −E_∞ as N → ∞").status == "info"
+    assert claim("every converged endpoint is a local minimum").status == "ok"
     p3 = section.numbers["p3"]
     # every recorded number comes from the library: redo one descent and compare
     N = params["sizes"][0]
     record = p3["runs"][N][0]
     model = SphericalSpinGlass(N, 3, seed=record["model_seed"])
     again = model.descend(params["starts"], steps=params["steps"], seed=ctx.seed_for(6, 1000 + N, 0),
-                          tol=params["tol"], dtype="float32", hessian_index=True)
+                          tol=params["tol"], dtype="float32", method="momentum", hessian_index=True)
     np.testing.assert_array_equal(again.energy_per_spin, record["energy"])
     np.testing.assert_array_equal(again.hessian_index, record["index"])
     stats = p3["per_size"][N]
@@ -334,5 +421,26 @@ def test_report_section_tiny_against_library():
     # claims carry their numbers and their verdicts follow from them
     p2 = section.numbers["p2"]
     assert p2["bottom_eigenvalue"] == pytest.approx(-math.sqrt(2), rel=0.15)
-    claim = section.claims[names.index(next(n for n in names if n.startswith("p = 2 endpoints")))]
-    assert claim.status == "ok"
+    assert claim("p = 2 endpoints").status == "ok"
+    # plain gradient descent beside it: redone here from the heavy ball's own model and starts
+    gd = section.numbers["p3_gd"]
+    N = params["gd_size"]
+    model = SphericalSpinGlass(N, 3, seed=p3["runs"][N][0]["model_seed"])
+    again = model.descend(params["starts"], steps=params["gd_steps"], seed=ctx.seed_for(6, 1000 + N, 0),
+                          tol=params["tol"], dtype="float32", hessian_index=True)
+    np.testing.assert_array_equal(again.energy_per_spin, gd["gd"]["energy"])
+    assert gd["gd_stats"]["mean"] == pytest.approx(again.energy_per_spin.mean())
+    assert p3["method"] == "momentum" and record["method"] == "momentum"
+
+
+def test_report_extrapolation_recovers_a_known_law():
+    from deepcheap_native.report import landscape as section_module
+
+    sizes = [64, 96, 128, 192, 256]
+    exact = [-1.63 + 1.4 * N ** (-2 / 3) for N in sizes]
+    fixed, free = section_module._extrapolate(sizes, exact)
+    assert fixed["m_inf"] == pytest.approx(-1.63, abs=1e-12) and fixed["a"] == pytest.approx(1.4, rel=1e-10)
+    assert free["b"] == pytest.approx(2 / 3, abs=0.005) and free["m_inf"] == pytest.approx(-1.63, abs=2e-3)
+    half = [-1.6 + 0.5 * N ** -0.5 for N in sizes]
+    assert section_module._extrapolate(sizes, half)[1]["b"] == pytest.approx(0.5, abs=0.003)
+    assert section_module._extrapolate(sizes[:2], exact) == (None, None)

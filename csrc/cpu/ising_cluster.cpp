@@ -1,6 +1,7 @@
 // Driver of the Wolff and Swendsen-Wang samplers: argument checks, state, and the loops over replicas
 // (one replica per OpenMP iteration, dynamically scheduled: cluster sizes vary, and each replica's
-// numbers depend only on its own counters, so the schedule never changes the result).
+// numbers depend only on its own counters, so the schedule never changes the result). The cluster
+// updates themselves are SIMD-dispatched kernels (csrc/cpu/kernels/ising_cluster.cpp).
 #include "ising_cluster.hpp"
 
 #include <algorithm>
@@ -9,7 +10,14 @@
 #include <string>
 
 #include "deepcheap/ising/cluster.hpp"
+#include "dispatch.hpp"
 #include "threads.hpp"
+
+DC_DECLARE_KERNEL(int64_t wolff_cluster(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster,
+                                        uint64_t threshold, uint32_t* queue))
+DC_DECLARE_KERNEL(void swendsen_wang_sweep(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t sweep,
+                                           uint64_t threshold, int32_t* parent, uint8_t* coin, int64_t& n_clusters,
+                                           int64_t& n_flipped))
 
 namespace deepcheap::cpu {
 
@@ -17,60 +25,6 @@ namespace {
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
-}
-
-// One Wolff cluster of one replica: grown from a random seed site with an explicit stack, flipping each
-// site as it joins (so a flipped site is never tested again). Returns the cluster size.
-int64_t wolff_cluster(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster, uint64_t threshold,
-                      uint32_t* stack) {
-  const uint32_t sites = L * L;
-  const uint32_t start = bounded_u32(cluster_draw(seed, replica, 0, cluster, kClusterWolffSeed).v[0], sites);
-  const int8_t old = s[start];
-  s[start] = int8_t(-old);
-  int64_t top = 0, size = 1;
-  stack[top++] = start;
-  while (top > 0) {
-    const uint32_t i = stack[--top];
-    uint32_t nb[4];
-    torus_neighbours(i, L, nb);
-    const bool any = (s[nb[0]] == old) | (s[nb[1]] == old) | (s[nb[2]] == old) | (s[nb[3]] == old);
-    if (!any) continue;  // no bond to test: the draw would be unused (it depends only on its counter)
-    const Philox4x32 w = cluster_draw(seed, replica, i, cluster, kClusterWolffBonds);
-    for (int d = 0; d < 4; ++d) {
-      if (s[nb[d]] == old && bond_active(w.v[d], threshold)) {
-        s[nb[d]] = int8_t(-old);
-        stack[top++] = nb[d];
-        ++size;
-      }
-    }
-  }
-  return size;
-}
-
-// One Swendsen-Wang sweep of one replica: activate bonds (right and down of every site), join clusters,
-// flip each cluster with the coin drawn at its root. Returns (clusters, spins flipped).
-void swendsen_wang_sweep(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t sweep, uint64_t threshold,
-                         int32_t* parent, uint8_t* coin, int64_t& n_clusters, int64_t& n_flipped) {
-  const uint32_t sites = L * L;
-  for (uint32_t i = 0; i < sites; ++i) parent[i] = int32_t(i);
-  for (uint32_t i = 0; i < sites; ++i) {
-    const Philox4x32 w = cluster_draw(seed, replica, i, sweep, kClusterSwBonds);
-    coin[i] = uint8_t(w.v[2] >> 31);
-    const uint32_t col = i % L, right = col + 1 == L ? i - col : i + 1, down = i + L >= sites ? col : i + L;
-    if (s[right] == s[i] && bond_active(w.v[0], threshold)) union_find_join(parent, int32_t(i), int32_t(right));
-    if (s[down] == s[i] && bond_active(w.v[1], threshold)) union_find_join(parent, int32_t(i), int32_t(down));
-  }
-  int64_t clusters = 0, flipped = 0;
-  for (uint32_t i = 0; i < sites; ++i) {
-    const int32_t root = union_find_root(parent, int32_t(i));
-    clusters += root == int32_t(i);
-    if (coin[root]) {
-      s[i] = int8_t(-s[i]);
-      ++flipped;
-    }
-  }
-  n_clusters += clusters;
-  n_flipped += flipped;
 }
 
 }  // namespace
@@ -145,17 +99,19 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
   if (n_measure == 0 || every == 0) return;
   const uint32_t L = uint32_t(L_);
   const int64_t sites = L_ * L_;
+  const auto wolff = DC_DISPATCH(wolff_cluster);
+  const auto swendsen_wang = DC_DISPATCH(swendsen_wang_sweep);
   const int threads = replicas_ > 1 ? num_threads() : 1;
   const int64_t n_threads = threads < replicas_ ? threads : replicas_;
 #pragma omp parallel num_threads(int(n_threads))
   {
-    // Per-thread scratch, reused across the replicas this thread runs: a stack for Wolff, parents and
-    // coins for Swendsen-Wang.
-    std::vector<uint32_t> stack;
+    // Per-thread scratch, reused across the replicas this thread runs: a queue for Wolff (one entry past
+    // L^2, see wolff_cluster), parents and coins for Swendsen-Wang.
+    std::vector<uint32_t> queue;
     std::vector<int32_t> parent;
     std::vector<uint8_t> coin;
     if (algorithm_ == kWolff)
-      stack.resize(size_t(sites));
+      queue.resize(size_t(sites) + 1);
     else
       parent.resize(size_t(sites)), coin.resize(size_t(sites));
 #pragma omp for schedule(dynamic, 1)
@@ -168,11 +124,10 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
         for (int64_t t = 0; t < every; ++t, ++sweep) {
           if (algorithm_ == kWolff) {
             for (int64_t c = 0; c < clusters_per_sweep_; ++c)
-              n_flipped += wolff_cluster(s, L, seed_, replica, clusters_done_[size_t(r)]++, threshold_, stack.data());
+              n_flipped += wolff(s, L, seed_, replica, clusters_done_[size_t(r)]++, threshold_, queue.data());
             n_clusters += clusters_per_sweep_;
           } else {
-            swendsen_wang_sweep(s, L, seed_, replica, sweep, threshold_, parent.data(), coin.data(), n_clusters,
-                                n_flipped);
+            swendsen_wang(s, L, seed_, replica, sweep, threshold_, parent.data(), coin.data(), n_clusters, n_flipped);
           }
         }
         if (magnetization) {

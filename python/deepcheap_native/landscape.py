@@ -80,6 +80,7 @@ class DescentResult:
     min_hessian_eigenvalue : (n_starts,) float64 smallest Riemannian-Hessian eigenvalue (with
         hessian_index), or None.
     step_size, tol, steps : the parameters used.
+    method : "gd" or "momentum"; momentum : the heavy ball's β (0.0 for "gd").
     """
 
     energy_per_spin: np.ndarray
@@ -92,6 +93,8 @@ class DescentResult:
     step_size: float
     tol: float
     steps: int
+    method: str = "gd"
+    momentum: float = 0.0
 
 
 class SphericalSpinGlass:
@@ -246,6 +249,9 @@ class SphericalSpinGlass:
         At a minimum at the threshold the Riemannian Hessian spectrum is the semicircle
         [0, 4√(p(p−1))] (centre p·E_∞ = 2√(p(p−1)), radius 2√(p(p−1))), so this step gives
         η·λ_max ≈ 1.6 < 2: stable, with room for the finite-N edge, and large on the soft modes.
+        (Anywhere on the sphere at energy −e per spin the bulk reaches p·e + 2√(p(p−1)) ≤ p·E₀ +
+        2√(p(p−1)), 9.87 for p = 3, so η·λ_max ≤ 1.61 there too; heavy-ball momentum β is stable up
+        to η·λ_max < 2(1 + β).)
         """
         return 0.4 / math.sqrt(self.p * (self.p - 1))
 
@@ -257,19 +263,30 @@ class SphericalSpinGlass:
         seed: int = 0,
         step_size: float | None = None,
         tol: float = 1e-6,
+        method: str = "gd",
+        momentum: float = 0.9,
         hessian_index: bool = False,
         dtype: str = "float64",
         starts: Any = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> DescentResult:
-        """Projected gradient descent from uniform random starts, all starts batched.
+        """Projected gradient descent (or heavy-ball descent) from uniform random starts, all batched.
 
-        Each step, for every start not yet converged: ``σ ← √N (σ − η g)/|σ − η g|`` with g the Riemannian
-        gradient (the update is the gradient step followed by projection back onto the sphere).
-        A start has **converged** when ``|g|/√N`` ≤ `tol` (root-mean-square tangent gradient component);
-        it is then frozen, and `steps_taken` records when. After at most `steps` steps the energies
-        and gradient norms of all endpoints are evaluated in float64. Starts that never reached `tol`
-        are reported with ``converged = False``; they are usually near saddles or marginal minima.
+        ``method="gd"`` (plain gradient descent): each step, for every start not yet converged,
+        σ ← √N (σ − η g)/|σ − η g| with g the Riemannian gradient (the gradient step followed by
+        projection back onto the sphere).
+
+        ``method="momentum"`` (Polyak heavy ball on the sphere, a local method too): v ← β v − η g,
+        σ ← √N (σ + v)/|σ + v|, then v is projected onto the tangent space at the new σ (v starts at
+        0; β = `momentum`). On the slow modes a step moves η/(1 − β) instead of η (10× for β = 0.9),
+        so starts reach their minimum in several times fewer steps; where they end is measured, not
+        assumed, to be the same band (see the README's landscape section).
+
+        A start has **converged** when |g|/√N ≤ `tol` (root-mean-square tangent gradient component)
+        and, with momentum, also |v|/(η√N) ≤ `tol` (it is not moving on); it is then frozen, and
+        `steps_taken` records when. After at most `steps` steps the energies and gradient norms of all
+        endpoints are evaluated in float64. Starts that never reached `tol` are reported with
+        ``converged = False``; they are usually near saddles or marginal minima.
 
         Parameters
         ----------
@@ -279,6 +296,8 @@ class SphericalSpinGlass:
         step_size : η; default `default_step_size()` = 0.4/√(p(p−1)) (see there).
         tol : convergence threshold on ``|grad_R H|/√N`` (default 1e-6; use ≥ 1e-5 with float32, whose
             rounding of the gradient is about 1e-6 relative).
+        method : "gd" (plain projected gradient descent, the default) or "momentum" (heavy ball).
+        momentum : β in [0, 1) for ``method="momentum"`` (default 0.9); checked but unused by "gd".
         hessian_index : also compute the Hessian index and smallest eigenvalue of every endpoint (in
             float64; one N × N symmetric eigenproblem per start).
         dtype : "float64" or "float32" (the descent's arithmetic; float32 halves the time).
@@ -296,6 +315,10 @@ class SphericalSpinGlass:
         if not isinstance(hessian_index, (bool, np.bool_)):
             raise TypeError(f"hessian_index must be a bool, got {type(hessian_index).__name__}")
         dtype = check_choice(dtype, "dtype", ("float64", "float32"))
+        method = check_choice(method, "method", ("gd", "momentum"))
+        beta = check_real(momentum, "momentum", minimum=0.0)
+        if beta >= 1:
+            raise ValueError(f"momentum must be in [0, 1) (the heavy ball's β), got {beta}")
         if progress is not None and not callable(progress):
             raise TypeError(f"progress must be callable progress(step, steps) or None, got {type(progress).__name__}")
         if starts is None:
@@ -310,6 +333,8 @@ class SphericalSpinGlass:
         work = np.float32 if dtype == "float32" else np.float64
         reduced = self._reduced_tensor(work)
         x = x0.astype(work)
+        heavy = method == "momentum"
+        velocity = np.zeros_like(x) if heavy else None
         p, N = self.p, self.N
         steps_taken = np.full(n, steps, dtype=np.int64)
         active = np.arange(n)
@@ -323,13 +348,24 @@ class SphericalSpinGlass:
             rg = _tangent(g, xa, N)
             norm = np.sqrt(np.einsum("bi,bi->b", rg, rg, dtype=np.float64)) / root_n
             done = norm <= tol
+            if heavy:
+                va = velocity[active]
+                done &= np.sqrt(np.einsum("bi,bi->b", va, va, dtype=np.float64)) <= tol * eta * root_n
             if done.any():
                 steps_taken[active[done]] = step
                 keep = ~done
                 active, xa, rg = active[keep], xa[keep], rg[keep]
+                if heavy:
+                    va = va[keep]
             if active.size:
-                y = xa - work(eta) * rg
-                x[active] = _project(y, N).astype(work, copy=False)
+                if heavy:
+                    va = work(beta) * va - work(eta) * rg
+                    y = _project(xa + va, N).astype(work, copy=False)
+                    velocity[active] = _tangent(va, y, N)  # carried to the tangent space at the new point
+                    x[active] = y
+                else:
+                    y = xa - work(eta) * rg
+                    x[active] = _project(y, N).astype(work, copy=False)
             if progress is not None:
                 progress(step + 1, steps)
 
@@ -357,6 +393,8 @@ class SphericalSpinGlass:
             step_size=float(eta),
             tol=float(tol),
             steps=steps,
+            method=method,
+            momentum=float(beta) if heavy else 0.0,
         )
 
     # ---- internals ------------------------------------------------------------------------------
@@ -497,10 +535,40 @@ def _orderings(columns: tuple[np.ndarray, ...]) -> np.ndarray:
     return count
 
 
-def _contract_reduced(reduced: np.ndarray, multisets: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
-    """S(·, x, …, x) for each row of x: monomials x^m (chunk × M), then one GEMM with R (M × N).
+def _suffix_starts(N: int, d: int) -> np.ndarray:
+    """Row where the multisets of degree d with first index ≥ j begin, j = 0 … N (lexicographic
+    order puts them last): C(N+d−1, d) − C(N−j+d−1, d)."""
+    total = math.comb(N + d - 1, d)
+    return np.array([total - math.comb(N - j + d - 1, d) for j in range(N + 1)], dtype=np.int64)
 
-    Batches are cut into chunks whose (chunk, M) monomial block stays near 16 MiB.
+
+def _monomials_t(xt: np.ndarray, degree: int) -> np.ndarray:
+    """x^m for every multiset m of `degree` indices, lexicographic, transposed: (M, b) from xt (N, b).
+
+    Built degree by degree: the multisets of degree d starting with j are j followed by the multisets
+    of degree d−1 over [j, N), a contiguous tail of the previous level, so each level is N contiguous
+    row-block products (x_j times a tail): no index arrays, no gathers, about 4× less time than
+    gathering the columns with np.take.
+    """
+    N, b = xt.shape
+    prev = xt
+    for d in range(2, degree + 1):
+        starts = _suffix_starts(N, d - 1)
+        out = np.empty((math.comb(N + d - 1, d), b), dtype=xt.dtype)
+        lo = 0
+        for j in range(N):
+            tail = prev[starts[j] :]
+            np.multiply(xt[j], tail, out=out[lo : lo + tail.shape[0]])
+            lo += tail.shape[0]
+        prev = out
+    return prev
+
+
+def _contract_reduced(reduced: np.ndarray, multisets: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
+    """S(·, x, …, x) for each row of x: monomials x^m (M × chunk, see `_monomials_t`), then one GEMM
+    with R (M × N).
+
+    Batches are cut into chunks whose monomial block stays near 16 MiB.
     """
     x = x.astype(reduced.dtype, copy=False)
     B, M = x.shape[0], reduced.shape[0]
@@ -509,11 +577,9 @@ def _contract_reduced(reduced: np.ndarray, multisets: tuple[np.ndarray, ...], x:
     out = np.empty((B, reduced.shape[1]), dtype=reduced.dtype)
     chunk = max(1, min(B, _CHUNK_BYTES // max(1, M * reduced.itemsize)))
     for lo in range(0, B, chunk):
-        xs = x[lo : lo + chunk]
-        monomials = np.take(xs, multisets[0], axis=1)
-        for column in multisets[1:]:
-            monomials *= np.take(xs, column, axis=1)
-        np.matmul(monomials, reduced, out=out[lo : lo + chunk])
+        xt = np.ascontiguousarray(x[lo : lo + chunk].T)
+        monomials = _monomials_t(xt, len(multisets))
+        np.matmul(monomials.T, reduced, out=out[lo : lo + chunk])
     return out
 
 

@@ -45,7 +45,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                                                    "swendsen-wang": [2000, 2000, 2000]},
               "tau_replicas": {"metropolis": 64, "wolff": 16, "swendsen-wang": 16}, "ratio_L": [64]},
     "full": {"fss_L": [16, 32, 64, 128, 256], "fss_T": 2.27, "fss_replicas": 32,
-             "fss_sweeps": [10000, 10000, 10000, 8000, 6000], "fss_therm": 500, "fss_blocks": 16,
+             "fss_sweeps": [10000, 10000, 10000, 6000, 4000], "fss_therm": 500, "fss_blocks": 16,
              "tau_L": [16, 32, 64, 128], "tau_sweeps": {"metropolis": [10000, 20000, 60000, 160000],
                                                         "wolff": [4000, 4000, 4000, 4000],
                                                         "swendsen-wang": [4000, 4000, 4000, 4000]},
@@ -72,9 +72,11 @@ def _finite_size(ctx: Context, section: Section, p: dict[str, Any]) -> None:
             done[0] = k
 
         start = time.perf_counter()
+        # With --scheduler the (L, block of replicas) pieces run on the cluster: each piece carries its
+        # first_replica, so the series (and every number below) are those of the local run.
         scan = ising.finite_size_scan(sizes, p["fss_T"], algorithm="wolff", replicas=p["fss_replicas"],
                                       n_sweeps=sweeps, thermalize=p["fss_therm"], seed=ctx.seed_for(13, 1),
-                                      blocks=p["fss_blocks"], progress=tick)
+                                      blocks=p["fss_blocks"], client=ctx.client(), progress=tick)
         seconds = time.perf_counter() - start
     ex = scan.exponents
     section.numbers["fss"] = {
@@ -157,27 +159,33 @@ def _fit_z(sizes: np.ndarray, tau: np.ndarray, err: np.ndarray) -> tuple[float, 
     return slope, float(1.0 / math.sqrt(sxx))
 
 
-def _dynamics(ctx: Context, section: Section, p: dict[str, Any]) -> None:
+def _tau_run(algorithm: str, L: int, replicas: int, n_sweeps: int, seed: int) -> dict[str, float]:
+    """tau_int of |m| at T_c and the CPU time per sweep per replica of one (algorithm, L): a task of its own,
+    so `--scheduler` can run it on a cluster (its seed travels with it, so tau is the same there; the CPU
+    time is the process time of whichever process ran it)."""
     IsingModel, ising = require("IsingModel", "ising", issue=ISSUE)
+    s = IsingModel(L).sampler(TC, replicas=replicas, algorithm=algorithm, seed=seed, init="up")
+    s.sweep(max(n_sweeps // 10, 20))
+    cpu = time.process_time()
+    series = s.run(n_sweeps)
+    cpu = time.process_time() - cpu
+    t = ising.autocorrelation_time(series.abs_m)
+    per_sweep = cpu / (n_sweeps * replicas)
+    return {"L": L, "tau": t.tau, "tau_error": t.error, "window": t.window, "converged": t.converged,
+            "cpu_per_sweep": per_sweep, "cpu_per_sample": 2 * t.tau * per_sweep}
+
+
+def _dynamics(ctx: Context, section: Section, p: dict[str, Any]) -> None:
+    require("IsingModel", "ising", issue=ISSUE)
     sizes = list(p["tau_L"])
     algorithms = ("metropolis", "wolff", "swendsen-wang")
+    calls = [(a, L, p["tau_replicas"][a], p["tau_sweeps"][a][j], ctx.seed_for(13, 2, j))
+             for a in algorithms for j, L in enumerate(sizes)]
     rows: dict[str, list[dict[str, float]]] = {a: [] for a in algorithms}
-    with ctx.bar("autocorrelation times at T_c", len(sizes) * len(algorithms)) as bar:
-        for a in algorithms:
-            for j, L in enumerate(sizes):
-                n = p["tau_sweeps"][a][j]
-                s = IsingModel(L).sampler(TC, replicas=p["tau_replicas"][a], algorithm=a, seed=ctx.seed_for(13, 2, j),
-                                          init="up")
-                s.sweep(max(n // 10, 20))
-                cpu = time.process_time()
-                series = s.run(n)
-                cpu = time.process_time() - cpu
-                t = ising.autocorrelation_time(series.abs_m)
-                per_sweep = cpu / (n * p["tau_replicas"][a])
-                rows[a].append({"L": L, "tau": t.tau, "tau_error": t.error, "window": t.window,
-                                "converged": t.converged, "cpu_per_sweep": per_sweep,
-                                "cpu_per_sample": 2 * t.tau * per_sweep})
-                bar.update()
+    with ctx.bar("autocorrelation times at T_c", len(calls)) as bar:
+        for args, row in zip(calls, ctx.map(_tau_run, calls)):  # on the cluster with --scheduler
+            rows[args[0]].append(row)
+            bar.update()
     section.numbers["dynamics"] = rows
     fits = {a: _fit_z(np.array(sizes, float), np.array([r["tau"] for r in rows[a]]),
                       np.array([r["tau_error"] for r in rows[a]])) for a in algorithms}

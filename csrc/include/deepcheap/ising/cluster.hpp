@@ -1,12 +1,16 @@
 // Per-site math of the Wolff and Swendsen-Wang cluster updates of the ferromagnetic Ising model
 // (J > 0, h = 0) on the L x L torus: bond activation p = 1 - exp(-2 J / T), the Philox counters each
 // site draws its bond tests from, torus neighbours and union-find. No loops over the lattice: the CPU
-// driver (csrc/cpu/ising_cluster.cpp) and any GPU driver call these per site.
+// kernels (csrc/cpu/kernels/ising_cluster.cpp) and any GPU driver call these per site.
 //
 // Counters, all through philox_draw(seed, item, step, purpose) with item = (replica << 32) | site:
 //   Wolff cluster c of a replica: site i draws (item(r, i), low32(c), kClusterWolffBonds | high24(c))
 //     and tests its four bonds (right, left, down, up) with words 0..3; the seed site of cluster c comes
-//     from (item(r, 0), low32(c), kClusterWolffSeed | high24(c)).
+//     from (item(r, 0), low32(c), kClusterWolffSeed | high24(c)). A site tests the bonds to its equal,
+//     not yet flipped neighbours once, when its turn comes, so each word is used at most once per
+//     cluster (exact Wolff). The cluster is then the set of sites reachable from the seed along bonds
+//     activated by their tail site's word, which does not depend on the order in which sites take their
+//     turn: the kernel's breadth-first queue gives the lattices of a depth-first stack bit for bit.
 //   Swendsen-Wang sweep t: site i draws (item(r, i), low32(t), kClusterSwBonds | high24(t)): word 0 the
 //     bond to the right, word 1 the bond below, bit 31 of word 2 the flip of the cluster whose root
 //     (smallest site index) is i.
@@ -28,9 +32,13 @@ constexpr uint32_t kClusterInit = 0x34u << 24;
 
 DC_HD uint64_t cluster_item(uint64_t replica, uint32_t site) { return (replica << 32) | site; }
 
+// The counter's fourth word: the purpose in the top byte, bits 32..55 of the step below it.
+DC_HD uint32_t cluster_purpose(uint32_t purpose, uint64_t step) {
+  return purpose | (static_cast<uint32_t>(step >> 32) & 0xFFFFFFu);
+}
+
 DC_HD Philox4x32 cluster_draw(uint64_t seed, uint64_t replica, uint32_t site, uint64_t step, uint32_t purpose) {
-  return philox_draw(seed, cluster_item(replica, site), static_cast<uint32_t>(step),
-                     purpose | (static_cast<uint32_t>(step >> 32) & 0xFFFFFFu));
+  return philox_draw(seed, cluster_item(replica, site), static_cast<uint32_t>(step), cluster_purpose(purpose, step));
 }
 
 // Bond activation on the 2^32 scale: a bond between equal spins is active when its word < threshold,
