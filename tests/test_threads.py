@@ -6,6 +6,9 @@ for bit (the reference: the same call on one thread, i.e. the serial loop)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -202,3 +205,27 @@ def test_threads_inside_torch_compile():
     compiled = torch.compile(lambda a, b: dc.multiplication_gate(a, b, threads=2), fullgraph=True,
                              backend="aot_eager")
     torch.testing.assert_close(compiled(u, v), dc.multiplication_gate(u, v, threads=1), rtol=0, atol=0)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts the process's threads in Linux /proc")
+def test_the_kernels_start_exactly_the_threads_asked_for():
+    """The override reaches the kernels: in a fresh process (no OpenMP pool yet), calls on 1 thread
+    start no worker, a call on 3 threads starts 2 and one on 5 starts 2 more (OpenMP keeps its pool)."""
+    code = """if True:
+        import os, numpy as np, deepcheap_native as dc
+        tasks = lambda: len(os.listdir("/proc/self/task"))
+        chain = dc.MarkovChain(np.array([[0.9, 0.1], [0.2, 0.8]]))
+        counts = [tasks()]
+        chain.sample(200_000, 4, seed=1, threads=1)
+        counts.append(tasks())
+        chain.sample(200_000, 4, seed=1, threads=3)
+        counts.append(tasks())
+        dc.random.philox4x32(np.zeros((100_000, 4), np.uint32), np.zeros(2, np.uint32), threads=5)
+        counts.append(tasks())
+        print(*counts)
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_"))}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    n0, n1, n3, n5 = map(int, result.stdout.split())
+    assert (n1 - n0, n3 - n0, n5 - n0) == (0, 2, 4)
