@@ -331,3 +331,80 @@ def test_ising_torch_round_trip():
     assert all(isinstance(a, torch.Tensor) for a in r)
     np.testing.assert_array_equal(r.m.numpy(), dc.IsingModel(8).sampler(1.0, replicas=64, seed=0, init="up").run(4).m)
     assert isinstance(dc.block_spin(s.spins, 2), torch.Tensor)
+
+
+def test_cluster_sampler_energy_per_spin_is_explicit_too():
+    L = 8
+    s = dc.IsingModel(L).sampler(2.27, algorithm="wolff", replicas=4, seed=2)
+    s.sweep(3)
+    spins = np.asarray(s.spins, dtype=float)
+    bonds = (spins * np.roll(spins, 1, axis=1)).sum((1, 2)) + (spins * np.roll(spins, 1, axis=2)).sum((1, 2))
+    np.testing.assert_allclose(s.energy_per_spin(), -bonds / L**2, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(s.energy_per_spin(), s.energy())
+    r = s.run(3)
+    np.testing.assert_array_equal(r.energy_per_spin, r.e)
+
+
+# ---- one name for the number of chains: MarkovChain.sample(n_chains, n_steps), HierarchicalChain.sample(n_chains)
+
+
+def test_chain_samplers_name_the_number_of_chains_alike():
+    import inspect
+    import warnings
+
+    P = np.array([[0.9, 0.1], [0.3, 0.7]])
+    h = dc.HierarchicalChain([P, P], np.array([0.5, 0.5]))
+    for method in (dc.MarkovChain.sample, dc.HierarchicalChain.sample):
+        assert list(inspect.signature(method).parameters)[1] == "n_chains"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new name warns about nothing
+        new = h.sample(n_chains=50, seed=4)
+    np.testing.assert_array_equal(h.sample(50, seed=4), new)
+    # With L copies of one P the hierarchy is a Markov chain: the same paths, the same argument name.
+    np.testing.assert_array_equal(new, dc.MarkovChain(P).sample(n_chains=50, n_steps=2, init=np.array([0.5, 0.5]),
+                                                                seed=4, return_path=True))
+    with pytest.warns(DeprecationWarning, match="n_chains"):
+        old = h.sample(n=50, seed=4)
+    np.testing.assert_array_equal(old, new)
+    with pytest.raises(TypeError, match="both n_chains and the deprecated n"):
+        h.sample(50, n=50)
+    with pytest.raises(TypeError, match="n_chains"):
+        h.sample()
+    with pytest.raises(TypeError, match="n_chains"):
+        h.sample(2.5)
+
+
+# ---- the shipped circuits: xz (1.31 MB for the twelve; gzip -9 would be 2.41 MB, over the 2 MB goal)
+
+
+def test_installed_circuits_are_xz_under_2_mb_and_read_as_the_published_text():
+    data = Path(dc.__file__).resolve().parent / "data" / "bristol"
+    names = dc.circuits.BRISTOL_CIRCUITS
+    assert not list(data.glob("*.txt.gz")) and not [p for p in data.glob("*.txt") if p.stem in names]
+    compressed = {p.name.removesuffix(".txt.xz"): p for p in data.glob("*.txt.xz")}
+    assert set(compressed) == set(names)
+    assert sum(p.stat().st_size for p in compressed.values()) <= 2_000_000
+    source = Path(__file__).resolve().parent / "data" / "circuit" / "bristol"
+    if not source.is_dir():
+        pytest.skip("the published text is beside the tests only in a source checkout")
+    for name in ("adder64", "zero_equal"):  # small ones: reading is transparent, byte for byte
+        text = (source / f"{name}.txt").read_bytes()
+        assert lzma.decompress(compressed[name].read_bytes()) == text
+        assert dc.circuits.bristol(name).to_bristol() == dc.Circuit.from_bristol(text=text.decode()).to_bristol()
+
+
+# ---- the lattice samplers' shared arguments are checked once (_LatticeChain._check_lattice)
+
+
+@pytest.mark.parametrize("bad", [dict(temperature=-1.0), dict(temperature="2"), dict(replicas=0),
+                                 dict(replicas=2.0), dict(first_replica=-1), dict(seed=-1), dict(seed=2**64),
+                                 dict(init="down"), dict(init=np.ones((3, 8, 8))), dict(init=np.zeros((4, 8, 8)))])
+def test_local_and_cluster_samplers_check_shared_arguments_alike(bad):
+    args = dict(temperature=2.0, replicas=4, seed=0, init="random", first_replica=0) | bad
+    temperature = args.pop("temperature")
+    errors = []
+    for algorithm in ("metropolis", "wolff"):
+        with pytest.raises((TypeError, ValueError)) as info:
+            dc.IsingModel(8).sampler(temperature, algorithm=algorithm, **args)
+        errors.append((type(info.value), str(info.value)))
+    assert errors[0] == errors[1]

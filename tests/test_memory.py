@@ -84,7 +84,7 @@ def test_markov_sample_of_a_trillion_chains(machine_of_64_gib):
 
 def test_hierarchy_sample(machine_of_64_gib):
     h = dc.HierarchicalChain([np.full((2, 300), 1 / 300)], [0.5, 0.5])  # uint8 then uint16 levels
-    refused_up_front(lambda: h.sample(10**11), MemoryError, "HierarchicalChain.sample(n=100000000000)",
+    refused_up_front(lambda: h.sample(10**11), MemoryError, "HierarchicalChain.sample(n_chains=100000000000)",
                      "652 GiB")  # 1 + 2 bytes per sample per level, then one (n, 2) uint16 result: 7 bytes
 
 

@@ -130,3 +130,74 @@ def test_signature_parser_on_known_shapes():
     assert pybind_signatures(f, "f") == [[("a", False), ("b", True)]]
     tree = ast.parse("def f(a: int, b: int = 0, *, c: int, d: int = 1) -> None: ...")
     assert stub_parameters(tree.body[0]) == [("a", False), ("b", True), ("c", False), ("d", True)]
+
+
+# ---- return annotations of torch-in/torch-out functions (the rule, written once in _arrays.ArrayOut):
+# a result that follows an argument has overloads (torch.Tensor -> torch.Tensor, np.ndarray -> np.ndarray);
+# a result that follows how the object was built is annotated ArrayOut. Both are checked against what
+# the functions actually return.
+
+
+def _overload_cases():
+    import numpy as np
+
+    circuit = dc.circuits.ripple_carry_adder(2)
+    bits = np.array([[0, 1, 1, 0]], np.uint8)
+    return [
+        (dc.multiplication_gate, lambda a: dc.multiplication_gate(a(np.array([0.5, 0.25])), 2.0)),
+        (dc.random.philox4x32, lambda a: dc.random.philox4x32(a(np.zeros((2, 4), np.uint32)),
+                                                               np.zeros(2, np.uint32))),
+        (dc.block_spin, lambda a: dc.block_spin(a(np.ones((1, 4, 4), np.int8)), 2)),
+        (dc.ProductNetwork.__call__, lambda a: dc.product_network(2)(a(np.full((3, 2), 0.5)))),
+        (dc.Circuit.evaluate_bits, lambda a: circuit.evaluate_bits(a(bits))),
+        (dc.Circuit.evaluate_packed, lambda a: circuit.evaluate_packed(a(np.zeros((4, 1), np.uint64)))),
+    ]
+
+
+@pytest.mark.parametrize("fn, call", _overload_cases(), ids=lambda v: getattr(v, "__qualname__", "call"))
+def test_argument_following_results_have_torch_and_numpy_overloads(fn, call):
+    import typing
+
+    import numpy as np
+
+    if not hasattr(typing, "get_overloads"):  # Python < 3.11 does not record overloads
+        pytest.skip("typing.get_overloads needs Python 3.11")
+    overloads = typing.get_overloads(fn)
+    assert overloads, f"{fn.__qualname__} has no overloads"
+    returns = set()
+    for o in overloads:
+        sig = inspect.signature(o)
+        annotations = [p.annotation for p in sig.parameters.values()]
+        if "torch.Tensor" in annotations:
+            assert sig.return_annotation == "torch.Tensor", f"{fn.__qualname__}: torch in must say torch out"
+        elif "np.ndarray" in annotations[:2]:
+            assert sig.return_annotation == "np.ndarray", f"{fn.__qualname__}: numpy in must say numpy out"
+        returns.add(sig.return_annotation)
+    assert {"torch.Tensor", "np.ndarray"} <= returns
+    assert isinstance(call(np.asarray), np.ndarray)
+    torch = pytest.importorskip("torch")
+    assert isinstance(call(torch.from_numpy), torch.Tensor)
+
+
+def test_object_following_results_are_annotated_array_out():
+    import numpy as np
+
+    import typing
+
+    from deepcheap_native import _arrays
+
+    assert _arrays.ArrayOut is typing.Any
+    methods = [dc.MarkovChain.sample, dc.HierarchicalChain.sample, dc.IsingSampler.magnetization,
+               dc.IsingSampler.energy, dc.IsingSampler.energy_per_spin, dc.ising.ClusterSampler.energy_per_spin]
+    for m in methods:
+        assert inspect.signature(m).return_annotation == "ArrayOut", m.__qualname__
+    assert inspect.signature(dc.IsingSampler.spins.fget).return_annotation == "ArrayOut"
+    P = np.array([[0.9, 0.1], [0.4, 0.6]])
+    assert isinstance(dc.MarkovChain(P).sample(3, 2), np.ndarray)
+    s = dc.IsingModel(4).sampler(2.0, replicas=2)
+    assert isinstance(s.magnetization(), np.ndarray) and isinstance(s.spins, np.ndarray)
+    torch = pytest.importorskip("torch")
+    assert isinstance(dc.MarkovChain(torch.from_numpy(P)).sample(3, 2), torch.Tensor)
+    assert isinstance(dc.HierarchicalChain([torch.from_numpy(P)], torch.tensor([0.5, 0.5])).sample(3), torch.Tensor)
+    s = dc.IsingModel(4).sampler(2.0, replicas=2, init=torch.ones((2, 4, 4), dtype=torch.int8))
+    assert isinstance(s.energy_per_spin(), torch.Tensor) and isinstance(s.spins, torch.Tensor)

@@ -9,6 +9,8 @@
 void bind_common(py::module_& m) {
   m.def("get_num_threads", &deepcheap::cpu::num_threads);
   m.def("set_num_threads", &deepcheap::cpu::set_num_threads, py::arg("k"));
+  // Per-call threads= (_validate.call_threads in python/deepcheap_native): the calling OS thread's override.
+  m.def("set_thread_override", &deepcheap::cpu::set_thread_override, py::arg("k"));
   m.def("simd_targets", [] {
     std::vector<std::string> names;
     for (auto t : deepcheap::cpu::supported_targets()) names.emplace_back(deepcheap::cpu::target_name(t));

@@ -7,6 +7,15 @@ from typing import Any
 
 import numpy as np
 
+#: Return annotations of torch-in/torch-out functions (the rule, written once). A function whose result
+#: kind follows an *argument* has ``typing.overload`` signatures: a ``torch.Tensor`` argument gives a
+#: ``torch.Tensor``, a ``numpy.ndarray`` a ``numpy.ndarray``, anything else (lists, CuPy arrays) is
+#: ``Any``. A method whose result kind follows how its *object* was built (a MarkovChain from a torch
+#: matrix, an Ising sampler started from torch spins) returns ``ArrayOut``: numpy arrays, or torch
+#: tensors when the object was built from torch; an alias of Any, because no static type sees how the
+#: object was built. tests/test_stubs.py checks both against what the functions return.
+ArrayOut = Any
+
 # The validators live in one module (see _validate.py); re-exported here for existing callers.
 from ._validate import check_choice, check_int, check_out, check_real, check_seed  # noqa: F401
 

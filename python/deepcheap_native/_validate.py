@@ -7,24 +7,29 @@ what came. Seeds are integers in [0, 2**64 - 1] everywhere (API and command line
 become Philox4x32-10's two 32-bit key words.
 
 ``progress=`` arguments go through :func:`progress_bar`: the library itself never prints.
+``threads=`` arguments go through :func:`call_threads`: one per-call thread count for every kernel.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 __all__ = [
     "SEED_MAX",
+    "THREADS_MAX",
+    "call_threads",
     "check_choice",
     "check_int",
     "check_out",
     "check_real",
     "check_seed",
+    "check_threads",
     "progress_bar",
 ]
 
@@ -47,6 +52,38 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
 def check_seed(seed: Any, name: str = "seed") -> int:
     """Seeds are integers in [0, 2**64 - 1]: they become Philox's two key words."""
     return check_int(seed, name, minimum=0, maximum=SEED_MAX)
+
+
+#: The largest per-call thread count (more than any machine this runs on has cores).
+THREADS_MAX = 1024
+
+
+def check_threads(threads: Any, name: str = "threads") -> int | None:
+    """A per-call thread count: None (the package's :func:`~deepcheap_native.set_num_threads`
+    setting) or an int in [1, 1024]."""
+    return None if threads is None else check_int(threads, name, minimum=1, maximum=THREADS_MAX)
+
+
+@contextlib.contextmanager
+def call_threads(threads: Any) -> Iterator[None]:
+    """Run the body's native calls on ``threads`` threads (None: the package setting).
+
+    Validated on entry (before the body does any work). The count is a per-OS-thread override in the
+    core (``cpu::set_thread_override``), so Python threads calling concurrently with different
+    ``threads=`` (each releasing the GIL inside its kernel) do not see each other's value; the
+    previous override is restored on exit, so nested calls compose.
+    """
+    k = check_threads(threads)
+    if k is None:
+        yield
+        return
+    from . import _core
+
+    previous = _core.set_thread_override(k)
+    try:
+        yield
+    finally:
+        _core.set_thread_override(previous)
 
 
 def check_real(value: Any, name: str, *, positive: bool = False, minimum: float | None = None,

@@ -37,6 +37,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import check_int, to_numpy
+from ._validate import call_threads, check_threads
 
 __all__ = [
     "depth2_functions",
@@ -83,7 +84,7 @@ def estimate_seconds(n: int, threads: int | None = None) -> float:
     """Estimated wall time of ``threshold_functions(n)`` on this kind of machine with `threads` threads
     (default: the package's thread count): weight vectors × 2ⁿ × a per-point cost measured here."""
     n = check_int(n, "n", minimum=0)
-    threads = _core.get_num_threads() if threads is None else check_int(threads, "threads", minimum=1)
+    threads = check_threads(threads) or _core.get_num_threads()
     return _vector_count(n) * 2.0**n * _SECONDS_PER_VECTOR_POINT / threads
 
 
@@ -126,11 +127,13 @@ class _Bar:
             self.bar.close()
 
 
-def _canonical_batch(n: int, begin: int, end: int) -> np.ndarray:
-    """Canonical tables of items [begin, end): a pure function, so any executor may run it."""
+def _canonical_batch(n: int, begin: int, end: int, threads: int | None = None) -> np.ndarray:
+    """Canonical tables of items [begin, end): a pure function, so any executor may run it (on
+    ``threads`` threads of the process that runs it; None: that process's setting)."""
     from deepcheap_native import _core as core
 
-    return core.census_canonical(n, begin, end)
+    with call_threads(threads):
+        return core.census_canonical(n, begin, end)
 
 
 def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
@@ -144,7 +147,7 @@ def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
 
 def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.PathLike[str] | None = None,
                         client: Any = None, max_seconds: float | None = 120.0,
-                        batches: int | None = None) -> int:
+                        batches: int | None = None, threads: int | None = None) -> int:
     """The number of boolean functions of n inputs one threshold unit realises (OEIS A000609).
 
     Parameters
@@ -158,22 +161,26 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
     max_seconds : refuse (ValueError, with the estimated time) a count estimated to take longer;
         None runs whatever the estimate.
     batches : number of independent pieces the work is cut into (default: 1 for n ≤ 6, 64 for n = 7).
+    threads : CPU threads per batch (None: :func:`~deepcheap_native.set_num_threads` of the process
+        running the batch; with ``client``, the worker's). The count does not depend on it.
 
     Raises ValueError for n out of range, and for counts estimated to take longer than max_seconds.
     """
     n = check_int(n, "n", minimum=0)
+    threads = check_threads(threads)
+    on = threads or _core.get_num_threads()  # the count the estimates are for
     if n > MAX_COUNT_N:
         raise ValueError(
-            f"threshold_functions({n}) would take about {_duration(estimate_seconds(n))} ({_vector_count(n):.3g} "
-            f"weight vectors of 2^{n} points) on {_core.get_num_threads()} threads here; this implementation "
+            f"threshold_functions({n}) would take about {_duration(estimate_seconds(n, on))} ({_vector_count(n):.3g} "
+            f"weight vectors of 2^{n} points) on {on} threads here; this implementation "
             f"counts n <= {MAX_COUNT_N}")
     if max_seconds is not None:
         if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real):
             raise TypeError(f"max_seconds must be a number or None, got {type(max_seconds).__name__}")
-        estimate = estimate_seconds(n)
+        estimate = estimate_seconds(n, on)
         if estimate > max_seconds:
             raise ValueError(
-                f"threshold_functions({n}) would take about {_duration(estimate)} on {_core.get_num_threads()} "
+                f"threshold_functions({n}) would take about {_duration(estimate)} on {on} "
                 f"threads ({_vector_count(n):,} weight vectors of 2^{n} points), more than max_seconds="
                 f"{max_seconds}; pass max_seconds=None to run it (with progress=True and checkpoint=... to "
                 "watch and resume it)")
@@ -211,10 +218,10 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
             if not hasattr(client, "submit"):
                 raise TypeError(f"client must have a submit method (a dask Client or an Executor), "
                                 f"got {type(client).__name__}")
-            futures = [client.submit(_canonical_batch, n, b, e) for b, e in todo]
+            futures = [client.submit(_canonical_batch, n, b, e, threads) for b, e in todo]
             results = (f.result() for f in futures)
         else:
-            results = (_canonical_batch(n, b, e) for b, e in todo)
+            results = (_canonical_batch(n, b, e, threads) for b, e in todo)
         for index, ((b, e), part) in enumerate(zip(todo, results), start=start_piece):
             found.append(np.asarray(part, dtype=np.uint64).reshape(-1, 2))
             if len(found) > 8 or path is not None:
@@ -231,13 +238,16 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
     return int(_core.census_count(n, canonical))
 
 
-def threshold_tables(n: int) -> np.ndarray:
+def threshold_tables(n: int, *, threads: int | None = None) -> np.ndarray:
     """Every threshold function of n ≤ 6 inputs as a uint64 truth table (bit x is f(x)), sorted.
 
     len(threshold_tables(n)) == threshold_functions(n); n = 6 gives 15,028,134 tables (120 MB).
+    ``threads``: CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the
+    tables do not depend on it.
     """
     n = check_int(n, "n", minimum=0, maximum=MAX_TABLES_N)
-    return _core.census_tables(n)
+    with call_threads(threads):
+        return _core.census_tables(n)
 
 
 def _table_bytes(table: Any, n: int | None, largest: int) -> np.ndarray:
@@ -286,53 +296,59 @@ _MIN_UNITS: dict[int, np.ndarray] = {}
 _DEPTH2_KMAX = {0: 1, 1: 2, 2: 2, 3: 3, 4: 4}
 
 
-def _min_units(n: int, progress: Any = None) -> np.ndarray:
-    if n not in _MIN_UNITS:
+def _min_units(n: int, progress: Any = None, threads: int | None = None) -> np.ndarray:
+    if n not in _MIN_UNITS:  # computed once per process: the table does not depend on threads
         bar = _Bar(progress, _DEPTH2_KMAX[n], f"depth-2 networks n={n}")
 
         def report(done: int, total: int) -> None:
             bar.update(done - bar.done)
 
         try:
-            _MIN_UNITS[n] = _core.census_depth2_min_units(n, _DEPTH2_KMAX[n], report)
+            with call_threads(threads):
+                _MIN_UNITS[n] = _core.census_depth2_min_units(n, _DEPTH2_KMAX[n], report)
         finally:
             bar.close()
     return _MIN_UNITS[n]
 
 
-def depth2_functions(n: int, k: int, *, progress: Any = None) -> int:
+def depth2_functions(n: int, k: int, *, progress: Any = None, threads: int | None = None) -> int:
     """The number of functions of n inputs that a depth-2 threshold network with k hidden units realises.
 
     n ≤ 4 for every k (the count reaches 2^(2^n) at the k that ``min_hidden_units`` reports as the
     largest); n = 5 for k ≤ 1 (k = 0: the two constants, k = 1: the threshold functions). Raises
-    ValueError for anything else, saying why.
+    ValueError for anything else, saying why. ``threads``: CPU threads for this call (None:
+    :func:`~deepcheap_native.set_num_threads`); the count does not depend on it.
     """
     n = check_int(n, "n", minimum=0, maximum=5)
     k = check_int(k, "k", minimum=0)
+    threads = check_threads(threads)
     if n == 5:
         if k == 0:
             return 2
         if k == 1:
-            return threshold_functions(5)
+            return threshold_functions(5, threads=threads)
         raise ValueError(
             f"depth2_functions(5, {k}) is not feasible here: 2^32 functions and 94,572² pairs of hidden "
             "units for k = 2 already; counts for n = 5 are available for k <= 1")
-    units = _min_units(n, progress)
+    units = _min_units(n, progress, threads)
     if k >= _DEPTH2_KMAX[n] or (units <= k).all():
         if (units != 255).all():
             return 1 << (1 << n)
     return int(np.count_nonzero(units <= k))
 
 
-def min_hidden_units(table: Any, *, n: int | None = None) -> int:
+def min_hidden_units(table: Any, *, n: int | None = None, threads: int | None = None) -> int:
     """The fewest hidden units of a depth-2 threshold network that computes the function (n ≤ 4).
 
     0 for the constants, 1 for the other threshold functions. table as for `is_threshold`.
+    ``threads``: CPU threads for the first call for this n, which searches every network (None:
+    :func:`~deepcheap_native.set_num_threads`); the answer does not depend on it.
     """
+    threads = check_threads(threads)
     arr = _table_bytes(table, n, MAX_DEPTH2_N)
     size = arr.shape[0]
     index = int(np.dot(arr.astype(np.int64), 1 << np.arange(size, dtype=np.int64)))
-    value = int(_min_units(size.bit_length() - 1)[index])
+    value = int(_min_units(size.bit_length() - 1, None, threads)[index])
     if value == 255:  # pragma: no cover - every function of n <= 4 inputs is reached
         raise RuntimeError("this function needs more hidden units than were searched")
     return value

@@ -12,13 +12,17 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence, overload
 
 import numpy as np
 
 from . import _core
 from ._memory import check_allocation
 from ._arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
+from ._validate import check_threads
+
+if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
+    import torch
 from .circuit_io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
 from .circuit_network import threshold_network
 
@@ -415,6 +419,18 @@ class Circuit:
         )
 
     # ----------------------------------------------------------------------------- evaluation
+    @overload
+    def evaluate_packed(self, words: torch.Tensor, *, schedule: str = "batch", threads: int | None = None,
+                        out: np.ndarray | None = None, block_words: int | None = None,
+                        device: Any = None) -> torch.Tensor: ...
+    @overload
+    def evaluate_packed(self, words: np.ndarray, *, schedule: str = "batch", threads: int | None = None,
+                        out: np.ndarray | None = None, block_words: int | None = None,
+                        device: Any = None) -> np.ndarray: ...
+    @overload
+    def evaluate_packed(self, words: Any, *, schedule: str = "batch", threads: int | None = None,
+                        out: np.ndarray | None = None, block_words: int | None = None, device: Any = None) -> Any: ...
+
     def evaluate_packed(
         self,
         words: Any,
@@ -424,7 +440,7 @@ class Circuit:
         out: np.ndarray | None = None,
         block_words: int | None = None,
         device: Any = None,
-    ) -> np.ndarray:
+    ) -> Any:
         """Evaluate on bit-sliced inputs: ``words[i, k]`` bit j is input bit i of vector 64·k + j.
 
         Parameters
@@ -447,7 +463,7 @@ class Circuit:
         uint64 array, shape (n_outputs, n_words).
         """
         code = _SCHEDULES[check_choice(schedule, "schedule", tuple(_SCHEDULES))]
-        t = 0 if threads is None else check_int(threads, "threads", minimum=1, maximum=1024)
+        t = check_threads(threads) or 0  # 0: the core's num_threads() (a caller's override, else the setting)
         bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
         if bw and bw not in (8, 16, 32, 64):
             raise ValueError(f"block_words must be 8, 16, 32 or 64, got {bw}")
@@ -478,7 +494,13 @@ class Circuit:
             return cuda.like_device_input(result, template)
         return like_input(result, came_from_torch)
 
-    def evaluate_bits(self, bits: Any, *, schedule: str = "batch", threads: int | None = None) -> np.ndarray:
+    @overload
+    def evaluate_bits(self, bits: torch.Tensor, *, schedule: str = "batch",
+                      threads: int | None = None) -> torch.Tensor: ...
+    @overload
+    def evaluate_bits(self, bits: Any, *, schedule: str = "batch", threads: int | None = None) -> np.ndarray: ...
+
+    def evaluate_bits(self, bits: Any, *, schedule: str = "batch", threads: int | None = None) -> Any:
         """Evaluate on a (B, n_inputs) array of 0/1 (bool or integers); returns (B, n_outputs) bool.
 
         numpy in, numpy out; a torch tensor in gives a torch tensor out (as does ``evaluate_packed``),

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import check_choice, check_int, check_seed
+from ._validate import check_threads
 
 if TYPE_CHECKING:
     from .circuit import Circuit
@@ -68,7 +69,7 @@ def check_chunk(chunk: Any) -> int:
 
 
 def _threads(threads: Any) -> int:
-    return 0 if threads is None else check_int(threads, "threads", minimum=1, maximum=1024)
+    return check_threads(threads) or 0  # 0: the core's num_threads()
 
 
 def range_input_words(n_inputs: int, start: int, count: int, *, threads: int | None = None) -> np.ndarray:

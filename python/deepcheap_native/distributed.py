@@ -25,6 +25,7 @@ import numpy as np
 
 from . import circuit_space
 from ._arrays import check_choice, check_int, check_seed
+from ._validate import call_threads, check_threads
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -153,17 +154,15 @@ def close_default_client() -> None:
         _clients.clear()
 
 
-def _check_threads(threads: Any) -> int | None:
-    return None if threads is None else check_int(threads, "threads", minimum=1, maximum=1024)
+_check_threads = check_threads
 
 
 def _run(fn: Callable, args: tuple, threads: int | None) -> Any:
-    """A task body: the package's thread count set for this worker (results never depend on it)."""
-    if threads is not None:
-        from . import set_num_threads
-
-        set_num_threads(threads)
-    return fn(*args)
+    """A task body on ``threads`` native threads (results never depend on it). A per-call override,
+    not ``set_num_threads``: tasks run inline ("sync") or on a caller's thread pool must not change
+    the calling process's setting, nor each other's."""
+    with call_threads(threads):
+        return fn(*args)
 
 
 class _Runner:
@@ -506,8 +505,8 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     and h = 0; a Wolff "sweep" flips clusters covering about L² spins, see ``ClusterSampler``).
     Each row runs ``replicas`` independent lattices from random spins: ``thermalize`` sweeps (default
     sweeps // 4) unmeasured, then ``sweeps`` sweeps measured every ``measure_every``. Columns: the
-    parameters, the row's sampler ``seed`` (:func:`row_seed`), ⟨|m|⟩ (``abs_m``), ⟨e⟩ per spin (``e``),
-    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = L²(⟨m²⟩ − ⟨|m|⟩²)/T and
+    parameters, the row's sampler ``seed`` (:func:`row_seed`), ``⟨|m|⟩`` (``abs_m``), ⟨e⟩ per spin (``e``),
+    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = ``L²(⟨m²⟩ − ⟨|m|⟩²)/T`` and
     the heat capacity per spin ``C`` = L²(⟨e²⟩ − ⟨e⟩²)/T², each with a jackknife standard error over
     the independent replicas (``*_err``; NaN for one replica).
 

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import numpy as np
 
 from . import _core, cuda
 from ._memory import check_allocation
-from ._arrays import check_choice, check_int, check_real, check_seed, like_input, to_numpy
-from ._validate import progress_bar
+from ._arrays import ArrayOut, check_choice, check_int, check_real, check_seed, like_input, to_numpy
+from ._validate import call_threads, check_threads, progress_bar
+
+if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
+    import torch
 
 __all__ = [
     "CRITICAL_TEMPERATURE",
@@ -186,7 +189,7 @@ class IsingSeries(NamedTuple):
     """Time series from :meth:`IsingSampler.run`, each of shape (n_measure, replicas)."""
 
     m: np.ndarray  #: magnetization per spin
-    abs_m: np.ndarray  #: |m|
+    abs_m: np.ndarray  #: ``|m|``
     m2: np.ndarray  #: m^2
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin
@@ -332,13 +335,19 @@ class _NativeChain:
         """Sweeps made so far (each one updates every spin once)."""
         return self._chain.sweeps_done
 
-    def sweep(self, n: int = 1) -> Any:
-        """Make ``n`` sweeps (every spin of every replica once per sweep); returns self."""
-        self._chain.sweep(check_int(n, "n", minimum=0))
+    def sweep(self, n: int = 1, *, threads: int | None = None) -> Any:
+        """Make ``n`` sweeps (every spin of every replica once per sweep); returns self.
+
+        ``threads``: CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the
+        chain does not depend on it.
+        """
+        n = check_int(n, "n", minimum=0)
+        with call_threads(threads):
+            self._chain.sweep(n)
         return self
 
     @property
-    def spins(self) -> Any:
+    def spins(self) -> ArrayOut:
         """A copy of the configurations: int8 ±1 of shape (replicas, ...) (torch when the sampler's
         spins were given as a torch tensor)."""
         return like_input(self._chain.get_spins(), self._torch)
@@ -351,7 +360,48 @@ class _NativeChain:
         self._chain.set_spins(spins)
 
 
-class IsingSampler(_NativeChain):
+class _LatticeChain(_NativeChain):
+    """What IsingSampler and ClusterSampler share: ``replicas`` L x L lattices of an
+    :class:`IsingModel`, and the checks of the arguments both constructors take (written once)."""
+
+    model: IsingModel
+    temperature: float
+    replicas: int
+    first_replica: int
+    seed: int
+
+    def _check_lattice(self, model: Any, temperature: Any, replicas: Any, first_replica: Any, seed: Any,
+                       init: Any) -> tuple[np.ndarray | None, bool]:
+        """Validate and store model, temperature, replicas, first_replica and seed; returns the initial
+        spins (None for "random" or "up") and whether they came as a torch tensor."""
+        if not isinstance(model, IsingModel):
+            raise TypeError(f"model must be an IsingModel, got {type(model).__name__}")
+        self.model = model
+        self.temperature = _check_temperature(temperature)
+        self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
+        self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
+        self.seed = check_seed(seed)
+        if isinstance(init, str):
+            check_choice(init, "init", ("random", "up"))
+            return None, False
+        spins, came_from_torch = _check_spin_array(init, "init")
+        if spins.shape != self._spin_shape:
+            raise ValueError(f"init must have shape {self._spin_shape}, got {spins.shape}")
+        return spins, came_from_torch
+
+    @property
+    def _spin_shape(self) -> tuple[int, ...]:
+        return (self.replicas, self.model.L, self.model.L)
+
+    def energy(self) -> ArrayOut:
+        raise NotImplementedError
+
+    def energy_per_spin(self) -> ArrayOut:
+        """H / L² of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
+        return self.energy()
+
+
+class IsingSampler(_LatticeChain):
     """Replicas of an :class:`IsingModel` under Metropolis or heat-bath checkerboard sweeps.
 
     Usually made by :meth:`IsingModel.sampler`. Each replica draws its own random numbers (Philox keyed
@@ -372,14 +422,8 @@ class IsingSampler(_NativeChain):
         first_replica: int = 0,
         device: Any = None,
     ) -> None:
-        if not isinstance(model, IsingModel):
-            raise TypeError(f"model must be an IsingModel, got {type(model).__name__}")
-        self.model = model
-        self.temperature = _check_temperature(temperature)
-        self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
-        self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
+        spins, self._torch = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
         self.algorithm = check_choice(algorithm, "algorithm", ("metropolis", "heatbath"))
-        self.seed = check_seed(seed)
         kernel = check_choice(kernel, "kernel", ("auto", "multispin", "int8"))
         can_multispin = (self.algorithm == "metropolis" and self.replicas % 64 == 0
                          and self.first_replica % 64 == 0)
@@ -390,14 +434,6 @@ class IsingSampler(_NativeChain):
                 f"first_replica={self.first_replica}"
             )
         self.kernel = "multispin" if (kernel == "multispin" or (kernel == "auto" and can_multispin)) else "int8"
-        spins = None
-        if isinstance(init, str):
-            check_choice(init, "init", ("random", "up"))
-        else:
-            spins, self._torch = _check_spin_array(init, "init")
-            shape = (self.replicas, model.L, model.L)
-            if spins.shape != shape:
-                raise ValueError(f"init must have shape {shape}, got {spins.shape}")
         check_allocation(self.replicas * model.L**2 * (9 if self.kernel == "multispin" else 8) // 8,
                          f"IsingModel({model.L}).sampler(replicas={self.replicas})")  # int8 spins (+ packed)
         self.device = cuda.resolve_device(device)
@@ -440,27 +476,22 @@ class IsingSampler(_NativeChain):
                                                  maximum=2**32))
         return sampler
 
-    @property
-    def _spin_shape(self) -> tuple[int, ...]:
-        return (self.replicas, self.model.L, self.model.L)
-
-    def magnetization(self) -> Any:
+    def magnetization(self) -> ArrayOut:
         """Magnetization per spin of each replica, shape (replicas,)."""
         return like_input(self._chain.measure()[0], self._torch)
 
-    def energy(self) -> Any:
+    def energy(self) -> ArrayOut:
         """Energy per spin of each replica, shape (replicas,) (also :meth:`energy_per_spin`)."""
         return like_input(self._chain.measure()[1], self._torch)
 
-    def energy_per_spin(self) -> Any:
-        """H / L² of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
-        return self.energy()
-
-    def run(self, n_sweeps: int, *, measure_every: int = 1, progress: Any = False) -> IsingSeries:
+    def run(self, n_sweeps: int, *, measure_every: int = 1, progress: Any = False,
+            threads: int | None = None) -> IsingSeries:
         """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
 
         ``progress``: False (default), True (a tqdm bar when tqdm is installed), a callable
         ``progress(done, total)`` or a bar with ``update``; the library never prints.
+        ``threads``: CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the
+        chain does not depend on it.
 
         Returns
         -------
@@ -470,24 +501,26 @@ class IsingSampler(_NativeChain):
         n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
         every = check_int(measure_every, "measure_every", minimum=1)
         n_measure = n_sweeps // every
-        if not progress:
-            m, e = self._chain.run(n_measure, every)
-        else:
-            chunk = max(1, n_measure // 20)
-            parts_m, parts_e = [], []
-            done = 0
-            bar = progress_bar(progress, n_measure * every, "Ising sweeps")
-            while done < n_measure:
-                k = min(chunk, n_measure - done)
-                pm, pe = self._chain.run(k, every)
-                parts_m.append(pm)
-                parts_e.append(pe)
-                done += k
-                bar.update(k * every)
-            bar.close()
-            m = np.concatenate(parts_m) if parts_m else np.empty((0, self.replicas))
-            e = np.concatenate(parts_e) if parts_e else np.empty((0, self.replicas))
-        self._chain.sweep(n_sweeps - n_measure * every)
+        threads = check_threads(threads)
+        with call_threads(threads):
+            if not progress:
+                m, e = self._chain.run(n_measure, every)
+            else:
+                chunk = max(1, n_measure // 20)
+                parts_m, parts_e = [], []
+                done = 0
+                bar = progress_bar(progress, n_measure * every, "Ising sweeps")
+                while done < n_measure:
+                    k = min(chunk, n_measure - done)
+                    pm, pe = self._chain.run(k, every)
+                    parts_m.append(pm)
+                    parts_e.append(pe)
+                    done += k
+                    bar.update(k * every)
+                bar.close()
+                m = np.concatenate(parts_m) if parts_m else np.empty((0, self.replicas))
+                e = np.concatenate(parts_e) if parts_e else np.empty((0, self.replicas))
+            self._chain.sweep(n_sweeps - n_measure * every)
         m2 = m * m
         series = IsingSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e)
         return IsingSeries(*(like_input(a, self._torch) for a in series)) if self._torch else series
@@ -496,7 +529,15 @@ class IsingSampler(_NativeChain):
 # ---- renormalization --------------------------------------------------------------------------------
 
 
-def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0) -> Any:
+@overload
+def block_spin(spins: torch.Tensor, b: int = 2, *, rule: str = "majority", seed: int = 0,
+               threads: int | None = None) -> torch.Tensor: ...
+@overload
+def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0,
+               threads: int | None = None) -> np.ndarray: ...
+
+
+def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0, threads: int | None = None) -> Any:
     """Coarse-grain lattices by b x b blocks.
 
     Parameters
@@ -506,6 +547,8 @@ def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0)
     rule : "majority" (the sign of the block sum; ties, possible for even b, broken by a fair coin from
         Philox keyed on (seed, block, replica)) or "decimation" (the block's top-left spin).
     seed : 64-bit seed of the tie-breaking coins.
+    threads : CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the result
+        does not depend on it.
 
     Returns
     -------
@@ -515,6 +558,7 @@ def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0)
     b = check_int(b, "b", minimum=1)
     rule = check_choice(rule, "rule", ("majority", "decimation"))
     seed = check_seed(seed)
+    threads = check_threads(threads)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"spins must have shape (..., L, L), got {a.shape}")
     L = a.shape[-1]
@@ -522,7 +566,8 @@ def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0)
         raise ValueError(f"b must divide L: got b={b}, L={L}")
     lead = a.shape[:-2]
     flat = a.reshape((-1, L, L))
-    out = _core.block_spin(flat, b, 0 if rule == "majority" else 1, seed)
+    with call_threads(threads):
+        out = _core.block_spin(flat, b, 0 if rule == "majority" else 1, seed)
     return like_input(out.reshape(lead + (L // b, L // b)), came_from_torch)
 
 
@@ -657,19 +702,26 @@ class BoltzmannSampler(_NativeChain):
         """H (the total, not per spin) of each replica, shape (replicas,): the explicit name of :meth:`energy`."""
         return self.energy()
 
-    def run(self, n_sweeps: int, *, measure_every: int = 1, return_spins: bool = False) -> BoltzmannSeries:
-        """Sweep ``n_sweeps`` times, recording H (and optionally the spins) every ``measure_every`` sweeps."""
+    def run(self, n_sweeps: int, *, measure_every: int = 1, return_spins: bool = False,
+            threads: int | None = None) -> BoltzmannSeries:
+        """Sweep ``n_sweeps`` times, recording H (and optionally the spins) every ``measure_every`` sweeps.
+
+        ``threads``: CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the
+        chain does not depend on it.
+        """
         n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
         every = check_int(measure_every, "measure_every", minimum=1)
+        threads = check_threads(threads)
         n_measure = n_sweeps // every
         energy = np.empty((n_measure, self.replicas))
         spins = np.empty((n_measure, self.replicas, self.n_spins), dtype=np.int8) if return_spins else None
-        for k in range(n_measure):
-            self._chain.sweep(every)
-            energy[k] = self._chain.energy()
-            if spins is not None:
-                spins[k] = self._chain.get_spins()
-        self._chain.sweep(n_sweeps - n_measure * every)
+        with call_threads(threads):
+            for k in range(n_measure):
+                self._chain.sweep(every)
+                energy[k] = self._chain.energy()
+                if spins is not None:
+                    spins[k] = self._chain.get_spins()
+            self._chain.sweep(n_sweeps - n_measure * every)
         return BoltzmannSeries(energy=energy, spins=spins)
 
 

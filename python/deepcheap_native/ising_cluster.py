@@ -16,16 +16,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _core
-from ._arrays import check_choice, check_int, check_seed
-from ._validate import progress_bar
+from ._arrays import check_choice, check_int
+from ._validate import call_threads, check_threads, progress_bar
 from .ising import (
     CRITICAL_TEMPERATURE,
     STATE_VERSION,
     IsingModel,
     _check_state,
-    _check_spin_array,
-    _check_temperature,
-    _NativeChain,
+    _LatticeChain,
     _pack_spins,
     _unpack_spins,
     onsager_magnetization,
@@ -42,10 +40,10 @@ _CHI_AMPLITUDE = 0.9625817
 
 
 def wolff_clusters_per_sweep(L: int, temperature: float, J: float = 1.0) -> int:
-    """The default number of Wolff clusters in one sweep: about L^2 / <|C|>, so that a sweep flips about
+    """The default number of Wolff clusters in one sweep: about ``L^2 / <|C|>``, so that a sweep flips about
     L^2 spins on average.
 
-    Wolff's clusters are picked in proportion to their size, so <|C|> = L^2 <m^2>. The count must not
+    Wolff's clusters are picked in proportion to their size, so ``<|C|> = L^2 <m^2>``. The count must not
     depend on the chain's own history (stopping once L^2 spins have flipped would bias every average), so
     it comes from a closed-form estimate of <m^2> at K = J/T: Onsager's m_0^2 below T_c, the critical
     amplitude ``0.9626 (1 - T_c/T)^(-7/4) / L^2`` above it, capped by the finite-size value ~L^(-1/4) near
@@ -64,12 +62,17 @@ class ClusterSeries(NamedTuple):
     """Time series from :meth:`ClusterSampler.run`, each of shape (n_measure, replicas)."""
 
     m: np.ndarray  #: magnetization per spin
-    abs_m: np.ndarray  #: |m|
+    abs_m: np.ndarray  #: ``|m|``
     m2: np.ndarray  #: m^2
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin
     clusters: np.ndarray  #: clusters built in the sweeps before each measurement (int64)
     flipped: np.ndarray  #: spins flipped in those sweeps (int64)
+
+    @property
+    def energy_per_spin(self) -> np.ndarray:
+        """H / L² per measurement and replica: the explicit name of ``e`` (as in IsingSeries)."""
+        return self.e
 
     @property
     def mean_cluster_size(self) -> float:
@@ -83,13 +86,13 @@ class ClusterSeries(NamedTuple):
         return float(self.flipped.sum() / total)
 
 
-class ClusterSampler(_NativeChain):
+class ClusterSampler(_LatticeChain):
     """Replicas of a ferromagnetic, zero-field :class:`IsingModel` under Wolff or Swendsen-Wang updates.
 
     A **sweep** of Swendsen-Wang updates every bond once and flips each cluster of the partition with
     probability 1/2. A **sweep** of Wolff builds and flips ``clusters_per_sweep`` single clusters, each
     grown from a uniformly random site; the default, :func:`wolff_clusters_per_sweep`, is about
-    L^2 / <|C|>, so a sweep flips about L^2 spins on average, like a local sweep (the spins actually
+    ``L^2 / <|C|>``, so a sweep flips about L^2 spins on average, like a local sweep (the spins actually
     flipped are in ``run(...).flipped``). The count is fixed in advance: stopping once L^2 spins have
     flipped would make the measurement times depend on the cluster sizes and bias the averages.
 
@@ -120,8 +123,7 @@ class ClusterSampler(_NativeChain):
         first_replica: int = 0,
         clusters_per_sweep: int | None = None,
     ) -> None:
-        if not isinstance(model, IsingModel):
-            raise TypeError(f"model must be an IsingModel, got {type(model).__name__}")
+        spins, _ = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
         self.algorithm = check_choice(algorithm, "algorithm", tuple(ALGORITHMS))
         if model.h != 0.0:
             raise ValueError(f"cluster updates need zero field, h = 0, got h={model.h} (use 'metropolis' or "
@@ -129,11 +131,6 @@ class ClusterSampler(_NativeChain):
         if not model.J > 0:
             raise ValueError(f"cluster updates need a ferromagnet, J > 0, got J={model.J} (use 'metropolis' or "
                              "'heatbath' for J <= 0)")
-        self.model = model
-        self.temperature = _check_temperature(temperature)
-        self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
-        self.seed = check_seed(seed)
-        self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
         if clusters_per_sweep is None:
             clusters_per_sweep = (wolff_clusters_per_sweep(model.L, self.temperature, model.J)
                                   if self.algorithm == "wolff" else 1)
@@ -141,13 +138,6 @@ class ClusterSampler(_NativeChain):
             raise ValueError(f"clusters_per_sweep applies to Wolff only, got {clusters_per_sweep!r} with "
                              f"algorithm={self.algorithm!r}")
         self.clusters_per_sweep = check_int(clusters_per_sweep, "clusters_per_sweep", minimum=1)
-        spins = None
-        if isinstance(init, str):
-            check_choice(init, "init", ("random", "up"))
-        else:
-            spins, _ = _check_spin_array(init, "init")
-            if spins.shape != self._spin_shape:
-                raise ValueError(f"init must have shape {self._spin_shape}, got {spins.shape}")
         self._chain = _core.IsingClusterChain(
             model.L, model.J, self.temperature, self.replicas, ALGORITHMS[self.algorithm], self.seed,
             self.first_replica, 0 if spins is None and init == "random" else 1, self.clusters_per_sweep,
@@ -161,10 +151,6 @@ class ClusterSampler(_NativeChain):
                 f"sweeps_done={self.sweeps_done})")
 
     @property
-    def _spin_shape(self) -> tuple[int, ...]:
-        return (self.replicas, self.model.L, self.model.L)
-
-    @property
     def bond_probability(self) -> float:
         """p = 1 - exp(-2J/T), as the native code uses it (a multiple of 2^-32)."""
         return self._chain.bond_threshold / 2.0**32
@@ -174,7 +160,7 @@ class ClusterSampler(_NativeChain):
         return self._chain.measure()[0]
 
     def energy(self) -> np.ndarray:
-        """Energy per spin of each replica, shape (replicas,)."""
+        """Energy per spin of each replica, shape (replicas,) (also :meth:`energy_per_spin`)."""
         return self._chain.measure()[1]
 
     def run(
@@ -183,6 +169,7 @@ class ClusterSampler(_NativeChain):
         *,
         measure_every: int = 1,
         progress: Any = False,
+        threads: int | None = None,
     ) -> ClusterSeries:
         """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
 
@@ -193,6 +180,8 @@ class ClusterSampler(_NativeChain):
         progress : False (default), True (a tqdm bar when tqdm is installed), a callable
             ``progress(sweeps_done_in_this_run, n_sweeps)`` or a bar with ``update``, reported after
             chunks of about 5 % of the run; the library never prints.
+        threads : CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the
+            replicas are shared out among them, and the lattices do not depend on it.
 
         Returns
         -------
@@ -201,17 +190,19 @@ class ClusterSampler(_NativeChain):
         n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
         every = check_int(measure_every, "measure_every", minimum=1)
         n_measure = n_sweeps // every
+        threads = check_threads(threads)
         bar = progress_bar(progress, n_sweeps, f"{self.algorithm} sweeps")
         chunk = n_measure if not progress else max(1, n_measure // 20)
         parts: list[tuple[np.ndarray, ...]] = []
         done = 0
-        while done < n_measure:
-            k = min(chunk, n_measure - done)
-            parts.append(self._chain.run(k, every))
-            done += k
-            bar.update(k * every)
-        left = n_sweeps - n_measure * every
-        self._chain.sweep(left)
+        with call_threads(threads):
+            while done < n_measure:
+                k = min(chunk, n_measure - done)
+                parts.append(self._chain.run(k, every))
+                done += k
+                bar.update(k * every)
+            left = n_sweeps - n_measure * every
+            self._chain.sweep(left)
         if left:
             bar.update(left)
         bar.close()

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._arrays import check_choice, check_int, check_seed, to_numpy
+from ._validate import check_threads
 
 __all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]
 
@@ -245,14 +246,16 @@ def _fit_slope(sizes: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def _scan_job(L: int, temperature: float, algorithm: str, replicas: int, first_replica: int, seed: int,
-              thermalize: int, n_sweeps: int, measure_every: int) -> tuple[np.ndarray, np.ndarray]:
-    """One piece of a scan (module level, so any executor can pickle it): (e, m) of shape (n, replicas)."""
+              thermalize: int, n_sweeps: int, measure_every: int,
+              threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One piece of a scan (module level, so any executor can pickle it): (e, m) of shape (n, replicas),
+    on ``threads`` threads of the process that runs it (None: that process's setting)."""
     from .ising import IsingModel
 
     sampler = IsingModel(L).sampler(temperature, replicas=replicas, algorithm=algorithm, seed=seed,
                                     init="up", first_replica=first_replica)
-    sampler.sweep(thermalize)
-    series = sampler.run(n_sweeps, measure_every=measure_every)
+    sampler.sweep(thermalize, threads=threads)
+    series = sampler.run(n_sweeps, measure_every=measure_every, threads=threads)
     return series.e, series.m
 
 
@@ -270,7 +273,7 @@ class FiniteSizeScan:
     tc_error: float
     exponents: dict[str, tuple[float, float]]  #: "nu", "gamma/nu", "beta/nu": (value, error)
     at_tc: dict[str, tuple[np.ndarray, np.ndarray]]  #: per L at the estimated T_c: (values, errors)
-    tau_abs_m: np.ndarray  #: integrated autocorrelation time of |m| per L (in measurements)
+    tau_abs_m: np.ndarray  #: integrated autocorrelation time of ``|m|`` per L (in measurements)
     tau_abs_m_error: np.ndarray
     series: dict[int, tuple[np.ndarray, np.ndarray]] = field(repr=False)  #: L -> (e, m), (n, replicas)
 
@@ -386,6 +389,7 @@ def finite_size_scan(
     client: Any = None,
     jobs_per_size: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
+    threads: int | None = None,
 ) -> FiniteSizeScan:
     """Simulate each L at T0 near T_c and estimate T_c, nu, gamma/nu and beta/nu by finite-size scaling.
 
@@ -418,6 +422,8 @@ def finite_size_scan(
         multi-spin Metropolis), so the series are identical to a local run.
     jobs_per_size : replica blocks per L sent to the client (default ``blocks``; locally one per L).
     progress : optional callable ``progress(jobs_done, jobs_total)``.
+    threads : CPU threads per job (None: :func:`~deepcheap_native.set_num_threads` of the process running
+        the job; with ``client``, the worker's). The series do not depend on it.
 
     Returns
     -------
@@ -438,6 +444,7 @@ def finite_size_scan(
     blocks = min(replicas, 16) if blocks is None else check_int(blocks, "blocks", minimum=2, maximum=replicas)
     every = check_int(measure_every, "measure_every", minimum=1)
     seed = check_seed(seed)
+    threads = check_threads(threads)
 
     def per_size(value: Any, name: str) -> dict[int, int]:
         if isinstance(value, Mapping):
@@ -471,7 +478,7 @@ def finite_size_scan(
         edges = unit * np.linspace(0, replicas // unit, pieces + 1).round().astype(int)
         for a, b in zip(edges[:-1], edges[1:]):
             if b > a:
-                jobs.append((L, (L, t0, algorithm, int(b - a), int(a), seed, therm[L], sweeps[L], every)))
+                jobs.append((L, (L, t0, algorithm, int(b - a), int(a), seed, therm[L], sweeps[L], every, threads)))
     results: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {L: [] for L in size_list}
     if client is None:
         for done, (L, args) in enumerate(jobs, 1):

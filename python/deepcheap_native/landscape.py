@@ -70,11 +70,11 @@ class DescentResult:
     Attributes
     ----------
     energy_per_spin : (n_starts,) float64, H(σ)/N at each endpoint.
-    gradient_norm : (n_starts,) float64, |grad_R H(σ)| / √N (the root-mean-square Riemannian gradient
+    gradient_norm : (n_starts,) float64, ``|grad_R H(σ)| / √N`` (the root-mean-square Riemannian gradient
         component) at each endpoint.
     converged : (n_starts,) bool, gradient_norm ≤ tol.
     steps_taken : (n_starts,) int64, descent steps made before the start converged (or `steps`).
-    sigma : (n_starts, N) float64 endpoints, |σ|² = N.
+    sigma : (n_starts, N) float64 endpoints, ``|σ|² = N``.
     hessian_index : (n_starts,) int64 number of negative Riemannian-Hessian eigenvalues, or None when
         not requested.
     min_hessian_eigenvalue : (n_starts,) float64 smallest Riemannian-Hessian eigenvalue (with
@@ -98,7 +98,7 @@ class DescentResult:
 
 
 class SphericalSpinGlass:
-    """The spherical p-spin glass H(σ) = N^(−(p−1)/2) Σ J_{i₁…i_p} σ_{i₁}⋯σ_{i_p} on |σ|² = N.
+    """The spherical p-spin glass H(σ) = N^(−(p−1)/2) Σ J_{i₁…i_p} σ_{i₁}⋯σ_{i_p} on ``|σ|² = N``.
 
     J are i.i.d. standard normals over all N^p ordered p-tuples: J at flat (C-order) tuple index m is
     component m mod 2 of `deepcheap_native.random.normal_pairs(seed, m // 2, 0, PURPOSE_COUPLINGS)`.
@@ -175,7 +175,7 @@ class SphericalSpinGlass:
 
     # ---- points ---------------------------------------------------------------------------------
     def random_starts(self, n_starts: int, *, seed: int = 0, first: int = 0) -> np.ndarray:
-        """Uniform random points on the sphere |σ|² = N, shape (n_starts, N), float64.
+        """Uniform random points on the sphere ``|σ|² = N``, shape (n_starts, N), float64.
 
         Start s (counted from `first`) is the normalised vector of normals
         `normal_pairs(seed, s, i // 2, PURPOSE_STARTS)[i % 2]`, so starts do not depend on how many are
@@ -190,7 +190,7 @@ class SphericalSpinGlass:
         return _project(x, self.N)
 
     def project(self, x: Any) -> Any:
-        """x scaled onto the sphere |σ|² = N (rows of a batch separately)."""
+        """x scaled onto the sphere ``|σ|² = N`` (rows of a batch separately)."""
         arr, torch_in, single = self._points(x, "x", on_sphere=False)
         if np.any(np.einsum("bi,bi->b", arr, arr) == 0):
             raise ValueError("x has a zero row, which has no direction to project onto the sphere")
@@ -200,7 +200,7 @@ class SphericalSpinGlass:
     def total_energy(self, sigma: Any) -> Any:
         """H(σ) (total, not per spin) for one point (N,) or a batch (B, N); numpy or torch.
 
-        Defined for any σ; the landscape is its restriction to |σ|² = N.
+        Defined for any σ; the landscape is its restriction to ``|σ|² = N``.
         """
         x, torch_in, single = self._points(sigma, "sigma", on_sphere=False)
         return self._out(self._energy(x), torch_in, single)
@@ -217,7 +217,7 @@ class SphericalSpinGlass:
     def gradient(self, sigma: Any) -> Any:
         """Riemannian gradient on the sphere: ∇H − (σ·∇H/N) σ (tangent to the sphere at σ).
 
-        sigma must lie on |σ|² = N (relative tolerance 1e-6; `project` puts points there).
+        sigma must lie on ``|σ|² = N`` (relative tolerance 1e-6; `project` puts points there).
         """
         x, torch_in, single = self._points(sigma, "sigma", on_sphere=True)
         g = self._euclidean_gradient(x)
@@ -294,7 +294,7 @@ class SphericalSpinGlass:
         steps : maximum number of steps (≥ 0).
         seed : seed of the starts (the couplings have the model's own seed).
         step_size : η; default `default_step_size()` = 0.4/√(p(p−1)) (see there).
-        tol : convergence threshold on |grad_R H|/√N (default 1e-6; use ≥ 1e-5 with float32, whose
+        tol : convergence threshold on ``|grad_R H|/√N`` (default 1e-6; use ≥ 1e-5 with float32, whose
             rounding of the gradient is about 1e-6 relative).
         method : "gd" (plain projected gradient descent, the default) or "momentum" (heavy ball).
         momentum : β in [0, 1) for ``method="momentum"`` (default 0.9); checked but unused by "gd".

@@ -8,6 +8,7 @@ information, Bayes accuracy, stationary distribution, entropy rate) are float64 
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,8 @@ import numpy as np
 
 from . import _core, cuda
 from ._memory import check_allocation
-from ._arrays import as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
+from ._arrays import ArrayOut, as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
+from ._validate import call_threads, check_threads
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
 
@@ -194,7 +196,8 @@ class MarkovChain:
         first: int = 0,
         start_step: int = 0,
         device: Any = None,
-    ) -> Any:
+        threads: int | None = None,
+    ) -> ArrayOut:
         """Run n_chains independent chains for n_steps transitions.
 
         Parameters
@@ -223,6 +226,9 @@ class MarkovChain:
         device : None, "cpu", "cuda" or "cuda:N"
             Where to sample (None: the device of a CUDA tensor P or init, else the CPU). The GPU runs the
             same per-chain math and gives the same paths bit for bit; the result comes back to the host.
+        threads : int >= 1, optional
+            CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`; ignored on a
+            GPU). The paths do not depend on it.
 
         Returns
         -------
@@ -232,6 +238,7 @@ class MarkovChain:
         n_steps = check_int(n_steps, "n_steps", minimum=0, maximum=2**34 - 1)
         seed = check_seed(seed)
         first, start_step = _check_offsets(first, n_chains, start_step, n_steps)
+        threads = check_threads(threads)
         if not isinstance(return_path, bool):
             raise TypeError(f"return_path must be a bool, got {type(return_path).__name__}")
         # Before anything is allocated: per step 64 bytes of plan (C++), then the result (unless out=).
@@ -241,19 +248,20 @@ class MarkovChain:
         torch_out = self._torch or is_torch_tensor(init)
         where = cuda.resolve_device(device, init)
         init_table, init_states = self._init(init, n_chains)
-        result = where.module.markov_sample(
-            [self._table],
-            np.zeros(n_steps, dtype=np.int64),
-            init_table,
-            init_states,
-            n_chains,
-            seed,
-            "path" if return_path else "final",
-            out=_check_out(out),
-            first_chain=first,
-            first_step=start_step,
-            device=where.index,
-        )
+        with call_threads(threads):
+            result = where.module.markov_sample(
+                [self._table],
+                np.zeros(n_steps, dtype=np.int64),
+                init_table,
+                init_states,
+                n_chains,
+                seed,
+                "path" if return_path else "final",
+                out=_check_out(out),
+                first_chain=first,
+                first_step=start_step,
+                device=where.index,
+            )
         return like_input(result, torch_out)
 
     # ---- exact quantities ----------------------------------------------------------------------
@@ -517,36 +525,52 @@ class HierarchicalChain:
         return f"HierarchicalChain(level_sizes={self.level_sizes})"
 
     def sample(
-        self, n: int, *, seed: int = 0, out: np.ndarray | None = None, first: int = 0, device: Any = None
-    ) -> Any:
-        """Draw n independent realisations of (y0, ..., yL).
+        self, n_chains: int | None = None, *, seed: int = 0, out: np.ndarray | None = None, first: int = 0,
+        device: Any = None, threads: int | None = None, n: int | None = None,
+    ) -> ArrayOut:
+        """Draw n_chains independent realisations of (y0, ..., yL).
+
+        The first argument is named as in :meth:`MarkovChain.sample` (each realisation is one chain
+        through the levels); the old keyword ``n=`` still works, with a DeprecationWarning.
 
         Returns
         -------
-        (n, L + 1) array of states: uint8 when every level has at most 256 states, else uint16 (one
+        (n_chains, L + 1) array of states: uint8 when every level has at most 256 states, else uint16 (one
         return type, whatever the level sizes). torch when any input was torch.
         With L copies of one P, the paths equal MarkovChain(P).sample(n, L, init=p0, seed=seed,
         return_path=True): both use the counter (chain, step, purpose).
 
-        ``out``: an optional (n, L + 1) numpy array of the state dtype to write into (single-dtype
+        ``out``: an optional (n_chains, L + 1) numpy array of the state dtype to write into (single-dtype
         hierarchies only), which avoids first-touch costs when sampling repeatedly.
 
-        ``first``: the result is realisations first .. first + n - 1 of this seed's batch, so pieces
+        ``first``: the result is realisations first .. first + n_chains - 1 of this seed's batch, so pieces
         drawn with consecutive ``first`` (on other processes or machines) concatenate to one call.
 
         ``device``: None, "cpu", "cuda" or "cuda:N", as in :meth:`MarkovChain.sample` (same paths).
+
+        ``threads``: CPU threads for this call, as in :meth:`MarkovChain.sample` (same paths).
         """
-        n = check_int(n, "n", minimum=0)
+        if n is not None:
+            if n_chains is not None:
+                raise TypeError("HierarchicalChain.sample got both n_chains and the deprecated n; pass n_chains only")
+            warnings.warn("HierarchicalChain.sample(n=...) is deprecated; use n_chains=, as in MarkovChain.sample",
+                          DeprecationWarning, stacklevel=2)
+            n_chains = n
+        if n_chains is None:
+            raise TypeError("HierarchicalChain.sample() missing the number of chains: sample(n_chains, ...)")
+        n = check_int(n_chains, "n_chains", minimum=0)
         seed = check_seed(seed)
+        threads = check_threads(threads)
         first, _ = _check_offsets(first, n, 0, self.n_levels)
         per_level = [1 if s <= 256 else 2 for s in self.level_sizes]  # mixed: per-level arrays, then a uint16 copy
         check_allocation(0 if out is not None else n * (sum(per_level) + (2 * len(per_level) if len(set(per_level)) > 1
-                                                                          else 0)), f"HierarchicalChain.sample(n={n})")
+                                                                          else 0)), f"HierarchicalChain.sample(n_chains={n})")
         where = cuda.resolve_device(device)
-        out = where.module.markov_sample(
-            self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
-            first_chain=first, device=where.index,
-        )
+        with call_threads(threads):
+            out = where.module.markov_sample(
+                self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
+                first_chain=first, device=where.index,
+            )
         if isinstance(out, list):  # levels of both dtypes come back per level: one array of the wider
             out = np.stack([a.astype(np.uint16, copy=False) for a in out], axis=1)
         return like_input(out, self._torch)

@@ -7,11 +7,15 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, overload
 
 import numpy as np
 
 from ._arrays import check_choice, check_int, check_out, import_torch, is_torch_tensor, like_input, to_numpy
+from ._validate import call_threads, check_threads
+
+if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
+    import torch
 
 __all__ = [
     "ProductNetwork",
@@ -386,17 +390,28 @@ class ProductNetwork:
                 f"n_neurons={self.n_neurons}, n_hidden_layers={self.n_hidden_layers})")
 
     # -- evaluation --
-    def __call__(self, x: Any, *, out: Any = None, device: Any = None) -> Any:
+    @overload
+    def __call__(self, x: torch.Tensor, *, out: Any = None, device: Any = None,
+                 threads: int | None = None) -> torch.Tensor: ...
+    @overload
+    def __call__(self, x: np.ndarray, *, out: Any = None, device: Any = None,
+                 threads: int | None = None) -> np.ndarray: ...
+    @overload
+    def __call__(self, x: Any, *, out: Any = None, device: Any = None, threads: int | None = None) -> Any: ...
+
+    def __call__(self, x: Any, *, out: Any = None, device: Any = None, threads: int | None = None) -> Any:
         """Evaluate the network natively on x of shape (batch, n).
 
         Returns shape (batch,) in the network's dtype: a numpy array, or a torch tensor when x is one.
         ``out`` (numpy, shape (batch,), the network's dtype) receives the result without allocating;
         it is supported for networks that are a single product. ``device``: "cpu", "cuda", "cuda:N",
         or None for x's device (a torch CUDA tensor or CuPy array runs on its GPU and the result comes
-        back there); see :mod:`deepcheap_native.cuda`.
+        back there); see :mod:`deepcheap_native.cuda`. ``threads``: CPU threads for this call (None:
+        :func:`~deepcheap_native.set_num_threads`; ignored on a GPU); the result does not depend on it.
         """
         from . import cuda
 
+        threads = check_threads(threads)
         where = cuda.resolve_device(device, x)
         template = x
         array, came_from_torch = to_numpy(cuda.to_host(x), "x")
@@ -410,7 +425,8 @@ class ProductNetwork:
                 raise ValueError("out= is supported only for a single product network")
             check_out(out, (array.shape[0],), self.dtype)
         try:
-            result = self._evaluate(array, out, where)
+            with call_threads(threads):
+                result = self._evaluate(array, out, where)
         except ValueError as exc:
             if "finite" in str(exc):
                 bad = np.argwhere(~np.isfinite(array))[0]
@@ -698,8 +714,21 @@ def polynomial_network(exponents: Any, coefficients: Any, *, kind: str = "deep",
                   mode, plain=False)
 
 
+@overload
+def multiplication_gate(u: torch.Tensor, v: Any, *, activation: str = "softplus", scale: float = 0.01,
+                        bias: float | None = None, mode: str = "network",
+                        threads: int | None = None) -> torch.Tensor: ...
+@overload
+def multiplication_gate(u: Any, v: torch.Tensor, *, activation: str = "softplus", scale: float = 0.01,
+                        bias: float | None = None, mode: str = "network",
+                        threads: int | None = None) -> torch.Tensor: ...
+@overload
 def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float = 0.01,
-                        bias: float | None = None, mode: str = "network") -> Any:
+                        bias: float | None = None, mode: str = "network", threads: int | None = None) -> np.ndarray: ...
+
+
+def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float = 0.01,
+                        bias: float | None = None, mode: str = "network", threads: int | None = None) -> Any:
     """The 4-neuron gate m(u, v) ≈ u·v, elementwise over broadcast u and v::
 
         m(u, v) = [σ(a+λ(u+v)) + σ(a−λ(u+v)) − σ(a+λ(u−v)) − σ(a−λ(u−v))] / (4λ²σ''(a))
@@ -708,16 +737,21 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
     (softplus at a = 0: relative error −λ²(u² + v²)/12). float32 inputs give float32, everything else
     float64; numpy or torch in, the same kind out. Parameters as for :func:`product_network`.
     On torch tensors the gate runs as the custom op ``torch.ops.deepcheap.multiplication_gate``:
-    differentiable in u and v, and usable inside ``torch.compile``.
+    differentiable in u and v, and usable inside ``torch.compile``. ``threads``: CPU threads for this
+    call (None: :func:`~deepcheap_native.set_num_threads`; inside a compiled graph, which runs the op
+    later, the package setting applies); the result does not depend on it.
     """
+    threads = check_threads(threads)
     if is_torch_tensor(u) or is_torch_tensor(v):
         from ._torch_ops import multiplication_gate as gate_op
 
         import torch
 
-        if not torch.compiler.is_compiling():  # the builder's friendly errors, before any tensor work
-            product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)
-        return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
+        if torch.compiler.is_compiling():  # a compiled graph runs the op later, with set_num_threads
+            return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
+        product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)  # friendly errors first
+        with call_threads(threads):  # eager ops run on this thread, so the override reaches the kernel
+            return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
     uu, u_torch = to_numpy(u, "u")
     vv, v_torch = to_numpy(v, "v")
     for name, arr in (("u", uu), ("v", vv)):
@@ -730,5 +764,5 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
     dtype = np.float32 if uu.dtype == np.float32 and vv.dtype == np.float32 else np.float64
     net = product_network(2, activation=activation, scale=scale, bias=bias, dtype=dtype, mode=mode)
     x = np.stack([uu.reshape(-1), vv.reshape(-1)], axis=1)
-    result = net(x).reshape(uu.shape)
+    result = net(x, threads=threads).reshape(uu.shape)
     return like_input(result, u_torch or v_torch)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from . import _core
 from . import cuda as _cuda_api
 from ._arrays import like_input, to_numpy
+from ._validate import call_threads, check_threads
+
+if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
+    import torch
 
 __all__ = ["normal_pairs", "philox4x32", "uniform_double"]
 
 
-def philox4x32(counter: Any, key: Any, *, device: Any = None) -> Any:
+@overload
+def philox4x32(counter: torch.Tensor, key: Any, *, device: Any = None, threads: int | None = None) -> torch.Tensor: ...
+@overload
+def philox4x32(counter: np.ndarray, key: Any, *, device: Any = None, threads: int | None = None) -> np.ndarray: ...
+@overload
+def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | None = None) -> Any: ...
+
+
+def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | None = None) -> Any:
     """Apply Philox4x32-10 to counters under keys.
 
     Parameters
@@ -22,12 +34,15 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None) -> Any:
     key : array of uint32, shape (..., 2); broadcast against ``counter[..., 0]``.
     device : "cpu", "cuda", "cuda:N" or None (the inputs' device: a CUDA tensor means its GPU).
         The words are the same on every device, bit for bit.
+    threads : CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`; ignored on
+        a GPU). The words do not depend on it.
 
     Returns
     -------
     array of uint32, shape (..., 4): numpy, or torch when ``counter`` was a torch tensor (on the
     device ``counter`` was on), or CuPy for a CuPy ``counter``.
     """
+    threads = check_threads(threads)
     where = _cuda_api.resolve_device(device, counter, key)
     template = counter
     c, came_from_torch = to_numpy(_cuda_api.to_host(counter), "counter")
@@ -47,7 +62,8 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None) -> Any:
         ) from None
     c2 = np.ascontiguousarray(np.broadcast_to(c, batch + (4,)), dtype=np.uint32).reshape(-1, 4)
     k2 = np.ascontiguousarray(np.broadcast_to(k, batch + (2,)), dtype=np.uint32).reshape(-1, 2)
-    out = where.module.philox4x32(c2, k2, device=where.index).reshape(batch + (4,))
+    with call_threads(threads):
+        out = where.module.philox4x32(c2, k2, device=where.index).reshape(batch + (4,))
     if _cuda_api.array_device(template) is not None:
         return _cuda_api.like_device_input(out, template)
     return like_input(out, came_from_torch)
