@@ -289,7 +289,7 @@ def test_report_help_states_statuses_exit_codes_and_time():
     proc = run_cli("report", "--help")
     text = " ".join(proc.stdout.split())
     assert proc.returncode == 0
-    assert "about 3 minutes of CPU time" in text and "a few minutes" not in text
+    assert "about 2 minutes of CPU time" in text and "a few minutes" not in text
     assert "DEVIATES ran but disagrees" in text and "3 some DEVIATES" in text
 
 

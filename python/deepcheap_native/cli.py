@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="report", metavar="DIR", help="output directory (default: report)")
     size = rep.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                      help="the default: about 3 minutes of CPU time (2-4 minutes on 2 cores)")
+                      help="the default: about 2 minutes of CPU time (1-2 minutes on 2 idle cores)")
     size.add_argument("--full", dest="preset", action="store_const", const="full",
                       help="larger sizes and longer runs")
     size.add_argument("--tiny", dest="preset", action="store_const", const="tiny", help=argparse.SUPPRESS)
