@@ -444,3 +444,26 @@ def test_report_extrapolation_recovers_a_known_law():
     half = [-1.6 + 0.5 * N ** -0.5 for N in sizes]
     assert section_module._extrapolate(sizes, half)[1]["b"] == pytest.approx(0.5, abs=0.003)
     assert section_module._extrapolate(sizes[:2], exact) == (None, None)
+
+
+def test_descend_threads_limits_numpy_blas_for_the_call():
+    """descend(threads=k) limits numpy's BLAS pool (threadpoolctl) during the call, restores it after,
+    and gives the same endpoints as the default pool to rounding (BLAS may split sums differently)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads() -> set:
+        return {p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"}
+
+    before = blas_threads()
+    if not before:
+        pytest.skip("numpy's BLAS is not visible to threadpoolctl here")
+    model = SphericalSpinGlass(24, 3, seed=4)
+    seen: list = []
+    one = model.descend(16, steps=60, seed=1, threads=1, progress=lambda s, n: seen.append(blas_threads()))
+    assert seen and all(s == {1} for s in seen)
+    assert blas_threads() == before
+    two = model.descend(16, steps=60, seed=1, threads=2)
+    np.testing.assert_allclose(one.energy_per_spin, two.energy_per_spin, rtol=0, atol=1e-12)
+    for bad, err in ((0, ValueError), (1.5, TypeError), ("2", TypeError)):
+        with pytest.raises(err, match="threads"):
+            model.descend(4, steps=1, threads=bad)

@@ -9,6 +9,7 @@ native kernel).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -16,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._arrays import like_input, to_numpy
-from ._validate import check_choice, check_int, check_real, check_seed
+from ._validate import check_choice, check_int, check_real, check_seed, check_threads
 from .random import normal_pairs
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
@@ -269,6 +270,7 @@ class SphericalSpinGlass:
         dtype: str = "float64",
         starts: Any = None,
         progress: Callable[[int, int], None] | None = None,
+        threads: int | None = None,
     ) -> DescentResult:
         """Projected gradient descent (or heavy-ball descent) from uniform random starts, all batched.
 
@@ -303,11 +305,36 @@ class SphericalSpinGlass:
         dtype : "float64" or "float32" (the descent's arithmetic; float32 halves the time).
         starts : optional (n_starts, N) starting points instead of random ones (projected to the sphere).
         progress : optional callable progress(step, steps) called after each step; the library never prints.
+        threads : BLAS threads for this call (None: numpy's own pool setting). The steps are BLAS GEMMs,
+            so the limit is applied to numpy's BLAS through threadpoolctl for the duration of the call.
+            Endpoints agree across thread counts to rounding (BLAS may split sums differently).
 
         Returns
         -------
         DescentResult
         """
+        k = check_threads(threads)
+        with _blas_threads(k):
+            return self._descend(n_starts, steps=steps, seed=seed, step_size=step_size, tol=tol, method=method,
+                                 momentum=momentum, hessian_index=hessian_index, dtype=dtype, starts=starts,
+                                 progress=progress)
+
+    def _descend(
+        self,
+        n_starts: int,
+        *,
+        steps: int = 1000,
+        seed: int = 0,
+        step_size: float | None = None,
+        tol: float = 1e-6,
+        method: str = "gd",
+        momentum: float = 0.9,
+        hessian_index: bool = False,
+        dtype: str = "float64",
+        starts: Any = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> DescentResult:
+        """`descend` without the BLAS thread limit (see there)."""
         n = check_int(n_starts, "n_starts", minimum=1)
         steps = check_int(steps, "steps", minimum=0)
         eta = self.default_step_size() if step_size is None else check_real(step_size, "step_size", positive=True)
@@ -486,6 +513,18 @@ class SphericalSpinGlass:
             if result.ndim == 0 and not torch_in:
                 return result.item()
         return like_input(result, torch_in)
+
+
+def _blas_threads(threads: int | None) -> Any:
+    """A limit on numpy's BLAS pool for one call (threadpoolctl), or nothing for None."""
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError as exc:  # a dependency of the package; only a broken install lacks it
+        raise ImportError("threads= on the landscape limits numpy's BLAS through threadpoolctl, which is not "
+                          "installed: pip install threadpoolctl") from exc
+    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def _project(x: np.ndarray, N: int) -> np.ndarray:

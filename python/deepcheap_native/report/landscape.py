@@ -84,8 +84,10 @@ def _descend(model: Any, starts: int, steps: int, seed: int, tol: float, bar: An
         bar.update()
 
     t0, c0 = time.perf_counter(), time.process_time()
+    # One BLAS thread: a step's GEMMs are small, and OpenBLAS's second thread busy-waits beside other work
+    # (measured on the shared 2-core machine: quick section 72.7 s of CPU on 2 BLAS threads, 23.9 s on 1).
     r = model.descend(starts, steps=steps, seed=seed, tol=tol, dtype="float32", method=method, momentum=MOMENTUM,
-                      hessian_index=True, progress=step)
+                      hessian_index=True, progress=step, threads=1)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     bar.update(steps - len(calls))  # steps skipped once every start had converged
     return {"energy": r.energy_per_spin.tolist(), "converged": r.converged.tolist(),
@@ -285,7 +287,7 @@ def _p2(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     with ctx.bar("p = 2 descent", p["p2_steps"]) as bar:
         t0 = time.perf_counter()
         r = model.descend(p["p2_starts"], steps=p["p2_steps"], seed=ctx.seed_for(6, 3), tol=P2_TOL,
-                          hessian_index=True, progress=lambda s, n: bar.update())
+                          hessian_index=True, progress=lambda s, n: bar.update(), threads=1)
         seconds = time.perf_counter() - t0
     energy = r.energy_per_spin
     section.numbers["p2"] = {"N": N, "energy": energy.tolist(), "index": r.hessian_index.tolist(),
