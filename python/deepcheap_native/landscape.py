@@ -313,118 +313,98 @@ class SphericalSpinGlass:
         -------
         DescentResult
         """
-        k = check_threads(threads)
-        with _blas_threads(k):
-            return self._descend(n_starts, steps=steps, seed=seed, step_size=step_size, tol=tol, method=method,
-                                 momentum=momentum, hessian_index=hessian_index, dtype=dtype, starts=starts,
-                                 progress=progress)
+        with _blas_threads(check_threads(threads)):
+            n = check_int(n_starts, "n_starts", minimum=1)
+            steps = check_int(steps, "steps", minimum=0)
+            eta = self.default_step_size() if step_size is None else check_real(step_size, "step_size", positive=True)
+            tol = check_real(tol, "tol", minimum=0.0)
+            if not isinstance(hessian_index, (bool, np.bool_)):
+                raise TypeError(f"hessian_index must be a bool, got {type(hessian_index).__name__}")
+            dtype = check_choice(dtype, "dtype", ("float64", "float32"))
+            method = check_choice(method, "method", ("gd", "momentum"))
+            beta = check_real(momentum, "momentum", minimum=0.0)
+            if beta >= 1:
+                raise ValueError(f"momentum must be in [0, 1) (the heavy ball's β), got {beta}")
+            if progress is not None and not callable(progress):
+                raise TypeError(
+                    f"progress must be callable progress(step, steps) or None, got {type(progress).__name__}")
+            if starts is None:
+                x0 = self.random_starts(n, seed=seed)
+            else:
+                check_seed(seed)
+                arr, _, single = self._points(starts, "starts", on_sphere=False)
+                if single or arr.shape[0] != n:
+                    raise ValueError(f"starts must have shape ({n}, {self.N}), got {np.shape(starts)}")
+                x0 = _project(arr, self.N)
 
-    def _descend(
-        self,
-        n_starts: int,
-        *,
-        steps: int = 1000,
-        seed: int = 0,
-        step_size: float | None = None,
-        tol: float = 1e-6,
-        method: str = "gd",
-        momentum: float = 0.9,
-        hessian_index: bool = False,
-        dtype: str = "float64",
-        starts: Any = None,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> DescentResult:
-        """`descend` without the BLAS thread limit (see there)."""
-        n = check_int(n_starts, "n_starts", minimum=1)
-        steps = check_int(steps, "steps", minimum=0)
-        eta = self.default_step_size() if step_size is None else check_real(step_size, "step_size", positive=True)
-        tol = check_real(tol, "tol", minimum=0.0)
-        if not isinstance(hessian_index, (bool, np.bool_)):
-            raise TypeError(f"hessian_index must be a bool, got {type(hessian_index).__name__}")
-        dtype = check_choice(dtype, "dtype", ("float64", "float32"))
-        method = check_choice(method, "method", ("gd", "momentum"))
-        beta = check_real(momentum, "momentum", minimum=0.0)
-        if beta >= 1:
-            raise ValueError(f"momentum must be in [0, 1) (the heavy ball's β), got {beta}")
-        if progress is not None and not callable(progress):
-            raise TypeError(f"progress must be callable progress(step, steps) or None, got {type(progress).__name__}")
-        if starts is None:
-            x0 = self.random_starts(n, seed=seed)
-        else:
-            check_seed(seed)
-            arr, _, single = self._points(starts, "starts", on_sphere=False)
-            if single or arr.shape[0] != n:
-                raise ValueError(f"starts must have shape ({n}, {self.N}), got {np.shape(starts)}")
-            x0 = _project(arr, self.N)
-
-        work = np.float32 if dtype == "float32" else np.float64
-        reduced = self._reduced_tensor(work)
-        x = x0.astype(work)
-        heavy = method == "momentum"
-        velocity = np.zeros_like(x) if heavy else None
-        p, N = self.p, self.N
-        steps_taken = np.full(n, steps, dtype=np.int64)
-        active = np.arange(n)
-        coefficient = work(p * self._scale)
-        root_n = math.sqrt(N)
-        for step in range(steps):
-            if active.size == 0:
-                break
-            xa = x[active]
-            g = coefficient * _contract_reduced(reduced, self._multisets, xa)  # Euclidean gradient
-            rg = _tangent(g, xa, N)
-            norm = np.sqrt(np.einsum("bi,bi->b", rg, rg, dtype=np.float64)) / root_n
-            done = norm <= tol
-            if heavy:
-                va = velocity[active]
-                done &= np.sqrt(np.einsum("bi,bi->b", va, va, dtype=np.float64)) <= tol * eta * root_n
-            if done.any():
-                steps_taken[active[done]] = step
-                keep = ~done
-                active, xa, rg = active[keep], xa[keep], rg[keep]
+            work = np.float32 if dtype == "float32" else np.float64
+            reduced = self._reduced_tensor(work)
+            x = x0.astype(work)
+            heavy = method == "momentum"
+            velocity = np.zeros_like(x) if heavy else None
+            p, N = self.p, self.N
+            steps_taken = np.full(n, steps, dtype=np.int64)
+            active = np.arange(n)
+            coefficient = work(p * self._scale)
+            root_n = math.sqrt(N)
+            for step in range(steps):
+                if active.size == 0:
+                    break
+                xa = x[active]
+                g = coefficient * _contract_reduced(reduced, self._multisets, xa)  # Euclidean gradient
+                rg = _tangent(g, xa, N)
+                norm = np.sqrt(np.einsum("bi,bi->b", rg, rg, dtype=np.float64)) / root_n
+                done = norm <= tol
                 if heavy:
-                    va = va[keep]
-            if active.size:
-                if heavy:
-                    va = work(beta) * va - work(eta) * rg
-                    y = _project(xa + va, N).astype(work, copy=False)
-                    velocity[active] = _tangent(va, y, N)  # carried to the tangent space at the new point
-                    x[active] = y
-                else:
-                    y = xa - work(eta) * rg
-                    x[active] = _project(y, N).astype(work, copy=False)
-            if progress is not None:
-                progress(step + 1, steps)
+                    va = velocity[active]
+                    done &= np.sqrt(np.einsum("bi,bi->b", va, va, dtype=np.float64)) <= tol * eta * root_n
+                if done.any():
+                    steps_taken[active[done]] = step
+                    keep = ~done
+                    active, xa, rg = active[keep], xa[keep], rg[keep]
+                    if heavy:
+                        va = va[keep]
+                if active.size:
+                    if heavy:
+                        va = work(beta) * va - work(eta) * rg
+                        y = _project(xa + va, N).astype(work, copy=False)
+                        velocity[active] = _tangent(va, y, N)  # carried to the tangent space at the new point
+                        x[active] = y
+                    else:
+                        y = xa - work(eta) * rg
+                        x[active] = _project(y, N).astype(work, copy=False)
+                if progress is not None:
+                    progress(step + 1, steps)
 
-        sigma = _project(x.astype(np.float64), N)
-        energy, gradient_norm = self._energy_and_gradient_norm(sigma)
-        # Met tol during the descent (in the working dtype), or at the end in float64.
-        converged = (steps_taken < steps) | (gradient_norm <= tol)
-        index = min_eig = None
-        if hessian_index:
-            eig_min = np.empty(n)
-            idx = np.empty(n, dtype=np.int64)
-            for lo in range(0, n, 64):
-                ev = self._tangent_eigenvalues(sigma[lo : lo + 64])
-                eig_min[lo : lo + 64] = ev[:, 0]
-                idx[lo : lo + 64] = (ev < 0).sum(axis=1)
-            index, min_eig = idx, eig_min
-        return DescentResult(
-            energy_per_spin=energy / N,
-            gradient_norm=gradient_norm,
-            converged=converged,
-            steps_taken=steps_taken,
-            sigma=sigma,
-            hessian_index=index,
-            min_hessian_eigenvalue=min_eig,
-            step_size=float(eta),
-            tol=float(tol),
-            steps=steps,
-            method=method,
-            momentum=float(beta) if heavy else 0.0,
-        )
+            sigma = _project(x.astype(np.float64), N)
+            energy, gradient_norm = self._energy_and_gradient_norm(sigma)
+            # Met tol during the descent (in the working dtype), or at the end in float64.
+            converged = (steps_taken < steps) | (gradient_norm <= tol)
+            index = min_eig = None
+            if hessian_index:
+                eig_min = np.empty(n)
+                idx = np.empty(n, dtype=np.int64)
+                for lo in range(0, n, 64):
+                    ev = self._tangent_eigenvalues(sigma[lo : lo + 64])
+                    eig_min[lo : lo + 64] = ev[:, 0]
+                    idx[lo : lo + 64] = (ev < 0).sum(axis=1)
+                index, min_eig = idx, eig_min
+            return DescentResult(
+                energy_per_spin=energy / N,
+                gradient_norm=gradient_norm,
+                converged=converged,
+                steps_taken=steps_taken,
+                sigma=sigma,
+                hessian_index=index,
+                min_hessian_eigenvalue=min_eig,
+                step_size=float(eta),
+                tol=float(tol),
+                steps=steps,
+                method=method,
+                momentum=float(beta) if heavy else 0.0,
+            )
 
-    # ---- internals ------------------------------------------------------------------------------
+        # ---- internals ------------------------------------------------------------------------------
     def _reduced_tensor(self, work: Any) -> np.ndarray:
         """R (M × N) in dtype `work`, made on first use: R[m, i] = mult(m)·S[i, m]."""
         if work not in self._reduced:
