@@ -68,22 +68,30 @@ template <>
 CircuitCore<Driver>::~CircuitCore() = default;
 
 template <>
-void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int, int) {
-  if (schedule != 0 && schedule != 2)
-    throw std::invalid_argument("schedule code " + std::to_string(schedule) +
-                                " is not available on CUDA: expected 0 (batch) or 2 (sequential, the same on a GPU)");
+void CircuitCore<Driver>::evaluate_resident(const uint64_t* in, uint64_t* out, int64_t n_words) {
   if (n_words <= 0) return;
   DeviceGuard guard(device_);
+  cuda::check(cudaDeviceSynchronize(), "circuit evaluate (wait for the inputs)");
   const State& d = *state_;
-  DeviceBuffer<uint64_t> din(in, n_inputs() * n_words, "circuit evaluate (copy inputs)");
-  DeviceBuffer<uint64_t> dout(n_outputs() * n_words, "circuit evaluate (allocate outputs)");
   // As many threads as words, rounded to whole blocks, while all their slots fit in 1 GiB.
   const int64_t budget_threads = ((int64_t(1) << 27) / (n_slots() > 0 ? n_slots() : 1)) / kBlockThreads * kBlockThreads;
   int64_t threads = (n_words + kBlockThreads - 1) / kBlockThreads * kBlockThreads;
   if (threads > budget_threads) threads = budget_threads > kBlockThreads ? budget_threads : kBlockThreads;
   DeviceBuffer<uint64_t> slots(n_slots() * threads, "circuit evaluate (allocate slots)");
   launch("circuit_batch_kernel", circuit_batch_kernel, dim3(static_cast<unsigned>(threads / kBlockThreads)),
-         dim3(kBlockThreads), d.view, din.data(), dout.data(), n_words, slots.data());
+         dim3(kBlockThreads), d.view, in, out, n_words, slots.data());
+}
+
+template <>
+void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int, int) {
+  if (schedule != 0 && schedule != 2)
+    throw std::invalid_argument("schedule code " + std::to_string(schedule) +
+                                " is not available on CUDA: expected 0 (batch) or 2 (sequential, the same on a GPU)");
+  if (n_words <= 0) return;
+  DeviceGuard guard(device_);
+  DeviceBuffer<uint64_t> din(in, n_inputs() * n_words, "circuit evaluate (copy inputs)");
+  DeviceBuffer<uint64_t> dout(n_outputs() * n_words, "circuit evaluate (allocate outputs)");
+  evaluate_resident(din.data(), dout.data(), n_words);
   dout.copy_to_host(out, n_outputs() * n_words, "circuit evaluate (copy outputs)");
 }
 

@@ -68,6 +68,15 @@ __global__ void boltzmann_energy_kernel(const int8_t* spins, int64_t replicas, i
   DC_GRID_STRIDE(r, replicas) { out[r] = boltzmann_energy_of(spins + r * n_spins, n_terms, term_indices, coefficients); }
 }
 
+// The int8 spins of multi-spin words, on the device (bit b of a group's word: replica 64 g + b, set = +1),
+// the exact inverse of Impl::upload's packing and the device twin of Impl::download.
+__global__ void multispin_unpack_kernel(const uint64_t* words, int64_t replicas, int64_t sites, int8_t* out) {
+  DC_GRID_STRIDE(x, replicas * sites) {
+    const int64_t r = x / sites, site = x % sites;
+    out[x] = ((words[(r / 64) * sites + site] >> (r % 64)) & 1) ? int8_t(1) : int8_t(-1);
+  }
+}
+
 // Fair initial spins of replicas first_replica .. + replicas - 1 (the CPU's ising_random_spins).
 std::vector<int8_t> random_spins(int64_t replicas, int64_t sites, uint64_t seed, uint64_t first_replica) {
   std::vector<int8_t> spins(size_t(replicas * sites));
@@ -163,6 +172,19 @@ void IsingChain::get_spins(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(impl_->device);
   impl_->download(out);
+}
+
+void IsingChain::get_spins_resident(int8_t* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(impl_->device);
+  const int64_t n = impl_->s.replicas * impl_->sites();
+  check(cudaDeviceSynchronize(), "ising (wait before writing device spins)");
+  if (!impl_->s.multispin) {
+    check(cudaMemcpy(out, impl_->spins.data(), size_t(n), cudaMemcpyDeviceToDevice), "ising (copy spins on the device)");
+    return;
+  }
+  launch("multispin_unpack_kernel", multispin_unpack_kernel, dim3(grid_for(n)), dim3(kBlockThreads),
+         impl_->words.data(), impl_->s.replicas, impl_->sites(), out);
 }
 
 void IsingChain::set_spins(const int8_t* spins) {
@@ -275,6 +297,14 @@ void BoltzmannChain::get_spins(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(impl_->device);
   impl_->spins.copy_to_host(out, impl_->s.replicas * impl_->s.n_spins, "boltzmann (copy spins back)");
+}
+
+void BoltzmannChain::get_spins_resident(int8_t* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(impl_->device);
+  check(cudaDeviceSynchronize(), "boltzmann (wait before writing device spins)");
+  check(cudaMemcpy(out, impl_->spins.data(), size_t(impl_->s.replicas * impl_->s.n_spins), cudaMemcpyDeviceToDevice),
+        "boltzmann (copy spins on the device)");
 }
 
 void BoltzmannChain::set_spins(const int8_t* spins) {

@@ -21,6 +21,8 @@ class IsingChain {
   ~IsingChain();
   void sweep(int64_t n);
   void get_spins(int8_t* out) const;
+  // The spins as int8 into `out`, a device address on device() (the zero-copy path, memory.hpp).
+  void get_spins_resident(int8_t* out) const;
   void set_spins(const int8_t* spins);
   void measure(double* magnetization, double* energy) const;
   void run(int64_t n_measure, int64_t every, double* magnetization, double* energy);
@@ -49,6 +51,8 @@ class BoltzmannChain {
   ~BoltzmannChain();
   void sweep(int64_t n);
   void get_spins(int8_t* out) const;
+  // The spins as int8 into `out`, a device address on device() (the zero-copy path, memory.hpp).
+  void get_spins_resident(int8_t* out) const;
   void set_spins(const int8_t* spins);
   void energy(double* out) const;
   std::vector<int32_t> colours() const;

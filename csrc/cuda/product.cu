@@ -5,6 +5,7 @@
 // Results match the CPU within the ulp bounds stated in README ("GPU path"); they are not bit-identical
 // (the CPU chooses the softplus series per block of 64, the GPU per sample; FMA contraction differs).
 #include <cmath>
+#include <vector>
 
 #include "deepcheap/product/network.hpp"
 #include "product.hpp"
@@ -25,6 +26,32 @@ __global__ void product_deep_kernel(const T* x, int64_t rows, int64_t n, T lambd
 template <int Act, bool Stable, class T>
 __global__ void product_shallow_kernel(const T* x, int64_t rows, int64_t n, T lambda, T a, T out_coef, T* out) {
   DC_GRID_STRIDE(s, rows) { out[s] = product::shallow_sample<Act, Stable>(x + s * n, 1, n, lambda, a, out_coef); }
+}
+
+// Non-finite inputs counted on the device (for resident inputs, which the host cannot scan): a fixed
+// grid of kNonfiniteThreads threads strides over the values, each writes its own count (no atomics),
+// and the host adds the counts up.
+constexpr unsigned kNonfiniteBlocks = 64;
+constexpr int64_t kNonfiniteThreads = int64_t(kNonfiniteBlocks) * kBlockThreads;
+
+template <class T>
+__global__ void nonfinite_count_kernel(const T* x, int64_t total, int64_t* counts) {
+  const int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  int64_t c = 0;
+  DC_GRID_STRIDE(i, total) { c += product::is_nonfinite(x[i]) ? 1 : 0; }
+  counts[t] = c;
+}
+
+template <class T>
+int64_t count_nonfinite_on_device(const T* x, int64_t total) {
+  DeviceBuffer<int64_t> counts(kNonfiniteThreads, "product forward (allocate finiteness counts)");
+  launch("nonfinite_count_kernel", nonfinite_count_kernel<T>, dim3(kNonfiniteBlocks), dim3(kBlockThreads), x, total,
+         counts.data());
+  std::vector<int64_t> host(static_cast<size_t>(kNonfiniteThreads));
+  counts.copy_to_host(host.data(), kNonfiniteThreads, "product forward (copy finiteness counts)");
+  int64_t sum = 0;
+  for (int64_t c : host) sum += c;
+  return sum;
 }
 
 template <int Act, bool Stable, class T>
@@ -61,20 +88,35 @@ void run_chunk_any(const plan::ProductForward<T>& p, const T* x, int64_t rows, T
 }
 
 template <class T>
-int64_t forward(const plan::ProductForward<T>& p, int device) {
-  // Finiteness is re-checked on the host as the inputs are about to be copied: no device atomics.
-  int64_t nonfinite = 0;
-  for (int64_t i = 0; i < p.batch * p.n; ++i) nonfinite += product::is_nonfinite(p.x[i]) ? 1 : 0;
-  if (nonfinite || p.batch == 0) return nonfinite;
+int64_t forward(const plan::ProductForward<T>& p, int device, bool resident) {
   check_device(device);
   DeviceGuard guard(device);
+  if (resident) {
+    // Zero-copy: x and out are device addresses, read and written in place.
+    if (p.batch == 0) return 0;
+    check(cudaDeviceSynchronize(), "product forward (wait for the inputs)");
+    const int64_t nonfinite = count_nonfinite_on_device(p.x, p.batch * p.n);
+    if (nonfinite) return nonfinite;
+  } else {
+    // Finiteness is re-checked on the host as the inputs are about to be copied: no device atomics.
+    int64_t nonfinite = 0;
+    for (int64_t i = 0; i < p.batch * p.n; ++i) nonfinite += product::is_nonfinite(p.x[i]) ? 1 : 0;
+    if (nonfinite || p.batch == 0) return nonfinite;
+  }
   // Chunks of at most 2^28 bytes of inputs keep device memory bounded for any batch.
   const int64_t row_bytes = p.n * static_cast<int64_t>(sizeof(T));
   int64_t chunk = (int64_t(1) << 28) / row_bytes;
   if (chunk < 1) chunk = 1;
   if (chunk > p.batch) chunk = p.batch;
-  DeviceBuffer<T> x(chunk * p.n, "product forward (allocate inputs)");
   DeviceBuffer<T> work(p.kind == plan::ProductKind::deep ? chunk * p.n : 1, "product forward (allocate work)");
+  if (resident) {
+    for (int64_t first = 0; first < p.batch; first += chunk) {
+      const int64_t rows = p.batch - first < chunk ? p.batch - first : chunk;
+      run_chunk_any(p, p.x + first * p.n, rows, work.data(), p.out + first);
+    }
+    return 0;
+  }
+  DeviceBuffer<T> x(chunk * p.n, "product forward (allocate inputs)");
   DeviceBuffer<T> out(chunk, "product forward (allocate outputs)");
   for (int64_t first = 0; first < p.batch; first += chunk) {
     const int64_t rows = p.batch - first < chunk ? p.batch - first : chunk;
@@ -88,7 +130,11 @@ int64_t forward(const plan::ProductForward<T>& p, int device) {
 
 }  // namespace
 
-int64_t product_forward(Driver, const plan::ProductForward<float>& p, int device) { return forward(p, device); }
-int64_t product_forward(Driver, const plan::ProductForward<double>& p, int device) { return forward(p, device); }
+int64_t product_forward(Driver, const plan::ProductForward<float>& p, int device, bool resident) {
+  return forward(p, device, resident);
+}
+int64_t product_forward(Driver, const plan::ProductForward<double>& p, int device, bool resident) {
+  return forward(p, device, resident);
+}
 
 }  // namespace deepcheap::cuda

@@ -13,10 +13,16 @@ __global__ void philox4x32_kernel(const uint32_t* counter, const uint32_t* key, 
 
 }  // namespace
 
-void philox4x32(Driver, const uint32_t* counter, const uint32_t* key, uint32_t* out, int64_t n, int device) {
+void philox4x32(Driver, const uint32_t* counter, const uint32_t* key, uint32_t* out, int64_t n, int device,
+                bool resident) {
   check_device(device);
   if (n <= 0) return;
   DeviceGuard guard(device);
+  if (resident) {
+    check(cudaDeviceSynchronize(), "philox4x32 (wait for the inputs)");
+    launch("philox4x32_kernel", philox4x32_kernel, dim3(grid_for(n)), dim3(kBlockThreads), counter, key, out, n);
+    return;
+  }
   DeviceBuffer<uint32_t> c(counter, 4 * n, "philox4x32 (copy counters)");
   DeviceBuffer<uint32_t> k(key, 2 * n, "philox4x32 (copy keys)");
   DeviceBuffer<uint32_t> o(4 * n, "philox4x32 (allocate output)");

@@ -24,9 +24,10 @@ py::array_t<T> to_array(const std::vector<T>& v) {
   return out;
 }
 
+// Returns the class, so a driver's module can add what only it offers (CUDA: evaluate_resident).
 template <class Core>
-void define_circuit_core(py::module_& m, int (*default_threads)()) {
-  py::class_<Core>(m, "CircuitCore", py::module_local())
+py::class_<Core> define_circuit_core(py::module_& m, int (*default_threads)()) {
+  return py::class_<Core>(m, "CircuitCore", py::module_local())
       .def(py::init([](int64_t n_inputs, carray<uint8_t> ops, carray<int32_t> in0, carray<int32_t> in1,
                        carray<int32_t> outputs, int device) {
              return new Core(n_inputs, to_vector(ops, "ops"), to_vector(in0, "in0"), to_vector(in1, "in1"),

@@ -1,6 +1,8 @@
 // deepcheap_native._cuda (nvcc build, real GPU) and deepcheap_native._cuda_emulated (the same .cu
 // driver sources compiled as plain C++ through csrc/cuda/emulate.hpp): the binding templates of each
-// area (bind_<area>.hpp) instantiated with the CUDA driver tag, plus what the runtime sees.
+// area (bind_<area>.hpp) instantiated with the CUDA driver tag, plus what the runtime sees, plus the
+// zero-copy entries (`*_resident`): they take device addresses (integers from __cuda_array_interface__,
+// checked in python/deepcheap_native/cuda.py) and read and write them in place.
 // New areas add one define_<area><deepcheap::cuda::Driver>(m) line to bind_cuda_module below.
 #include "bind_circuit.hpp"
 #include "bind_ising.hpp"
@@ -11,25 +13,179 @@
 #include "cuda/driver.hpp"
 #include "cuda/ising.hpp"
 #include "cuda/markov.hpp"
+#include "cuda/memory.hpp"
 #include "cuda/product.hpp"
 #include "cuda/random.hpp"
 
 namespace {
 
+namespace cuda = deepcheap::cuda;
+namespace plan = deepcheap::plan;
+using deepcheap::python::require;
+
 int no_threads() { return 1; }  // threads are a CPU notion; the CUDA circuit ignores them
+
+template <class T>
+T* address(uintptr_t a) {
+  return reinterpret_cast<T*>(a);
+}
+
+template <class T>
+void product_resident(plan::ProductKind kind, uintptr_t x, int64_t batch, int64_t n, int32_t activation, bool stable,
+                      double scale, double bias, double gate_coef, double carry_coef, int32_t extra_layers,
+                      uintptr_t out, int device) {
+  const plan::ProductForward<T> p{kind,      address<const T>(x), batch,        n,           activation,
+                                  stable,    T(scale),            T(bias),      T(gate_coef), T(carry_coef),
+                                  extra_layers, address<T>(out)};
+  int64_t nonfinite = 0;
+  {
+    // Safe: device memory kept alive by the Python caller (the arrays it took the addresses from).
+    py::gil_scoped_release release;
+    nonfinite = product_forward(cuda::Driver{}, p, device, true);
+  }
+  plan::check_product_nonfinite(nonfinite);
+}
+
+void bind_resident(py::module_& m) {
+  py::class_<cuda::DeviceMemory, std::shared_ptr<cuda::DeviceMemory>>(m, "DeviceMemory", py::module_local())
+      .def(py::init([](int64_t bytes, int device) {
+             return std::make_shared<cuda::DeviceMemory>(bytes, device, "DeviceArray (cudaMalloc)");
+           }),
+           py::arg("bytes"), py::arg("device"))
+      .def_property_readonly("address", [](const cuda::DeviceMemory& d) { return reinterpret_cast<uintptr_t>(d.data()); })
+      .def_property_readonly("bytes", &cuda::DeviceMemory::bytes)
+      .def_property_readonly("device", &cuda::DeviceMemory::device)
+      .def("copy_from_host",
+           [](cuda::DeviceMemory& d, py::array a) {
+             require((a.flags() & py::array::c_style) != 0, "the host array must be C-contiguous");
+             require(static_cast<int64_t>(a.nbytes()) == d.bytes(),
+                     "the host array has " + std::to_string(a.nbytes()) + " bytes but the device memory " +
+                         std::to_string(d.bytes()));
+             const void* src = a.data();
+             py::gil_scoped_release release;
+             d.copy_from_host(src, d.bytes());
+           })
+      .def("copy_to_host", [](const cuda::DeviceMemory& d, py::array a) {
+        require((a.flags() & py::array::c_style) != 0 && a.writeable(), "the host array must be C-contiguous and writeable");
+        require(static_cast<int64_t>(a.nbytes()) == d.bytes(),
+                "the host array has " + std::to_string(a.nbytes()) + " bytes but the device memory " +
+                    std::to_string(d.bytes()));
+        void* dst = a.mutable_data();
+        py::gil_scoped_release release;
+        d.copy_to_host(dst, d.bytes());
+      });
+  m.def("copy_device", [](uintptr_t dst, uintptr_t src, int64_t bytes, int device) {
+    py::gil_scoped_release release;
+    cuda::copy_device(address<void>(dst), address<const void>(src), bytes, device);
+  }, py::arg("dst"), py::arg("src"), py::arg("bytes"), py::arg("device"));
+
+  m.def(
+      "product_resident",
+      [](bool deep, uintptr_t x, int64_t batch, int64_t n, bool is_double, int32_t activation, bool stable,
+         double scale, double bias, double gate_coef, double carry_coef, int32_t extra_layers, uintptr_t out,
+         int device) {
+        const auto kind = deep ? plan::ProductKind::deep : plan::ProductKind::shallow;
+        require(batch >= 0, "batch must be >= 0, got " + std::to_string(batch));
+        plan::check_product_forward(kind, n, activation, stable, scale, bias, gate_coef, carry_coef, extra_layers);
+        if (is_double)
+          product_resident<double>(kind, x, batch, n, activation, stable, scale, bias, gate_coef, carry_coef,
+                                   extra_layers, out, device);
+        else
+          product_resident<float>(kind, x, batch, n, activation, stable, scale, bias, gate_coef, carry_coef,
+                                  extra_layers, out, device);
+      },
+      py::arg("deep"), py::arg("x"), py::arg("batch"), py::arg("n"), py::arg("is_double"), py::arg("activation"),
+      py::arg("stable"), py::arg("scale"), py::arg("bias"), py::arg("gate_coef"), py::arg("carry_coef"),
+      py::arg("extra_layers"), py::arg("out"), py::arg("device"),
+      "Product forward on device arrays: x (batch, n) and out (batch,) are device addresses.");
+  m.def(
+      "philox4x32_resident",
+      [](uintptr_t counter, uintptr_t key, uintptr_t out, int64_t n, int device) {
+        require(n >= 0, "n must be >= 0, got " + std::to_string(n));
+        py::gil_scoped_release release;
+        philox4x32(cuda::Driver{}, address<const uint32_t>(counter), address<const uint32_t>(key),
+                   address<uint32_t>(out), n, device, true);
+      },
+      py::arg("counter"), py::arg("key"), py::arg("out"), py::arg("n"), py::arg("device"),
+      "Philox4x32-10 on device arrays: counter (n, 4), key (n, 2) and out (n, 4) are device addresses.");
+  m.def(
+      "markov_sample_resident",
+      [](const std::vector<deepcheap::python::carray<uint32_t>>& tables,
+         deepcheap::python::carray<int64_t> step_levels, deepcheap::python::carray<uint32_t> init_table,
+         std::optional<deepcheap::python::carray<uint32_t>> init_states, int64_t n_chains, uint64_t seed,
+         const std::string& keep, uint64_t first_chain, uint64_t first_step, int device) {
+        require(keep == "final" || keep == "path", "keep is '" + keep + "' but expected 'final' or 'path'");
+        require(step_levels.ndim() == 1,
+                "step_levels has shape " + deepcheap::python::shape_string(step_levels) + " but expected (n_steps,)");
+        std::vector<deepcheap::markov::Level> levels;
+        for (size_t k = 0; k < tables.size(); ++k)
+          levels.push_back(deepcheap::python::markov_level(tables[k], "table " + std::to_string(k)));
+        const auto init = deepcheap::python::markov_level(init_table, "init_table");
+        plan::MarkovSample p = plan::plan_markov_sample(
+            levels, step_levels.data(), step_levels.shape(0), init, init_states ? init_states->data() : nullptr,
+            init_states ? init_states->shape(0) : 0, n_chains, seed, keep == "path", first_chain, first_step, 0);
+        // The outputs are made on the device and handed to Python: (memory, element bytes, shape) each.
+        std::vector<unsigned char*> bases;
+        py::list made;
+        for (size_t a = 0; a < p.array_shapes.size(); ++a) {
+          int64_t bytes = p.array_bytes[a];
+          for (int64_t d : p.array_shapes[a]) bytes *= d;
+          auto memory = std::make_shared<cuda::DeviceMemory>(bytes, device, "markov (allocate output on the device)");
+          bases.push_back(static_cast<unsigned char*>(memory->data()));
+          made.append(py::make_tuple(memory, p.array_bytes[a], py::tuple(py::cast(p.array_shapes[a]))));
+        }
+        plan::set_outputs(p, bases);
+        {
+          // Safe: tables and init states are held by this frame, the outputs by `made`.
+          py::gil_scoped_release release;
+          markov_sample(cuda::Driver{}, p, device, true);
+        }
+        return py::make_tuple(made, p.output == plan::MarkovSample::Output::path_per_position);
+      },
+      py::arg("tables"), py::arg("step_levels"), py::arg("init_table"), py::arg("init_states"), py::arg("n_chains"),
+      py::arg("seed"), py::arg("keep"), py::arg("first_chain"), py::arg("first_step"), py::arg("device"),
+      "Markov sample whose outputs are made on the device: ([(DeviceMemory, element bytes, shape)], per_position).");
+}
+
+// get_spins_resident(address): the chain's spins, int8 (replicas, ...), written to device memory.
+template <class Chain>
+void add_resident_spins(py::module_& m, const char* name) {
+  py::reinterpret_borrow<py::class_<Chain>>(m.attr(name)).def(
+      "get_spins_resident",
+      [](const Chain& chain, uintptr_t out) {
+        // Safe: the chain copies under its own mutex into memory the Python caller keeps alive.
+        py::gil_scoped_release release;
+        chain.get_spins_resident(address<int8_t>(out));
+      },
+      py::arg("out"), "Copy the spins (int8, replicas first) to `out`, a device address on the chain's device.");
+}
 
 void bind_cuda_module(py::module_& m) {
   m.doc() = "deepcheap_native private CUDA drivers; use device= on the public API instead";
   m.def("runtime_status", [] {
-    const auto s = deepcheap::cuda::runtime_status();
+    const auto s = cuda::runtime_status();
     return py::make_tuple(s.device_count, s.problem);
   }, "(device_count, problem): devices the CUDA runtime sees and, when none, why.");
-  m.attr("emulated") = deepcheap::cuda::is_emulated();
-  deepcheap::python::define_philox<deepcheap::cuda::Driver>(m);
-  deepcheap::python::define_product_forward<deepcheap::cuda::Driver>(m);
-  deepcheap::python::define_circuit_core<deepcheap::cuda::CircuitCore>(m, &no_threads);
-  deepcheap::python::define_markov_sample<deepcheap::cuda::Driver>(m);
-  deepcheap::python::define_ising_chains<deepcheap::cuda::IsingChain, deepcheap::cuda::BoltzmannChain>(m);
+  m.attr("emulated") = cuda::is_emulated();
+  deepcheap::python::define_philox<cuda::Driver>(m);
+  deepcheap::python::define_product_forward<cuda::Driver>(m);
+  deepcheap::python::define_circuit_core<cuda::CircuitCore>(m, &no_threads)
+      .def(
+          "evaluate_resident",
+          [](cuda::CircuitCore& c, uintptr_t words, uintptr_t out, int64_t n_words) {
+            require(n_words >= 0, "n_words must be >= 0, got " + std::to_string(n_words));
+            // Safe: the device plan is read-only; the arrays are kept alive by the Python caller.
+            py::gil_scoped_release release;
+            c.evaluate_resident(address<const uint64_t>(words), address<uint64_t>(out), n_words);
+          },
+          py::arg("words"), py::arg("out"), py::arg("n_words"),
+          "Batch schedule on device arrays: words (n_inputs, n_words) and out (n_outputs, n_words) are "
+          "device addresses on this core's device.");
+  deepcheap::python::define_markov_sample<cuda::Driver>(m);
+  deepcheap::python::define_ising_chains<cuda::IsingChain, cuda::BoltzmannChain>(m);
+  add_resident_spins<cuda::IsingChain>(m, "IsingChain");
+  add_resident_spins<cuda::BoltzmannChain>(m, "BoltzmannChain");
+  bind_resident(m);
 }
 
 }  // namespace

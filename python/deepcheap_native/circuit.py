@@ -472,6 +472,15 @@ class Circuit:
         where = cuda.resolve_device(device, words)
         if where.kind == "cuda" and schedule == "levelized":
             raise ValueError("schedule='levelized' is a CPU schedule; on CUDA use 'batch' (one thread per word)")
+        if where.kind == "cuda" and cuda.is_device_array(words):
+            # The zero-copy path: words on the GPU are read in place, the outputs made (or out= written) there.
+            address, shape, _, owner = cuda.device_input(words, "words", where, np.uint64)
+            if len(shape) != 2 or shape[0] != self.n_inputs:
+                raise ValueError(f"words must have shape (n_inputs={self.n_inputs}, n_words), got {shape}")
+            out_address, result = cuda.device_output(out, (self.n_outputs, shape[1]), np.uint64, where)
+            self._core_for(where).evaluate_resident(address, out_address, shape[1])
+            del owner
+            return cuda.like_device(result, words)
         template = words
         w, came_from_torch = to_numpy(cuda.to_host(words), "words")
         if w.ndim != 2 or w.shape[0] != self.n_inputs:

@@ -3,6 +3,12 @@
 ``device=`` on the public API takes ``"cpu"``, ``"cuda"`` (device 0) or ``"cuda:N"``; ``None`` means
 the device of the inputs (a torch CUDA tensor or a CuPy array in means its GPU, anything else the CPU).
 The CUDA drivers live in the private module ``_cuda``, built when nvcc is found (``DEEPCHEAP_CUDA``).
+
+Arrays already on a GPU stay there (the zero-copy path): a torch CUDA tensor, a CuPy array or any
+object with ``__cuda_array_interface__`` (such as :class:`DeviceArray`, what :func:`to_device` makes)
+is read in place by the kernels, and the result is made on the same GPU and returned as the same kind
+of array (torch in, torch out; CuPy in, CuPy out; anything else gives a :class:`DeviceArray`). Host
+arrays with ``device="cuda"`` are copied in and the result comes back to the host.
 Without a GPU the same driver sources run on the CPU in ``_cuda_emulated``: ``with emulation():``
 (or ``DEEPCHEAP_CUDA_EMULATION=1`` in the environment) sends ``device="cuda"`` there, which is how
 the tests check the GPU drivers' index arithmetic and launch geometry on machines without one.
@@ -17,7 +23,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-__all__ = ["Device", "device_count", "emulation", "is_available", "resolve_device"]
+import numpy as np
+
+__all__ = ["Device", "DeviceArray", "device_count", "emulation", "is_available", "resolve_device", "to_device"]
 
 _state = threading.local()
 
@@ -112,6 +120,8 @@ def _require_cuda(index: int) -> Any:
 
 def array_device(x: Any) -> Device | None:
     """The CUDA device of a torch CUDA tensor or a CuPy (``__cuda_array_interface__``) array, else None."""
+    if isinstance(x, DeviceArray):
+        return Device("cuda", x._memory.device)
     if type(x).__module__.startswith("torch") and getattr(x, "is_cuda", False):
         return Device("cuda", int(x.device.index or 0))
     if hasattr(x, "__cuda_array_interface__"):
@@ -165,6 +175,8 @@ def to_host(x: Any) -> Any:
 
 def like_device_input(result: Any, template: Any) -> Any:
     """Return ``result`` (numpy) as the kind of array ``template`` was, on the same device."""
+    if isinstance(template, DeviceArray):
+        return to_device(result, template.device)
     if type(template).__module__.startswith("torch") and getattr(template, "is_cuda", False):
         import torch
 
@@ -173,4 +185,173 @@ def like_device_input(result: Any, template: Any) -> Any:
         cupy = importlib.import_module("cupy")
         with cupy.cuda.Device(template.device.id):
             return cupy.asarray(result)
+    return result
+
+
+# ---- the zero-copy path ---------------------------------------------------------------------------
+
+
+class DeviceArray:
+    """A C-contiguous array in GPU memory, made by deepcheap: what :func:`to_device` returns, and the
+    result of a call whose device inputs were neither torch nor CuPy arrays.
+
+    It speaks ``__cuda_array_interface__`` (version 3), so ``torch.as_tensor(a, device="cuda")`` and
+    ``cupy.asarray(a)`` view it without a copy (and keep it alive). :meth:`get` (or ``numpy.asarray``)
+    copies it to the host. Under :func:`emulation` its memory is host memory of the emulated device.
+    """
+
+    def __init__(self, memory: Any, shape: tuple[int, ...], dtype: Any, module_name: str) -> None:
+        self._memory = memory
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self._module_name = module_name
+
+    @classmethod
+    def empty(cls, shape: Any, dtype: Any, device: Any = "cuda") -> DeviceArray:
+        """An uninitialised array of ``shape`` and ``dtype`` on ``device`` ("cuda" or "cuda:N")."""
+        where = _cuda_device(device)
+        shape = tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        if any(d < 0 for d in shape):
+            raise ValueError(f"shape must have no negative sizes, got {shape}")
+        dtype = np.dtype(dtype)
+        module = where.module
+        memory = module.DeviceMemory(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, where.index)
+        return cls(memory, shape, dtype, module.__name__)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def device(self) -> Device:
+        return Device("cuda", self._memory.device)
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        return {"shape": self.shape, "typestr": self.dtype.str, "data": (self._memory.address, False),
+                "strides": None, "version": 3}
+
+    def get(self) -> np.ndarray:
+        """A host (numpy) copy."""
+        host = np.empty(self.shape, dtype=self.dtype)
+        self._memory.copy_to_host(host)
+        return host
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        host = self.get()
+        return host if dtype is None else host.astype(dtype, copy=False)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d DeviceArray")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"DeviceArray(shape={self.shape}, dtype={self.dtype}, device='{self.device}')"
+
+
+def _cuda_device(device: Any) -> Device:
+    where = resolve_device(device)
+    if where.kind != "cuda":
+        raise ValueError(f"device must be 'cuda' or 'cuda:N' for a DeviceArray, got {device!r}")
+    return where
+
+
+def to_device(x: Any, device: Any = "cuda") -> DeviceArray:
+    """Copy a host array (numpy, or anything numpy can read) to a GPU as a C-contiguous
+    :class:`DeviceArray`. Calls given it run on that GPU and return their results there."""
+    where = _cuda_device(device)
+    host = np.ascontiguousarray(to_host(x))
+    if host.dtype.kind not in "biuf":
+        raise TypeError(f"to_device takes numbers, got dtype {host.dtype}")
+    arr = DeviceArray.empty(host.shape, host.dtype, where)
+    arr._memory.copy_from_host(host)
+    return arr
+
+
+def is_device_array(x: Any) -> bool:
+    """Whether ``x`` lives on a GPU (torch CUDA tensor, CuPy array, any ``__cuda_array_interface__``)."""
+    return array_device(x) is not None
+
+
+def device_input(x: Any, name: str, where: Device, dtype: Any = None) -> tuple[int, tuple[int, ...], np.dtype, Any]:
+    """(address, shape, dtype, owner) of a device array for a resident call on ``where``.
+
+    torch and CuPy arrays are converted to ``dtype`` and made C-contiguous on their device by their own
+    library (no host copy); other ``__cuda_array_interface__`` arrays must already be C-contiguous and
+    of ``dtype``. Keep ``owner`` alive until the call returns."""
+    home = array_device(x)
+    if home != where:
+        raise ValueError(f"{name} is on {home} but the call runs on {where}: move it, or pass device='{home}'")
+    want = None if dtype is None else np.dtype(dtype)
+    if type(x).__module__.startswith("torch"):
+        import torch
+
+        t = x.detach()
+        if want is not None:
+            t = t.to(torch.from_numpy(np.empty(0, dtype=want)).dtype)
+        x = t.contiguous()
+    elif hasattr(x, "__cuda_array_interface__") and hasattr(x, "astype") and not isinstance(x, DeviceArray):
+        cupy = importlib.import_module(type(x).__module__.split(".")[0])
+        if want is not None and x.dtype != want:
+            x = x.astype(want)
+        x = cupy.ascontiguousarray(x)
+    elif isinstance(x, DeviceArray) and x._module_name != where.module.__name__:
+        raise RuntimeError(f"{name} was made by {x._module_name} but the call runs in {where.module.__name__} "
+                           "(a DeviceArray made under dc.cuda.emulation() is host memory, not a GPU's)")
+    cai = x.__cuda_array_interface__
+    shape = tuple(int(d) for d in cai["shape"])
+    got = np.dtype(cai["typestr"])
+    if want is not None and got != want:
+        raise TypeError(f"{name} has dtype {got} on the GPU but expected {want}")
+    strides = cai.get("strides")
+    if strides is not None:
+        expected, step = [], got.itemsize
+        for d in reversed(shape):
+            expected.append(step)
+            step *= d
+        if any(d > 1 and s != e for d, s, e in zip(shape, strides, reversed(expected))):
+            raise ValueError(f"{name} must be C-contiguous on the GPU, got strides {tuple(strides)} for shape {shape}")
+    address = int(cai["data"][0]) if cai["data"] else 0
+    return address, shape, got, x
+
+
+def device_output(out: Any, shape: tuple[int, ...], dtype: Any, where: Device) -> tuple[int, Any]:
+    """(address, array) of the result of a resident call: ``out`` itself when given (a device array of
+    exactly ``shape`` and ``dtype`` on ``where``), else a fresh :class:`DeviceArray`."""
+    if out is None:
+        arr = DeviceArray.empty(shape, dtype, where)
+        return arr._memory.address, arr
+    if not is_device_array(out):
+        raise TypeError(f"out must be a device array on {where} when the inputs are (got {type(out).__name__})")
+    if type(out).__module__.startswith("torch"):
+        ok = out.is_contiguous() and not out.requires_grad
+        if not ok:
+            raise ValueError("out must be a contiguous torch tensor that does not require grad")
+    address, got_shape, got_dtype, _ = device_input(out, "out", where)
+    if got_shape != tuple(shape) or got_dtype != np.dtype(dtype):
+        raise ValueError(f"out has shape {got_shape} and dtype {got_dtype} but expected {tuple(shape)} and {np.dtype(dtype)}")
+    if out.__cuda_array_interface__["data"][1]:
+        raise ValueError("out is read-only")
+    return address, out
+
+
+def like_device(result: Any, template: Any) -> Any:
+    """A resident result as the kind of array ``template`` was: torch, CuPy, else the DeviceArray."""
+    if not isinstance(result, DeviceArray):
+        return result  # the caller's out=
+    if type(template).__module__.startswith("torch"):
+        import torch
+
+        return torch.as_tensor(result, device=template.device)
+    if hasattr(template, "__cuda_array_interface__") and hasattr(template, "astype") and not isinstance(template, DeviceArray):
+        return importlib.import_module(type(template).__module__.split(".")[0]).asarray(result)
     return result

@@ -11,6 +11,8 @@ every thread count and SIMD target.
 
 from __future__ import annotations
 
+import importlib
+
 import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -351,6 +353,20 @@ class _NativeChain:
         """A copy of the configurations: int8 ±1 of shape (replicas, ...) (torch when the sampler's
         spins were given as a torch tensor)."""
         return like_input(self._chain.get_spins(), self._torch)
+
+    def device_spins(self) -> Any:
+        """The configurations on the sampler's GPU, with no copy to the host: a
+        :class:`~deepcheap_native.cuda.DeviceArray` of int8 ±1, shape (replicas, ...), made on the
+        sampler's device (view it with ``torch.as_tensor(a, device=...)`` or ``cupy.asarray(a)``).
+        Raises ValueError for a sampler on the CPU, whose :attr:`spins` are already on the host."""
+        where = getattr(self, "device", None)
+        if where is None or where.kind != "cuda":
+            raise ValueError(f"device_spins() is for a sampler on a GPU; this one runs on {where or 'cpu'} (use .spins)")
+        module = importlib.import_module(type(self._chain).__module__)
+        arr = cuda.DeviceArray(module.DeviceMemory(int(np.prod(self._spin_shape)), where.index), self._spin_shape,
+                               np.int8, module.__name__)
+        self._chain.get_spins_resident(arr._memory.address)
+        return arr
 
     @spins.setter
     def spins(self, value: Any) -> None:

@@ -124,7 +124,9 @@ class MarkovChain:
     """
 
     def __init__(self, P: Any) -> None:
-        values, self._torch, self._tolerance = _probabilities(P, "P", ndim=2)
+        # A P on a GPU (torch CUDA, CuPy): samples run there and stay there, as that kind of array.
+        self._device_template = P if cuda.is_device_array(P) else None
+        values, self._torch, self._tolerance = _probabilities(cuda.to_host(P), "P", ndim=2)
         if values.shape[0] != values.shape[1]:
             raise ValueError(f"P must be square (S, S), got shape {values.shape}")
         self._P = values
@@ -246,8 +248,15 @@ class MarkovChain:
                                          * np.dtype(self.state_dtype).itemsize),
                          f"MarkovChain.sample(n_chains={n_chains}, n_steps={n_steps})")
         torch_out = self._torch or is_torch_tensor(init)
-        where = cuda.resolve_device(device, init)
-        init_table, init_states = self._init(init, n_chains)
+        template = init if cuda.is_device_array(init) else self._device_template
+        where = cuda.resolve_device(device, init, template)
+        init_table, init_states = self._init(cuda.to_host(init), n_chains)
+        if where.kind == "cuda" and template is not None:
+            # The zero-copy path: the paths are made on the GPU and returned there, as the input's kind.
+            if out is not None:
+                raise ValueError("out= is a host array; with GPU inputs the samples are made and returned on the GPU")
+            return _resident_sample(where, template, [self._table], np.zeros(n_steps, dtype=np.int64), init_table,
+                                    init_states, n_chains, seed, "path" if return_path else "final", first, start_step)
         with call_threads(threads):
             result = where.module.markov_sample(
                 [self._table],
@@ -361,6 +370,30 @@ def _check_offsets(first: Any, n_chains: int, start_step: Any, n_steps: int) -> 
     first = check_int(first, "first", minimum=0, maximum=2**64 - 1 - n_chains)
     start_step = check_int(start_step, "start_step", minimum=0, maximum=2**34 - n_steps)
     return first, start_step
+
+
+def _resident_sample(where: Any, template: Any, tables: list, step_levels: np.ndarray, init_table: np.ndarray,
+                     init_states: np.ndarray | None, n_chains: int, seed: int, keep: str, first: int,
+                     start_step: int) -> Any:
+    """Sample on the GPU into arrays made there; returned as ``template``'s kind (torch, CuPy, DeviceArray).
+    Levels of both state dtypes (a hierarchy mixing S <= 256 and S > 256) come back as uint16 (n_chains, levels)."""
+    made, per_position = where.module.markov_sample_resident(
+        tables, step_levels, init_table, init_states, n_chains, seed, keep, first, start_step, where.index)
+    arrays = [cuda.DeviceArray(memory, shape, np.uint8 if size == 1 else np.uint16, where.module.__name__)
+              for memory, size, shape in made]
+    if not per_position:
+        return cuda.like_device(arrays[0], template)
+    # Per-position arrays: stacked on the device by the input's library, else on the host and put back.
+    parts = [cuda.like_device(a, template) for a in arrays]
+    if type(template).__module__.startswith("torch"):
+        import torch
+
+        return torch.stack([p.to(torch.int32) for p in parts], dim=1).to(torch.uint16)
+    if isinstance(parts[0], cuda.DeviceArray):
+        return cuda.to_device(np.stack([a.get().astype(np.uint16) for a in arrays], axis=1), where)
+    xp = type(parts[0]).__module__.split(".")[0]
+    lib = __import__(xp)
+    return lib.stack([p.astype(lib.uint16) for p in parts], axis=1)
 
 
 def _check_out(out: Any) -> np.ndarray | None:
@@ -481,6 +514,10 @@ class HierarchicalChain:
             raise TypeError("matrices must be a list or tuple of 2-D arrays, one per level")
         if len(matrices) < 1:
             raise ValueError("matrices must hold at least one level, got 0")
+        # Any level or p0 on a GPU (torch CUDA, CuPy): samples run there and stay there, as that kind of array.
+        self._device_template = next((a for a in (p0, *matrices) if cuda.is_device_array(a)), None)
+        p0 = cuda.to_host(p0)
+        matrices = [cuda.to_host(M) for M in matrices]
         p0_values, torch_p0, p0_tolerance = _probabilities(p0, "p0", ndim=1)
         self._torch = torch_p0
         self._p0 = p0_values / p0_values.sum()
@@ -565,7 +602,13 @@ class HierarchicalChain:
         per_level = [1 if s <= 256 else 2 for s in self.level_sizes]  # mixed: per-level arrays, then a uint16 copy
         check_allocation(0 if out is not None else n * (sum(per_level) + (2 * len(per_level) if len(set(per_level)) > 1
                                                                           else 0)), f"HierarchicalChain.sample(n_chains={n})")
-        where = cuda.resolve_device(device)
+        template = self._device_template
+        where = cuda.resolve_device(device, template)
+        if where.kind == "cuda" and template is not None:
+            if out is not None:
+                raise ValueError("out= is a host array; with GPU inputs the samples are made and returned on the GPU")
+            return _resident_sample(where, template, self._tables, self._step_levels, self._p0_table, None, n, seed,
+                                    "path", first, 0)
         with call_threads(threads):
             out = where.module.markov_sample(
                 self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),

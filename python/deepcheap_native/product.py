@@ -413,6 +413,8 @@ class ProductNetwork:
 
         threads = check_threads(threads)
         where = cuda.resolve_device(device, x)
+        if where.kind == "cuda" and self._plain and cuda.is_device_array(x):
+            return self._evaluate_resident(x, out, where)
         template = x
         array, came_from_torch = to_numpy(cuda.to_host(x), "x")
         if array.dtype.kind not in "biuf":
@@ -435,6 +437,23 @@ class ProductNetwork:
         if cuda.array_device(template) is not None:
             return cuda.like_device_input(result, template)
         return like_input(result, came_from_torch)
+
+    def _evaluate_resident(self, x: Any, out: Any, where: Any) -> Any:
+        """The zero-copy path: x on the GPU is read in place and the result is made there."""
+        from . import cuda
+
+        address, shape, _, owner = cuda.device_input(x, "x", where, self.dtype)
+        if len(shape) != 2 or shape[1] != self.n:
+            raise ValueError(f"x must have shape (batch, {self.n}), got {shape}")
+        out_address, result = cuda.device_output(out, (shape[0],), self.dtype, where)
+        mono = self._monomials[0]
+        deep = self.kind == "deep"
+        where.module.product_resident(
+            deep, address, shape[0], self.n, self.dtype == np.float64, _ACTIVATION_CODES[self.activation],
+            self.mode == "stable", self.scale, mono.bias, self._gate_coef if deep else mono.out_coef,
+            self._carry_coef if deep else 1.0, mono.extra_layers if deep else 0, out_address, where.index)
+        del owner
+        return cuda.like_device(result, x)
 
     def _evaluate(self, x: np.ndarray, out: np.ndarray | None, where: Any) -> np.ndarray:
         native = where.module  # _core, or the CUDA driver module for device="cuda[:N]"

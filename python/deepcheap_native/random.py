@@ -44,6 +44,8 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
     """
     threads = check_threads(threads)
     where = _cuda_api.resolve_device(device, counter, key)
+    if where.kind == "cuda" and _cuda_api.is_device_array(counter):
+        return _philox_resident(counter, key, where)
     template = counter
     c, came_from_torch = to_numpy(_cuda_api.to_host(counter), "counter")
     k, _ = to_numpy(_cuda_api.to_host(key), "key")
@@ -67,6 +69,26 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
     if _cuda_api.array_device(template) is not None:
         return _cuda_api.like_device_input(out, template)
     return like_input(out, came_from_torch)
+
+
+def _philox_resident(counter: Any, key: Any, where: Any) -> Any:
+    """The zero-copy path: counters and keys on the GPU (uint32, the same batch shape, no broadcasting)
+    are read in place and the words are made there."""
+    if not _cuda_api.is_device_array(key):
+        raise TypeError(f"counter is on {where} but key is on the host: put key on the same device")
+    c_address, c_shape, _, c_owner = _cuda_api.device_input(counter, "counter", where, np.uint32)
+    k_address, k_shape, _, k_owner = _cuda_api.device_input(key, "key", where, np.uint32)
+    for name, shape, last in (("counter", c_shape, 4), ("key", k_shape, 2)):
+        if len(shape) < 1 or shape[-1] != last:
+            raise ValueError(f"{name} must have shape (..., {last}), got {shape}")
+    if c_shape[:-1] != k_shape[:-1]:
+        raise ValueError(f"on the GPU counter and key must have the same batch shape (no broadcasting), "
+                         f"got {c_shape[:-1]} and {k_shape[:-1]}")
+    n = int(np.prod(c_shape[:-1], dtype=np.int64))
+    out_address, result = _cuda_api.device_output(None, c_shape, np.uint32, where)
+    where.module.philox4x32_resident(c_address, k_address, out_address, n, where.index)
+    del c_owner, k_owner
+    return _cuda_api.like_device(result, counter)
 
 
 def uniform_double(hi: Any, lo: Any) -> np.ndarray:
