@@ -93,3 +93,86 @@ def check_circuit(circuit, n_words, seed=7):
     words = np.random.default_rng(seed).integers(0, 2**64, (circuit.n_inputs, n_words), dtype=np.uint64)
     want = circuit.evaluate_packed(words, device="cpu", schedule="sequential")
     np.testing.assert_array_equal(circuit.evaluate_packed(words, device="cuda"), want)
+
+
+# ---- the zero-copy path: device arrays in, device arrays out --------------------------------------
+# `put(numpy) -> device array` makes the inputs (dc.cuda.to_device; torch.as_tensor(..., device=)
+# or cupy.asarray on a real GPU); results must come back as the same kind of array, on the device.
+
+
+def host(a):
+    """A numpy copy of a device array of any kind."""
+    if type(a).__module__.startswith("torch"):
+        return a.detach().cpu().numpy()
+    if hasattr(a, "get"):
+        return a.get()
+    raise AssertionError(f"expected a device array, got {type(a).__name__}")
+
+
+def same_kind(result, template):
+    assert type(result) is type(template), f"result is {type(result).__name__}, input was {type(template).__name__}"
+    assert dc.cuda.array_device(result) == dc.cuda.array_device(template)
+
+
+def check_product_resident(put, kind, dtype, batch=333, n=13):
+    net = dc.product_network(n, kind=kind, dtype=np.dtype(dtype).name, mode="stable" if kind == "deep" else "network")
+    x = product_inputs(batch, n if kind == "deep" else n, dtype, seed=2)
+    dx = put(x)
+    got = net(dx)
+    same_kind(got, dx)
+    # The same kernels as the host path on the same device, so the same bits; the host path is held
+    # to the CPU by the stated bounds (check_product_deep / check_product_shallow).
+    np.testing.assert_array_equal(host(got), net(x, device="cuda"))
+    out = put(np.zeros(batch, dtype))
+    assert net(dx, out=out) is out
+    np.testing.assert_array_equal(host(out), host(got))
+
+
+def check_philox_resident(put, batch=(3, 171)):
+    rng = np.random.default_rng(11)
+    counter = rng.integers(0, 2**32, batch + (4,), dtype=np.uint32)
+    key = rng.integers(0, 2**32, batch + (2,), dtype=np.uint32)
+    dc_ = put(counter)
+    got = dc.random.philox4x32(dc_, put(key))
+    same_kind(got, dc_)
+    assert tuple(got.shape) == batch + (4,)
+    np.testing.assert_array_equal(host(got), dc.random.philox4x32(counter, key, device="cpu"))
+
+
+def check_circuit_resident(put, circuit, n_words, seed=8):
+    words = np.random.default_rng(seed).integers(0, 2**64, (circuit.n_inputs, n_words), dtype=np.uint64)
+    want = circuit.evaluate_packed(words, device="cpu", schedule="sequential")
+    dw = put(words)
+    got = circuit.evaluate_packed(dw)
+    same_kind(got, dw)
+    np.testing.assert_array_equal(host(got), want)
+    out = put(np.zeros_like(want))
+    assert circuit.evaluate_packed(dw, out=out) is out
+    np.testing.assert_array_equal(host(out), want)
+
+
+def check_markov_resident(put, n_chains=1000, n_steps=37, S=5, seed=4):
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(S), size=S)
+    dP = put(P)
+    for return_path in (False, True):
+        got = dc.MarkovChain(dP).sample(n_chains, n_steps, seed=seed, return_path=return_path, first=3, start_step=2)
+        same_kind(got, dP)
+        want = dc.MarkovChain(P).sample(n_chains, n_steps, seed=seed, return_path=return_path, first=3, start_step=2)
+        np.testing.assert_array_equal(host(got), want)
+    init = rng.integers(0, S, n_chains).astype(np.uint32)
+    got = dc.MarkovChain(P).sample(n_chains, n_steps, seed=seed, init=put(init), return_path=True)
+    np.testing.assert_array_equal(host(got), dc.MarkovChain(P).sample(n_chains, n_steps, seed=seed, init=init,
+                                                                       return_path=True))
+
+
+def check_hierarchy_resident(put, sizes=(3, 300, 4), n_chains=500, seed=5):
+    """By default a hierarchy whose levels need both state dtypes (S <= 256 and S > 256): one uint16 result."""
+    rng = np.random.default_rng(seed)
+    p0 = rng.dirichlet(np.ones(sizes[0]))
+    mats = [rng.dirichlet(np.ones(b), size=a) for a, b in zip(sizes[:-1], sizes[1:])]
+    got = dc.HierarchicalChain([put(M) for M in mats], put(p0)).sample(n_chains, seed=seed, first=7)
+    want = dc.HierarchicalChain(mats, p0).sample(n_chains, seed=seed, first=7)
+    assert want.dtype == (np.uint16 if max(sizes) > 256 else np.uint8)
+    same_kind(got, put(p0))
+    np.testing.assert_array_equal(host(got), want)

@@ -4,7 +4,7 @@ with the reason, where no GPU is usable; tests/test_cuda_emulated.py runs the sa
 through the CPU emulation of the same driver sources. Sizes here are large enough that every
 grid-stride loop takes several strides (more items than the capped grid has threads).
 
-Sections: philox, product, circuit, markov, ising."""
+Sections: philox, product, circuit, markov, ising, zero-copy."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ from deepcheap_native import cuda
 from cuda_cases import (
     ACTIVATIONS,
     check_circuit,
+    check_circuit_resident,
+    check_hierarchy_resident,
+    check_markov_resident,
+    check_philox_resident,
+    check_product_resident,
     check_philox,
     check_product_deep,
     check_product_shallow,
@@ -126,8 +131,8 @@ def test_hierarchical_chain_bit_identical():
 # ---- ising ----------------------------------------------------------------------------------------
 # The lattice stays on the GPU between calls. Ising thresholds are computed once on the host, so the
 # GPU reproduces the CPU bit for bit; Boltzmann heat-bath thresholds are computed per update with the
-# device's exp, which could differ from glibc's in the last bit (a threshold would then move by one in
-# 2^32 for that field value: not seen in these runs).
+# package's own exp (deepcheap/common/exp.hpp: correctly rounded operations only), the same bits on
+# both devices by construction.
 
 
 @pytest.mark.parametrize(("L", "kw", "h"), [
@@ -153,3 +158,63 @@ def test_boltzmann_chain_bit_identical():
     cpu_ = dc.BoltzmannSampler(500, terms, temperature=1.2, replicas=4096, seed=1)
     np.testing.assert_array_equal(gpu.sweep(3).spins, cpu_.sweep(3).spins)
     np.testing.assert_array_equal(gpu.energy(), cpu_.energy())
+
+
+
+# ---- zero-copy: device arrays of every kind in, the same kind out, on the same GPU ----------------
+
+
+def _torch_put(a):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("this torch build has no CUDA")
+    return torch.as_tensor(a, device="cuda")
+
+
+def _cupy_put(a):
+    return pytest.importorskip("cupy").asarray(a)
+
+
+PUTS = {"DeviceArray": cuda.to_device, "torch": _torch_put, "cupy": _cupy_put}
+
+
+@pytest.mark.parametrize("put", PUTS.values(), ids=PUTS.keys())
+@pytest.mark.parametrize("kind", ["deep", "shallow"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_product_resident(put, kind, dtype):
+    check_product_resident(put, kind, dtype, batch=1_000_003, n=16 if kind == "deep" else 8)
+
+
+@pytest.mark.parametrize("put", PUTS.values(), ids=PUTS.keys())
+def test_philox_resident(put):
+    check_philox_resident(put, batch=(3, 1_000_001))
+
+
+@pytest.mark.parametrize("put", PUTS.values(), ids=PUTS.keys())
+def test_circuit_resident(put):
+    check_circuit_resident(put, dc.circuits.bristol("sha256"), 20_000)
+
+
+@pytest.mark.parametrize("put", PUTS.values(), ids=PUTS.keys())
+def test_markov_resident(put):
+    check_markov_resident(put, n_chains=2_000_000)
+    check_hierarchy_resident(put, n_chains=300_000)
+
+
+def test_torch_out_is_written_in_place():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("this torch build has no CUDA")
+    net = dc.product_network(16, dtype="float32")
+    x = torch.rand(100_000, 16, device="cuda") + 0.5
+    out = torch.empty(100_000, device="cuda")
+    pointer = out.data_ptr()
+    assert net(x, out=out) is out and out.data_ptr() == pointer
+    np.testing.assert_array_equal(out.cpu().numpy(), net(x.cpu().numpy(), device="cuda"))
+
+
+def test_device_spins():
+    s = dc.IsingModel(512).sampler(2.27, replicas=128, seed=3, device="cuda").sweep(2)
+    np.testing.assert_array_equal(s.device_spins().get(), s.spins)
+    b = dc.BoltzmannSampler(50, {(0, 1): 1.0, (1, 2): -0.5}, 1.0, replicas=1000, seed=1, device="cuda").sweep(2)
+    np.testing.assert_array_equal(b.device_spins().get(), b.spins)

@@ -13,6 +13,11 @@ from deepcheap_native import cuda
 from cuda_cases import (
     ACTIVATIONS,
     check_circuit,
+    check_circuit_resident,
+    check_hierarchy_resident,
+    check_markov_resident,
+    check_philox_resident,
+    check_product_resident,
     check_philox,
     check_product_deep,
     check_product_shallow,
@@ -294,3 +299,149 @@ def test_ising_device_errors(emulation):
     s = dc.IsingModel(4).sampler(2.0, replicas=2, kernel="int8", device="cuda")
     with pytest.raises(ValueError, match="only -1 and \\+1, but entry 5 is 0"):
         s._chain.set_spins(np.where(np.arange(32) == 5, 0, 1).astype(np.int8).reshape(2, 4, 4))
+
+
+# ---- the zero-copy path: DeviceArray in, DeviceArray out (the emulated device's memory is host memory,
+# so these run the resident entries, which take device addresses and skip every host copy) ----------
+
+
+def test_device_array_round_trip(emulation):
+    x = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    a = cuda.to_device(x)
+    assert isinstance(a, cuda.DeviceArray) and a.shape == (2, 3, 4) and a.dtype == np.int16
+    assert a.ndim == 3 and a.size == 24 and a.nbytes == 48 and len(a) == 2 and a.device == cuda.Device("cuda", 0)
+    cai = a.__cuda_array_interface__
+    assert cai["shape"] == (2, 3, 4) and cai["typestr"] == "<i2" and cai["version"] == 3 and cai["strides"] is None
+    assert cai["data"][0] != 0 and cai["data"][1] is False
+    np.testing.assert_array_equal(a.get(), x)
+    np.testing.assert_array_equal(np.asarray(a), x)
+    assert "shape=(2, 3, 4)" in repr(a) and "cuda:0" in repr(a)
+    assert cuda.DeviceArray.empty((0, 5), np.float32).get().shape == (0, 5)
+
+
+def test_device_array_errors(emulation):
+    with pytest.raises(ValueError, match="'cuda' or 'cuda:N' for a DeviceArray, got 'cpu'"):
+        cuda.to_device(np.zeros(3), device="cpu")
+    with pytest.raises(TypeError, match="takes numbers, got dtype <U1"):
+        cuda.to_device(np.array(["a"]))
+    with pytest.raises(ValueError, match="negative"):
+        cuda.DeviceArray.empty((2, -1), np.float32)
+    with pytest.raises(RuntimeError, match="cuda:1 requested"):
+        cuda.to_device(np.zeros(3), device="cuda:1")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["deep", "shallow"])
+def test_product_resident(emulation, kind, dtype):
+    check_product_resident(cuda.to_device, kind, dtype, n=13 if kind == "deep" else 7)
+
+
+def test_product_resident_errors(emulation):
+    net = dc.product_network(4, dtype="float32")
+    x = np.full((5, 4), 0.5, np.float32)
+    with pytest.raises(TypeError, match="x has dtype float64 on the GPU but expected float32"):
+        net(cuda.to_device(x.astype(np.float64)))
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, 4\), got \(5, 3\)"):
+        net(cuda.to_device(x[:, :3]))
+    bad = x.copy()
+    bad[2, 1] = np.inf
+    with pytest.raises(ValueError, match="x must be finite, but 1 of its values are NaN or infinite"):
+        net(cuda.to_device(bad))
+    with pytest.raises(TypeError, match="out must be a device array on cuda:0"):
+        net(cuda.to_device(x), out=np.zeros(5, np.float32))
+    with pytest.raises(ValueError, match=r"out has shape \(4,\) and dtype float32 but expected \(5,\)"):
+        net(cuda.to_device(x), out=cuda.to_device(np.zeros(4, np.float32)))
+    # device="cpu" with a device input: copied to the host, computed there, returned as the input's kind.
+    got = net(cuda.to_device(x), device="cpu")
+    assert isinstance(got, cuda.DeviceArray)
+    np.testing.assert_array_equal(got.get(), net(x))
+
+
+def test_polynomial_network_with_device_input(emulation):
+    # Polynomials (several products) take the host path; the result still comes back on the device.
+    poly = dc.polynomial_network([[1, 1, 0], [0, 0, 1], [0, 0, 0]], [2.0, -1.0, 0.5])
+    x = product_inputs(50, 3, np.float64, seed=3)
+    got = poly(cuda.to_device(x))
+    assert isinstance(got, cuda.DeviceArray)
+    np.testing.assert_array_equal(got.get(), poly(x, device="cuda"))
+
+
+def test_resident_needs_c_contiguous(emulation):
+    base = cuda.to_device(np.zeros((4, 6), np.float64))
+
+    class Strided:  # a foreign __cuda_array_interface__ array: every other column of `base`
+        __cuda_array_interface__ = {"shape": (4, 3), "typestr": "<f8", "data": (base._memory.address, False),
+                                    "strides": (48, 16), "version": 3}
+
+    with pytest.raises(ValueError, match=r"x must be C-contiguous on the GPU, got strides \(48, 16\)"):
+        dc.product_network(3)(Strided())
+
+
+def test_emulated_device_array_is_not_gpu_memory():
+    with cuda.emulation():
+        a = cuda.to_device(np.zeros((2, 4)))
+    if cuda.is_available():
+        with pytest.raises(RuntimeError, match="made by deepcheap_native._cuda_emulated"):
+            dc.product_network(4)(a, device="cuda")
+    else:
+        with pytest.raises(RuntimeError, match="cuda:0 requested but"):
+            dc.product_network(4)(a)
+
+
+def test_philox_resident(emulation):
+    check_philox_resident(cuda.to_device)
+    c = cuda.to_device(np.zeros((3, 4), np.uint32))
+    with pytest.raises(TypeError, match="counter is on cuda:0 but key is on the host"):
+        dc.random.philox4x32(c, np.zeros((3, 2), np.uint32))
+    with pytest.raises(ValueError, match=r"same batch shape \(no broadcasting\), got \(3,\) and \(1,\)"):
+        dc.random.philox4x32(c, cuda.to_device(np.zeros((1, 2), np.uint32)))
+    with pytest.raises(TypeError, match="key has dtype uint64 on the GPU but expected uint32"):
+        dc.random.philox4x32(c, cuda.to_device(np.zeros((3, 2), np.uint64)))
+    with pytest.raises(ValueError, match=r"key must have shape \(\.\.\., 2\), got \(3, 3\)"):
+        dc.random.philox4x32(c, cuda.to_device(np.zeros((3, 3), np.uint32)))
+
+
+@pytest.mark.parametrize("n_words", [1, 300])
+def test_circuit_resident(emulation, n_words):
+    check_circuit_resident(cuda.to_device, random_circuit(5), n_words)
+
+
+def test_circuit_resident_errors(emulation):
+    circuit = random_circuit(6)
+    words = cuda.to_device(np.zeros((circuit.n_inputs, 3), np.uint64))
+    with pytest.raises(ValueError, match="levelized"):
+        circuit.evaluate_packed(words, schedule="levelized")
+    with pytest.raises(ValueError, match=r"words must have shape \(n_inputs=37, n_words\), got \(36, 3\)"):
+        circuit.evaluate_packed(cuda.to_device(np.zeros((36, 3), np.uint64)))
+
+
+def test_markov_resident(emulation):
+    check_markov_resident(cuda.to_device)
+    P = cuda.to_device(np.array([[0.5, 0.5], [0.1, 0.9]]))
+    with pytest.raises(ValueError, match="out= is a host array"):
+        dc.MarkovChain(P).sample(4, 2, out=np.zeros(4, np.uint8))
+
+
+def test_hierarchy_resident(emulation):
+    check_hierarchy_resident(cuda.to_device)
+    check_hierarchy_resident(cuda.to_device, sizes=(4, 6, 3))
+
+
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath"])
+def test_ising_device_spins(emulation, algorithm):
+    s = dc.IsingModel(12).sampler(2.2, replicas=128, seed=9, algorithm=algorithm, device="cuda")
+    assert s._chain.multispin == (algorithm == "metropolis")
+    s.sweep(4)
+    spins = s.device_spins()
+    assert isinstance(spins, cuda.DeviceArray) and spins.shape == (128, 12, 12) and spins.dtype == np.int8
+    np.testing.assert_array_equal(spins.get(), s.spins)
+    np.testing.assert_array_equal(spins.get(), dc.IsingModel(12).sampler(2.2, replicas=128, seed=9,
+                                                                         algorithm=algorithm).sweep(4).spins)
+    with pytest.raises(ValueError, match="runs on cpu"):
+        dc.IsingModel(12).sampler(2.2, replicas=64).device_spins()
+
+
+def test_boltzmann_device_spins(emulation):
+    terms = [((0, 1), 1.0), ((1, 2), -0.5), ((0, 2, 3), 0.25)]
+    s = dc.BoltzmannSampler(4, terms, 1.5, replicas=10, seed=2, device="cuda").sweep(3)
+    np.testing.assert_array_equal(s.device_spins().get(), s.spins)
