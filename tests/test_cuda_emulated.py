@@ -319,6 +319,16 @@ def test_device_array_round_trip(emulation):
     assert cuda.DeviceArray.empty((0, 5), np.float32).get().shape == (0, 5)
 
 
+def test_device_array_pickles_through_the_host(emulation):
+    import pickle
+
+    a = cuda.to_device(np.arange(6, dtype=np.float32).reshape(2, 3))
+    b = pickle.loads(pickle.dumps(a))
+    assert isinstance(b, cuda.DeviceArray) and b.shape == (2, 3) and b.dtype == np.float32
+    assert b.__cuda_array_interface__["data"][0] != a.__cuda_array_interface__["data"][0]
+    np.testing.assert_array_equal(b.get(), a.get())
+
+
 def test_device_array_errors(emulation):
     with pytest.raises(ValueError, match="'cuda' or 'cuda:N' for a DeviceArray, got 'cpu'"):
         cuda.to_device(np.zeros(3), device="cpu")

@@ -249,6 +249,10 @@ class DeviceArray:
         host = self.get()
         return host if dtype is None else host.astype(dtype, copy=False)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled through the host (as CuPy does): a Dask worker gets the same values on its own GPU.
+        return to_device, (self.get(), str(self.device))
+
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d DeviceArray")

@@ -99,7 +99,8 @@ class Context:
 
     def client(self) -> Any:
         """The Dask client of ``scheduler`` (connected once, reused), or None without one: sections pass it
-        as ``client=`` to the library's own distributed entry points (width law, census)."""
+        as ``client=`` to the library's own distributed entry points (the width law, and the critical
+        section's finite-size scan and τ_int runs)."""
         if self.scheduler is None:
             return None
         from ..distributed import get_client
