@@ -206,6 +206,28 @@ def ising_heatbath():
     return _ising(1024, 8, 10, algorithm="heatbath")
 
 
+# ---- cluster samplers -----------------------------------------------------------------------------
+# Wolff runs one thread per replica (many replicas fill the GPU); Swendsen-Wang one thread per site.
+def _cluster(algorithm, L, replicas, sweeps):
+    L = max(4, L // SCALE // 2 * 2)
+    replicas = max(2, replicas // SCALE)
+    model = dc.IsingModel(L)
+    gpu = model.sampler(2.269, replicas=replicas, algorithm=algorithm, seed=1, device="cuda")
+    cpu_ = model.sampler(2.269, replicas=replicas, algorithm=algorithm, seed=1, device="cpu")
+    np.testing.assert_array_equal(gpu.sweep(1).spins, cpu_.sweep(1).spins)
+    return replicas * sweeps, best_time(lambda: gpu.sweep(sweeps), 1), best_time(lambda: cpu_.sweep(sweeps), 1)
+
+
+@row("wolff L=128 at T_c, 4096 replicas, 5 sweeps", "replica-sweeps/s")
+def cluster_wolff():
+    return _cluster("wolff", 128, 4096, 5)
+
+
+@row("swendsen-wang L=512 at T_c, 64 replicas, 5 sweeps", "replica-sweeps/s")
+def cluster_sw():
+    return _cluster("swendsen-wang", 512, 64, 5)
+
+
 def main(path: str) -> None:
     if not cuda.is_available():
         sys.exit(f"gpu_check: no usable CUDA device ({cuda._status()[2]})")

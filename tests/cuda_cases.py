@@ -176,3 +176,21 @@ def check_hierarchy_resident(put, sizes=(3, 300, 4), n_chains=500, seed=5):
     assert want.dtype == (np.uint16 if max(sizes) > 256 else np.uint8)
     same_kind(got, put(p0))
     np.testing.assert_array_equal(host(got), want)
+
+
+def check_cluster_sampler(algorithm, L, replicas, temperature, n_measure=3, every=2, seed=6, first_replica=5):
+    """The GPU cluster chain against the CPU's: lattices, m, e, cluster counts and flips, bit for bit, over
+    several measurements (the counters carry on), then a checkpoint moved from the GPU to the CPU."""
+    model = dc.IsingModel(L)
+    kw = dict(replicas=replicas, algorithm=algorithm, seed=seed, first_replica=first_replica)
+    gpu = model.sampler(temperature, device="cuda", **kw)
+    cpu = model.sampler(temperature, device="cpu", **kw)
+    for _ in range(2):
+        a, b = gpu.run(n_measure * every, measure_every=every), cpu.run(n_measure * every, measure_every=every)
+        for field in ("m", "e", "clusters", "flipped"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+        np.testing.assert_array_equal(gpu.spins, cpu.spins)
+    assert gpu.sweeps_done == cpu.sweeps_done == 2 * n_measure * every
+    np.testing.assert_array_equal(gpu.magnetization(), cpu.magnetization())
+    moved = type(gpu).from_state(gpu.state(), device="cpu")
+    np.testing.assert_array_equal(moved.sweep(3).spins, cpu.sweep(3).spins)

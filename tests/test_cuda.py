@@ -17,6 +17,7 @@ from cuda_cases import (
     ACTIVATIONS,
     check_circuit,
     check_circuit_resident,
+    check_cluster_sampler,
     check_hierarchy_resident,
     check_markov_resident,
     check_philox_resident,
@@ -159,6 +160,12 @@ def test_boltzmann_chain_bit_identical():
     np.testing.assert_array_equal(gpu.sweep(3).spins, cpu_.sweep(3).spins)
     np.testing.assert_array_equal(gpu.energy(), cpu_.energy())
 
+
+
+@pytest.mark.parametrize("algorithm", ["wolff", "swendsen-wang"])
+@pytest.mark.parametrize(("L", "replicas", "temperature"), [(256, 40, 2.269), (64, 300, 1.5), (2, 5, 2.0)])
+def test_cluster_sampler_bit_identical(algorithm, L, replicas, temperature):
+    check_cluster_sampler(algorithm, L, replicas, temperature)
 
 
 # ---- zero-copy: device arrays of every kind in, the same kind out, on the same GPU ----------------

@@ -13,6 +13,7 @@ from deepcheap_native import cuda
 from cuda_cases import (
     ACTIVATIONS,
     check_circuit,
+    check_cluster_sampler,
     check_circuit_resident,
     check_hierarchy_resident,
     check_markov_resident,
@@ -455,3 +456,34 @@ def test_boltzmann_device_spins(emulation):
     terms = [((0, 1), 1.0), ((1, 2), -0.5), ((0, 2, 3), 0.25)]
     s = dc.BoltzmannSampler(4, terms, 1.5, replicas=10, seed=2, device="cuda").sweep(3)
     np.testing.assert_array_equal(s.device_spins().get(), s.spins)
+
+
+# ---- cluster samplers: Wolff (one thread per replica) and Swendsen-Wang (label propagation) ---------
+
+
+@pytest.mark.parametrize("algorithm", ["wolff", "swendsen-wang"])
+@pytest.mark.parametrize(("L", "replicas", "temperature"), [
+    (2, 3, 2.0),     # the smallest torus: left and right (up and down) are the same site
+    (6, 4, 2.269),   # not a power of two, critical
+    (16, 3, 1.2),    # cold: one cluster spans the lattice (long label propagation)
+    (16, 2, 6.0),    # hot: many small clusters
+])
+def test_cluster_sampler_bit_identical(emulation, algorithm, L, replicas, temperature):
+    check_cluster_sampler(algorithm, L, replicas, temperature)
+
+
+def test_cluster_sampler_on_device(emulation):
+    s = dc.IsingModel(8).sampler(2.3, replicas=4, algorithm="swendsen-wang", seed=1, device="cuda")
+    assert s.device == cuda.Device("cuda", 0) and s._chain.__class__.__module__.endswith("_cuda_emulated")
+    s.sweep(2)
+    np.testing.assert_array_equal(s.device_spins().get(), s.spins)
+    up = np.ones((4, 8, 8), np.int8)
+    s.spins = up
+    np.testing.assert_array_equal(s.spins, up)
+    with pytest.raises(ValueError, match="spins must hold only -1 and \\+1, but entry 0 is 0"):
+        s._chain.set_spins(np.zeros((4, 8, 8), np.int8))
+    with pytest.raises(ValueError, match="cluster updates need a ferromagnet"):
+        emulated.IsingClusterChain(8, -1.0, 2.0, 4, 0, 1, 0, 0, 1, device=0)
+    w = dc.IsingModel(8).sampler(2.3, replicas=2, algorithm="wolff", seed=1, device="cuda").sweep(3)
+    w2 = dc.ising_cluster.ClusterSampler.from_state(w.state(), device="cuda")
+    np.testing.assert_array_equal(w2.sweep(2).spins, w.sweep(2).spins)

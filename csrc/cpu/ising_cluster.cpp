@@ -11,6 +11,7 @@
 
 #include "deepcheap/ising/cluster.hpp"
 #include "dispatch.hpp"
+#include "plan/ising.hpp"
 #include "threads.hpp"
 
 DC_DECLARE_KERNEL(int64_t wolff_cluster(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster,
@@ -30,42 +31,22 @@ void require(bool ok, const std::string& message) {
 }  // namespace
 
 IsingClusterChain::IsingClusterChain(int64_t L, double J, double temperature, int64_t replicas, int algorithm,
-                                     uint64_t seed, uint64_t first_replica, int init, int64_t clusters_per_sweep)
-    : L_(L),
-      replicas_(replicas),
-      clusters_per_sweep_(clusters_per_sweep),
-      J_(J),
-      algorithm_(algorithm),
-      seed_(seed),
-      first_replica_(first_replica) {
-  require(L >= 2 && L <= 32768, "L must be in [2, 32768], got " + std::to_string(L));
-  require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
-  require(first_replica + uint64_t(replicas) <= (uint64_t(1) << 32) && first_replica < (uint64_t(1) << 32),
-          "first_replica + replicas must be <= 2^32, got " + std::to_string(first_replica) + " + " +
-              std::to_string(replicas));
-  require(std::isfinite(J) && J > 0, "cluster updates need a ferromagnet, J > 0, got J=" + std::to_string(J));
-  require(std::isfinite(temperature) && temperature > 0,
-          "temperature must be finite and > 0, got " + std::to_string(temperature));
-  require(algorithm == kWolff || algorithm == kSwendsenWang,
-          "algorithm must be 0 (Wolff) or 1 (Swendsen-Wang), got " + std::to_string(algorithm));
-  require(clusters_per_sweep >= 1, "clusters_per_sweep must be >= 1, got " + std::to_string(clusters_per_sweep));
-  require(init == 0 || init == 1, "init must be 0 (random) or 1 (up), got " + std::to_string(init));
-  beta_ = 1.0 / temperature;
-  const double p = -std::expm1(-2.0 * beta_ * J);
-  threshold_ = p >= 1.0 ? (uint64_t(1) << 32) : static_cast<uint64_t>(std::ldexp(p, 32));
-  const int64_t sites = L * L;
-  spins_.assign(size_t(replicas * sites), int8_t(1));
+                                     uint64_t seed, uint64_t first_replica, int init, int64_t clusters_per_sweep) {
+  // The checks, the bond threshold and the initial lattices are the device-neutral setup (plan/ising.hpp).
+  const plan::ClusterSetup s =
+      plan::cluster_setup(L, J, temperature, replicas, algorithm, seed, first_replica, init, clusters_per_sweep);
+  L_ = s.L;
+  replicas_ = s.replicas;
+  clusters_per_sweep_ = s.clusters_per_sweep;
+  J_ = s.J;
+  beta_ = s.beta;
+  algorithm_ = s.algorithm;
+  seed_ = s.seed;
+  first_replica_ = s.first_replica;
+  threshold_ = s.threshold;
+  spins_.resize(size_t(replicas * L * L));
   clusters_done_.assign(size_t(replicas), 0);
-  if (init == 0) {
-    const int64_t blocks = (sites + 127) / 128;
-    for (int64_t r = 0; r < replicas; ++r)
-      for (int64_t b = 0; b < blocks; ++b) {
-        const Philox4x32 w = cluster_draw(seed, first_replica + uint64_t(r), uint32_t(b), 0, kClusterInit);
-        const int64_t n = sites - b * 128 < 128 ? sites - b * 128 : 128;
-        for (int64_t k = 0; k < n; ++k)
-          spins_[size_t(r * sites + b * 128 + k)] = ((w.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
-      }
-  }
+  plan::cluster_initial_spins(s, spins_.data());
 }
 
 uint64_t IsingClusterChain::sweeps_done() const {
@@ -73,19 +54,9 @@ uint64_t IsingClusterChain::sweeps_done() const {
   return sweeps_;
 }
 
-// m and e per spin of one L x L lattice.
+// m and e per spin of one L x L lattice: the header's cluster_measure, as on every device.
 static void measure_lattice(const int8_t* s, int64_t L, double J, double& magnetization, double& energy) {
-  int64_t spin_sum = 0, bond_sum = 0;
-  for (int64_t row = 0; row < L; ++row) {
-    const int8_t* here = s + row * L;
-    const int8_t* below = s + (row + 1 == L ? 0 : row + 1) * L;
-    for (int64_t col = 0; col < L; ++col) {
-      spin_sum += here[col];
-      bond_sum += here[col] * (here[col + 1 == L ? 0 : col + 1] + below[col]);
-    }
-  }
-  magnetization = double(spin_sum) / double(L * L);
-  energy = -J * double(bond_sum) / double(L * L);
+  cluster_measure(s, L, J, magnetization, energy);
 }
 
 // n_measure times: `every` sweeps of every replica, then (when the outputs are given) a measurement into
@@ -171,13 +142,9 @@ void IsingClusterChain::get_spins(int8_t* out) const {
 }
 
 void IsingClusterChain::set_spins(const int8_t* spins) {
-  const int64_t n = replicas_ * L_ * L_;
-  for (int64_t k = 0; k < n; ++k)
-    if (spins[k] != 1 && spins[k] != -1)  // the message is built only on failure: this loop is hot
-      throw std::invalid_argument("spins must hold only -1 and +1, but entry " + std::to_string(k) + " is " +
-                                  std::to_string(int(spins[k])));
+  plan::check_spins(spins, replicas_ * L_ * L_);
   std::lock_guard<std::mutex> lock(mutex_);
-  std::copy(spins, spins + n, spins_.begin());
+  std::copy(spins, spins + replicas_ * L_ * L_, spins_.begin());
 }
 
 void IsingClusterChain::get_counters(uint64_t* sweeps, uint64_t* clusters) const {

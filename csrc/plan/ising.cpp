@@ -2,6 +2,8 @@
 // the greedy colouring.
 #include "plan/ising.hpp"
 
+#include "deepcheap/ising/cluster.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -179,6 +181,51 @@ BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, con
   std::vector<int64_t> cursor(s.colour_offsets.begin(), s.colour_offsets.end() - 1);
   for (int64_t i = 0; i < n_spins; ++i) s.colour_members[size_t(cursor[size_t(s.colour_of[size_t(i)])]++)] = int32_t(i);
   return s;
+}
+
+ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t replicas, int algorithm, uint64_t seed,
+                           uint64_t first_replica, int init, int64_t clusters_per_sweep) {
+  require(L >= 2 && L <= 32768, "L must be in [2, 32768], got " + std::to_string(L));
+  require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  require(first_replica + uint64_t(replicas) <= (uint64_t(1) << 32) && first_replica < (uint64_t(1) << 32),
+          "first_replica + replicas must be <= 2^32, got " + std::to_string(first_replica) + " + " +
+              std::to_string(replicas));
+  require(std::isfinite(J) && J > 0, "cluster updates need a ferromagnet, J > 0, got J=" + std::to_string(J));
+  require(std::isfinite(temperature) && temperature > 0,
+          "temperature must be finite and > 0, got " + std::to_string(temperature));
+  require(algorithm == ClusterSetup::kWolff || algorithm == ClusterSetup::kSwendsenWang,
+          "algorithm must be 0 (Wolff) or 1 (Swendsen-Wang), got " + std::to_string(algorithm));
+  require(clusters_per_sweep >= 1, "clusters_per_sweep must be >= 1, got " + std::to_string(clusters_per_sweep));
+  require(init == 0 || init == 1, "init must be 0 (random) or 1 (up), got " + std::to_string(init));
+  ClusterSetup s{};
+  s.L = L;
+  s.replicas = replicas;
+  s.clusters_per_sweep = clusters_per_sweep;
+  s.J = J;
+  s.beta = 1.0 / temperature;
+  s.algorithm = algorithm;
+  s.init = init;
+  s.seed = seed;
+  s.first_replica = first_replica;
+  const double p = -std::expm1(-2.0 * s.beta * J);
+  s.threshold = p >= 1.0 ? (uint64_t(1) << 32) : static_cast<uint64_t>(std::ldexp(p, 32));
+  return s;
+}
+
+void cluster_initial_spins(const ClusterSetup& s, int8_t* spins) {
+  const int64_t sites = s.L * s.L;
+  if (s.init != 0) {
+    std::fill(spins, spins + s.replicas * sites, int8_t(1));
+    return;
+  }
+  const int64_t blocks = (sites + 127) / 128;
+  for (int64_t r = 0; r < s.replicas; ++r)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const Philox4x32 w = cluster_draw(s.seed, s.first_replica + uint64_t(r), uint32_t(b), 0, kClusterInit);
+      const int64_t n = sites - b * 128 < 128 ? sites - b * 128 : 128;
+      for (int64_t k = 0; k < n; ++k)
+        spins[r * sites + b * 128 + k] = ((w.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
+    }
 }
 
 }  // namespace deepcheap::plan

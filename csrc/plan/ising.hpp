@@ -43,6 +43,22 @@ BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, con
                                int64_t n_terms, double temperature, int64_t replicas, uint64_t seed,
                                uint64_t first_replica);
 
+// A checked Wolff or Swendsen-Wang chain (ferromagnet J > 0, h = 0): L in [2, 32768], replicas >= 1,
+// first_replica + replicas <= 2^32, T > 0, clusters_per_sweep >= 1, init 0 (random) or 1 (up). The CPU
+// chain (csrc/cpu/ising_cluster.hpp) and the CUDA chain (csrc/cuda/ising_cluster.hpp) both build from it.
+struct ClusterSetup {
+  enum Algorithm { kWolff = 0, kSwendsenWang = 1 };
+  int64_t L, replicas, clusters_per_sweep;
+  double J, beta;
+  int algorithm, init;
+  uint64_t seed, first_replica;
+  uint64_t threshold;  // bond activation on the 2^32 scale, p = 1 - exp(-2 J / T)
+};
+ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t replicas, int algorithm, uint64_t seed,
+                           uint64_t first_replica, int init, int64_t clusters_per_sweep);
+// The initial lattices (replicas x L x L): fair Philox bits keyed by the global replica (init 0), or all +1.
+void cluster_initial_spins(const ClusterSetup& s, int8_t* spins);
+
 // The most spins a sampler's state may hold (replicas x spins per replica): 2^46, 64 TiB as int8, far
 // beyond any machine. Python checks memory first (_memory.py); this guards every native entry that
 // allocates a state, so a product that overflows or cannot be allocated is a clear ValueError.

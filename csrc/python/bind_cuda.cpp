@@ -5,6 +5,7 @@
 // checked in python/deepcheap_native/cuda.py) and read and write them in place.
 // New areas add one define_<area><deepcheap::cuda::Driver>(m) line to bind_cuda_module below.
 #include "bind_circuit.hpp"
+#include "bind_cluster.hpp"
 #include "bind_ising.hpp"
 #include "bind_markov.hpp"
 #include "bind_product.hpp"
@@ -12,6 +13,7 @@
 #include "cuda/circuit.hpp"
 #include "cuda/driver.hpp"
 #include "cuda/ising.hpp"
+#include "cuda/ising_cluster.hpp"
 #include "cuda/markov.hpp"
 #include "cuda/memory.hpp"
 #include "cuda/product.hpp"
@@ -185,6 +187,8 @@ void bind_cuda_module(py::module_& m) {
   deepcheap::python::define_ising_chains<cuda::IsingChain, cuda::BoltzmannChain>(m);
   add_resident_spins<cuda::IsingChain>(m, "IsingChain");
   add_resident_spins<cuda::BoltzmannChain>(m, "BoltzmannChain");
+  deepcheap::python::define_cluster_chain<cuda::IsingClusterChain>(m);
+  add_resident_spins<cuda::IsingClusterChain>(m, "IsingClusterChain");
   bind_resident(m);
 }
 

@@ -267,10 +267,8 @@ class IsingModel:
             if kernel != "auto":
                 raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
                                  f"algorithm={algorithm!r}")
-            if device is not None and cuda.parse_device(device).kind != "cpu":
-                raise ValueError(f"algorithm={algorithm!r} runs on the CPU only, got device={device!r}")
             return ClusterSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
-                                  first_replica=first_replica, **cluster_options)
+                                  first_replica=first_replica, device=device, **cluster_options)
         if cluster_options:
             raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,

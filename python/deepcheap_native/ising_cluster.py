@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _core
+from . import cuda
 from ._arrays import check_choice, check_int
 from ._validate import call_threads, check_threads, progress_bar
 from .ising import (
@@ -109,6 +109,10 @@ class ClusterSampler(_LatticeChain):
         over workers gives the same lattices as one call.
     clusters_per_sweep : Wolff clusters per sweep (default :func:`wolff_clusters_per_sweep`); must be
         None for Swendsen-Wang.
+    device : None or "cpu" (default), "cuda", "cuda:N": where the lattices live and are updated. The GPU
+        gives the CPU's lattices, measurements and cluster counts bit for bit (Wolff: one thread per
+        replica grows its clusters; Swendsen-Wang: one thread per site, clusters found by label
+        propagation, each labelled by its smallest site as the CPU's union-find roots are).
     """
 
     def __init__(
@@ -122,6 +126,7 @@ class ClusterSampler(_LatticeChain):
         init: Any = "random",
         first_replica: int = 0,
         clusters_per_sweep: int | None = None,
+        device: Any = None,
     ) -> None:
         spins, _ = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
         self.algorithm = check_choice(algorithm, "algorithm", tuple(ALGORITHMS))
@@ -138,9 +143,11 @@ class ClusterSampler(_LatticeChain):
             raise ValueError(f"clusters_per_sweep applies to Wolff only, got {clusters_per_sweep!r} with "
                              f"algorithm={self.algorithm!r}")
         self.clusters_per_sweep = check_int(clusters_per_sweep, "clusters_per_sweep", minimum=1)
-        self._chain = _core.IsingClusterChain(
+        self.device = cuda.resolve_device(device)
+        self._chain = self.device.module.IsingClusterChain(
             model.L, model.J, self.temperature, self.replicas, ALGORITHMS[self.algorithm], self.seed,
             self.first_replica, 0 if spins is None and init == "random" else 1, self.clusters_per_sweep,
+            device=self.device.index,
         )
         if spins is not None:
             self._chain.set_spins(spins)
@@ -230,8 +237,9 @@ class ClusterSampler(_LatticeChain):
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> ClusterSampler:
-        """Rebuild a sampler from :meth:`state` (see there)."""
+    def from_state(cls, state: dict[str, Any], *, device: Any = None) -> ClusterSampler:
+        """Rebuild a sampler from :meth:`state` (see there) on ``device`` (default the CPU; the devices
+        give the same lattices)."""
         _check_state(state, "ClusterSampler", ("L", "J", "temperature", "replicas", "algorithm", "seed",
                                                 "first_replica", "clusters_per_sweep", "sweeps_done",
                                                 "clusters_done", "spins"))
@@ -240,7 +248,8 @@ class ClusterSampler(_LatticeChain):
         sampler = cls(IsingModel(L, J=state["J"]), state["temperature"], replicas=replicas,
                       algorithm=state["algorithm"], seed=state["seed"],
                       init=_unpack_spins(state["spins"], (replicas, L, L)), first_replica=state["first_replica"],
-                      clusters_per_sweep=state["clusters_per_sweep"] if state["algorithm"] == "wolff" else None)
+                      clusters_per_sweep=state["clusters_per_sweep"] if state["algorithm"] == "wolff" else None,
+                      device=device)
         clusters = np.asarray(state["clusters_done"])
         if clusters.shape != (replicas,) or clusters.dtype.kind not in "iu":
             raise ValueError(f"state['clusters_done'] must be {replicas} integers, got {clusters.dtype} "

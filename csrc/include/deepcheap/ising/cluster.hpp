@@ -21,6 +21,7 @@
 
 #include "deepcheap/common/config.hpp"
 #include "deepcheap/common/philox.hpp"
+#include "deepcheap/ising/ising.hpp"
 
 DC_NAMESPACE_BEGIN
 
@@ -83,6 +84,55 @@ DC_HD void union_find_join(int32_t* parent, int32_t a, int32_t b) {
     parent[b] = a;
   else if (b < a)
     parent[a] = b;
+}
+
+// m and e per spin of one L x L lattice (int8 +-1): the measurement of every cluster chain on every device.
+DC_HD void cluster_measure(const int8_t* lattice, int64_t L, double J, double& magnetization, double& energy) {
+  int64_t spin_sum = 0, bond_sum = 0;
+  int8_replica_sums(lattice, L, spin_sum, bond_sum);
+  magnetization = double(spin_sum) / double(L * L);
+  energy = -J * double(bond_sum) / double(L * L);
+}
+
+// One Wolff cluster of one replica, one site at a time: the scalar form of the CPU kernel's batched
+// growth (csrc/cpu/kernels/ising_cluster.cpp), which draws the same words (site i's, for cluster c) and
+// tests the same bonds in the same queue order, so the lattices agree bit for bit; the GPU runs it with
+// one thread per replica. `queue` holds L^2 + 1 entries. Returns the cluster size.
+DC_HD int64_t wolff_grow(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster, uint64_t threshold,
+                         uint32_t* queue) {
+  const uint32_t sites = L * L;
+  const uint32_t start = bounded_u32(cluster_draw(seed, replica, 0, cluster, kClusterWolffSeed).v[0], sites);
+  const int8_t old = s[start], flipped = int8_t(-old);
+  s[start] = flipped;
+  queue[0] = start;
+  uint32_t head = 0, tail = 1;
+  while (head < tail) {
+    const uint32_t i = queue[head++];
+    uint32_t nb[4];
+    torus_neighbours(i, L, nb);
+    if (s[nb[0]] != old && s[nb[1]] != old && s[nb[2]] != old && s[nb[3]] != old) continue;
+    const Philox4x32 w = cluster_draw(seed, replica, i, cluster, kClusterWolffBonds);
+    for (int d = 0; d < 4; ++d) {  // in order: on L = 2 two directions reach the same site
+      const uint32_t j = nb[d];
+      if (s[j] == old && bond_active(w.v[d], threshold)) {
+        s[j] = flipped;
+        queue[tail++] = j;
+      }
+    }
+  }
+  return tail;
+}
+
+// Swendsen-Wang sweep t, site i of one replica: bit 0 the bond to the right is active (equal spins and
+// word 0 below the threshold), bit 1 the bond below (word 1), bit 2 the flip coin (bit 31 of word 2),
+// drawn as the CPU kernel draws them. The GPU driver joins clusters from these bits by label propagation.
+DC_HD uint8_t swendsen_wang_site(const int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t sweep,
+                                 uint64_t threshold, uint32_t i) {
+  const Philox4x32 w = cluster_draw(seed, replica, i, sweep, kClusterSwBonds);
+  const uint32_t sites = L * L, col = i % L;
+  const uint32_t right = col + 1 == L ? i - col : i + 1, down = i + L >= sites ? col : i + L;
+  return uint8_t((s[right] == s[i] && bond_active(w.v[0], threshold) ? 1u : 0u) |
+                 (s[down] == s[i] && bond_active(w.v[1], threshold) ? 2u : 0u) | ((w.v[2] >> 31) << 2));
 }
 
 DC_NAMESPACE_END
