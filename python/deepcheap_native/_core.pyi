@@ -185,7 +185,7 @@ def census_depth2_min_units(
 class IsingClusterChain:
     def __init__(
         self, L: int, J: float, temperature: float, replicas: int, algorithm: int, seed: int, first_replica: int,
-        init: int, clusters_per_sweep: int,
+        init: int, clusters_per_sweep: int, device: int = 0,
     ) -> None: ...
     def sweep(self, n: int) -> None: ...
     def run(self, n_measure: int, every: int) -> tuple[
