@@ -225,3 +225,20 @@ def test_device_spins():
     np.testing.assert_array_equal(s.device_spins().get(), s.spins)
     b = dc.BoltzmannSampler(50, {(0, 1): 1.0, (1, 2): -0.5}, 1.0, replicas=1000, seed=1, device="cuda").sweep(2)
     np.testing.assert_array_equal(b.device_spins().get(), b.spins)
+
+
+def test_torch_native_module_runs_on_the_gpu():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("this torch build has no CUDA")
+    net = dc.product_network(8, dtype="float32")
+    module = net.to_torch(native=True).cuda()
+    x = (torch.rand(4096, 8, device="cuda") + 0.5).requires_grad_()
+    y = module(x)
+    assert y.device == x.device
+    np.testing.assert_array_equal(y.detach().cpu().numpy().reshape(-1), net(x.detach().cpu().numpy(), device="cuda"))
+    y.sum().backward()
+    assert x.grad is not None and x.grad.device == x.device
+    gate = dc.multiplication_gate(x[:, 0], x[:, 1], activation="softplus", scale=0.1)
+    assert gate.device == x.device
+    np.testing.assert_allclose(gate.detach().cpu().numpy(), (x[:, 0] * x[:, 1]).detach().cpu().numpy(), rtol=1e-2)

@@ -55,6 +55,14 @@ def _lookup(handle: int) -> Any:
     return obj
 
 
+def _gpu_drivers() -> bool:
+    """Whether CUDA tensors can run on deepcheap's GPU drivers; without them (no _cuda build, no device
+    it can use) the ops compute on the CPU and copy the result back to the tensor's device."""
+    from . import cuda
+
+    return cuda.is_available()
+
+
 # ---- product networks ------------------------------------------------------------------------------
 
 
@@ -101,6 +109,8 @@ def _network_vjp(x: torch.Tensor, weights: list[torch.Tensor], activation: str, 
 @torch.library.custom_op("deepcheap::product_network", mutates_args=())
 def _product_network(x: torch.Tensor, weights: list[torch.Tensor], handle: int) -> torch.Tensor:
     net = _lookup(handle)
+    if x.is_cuda and _gpu_drivers():
+        return net(x.detach())  # the GPU kernel reads x in place; the result is made on x's device
     result = net(np.ascontiguousarray(x.detach().cpu().numpy()))
     return torch.from_numpy(result).to(x.device)
 
@@ -178,6 +188,8 @@ def _gate_neurons(activation: str, scale: float, bias: Optional[float], mode: st
 def _multiplication_gate(u: torch.Tensor, v: torch.Tensor, activation: str, scale: float, bias: Optional[float],
                          mode: str) -> torch.Tensor:
     net = _gate_network(activation, scale, bias, mode, "float32" if u.dtype == torch.float32 else "float64")
+    if u.is_cuda and _gpu_drivers():  # on the GPU, without a round trip through the host
+        return net(torch.stack([u.detach().reshape(-1), v.detach().reshape(-1)], dim=1)).reshape(tuple(u.shape))
     x = np.stack([u.detach().cpu().numpy().reshape(-1), v.detach().cpu().numpy().reshape(-1)], axis=1)
     return torch.from_numpy(net(x).reshape(tuple(u.shape))).to(u.device)
 
