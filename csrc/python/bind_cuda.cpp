@@ -116,16 +116,8 @@ void bind_resident(py::module_& m) {
          deepcheap::python::carray<int64_t> step_levels, deepcheap::python::carray<uint32_t> init_table,
          std::optional<deepcheap::python::carray<uint32_t>> init_states, int64_t n_chains, uint64_t seed,
          const std::string& keep, uint64_t first_chain, uint64_t first_step, int device) {
-        require(keep == "final" || keep == "path", "keep is '" + keep + "' but expected 'final' or 'path'");
-        require(step_levels.ndim() == 1,
-                "step_levels has shape " + deepcheap::python::shape_string(step_levels) + " but expected (n_steps,)");
-        std::vector<deepcheap::markov::Level> levels;
-        for (size_t k = 0; k < tables.size(); ++k)
-          levels.push_back(deepcheap::python::markov_level(tables[k], "table " + std::to_string(k)));
-        const auto init = deepcheap::python::markov_level(init_table, "init_table");
-        plan::MarkovSample p = plan::plan_markov_sample(
-            levels, step_levels.data(), step_levels.shape(0), init, init_states ? init_states->data() : nullptr,
-            init_states ? init_states->shape(0) : 0, n_chains, seed, keep == "path", first_chain, first_step, 0);
+        plan::MarkovSample p = deepcheap::python::plan_markov_call(tables, step_levels, init_table, init_states,
+                                                                   n_chains, seed, keep, first_chain, first_step, 0);
         // The outputs are made on the device and handed to Python: (memory, element bytes, shape) each.
         std::vector<unsigned char*> bases;
         py::list made;

@@ -34,6 +34,25 @@ inline markov::Level markov_level(const carray<uint32_t>& t, const std::string& 
   return plan::checked_level(t.data(), t.ndim(), t.ndim() == 2 ? t.shape(0) : 0, t.ndim() == 2 ? t.shape(1) : 0, what);
 }
 
+// The checked plan of a markov_sample call (the argument conversion every driver's binding shares).
+inline plan::MarkovSample plan_markov_call(const std::vector<carray<uint32_t>>& tables,
+                                           const carray<int64_t>& step_levels, const carray<uint32_t>& init_table,
+                                           const std::optional<carray<uint32_t>>& init_states, int64_t n_chains,
+                                           uint64_t seed, const std::string& keep, uint64_t first_chain,
+                                           uint64_t first_step, int64_t chunk) {
+  require(keep == "final" || keep == "path", "keep is '" + keep + "' but expected 'final' or 'path'");
+  require(step_levels.ndim() == 1, "step_levels has shape " + shape_string(step_levels) + " but expected (n_steps,)");
+  std::vector<markov::Level> levels;
+  for (size_t k = 0; k < tables.size(); ++k) levels.push_back(markov_level(tables[k], "table " + std::to_string(k)));
+  const markov::Level init = markov_level(init_table, "init_table");
+  if (init_states)
+    require(init_states->ndim() == 1,
+            "init_states has shape " + shape_string(*init_states) + " but expected (" + std::to_string(n_chains) + ",)");
+  return plan::plan_markov_sample(levels, step_levels.data(), step_levels.shape(0), init,
+                                  init_states ? init_states->data() : nullptr, init_states ? init_states->shape(0) : 0,
+                                  n_chains, seed, keep == "path", first_chain, first_step, chunk);
+}
+
 template <class Driver>
 void define_markov_sample(py::module_& m) {
   m.def(
@@ -42,18 +61,8 @@ void define_markov_sample(py::module_& m) {
          std::optional<carray<uint32_t>> init_states, int64_t n_chains, uint64_t seed, const std::string& keep,
          int64_t chunk, std::optional<py::array> out_arg, uint64_t first_chain, uint64_t first_step,
          int device) -> py::object {
-        require(keep == "final" || keep == "path", "keep is '" + keep + "' but expected 'final' or 'path'");
-        require(step_levels.ndim() == 1,
-                "step_levels has shape " + shape_string(step_levels) + " but expected (n_steps,)");
-        std::vector<markov::Level> levels;
-        for (size_t k = 0; k < tables.size(); ++k) levels.push_back(markov_level(tables[k], "table " + std::to_string(k)));
-        const markov::Level init = markov_level(init_table, "init_table");
-        if (init_states)
-          require(init_states->ndim() == 1,
-                  "init_states has shape " + shape_string(*init_states) + " but expected (" + std::to_string(n_chains) + ",)");
-        plan::MarkovSample p = plan::plan_markov_sample(
-            levels, step_levels.data(), step_levels.shape(0), init, init_states ? init_states->data() : nullptr,
-            init_states ? init_states->shape(0) : 0, n_chains, seed, keep == "path", first_chain, first_step, chunk);
+        plan::MarkovSample p = plan_markov_call(tables, step_levels, init_table, init_states, n_chains, seed, keep,
+                                                first_chain, first_step, chunk);
         require(!out_arg || p.array_shapes.size() == 1,
                 "out is not supported when the levels need different state dtypes");
         std::vector<unsigned char*> bases;

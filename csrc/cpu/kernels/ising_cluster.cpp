@@ -22,11 +22,7 @@ constexpr int kClusterBatch = 64;
 // Returns the cluster size.
 int64_t wolff_cluster(int8_t* DC_RESTRICT s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster,
                       uint64_t threshold, uint32_t* DC_RESTRICT queue) {
-  const uint32_t sites = L * L;
-  const uint32_t start = bounded_u32(cluster_draw(seed, replica, 0, cluster, kClusterWolffSeed).v[0], sites);
-  const int8_t old = s[start], flipped = int8_t(-old);
-  s[start] = flipped;
-  queue[0] = start;
+  const int8_t old = wolff_start(s, L, seed, replica, cluster, queue), flipped = int8_t(-old);
   uint32_t head = 0, tail = 1;
   const uint32_t c1 = uint32_t(replica), c2 = uint32_t(cluster), c3 = cluster_purpose(kClusterWolffBonds, cluster);
   alignas(64) uint32_t list[kClusterBatch], w0[kClusterBatch], w1[kClusterBatch], w2[kClusterBatch],

@@ -94,17 +94,23 @@ DC_HD void cluster_measure(const int8_t* lattice, int64_t L, double J, double& m
   energy = -J * double(bond_sum) / double(L * L);
 }
 
+// The start of Wolff cluster c: its seed site (drawn uniformly from the L^2 sites), flipped and put first in
+// the queue. Returns the spin the cluster is made of (the seed's value before the flip).
+DC_HD int8_t wolff_start(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster, uint32_t* queue) {
+  const uint32_t start = bounded_u32(cluster_draw(seed, replica, 0, cluster, kClusterWolffSeed).v[0], L * L);
+  const int8_t old = s[start];
+  s[start] = int8_t(-old);
+  queue[0] = start;
+  return old;
+}
+
 // One Wolff cluster of one replica, one site at a time: the scalar form of the CPU kernel's batched
 // growth (csrc/cpu/kernels/ising_cluster.cpp), which draws the same words (site i's, for cluster c) and
 // tests the same bonds in the same queue order, so the lattices agree bit for bit; the GPU runs it with
 // one thread per replica. `queue` holds L^2 + 1 entries. Returns the cluster size.
 DC_HD int64_t wolff_grow(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster, uint64_t threshold,
                          uint32_t* queue) {
-  const uint32_t sites = L * L;
-  const uint32_t start = bounded_u32(cluster_draw(seed, replica, 0, cluster, kClusterWolffSeed).v[0], sites);
-  const int8_t old = s[start], flipped = int8_t(-old);
-  s[start] = flipped;
-  queue[0] = start;
+  const int8_t old = wolff_start(s, L, seed, replica, cluster, queue), flipped = int8_t(-old);
   uint32_t head = 0, tail = 1;
   while (head < tail) {
     const uint32_t i = queue[head++];
