@@ -103,9 +103,17 @@ HOT_PATHS = {
     "Circuit.count_output_patterns": lambda t: _adder_pair()[0].count_output_patterns(0, 1 << 16, threads=t),
     "circuits.equivalent": lambda t: circuits.equivalent(*_adder_pair(), exhaustive_bits=16, chunk=1 << 12,
                                                          threads=t),
+    "to_torch(native=True) module": lambda t: _native_module(t),
     "Circuit.evaluate_bits": lambda t: _adder_pair()[1].evaluate_bits(
         np.random.default_rng(5).integers(0, 2, (4096, 16), dtype=np.uint8), threads=t),
 }
+
+
+def _native_module(threads):
+    torch = pytest.importorskip("torch")
+    module = dc.product_network(8, dtype=np.float64).to_torch(native=True, threads=threads)
+    x = torch.from_numpy(np.random.default_rng(6).standard_normal((20000, 8)))
+    return module(x).numpy()
 
 
 def _assert_same(a, b):
@@ -229,3 +237,24 @@ def test_the_kernels_start_exactly_the_threads_asked_for():
     assert result.returncode == 0, result.stderr
     n0, n1, n3, n5 = map(int, result.stdout.split())
     assert (n1 - n0, n3 - n0, n5 - n0) == (0, 2, 4)
+
+
+def test_native_torch_module_threads_reach_the_kernel():
+    """The module's threads= is the override while its forward pass runs (and only then)."""
+    torch = pytest.importorskip("torch")
+    net = dc.product_network(4)
+    seen = []
+    real = net._evaluate
+
+    def spy(*args):
+        seen.append(dc.get_num_threads())
+        return real(*args)
+
+    net._evaluate = spy
+    before = dc.get_num_threads()
+    net.to_torch(native=True, threads=1)(torch.ones(3, 4, dtype=torch.float64))
+    assert seen == [1] and dc.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads= applies to native=True modules"):
+        net.to_torch(threads=2)
+    with pytest.raises(ValueError, match="threads"):
+        net.to_torch(native=True, threads=0)

@@ -146,9 +146,10 @@ class NativeProductNetwork(torch.nn.Module):
     respect to ``x`` are exact for the explicit weights (the buffers ``weight_0``, ``weight_1``, …).
     """
 
-    def __init__(self, net: "ProductNetwork") -> None:
+    def __init__(self, net: "ProductNetwork", threads: Optional[int] = None) -> None:
         super().__init__()
         self.net = net
+        self.threads = threads  # CPU threads of each eager forward pass (None: set_num_threads)
         self.handle = handle_of(net)
         self.n_weights = 2 * len(net.weights)
         for k, tensor in enumerate(_weight_tensors(net)):
@@ -160,14 +161,19 @@ class NativeProductNetwork(torch.nn.Module):
             raise ValueError(f"x must have shape (batch, {self.net.n}), got {tuple(x.shape)}")
         if not x.is_floating_point():
             raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
-        return torch.ops.deepcheap.product_network(x.to(weights[0].dtype), weights, self.handle)[:, None]
+        if torch.compiler.is_compiling():  # a compiled graph runs the op later, with set_num_threads
+            return torch.ops.deepcheap.product_network(x.to(weights[0].dtype), weights, self.handle)[:, None]
+        from ._validate import call_threads
+
+        with call_threads(self.threads):  # eager ops run on this thread, so the override reaches the kernel
+            return torch.ops.deepcheap.product_network(x.to(weights[0].dtype), weights, self.handle)[:, None]
 
     def extra_repr(self) -> str:
-        return repr(self.net)
+        return repr(self.net) + ("" if self.threads is None else f", threads={self.threads}")
 
 
-def native_module(net: "ProductNetwork") -> NativeProductNetwork:
-    return NativeProductNetwork(net)
+def native_module(net: "ProductNetwork", threads: Optional[int] = None) -> NativeProductNetwork:
+    return NativeProductNetwork(net, threads)
 
 
 @functools.lru_cache(maxsize=64)

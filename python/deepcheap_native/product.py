@@ -517,20 +517,26 @@ class ProductNetwork:
             out_w.append(m.coefficient * m.out_coef * signs.prod(axis=1))
         return [(np.vstack(hidden_w), np.concatenate(hidden_b)), (np.concatenate(out_w)[None, :], out_bias)]
 
-    def to_torch(self, native: bool = False) -> Any:
+    def to_torch(self, native: bool = False, *, threads: int | None = None) -> Any:
         """The network as a ``torch.nn.Module`` with output shape (batch, 1).
 
         ``native=False`` (default): a ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules
         with exactly these weights; ``net.to_torch()(x)[:, 0]`` equals ``net(x)`` up to rounding.
         ``native=True``: a module whose forward pass is this package's kernel, run as the custom op
         ``torch.ops.deepcheap.product_network`` (works under ``torch.compile(fullgraph=True)``), with
-        the exact gradient of the explicit weights with respect to the input.
+        the exact gradient of the explicit weights with respect to the input. ``threads`` (native only):
+        CPU threads for each eager forward pass of the module, as ``threads=`` of a call (None:
+        :func:`~deepcheap_native.set_num_threads`; a ``torch.compile`` graph runs the op later, with the
+        package setting; ignored on a GPU); the result does not depend on it.
         """
         torch = import_torch("ProductNetwork.to_torch()")
         if native:
             from ._torch_ops import native_module
 
-            return native_module(self)
+            return native_module(self, check_threads(threads))
+        if threads is not None:
+            raise ValueError("threads= applies to native=True modules; a torch.nn.Sequential runs on torch's threads "
+                             "(torch.set_num_threads)")
         layers = []
         weights = self.weights
         for k, (w, b) in enumerate(weights):
