@@ -337,6 +337,10 @@ def test_device_array_errors(emulation):
         cuda.to_device(np.array(["a"]))
     with pytest.raises(ValueError, match="negative"):
         cuda.DeviceArray.empty((2, -1), np.float32)
+    with pytest.raises(TypeError, match="holds numbers, got dtype object"):
+        cuda.DeviceArray.empty(3, object)
+    with pytest.raises(ValueError, match="copy=False"):
+        np.asarray(cuda.to_device(np.zeros(3)), copy=False)
     with pytest.raises(RuntimeError, match="cuda:1 requested"):
         cuda.to_device(np.zeros(3), device="cuda:1")
 

@@ -214,6 +214,8 @@ class DeviceArray:
         if any(d < 0 for d in shape):
             raise ValueError(f"shape must have no negative sizes, got {shape}")
         dtype = np.dtype(dtype)
+        if dtype.kind not in "biuf":
+            raise TypeError(f"a DeviceArray holds numbers, got dtype {dtype}")
         module = where.module
         memory = module.DeviceMemory(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, where.index)
         return cls(memory, shape, dtype, module.__name__)
@@ -246,6 +248,8 @@ class DeviceArray:
         return host
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if copy is False:
+            raise ValueError("a DeviceArray lives on a GPU: numpy can only have a copy (copy=False was asked)")
         host = self.get()
         return host if dtype is None else host.astype(dtype, copy=False)
 
