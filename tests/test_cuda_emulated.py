@@ -392,6 +392,26 @@ def test_resident_needs_c_contiguous(emulation):
         dc.product_network(3)(Strided())
 
 
+def test_resident_refuses_host_memory(emulation):
+    host = np.zeros((4, 3), np.float64)
+
+    class HostPointer:  # a __cuda_array_interface__ that points at host memory
+        __cuda_array_interface__ = {"shape": (4, 3), "typestr": "<f8", "data": (host.ctypes.data, False),
+                                    "strides": None, "version": 3}
+
+    with pytest.raises(ValueError, match="x says it is on cuda:0 .* but its address is host memory"):
+        dc.product_network(3)(HostPointer())
+    on_device = cuda.to_device(host)
+    address = on_device.__cuda_array_interface__["data"][0]
+    assert emulated.check_address(address, 0, "x") is None
+    assert emulated.check_address(address + 8 * 11, 0, "x") is None  # inside the allocation
+    with pytest.raises(ValueError, match="device cuda:1 requested"):
+        emulated.check_address(address, 1, "x")
+    del on_device  # freed: the address is no longer device memory
+    with pytest.raises(ValueError, match="host memory"):
+        emulated.check_address(address, 0, "x")
+
+
 def test_emulated_device_array_is_not_gpu_memory():
     with cuda.emulation():
         a = cuda.to_device(np.zeros((2, 4)))

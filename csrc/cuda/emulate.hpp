@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <map>
+#include <mutex>
 
 #if defined(__CUDACC__)
 #  error "emulate.hpp is for the plain C++ emulation build; nvcc uses the real runtime"
@@ -71,12 +74,54 @@ inline cudaError_t cudaGetDevice(int* device) {
   *device = 0;
   return cudaSuccess;
 }
+// The emulated device's allocations (address -> bytes), so that cudaPointerGetAttributes can tell device
+// memory from host memory as the real runtime does.
+struct EmulatedAllocations {
+  std::mutex mutex;
+  std::map<uintptr_t, size_t> ranges;
+};
+inline EmulatedAllocations& emulated_allocations() {
+  static EmulatedAllocations a;
+  return a;
+}
 inline cudaError_t cudaMalloc(void** p, size_t bytes) {
   *p = std::malloc(bytes ? bytes : 1);
-  return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+  if (!*p) return cudaErrorMemoryAllocation;
+  EmulatedAllocations& a = emulated_allocations();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.ranges[reinterpret_cast<uintptr_t>(*p)] = bytes ? bytes : 1;
+  return cudaSuccess;
 }
 inline cudaError_t cudaFree(void* p) {
+  if (p) {
+    EmulatedAllocations& a = emulated_allocations();
+    std::lock_guard<std::mutex> lock(a.mutex);
+    a.ranges.erase(reinterpret_cast<uintptr_t>(p));
+  }
   std::free(p);
+  return cudaSuccess;
+}
+enum cudaMemoryType : int {
+  cudaMemoryTypeUnregistered = 0,
+  cudaMemoryTypeHost = 1,
+  cudaMemoryTypeDevice = 2,
+  cudaMemoryTypeManaged = 3,
+};
+struct cudaPointerAttributes {
+  cudaMemoryType type;
+  int device;
+  void* devicePointer;
+  void* hostPointer;
+};
+// Device memory when p lies inside an emulated cudaMalloc allocation, else unregistered host memory.
+inline cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* attributes, const void* p) {
+  *attributes = cudaPointerAttributes{cudaMemoryTypeUnregistered, -2, nullptr, const_cast<void*>(p)};
+  EmulatedAllocations& a = emulated_allocations();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  const uintptr_t x = reinterpret_cast<uintptr_t>(p);
+  auto it = a.ranges.upper_bound(x);
+  if (it != a.ranges.begin() && x < std::prev(it)->first + std::prev(it)->second)
+    *attributes = cudaPointerAttributes{cudaMemoryTypeDevice, 0, const_cast<void*>(p), nullptr};
   return cudaSuccess;
 }
 inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind) {

@@ -35,6 +35,24 @@ void DeviceMemory::copy_to_host(void* host, int64_t bytes) const {
   if (bytes > 0) check(cudaMemcpy(host, data_, static_cast<size_t>(bytes), cudaMemcpyDeviceToHost), "DeviceArray (copy to host)");
 }
 
+void check_device_address(const void* address, int device, const char* name) {
+  check_device(device);
+  cudaPointerAttributes a{};
+  const cudaError_t e = cudaPointerGetAttributes(&a, address);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    throw std::invalid_argument(std::string(name) + " is not GPU memory (cudaPointerGetAttributes: " +
+                                cudaGetErrorString(e) + ")");
+  }
+  const std::string where = "cuda:" + std::to_string(device);
+  if (a.type != cudaMemoryTypeDevice && a.type != cudaMemoryTypeManaged)
+    throw std::invalid_argument(std::string(name) + " says it is on " + where +
+                                " (__cuda_array_interface__) but its address is host memory");
+  if (a.type == cudaMemoryTypeDevice && a.device != device)
+    throw std::invalid_argument(std::string(name) + " is memory of cuda:" + std::to_string(a.device) +
+                                " but the call runs on " + where);
+}
+
 void synchronize(int device) {
   check_device(device);
   DeviceGuard guard(device);

@@ -36,6 +36,11 @@ class DeviceMemory {
   int device_ = 0;
 };
 
+// Throws std::invalid_argument unless `address` is device (or managed) memory of `device`, naming `name`
+// and what the memory is instead (host memory, another GPU's): a __cuda_array_interface__ that points
+// elsewhere becomes a clear error, not an illegal memory access in a kernel.
+void check_device_address(const void* address, int device, const char* name);
+
 // Waits for all work queued on `device` (every stream): the producer of a resident input is done.
 void synchronize(int device);
 // Device-to-device copy of `bytes` on `device` (for out= arrays on the GPU).

@@ -76,6 +76,13 @@ void bind_resident(py::module_& m) {
         py::gil_scoped_release release;
         d.copy_to_host(dst, d.bytes());
       });
+  m.def(
+      "check_address",
+      [](uintptr_t at, int device, const std::string& name) {
+        cuda::check_device_address(address<const void>(at), device, name.c_str());
+      },
+      py::arg("address"), py::arg("device"), py::arg("name"),
+      "ValueError unless address is device (or managed) memory of `device`.");
   m.def("copy_device", [](uintptr_t dst, uintptr_t src, int64_t bytes, int device) {
     py::gil_scoped_release release;
     cuda::copy_device(address<void>(dst), address<const void>(src), bytes, device);

@@ -329,6 +329,8 @@ def device_input(x: Any, name: str, where: Device, dtype: Any = None) -> tuple[i
         if any(d > 1 and s != e for d, s, e in zip(shape, strides, reversed(expected))):
             raise ValueError(f"{name} must be C-contiguous on the GPU, got strides {tuple(strides)} for shape {shape}")
     address = int(cai["data"][0]) if cai["data"] else 0
+    if address and int(np.prod(shape, dtype=np.int64)):
+        where.module.check_address(address, where.index, name)  # host memory or another GPU's: a clear error
     return address, shape, got, x
 
 
