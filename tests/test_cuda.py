@@ -242,3 +242,15 @@ def test_torch_native_module_runs_on_the_gpu():
     gate = dc.multiplication_gate(x[:, 0], x[:, 1], activation="softplus", scale=0.1)
     assert gate.device == x.device
     np.testing.assert_allclose(gate.detach().cpu().numpy(), (x[:, 0] * x[:, 1]).detach().cpu().numpy(), rtol=1e-2)
+
+
+def test_device_array_dlpack_on_the_gpu():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("this torch build has no CUDA")
+    a = cuda.to_device(np.arange(12, dtype=np.float32).reshape(3, 4))
+    assert a.__dlpack_device__() == (2, 0)
+    t = torch.from_dlpack(a)
+    assert t.is_cuda and t.data_ptr() == a.__cuda_array_interface__["data"][0]
+    del a
+    assert t.cpu().tolist() == np.arange(12, dtype=np.float32).reshape(3, 4).tolist()

@@ -320,6 +320,31 @@ def test_device_array_round_trip(emulation):
     assert cuda.DeviceArray.empty((0, 5), np.float32).get().shape == (0, 5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.uint16, np.uint64, np.bool_])
+def test_device_array_dlpack(emulation, dtype):
+    # The emulated device's memory is host memory and says so, so numpy can be the consumer here: a view,
+    # not a copy, that keeps the memory alive after the DeviceArray is gone.
+    host = (np.arange(24) % 3).astype(dtype).reshape(2, 3, 4)
+    a = cuda.to_device(host)
+    assert a.__dlpack_device__() == (1, 0)
+    view = np.from_dlpack(a)
+    assert view.dtype == dtype and view.shape == (2, 3, 4)
+    assert view.ctypes.data == a.__cuda_array_interface__["data"][0]
+    del a
+    np.testing.assert_array_equal(view, host)
+    with pytest.raises(BufferError, match="copy=True"):
+        cuda.to_device(host).__dlpack__(copy=True)
+
+
+def test_device_array_dlpack_to_torch(emulation):
+    torch = pytest.importorskip("torch")
+    a = cuda.to_device(np.arange(6, dtype=np.float32).reshape(2, 3))
+    t = torch.from_dlpack(a)
+    assert t.data_ptr() == a.__cuda_array_interface__["data"][0]
+    del a
+    assert t.tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
 def test_device_array_pickles_through_the_host(emulation):
     import pickle
 

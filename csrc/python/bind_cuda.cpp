@@ -4,6 +4,9 @@
 // zero-copy entries (`*_resident`): they take device addresses (integers from __cuda_array_interface__,
 // checked in python/deepcheap_native/cuda.py) and read and write them in place.
 // New areas add one define_<area><deepcheap::cuda::Driver>(m) line to bind_cuda_module below.
+#include <memory>
+#include <vector>
+
 #include "bind_circuit.hpp"
 #include "bind_cluster.hpp"
 #include "bind_ising.hpp"
@@ -48,6 +51,68 @@ void product_resident(plan::ProductKind kind, uintptr_t x, int64_t batch, int64_
   plan::check_product_nonfinite(nonfinite);
 }
 
+// ---- DLPack export of device memory (the DLPack 0.8 ABI, unversioned capsule "dltensor") -------------
+struct DLDevice {
+  int32_t device_type;  // 1 CPU, 2 CUDA
+  int32_t device_id;
+};
+struct DLDataType {
+  uint8_t code;  // 0 int, 1 uint, 2 float, 6 bool
+  uint8_t bits;
+  uint16_t lanes;
+};
+struct DLTensor {
+  void* data;
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t* shape;
+  int64_t* strides;
+  uint64_t byte_offset;
+};
+struct DLManagedTensor {
+  DLTensor dl_tensor;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensor*);
+};
+// What a capsule keeps alive: the memory and the shape array the DLTensor points at.
+struct DLPackContext {
+  std::shared_ptr<cuda::DeviceMemory> memory;
+  std::vector<int64_t> shape;
+  DLManagedTensor managed;
+};
+void dlpack_deleter(DLManagedTensor* t) { delete static_cast<DLPackContext*>(t->manager_ctx); }
+void dlpack_capsule_destructor(PyObject* capsule) {
+  // A consumer renames the capsule to "used_dltensor" and calls the deleter itself; otherwise it is ours.
+  if (PyCapsule_IsValid(capsule, "dltensor")) {
+    auto* t = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule, "dltensor"));
+    if (t && t->deleter) t->deleter(t);
+  }
+}
+
+py::capsule dlpack_capsule(const std::shared_ptr<cuda::DeviceMemory>& memory, const std::vector<int64_t>& shape,
+                           int code, int bits) {
+  require(code == 0 || code == 1 || code == 2 || code == 6, "DLPack type code must be 0, 1, 2 or 6");
+  auto* ctx = new DLPackContext{memory, shape, {}};
+  DLTensor& t = ctx->managed.dl_tensor;
+  t.data = memory->data();
+  // The emulated device's memory is host memory: it says so, so CPU consumers (numpy) can take it.
+  t.device = DLDevice{cuda::is_emulated() ? 1 : 2, cuda::is_emulated() ? 0 : memory->device()};
+  t.ndim = int32_t(ctx->shape.size());
+  t.dtype = DLDataType{uint8_t(code), uint8_t(bits), 1};
+  t.shape = ctx->shape.data();
+  t.strides = nullptr;  // C-contiguous
+  t.byte_offset = 0;
+  ctx->managed.manager_ctx = ctx;
+  ctx->managed.deleter = &dlpack_deleter;
+  PyObject* capsule = PyCapsule_New(&ctx->managed, "dltensor", &dlpack_capsule_destructor);
+  if (!capsule) {
+    delete ctx;
+    throw py::error_already_set();
+  }
+  return py::reinterpret_steal<py::capsule>(capsule);
+}
+
 void bind_resident(py::module_& m) {
   py::class_<cuda::DeviceMemory, std::shared_ptr<cuda::DeviceMemory>>(m, "DeviceMemory", py::module_local())
       .def(py::init([](int64_t bytes, int device) {
@@ -67,6 +132,19 @@ void bind_resident(py::module_& m) {
              py::gil_scoped_release release;
              d.copy_from_host(src, d.bytes());
            })
+      .def(
+          "dlpack",
+          [](const std::shared_ptr<cuda::DeviceMemory>& d, const std::vector<int64_t>& shape, int code, int bits) {
+            int64_t count = 1;
+            for (int64_t n : shape) count *= n;
+            require(count * (bits / 8) <= d->bytes(), "the shape needs more bytes than the device memory holds");
+            return dlpack_capsule(d, shape, code, bits);
+          },
+          py::arg("shape"), py::arg("code"), py::arg("bits"),
+          "A DLPack capsule (\"dltensor\") viewing this memory as a C-contiguous array.")
+      .def_property_readonly("dlpack_device", [](const cuda::DeviceMemory& d) {
+        return py::make_tuple(cuda::is_emulated() ? 1 : 2, cuda::is_emulated() ? 0 : d.device());
+      })
       .def("copy_to_host", [](const cuda::DeviceMemory& d, py::array a) {
         require((a.flags() & py::array::c_style) != 0 && a.writeable(), "the host array must be C-contiguous and writeable");
         require(static_cast<int64_t>(a.nbytes()) == d.bytes(),

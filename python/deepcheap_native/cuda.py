@@ -195,8 +195,9 @@ class DeviceArray:
     """A C-contiguous array in GPU memory, made by deepcheap: what :func:`to_device` returns, and the
     result of a call whose device inputs were neither torch nor CuPy arrays.
 
-    It speaks ``__cuda_array_interface__`` (version 3), so ``torch.as_tensor(a, device="cuda")`` and
-    ``cupy.asarray(a)`` view it without a copy (and keep it alive). :meth:`get` (or ``numpy.asarray``)
+    It speaks ``__cuda_array_interface__`` (version 3) and DLPack, so ``torch.as_tensor(a,
+    device="cuda")``, ``torch.from_dlpack(a)`` and ``cupy.asarray(a)`` view it without a copy (and keep
+    it alive). :meth:`get` (or ``numpy.asarray``)
     copies it to the host. Under :func:`emulation` its memory is host memory of the emulated device.
     """
 
@@ -240,6 +241,24 @@ class DeviceArray:
     def __cuda_array_interface__(self) -> dict:
         return {"shape": self.shape, "typestr": self.dtype.str, "data": (self._memory.address, False),
                 "strides": None, "version": 3}
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: Any = None) -> Any:
+        """A DLPack capsule viewing this array (``torch.from_dlpack(a)``, ``cupy.from_dlpack(a)``, …).
+
+        The data is complete when a call returns (every resident call synchronises), so any ``stream``
+        may read it. Only the unversioned capsule ("dltensor") is made, which every consumer takes; under
+        :func:`emulation` it says CPU memory, so ``numpy.from_dlpack`` can view it."""
+        if copy:
+            raise BufferError("a DeviceArray exports its memory itself (copy=True is not offered)")
+        if dl_device is not None and tuple(dl_device) != self.__dlpack_device__():
+            raise BufferError(f"a DeviceArray is on {self.__dlpack_device__()}, not on {tuple(dl_device)}")
+        code = {"i": 0, "u": 1, "f": 2, "b": 6}[self.dtype.kind]
+        return self._memory.dlpack(list(self.shape), code, 8 * self.dtype.itemsize)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """(2 = kDLCUDA, device index); (1 = kDLCPU, 0) under :func:`emulation` (host memory)."""
+        return tuple(self._memory.dlpack_device)
 
     def get(self) -> np.ndarray:
         """A host (numpy) copy."""
