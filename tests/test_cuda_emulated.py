@@ -536,3 +536,36 @@ def test_cluster_sampler_on_device(emulation):
     w = dc.IsingModel(8).sampler(2.3, replicas=2, algorithm="wolff", seed=1, device="cuda").sweep(3)
     w2 = dc.ising_cluster.ClusterSampler.from_state(w.state(), device="cuda")
     np.testing.assert_array_equal(w2.sweep(2).spins, w.sweep(2).spins)
+
+
+# ---- the CuPy branches, through a CuPy stand-in over the emulated device (tests/fake_cupy.py) -------
+
+
+@pytest.fixture
+def fake_cupy(emulation):
+    import fake_cupy
+
+    fake_cupy.calls.clear()
+    return fake_cupy
+
+
+def test_cupy_like_arrays_stay_cupy_like(fake_cupy):
+    put = fake_cupy.asarray
+    check_product_resident(put, "deep", np.float32)
+    check_philox_resident(put)
+    check_circuit_resident(put, random_circuit(7), 100)
+    check_markov_resident(put)
+    check_hierarchy_resident(put)
+    assert "ascontiguousarray" in fake_cupy.calls
+
+
+def test_cupy_like_inputs_are_converted_by_their_library(fake_cupy):
+    net = dc.product_network(6, dtype="float32")
+    x = product_inputs(40, 6, np.float64, seed=4)
+    got = net(fake_cupy.asarray(x))  # float64 in: converted on the device with the array's own astype
+    assert isinstance(got, fake_cupy.ndarray) and "astype" in fake_cupy.calls
+    np.testing.assert_array_equal(got.get(), net(x.astype(np.float32), device="cuda"))
+    poly = dc.polynomial_network([[1, 1, 0], [0, 0, 2]], [1.0, 3.0])
+    got = poly(fake_cupy.asarray(x[:, :3]))  # the host path, returned through the library's asarray
+    assert isinstance(got, fake_cupy.ndarray)
+    np.testing.assert_array_equal(got.get(), poly(x[:, :3], device="cuda"))

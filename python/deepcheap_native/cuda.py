@@ -182,7 +182,7 @@ def like_device_input(result: Any, template: Any) -> Any:
 
         return torch.from_numpy(result).to(template.device)
     if hasattr(template, "__cuda_array_interface__") and hasattr(template, "get"):
-        cupy = importlib.import_module("cupy")
+        cupy = importlib.import_module(type(template).__module__.split(".")[0])  # CuPy (or a CuPy-like library)
         with cupy.cuda.Device(template.device.id):
             return cupy.asarray(result)
     return result
