@@ -120,7 +120,7 @@ def product_shallow_f32():
 
 
 # ---- circuit --------------------------------------------------------------------------------------
-def _sha256(resident):
+def _sha256(resident, schedule="batch"):
     sha = dc.circuits.bristol("sha256")
     n_words = size(1 << 16, 64)
     words = np.random.default_rng(2).integers(0, 2**64, (sha.n_inputs, n_words), dtype=np.uint64)
@@ -129,8 +129,8 @@ def _sha256(resident):
     cpu = best_time(lambda: sha.evaluate_packed(words, out=out, device="cpu"))
     if resident:
         dw, dout = cuda.to_device(words), cuda.DeviceArray.empty(out.shape, np.uint64)
-        np.testing.assert_array_equal(sha.evaluate_packed(dw, out=dout).get()[:, :512], want)
-        gpu = best_time(lambda: sha.evaluate_packed(dw, out=dout))
+        np.testing.assert_array_equal(sha.evaluate_packed(dw, out=dout, schedule=schedule).get()[:, :512], want)
+        gpu = best_time(lambda: sha.evaluate_packed(dw, out=dout, schedule=schedule))
     else:
         np.testing.assert_array_equal(sha.evaluate_packed(words[:, :512], device="cuda"), want)
         gpu = best_time(lambda: sha.evaluate_packed(words, out=out, device="cuda"))
@@ -140,6 +140,11 @@ def _sha256(resident):
 @row("circuit sha256 evaluate_packed, 2^22 vectors, device arrays", "gate-evals/s", 5e12)
 def circuit_sha256_resident():
     return _sha256(True)
+
+
+@row("circuit sha256 levelized (one launch per level), 2^22 vectors, device arrays", "gate-evals/s")
+def circuit_sha256_levelized():
+    return _sha256(True, "levelized")
 
 
 @row("circuit sha256 evaluate_packed, 2^22 vectors, host arrays", "gate-evals/s")

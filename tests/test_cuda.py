@@ -103,6 +103,16 @@ def test_circuit_sha256():
     check_circuit(dc.circuits.bristol("sha256"), 20_000, seed=8)
 
 
+@pytest.mark.parametrize("name", ["sha256", "adder64"])
+def test_circuit_levelized(name):
+    circuit = dc.circuits.bristol(name)
+    words = np.random.default_rng(4).integers(0, 2**64, (circuit.n_inputs, 20_000), dtype=np.uint64)
+    want = circuit.evaluate_packed(words, device="cpu")
+    np.testing.assert_array_equal(circuit.evaluate_packed(words, device="cuda", schedule="levelized"), want)
+    got = circuit.evaluate_packed(cuda.to_device(words), schedule="levelized")
+    np.testing.assert_array_equal(got.get(), want)
+
+
 def test_circuit_aes():
     check_circuit(dc.circuits.bristol("aes_128"), 5_000, seed=9)
 

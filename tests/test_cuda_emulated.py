@@ -156,14 +156,14 @@ def test_circuit_sha256_bit_identical(emulation):
 def test_circuit_cuda_errors(emulation):
     circuit = random_circuit(1)
     words = np.zeros((circuit.n_inputs, 4), np.uint64)
-    with pytest.raises(ValueError, match="levelized' is a CPU schedule"):
-        circuit.evaluate_packed(words, device="cuda", schedule="levelized")
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        circuit.evaluate_packed(words, device="cuda", schedule="levelised")
     core = emulated.CircuitCore(2, np.array([0], np.uint8), np.array([0], np.int32), np.array([1], np.int32),
                                 np.array([2], np.int32))
     with pytest.raises(ValueError, match=r"words has 3 rows but expected 2"):
         core.evaluate_packed(np.zeros((3, 4), np.uint64), np.zeros((1, 4), np.uint64), 0, 0, 0)
-    with pytest.raises(ValueError, match="schedule code 1 is not available on CUDA"):
-        core.evaluate_packed(np.zeros((2, 4), np.uint64), np.zeros((1, 4), np.uint64), 1, 0, 0)
+    with pytest.raises(ValueError, match="schedule code must be 0 \\(batch\\), 1 \\(levelized\\) or 2"):
+        core.evaluate_resident(0, 0, 4, 3)
     with pytest.raises(ValueError, match="reads wire 5"):
         emulated.CircuitCore(2, np.array([0], np.uint8), np.array([5], np.int32), np.array([1], np.int32),
                              np.array([2], np.int32))
@@ -468,11 +468,28 @@ def test_circuit_resident(emulation, n_words):
 
 def test_circuit_resident_errors(emulation):
     circuit = random_circuit(6)
-    words = cuda.to_device(np.zeros((circuit.n_inputs, 3), np.uint64))
-    with pytest.raises(ValueError, match="levelized"):
-        circuit.evaluate_packed(words, schedule="levelized")
     with pytest.raises(ValueError, match=r"words must have shape \(n_inputs=37, n_words\), got \(36, 3\)"):
         circuit.evaluate_packed(cuda.to_device(np.zeros((36, 3), np.uint64)))
+
+
+@pytest.mark.parametrize("n_words", [1, 130])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_circuit_levelized_on_cuda(emulation, seed, n_words):
+    """One launch per level, one thread per (gate, word): the CPU's outputs bit for bit, host and
+    device arrays alike."""
+    circuit = random_circuit(seed, n_gates=300 + 50 * seed)
+    words = np.random.default_rng(seed).integers(0, 2**64, (circuit.n_inputs, n_words), dtype=np.uint64)
+    want = circuit.evaluate_packed(words, device="cpu", schedule="sequential")
+    np.testing.assert_array_equal(circuit.evaluate_packed(words, device="cuda", schedule="levelized"), want)
+    got = circuit.evaluate_packed(cuda.to_device(words), schedule="levelized")
+    np.testing.assert_array_equal(got.get(), want)
+
+
+def test_circuit_levelized_on_cuda_real_circuit(emulation):
+    adder = dc.circuits.bristol("adder64")  # the published 64-bit adder: a deep, narrow circuit
+    words = np.random.default_rng(3).integers(0, 2**64, (adder.n_inputs, 3), dtype=np.uint64)
+    np.testing.assert_array_equal(adder.evaluate_packed(words, device="cuda", schedule="levelized"),
+                                  adder.evaluate_packed(words, device="cpu"))
 
 
 def test_markov_resident(emulation):

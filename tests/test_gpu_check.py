@@ -25,6 +25,6 @@ def test_gpu_check_rows_run_under_emulation(tmp_path):
     text = table.read_text()
     assert "EMULATED on the CPU: not a GPU measurement" in text and "sizes / 4096" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| hot path")]
-    assert len(rows) == 15, text
+    assert len(rows) == 16, text
     assert not any("failed" in line for line in rows), text
-    assert sum("device arrays" in line for line in rows) == 6
+    assert sum("device arrays" in line for line in rows) == 7

@@ -75,8 +75,8 @@ class CircuitCore : public CircuitPlan {
   // from several threads at once (each driver serialises or separates what it caches).
   void evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int threads, int block_words);
   // CUDA only (defined for the CUDA driver alone): in and out are device addresses on device(), read and
-  // written in place, batch schedule (the zero-copy path, csrc/cuda/memory.hpp).
-  void evaluate_resident(const uint64_t* in, uint64_t* out, int64_t n_words);
+  // written in place (the zero-copy path, csrc/cuda/memory.hpp); schedule as for evaluate.
+  void evaluate_resident(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule);
   int device() const { return device_; }
 
  private:

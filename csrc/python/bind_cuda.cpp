@@ -251,15 +251,15 @@ void bind_cuda_module(py::module_& m) {
   deepcheap::python::define_circuit_core<cuda::CircuitCore>(m, &no_threads)
       .def(
           "evaluate_resident",
-          [](cuda::CircuitCore& c, uintptr_t words, uintptr_t out, int64_t n_words) {
+          [](cuda::CircuitCore& c, uintptr_t words, uintptr_t out, int64_t n_words, int schedule) {
             require(n_words >= 0, "n_words must be >= 0, got " + std::to_string(n_words));
             // Safe: the device plan is read-only; the arrays are kept alive by the Python caller.
             py::gil_scoped_release release;
-            c.evaluate_resident(address<const uint64_t>(words), address<uint64_t>(out), n_words);
+            c.evaluate_resident(address<const uint64_t>(words), address<uint64_t>(out), n_words, schedule);
           },
-          py::arg("words"), py::arg("out"), py::arg("n_words"),
-          "Batch schedule on device arrays: words (n_inputs, n_words) and out (n_outputs, n_words) are "
-          "device addresses on this core's device.");
+          py::arg("words"), py::arg("out"), py::arg("n_words"), py::arg("schedule") = 0,
+          "Evaluate on device arrays: words (n_inputs, n_words) and out (n_outputs, n_words) are device "
+          "addresses on this core's device; schedule 0 batch, 1 levelized, 2 sequential.");
   deepcheap::python::define_markov_sample<cuda::Driver>(m);
   deepcheap::python::define_ising_chains<cuda::IsingChain, cuda::BoltzmannChain>(m);
   add_resident_spins<cuda::IsingChain>(m, "IsingChain");

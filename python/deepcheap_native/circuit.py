@@ -454,9 +454,11 @@ class Circuit:
         block_words : words per wire slot: 8, 16, 32 or 64 (default: the largest whose live slots
             fit in about 1 MiB of cache).
         device : "cpu", "cuda", "cuda:N", or None for the device of ``words`` (a torch CUDA tensor or
-            CuPy array runs on its GPU and the result comes back there). On CUDA only the batch and
-            sequential schedules exist (one thread per word; identical results); threads and
-            block_words are CPU settings and are ignored there.
+            CuPy array runs on its GPU and the result comes back there). On CUDA, "batch" and
+            "sequential" are one thread per word running the whole circuit, and "levelized" is one
+            launch per level with one thread per (gate of the level, word): the circuit's depth is
+            the number of launches. Identical results; threads and block_words are CPU settings and
+            are ignored there.
 
         Returns
         -------
@@ -470,15 +472,13 @@ class Circuit:
         from . import cuda
 
         where = cuda.resolve_device(device, words)
-        if where.kind == "cuda" and schedule == "levelized":
-            raise ValueError("schedule='levelized' is a CPU schedule; on CUDA use 'batch' (one thread per word)")
         if where.kind == "cuda" and cuda.is_device_array(words):
             # The zero-copy path: words on the GPU are read in place, the outputs made (or out= written) there.
             address, shape, _, owner = cuda.device_input(words, "words", where, np.uint64)
             if len(shape) != 2 or shape[0] != self.n_inputs:
                 raise ValueError(f"words must have shape (n_inputs={self.n_inputs}, n_words), got {shape}")
             out_address, result = cuda.device_output(out, (self.n_outputs, shape[1]), np.uint64, where)
-            self._core_for(where).evaluate_resident(address, out_address, shape[1])
+            self._core_for(where).evaluate_resident(address, out_address, shape[1], code)
             del owner
             return cuda.like_device(result, words)
         template = words
