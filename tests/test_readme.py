@@ -64,7 +64,7 @@ def test_readme_block_runs(line, code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # an empty folder: the block may rely on nothing but the package
     threads, target = dc.get_num_threads(), dc.simd_target()
     try:
-        exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "__readme__"})
+        exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "__main__"})  # as a script runs it
     finally:  # a block may change the process-wide settings
         dc.set_num_threads(threads)
         dc.set_simd_target(target)
