@@ -78,9 +78,7 @@ CircuitCore<Driver>::~CircuitCore() = default;
 template <>
 void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule,
                                    int threads, int block_words) {
-  if (schedule < 0 || schedule > 2)
-    throw std::invalid_argument("schedule code must be 0 (batch), 1 (levelized) or 2 (sequential), got " +
-                                std::to_string(schedule));
+  check_schedule(schedule);
   if (threads < 1 || threads > 1024)
     throw std::invalid_argument("threads must be between 1 and 1024, got " + std::to_string(threads));
   if (block_words != 8 && block_words != 16 && block_words != 32 && block_words != 64)

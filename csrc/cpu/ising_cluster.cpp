@@ -5,7 +5,6 @@
 #include "ising_cluster.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -31,32 +30,16 @@ void require(bool ok, const std::string& message) {
 }  // namespace
 
 IsingClusterChain::IsingClusterChain(int64_t L, double J, double temperature, int64_t replicas, int algorithm,
-                                     uint64_t seed, uint64_t first_replica, int init, int64_t clusters_per_sweep) {
-  // The checks, the bond threshold and the initial lattices are the device-neutral setup (plan/ising.hpp).
-  const plan::ClusterSetup s =
-      plan::cluster_setup(L, J, temperature, replicas, algorithm, seed, first_replica, init, clusters_per_sweep);
-  L_ = s.L;
-  replicas_ = s.replicas;
-  clusters_per_sweep_ = s.clusters_per_sweep;
-  J_ = s.J;
-  beta_ = s.beta;
-  algorithm_ = s.algorithm;
-  seed_ = s.seed;
-  first_replica_ = s.first_replica;
-  threshold_ = s.threshold;
+                                     uint64_t seed, uint64_t first_replica, int init, int64_t clusters_per_sweep)
+    : s_(plan::cluster_setup(L, J, temperature, replicas, algorithm, seed, first_replica, init, clusters_per_sweep)) {
   spins_.resize(size_t(replicas * L * L));
   clusters_done_.assign(size_t(replicas), 0);
-  plan::cluster_initial_spins(s, spins_.data());
+  plan::cluster_initial_spins(s_, spins_.data());
 }
 
 uint64_t IsingClusterChain::sweeps_done() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return sweeps_;
-}
-
-// m and e per spin of one L x L lattice: the header's cluster_measure, as on every device.
-static void measure_lattice(const int8_t* s, int64_t L, double J, double& magnetization, double& energy) {
-  cluster_measure(s, L, J, magnetization, energy);
 }
 
 // n_measure times: `every` sweeps of every replica, then (when the outputs are given) a measurement into
@@ -68,12 +51,12 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
   require(n_measure >= 0 && every >= 0, "numbers of sweeps must be >= 0, got " + std::to_string(n_measure) +
                                             " x " + std::to_string(every));
   if (n_measure == 0 || every == 0) return;
-  const uint32_t L = uint32_t(L_);
-  const int64_t sites = L_ * L_;
+  const uint32_t L = uint32_t(s_.L);
+  const int64_t sites = s_.L * s_.L;
   const auto wolff = DC_DISPATCH(wolff_cluster);
   const auto swendsen_wang = DC_DISPATCH(swendsen_wang_sweep);
-  const int threads = replicas_ > 1 ? num_threads() : 1;
-  const int64_t n_threads = threads < replicas_ ? threads : replicas_;
+  const int threads = s_.replicas > 1 ? num_threads() : 1;
+  const int64_t n_threads = threads < s_.replicas ? threads : s_.replicas;
 #pragma omp parallel num_threads(int(n_threads))
   {
     // Per-thread scratch, reused across the replicas this thread runs: a queue for Wolff (one entry past
@@ -81,29 +64,29 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
     std::vector<uint32_t> queue;
     std::vector<int32_t> parent;
     std::vector<uint8_t> coin;
-    if (algorithm_ == kWolff)
+    if (s_.algorithm == plan::ClusterSetup::kWolff)
       queue.resize(size_t(sites) + 1);
     else
       parent.resize(size_t(sites)), coin.resize(size_t(sites));
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t r = 0; r < replicas_; ++r) {
+    for (int64_t r = 0; r < s_.replicas; ++r) {
       int8_t* s = spins_.data() + r * sites;
-      const uint64_t replica = first_replica_ + uint64_t(r);
+      const uint64_t replica = s_.first_replica + uint64_t(r);
       uint64_t sweep = sweeps_;
       for (int64_t k = 0; k < n_measure; ++k) {
         int64_t n_clusters = 0, n_flipped = 0;
         for (int64_t t = 0; t < every; ++t, ++sweep) {
-          if (algorithm_ == kWolff) {
-            for (int64_t c = 0; c < clusters_per_sweep_; ++c)
-              n_flipped += wolff(s, L, seed_, replica, clusters_done_[size_t(r)]++, threshold_, queue.data());
-            n_clusters += clusters_per_sweep_;
+          if (s_.algorithm == plan::ClusterSetup::kWolff) {
+            for (int64_t c = 0; c < s_.clusters_per_sweep; ++c)
+              n_flipped += wolff(s, L, s_.seed, replica, clusters_done_[size_t(r)]++, s_.threshold, queue.data());
+            n_clusters += s_.clusters_per_sweep;
           } else {
-            swendsen_wang(s, L, seed_, replica, sweep, threshold_, parent.data(), coin.data(), n_clusters, n_flipped);
+            swendsen_wang(s, L, s_.seed, replica, sweep, s_.threshold, parent.data(), coin.data(), n_clusters, n_flipped);
           }
         }
         if (magnetization) {
-          const int64_t at = k * replicas_ + r;
-          measure_lattice(s, L_, J_, magnetization[at], energy[at]);
+          const int64_t at = k * s_.replicas + r;
+          cluster_measure(s, s_.L, s_.J, magnetization[at], energy[at]);
           clusters[at] = n_clusters;
           flipped[at] = n_flipped;
         }
@@ -127,8 +110,8 @@ void IsingClusterChain::run(int64_t n_measure, int64_t every, double* magnetizat
 }
 
 void IsingClusterChain::measure_unlocked(double* magnetization, double* energy) const {
-  for (int64_t r = 0; r < replicas_; ++r)
-    measure_lattice(spins_.data() + r * L_ * L_, L_, J_, magnetization[r], energy[r]);
+  for (int64_t r = 0; r < s_.replicas; ++r)
+    cluster_measure(spins_.data() + r * s_.L * s_.L, s_.L, s_.J, magnetization[r], energy[r]);
 }
 
 void IsingClusterChain::measure(double* magnetization, double* energy) const {
@@ -142,9 +125,9 @@ void IsingClusterChain::get_spins(int8_t* out) const {
 }
 
 void IsingClusterChain::set_spins(const int8_t* spins) {
-  plan::check_spins(spins, replicas_ * L_ * L_);
+  plan::check_spins(spins, s_.replicas * s_.L * s_.L);
   std::lock_guard<std::mutex> lock(mutex_);
-  std::copy(spins, spins + replicas_ * L_ * L_, spins_.begin());
+  std::copy(spins, spins + s_.replicas * s_.L * s_.L, spins_.begin());
 }
 
 void IsingClusterChain::get_counters(uint64_t* sweeps, uint64_t* clusters) const {
@@ -156,7 +139,7 @@ void IsingClusterChain::get_counters(uint64_t* sweeps, uint64_t* clusters) const
 void IsingClusterChain::set_counters(uint64_t sweeps, const uint64_t* clusters) {
   std::lock_guard<std::mutex> lock(mutex_);
   sweeps_ = sweeps;
-  std::copy(clusters, clusters + replicas_, clusters_done_.begin());
+  std::copy(clusters, clusters + s_.replicas, clusters_done_.begin());
 }
 
 }  // namespace deepcheap::cpu

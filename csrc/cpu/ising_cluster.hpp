@@ -7,11 +7,12 @@
 #include <mutex>
 #include <vector>
 
+#include "plan/ising.hpp"
+
 namespace deepcheap::cpu {
 
 class IsingClusterChain {
  public:
-  enum Algorithm { kWolff = 0, kSwendsenWang = 1 };
   // init: 0 random (Philox bits keyed by the global replica index), 1 all up.
   // clusters_per_sweep: Wolff clusters per sweep (ignored by Swendsen-Wang), >= 1.
   IsingClusterChain(int64_t L, double J, double temperature, int64_t replicas, int algorithm, uint64_t seed,
@@ -33,13 +34,13 @@ class IsingClusterChain {
   void get_counters(uint64_t* sweeps, uint64_t* clusters) const;  // sweeps (1), clusters per replica
   void set_counters(uint64_t sweeps, const uint64_t* clusters);
 
-  int64_t L() const { return L_; }
-  int64_t clusters_per_sweep() const { return clusters_per_sweep_; }
-  int64_t replicas() const { return replicas_; }
-  int algorithm() const { return algorithm_; }
-  uint64_t first_replica() const { return first_replica_; }
+  int64_t L() const { return s_.L; }
+  int64_t clusters_per_sweep() const { return s_.clusters_per_sweep; }
+  int64_t replicas() const { return s_.replicas; }
+  int algorithm() const { return s_.algorithm; }
+  uint64_t first_replica() const { return s_.first_replica; }
   uint64_t sweeps_done() const;
-  uint64_t bond_threshold() const { return threshold_; }
+  uint64_t bond_threshold() const { return s_.threshold; }
 
  private:
   // The caller holds mutex_; outputs may be null (sweeps without measurements).
@@ -47,10 +48,8 @@ class IsingClusterChain {
                int64_t* flipped);
   void measure_unlocked(double* magnetization, double* energy) const;
 
-  int64_t L_, replicas_, clusters_per_sweep_;
-  double J_, beta_;
-  int algorithm_;
-  uint64_t seed_, first_replica_, sweeps_ = 0, threshold_ = 0;
+  plan::ClusterSetup s_;  // the checked parameters (plan/ising.hpp), shared with the CUDA chain
+  uint64_t sweeps_ = 0;
   std::vector<int8_t> spins_;
   std::vector<uint64_t> clusters_done_;  // Wolff: clusters built so far, per replica
   mutable std::mutex mutex_;             // one caller at a time: calls release the GIL

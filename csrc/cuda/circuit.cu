@@ -53,6 +53,9 @@ __global__ void circuit_store_kernel(const int32_t* output_slot, int32_t n_outpu
   }
 }
 
+// Both schedules keep their wire slots within 1 GiB: 2^27 words.
+constexpr int64_t kSlotWords = int64_t(1) << 27;
+
 template <class T>
 DeviceBuffer<T> upload(const T* host, int64_t count) {
   return DeviceBuffer<T>(host, count, "circuit plan (copy to device)");
@@ -73,6 +76,7 @@ using cuda::DeviceBuffer;
 using cuda::DeviceGuard;
 using cuda::Driver;
 using cuda::kBlockThreads;
+using cuda::kSlotWords;
 using cuda::launch;
 using cuda::upload;
 
@@ -118,16 +122,14 @@ CircuitCore<Driver>::~CircuitCore() = default;
 
 template <>
 void CircuitCore<Driver>::evaluate_resident(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule) {
-  if (schedule < 0 || schedule > 2)
-    throw std::invalid_argument("schedule code must be 0 (batch), 1 (levelized) or 2 (sequential), got " +
-                                std::to_string(schedule));
+  check_schedule(schedule);
   if (n_words <= 0) return;
   DeviceGuard guard(device_);
   cuda::check(cudaDeviceSynchronize(), "circuit evaluate (wait for the inputs)");
   const State& d = *state_;
   if (schedule == 1) {
     // Levelized: chunks of W words whose slots (n_slots x W) fit in 1 GiB; one launch per level.
-    int64_t W = (int64_t(1) << 27) / (n_slots() > 0 ? n_slots() : 1);
+    int64_t W = kSlotWords / n_slots();  // n_slots() >= 1
     if (W < 1) W = 1;
     if (W > n_words) W = n_words;
     DeviceBuffer<uint64_t> slots(int64_t(n_slots()) * W, "circuit evaluate (allocate level slots)");
@@ -147,7 +149,7 @@ void CircuitCore<Driver>::evaluate_resident(const uint64_t* in, uint64_t* out, i
     return;
   }
   // As many threads as words, rounded to whole blocks, while all their slots fit in 1 GiB.
-  const int64_t budget_threads = ((int64_t(1) << 27) / (n_slots() > 0 ? n_slots() : 1)) / kBlockThreads * kBlockThreads;
+  const int64_t budget_threads = kSlotWords / n_slots() / kBlockThreads * kBlockThreads;
   int64_t threads = (n_words + kBlockThreads - 1) / kBlockThreads * kBlockThreads;
   if (threads > budget_threads) threads = budget_threads > kBlockThreads ? budget_threads : kBlockThreads;
   DeviceBuffer<uint64_t> slots(n_slots() * threads, "circuit evaluate (allocate slots)");
@@ -157,9 +159,7 @@ void CircuitCore<Driver>::evaluate_resident(const uint64_t* in, uint64_t* out, i
 
 template <>
 void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int, int) {
-  if (schedule < 0 || schedule > 2)
-    throw std::invalid_argument("schedule code must be 0 (batch), 1 (levelized) or 2 (sequential), got " +
-                                std::to_string(schedule));
+  check_schedule(schedule);
   if (n_words <= 0) return;
   DeviceGuard guard(device_);
   DeviceBuffer<uint64_t> din(in, n_inputs() * n_words, "circuit evaluate (copy inputs)");

@@ -8,6 +8,7 @@
 
 #include "deepcheap/ising/ising.hpp"
 #include "ising.hpp"
+#include "memory.hpp"
 #include "plan/ising.hpp"
 #include "runtime.hpp"
 
@@ -178,11 +179,7 @@ void IsingChain::get_spins_resident(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(impl_->device);
   const int64_t n = impl_->s.replicas * impl_->sites();
-  check(cudaDeviceSynchronize(), "ising (wait before writing device spins)");
-  if (!impl_->s.multispin) {
-    check(cudaMemcpy(out, impl_->spins.data(), size_t(n), cudaMemcpyDeviceToDevice), "ising (copy spins on the device)");
-    return;
-  }
+  if (!impl_->s.multispin) return copy_device(out, impl_->spins.data(), n, impl_->device);
   launch("multispin_unpack_kernel", multispin_unpack_kernel, dim3(grid_for(n)), dim3(kBlockThreads),
          impl_->words.data(), impl_->s.replicas, impl_->sites(), out);
 }
@@ -302,9 +299,7 @@ void BoltzmannChain::get_spins(int8_t* out) const {
 void BoltzmannChain::get_spins_resident(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(impl_->device);
-  check(cudaDeviceSynchronize(), "boltzmann (wait before writing device spins)");
-  check(cudaMemcpy(out, impl_->spins.data(), size_t(impl_->s.replicas * impl_->s.n_spins), cudaMemcpyDeviceToDevice),
-        "boltzmann (copy spins on the device)");
+  copy_device(out, impl_->spins.data(), impl_->s.replicas * impl_->s.n_spins, impl_->device);
 }
 
 void BoltzmannChain::set_spins(const int8_t* spins) {

@@ -8,6 +8,7 @@
 
 #include "deepcheap/ising/cluster.hpp"
 #include "ising_cluster.hpp"
+#include "memory.hpp"
 #include "plan/ising.hpp"
 #include "runtime.hpp"
 
@@ -24,7 +25,7 @@ __global__ void wolff_kernel(int8_t* spins, int64_t replicas, uint32_t L, uint64
     for (int64_t c = 0; c < n_clusters; ++c)
       f += wolff_grow(spins + r * sites, L, seed, first_replica + uint64_t(r), clusters_done[r]++, threshold,
                       queues + r * (sites + 1));
-    flipped[r] += f;
+    if (flipped) flipped[r] += f;  // null: sweeps without measurements
   }
 }
 
@@ -103,7 +104,7 @@ __global__ void sw_sum_kernel(const int64_t* row_counts, int64_t replicas, uint3
       f += row_counts[2 * (r * L + row) + 1];
     }
     clusters[r] += c;
-    flipped[r] += f;
+    if (flipped) flipped[r] += f;  // null: sweeps without measurements
   }
 }
 
@@ -166,17 +167,25 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
     m.changed = DeviceBuffer<int32_t>(1, "swendsen-wang (allocate flag)");
     m.row_counts = DeviceBuffer<int64_t>(2 * R * s.L, "swendsen-wang (allocate counts)");
   }
-  DeviceBuffer<int64_t> n_clusters(R, "cluster chain (allocate counts)"), n_flipped(R, "cluster chain (allocate counts)");
-  DeviceBuffer<double> dm(R, "cluster chain (allocate measurements)"), de(R, "cluster chain (allocate measurements)");
+  // Counts only when measurements are asked for (run); plain sweeps count nothing.
+  const bool counting = magnetization != nullptr;
+  DeviceBuffer<int64_t> n_clusters, n_flipped;
+  if (counting) {
+    n_clusters = DeviceBuffer<int64_t>(R, "cluster chain (allocate counts)");
+    n_flipped = DeviceBuffer<int64_t>(R, "cluster chain (allocate counts)");
+  }
   const dim3 per_replica(grid_for(R)), block(kBlockThreads);
   uint64_t sweep = m.sweeps;
   for (int64_t k = 0; k < n_measure; ++k) {
-    check(cudaMemset(n_clusters.data(), 0, size_t(R) * sizeof(int64_t)), "cluster chain (clear counts)");
-    check(cudaMemset(n_flipped.data(), 0, size_t(R) * sizeof(int64_t)), "cluster chain (clear counts)");
+    if (counting) {
+      check(cudaMemset(n_clusters.data(), 0, size_t(R) * sizeof(int64_t)), "cluster chain (clear counts)");
+      check(cudaMemset(n_flipped.data(), 0, size_t(R) * sizeof(int64_t)), "cluster chain (clear counts)");
+    }
     if (wolff) {
       // The sweep number does not enter Wolff's counters: the measurement's sweeps are one launch.
       launch("wolff_kernel", wolff_kernel, per_replica, block, m.spins.data(), R, L, s.seed, s.first_replica,
-             m.clusters_done.data(), s.threshold, m.queues.data(), every * s.clusters_per_sweep, n_flipped.data());
+             m.clusters_done.data(), s.threshold, m.queues.data(), every * s.clusters_per_sweep,
+             counting ? n_flipped.data() : nullptr);
       sweep += uint64_t(every);
     } else {
       for (int64_t t = 0; t < every; ++t, ++sweep) {
@@ -190,15 +199,13 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
         }
         launch("sw_flip_kernel", sw_flip_kernel, dim3(grid_for(R * s.L)), block, m.spins.data(), m.label.data(),
                m.bonds.data(), R, L, m.row_counts.data());
-        launch("sw_sum_kernel", sw_sum_kernel, per_replica, block, m.row_counts.data(), R, L, n_clusters.data(),
-               n_flipped.data());
+        if (counting)
+          launch("sw_sum_kernel", sw_sum_kernel, per_replica, block, m.row_counts.data(), R, L, n_clusters.data(),
+                 n_flipped.data());
       }
     }
-    if (magnetization) {
-      launch("cluster_measure_kernel", cluster_measure_kernel, per_replica, block, m.spins.data(), R, s.L, s.J,
-             dm.data(), de.data());
-      dm.copy_to_host(magnetization + k * R, R, "cluster chain (copy measurements)");
-      de.copy_to_host(energy + k * R, R, "cluster chain (copy measurements)");
+    if (counting) {
+      measure_unlocked(magnetization + k * R, energy + k * R);
       n_flipped.copy_to_host(flipped + k * R, R, "cluster chain (copy counts)");
       if (wolff)
         for (int64_t r = 0; r < R; ++r) clusters[k * R + r] = every * s.clusters_per_sweep;
@@ -247,9 +254,7 @@ void IsingClusterChain::get_spins(int8_t* out) const {
 void IsingClusterChain::get_spins_resident(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(impl_->device);
-  check(cudaDeviceSynchronize(), "cluster chain (wait before writing device spins)");
-  check(cudaMemcpy(out, impl_->spins.data(), size_t(impl_->s.replicas * impl_->sites()), cudaMemcpyDeviceToDevice),
-        "cluster chain (copy spins on the device)");
+  copy_device(out, impl_->spins.data(), impl_->s.replicas * impl_->sites(), impl_->device);
 }
 
 void IsingClusterChain::set_spins(const int8_t* spins) {

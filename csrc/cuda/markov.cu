@@ -28,7 +28,6 @@ void markov_sample(Driver, const plan::MarkovSample& p, int device, bool residen
   check_device(device);
   if (p.n_chains <= 0) return;
   DeviceGuard guard(device);
-  if (resident) check(cudaDeviceSynchronize(), "markov (wait for the output arrays)");
   // Each distinct table once (a hierarchy may repeat one level many times).
   std::map<const uint32_t*, DeviceBuffer<uint32_t>> tables;
   auto on_device = [&](markov::Level level) {
@@ -47,20 +46,17 @@ void markov_sample(Driver, const plan::MarkovSample& p, int device, bool residen
   if (p.init_states != nullptr) d_init_states = DeviceBuffer<uint32_t>(p.init_states, p.n_chains, "markov (copy init)");
   // The planned output arrays on the device; each store points into one of them at the same offset.
   // Resident: the plan's arrays are device addresses already, written in place.
-  std::vector<int64_t> bytes(p.arrays.size());
   std::vector<DeviceBuffer<unsigned char>> outputs;
-  for (size_t a = 0; a < p.arrays.size(); ++a) {
-    bytes[a] = p.array_bytes[a];
-    for (int64_t d : p.array_shapes[a]) bytes[a] *= d;
-    if (!resident) outputs.emplace_back(bytes[a], "markov (allocate output)");
-  }
   std::vector<markov::Store> stores(p.stores);
-  for (auto& s : stores) {
-    if (resident || s.base == nullptr) continue;
-    for (size_t a = 0; a < p.arrays.size(); ++a) {
-      if (s.base >= p.arrays[a] && s.base < p.arrays[a] + bytes[a]) {
-        s.base = outputs[a].data() + (s.base - p.arrays[a]);
-        break;
+  if (!resident) {
+    for (size_t a = 0; a < p.arrays.size(); ++a) outputs.emplace_back(plan::output_bytes(p, a), "markov (allocate output)");
+    for (auto& s : stores) {
+      if (s.base == nullptr) continue;
+      for (size_t a = 0; a < p.arrays.size(); ++a) {
+        if (s.base >= p.arrays[a] && s.base < p.arrays[a] + plan::output_bytes(p, a)) {
+          s.base = outputs[a].data() + (s.base - p.arrays[a]);
+          break;
+        }
       }
     }
   }
@@ -68,7 +64,8 @@ void markov_sample(Driver, const plan::MarkovSample& p, int device, bool residen
   launch("markov_kernel", markov_kernel, dim3(grid_for(p.n_chains)), dim3(kBlockThreads), d_steps.data(), p.n_steps,
          init, p.init_states != nullptr ? d_init_states.data() : nullptr, d_stores.data(), p.n_chains, p.seed,
          p.first_chain, p.first_step);
-  for (size_t a = 0; a < outputs.size(); ++a) outputs[a].copy_to_host(p.arrays[a], bytes[a], "markov (copy result)");
+  for (size_t a = 0; a < outputs.size(); ++a)
+    outputs[a].copy_to_host(p.arrays[a], plan::output_bytes(p, a), "markov (copy result)");
 }
 
 }  // namespace deepcheap::cuda

@@ -53,15 +53,11 @@ void check_device_address(const void* address, int device, const char* name) {
                                 " but the call runs on " + where);
 }
 
-void synchronize(int device) {
-  check_device(device);
-  DeviceGuard guard(device);
-  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize (before reading device inputs)");
-}
-
 void copy_device(void* dst, const void* src, int64_t bytes, int device) {
   DeviceGuard guard(device);
-  if (bytes > 0) check(cudaMemcpy(dst, src, static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice), "copy into out (device)");
+  check(cudaDeviceSynchronize(), "copy on the device (wait for the source)");
+  if (bytes > 0) check(cudaMemcpy(dst, src, static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice), "copy on the device");
+  check(cudaDeviceSynchronize(), "copy on the device (wait for the copy)");
 }
 
 }  // namespace deepcheap::cuda

@@ -41,9 +41,9 @@ class DeviceMemory {
 // elsewhere becomes a clear error, not an illegal memory access in a kernel.
 void check_device_address(const void* address, int device, const char* name);
 
-// Waits for all work queued on `device` (every stream): the producer of a resident input is done.
-void synchronize(int device);
-// Device-to-device copy of `bytes` on `device` (for out= arrays on the GPU).
+// Device-to-device copy of `bytes` on `device`, complete when it returns: it waits for the device before
+// (the source's producer is done) and after (a device-to-device cudaMemcpy may return before it ends),
+// so any stream may read `dst` next.
 void copy_device(void* dst, const void* src, int64_t bytes, int device);
 
 }  // namespace deepcheap::cuda

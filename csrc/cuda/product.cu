@@ -90,40 +90,40 @@ void run_chunk_any(const plan::ProductForward<T>& p, const T* x, int64_t rows, T
 template <class T>
 int64_t forward(const plan::ProductForward<T>& p, int device, bool resident) {
   check_device(device);
+  if (p.batch == 0) return 0;
   DeviceGuard guard(device);
+  // Finiteness first: resident inputs are counted on the device (after waiting for their producer),
+  // host inputs on the host as they are about to be copied; no device atomics either way.
+  int64_t nonfinite = 0;
   if (resident) {
-    // Zero-copy: x and out are device addresses, read and written in place.
-    if (p.batch == 0) return 0;
     check(cudaDeviceSynchronize(), "product forward (wait for the inputs)");
-    const int64_t nonfinite = count_nonfinite_on_device(p.x, p.batch * p.n);
-    if (nonfinite) return nonfinite;
+    nonfinite = count_nonfinite_on_device(p.x, p.batch * p.n);
   } else {
-    // Finiteness is re-checked on the host as the inputs are about to be copied: no device atomics.
-    int64_t nonfinite = 0;
     for (int64_t i = 0; i < p.batch * p.n; ++i) nonfinite += product::is_nonfinite(p.x[i]) ? 1 : 0;
-    if (nonfinite || p.batch == 0) return nonfinite;
   }
-  // Chunks of at most 2^28 bytes of inputs keep device memory bounded for any batch.
+  if (nonfinite) return nonfinite;
+  // Chunks of at most 2^28 bytes of inputs keep device memory bounded for any batch. Resident x and out
+  // are read and written in place; host ones are staged through a chunk-sized device buffer each.
   const int64_t row_bytes = p.n * static_cast<int64_t>(sizeof(T));
   int64_t chunk = (int64_t(1) << 28) / row_bytes;
   if (chunk < 1) chunk = 1;
   if (chunk > p.batch) chunk = p.batch;
   DeviceBuffer<T> work(p.kind == plan::ProductKind::deep ? chunk * p.n : 1, "product forward (allocate work)");
-  if (resident) {
-    for (int64_t first = 0; first < p.batch; first += chunk) {
-      const int64_t rows = p.batch - first < chunk ? p.batch - first : chunk;
-      run_chunk_any(p, p.x + first * p.n, rows, work.data(), p.out + first);
-    }
-    return 0;
+  DeviceBuffer<T> x_stage, out_stage;
+  if (!resident) {
+    x_stage = DeviceBuffer<T>(chunk * p.n, "product forward (allocate inputs)");
+    out_stage = DeviceBuffer<T>(chunk, "product forward (allocate outputs)");
   }
-  DeviceBuffer<T> x(chunk * p.n, "product forward (allocate inputs)");
-  DeviceBuffer<T> out(chunk, "product forward (allocate outputs)");
   for (int64_t first = 0; first < p.batch; first += chunk) {
     const int64_t rows = p.batch - first < chunk ? p.batch - first : chunk;
-    check(cudaMemcpy(x.data(), p.x + first * p.n, static_cast<size_t>(rows * row_bytes), cudaMemcpyHostToDevice),
-          "product forward (copy inputs)");
-    run_chunk_any(p, x.data(), rows, work.data(), out.data());
-    out.copy_to_host(p.out + first, rows, "product forward (copy outputs)");
+    const T* x = resident ? p.x + first * p.n : x_stage.data();
+    T* out = resident ? p.out + first : out_stage.data();
+    if (!resident)
+      check(cudaMemcpy(x_stage.data(), p.x + first * p.n, static_cast<size_t>(rows * row_bytes),
+                       cudaMemcpyHostToDevice),
+            "product forward (copy inputs)");
+    run_chunk_any(p, x, rows, work.data(), out);
+    if (!resident) out_stage.copy_to_host(p.out + first, rows, "product forward (copy outputs)");
   }
   return 0;
 }

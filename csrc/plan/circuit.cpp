@@ -272,6 +272,12 @@ PlanView CircuitPlan::view() const {
                   level_run_.data(), instr_.data()};
 }
 
+void CircuitPlan::check_schedule(int schedule) {
+  if (schedule < 0 || schedule > 2)
+    throw std::invalid_argument("schedule code must be 0 (batch), 1 (levelized) or 2 (sequential), got " +
+                                std::to_string(schedule));
+}
+
 void CircuitPlan::check_packed_shapes(int64_t words_rows, int64_t out_rows, int64_t out_words,
                                       int64_t n_words) const {
   if (words_rows != n_inputs_)

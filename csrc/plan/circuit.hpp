@@ -39,6 +39,8 @@ class CircuitPlan {
   PlanView view() const;
   // evaluate_packed's shape contract: words (n_inputs, n_words) -> out (n_outputs, n_words).
   void check_packed_shapes(int64_t words_rows, int64_t out_rows, int64_t out_words, int64_t n_words) const;
+  // The schedule codes every driver knows: 0 batch, 1 levelized, 2 sequential (std::invalid_argument else).
+  static void check_schedule(int schedule);
 
  private:
   void build_plan(const std::vector<int32_t>& plan_level);

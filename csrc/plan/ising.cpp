@@ -187,9 +187,8 @@ ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t repl
                            uint64_t first_replica, int init, int64_t clusters_per_sweep) {
   require(L >= 2 && L <= 32768, "L must be in [2, 32768], got " + std::to_string(L));
   require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
-  require(first_replica + uint64_t(replicas) <= (uint64_t(1) << 32) && first_replica < (uint64_t(1) << 32),
-          "first_replica + replicas must be <= 2^32, got " + std::to_string(first_replica) + " + " +
-              std::to_string(replicas));
+  check_replica_range(first_replica, replicas);
+  checked_state_spins(replicas, L * L, "L x L = " + std::to_string(L * L) + " sites");
   require(std::isfinite(J) && J > 0, "cluster updates need a ferromagnet, J > 0, got J=" + std::to_string(J));
   require(std::isfinite(temperature) && temperature > 0,
           "temperature must be finite and > 0, got " + std::to_string(temperature));
@@ -202,12 +201,12 @@ ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t repl
   s.replicas = replicas;
   s.clusters_per_sweep = clusters_per_sweep;
   s.J = J;
-  s.beta = 1.0 / temperature;
   s.algorithm = algorithm;
   s.init = init;
   s.seed = seed;
   s.first_replica = first_replica;
-  const double p = -std::expm1(-2.0 * s.beta * J);
+  const double beta = 1.0 / temperature;  // as it always was: the threshold's bits depend on the order
+  const double p = -std::expm1(-2.0 * beta * J);
   s.threshold = p >= 1.0 ? (uint64_t(1) << 32) : static_cast<uint64_t>(std::ldexp(p, 32));
   return s;
 }
@@ -224,7 +223,7 @@ void cluster_initial_spins(const ClusterSetup& s, int8_t* spins) {
       const Philox4x32 w = cluster_draw(s.seed, s.first_replica + uint64_t(r), uint32_t(b), 0, kClusterInit);
       const int64_t n = sites - b * 128 < 128 ? sites - b * 128 : 128;
       for (int64_t k = 0; k < n; ++k)
-        spins[r * sites + b * 128 + k] = ((w.v[k >> 5] >> (k & 31)) & 1) ? int8_t(1) : int8_t(-1);
+        spins[r * sites + b * 128 + k] = initial_spin(w, int(k));
     }
 }
 

@@ -49,7 +49,7 @@ BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, con
 struct ClusterSetup {
   enum Algorithm { kWolff = 0, kSwendsenWang = 1 };
   int64_t L, replicas, clusters_per_sweep;
-  double J, beta;
+  double J;
   int algorithm, init;
   uint64_t seed, first_replica;
   uint64_t threshold;  // bond activation on the 2^32 scale, p = 1 - exp(-2 J / T)

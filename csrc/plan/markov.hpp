@@ -53,6 +53,13 @@ MarkovSample plan_markov_sample(const std::vector<markov::Level>& levels, const 
                                 int64_t n_init_states, int64_t n_chains, uint64_t seed, bool keep_path,
                                 uint64_t first_chain, uint64_t first_step, int64_t chunk);
 
+// Bytes of planned output array a (its element bytes times its shape).
+inline int64_t output_bytes(const MarkovSample& p, size_t a) {
+  int64_t bytes = p.array_bytes[a];
+  for (int64_t d : p.array_shapes[a]) bytes *= d;
+  return bytes;
+}
+
 // Points the stores at the allocated arrays (one per array_shapes entry, in order).
 void set_outputs(MarkovSample& plan, const std::vector<unsigned char*>& arrays);
 

@@ -64,8 +64,7 @@ py::class_<Core> define_circuit_core(py::module_& m, int (*default_threads)()) {
             const int64_t n_words = words.shape(1);
             c.check_packed_shapes(words.shape(0), out.shape(0), out.shape(1), n_words);
             require(out.writeable(), "out must be writeable");
-            require(schedule >= 0 && schedule <= 2,
-                    "schedule code must be 0 (batch), 1 (levelized) or 2 (sequential), got " + std::to_string(schedule));
+            Core::check_schedule(schedule);
             if (threads <= 0) threads = default_threads();
             if (block_words <= 0) block_words = c.default_block_words(n_words, threads);
             const uint64_t* in = words.data();

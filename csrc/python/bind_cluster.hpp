@@ -19,10 +19,7 @@ py::class_<Chain> define_cluster_chain(py::module_& m) {
   chain_class
       .def(py::init([](int64_t L, double J, double temperature, int64_t replicas, int algorithm, uint64_t seed,
                        uint64_t first_replica, int init, int64_t clusters_per_sweep, int device) {
-             // The state is replicas x L x L spins: the product is re-checked here, before the chain
-             // allocates it (the chain checks the ranges of L and replicas themselves, with their messages).
-             if (L >= 2 && L <= 32768 && replicas >= 1)
-               deepcheap::plan::checked_state_spins(replicas, L * L, "L x L = " + std::to_string(L * L) + " sites");
+             // plan::cluster_setup checks everything, the size of the state included, before it is allocated.
              return new_chain<Chain>(device, L, J, temperature, replicas, algorithm, seed, first_replica, init,
                                      clusters_per_sweep);
            }),

@@ -161,11 +161,6 @@ void bind_resident(py::module_& m) {
       },
       py::arg("address"), py::arg("device"), py::arg("name"),
       "ValueError unless address is device (or managed) memory of `device`.");
-  m.def("copy_device", [](uintptr_t dst, uintptr_t src, int64_t bytes, int device) {
-    py::gil_scoped_release release;
-    cuda::copy_device(address<void>(dst), address<const void>(src), bytes, device);
-  }, py::arg("dst"), py::arg("src"), py::arg("bytes"), py::arg("device"));
-
   m.def(
       "product_resident",
       [](bool deep, uintptr_t x, int64_t batch, int64_t n, bool is_double, int32_t activation, bool stable,
@@ -207,9 +202,8 @@ void bind_resident(py::module_& m) {
         std::vector<unsigned char*> bases;
         py::list made;
         for (size_t a = 0; a < p.array_shapes.size(); ++a) {
-          int64_t bytes = p.array_bytes[a];
-          for (int64_t d : p.array_shapes[a]) bytes *= d;
-          auto memory = std::make_shared<cuda::DeviceMemory>(bytes, device, "markov (allocate output on the device)");
+          auto memory = std::make_shared<cuda::DeviceMemory>(plan::output_bytes(p, a), device,
+                                                             "markov (allocate output on the device)");
           bases.push_back(static_cast<unsigned char*>(memory->data()));
           made.append(py::make_tuple(memory, p.array_bytes[a], py::tuple(py::cast(p.array_shapes[a]))));
         }

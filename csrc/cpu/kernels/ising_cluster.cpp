@@ -66,10 +66,12 @@ void swendsen_wang_sweep(int8_t* DC_RESTRICT s, uint32_t L, uint64_t seed, uint6
     philox_strided(first, 1, c1, c2, c3, seed_key0(seed), seed_key1(seed), n, nullptr, w0, w1, w2, w3);
     for (uint32_t k = 0; k < n; ++k) {
       const uint32_t i = first + k;
-      coin[i] = uint8_t(w2[k] >> 31);
-      const uint32_t col = i % L, right = col + 1 == L ? i - col : i + 1, down = i + L >= sites ? col : i + L;
-      if (s[right] == s[i] && bond_active(w0[k], threshold)) union_find_join(parent, int32_t(i), int32_t(right));
-      if (s[down] == s[i] && bond_active(w1[k], threshold)) union_find_join(parent, int32_t(i), int32_t(down));
+      const uint8_t bits = swendsen_wang_bits(s, L, i, w0[k], w1[k], w2[k], threshold);
+      coin[i] = uint8_t(bits >> 2);
+      uint32_t right, down;
+      swendsen_wang_bonds_of(i, L, right, down);
+      if (bits & 1u) union_find_join(parent, int32_t(i), int32_t(right));
+      if (bits & 2u) union_find_join(parent, int32_t(i), int32_t(down));
     }
   }
   int64_t clusters = 0, flipped = 0;

@@ -129,16 +129,30 @@ DC_HD int64_t wolff_grow(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica,
   return tail;
 }
 
-// Swendsen-Wang sweep t, site i of one replica: bit 0 the bond to the right is active (equal spins and
-// word 0 below the threshold), bit 1 the bond below (word 1), bit 2 the flip coin (bit 31 of word 2),
-// drawn as the CPU kernel draws them. The GPU driver joins clusters from these bits by label propagation.
+// The two bonds site i owns in a Swendsen-Wang sweep: to its right and below (row-major L x L torus).
+DC_HD void swendsen_wang_bonds_of(uint32_t i, uint32_t L, uint32_t& right, uint32_t& down) {
+  const uint32_t col = i % L;
+  right = col + 1 == L ? i - col : i + 1;
+  down = i + L >= L * L ? col : i + L;
+}
+
+// Swendsen-Wang, site i of one replica, from its three words of the sweep: bit 0 the bond to the right is
+// active (equal spins and word 0 below the threshold), bit 1 the bond below (word 1), bit 2 the flip coin
+// (bit 31 of word 2). The CPU kernel joins clusters from these bits by union-find, the GPU driver by
+// label propagation.
+DC_HD uint8_t swendsen_wang_bits(const int8_t* s, uint32_t L, uint32_t i, uint32_t w0, uint32_t w1, uint32_t w2,
+                                 uint64_t threshold) {
+  uint32_t right, down;
+  swendsen_wang_bonds_of(i, L, right, down);
+  return uint8_t((s[right] == s[i] && bond_active(w0, threshold) ? 1u : 0u) |
+                 (s[down] == s[i] && bond_active(w1, threshold) ? 2u : 0u) | ((w2 >> 31) << 2));
+}
+
+// The bits of site i in sweep t, drawn as the CPU kernel draws them (one site at a time).
 DC_HD uint8_t swendsen_wang_site(const int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t sweep,
                                  uint64_t threshold, uint32_t i) {
   const Philox4x32 w = cluster_draw(seed, replica, i, sweep, kClusterSwBonds);
-  const uint32_t sites = L * L, col = i % L;
-  const uint32_t right = col + 1 == L ? i - col : i + 1, down = i + L >= sites ? col : i + L;
-  return uint8_t((s[right] == s[i] && bond_active(w.v[0], threshold) ? 1u : 0u) |
-                 (s[down] == s[i] && bond_active(w.v[1], threshold) ? 2u : 0u) | ((w.v[2] >> 31) << 2));
+  return swendsen_wang_bits(s, L, i, w.v[0], w.v[1], w.v[2], threshold);
 }
 
 DC_NAMESPACE_END
