@@ -586,3 +586,20 @@ def test_cupy_like_inputs_are_converted_by_their_library(fake_cupy):
     got = poly(fake_cupy.asarray(x[:, :3]))  # the host path, returned through the library's asarray
     assert isinstance(got, fake_cupy.ndarray)
     np.testing.assert_array_equal(got.get(), poly(x[:, :3], device="cuda"))
+
+
+def test_cupy_like_out_is_never_converted(fake_cupy):
+    """A strided CuPy out= must be refused, not made contiguous: a contiguous copy would take the result
+    and leave the caller's array unchanged."""
+    net = dc.product_network(4, dtype="float32")
+    x = fake_cupy.asarray(np.full((6, 4), 0.5, np.float32))
+
+    class Strided(fake_cupy.ndarray):  # every other element of a 12-element array
+        @property
+        def __cuda_array_interface__(self):
+            return dict(self._a.__cuda_array_interface__, shape=(6,), strides=(8,))
+
+    out = Strided(cuda.to_device(np.zeros(12, np.float32)))
+    with pytest.raises(ValueError, match=r"out must be C-contiguous on the GPU, got strides \(8,\)"):
+        net(x, out=out)
+    assert fake_cupy.calls.count("ascontiguousarray") == 1  # x's own conversion only

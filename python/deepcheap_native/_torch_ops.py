@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 import torch
 
+from . import cuda as gpu  # deepcheap's GPU drivers (torch.cuda is torch's)
+from ._validate import call_threads
+
 if TYPE_CHECKING:  # pragma: no cover
     from .circuit import Circuit
     from .product import ProductNetwork
@@ -53,14 +56,6 @@ def _lookup(handle: int) -> Any:
     if obj is None:
         raise RuntimeError(f"deepcheap op: the object with handle {handle} no longer exists")
     return obj
-
-
-def _gpu_drivers() -> bool:
-    """Whether CUDA tensors can run on deepcheap's GPU drivers; without them (no _cuda build, no device
-    it can use) the ops compute on the CPU and copy the result back to the tensor's device."""
-    from . import cuda
-
-    return cuda.is_available()
 
 
 # ---- product networks ------------------------------------------------------------------------------
@@ -109,7 +104,7 @@ def _network_vjp(x: torch.Tensor, weights: list[torch.Tensor], activation: str, 
 @torch.library.custom_op("deepcheap::product_network", mutates_args=())
 def _product_network(x: torch.Tensor, weights: list[torch.Tensor], handle: int) -> torch.Tensor:
     net = _lookup(handle)
-    if x.is_cuda and _gpu_drivers():
+    if x.is_cuda and gpu.is_available():
         return net(x.detach())  # the GPU kernel reads x in place; the result is made on x's device
     result = net(np.ascontiguousarray(x.detach().cpu().numpy()))
     return torch.from_numpy(result).to(x.device)
@@ -161,12 +156,11 @@ class NativeProductNetwork(torch.nn.Module):
             raise ValueError(f"x must have shape (batch, {self.net.n}), got {tuple(x.shape)}")
         if not x.is_floating_point():
             raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
+        x = x.to(weights[0].dtype)
         if torch.compiler.is_compiling():  # a compiled graph runs the op later, with set_num_threads
-            return torch.ops.deepcheap.product_network(x.to(weights[0].dtype), weights, self.handle)[:, None]
-        from ._validate import call_threads
-
+            return torch.ops.deepcheap.product_network(x, weights, self.handle)[:, None]
         with call_threads(self.threads):  # eager ops run on this thread, so the override reaches the kernel
-            return torch.ops.deepcheap.product_network(x.to(weights[0].dtype), weights, self.handle)[:, None]
+            return torch.ops.deepcheap.product_network(x, weights, self.handle)[:, None]
 
     def extra_repr(self) -> str:
         return repr(self.net) + ("" if self.threads is None else f", threads={self.threads}")
@@ -194,7 +188,7 @@ def _gate_neurons(activation: str, scale: float, bias: Optional[float], mode: st
 def _multiplication_gate(u: torch.Tensor, v: torch.Tensor, activation: str, scale: float, bias: Optional[float],
                          mode: str) -> torch.Tensor:
     net = _gate_network(activation, scale, bias, mode, "float32" if u.dtype == torch.float32 else "float64")
-    if u.is_cuda and _gpu_drivers():  # on the GPU, without a round trip through the host
+    if u.is_cuda and gpu.is_available():  # on the GPU, without a round trip through the host
         return net(torch.stack([u.detach().reshape(-1), v.detach().reshape(-1)], dim=1)).reshape(tuple(u.shape))
     x = np.stack([u.detach().cpu().numpy().reshape(-1), v.detach().cpu().numpy().reshape(-1)], axis=1)
     return torch.from_numpy(net(x).reshape(tuple(u.shape))).to(u.device)

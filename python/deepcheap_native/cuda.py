@@ -25,6 +25,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ._arrays import is_torch_tensor
+
 __all__ = ["Device", "DeviceArray", "device_count", "emulation", "is_available", "resolve_device", "to_device"]
 
 _state = threading.local()
@@ -121,8 +123,8 @@ def _require_cuda(index: int) -> Any:
 def array_device(x: Any) -> Device | None:
     """The CUDA device of a torch CUDA tensor or a CuPy (``__cuda_array_interface__``) array, else None."""
     if isinstance(x, DeviceArray):
-        return Device("cuda", x._memory.device)
-    if type(x).__module__.startswith("torch") and getattr(x, "is_cuda", False):
+        return x.device
+    if is_torch_tensor(x) and x.is_cuda:
         return Device("cuda", int(x.device.index or 0))
     if hasattr(x, "__cuda_array_interface__"):
         dev = getattr(x, "device", None)
@@ -164,11 +166,21 @@ def resolve_device(device: Any, *arrays: Any) -> Device:
     return chosen
 
 
+def _cupy_like(x: Any) -> Any:
+    """The library of a CuPy (or CuPy-like) device array, imported by the array's own module name: an
+    array with ``__cuda_array_interface__``, ``get`` and ``astype`` that is neither torch nor ours. Else None."""
+    if isinstance(x, DeviceArray) or is_torch_tensor(x):
+        return None
+    if not (hasattr(x, "__cuda_array_interface__") and hasattr(x, "get") and hasattr(x, "astype")):
+        return None
+    return importlib.import_module(type(x).__module__.split(".")[0])
+
+
 def to_host(x: Any) -> Any:
-    """A CPU copy of a torch CUDA tensor or a CuPy array (other inputs pass through unchanged)."""
-    if type(x).__module__.startswith("torch") and getattr(x, "is_cuda", False):
+    """A CPU copy of a torch CUDA tensor, a CuPy array or a DeviceArray (other inputs pass through)."""
+    if is_torch_tensor(x) and x.is_cuda:
         return x.detach().cpu()
-    if hasattr(x, "__cuda_array_interface__") and hasattr(x, "get"):
+    if isinstance(x, DeviceArray) or _cupy_like(x) is not None:
         return x.get()
     return x
 
@@ -177,12 +189,12 @@ def like_device_input(result: Any, template: Any) -> Any:
     """Return ``result`` (numpy) as the kind of array ``template`` was, on the same device."""
     if isinstance(template, DeviceArray):
         return to_device(result, template.device)
-    if type(template).__module__.startswith("torch") and getattr(template, "is_cuda", False):
+    if is_torch_tensor(template) and template.is_cuda:
         import torch
 
         return torch.from_numpy(result).to(template.device)
-    if hasattr(template, "__cuda_array_interface__") and hasattr(template, "get"):
-        cupy = importlib.import_module(type(template).__module__.split(".")[0])  # CuPy (or a CuPy-like library)
+    cupy = _cupy_like(template)
+    if cupy is not None:
         with cupy.cuda.Device(template.device.id):
             return cupy.asarray(result)
     return result
@@ -214,11 +226,15 @@ class DeviceArray:
         shape = tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,)))
         if any(d < 0 for d in shape):
             raise ValueError(f"shape must have no negative sizes, got {shape}")
+        return cls._allocate(where.module, where.index, shape, dtype)
+
+    @classmethod
+    def _allocate(cls, module: Any, index: int, shape: tuple[int, ...], dtype: Any) -> DeviceArray:
+        """Memory from a given driver module (_cuda or _cuda_emulated) on its device ``index``."""
         dtype = np.dtype(dtype)
         if dtype.kind not in "biuf":
             raise TypeError(f"a DeviceArray holds numbers, got dtype {dtype}")
-        module = where.module
-        memory = module.DeviceMemory(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, where.index)
+        memory = module.DeviceMemory(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, index)
         return cls(memory, shape, dtype, module.__name__)
 
     @property
@@ -286,6 +302,8 @@ class DeviceArray:
 
 
 def _cuda_device(device: Any) -> Device:
+    if isinstance(device, Device) and device.kind == "cuda":
+        return device  # already resolved (and checked) by the caller
     where = resolve_device(device)
     if where.kind != "cuda":
         raise ValueError(f"device must be 'cuda' or 'cuda:N' for a DeviceArray, got {device!r}")
@@ -309,29 +327,16 @@ def is_device_array(x: Any) -> bool:
     return array_device(x) is not None
 
 
-def device_input(x: Any, name: str, where: Device, dtype: Any = None) -> tuple[int, tuple[int, ...], np.dtype, Any]:
-    """(address, shape, dtype, owner) of a device array for a resident call on ``where``.
-
-    torch and CuPy arrays are converted to ``dtype`` and made C-contiguous on their device by their own
-    library (no host copy); other ``__cuda_array_interface__`` arrays must already be C-contiguous and
-    of ``dtype``. Keep ``owner`` alive until the call returns."""
+def _check_home(x: Any, name: str, where: Device) -> None:
     home = array_device(x)
     if home != where:
         raise ValueError(f"{name} is on {home} but the call runs on {where}: move it, or pass device='{home}'")
-    want = None if dtype is None else np.dtype(dtype)
-    if type(x).__module__.startswith("torch"):
-        import torch
 
-        t = x.detach()
-        if want is not None:
-            t = t.to(torch.from_numpy(np.empty(0, dtype=want)).dtype)
-        x = t.contiguous()
-    elif hasattr(x, "__cuda_array_interface__") and hasattr(x, "astype") and not isinstance(x, DeviceArray):
-        cupy = importlib.import_module(type(x).__module__.split(".")[0])
-        if want is not None and x.dtype != want:
-            x = x.astype(want)
-        x = cupy.ascontiguousarray(x)
-    elif isinstance(x, DeviceArray) and x._module_name != where.module.__name__:
+
+def _interface(x: Any, name: str, where: Device, want: np.dtype | None) -> tuple[int, tuple[int, ...], np.dtype]:
+    """(address, shape, dtype) of a device array as it is, for a resident call on ``where``: its dtype
+    must be ``want`` (when given), its layout C-contiguous, its memory ``where``'s."""
+    if isinstance(x, DeviceArray) and x._module_name != where.module.__name__:
         raise RuntimeError(f"{name} was made by {x._module_name} but the call runs in {where.module.__name__} "
                            "(a DeviceArray made under dc.cuda.emulation() is host memory, not a GPU's)")
     cai = x.__cuda_array_interface__
@@ -350,25 +355,51 @@ def device_input(x: Any, name: str, where: Device, dtype: Any = None) -> tuple[i
     address = int(cai["data"][0]) if cai["data"] else 0
     if address and int(np.prod(shape, dtype=np.int64)):
         where.module.check_address(address, where.index, name)  # host memory or another GPU's: a clear error
-    return address, shape, got, x
+    return address, shape, got
+
+
+def device_input(x: Any, name: str, where: Device, dtype: Any = None) -> tuple[int, tuple[int, ...], np.dtype, Any]:
+    """(address, shape, dtype, owner) of a device array for a resident call on ``where``.
+
+    torch and CuPy arrays are converted to ``dtype`` and made C-contiguous on their device by their own
+    library (no host copy); other ``__cuda_array_interface__`` arrays must already be C-contiguous and
+    of ``dtype``. Keep ``owner`` alive until the call returns."""
+    _check_home(x, name, where)
+    want = None if dtype is None else np.dtype(dtype)
+    cupy = _cupy_like(x)
+    if is_torch_tensor(x):
+        import torch
+
+        t = x.detach()
+        if want is not None:
+            t = t.to(torch.from_numpy(np.empty(0, dtype=want)).dtype)
+        x = t.contiguous()
+    elif cupy is not None:
+        if want is not None and x.dtype != want:
+            x = x.astype(want)
+        x = cupy.ascontiguousarray(x)
+    return (*_interface(x, name, where, want), x)
 
 
 def device_output(out: Any, shape: tuple[int, ...], dtype: Any, where: Device) -> tuple[int, Any]:
     """(address, array) of the result of a resident call: ``out`` itself when given (a device array of
-    exactly ``shape`` and ``dtype`` on ``where``), else a fresh :class:`DeviceArray`."""
+    exactly ``shape`` and ``dtype`` on ``where``, C-contiguous, written in place: never converted, so
+    the kernel writes the caller's memory), else a fresh :class:`DeviceArray`."""
     if out is None:
         arr = DeviceArray.empty(shape, dtype, where)
         return arr._memory.address, arr
     if not is_device_array(out):
         raise TypeError(f"out must be a device array on {where} when the inputs are (got {type(out).__name__})")
-    if type(out).__module__.startswith("torch"):
-        ok = out.is_contiguous() and not out.requires_grad
-        if not ok:
+    _check_home(out, "out", where)
+    view = out
+    if is_torch_tensor(out):
+        if not out.is_contiguous() or out.requires_grad:
             raise ValueError("out must be a contiguous torch tensor that does not require grad")
-    address, got_shape, got_dtype, _ = device_input(out, "out", where)
+        view = out.detach()  # the same memory; torch offers __cuda_array_interface__ only without grad
+    address, got_shape, got_dtype = _interface(view, "out", where, None)
     if got_shape != tuple(shape) or got_dtype != np.dtype(dtype):
         raise ValueError(f"out has shape {got_shape} and dtype {got_dtype} but expected {tuple(shape)} and {np.dtype(dtype)}")
-    if out.__cuda_array_interface__["data"][1]:
+    if view.__cuda_array_interface__["data"][1]:
         raise ValueError("out is read-only")
     return address, out
 
@@ -377,10 +408,9 @@ def like_device(result: Any, template: Any) -> Any:
     """A resident result as the kind of array ``template`` was: torch, CuPy, else the DeviceArray."""
     if not isinstance(result, DeviceArray):
         return result  # the caller's out=
-    if type(template).__module__.startswith("torch"):
+    if is_torch_tensor(template):
         import torch
 
         return torch.as_tensor(result, device=template.device)
-    if hasattr(template, "__cuda_array_interface__") and hasattr(template, "astype") and not isinstance(template, DeviceArray):
-        return importlib.import_module(type(template).__module__.split(".")[0]).asarray(result)
-    return result
+    cupy = _cupy_like(template)
+    return result if cupy is None else cupy.asarray(result)

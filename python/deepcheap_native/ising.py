@@ -315,6 +315,7 @@ class _NativeChain:
     run one at a time, exactly as if made in sequence (separate samplers run in parallel)."""
 
     _chain: Any
+    device: Any  # cuda.Device where the chain lives (every sampler sets it)
     _torch = False  # configurations given as torch tensors: spins and measurements come back as torch
 
     def state(self) -> dict[str, Any]:
@@ -357,12 +358,11 @@ class _NativeChain:
         :class:`~deepcheap_native.cuda.DeviceArray` of int8 ±1, shape (replicas, ...), made on the
         sampler's device (view it with ``torch.as_tensor(a, device=...)`` or ``cupy.asarray(a)``).
         Raises ValueError for a sampler on the CPU, whose :attr:`spins` are already on the host."""
-        where = getattr(self, "device", None)
-        if where is None or where.kind != "cuda":
-            raise ValueError(f"device_spins() is for a sampler on a GPU; this one runs on {where or 'cpu'} (use .spins)")
+        if self.device.kind != "cuda":
+            raise ValueError(f"device_spins() is for a sampler on a GPU; this one runs on {self.device} (use .spins)")
+        # Memory from the module that made the chain (the emulation's or the GPU's), whatever is current now.
         module = importlib.import_module(type(self._chain).__module__)
-        arr = cuda.DeviceArray(module.DeviceMemory(int(np.prod(self._spin_shape)), where.index), self._spin_shape,
-                               np.int8, module.__name__)
+        arr = cuda.DeviceArray._allocate(module, self.device.index, self._spin_shape, np.int8)
         self._chain.get_spins_resident(arr._memory.address)
         return arr
 

@@ -10,6 +10,7 @@ native kernel).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -351,7 +352,7 @@ class SphericalSpinGlass:
                 if active.size == 0:
                     break
                 xa = x[active]
-                g = coefficient * _contract_reduced(reduced, self._multisets, xa)  # Euclidean gradient
+                g = coefficient * _contract_reduced(reduced, self.p - 1, xa)  # Euclidean gradient
                 rg = _tangent(g, xa, N)
                 norm = np.sqrt(np.einsum("bi,bi->b", rg, rg, dtype=np.float64)) / root_n
                 done = norm <= tol
@@ -404,7 +405,7 @@ class SphericalSpinGlass:
                 momentum=float(beta) if heavy else 0.0,
             )
 
-        # ---- internals ------------------------------------------------------------------------------
+    # ---- internals ----------------------------------------------------------------------------------
     def _reduced_tensor(self, work: Any) -> np.ndarray:
         """R (M × N) in dtype `work`, made on first use: R[m, i] = mult(m)·S[i, m]."""
         if work not in self._reduced:
@@ -425,7 +426,7 @@ class SphericalSpinGlass:
 
     def _euclidean_gradient(self, x: np.ndarray) -> np.ndarray:
         reduced = self._reduced_tensor(np.float64)
-        return self.p * self._scale * _contract_reduced(reduced, self._multisets, x)
+        return self.p * self._scale * _contract_reduced(reduced, self.p - 1, x)
 
     def _energy_and_gradient_norm(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g = self._euclidean_gradient(x)
@@ -554,11 +555,15 @@ def _orderings(columns: tuple[np.ndarray, ...]) -> np.ndarray:
     return count
 
 
+@functools.lru_cache(maxsize=32)
 def _suffix_starts(N: int, d: int) -> np.ndarray:
     """Row where the multisets of degree d with first index ≥ j begin, j = 0 … N (lexicographic
-    order puts them last): C(N+d−1, d) − C(N−j+d−1, d)."""
+    order puts them last): C(N+d−1, d) − C(N−j+d−1, d). Cached (every chunk of every descent step
+    asks for the same rows); read-only."""
     total = math.comb(N + d - 1, d)
-    return np.array([total - math.comb(N - j + d - 1, d) for j in range(N + 1)], dtype=np.int64)
+    starts = np.array([total - math.comb(N - j + d - 1, d) for j in range(N + 1)], dtype=np.int64)
+    starts.flags.writeable = False
+    return starts
 
 
 def _monomials_t(xt: np.ndarray, degree: int) -> np.ndarray:
@@ -583,7 +588,7 @@ def _monomials_t(xt: np.ndarray, degree: int) -> np.ndarray:
     return prev
 
 
-def _contract_reduced(reduced: np.ndarray, multisets: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
+def _contract_reduced(reduced: np.ndarray, degree: int, x: np.ndarray) -> np.ndarray:
     """S(·, x, …, x) for each row of x: monomials x^m (M × chunk, see `_monomials_t`), then one GEMM
     with R (M × N).
 
@@ -591,13 +596,13 @@ def _contract_reduced(reduced: np.ndarray, multisets: tuple[np.ndarray, ...], x:
     """
     x = x.astype(reduced.dtype, copy=False)
     B, M = x.shape[0], reduced.shape[0]
-    if len(multisets) == 1:
+    if degree == 1:
         return x @ reduced
     out = np.empty((B, reduced.shape[1]), dtype=reduced.dtype)
     chunk = max(1, min(B, _CHUNK_BYTES // max(1, M * reduced.itemsize)))
     for lo in range(0, B, chunk):
         xt = np.ascontiguousarray(x[lo : lo + chunk].T)
-        monomials = _monomials_t(xt, len(multisets))
+        monomials = _monomials_t(xt, degree)
         np.matmul(monomials.T, reduced, out=out[lo : lo + chunk])
     return out
 

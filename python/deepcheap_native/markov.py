@@ -227,14 +227,17 @@ class MarkovChain:
             if that call had run ``start_step + n_steps`` steps. A path then starts with ``init``.
         device : None, "cpu", "cuda" or "cuda:N"
             Where to sample (None: the device of a CUDA tensor P or init, else the CPU). The GPU runs the
-            same per-chain math and gives the same paths bit for bit; the result comes back to the host.
+            same per-chain math and gives the same paths bit for bit. With P or ``init`` on a GPU (torch
+            CUDA, CuPy, DeviceArray) the result is made there and returned as that kind of array;
+            otherwise it comes back to the host.
         threads : int >= 1, optional
             CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`; ignored on a
             GPU). The paths do not depend on it.
 
         Returns
         -------
-        uint8 (S <= 256) or uint16 array; a torch tensor when P was one.
+        uint8 (S <= 256) or uint16 array; a torch tensor when P was one (on P's or init's GPU when
+        either lives on one).
         """
         n_chains = check_int(n_chains, "n_chains", minimum=0)
         n_steps = check_int(n_steps, "n_steps", minimum=0, maximum=2**34 - 1)
@@ -253,9 +256,7 @@ class MarkovChain:
         init_table, init_states = self._init(cuda.to_host(init), n_chains)
         if where.kind == "cuda" and template is not None:
             # The zero-copy path: the paths are made on the GPU and returned there, as the input's kind.
-            if out is not None:
-                raise ValueError("out= is a host array; with GPU inputs the samples are made and returned on the GPU")
-            return _resident_sample(where, template, [self._table], np.zeros(n_steps, dtype=np.int64), init_table,
+            return _resident_sample(where, template, out, [self._table], np.zeros(n_steps, dtype=np.int64), init_table,
                                     init_states, n_chains, seed, "path" if return_path else "final", first, start_step)
         with call_threads(threads):
             result = where.module.markov_sample(
@@ -372,11 +373,14 @@ def _check_offsets(first: Any, n_chains: int, start_step: Any, n_steps: int) -> 
     return first, start_step
 
 
-def _resident_sample(where: Any, template: Any, tables: list, step_levels: np.ndarray, init_table: np.ndarray,
-                     init_states: np.ndarray | None, n_chains: int, seed: int, keep: str, first: int,
-                     start_step: int) -> Any:
+def _resident_sample(where: Any, template: Any, out: Any, tables: list, step_levels: np.ndarray,
+                     init_table: np.ndarray, init_states: np.ndarray | None, n_chains: int, seed: int, keep: str,
+                     first: int, start_step: int) -> Any:
     """Sample on the GPU into arrays made there; returned as ``template``'s kind (torch, CuPy, DeviceArray).
-    Levels of both state dtypes (a hierarchy mixing S <= 256 and S > 256) come back as uint16 (n_chains, levels)."""
+    Levels of both state dtypes (a hierarchy mixing S <= 256 and S > 256) come back as uint16 (n_chains, levels).
+    ``out`` must be None: the arrays are made on the device."""
+    if out is not None:
+        raise ValueError("out= is a host array; with GPU inputs the samples are made and returned on the GPU")
     made, per_position = where.module.markov_sample_resident(
         tables, step_levels, init_table, init_states, n_chains, seed, keep, first, start_step, where.index)
     arrays = [cuda.DeviceArray(memory, shape, np.uint8 if size == 1 else np.uint16, where.module.__name__)
@@ -391,8 +395,7 @@ def _resident_sample(where: Any, template: Any, tables: list, step_levels: np.nd
         return torch.stack([p.to(torch.int32) for p in parts], dim=1).to(torch.uint16)
     if isinstance(parts[0], cuda.DeviceArray):
         return cuda.to_device(np.stack([a.get().astype(np.uint16) for a in arrays], axis=1), where)
-    xp = type(parts[0]).__module__.split(".")[0]
-    lib = __import__(xp)
+    lib = cuda._cupy_like(parts[0])
     return lib.stack([p.astype(lib.uint16) for p in parts], axis=1)
 
 
@@ -605,10 +608,8 @@ class HierarchicalChain:
         template = self._device_template
         where = cuda.resolve_device(device, template)
         if where.kind == "cuda" and template is not None:
-            if out is not None:
-                raise ValueError("out= is a host array; with GPU inputs the samples are made and returned on the GPU")
-            return _resident_sample(where, template, self._tables, self._step_levels, self._p0_table, None, n, seed,
-                                    "path", first, 0)
+            return _resident_sample(where, template, out, self._tables, self._step_levels, self._p0_table, None, n,
+                                    seed, "path", first, 0)
         with call_threads(threads):
             out = where.module.markov_sample(
                 self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
