@@ -206,8 +206,7 @@ ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t repl
   s.seed = seed;
   s.first_replica = first_replica;
   const double beta = 1.0 / temperature;  // as it always was: the threshold's bits depend on the order
-  const double p = -std::expm1(-2.0 * beta * J);
-  s.threshold = p >= 1.0 ? (uint64_t(1) << 32) : static_cast<uint64_t>(std::ldexp(p, 32));
+  s.threshold = probability_threshold(-std::expm1(-2.0 * beta * J), 32);
   return s;
 }
 
