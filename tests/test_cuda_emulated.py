@@ -362,6 +362,10 @@ def test_device_array_errors(emulation):
         cuda.to_device(np.array(["a"]))
     with pytest.raises(ValueError, match="negative"):
         cuda.DeviceArray.empty((2, -1), np.float32)
+    with pytest.raises(TypeError, match="shape must be an integer, got float 2.5"):
+        cuda.DeviceArray.empty((2.5,), np.float32)
+    with pytest.raises(ValueError, match="rectangular array of numbers"):
+        cuda.to_device([[1, 2], [3]])
     with pytest.raises(TypeError, match="holds numbers, got dtype object"):
         cuda.DeviceArray.empty(3, object)
     with pytest.raises(ValueError, match="copy=False"):

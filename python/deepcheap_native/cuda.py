@@ -26,6 +26,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ._arrays import is_torch_tensor
+from ._validate import check_int
 
 __all__ = ["Device", "DeviceArray", "device_count", "emulation", "is_available", "resolve_device", "to_device"]
 
@@ -223,7 +224,7 @@ class DeviceArray:
     def empty(cls, shape: Any, dtype: Any, device: Any = "cuda") -> DeviceArray:
         """An uninitialised array of ``shape`` and ``dtype`` on ``device`` ("cuda" or "cuda:N")."""
         where = _cuda_device(device)
-        shape = tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        shape = tuple(check_int(d, "shape") for d in (shape if isinstance(shape, (tuple, list)) else (shape,)))
         if any(d < 0 for d in shape):
             raise ValueError(f"shape must have no negative sizes, got {shape}")
         return cls._allocate(where.module, where.index, shape, dtype)
@@ -314,7 +315,10 @@ def to_device(x: Any, device: Any = "cuda") -> DeviceArray:
     """Copy a host array (numpy, or anything numpy can read) to a GPU as a C-contiguous
     :class:`DeviceArray`. Calls given it run on that GPU and return their results there."""
     where = _cuda_device(device)
-    host = np.ascontiguousarray(to_host(x))
+    try:
+        host = np.ascontiguousarray(to_host(x))
+    except ValueError as exc:
+        raise ValueError(f"to_device takes a rectangular array of numbers ({exc})") from None
     if host.dtype.kind not in "biuf":
         raise TypeError(f"to_device takes numbers, got dtype {host.dtype}")
     arr = DeviceArray.empty(host.shape, host.dtype, where)
