@@ -30,6 +30,7 @@ __all__ = [
     "check_real",
     "check_seed",
     "check_threads",
+    "FixedAttributes",
     "progress_bar",
 ]
 
@@ -128,6 +129,26 @@ def check_out(out: Any, shape: tuple[int, ...], dtype: Any, name: str = "out") -
     if not out.flags.writeable:
         raise ValueError(f"{expected}, got a read-only array")
     return out
+
+
+class FixedAttributes:
+    """Attributes set once, at construction: assigning one of ``_FIXED`` again is an AttributeError
+    that says how to get what the caller wanted (``_FIXED_HINT``), instead of an assignment that the
+    native object behind never sees (a silent wrong result). Attributes that can change in place are
+    properties with real setters."""
+
+    _FIXED: tuple[str, ...] = ()
+    _FIXED_HINT = "make a new object"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._FIXED and name in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.{name} is fixed once made: {self._FIXED_HINT}")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._FIXED:
+            raise AttributeError(f"{type(self).__name__}.{name} cannot be deleted")
+        object.__delattr__(self, name)
 
 
 class _Callback:

@@ -22,7 +22,7 @@ import numpy as np
 from . import _core, cuda
 from ._memory import check_allocation
 from ._arrays import ArrayOut, check_choice, check_int, check_real, check_seed, like_input, to_numpy
-from ._validate import call_threads, check_threads, progress_bar
+from ._validate import FixedAttributes, call_threads, check_threads, progress_bar
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
@@ -213,7 +213,7 @@ def _check_spin_array(x: Any, name: str) -> tuple[np.ndarray, bool]:
     return np.ascontiguousarray(a, dtype=np.int8), came_from_torch
 
 
-class IsingModel:
+class IsingModel(FixedAttributes):
     """The square-lattice Ising model ``H = -J sum_<ij> s_i s_j - h sum_i s_i`` on an L x L torus.
 
     Parameters
@@ -221,7 +221,13 @@ class IsingModel:
     L : even lattice size >= 2 (periodic boundaries; checkerboard updates need L even).
     J : coupling (J > 0 ferromagnetic).
     h : external field.
+
+    A model is immutable (samplers made from it hold its L, J and h): assigning ``L``, ``J`` or ``h``
+    is an AttributeError; make a new model instead.
     """
+
+    _FIXED = ("L", "J", "h")
+    _FIXED_HINT = "a model is immutable (its samplers hold L, J and h); make a new IsingModel(L, J=..., h=...)"
 
     def __init__(self, L: int, *, J: float = 1.0, h: float = 0.0) -> None:
         self.L = check_int(L, "L", minimum=2)
@@ -307,16 +313,54 @@ def _check_state(state: Any, sampler: str, keys: tuple[str, ...]) -> Mapping[str
     return state
 
 
-class _NativeChain:
+class _NativeChain(FixedAttributes):
     """What IsingSampler and BoltzmannSampler share: a native chain object (``self._chain``) of
     ``replicas`` ±1 configurations of shape ``_spin_shape``, advanced a sweep at a time.
 
     One sampler may be used from several Python threads: the native object holds a mutex, so calls
-    run one at a time, exactly as if made in sequence (separate samplers run in parallel)."""
+    run one at a time, exactly as if made in sequence (separate samplers run in parallel).
+
+    ``temperature`` is the one parameter that changes in place (annealing): its setter rebuilds the
+    native chain at the new temperature from the current spins and stream counters, exactly as
+    ``from_state`` of a state with the new temperature would. Every other constructor argument is
+    fixed (``_FIXED``): assigning it is an AttributeError, not a value the native chain never sees."""
 
     _chain: Any
     device: Any  # cuda.Device where the chain lives (every sampler sets it)
     _torch = False  # configurations given as torch tensors: spins and measurements come back as torch
+    _temperature: float
+    _FIXED_HINT = ("only temperature changes in place (sampler.temperature = T); for other parameters make "
+                   "a new sampler, e.g. model.sampler(T, ..., init=old.spins)")
+
+    @property
+    def temperature(self) -> float:
+        """T > 0 (k_B = 1). Assigning it changes the temperature of the following sweeps (an annealing
+        schedule): the spins, ``sweeps_done`` and the random streams carry on, and ``state()`` records
+        the new value, so a checkpoint continues exactly as this sampler does."""
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, value: Any) -> None:
+        t = _check_temperature(value)
+        if "_chain" not in self.__dict__:  # during construction
+            self._temperature = t
+            return
+        self._retarget(self._state_at(t))
+
+    def _state_at(self, temperature: float) -> dict[str, Any]:
+        """This sampler's state with another temperature (what the temperature setter rebuilds from)."""
+        state = self.state()
+        state["temperature"] = temperature
+        return state
+
+    def _retarget(self, state: dict[str, Any]) -> None:
+        """Replace the native chain (and every derived attribute) by the one ``from_state(state)``
+        builds on this sampler's device; torch-ness of the results is kept."""
+        fresh = type(self).from_state(state, device=self.device)
+        torch_out = self._torch
+        for name, value in fresh.__dict__.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_torch", torch_out)
 
     def state(self) -> dict[str, Any]:
         """A checkpoint: plain Python numbers and strings and one uint8 array of packed spins (one
@@ -391,7 +435,7 @@ class _LatticeChain(_NativeChain):
         if not isinstance(model, IsingModel):
             raise TypeError(f"model must be an IsingModel, got {type(model).__name__}")
         self.model = model
-        self.temperature = _check_temperature(temperature)
+        self.temperature = temperature
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
         self.seed = check_seed(seed)
@@ -421,7 +465,12 @@ class IsingSampler(_LatticeChain):
     Usually made by :meth:`IsingModel.sampler`. Each replica draws its own random numbers (Philox keyed
     by the seed, with counters from sweep, colour, site and replica), so replicas are independent and the
     lattices do not depend on the thread count or SIMD target.
+
+    ``temperature`` may be assigned between sweeps (annealing: ``for T in schedule: s.temperature = T;
+    s.sweep(k)``); the model, replicas, algorithm, kernel, seed and first_replica are fixed.
     """
+
+    _FIXED = ("model", "replicas", "first_replica", "seed", "algorithm", "kernel", "device")
 
     def __init__(
         self,
@@ -642,7 +691,7 @@ class BoltzmannSampler(_NativeChain):
     n_spins : number of spins.
     terms : mapping ``{(i, j, ...): coefficient}`` or an iterable of ``(indices, coefficient)`` pairs;
         a single int is a first-order term.
-    temperature : T > 0.
+    temperature : T > 0; may be assigned between sweeps (annealing), the other parameters are fixed.
     replicas : number of independent chains.
     seed : 64-bit seed; the initial spins are fair coins.
     device : None or "cpu" (default), "cuda", "cuda:N": where the spins live and are swept.
@@ -650,16 +699,21 @@ class BoltzmannSampler(_NativeChain):
         samplers over consecutive ranges together equal one sampler of all replicas, bit for bit.
     """
 
+    _FIXED = ("n_spins", "term_indices", "coefficients", "replicas", "first_replica", "seed", "device")
+
     def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int = 0,
                  first_replica: int = 0, device: Any = None) -> None:
         self.n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=2**31 - 1)
-        self.temperature = _check_temperature(temperature)
+        self.temperature = temperature
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
         self.seed = check_seed(seed)
         check_allocation(self.replicas * self.n_spins, f"BoltzmannSampler(n_spins={self.n_spins}, "
                          f"replicas={self.replicas})")  # int8 spins
-        self.term_indices, self.coefficients = _normalise_terms(self.n_spins, terms)
+        indices, coefficients = _normalise_terms(self.n_spins, terms)
+        indices.setflags(write=False)  # the native chain holds its own copy: edits would not reach it
+        coefficients.setflags(write=False)
+        self.term_indices, self.coefficients = indices, coefficients
         self.device = cuda.resolve_device(device)
         self._chain = self.device.module.BoltzmannChain(
             self.n_spins, self.term_indices, self.coefficients, self.temperature, self.replicas, self.seed,
@@ -682,7 +736,7 @@ class BoltzmannSampler(_NativeChain):
     def from_state(cls, state: Mapping[str, Any], *, device: Any = None) -> BoltzmannSampler:
         """The sampler saved by :meth:`state`; its next sweeps are exactly the saved sampler's."""
         state = _check_state(state, "BoltzmannSampler", cls._STATE_KEYS)
-        indices = np.asarray(state["term_indices"])
+        indices = np.asarray(state["term_indices"])  # (read-only views when the state is a sampler's own)
         coefficients = np.asarray(state["coefficients"])
         if indices.ndim != 2 or indices.shape[1] != 4 or coefficients.shape != (indices.shape[0],):
             raise ValueError(f"state['term_indices'] must have shape (n_terms, 4) and state['coefficients'] "

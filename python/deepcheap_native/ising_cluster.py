@@ -99,7 +99,8 @@ class ClusterSampler(_LatticeChain):
     Parameters
     ----------
     model : IsingModel with J > 0 and h = 0.
-    temperature : T > 0.
+    temperature : T > 0; may be assigned between sweeps (annealing: the bond probability, and a Wolff
+        ``clusters_per_sweep`` left to its default, follow it); the other parameters are fixed.
     replicas : number of independent lattices (run in parallel, one per thread at a time).
     algorithm : "wolff" or "swendsen-wang".
     seed : 64-bit seed of the Philox streams.
@@ -136,6 +137,7 @@ class ClusterSampler(_LatticeChain):
         if not model.J > 0:
             raise ValueError(f"cluster updates need a ferromagnet, J > 0, got J={model.J} (use 'metropolis' or "
                              "'heatbath' for J <= 0)")
+        self._clusters_follow_temperature = clusters_per_sweep is None and self.algorithm == "wolff"
         if clusters_per_sweep is None:
             clusters_per_sweep = (wolff_clusters_per_sweep(model.L, self.temperature, model.J)
                                   if self.algorithm == "wolff" else 1)
@@ -151,6 +153,15 @@ class ClusterSampler(_LatticeChain):
         )
         if spins is not None:
             self._chain.set_spins(spins)
+
+    _FIXED = ("model", "replicas", "first_replica", "seed", "algorithm", "clusters_per_sweep", "device")
+
+    def _state_at(self, temperature: float) -> dict[str, Any]:
+        # A Wolff count left to its default follows the temperature, as a fresh sampler's would.
+        state = super()._state_at(temperature)
+        if self._clusters_follow_temperature:
+            state["clusters_per_sweep"] = None
+        return state
 
     def __repr__(self) -> str:
         return (f"ClusterSampler(L={self.model.L}, T={self.temperature}, replicas={self.replicas}, "
