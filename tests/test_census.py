@@ -239,7 +239,7 @@ def test_min_hidden_units_examples_n4():
 
 
 def test_min_hidden_units_consistent_with_is_threshold_n4():
-    units = census._min_units(4)
+    units = census.threshold._min_units(4)
     rng = np.random.default_rng(4)
     for f in rng.choice(1 << 16, 200, replace=False):
         bits = table_bits(int(f), 4)

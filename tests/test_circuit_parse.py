@@ -188,7 +188,8 @@ def test_op_table_matches_the_kernels():
     """Python's one op table (circuit_io) against the C++ one (the X-macro list of gates.hpp that the
     enum, the kernels' switches and the parser expand): same names, same codes, same arity classes.
     A code that drifts on either side would evaluate every circuit with the wrong gates."""
-    from deepcheap_native import _core, circuit_io
+    from deepcheap_native import _core
+    from deepcheap_native.circuit import io as circuit_io
 
     table = _core.circuit_op_table()
     assert [name for name, _, _ in table] == list(circuit_io.OPS)

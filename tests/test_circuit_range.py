@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from deepcheap_native import circuit_space, circuits
+from deepcheap_native import circuits
+from deepcheap_native.circuit import space as circuit_space
 from deepcheap_native.circuit import unpack_bits
 
 

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from deepcheap_native import _validate, circuit_io, cli
+from deepcheap_native import cli
+from deepcheap_native.circuit import io as circuit_io
+from deepcheap_native.core import validate as _validate
 
 PACKAGE = Path(dc.__file__).resolve().parent
 P = np.array([[0.9, 0.1], [0.3, 0.7]])
@@ -214,8 +216,9 @@ def test_shipped_circuits_are_read_compressed_or_plain(tmp_path):
 def test_op_table_is_defined_once_and_matches_the_native_codes():
     assert dc.circuit.OPS is circuit_io.OPS
     sources = [p for p in PACKAGE.rglob("*.py")]
-    defining = [p.name for p in sources if '"AND", "XOR", "OR", "NAND"' in p.read_text(encoding="utf-8")]
-    assert defining == ["circuit_io.py"]
+    defining = [p.relative_to(PACKAGE).as_posix() for p in sources
+                if '"AND", "XOR", "OR", "NAND"' in p.read_text(encoding="utf-8")]
+    assert defining == ["circuit/io.py"]
     truth = {"AND": lambda a, b: a & b, "XOR": lambda a, b: a ^ b, "OR": lambda a, b: a | b,
              "NAND": lambda a, b: 1 - (a & b), "NOR": lambda a, b: 1 - (a | b), "XNOR": lambda a, b: 1 - (a ^ b),
              "INV": lambda a, b: 1 - a, "BUF": lambda a, b: a, "CONST0": lambda a, b: 0, "CONST1": lambda a, b: 1}
@@ -231,12 +234,7 @@ def test_op_table_is_defined_once_and_matches_the_native_codes():
         assert got == [truth[name](a, b) for a in (0, 1) for b in (0, 1)], name
 
 
-def test_circuit_modules_have_no_import_cycle():
-    # circuit_io and circuit_network are leaves: at run time they import nothing from circuit.py.
-    for name in ("circuit_io.py", "circuit_network.py"):
-        tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
-        runtime = [n.module for n in tree.body if isinstance(n, ast.ImportFrom)]
-        assert "circuit" not in runtime and "circuits" not in runtime, (name, runtime)
+# (No import circle anywhere in the package: the import-graph test in tests/test_package.py.)
 
 
 # ---- torch in -> torch out
@@ -378,7 +376,7 @@ def test_chain_samplers_name_the_number_of_chains_alike():
 
 
 def test_installed_circuits_are_xz_under_2_mb_and_read_as_the_published_text():
-    data = Path(dc.__file__).resolve().parent / "data" / "bristol"
+    data = dc.circuits.installed_bristol_folder()
     names = dc.circuits.BRISTOL_CIRCUITS
     assert not list(data.glob("*.txt.gz")) and not [p for p in data.glob("*.txt") if p.stem in names]
     compressed = {p.name.removesuffix(".txt.xz"): p for p in data.glob("*.txt.xz")}

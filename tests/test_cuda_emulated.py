@@ -555,7 +555,7 @@ def test_cluster_sampler_on_device(emulation):
     with pytest.raises(ValueError, match="cluster updates need a ferromagnet"):
         emulated.IsingClusterChain(8, -1.0, 2.0, 4, 0, 1, 0, 0, 1, device=0)
     w = dc.IsingModel(8).sampler(2.3, replicas=2, algorithm="wolff", seed=1, device="cuda").sweep(3)
-    w2 = dc.ising_cluster.ClusterSampler.from_state(w.state(), device="cuda")
+    w2 = dc.ising.cluster.ClusterSampler.from_state(w.state(), device="cuda")
     np.testing.assert_array_equal(w2.sweep(2).spins, w.sweep(2).spins)
 
 

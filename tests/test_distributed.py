@@ -281,8 +281,9 @@ def test_report_width_law_on_a_scheduler(client):
 
 def test_report_cli_unreachable_scheduler(tmp_path, capsys, monkeypatch):
     from deepcheap_native import cli
+    from deepcheap_native.core import scaleout
 
-    monkeypatch.setattr(distributed, "DEFAULT_CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setattr(scaleout, "DEFAULT_CONNECT_TIMEOUT", 2.0)
     t0 = time.monotonic()
     status = cli.main(["report", "--tiny", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--no-progress"])
     assert status == 1 and time.monotonic() - t0 < 20

@@ -82,7 +82,7 @@ def test_elliptic_integral_against_scipy():
     special = pytest.importorskip("scipy.special")
     for k in (0.0, 0.3, 0.9, 0.999999):
         # ellipkm1 takes 1 - k^2 directly, so the comparison is not limited by rounding k^2 near 1.
-        assert ising._elliptic_k(k) == pytest.approx(special.ellipkm1((1 - k) * (1 + k)), rel=1e-13)
+        assert ising.model._elliptic_k(k) == pytest.approx(special.ellipkm1((1 - k) * (1 + k)), rel=1e-13)
 
 
 def test_binder_cumulant_of_known_distributions():

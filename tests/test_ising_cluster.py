@@ -15,7 +15,7 @@ from scipy import stats
 
 import deepcheap_native as dc
 from deepcheap_native import ising
-from deepcheap_native.ising_cluster import ClusterSampler, wolff_clusters_per_sweep
+from deepcheap_native.ising.cluster import ClusterSampler, wolff_clusters_per_sweep
 
 WOLFF_SEED, WOLFF_BONDS, SW_BONDS, INIT = 0x31 << 24, 0x32 << 24, 0x33 << 24, 0x34 << 24
 

@@ -12,7 +12,7 @@ import pytest
 from scipy import signal
 
 from deepcheap_native import ising
-from deepcheap_native.ising_stats import analyse_finite_size, autocorrelation_function
+from deepcheap_native.ising.stats import analyse_finite_size, autocorrelation_function
 
 
 def ar1(phi: float, n: int, chains: int, seed: int) -> np.ndarray:

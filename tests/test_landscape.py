@@ -205,11 +205,11 @@ def test_monomials_are_the_multiset_products_in_order():
     rng = np.random.default_rng(3)
     for N, k in [(7, 2), (6, 3), (5, 1)]:
         x = rng.standard_normal((4, N))
-        columns = landscape._multisets(N, k)
+        columns = landscape.spin_glass._multisets(N, k)
         expected = np.ones((4, columns[0].size))
         for c in columns:
             expected *= x[:, c]
-        got = landscape._monomials_t(np.ascontiguousarray(x.T), k).T
+        got = landscape.spin_glass._monomials_t(np.ascontiguousarray(x.T), k).T
         np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from deepcheap_native import _memory
+from deepcheap_native.core import memory as _memory
 
 LIMIT = 64 * 2**30  # a 64 GiB machine, so the expected messages do not depend on where the test runs
 

@@ -27,7 +27,7 @@ def _continued_at(sampler, temperature):
     state = sampler.state()
     state["temperature"] = temperature
     if "clusters_per_sweep" in state and state["algorithm"] == "wolff":
-        state["clusters_per_sweep"] = dc.ising_cluster.wolff_clusters_per_sweep(state["L"], temperature)
+        state["clusters_per_sweep"] = dc.ising.cluster.wolff_clusters_per_sweep(state["L"], temperature)
     return type(sampler).from_state(state)
 
 
@@ -73,7 +73,7 @@ def test_wolff_default_cluster_count_follows_the_temperature_and_an_explicit_one
     model = dc.IsingModel(32)
     s = model.sampler(1.5, algorithm="wolff", seed=1)
     s.temperature = 3.0
-    assert s.clusters_per_sweep == dc.ising_cluster.wolff_clusters_per_sweep(32, 3.0)
+    assert s.clusters_per_sweep == dc.ising.cluster.wolff_clusters_per_sweep(32, 3.0)
     assert s.bond_probability == pytest.approx(1 - np.exp(-2 / 3.0), abs=2**-31)
     fixed = model.sampler(1.5, algorithm="wolff", seed=1, clusters_per_sweep=4)
     fixed.temperature = 3.0

@@ -184,7 +184,7 @@ def test_object_following_results_are_annotated_array_out():
 
     import typing
 
-    from deepcheap_native import _arrays
+    from deepcheap_native.core import arrays as _arrays
 
     assert _arrays.ArrayOut is typing.Any
     methods = [dc.MarkovChain.sample, dc.HierarchicalChain.sample, dc.IsingSampler.magnetization,

@@ -1,5 +1,5 @@
 """Per-call ``threads=`` (README: Conventions): every hot path takes it, it is validated once
-(``_validate.check_threads``: None or an int in [1, 1024]), it is a per-OS-thread override in the core,
+(``core.validate.check_threads``: None or an int in [1, 1024]), it is a per-OS-thread override in the core,
 so concurrent callers with different counts do not interfere, and no result depends on it. Each area's
 entry point is run on 1 and 2 threads at a size its kernel splits across threads, and compared bit
 for bit (the reference: the same call on one thread, i.e. the serial loop)."""
@@ -16,9 +16,9 @@ import pytest
 
 import deepcheap_native as dc
 from deepcheap_native import _core, census, circuits
-from deepcheap_native._validate import call_threads
-from deepcheap_native.circuit_space import random_input_words, range_input_words
-from deepcheap_native.ising_stats import _scan_job
+from deepcheap_native.core.validate import call_threads
+from deepcheap_native.circuit.space import random_input_words, range_input_words
+from deepcheap_native.ising.stats import _scan_job
 
 
 def _chain(seed: int = 3, states: int = 5) -> np.ndarray:
@@ -69,7 +69,7 @@ def _cluster(algorithm):
 
 
 def _min_units(threads):
-    census._MIN_UNITS.clear()  # the table is cached per process: recompute it on these threads
+    census.threshold._MIN_UNITS.clear()  # the table is cached per process: recompute it on these threads
     return [census.min_hidden_units(t, n=3, threads=threads) for t in (0x96, 0x17, 0xE8, 0x69)]
 
 
@@ -96,7 +96,7 @@ HOT_PATHS = {
     "census.threshold_functions": lambda t: census.threshold_functions(5, threads=t),
     "census.threshold_tables": lambda t: census.threshold_tables(5, threads=t),
     "census.min_hidden_units": _min_units,
-    "census.depth2_functions": lambda t: (census._MIN_UNITS.clear(), census.depth2_functions(3, 2, threads=t))[1],
+    "census.depth2_functions": lambda t: (census.threshold._MIN_UNITS.clear(), census.depth2_functions(3, 2, threads=t))[1],
     "circuit range_input_words": lambda t: range_input_words(20, 12345, 1 << 16, threads=t),
     "circuit random_input_words": lambda t: random_input_words(20, 0, 1 << 16, seed=3, threads=t),
     "Circuit.evaluate_range": lambda t: _adder_pair()[0].evaluate_range(0, 1 << 16, chunk=1 << 12, threads=t),

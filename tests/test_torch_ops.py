@@ -94,7 +94,7 @@ def test_opcheck_schema_fake_kernels_and_autograd_registration():
     weights = [getattr(module, f"weight_{k}") for k in range(module.n_weights)]
     x = _x(4, batch=3).requires_grad_()
     torch.library.opcheck(torch.ops.deepcheap.product_network.default, (x, weights, module.handle))
-    from deepcheap_native._torch_ops import handle_of
+    from deepcheap_native.core.torch_ops import handle_of
 
     parity = dc.circuits.parity_tree(6)
     bits = torch.zeros(5, 6, dtype=torch.bool)

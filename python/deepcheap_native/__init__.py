@@ -6,10 +6,13 @@ circuit-depth evaluation (Hoang & Guerraoui). See README.md for a tour.
 
 from __future__ import annotations
 
-from . import _core, cuda, random
-from ._core import simd_target, simd_targets
+import sys as _sys
 
-# The public API, one block per area.
+from . import _core
+from ._core import simd_target, simd_targets
+from .core import cuda, random
+
+# The public API, one block per area (each area is a subpackage over core/; README: Layout).
 # --- product ---
 from .product import (
     ProductNetwork,
@@ -19,19 +22,25 @@ from .product import (
     product_network_neurons,
 )
 # --- markov ---
-from . import info
-from .markov import HierarchicalChain, MarkovChain
+from .markov import HierarchicalChain, MarkovChain, info
 # --- ising ---
 from . import ising
 from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 # --- circuit ---
-from . import circuits
 from .circuit import Circuit, CircuitBuilder, ParseError
+from .circuit import families as circuits
 # --- landscape ---
 from . import landscape
 from .landscape import SphericalSpinGlass
 # --- census ---
 from . import census
+
+# Public module paths that name a module living inside core/ or an area: `import deepcheap_native.cuda`,
+# `from deepcheap_native.info import entropy` and `deepcheap_native.circuits.bristol` keep working, and
+# each path is the same module object (monkeypatching dc.cuda patches core/cuda.py).
+for _name, _module in (("cuda", cuda), ("random", random), ("info", info), ("circuits", circuits)):
+    _sys.modules[f"{__name__}.{_name}"] = _module
+del _name, _module
 
 __version__ = "0.1.0"
 
@@ -80,7 +89,7 @@ def set_num_threads(k: int) -> None:
 
     Results never depend on it: work is split by item and random streams are keyed by item.
     """
-    from ._arrays import check_int
+    from .core.arrays import check_int
 
     _core.set_num_threads(check_int(k, "k", minimum=1))
 

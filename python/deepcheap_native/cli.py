@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from ._validate import SEED_MAX
+from .core.validate import SEED_MAX
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEVIATES = 0, 1, 2, 3
 

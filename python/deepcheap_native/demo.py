@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from . import get_num_threads
-from .product import MAX_SHALLOW_INPUTS, multiplication_gate, product_network, product_network_neurons
+from .product.network import MAX_SHALLOW_INPUTS, multiplication_gate, product_network, product_network_neurons
 
 SHALLOW_BUILD_LIMIT = 12  # build (and count the weights of) shallow networks up to 2^12 neurons
 

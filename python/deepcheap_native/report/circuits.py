@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import circuits as circuits_module
+from ..circuit import families as circuits_module
 from .context import Context, MissingCapability, Section, best_time, require
 from .figures import subplots, to_png
 
@@ -44,7 +44,7 @@ def bristol_dir() -> Path:
     """The Bristol Fashion circuits: $DEEPCHEAP_BRISTOL_DIR if set, else the copy installed with the
     package (deepcheap_native/data/bristol, see circuits.bristol)."""
     env = os.environ.get(BRISTOL_ENV)
-    folder = Path(env) if env else Path(circuits_module.__file__).resolve().parent / "data" / "bristol"
+    folder = Path(env) if env else circuits_module.installed_bristol_folder()
     if not any((folder / f"sha256{suffix}").is_file() for suffix in (".txt", ".txt.xz", ".txt.gz")):
         where = f"${BRISTOL_ENV}={env}" if env else f"the installed package ({folder})"
         raise MissingCapability(f"{where} has no sha256.txt: reinstall deepcheap-native, or set ${BRISTOL_ENV} "

@@ -103,7 +103,7 @@ class Context:
         section's finite-size scan and τ_int runs)."""
         if self.scheduler is None:
             return None
-        from ..distributed import get_client
+        from ..core.scaleout import get_client
 
         return get_client(self.scheduler)
 

@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..circuit import OPS, Circuit
+from ..circuit.circuit import OPS, Circuit
 
 __all__ = ["NumpyLevelized", "numpy_alias_sampler", "numpy_checkerboard_sweep", "vose_tables"]
 

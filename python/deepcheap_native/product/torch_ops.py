@@ -1,4 +1,4 @@
-"""The native kernels as torch.library custom ops, so they run inside torch.compile(fullgraph=True)
+"""The product kernels as torch.library custom ops, so they run inside torch.compile(fullgraph=True)
 graphs and training loops: a fake (meta) kernel gives each op's output shape and dtype without
 running it, and an autograd formula gives the gradient with respect to the inputs.
 
@@ -8,55 +8,29 @@ running it, and an autograd formula gives the gradient with respect to the input
   so that compiled graphs see them), written with torch operations: it is itself differentiable.
 - ``deepcheap::multiplication_gate(u, v, activation, scale, bias, mode)``: the 4-neuron gate,
   elementwise; its backward sums the neurons' slopes σ'(z) times their input weights.
-- ``deepcheap::circuit_evaluate_bits(bits, handle, schedule, threads)``: bit-sliced evaluation of a
-  Circuit; boolean, so it has no gradient.
 
-Objects travel into an op as an integer handle (ops take tensors and scalars only). This module is
+Objects travel into an op as an integer handle (``core.torch_ops.handle_of``: ops take tensors and
+scalars only); the circuit area registers its own op in ``circuit/torch_ops.py``. This module is
 imported only when a torch tensor reaches one of these entry points, so importing the package never
 imports torch.
 """
 
 import functools
-import itertools
-import weakref
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import torch
 
-from . import cuda as gpu  # deepcheap's GPU drivers (torch.cuda is torch's)
-from ._validate import call_threads
+from ..core import cuda as gpu  # deepcheap's GPU drivers (torch.cuda is torch's)
+from ..core.torch_ops import handle_of, lookup as _lookup
+from ..core.validate import call_threads
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .circuit import Circuit
-    from .product import ProductNetwork
+    from .network import ProductNetwork
 
 # No `from __future__ import annotations` here: torch.library reads the op schemas from real annotations.
 
-__all__ = ["NativeProductNetwork", "circuit_evaluate_bits", "handle_of", "multiplication_gate", "native_module"]
-
-_HANDLES = itertools.count(1)
-_OBJECTS: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
-_HANDLE_OF: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
-
-
-@torch.compiler.assume_constant_result
-def handle_of(obj: Any) -> int:
-    """A stable integer naming ``obj`` for the ops (kept alive by whoever holds ``obj``)."""
-    handle = _HANDLE_OF.get(obj)
-    if handle is None:
-        handle = next(_HANDLES)
-        _HANDLE_OF[obj] = handle
-        _OBJECTS[handle] = obj
-    return handle
-
-
-def _lookup(handle: int) -> Any:
-    obj = _OBJECTS.get(handle)
-    if obj is None:
-        raise RuntimeError(f"deepcheap op: the object with handle {handle} no longer exists")
-    return obj
-
+__all__ = ["NativeProductNetwork", "multiplication_gate", "native_module"]
 
 # ---- product networks ------------------------------------------------------------------------------
 
@@ -172,7 +146,7 @@ def native_module(net: "ProductNetwork", threads: Optional[int] = None) -> Nativ
 
 @functools.lru_cache(maxsize=64)
 def _gate_network(activation: str, scale: float, bias: Optional[float], mode: str, dtype: str) -> Any:
-    from .product import product_network
+    from .network import product_network
 
     return product_network(2, activation=activation, scale=scale, bias=bias, dtype=dtype, mode=mode)
 
@@ -236,24 +210,3 @@ def multiplication_gate(u: Any, v: Any, *, activation: str, scale: float, bias: 
     uu, vv = torch.broadcast_tensors(u.to(dtype), v.to(dtype))
     return torch.ops.deepcheap.multiplication_gate(uu, vv, activation, float(scale),
                                                    None if bias is None else float(bias), mode)
-
-
-# ---- circuits ----------------------------------------------------------------------------------------
-
-
-@torch.library.custom_op("deepcheap::circuit_evaluate_bits", mutates_args=())
-def _circuit_evaluate_bits(bits: torch.Tensor, handle: int, schedule: str, threads: int) -> torch.Tensor:
-    circuit = _lookup(handle)
-    result = circuit.evaluate_bits(bits.detach().cpu().numpy(), schedule=schedule, threads=threads or None)
-    return torch.from_numpy(result).to(bits.device)
-
-
-@_circuit_evaluate_bits.register_fake
-def _(bits: torch.Tensor, handle: int, schedule: str, threads: int) -> torch.Tensor:
-    circuit = _lookup(handle)
-    batch = 1 if bits.ndim == 1 else bits.shape[0]
-    return bits.new_empty((batch, circuit.n_outputs), dtype=torch.bool)
-
-
-def circuit_evaluate_bits(circuit: "Circuit", bits: torch.Tensor, schedule: str, threads: int | None) -> torch.Tensor:
-    return torch.ops.deepcheap.circuit_evaluate_bits(bits, handle_of(circuit), schedule, threads or 0)

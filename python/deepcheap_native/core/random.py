@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from . import _core
+from .. import _core
 from . import cuda as _cuda_api
-from ._arrays import like_input, to_numpy
-from ._validate import call_threads, check_threads
+from .arrays import like_input, to_numpy
+from .validate import call_threads, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
@@ -117,7 +117,7 @@ def normal_pairs(seed: int, item: Any, step: Any, purpose: int) -> np.ndarray:
     -------
     numpy float64 array of shape broadcast(item, step).shape + (2,)
     """
-    from ._arrays import check_int, check_seed
+    from .arrays import check_int, check_seed
 
     seed = check_seed(seed)
     purpose = check_int(purpose, "purpose", minimum=0, maximum=2**32 - 1)

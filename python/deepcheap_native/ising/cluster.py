@@ -15,10 +15,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import cuda
-from ._arrays import check_choice, check_int
-from ._validate import call_threads, check_threads, progress_bar
-from .ising import (
+from ..core import cuda
+from ..core.arrays import check_choice, check_int
+from ..core.validate import call_threads, check_threads, progress_bar
+from .model import (
     CRITICAL_TEMPERATURE,
     STATE_VERSION,
     IsingModel,

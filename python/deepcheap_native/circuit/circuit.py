@@ -16,15 +16,15 @@ from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence, overload
 
 import numpy as np
 
-from . import _core
-from ._memory import check_allocation
-from ._arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
-from ._validate import check_threads
+from .. import _core
+from ..core.memory import check_allocation
+from ..core.arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
+from ..core.validate import check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
-from .circuit_io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
-from .circuit_network import threshold_network
+from .io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
+from .threshold import threshold_network
 
 __all__ = ["OPS", "Circuit", "CircuitBuilder", "ParseError", "ScheduleResult"]
 
@@ -276,7 +276,7 @@ class Circuit:
         repeated wires get an EQW copy, so the outputs are the last wires as the format requires.
         Returns the text when ``path`` is None.
         """
-        from .circuit_io import bristol_text
+        from .io import bristol_text
 
         text = bristol_text(self)
         if path is None:
@@ -290,7 +290,7 @@ class Circuit:
         Each gate becomes AND nodes (XOR and XNOR three, the others one or none); the symbol table
         names the bits ``in<i>[k]`` and ``out<j>[k]`` so that :meth:`from_aiger` restores the widths.
         """
-        from .circuit_io import aiger_bytes
+        from .io import aiger_bytes
 
         path = Path(path)
         if binary is None:
@@ -469,7 +469,7 @@ class Circuit:
         bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
         if bw and bw not in (8, 16, 32, 64):
             raise ValueError(f"block_words must be 8, 16, 32 or 64, got {bw}")
-        from . import cuda
+        from ..core import cuda
 
         where = cuda.resolve_device(device, words)
         if where.kind == "cuda" and cuda.is_device_array(words):
@@ -517,7 +517,7 @@ class Circuit:
         ``torch.compile``).
         """
         if is_torch_tensor(bits):
-            from ._torch_ops import circuit_evaluate_bits
+            from .torch_ops import circuit_evaluate_bits
 
             check_choice(schedule, "schedule", tuple(_SCHEDULES))
             return circuit_evaluate_bits(self, bits, schedule, threads)
@@ -585,7 +585,7 @@ class Circuit:
         uint64 array (n_outputs, ⌈count/64⌉): bit j of word k is the output for x = start + 64·k + j;
         lanes past ``count`` are 0.
         """
-        from . import circuit_space
+        from . import space as circuit_space
 
         return circuit_space.evaluate_range(self, start, count, chunk=chunk, schedule=schedule, threads=threads)
 
@@ -600,7 +600,7 @@ class Circuit:
         -------
         (patterns, counts): uint64 patterns that occur, ascending, and their int64 counts (summing to count).
         """
-        from . import circuit_space
+        from . import space as circuit_space
 
         return circuit_space.count_output_patterns(self, start, count, chunk=chunk, schedule=schedule,
                                                    threads=threads)

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from . import _core
-from ._arrays import check_choice, check_int, check_seed
-from ._validate import check_threads
+from .. import _core
+from ..core.arrays import check_choice, check_int, check_seed
+from ..core.validate import check_threads
 
 if TYPE_CHECKING:
     from .circuit import Circuit

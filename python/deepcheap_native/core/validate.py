@@ -78,7 +78,7 @@ def call_threads(threads: Any) -> Iterator[None]:
     if k is None:
         yield
         return
-    from . import _core
+    from .. import _core
 
     previous = _core.set_thread_override(k)
     try:

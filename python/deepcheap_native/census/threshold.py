@@ -35,9 +35,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _core
-from ._arrays import check_int, to_numpy
-from ._validate import call_threads, check_threads
+from .. import _core
+from ..core.arrays import check_int, to_numpy
+from ..core.validate import call_threads, check_threads
 
 __all__ = [
     "depth2_functions",

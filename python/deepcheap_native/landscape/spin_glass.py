@@ -17,9 +17,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._arrays import like_input, to_numpy
-from ._validate import check_choice, check_int, check_real, check_seed, check_threads
-from .random import normal_pairs
+from ..core.arrays import like_input, to_numpy
+from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads
+from ..core.random import normal_pairs
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
 

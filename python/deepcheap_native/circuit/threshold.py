@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._arrays import check_choice
-from .circuit_io import AND, BUF, CONST0, INV, NAND, NOR, OR, XOR
+from ..core.arrays import check_choice
+from .io import AND, BUF, CONST0, INV, NAND, NOR, OR, XOR
 
 if TYPE_CHECKING:  # pragma: no cover
     from .circuit import Circuit
@@ -97,7 +97,7 @@ class ThresholdNetwork:
         ``module(x)`` takes a (B, n_inputs) float tensor and returns (B, n_outputs), equal to
         :meth:`forward`; with ``activation="sigmoid"`` it is differentiable in its inputs.
         """
-        from ._arrays import import_torch
+        from ..core.arrays import import_torch
 
         torch = import_torch("ThresholdNetwork.to_torch")
         net = self

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _core, cuda
-from ._memory import check_allocation
-from ._arrays import ArrayOut, as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
-from ._validate import call_threads, check_threads
+from .. import _core
+from ..core import cuda
+from ..core.memory import check_allocation
+from ..core.arrays import ArrayOut, as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
+from ..core.validate import call_threads, check_threads
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
 

@@ -9,13 +9,14 @@ stack copies of any circuit in depth or in width.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from ._arrays import check_int
+from ..core.arrays import check_int
 from .circuit import Circuit, CircuitBuilder, ParseError
-from .circuit_space import Equivalence
+from .space import Equivalence
 
 __all__ = [
     "BRISTOL_CIRCUITS",
@@ -46,6 +47,14 @@ BRISTOL_CIRCUITS = (
 )
 
 
+def installed_bristol_folder() -> Path:
+    """The folder of the Bristol circuits installed with the package: deepcheap_native/data/bristol,
+    looked up on the package's path (an editable install keeps the built data beside the sources)."""
+    package = sys.modules[__name__.partition(".")[0]]  # deepcheap_native, already imported (no upward import)
+    folders = [Path(entry) / "data" / "bristol" for entry in package.__path__]
+    return next((f for f in folders if f.is_dir()), folders[0])
+
+
 def bristol(name: str, directory: str | os.PathLike | None = None) -> Circuit:
     """Load one of the published Bristol Fashion circuits that ship with the package.
 
@@ -66,7 +75,7 @@ def bristol(name: str, directory: str | os.PathLike | None = None) -> Circuit:
         raise TypeError(f"name must be a str, one of {', '.join(BRISTOL_CIRCUITS)}; got {type(name).__name__}")
     if name not in BRISTOL_CIRCUITS:
         raise ValueError(f"name must be one of {', '.join(BRISTOL_CIRCUITS)}, got {name!r}")
-    folder = Path(__file__).resolve().parent / "data" / "bristol" if directory is None else Path(directory)
+    folder = installed_bristol_folder() if directory is None else Path(directory)
     for suffix in (".txt", ".txt.xz", ".txt.gz"):
         path = folder / f"{name}{suffix}"
         if path.is_file():
@@ -421,7 +430,7 @@ def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: in
     :class:`Equivalence`: true when no difference was found; otherwise ``counterexample`` (input values
     per input width of ``a``), ``inputs`` (the input integer), ``index`` and ``outputs``.
     """
-    from . import circuit_space
+    from . import space as circuit_space
 
     return circuit_space.equivalent(a, b, exhaustive_bits=exhaustive_bits, samples=samples, seed=seed,
                                     chunk=chunk, threads=threads)

@@ -25,8 +25,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ._arrays import is_torch_tensor
-from ._validate import check_int
+from .arrays import is_torch_tensor
+from .validate import check_int
 
 __all__ = ["Device", "DeviceArray", "device_count", "emulation", "is_available", "resolve_device", "to_device"]
 
@@ -102,7 +102,7 @@ class Device:
     def module(self) -> Any:
         """The native module whose functions run on this device (_core, _cuda or _cuda_emulated)."""
         if self.kind == "cpu":
-            from . import _core
+            from .. import _core
 
             return _core
         return _require_cuda(self.index)

@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _core
-from ._arrays import check_choice, to_numpy
-from .markov import _check_base
+from .. import _core
+from ..core.arrays import check_choice, to_numpy
+from .chain import _check_base
 
 __all__ = ["Estimate", "entropy", "mutual_information"]
 

@@ -19,13 +19,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import numpy as np
 
-from . import _core, cuda
-from ._memory import check_allocation
-from ._arrays import ArrayOut, check_choice, check_int, check_real, check_seed, like_input, to_numpy
-from ._validate import FixedAttributes, call_threads, check_threads, progress_bar
+from .. import _core
+from ..core import cuda
+from ..core.memory import check_allocation
+from ..core.arrays import ArrayOut, check_choice, check_int, check_real, check_seed, like_input, to_numpy
+from ..core.validate import FixedAttributes, call_threads, check_threads, progress_bar
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
+
+    from .cluster import ClusterSampler
 
 __all__ = [
     "CRITICAL_TEMPERATURE",
@@ -259,7 +262,7 @@ class IsingModel(FixedAttributes):
         temperature : T > 0 (k_B = 1).
         replicas : number of independent lattices.
         algorithm : "metropolis" or "heatbath" (checkerboard sweeps either way), or the cluster updates
-            "wolff" and "swendsen-wang" (J > 0, h = 0; a :class:`~deepcheap_native.ising_cluster.ClusterSampler`,
+            "wolff" and "swendsen-wang" (J > 0, h = 0; a :class:`~deepcheap_native.ising.ClusterSampler`,
             which takes ``first_replica=`` and no ``kernel``).
         seed : 64-bit seed of the Philox streams.
         init : "random" (independent fair spins), "up" (all +1), or an array of shape (replicas, L, L) of ±1.
@@ -270,6 +273,8 @@ class IsingModel(FixedAttributes):
         device : None or "cpu" (default), "cuda", "cuda:N": where the lattices live and are swept.
         """
         if algorithm in ("wolff", "swendsen-wang"):
+            from .cluster import ClusterSampler  # the cluster module builds on this one
+
             if kernel != "auto":
                 raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
                                  f"algorithm={algorithm!r}")
@@ -800,17 +805,3 @@ def _from_state(state: Mapping[str, Any]) -> Any:
     if kind not in kinds:
         raise ValueError(f"state names sampler {kind!r} but expected one of {sorted(kinds)}")
     return kinds[kind].from_state(state)
-
-
-# ---- cluster updates and critical-point statistics (their own modules; re-exported here) -------------
-from .ising_cluster import ClusterSampler, ClusterSeries  # noqa: E402
-from .ising_stats import (  # noqa: E402
-    AutocorrelationTime,
-    FiniteSizeScan,
-    autocorrelation_time,
-    finite_size_scan,
-    reweight,
-)
-
-__all__ += ["AutocorrelationTime", "ClusterSampler", "ClusterSeries", "FiniteSizeScan", "autocorrelation_time",
-            "finite_size_scan", "reweight"]

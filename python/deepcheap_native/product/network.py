@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Sequence, overload
 
 import numpy as np
 
-from ._arrays import check_choice, check_int, check_out, import_torch, is_torch_tensor, like_input, to_numpy
-from ._validate import call_threads, check_threads
+from ..core.arrays import check_choice, check_int, check_out, import_torch, is_torch_tensor, like_input, to_numpy
+from ..core.validate import call_threads, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
@@ -409,7 +409,7 @@ class ProductNetwork:
         back there); see :mod:`deepcheap_native.cuda`. ``threads``: CPU threads for this call (None:
         :func:`~deepcheap_native.set_num_threads`; ignored on a GPU); the result does not depend on it.
         """
-        from . import cuda
+        from ..core import cuda
 
         threads = check_threads(threads)
         where = cuda.resolve_device(device, x)
@@ -440,7 +440,7 @@ class ProductNetwork:
 
     def _evaluate_resident(self, x: Any, out: Any, where: Any) -> Any:
         """The zero-copy path: x on the GPU is read in place and the result is made there."""
-        from . import cuda
+        from ..core import cuda
 
         address, shape, _, owner = cuda.device_input(x, "x", where, self.dtype)
         if len(shape) != 2 or shape[1] != self.n:
@@ -531,7 +531,7 @@ class ProductNetwork:
         """
         torch = import_torch("ProductNetwork.to_torch()")
         if native:
-            from ._torch_ops import native_module
+            from .torch_ops import native_module
 
             return native_module(self, check_threads(threads))
         if threads is not None:
@@ -768,7 +768,7 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
     """
     threads = check_threads(threads)
     if is_torch_tensor(u) or is_torch_tensor(v):
-        from ._torch_ops import multiplication_gate as gate_op
+        from .torch_ops import multiplication_gate as gate_op
 
         import torch
 

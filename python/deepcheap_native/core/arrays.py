@@ -17,7 +17,7 @@ import numpy as np
 ArrayOut = Any
 
 # The validators live in one module (see _validate.py); re-exported here for existing callers.
-from ._validate import check_choice, check_int, check_out, check_real, check_seed  # noqa: F401
+from .validate import check_choice, check_int, check_out, check_real, check_seed  # noqa: F401
 
 
 def is_torch_tensor(x: Any) -> bool:

@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._arrays import check_choice, check_int, check_seed, to_numpy
-from ._validate import check_threads
+from ..core.arrays import check_choice, check_int, check_seed, to_numpy
+from ..core.validate import check_threads
 
 __all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]
 
@@ -250,7 +250,7 @@ def _scan_job(L: int, temperature: float, algorithm: str, replicas: int, first_r
               threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One piece of a scan (module level, so any executor can pickle it): (e, m) of shape (n, replicas),
     on ``threads`` threads of the process that runs it (None: that process's setting)."""
-    from .ising import IsingModel
+    from .model import IsingModel
 
     sampler = IsingModel(L).sampler(temperature, replicas=replicas, algorithm=algorithm, seed=seed,
                                     init="up", first_replica=first_replica)
@@ -429,7 +429,7 @@ def finite_size_scan(
     -------
     FiniteSizeScan
     """
-    from .ising import IsingModel
+    from .model import IsingModel
 
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(f"sizes must be a sequence of lattice sizes, got {type(sizes).__name__}")
@@ -463,7 +463,7 @@ def finite_size_scan(
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable(done, total) or None, got {type(progress).__name__}")
     if isinstance(client, str):  # "sync" or a scheduler address: deepcheap_native.distributed makes the client
-        from .distributed import get_client
+        from ..core.scaleout import get_client
 
         client = get_client(client)
     if client is not None and not callable(getattr(client, "submit", None)):

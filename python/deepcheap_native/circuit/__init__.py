@@ -1,0 +1,68 @@
+"""Boolean circuits: Circuit and CircuitBuilder (``circuit``), file I/O and the one op table (``io``),
+threshold networks (``threshold``), input spaces and equivalence (``space``), generated families and
+published circuits (``families``, public as ``deepcheap_native.circuits``). ``ParseError`` keeps its
+path ``deepcheap_native.circuit.ParseError``.
+"""
+
+from .circuit import (
+    Circuit,
+    CircuitBuilder,
+    ScheduleResult,
+    pack_bits,
+    unpack_bits,
+)
+from .io import (
+    AND,
+    BUF,
+    CONST0,
+    CONST1,
+    CONSTANT_OPS,
+    INV,
+    NAND,
+    NOR,
+    OPS,
+    OP_CODE,
+    OR,
+    ParseError,
+    UNARY_OPS,
+    XNOR,
+    XOR,
+    aiger_bytes,
+    bristol_text,
+    decompress,
+    read_source,
+)
+from .threshold import (
+    ThresholdNetwork,
+    threshold_network,
+)
+from . import families, space  # noqa: F401  (submodules, as attributes: dc.circuit.space)
+
+__all__ = [
+    "AND",
+    "BUF",
+    "CONST0",
+    "CONST1",
+    "CONSTANT_OPS",
+    "Circuit",
+    "CircuitBuilder",
+    "INV",
+    "NAND",
+    "NOR",
+    "OPS",
+    "OP_CODE",
+    "OR",
+    "ParseError",
+    "ScheduleResult",
+    "ThresholdNetwork",
+    "UNARY_OPS",
+    "XNOR",
+    "XOR",
+    "aiger_bytes",
+    "bristol_text",
+    "decompress",
+    "pack_bits",
+    "read_source",
+    "threshold_network",
+    "unpack_bits",
+]

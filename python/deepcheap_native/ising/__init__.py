@@ -1,0 +1,59 @@
+"""The 2D Ising model and Boltzmann sampling: models and local samplers (``model``), cluster samplers
+(``cluster``), critical-point statistics (``stats``: autocorrelation, reweighting, finite-size scans).
+"""
+
+from .model import (
+    BoltzmannSampler,
+    BoltzmannSeries,
+    CRITICAL_TEMPERATURE,
+    IsingModel,
+    IsingSampler,
+    IsingSeries,
+    STATE_VERSION,
+    binder_cumulant,
+    block_spin,
+    exact_energy,
+    onsager_energy,
+    onsager_magnetization,
+)
+from .cluster import (
+    ALGORITHMS,
+    ClusterSampler,
+    ClusterSeries,
+    wolff_clusters_per_sweep,
+)
+from .stats import (
+    AutocorrelationTime,
+    FiniteSizeScan,
+    analyse_finite_size,
+    autocorrelation_function,
+    autocorrelation_time,
+    finite_size_scan,
+    reweight,
+)
+
+__all__ = [
+    "ALGORITHMS",
+    "AutocorrelationTime",
+    "BoltzmannSampler",
+    "BoltzmannSeries",
+    "CRITICAL_TEMPERATURE",
+    "ClusterSampler",
+    "ClusterSeries",
+    "FiniteSizeScan",
+    "IsingModel",
+    "IsingSampler",
+    "IsingSeries",
+    "STATE_VERSION",
+    "analyse_finite_size",
+    "autocorrelation_function",
+    "autocorrelation_time",
+    "binder_cumulant",
+    "block_spin",
+    "exact_energy",
+    "finite_size_scan",
+    "onsager_energy",
+    "onsager_magnetization",
+    "reweight",
+    "wolff_clusters_per_sweep",
+]

@@ -1,0 +1,22 @@
+"""Spherical spin glasses: energy landscapes, descent, ground-state and threshold energies.
+"""
+
+from .spin_glass import (
+    DEFAULT_MAX_BYTES,
+    DescentResult,
+    PURPOSE_COUPLINGS,
+    PURPOSE_STARTS,
+    SphericalSpinGlass,
+    ground_state_energy,
+    threshold_energy,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DescentResult",
+    "PURPOSE_COUPLINGS",
+    "PURPOSE_STARTS",
+    "SphericalSpinGlass",
+    "ground_state_energy",
+    "threshold_energy",
+]
