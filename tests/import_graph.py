@@ -91,6 +91,30 @@ def import_graph(root: Path, package: str, *, deferred: bool = True) -> dict[str
     return graph
 
 
+def unresolved(root: Path, package: str) -> list[str]:
+    """Imports of package modules that do not exist (a stale path after a move: a deferred import
+    fails only when its function runs). ``from a.b import c`` needs module a.b; ``import a.b``, a.b."""
+    modules = _modules(root, package)
+    missing = []
+    for name, path in modules.items():
+        if path.suffix == ".pyi":
+            continue
+        is_package = path.name == "__init__.py"
+        for node, _ in _imports(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                wanted = [alias.name for alias in node.names]
+            elif node.level:
+                base = name.split(".") if is_package else name.split(".")[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                wanted = [".".join(base + ([node.module] if node.module else []))]
+            else:
+                wanted = [node.module or ""]
+            for target in wanted:
+                if (target == package or target.startswith(package + ".")) and target not in modules:
+                    missing.append(f"{path.relative_to(root)}:{node.lineno}: {target}")
+    return missing
+
+
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One import circle as [a, b, ..., a], or None (depth-first search, three colours)."""
     colour = dict.fromkeys(graph, 0)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import deepcheap_native as dc
-from import_graph import collapse, find_cycle, import_graph
+from import_graph import collapse, find_cycle, import_graph, unresolved
 
 PACKAGE = Path(dc.__file__).resolve().parent
 
@@ -274,6 +274,12 @@ def check_layers(graph: dict[str, set[str]]) -> list[str]:
     return problems
 
 
+def test_every_import_names_an_existing_module():
+    # Package code imports modules by their real paths (not the public aliases dc.cuda, dc.info, ...),
+    # and a deferred import left on an old path after a move fails here, not when its function runs.
+    assert unresolved(PACKAGE, "deepcheap_native") == []
+
+
 def test_import_graph_goes_down_without_circles():
     graph = import_graph(PACKAGE, "deepcheap_native")
     assert check_layers(graph) == []
@@ -311,6 +317,7 @@ def test_import_graph_checker_finds_circles_and_upward_imports(tmp_path):
     assert graph["deepcheap_native.ising.stats"] == {"deepcheap_native.ising.model"}
     assert graph["deepcheap_native.report"] == {"deepcheap_native", "deepcheap_native.ising.stats"}
     assert find_cycle(graph) is None and check_layers(graph) == []
+    assert unresolved(root, "deepcheap_native") == []
 
     circle = dict(clean)
     circle["ising/model.py"] = "def sample():\n    from .stats import y\n"
@@ -322,8 +329,10 @@ def test_import_graph_checker_finds_circles_and_upward_imports(tmp_path):
 
     upward = dict(clean)
     upward["core/cuda.py"] = "from ..ising import model\n"
-    upward["ising/stats.py"] = "def f():\n    from ..report import x\n"
+    upward["ising/stats.py"] = "def f():\n    from ..report import x\n    from .modle import y\n"
     problems = check_layers(import_graph(_fake_package(tmp_path / "up", upward), "deepcheap_native"))
     assert any(p.startswith("core imports an area: deepcheap_native.core.cuda") for p in problems)
     assert any("an area imports a layer above it: deepcheap_native.ising.stats" in p for p in problems)
     assert any(p.startswith("circle between areas") for p in problems)
+    assert unresolved(tmp_path / "up" / "deepcheap_native", "deepcheap_native") == [
+        "ising/stats.py:3: deepcheap_native.ising.modle"]
