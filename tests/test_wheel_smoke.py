@@ -22,7 +22,7 @@ PACKAGE = Path(dc.__file__).resolve().parent
 
 
 def test_installed_circuit_data_is_compressed_and_small():
-    data = PACKAGE / "data" / "bristol"
+    data = dc.circuits.installed_bristol_folder()
     compressed = sorted(data.glob("*.txt.xz"))
     assert {p.name.removesuffix(".txt.xz") for p in compressed} == set(dc.circuits.BRISTOL_CIRCUITS)
     assert not [p for p in data.glob("*.txt") if p.name != "License.txt"]  # no uncompressed copies
