@@ -418,8 +418,12 @@ def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: in
 
     Returns
     -------
-    :class:`Equivalence`: true when no difference was found; otherwise ``counterexample`` (input values
-    per input width of ``a``), ``inputs`` (the input integer), ``index`` and ``outputs``.
+    :class:`Equivalence`: ``proved`` when the exhaustive check found no difference; ``equivalent``
+    when no difference was found (by either method); otherwise ``counterexample`` (input values per
+    input width of ``a``), ``inputs`` (the input integer), ``index`` and ``outputs``. Its truth value is
+    the proof: true only for an exhaustive check without difference, false for a counterexample, and a
+    TypeError for a random check without one (evidence is not a proof; ``coverage`` says how much of the
+    2**input_bits inputs it saw).
     """
     from . import circuit_space
 

@@ -11,6 +11,7 @@ every thread count and SIMD target.
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import math
@@ -61,8 +62,33 @@ def _check_real(value: Any, name: str) -> float:
 # ---- exact results ---------------------------------------------------------------------------------
 
 
+def _over_temperatures(scalar: Any) -> Any:
+    """Let an exact reference of one temperature take an array of them (theory curves for plots): a
+    scalar T gives a float, an array-like gives a float64 array of T's shape; every T is checked."""
+
+    @functools.wraps(scalar)
+    def wrapper(*args: Any) -> Any:
+        *rest, T = args
+        if isinstance(T, (bool, str, bytes)) or np.ndim(T) == 0 and not hasattr(T, "__len__"):
+            return scalar(*rest, T)
+        values, _ = to_numpy(T, "T")
+        if values.dtype.kind not in "iuf":
+            raise TypeError(f"T must hold real numbers, got dtype {values.dtype}")
+        flat = values.astype(np.float64).reshape(-1)
+        bad = np.flatnonzero(~(np.isfinite(flat) & (flat > 0)))
+        if bad.size:
+            index = np.unravel_index(int(bad[0]), values.shape)
+            raise ValueError(f"T must be finite and > 0, but T[{', '.join(map(str, index))}] is {flat[bad[0]]}")
+        return np.array([scalar(*rest, float(t)) for t in flat], dtype=np.float64).reshape(values.shape)
+
+    return wrapper
+
+
+@_over_temperatures
+
 def onsager_magnetization(T: float) -> float:
-    """Spontaneous magnetization per spin of the infinite square lattice (J = 1).
+    """Spontaneous magnetization per spin of the infinite square lattice (J = 1); T may be an array
+    (the result has its shape).
 
     ``(1 - sinh(2/T)^-4)^(1/8)`` below the critical temperature, 0 at and above it (Onsager, Yang 1952).
     """
@@ -82,8 +108,10 @@ def _elliptic_k(k: float) -> float:
     return math.pi / (2.0 * a)
 
 
+@_over_temperatures
 def onsager_energy(T: float) -> float:
-    """Energy per spin of the infinite square lattice (J = 1, h = 0), Onsager's closed form.
+    """Energy per spin of the infinite square lattice (J = 1, h = 0), Onsager's closed form; T may be an
+    array (the result has its shape).
 
     ``u = -coth(2K) [1 + (2/pi) (2 tanh^2(2K) - 1) K(k)]`` with ``K = 1/T``, ``k = 2 sinh(2K) / cosh^2(2K)``
     and the complete elliptic integral K; at T_c the bracket tends to 1, so ``u(T_c) = -sqrt(2)``.
@@ -106,8 +134,10 @@ def _log_abs_2sinh(x: float) -> float:
     return ax + math.log1p(-math.exp(-2 * ax))
 
 
+@_over_temperatures
 def exact_energy(L: int, T: float) -> float:
-    """Exact energy per spin of the L x L periodic square lattice (J = 1, h = 0).
+    """Exact energy per spin of the L x L periodic square lattice (J = 1, h = 0); T may be an array (the
+    result has its shape). L must be even, as for :class:`IsingModel` (one rule for both).
 
     Kaufman's (1949) partition function of the finite torus,
     ``Z = 1/2 (2 sinh 2K)^(L^2/2) (Z1 + Z2 + Z3 + Z4)`` with products of ``2 cosh(L gamma_l / 2)`` and
@@ -116,6 +146,8 @@ def exact_energy(L: int, T: float) -> float:
     (Ferdinand & Fisher 1969), summed in the log domain so large L does not overflow.
     """
     n = check_int(L, "L", minimum=2)
+    if n % 2:
+        raise ValueError(f"L must be even, as for IsingModel (checkerboard updates on a torus), got {n}")
     t = _check_temperature(T, "T")
     K = 1.0 / t
     m = n  # square: m columns, n rows
@@ -268,7 +300,11 @@ class IsingModel(FixedAttributes):
         first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's
             batch (see :class:`IsingSampler`).
         device : None or "cpu" (default), "cuda", "cuda:N": where the lattices live and are swept.
+
+        Algorithm names are case-insensitive; "heat-bath" and "sw" are aliases of "heatbath" and
+        "swendsen-wang".
         """
+        algorithm = check_algorithm(algorithm)
         if algorithm in ("wolff", "swendsen-wang"):
             if kernel != "auto":
                 raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
@@ -279,6 +315,29 @@ class IsingModel(FixedAttributes):
             raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
                             kernel=kernel, first_replica=first_replica, device=device)
+
+
+#: Every Ising algorithm, local first, and the aliases accepted for them (case-insensitively).
+ALGORITHM_NAMES = ("metropolis", "heatbath", "wolff", "swendsen-wang")
+_ALGORITHM_ALIASES = {"heat-bath": "heatbath", "heat_bath": "heatbath", "sw": "swendsen-wang",
+                      "swendsen_wang": "swendsen-wang", "swendsenwang": "swendsen-wang"}
+
+
+def check_algorithm(algorithm: Any, choices: tuple[str, ...] = ALGORITHM_NAMES) -> str:
+    """The canonical name of an Ising algorithm among ``choices``: case-insensitive, with the aliases
+    "heat-bath" and "sw"; an unknown one is a ValueError listing every valid name."""
+    if not isinstance(algorithm, str):
+        raise TypeError(f"algorithm must be one of {', '.join(map(repr, choices))} (a str), got "
+                        f"{type(algorithm).__name__}")
+    name = algorithm.strip().lower()
+    name = _ALGORITHM_ALIASES.get(name, name)
+    if name not in choices:
+        others = [a for a in ALGORITHM_NAMES if a not in choices]
+        extra = (f" ({', '.join(map(repr, others))} are made by IsingModel.sampler)" if others and name in others
+                 else "")
+        raise ValueError(f"algorithm must be one of {', '.join(map(repr, choices))} (case-insensitive; "
+                         f"aliases 'heat-bath', 'sw'), got {algorithm!r}{extra}")
+    return name
 
 
 #: Version of the dictionaries made by ``IsingSampler.state()`` and ``BoltzmannSampler.state()``.
@@ -486,7 +545,7 @@ class IsingSampler(_LatticeChain):
         device: Any = None,
     ) -> None:
         spins, self._torch = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
-        self.algorithm = check_choice(algorithm, "algorithm", ("metropolis", "heatbath"))
+        self.algorithm = check_algorithm(algorithm, ("metropolis", "heatbath"))
         kernel = check_choice(kernel, "kernel", ("auto", "multispin", "int8"))
         can_multispin = (self.algorithm == "metropolis" and self.replicas % 64 == 0
                          and self.first_replica % 64 == 0)

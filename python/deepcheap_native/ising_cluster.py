@@ -26,6 +26,7 @@ from .ising import (
     _LatticeChain,
     _pack_spins,
     _unpack_spins,
+    check_algorithm,
     onsager_magnetization,
 )
 
@@ -130,7 +131,7 @@ class ClusterSampler(_LatticeChain):
         device: Any = None,
     ) -> None:
         spins, _ = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
-        self.algorithm = check_choice(algorithm, "algorithm", tuple(ALGORITHMS))
+        self.algorithm = check_algorithm(algorithm, tuple(ALGORITHMS))
         if model.h != 0.0:
             raise ValueError(f"cluster updates need zero field, h = 0, got h={model.h} (use 'metropolis' or "
                              "'heatbath' with a field)")
