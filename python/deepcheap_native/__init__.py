@@ -33,7 +33,7 @@ from .landscape import SphericalSpinGlass
 # --- census ---
 from . import census
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BoltzmannSampler",

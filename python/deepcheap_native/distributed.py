@@ -439,7 +439,8 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
 #: Algorithms of :func:`ising_scan`: the local checkerboard samplers and the cluster updates (J > 0, h = 0).
 ISING_ALGORITHMS = ("metropolis", "heatbath", "wolff", "swendsen-wang")
 #: Columns of :func:`ising_scan`'s table, after the parameters.
-ISING_COLUMNS = ("abs_m", "abs_m_err", "e", "e_err", "U4", "U4_err", "chi", "chi_err", "C", "C_err")
+ISING_COLUMNS = ("abs_m", "abs_m_err", "e", "e_err", "U4", "U4_err", "chi", "chi_err", "chi_connected",
+                 "chi_connected_err", "C", "C_err")
 
 
 def _as_list(value: Any) -> list:
@@ -489,7 +490,10 @@ def ising_statistics(per_replica: np.ndarray, L: int, T: float) -> dict[str, flo
     out["abs_m"], out["abs_m_err"] = _jackknife(per_replica, lambda a: a[0])
     out["e"], out["e_err"] = _jackknife(per_replica, lambda a: a[3])
     out["U4"], out["U4_err"] = _jackknife(per_replica, lambda a: 1.0 - a[2] / (3.0 * a[1] * a[1]))
-    out["chi"], out["chi_err"] = _jackknife(per_replica, lambda a: N * (a[1] - a[0] * a[0]) / T)
+    # One meaning per name across the package (as finite_size_scan): chi = L²⟨m²⟩/T, and the connected
+    # susceptibility (the |m| fluctuation, finite at T_c's peak on a finite lattice) under its own name.
+    out["chi"], out["chi_err"] = _jackknife(per_replica, lambda a: N * a[1] / T)
+    out["chi_connected"], out["chi_connected_err"] = _jackknife(per_replica, lambda a: N * (a[1] - a[0] * a[0]) / T)
     out["C"], out["C_err"] = _jackknife(per_replica, lambda a: N * (a[4] - a[3] * a[3]) / (T * T))
     return out
 
@@ -506,7 +510,9 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     Each row runs ``replicas`` independent lattices from random spins: ``thermalize`` sweeps (default
     sweeps // 4) unmeasured, then ``sweeps`` sweeps measured every ``measure_every``. Columns: the
     parameters, the row's sampler ``seed`` (:func:`row_seed`), ``⟨|m|⟩`` (``abs_m``), ⟨e⟩ per spin (``e``),
-    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = ``L²(⟨m²⟩ − ⟨|m|⟩²)/T`` and
+    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = ``L²⟨m²⟩/T`` (as in
+    :func:`~deepcheap_native.ising.finite_size_scan`), the connected susceptibility ``chi_connected`` =
+    ``L²(⟨m²⟩ − ⟨|m|⟩²)/T`` (before version 0.2 this was the column named ``chi``) and
     the heat capacity per spin ``C`` = L²(⟨e²⟩ − ⟨e⟩²)/T², each with a jackknife standard error over
     the independent replicas (``*_err``; NaN for one replica).
 
