@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import check_choice, check_int, check_seed
-from ._validate import check_threads
+from ._validate import check_threads, resolve_seed
 
 if TYPE_CHECKING:
     from .circuit import Circuit
@@ -190,6 +190,7 @@ class Equivalence:
     counterexample: tuple[int, ...] | None = None
     outputs: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     input_bits: int = 0  #: input bits of the circuits: the space holds 2**input_bits inputs
+    seed: int | None = None  #: the random check's seed (drawn when seed=None); None when exhaustive
 
     @property
     def proved(self) -> bool:
@@ -264,7 +265,7 @@ def describe_difference(a: Circuit, b: Circuit, method: str, index: int | None, 
                         seed: int = 0) -> Equivalence:
     """The Equivalence for a search whose first counterexample is at `index` (None: none in `vectors`)."""
     if index is None:
-        return Equivalence(True, method, vectors, input_bits=a.n_inputs)
+        return Equivalence(True, method, vectors, input_bits=a.n_inputs, seed=seed if method == 'random' else None)
     if method == "exhaustive":
         x = index
     else:
@@ -287,15 +288,16 @@ def describe_difference(a: Circuit, b: Circuit, method: str, index: int | None, 
         bits = np.zeros((1, 0), bool)
         out_a = tuple(int(v) for v in a.evaluate_bits(bits)[0])
         out_b = tuple(int(v) for v in b.evaluate_bits(bits)[0])
-    return Equivalence(False, method, index + 1, index, x, tuple(values), (out_a, out_b), input_bits=a.n_inputs)
+    return Equivalence(False, method, index + 1, index, x, tuple(values), (out_a, out_b), input_bits=a.n_inputs,
+                       seed=seed if method == "random" else None)
 
 
-def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int = 0,
+def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int | None = None,
                chunk: int = DEFAULT_CHUNK, threads: int | None = None) -> Equivalence:
     """See :func:`deepcheap_native.circuits.equivalent`."""
     check_pair(a, b)
     method, total = plan_equivalence(a, exhaustive_bits, samples)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     chunk = check_chunk(chunk)
     for offset, size in _chunks(0, total, chunk):
         index = first_difference(a, b, method, offset, size, seed=seed, threads=threads)

@@ -406,7 +406,7 @@ def parallel(circuit: Circuit, t: int) -> Circuit:
     )
 
 
-def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int = 0,
+def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int | None = None,
                chunk: int = 1 << 18, threads: int | None = None) -> Equivalence:
     """Whether two circuits compute the same function, and the first input on which they differ.
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import circuit_space
 from ._arrays import check_choice, check_int, check_seed
-from ._validate import call_threads, check_threads
+from ._validate import call_threads, check_threads, resolve_seed
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -242,7 +242,7 @@ def _to_numpy(x: Any) -> Any:
     return x if isinstance(x, np.ndarray) else x.numpy()
 
 
-def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed: int = 0, init: Any = None,
+def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed: int | None = None, init: Any = None,
                   return_path: bool = False, chunk: int = 1 << 20) -> Any:
     """N chains as a lazy dask array: chunk i holds chains [i·chunk, (i+1)·chunk), sampled with ``first=``.
 
@@ -266,7 +266,7 @@ def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed
 
     n_chains = check_int(n_chains, "n_chains", minimum=0)
     chunk = check_int(chunk, "chunk", minimum=1)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     if isinstance(chain, MarkovChain):
         if n_steps is None:
             raise TypeError("sample_chains(MarkovChain, n_chains, n_steps): n_steps is required")
@@ -401,7 +401,7 @@ def _difference_piece(a: Any, b: Any, method: str, start: int, count: int, seed:
     return circuit_space.first_difference(a, b, method, start, count, seed=seed)
 
 
-def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int = 0,
+def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int | None = None,
                chunk: int | None = None, client: Any = None, threads: int | None = 1) -> Any:
     """:func:`deepcheap_native.circuits.equivalent` with the inputs split into tasks of ``chunk`` inputs.
 
@@ -411,7 +411,7 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
     """
     circuit_space.check_pair(a, b)
     method, total = circuit_space.plan_equivalence(a, exhaustive_bits, samples)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     runner = _Runner(client, _check_threads(threads))
     chunk = _default_task_vectors(total, runner.executor) if chunk is None else _check_task_chunk(chunk)
     sa, sb = runner.scatter(a), runner.scatter(b)
@@ -500,7 +500,7 @@ def ising_statistics(per_replica: np.ndarray, L: int, T: float) -> dict[str, flo
 
 def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any = 64, sweeps: Any = 1000,
                thermalize: int | None = None, measure_every: int = 1, J: float = 1.0, h: float = 0.0,
-               seed: int = 0, replica_chunk: int | None = None, client: Any = None,
+               seed: int | None = None, replica_chunk: int | None = None, client: Any = None,
                threads: int | None = 1) -> Any:
     """Ising observables over the grid L × T × algorithm × replicas × sweeps, one task per row (or per
     ``replica_chunk`` replicas of a row), as a pandas DataFrame.
@@ -532,7 +532,7 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     for t in Ts:
         if not np.isfinite(t) or t <= 0:
             raise ValueError(f"temperatures must be finite and > 0, got {t}")
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     if replica_chunk is not None:
         replica_chunk = check_int(replica_chunk, "replica_chunk", minimum=1)
     runner = _Runner(client, _check_threads(threads))

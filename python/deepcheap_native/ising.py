@@ -23,7 +23,7 @@ import numpy as np
 from . import _core, cuda
 from ._memory import check_allocation
 from ._arrays import ArrayOut, check_choice, check_int, check_real, check_seed, like_input, to_numpy
-from ._validate import FixedAttributes, call_threads, check_threads, progress_bar
+from ._validate import FixedAttributes, call_threads, check_threads, progress_bar, resolve_seed
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
@@ -277,7 +277,7 @@ class IsingModel(FixedAttributes):
         *,
         replicas: int = 64,
         algorithm: str = "metropolis",
-        seed: int = 0,
+        seed: int | None = None,
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
@@ -497,7 +497,7 @@ class _LatticeChain(_NativeChain):
         self.temperature = temperature
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
-        self.seed = check_seed(seed)
+        self.seed = resolve_seed(seed)
         if isinstance(init, str):
             check_choice(init, "init", ("random", "up"))
             return None, False
@@ -538,7 +538,7 @@ class IsingSampler(_LatticeChain):
         *,
         replicas: int = 64,
         algorithm: str = "metropolis",
-        seed: int = 0,
+        seed: int | None = None,
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
@@ -652,14 +652,14 @@ class IsingSampler(_LatticeChain):
 
 
 @overload
-def block_spin(spins: torch.Tensor, b: int = 2, *, rule: str = "majority", seed: int = 0,
+def block_spin(spins: torch.Tensor, b: int = 2, *, rule: str = "majority", seed: int | None = None,
                threads: int | None = None) -> torch.Tensor: ...
 @overload
-def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0,
+def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int | None = None,
                threads: int | None = None) -> np.ndarray: ...
 
 
-def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0, threads: int | None = None) -> Any:
+def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int | None = None, threads: int | None = None) -> Any:
     """Coarse-grain lattices by b x b blocks.
 
     Parameters
@@ -679,7 +679,7 @@ def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0,
     a, came_from_torch = _check_spin_array(spins, "spins")
     b = check_int(b, "b", minimum=1)
     rule = check_choice(rule, "rule", ("majority", "decimation"))
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     threads = check_threads(threads)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"spins must have shape (..., L, L), got {a.shape}")
@@ -760,13 +760,13 @@ class BoltzmannSampler(_NativeChain):
 
     _FIXED = ("n_spins", "term_indices", "coefficients", "replicas", "first_replica", "seed", "device")
 
-    def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int = 0,
+    def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int | None = None,
                  first_replica: int = 0, device: Any = None) -> None:
         self.n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=2**31 - 1)
         self.temperature = temperature
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
-        self.seed = check_seed(seed)
+        self.seed = resolve_seed(seed)
         check_allocation(self.replicas * self.n_spins, f"BoltzmannSampler(n_spins={self.n_spins}, "
                          f"replicas={self.replicas})")  # int8 spins
         indices, coefficients = _normalise_terms(self.n_spins, terms)

@@ -124,7 +124,7 @@ class ClusterSampler(_LatticeChain):
         *,
         replicas: int = 64,
         algorithm: str = "wolff",
-        seed: int = 0,
+        seed: int | None = None,
         init: Any = "random",
         first_replica: int = 0,
         clusters_per_sweep: int | None = None,

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._arrays import like_input, to_numpy
-from ._validate import check_choice, check_int, check_real, check_seed, check_threads
+from ._validate import check_choice, check_int, check_real, check_seed, check_threads, resolve_seed
 from .random import normal_pairs
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
@@ -97,6 +97,7 @@ class DescentResult:
     steps: int
     method: str = "gd"
     momentum: float = 0.0
+    seed: int | None = None  #: the random starts' seed (drawn when seed=None; None for given starts)
 
 
 class SphericalSpinGlass:
@@ -128,10 +129,10 @@ class SphericalSpinGlass:
     max_bytes : refuse models whose peak memory (`memory_bytes`) exceeds this (default 1 GiB).
     """
 
-    def __init__(self, N: int, p: int, *, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, N: int, p: int, *, seed: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.N = check_int(N, "N", minimum=2)
         self.p = check_int(p, "p", minimum=2, maximum=4)
-        self.seed = check_seed(seed)
+        self.seed = resolve_seed(seed)
         max_bytes = check_int(max_bytes, "max_bytes", minimum=0)
         need = self.memory_bytes(self.N, self.p)
         if need > max_bytes:
@@ -176,7 +177,7 @@ class SphericalSpinGlass:
         return f"SphericalSpinGlass(N={self.N}, p={self.p}, seed={self.seed})"
 
     # ---- points ---------------------------------------------------------------------------------
-    def random_starts(self, n_starts: int, *, seed: int = 0, first: int = 0) -> np.ndarray:
+    def random_starts(self, n_starts: int, *, seed: int | None = None, first: int = 0) -> np.ndarray:
         """Uniform random points on the sphere ``|σ|² = N``, shape (n_starts, N), float64.
 
         Start s (counted from `first`) is the normalised vector of normals
@@ -185,7 +186,7 @@ class SphericalSpinGlass:
         """
         n = check_int(n_starts, "n_starts", minimum=0)
         first = check_int(first, "first", minimum=0)
-        seed = check_seed(seed)
+        seed = resolve_seed(seed)
         items = np.arange(first, first + n, dtype=np.uint64)[:, None]
         steps = np.arange((self.N + 1) // 2, dtype=np.uint32)[None, :]
         x = normal_pairs(seed, items, steps, PURPOSE_STARTS).reshape(n, -1)[:, : self.N]
@@ -262,7 +263,7 @@ class SphericalSpinGlass:
         n_starts: int,
         *,
         steps: int = 1000,
-        seed: int = 0,
+        seed: int | None = None,
         step_size: float | None = None,
         tol: float = 1e-6,
         method: str = "gd",
@@ -330,9 +331,10 @@ class SphericalSpinGlass:
                 raise TypeError(
                     f"progress must be callable progress(step, steps) or None, got {type(progress).__name__}")
             if starts is None:
+                seed = resolve_seed(seed)
                 x0 = self.random_starts(n, seed=seed)
             else:
-                check_seed(seed)
+                seed = None if seed is None else check_seed(seed)
                 arr, _, single = self._points(starts, "starts", on_sphere=False)
                 if single or arr.shape[0] != n:
                     raise ValueError(f"starts must have shape ({n}, {self.N}), got {np.shape(starts)}")
@@ -403,6 +405,7 @@ class SphericalSpinGlass:
                 steps=steps,
                 method=method,
                 momentum=float(beta) if heavy else 0.0,
+                seed=seed if starts is None else None,
             )
 
     # ---- internals ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import numpy as np
 from . import _core, cuda
 from ._memory import check_allocation
 from ._arrays import ArrayOut, as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
-from ._validate import call_threads, check_threads
+from ._validate import call_threads, check_threads, resolve_seed
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
 
@@ -192,7 +192,7 @@ class MarkovChain:
         n_steps: int,
         *,
         init: Any = None,
-        seed: int = 0,
+        seed: int | None = None,
         return_path: bool = False,
         out: np.ndarray | None = None,
         first: int = 0,
@@ -241,7 +241,8 @@ class MarkovChain:
         """
         n_chains = check_int(n_chains, "n_chains", minimum=0)
         n_steps = check_int(n_steps, "n_steps", minimum=0, maximum=2**34 - 1)
-        seed = check_seed(seed)
+        seed = resolve_seed(seed)
+        self.last_seed = seed  # the seed of the latest sample (drawn when seed=None): pass it to repeat it
         first, start_step = _check_offsets(first, n_chains, start_step, n_steps)
         threads = check_threads(threads)
         if not isinstance(return_path, bool):
@@ -565,7 +566,7 @@ class HierarchicalChain:
         return f"HierarchicalChain(level_sizes={self.level_sizes})"
 
     def sample(
-        self, n_chains: int | None = None, *, seed: int = 0, out: np.ndarray | None = None, first: int = 0,
+        self, n_chains: int | None = None, *, seed: int | None = None, out: np.ndarray | None = None, first: int = 0,
         device: Any = None, threads: int | None = None, n: int | None = None,
     ) -> ArrayOut:
         """Draw n_chains independent realisations of (y0, ..., yL).
@@ -599,7 +600,8 @@ class HierarchicalChain:
         if n_chains is None:
             raise TypeError("HierarchicalChain.sample() missing the number of chains: sample(n_chains, ...)")
         n = check_int(n_chains, "n_chains", minimum=0)
-        seed = check_seed(seed)
+        seed = resolve_seed(seed)
+        self.last_seed = seed  # the seed of the latest sample (drawn when seed=None): pass it to repeat it
         threads = check_threads(threads)
         first, _ = _check_offsets(first, n, 0, self.n_levels)
         per_level = [1 if s <= 256 else 2 for s in self.level_sizes]  # mixed: per-level arrays, then a uint16 copy
