@@ -98,6 +98,9 @@ class DescentResult:
     method: str = "gd"
     momentum: float = 0.0
     seed: int | None = None  #: the random starts' seed (drawn when seed=None; None for given starts)
+    #: with ``history=True``: (steps run + 1, n_starts) energy per spin before each step and at the end
+    #: (converged starts keep their energy), else None
+    history: np.ndarray | None = None
 
 
 class SphericalSpinGlass:
@@ -260,7 +263,7 @@ class SphericalSpinGlass:
 
     def descend(
         self,
-        n_starts: int,
+        n_starts: int | None = None,
         *,
         steps: int = 1000,
         seed: int | None = None,
@@ -273,6 +276,7 @@ class SphericalSpinGlass:
         starts: Any = None,
         progress: Callable[[int, int], None] | None = None,
         threads: int | None = None,
+        history: bool = False,
     ) -> DescentResult:
         """Projected gradient descent (or heavy-ball descent) from uniform random starts, all batched.
 
@@ -294,7 +298,8 @@ class SphericalSpinGlass:
 
         Parameters
         ----------
-        n_starts : number of random starts (start s is `random_starts(n_starts, seed=seed)[s]`).
+        n_starts : number of random starts (start s is `random_starts(n_starts, seed=seed)[s]`); optional
+            when ``starts`` is given (it must then match ``len(starts)``).
         steps : maximum number of steps (≥ 0).
         seed : seed of the starts (the couplings have the model's own seed).
         step_size : η; default `default_step_size()` = 0.4/√(p(p−1)) (see there).
@@ -307,6 +312,8 @@ class SphericalSpinGlass:
         dtype : "float64" or "float32" (the descent's arithmetic; float32 halves the time).
         starts : optional (n_starts, N) starting points instead of random ones (projected to the sphere).
         progress : optional callable progress(step, steps) called after each step; the library never prints.
+        history : also record the energy per spin of every start before each step and at the end
+            (``result.history``, shape (steps run + 1, n_starts)), for energy-versus-step curves.
         threads : BLAS threads for this call (None: numpy's own pool setting). The steps are BLAS GEMMs,
             so the limit is applied to numpy's BLAS through threadpoolctl for the duration of the call.
             Endpoints agree across thread counts to rounding (BLAS may split sums differently).
@@ -316,7 +323,17 @@ class SphericalSpinGlass:
         DescentResult
         """
         with _blas_threads(check_threads(threads)):
-            n = check_int(n_starts, "n_starts", minimum=1)
+            if isinstance(n_starts, (np.ndarray, list, tuple)) or hasattr(n_starts, "__array__"):
+                raise TypeError(f"n_starts must be an int (the number of random starts), got an array of shape "
+                                f"{np.shape(n_starts)}; to descend from given points pass starts=<(n, {self.N}) array>")
+            if n_starts is None:
+                if starts is None:
+                    raise TypeError("descend() needs n_starts (the number of random starts) or starts=<array>")
+                n = check_int(len(starts), "len(starts)", minimum=1)
+            else:
+                n = check_int(n_starts, "n_starts", minimum=1)
+            if not isinstance(history, (bool, np.bool_)):
+                raise TypeError(f"history must be a bool, got {type(history).__name__}")
             steps = check_int(steps, "steps", minimum=0)
             eta = self.default_step_size() if step_size is None else check_real(step_size, "step_size", positive=True)
             tol = check_real(tol, "tol", minimum=0.0)
@@ -350,11 +367,16 @@ class SphericalSpinGlass:
             active = np.arange(n)
             coefficient = work(p * self._scale)
             root_n = math.sqrt(N)
+            trace: list[np.ndarray] = []
+            current = np.full(n, np.nan)
             for step in range(steps):
                 if active.size == 0:
                     break
                 xa = x[active]
                 g = coefficient * _contract_reduced(reduced, self.p - 1, xa)  # Euclidean gradient
+                if history:  # H is homogeneous of degree p: σ·∇H = p H
+                    current[active] = np.einsum("bi,bi->b", xa, g, dtype=np.float64) / (p * N)
+                    trace.append(current.copy())
                 rg = _tangent(g, xa, N)
                 norm = np.sqrt(np.einsum("bi,bi->b", rg, rg, dtype=np.float64)) / root_n
                 done = norm <= tol
@@ -381,6 +403,8 @@ class SphericalSpinGlass:
 
             sigma = _project(x.astype(np.float64), N)
             energy, gradient_norm = self._energy_and_gradient_norm(sigma)
+            if history:
+                trace.append(energy / N)
             # Met tol during the descent (in the working dtype), or at the end in float64.
             converged = (steps_taken < steps) | (gradient_norm <= tol)
             index = min_eig = None
@@ -406,6 +430,7 @@ class SphericalSpinGlass:
                 method=method,
                 momentum=float(beta) if heavy else 0.0,
                 seed=seed if starts is None else None,
+                history=np.array(trace) if history else None,
             )
 
     # ---- internals ----------------------------------------------------------------------------------

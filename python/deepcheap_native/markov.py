@@ -188,8 +188,8 @@ class MarkovChain:
 
     def sample(
         self,
-        n_chains: int,
-        n_steps: int,
+        n_chains: int | None = None,
+        n_steps: int | None = None,
         *,
         init: Any = None,
         seed: int | None = None,
@@ -199,6 +199,7 @@ class MarkovChain:
         start_step: int = 0,
         device: Any = None,
         threads: int | None = None,
+        n: int | None = None,
     ) -> ArrayOut:
         """Run n_chains independent chains for n_steps transitions.
 
@@ -239,6 +240,9 @@ class MarkovChain:
         uint8 (S <= 256) or uint16 array; a torch tensor when P was one (on P's or init's GPU when
         either lives on one).
         """
+        n_chains = _chain_count(n_chains, n, "MarkovChain.sample")
+        if n_steps is None:
+            raise TypeError("MarkovChain.sample() missing n_steps: sample(n_chains, n_steps, ...)")
         n_chains = check_int(n_chains, "n_chains", minimum=0)
         n_steps = check_int(n_steps, "n_steps", minimum=0, maximum=2**34 - 1)
         seed = resolve_seed(seed)
@@ -404,6 +408,18 @@ def _check_out(out: Any) -> np.ndarray | None:
     if out is not None and not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
     return out
+
+
+def _chain_count(n_chains: Any, n: Any, where: str) -> Any:
+    """n_chains, or the deprecated ``n=`` keyword (a DeprecationWarning; both samplers, one behaviour)."""
+    if n is not None:
+        if n_chains is not None:
+            raise TypeError(f"{where} got both n_chains and the deprecated n; pass n_chains only")
+        warnings.warn(f"{where}(n=...) is deprecated; use n_chains=", DeprecationWarning, stacklevel=3)
+        n_chains = n
+    if n_chains is None:
+        raise TypeError(f"{where}() missing the number of chains: sample(n_chains, ...)")
+    return n_chains
 
 
 def _check_base(base: Any) -> float:
@@ -591,14 +607,7 @@ class HierarchicalChain:
 
         ``threads``: CPU threads for this call, as in :meth:`MarkovChain.sample` (same paths).
         """
-        if n is not None:
-            if n_chains is not None:
-                raise TypeError("HierarchicalChain.sample got both n_chains and the deprecated n; pass n_chains only")
-            warnings.warn("HierarchicalChain.sample(n=...) is deprecated; use n_chains=, as in MarkovChain.sample",
-                          DeprecationWarning, stacklevel=2)
-            n_chains = n
-        if n_chains is None:
-            raise TypeError("HierarchicalChain.sample() missing the number of chains: sample(n_chains, ...)")
+        n_chains = _chain_count(n_chains, n, "HierarchicalChain.sample")
         n = check_int(n_chains, "n_chains", minimum=0)
         seed = resolve_seed(seed)
         self.last_seed = seed  # the seed of the latest sample (drawn when seed=None): pass it to repeat it
