@@ -443,3 +443,18 @@ def test_local_and_cluster_samplers_check_shared_arguments_alike(bad):
             dc.IsingModel(8).sampler(temperature, algorithm=algorithm, **args)
         errors.append((type(info.value), str(info.value)))
     assert errors[0] == errors[1]
+
+
+def test_results_have_short_reprs_and_html_tables():
+    """Issue 25.15: repr(IsingSeries) of 10 sweeps x 64 replicas was 43,527 characters."""
+    series = dc.IsingModel(8).sampler(2.0, replicas=64, seed=1).run(10)
+    cluster = dc.IsingModel(8).sampler(2.0, algorithm="wolff", replicas=64, seed=1).run(10)
+    descent = dc.SphericalSpinGlass(10, 3, seed=1).descend(64, steps=3, seed=2)
+    network = circuits.ripple_carry_adder(8).to_network()
+    for result in (series, cluster, descent, network):
+        text = repr(result)
+        assert len(text) < 700 and type(result).__name__ in text, text
+        assert "[[" not in text  # no array dumps
+        page = result._repr_html_()
+        assert page.startswith("<table>") and type(result).__name__ in page
+    assert "float64(10, 64)" in repr(series)

@@ -22,7 +22,8 @@ import numpy as np
 
 from . import _core, cuda
 from ._memory import check_allocation
-from ._arrays import ArrayOut, check_choice, check_int, check_real, check_seed, like_input, to_numpy
+from ._arrays import (ArrayOut, check_choice, check_int, check_real, check_seed, html_table, like_input,
+                      short_repr, to_numpy)
 from ._validate import FixedAttributes, call_threads, check_threads, progress_bar, resolve_seed
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -227,6 +228,12 @@ class IsingSeries(NamedTuple):
     m2: np.ndarray  #: m^2
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin
+
+    def __repr__(self) -> str:
+        return short_repr("IsingSeries", zip(self._fields, self))
+
+    def _repr_html_(self) -> str:
+        return html_table("IsingSeries", zip(self._fields, self))
 
     @property
     def energy_per_spin(self) -> Any:
@@ -701,6 +708,12 @@ class BoltzmannSeries(NamedTuple):
 
     energy: np.ndarray  #: H per replica, shape (n_measure, replicas)
     spins: np.ndarray | None  #: (n_measure, replicas, n_spins) int8 when asked for, else None
+
+    def __repr__(self) -> str:
+        return short_repr("BoltzmannSeries", zip(self._fields, self))
+
+    def _repr_html_(self) -> str:
+        return html_table("BoltzmannSeries", zip(self._fields, self))
 
     @property
     def total_energy(self) -> np.ndarray:

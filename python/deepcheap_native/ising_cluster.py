@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import cuda
-from ._arrays import check_choice, check_int
+from ._arrays import check_choice, check_int, html_table, short_repr
 from ._validate import call_threads, check_threads, progress_bar
 from .ising import (
     CRITICAL_TEMPERATURE,
@@ -69,6 +69,12 @@ class ClusterSeries(NamedTuple):
     e: np.ndarray  #: energy per spin
     clusters: np.ndarray  #: clusters built in the sweeps before each measurement (int64)
     flipped: np.ndarray  #: spins flipped in those sweeps (int64)
+
+    def __repr__(self) -> str:
+        return short_repr("ClusterSeries", zip(self._fields, self))
+
+    def _repr_html_(self) -> str:
+        return html_table("ClusterSeries", zip(self._fields, self))
 
     @property
     def energy_per_spin(self) -> np.ndarray:

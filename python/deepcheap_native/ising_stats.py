@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._arrays import check_choice, check_int, check_seed, to_numpy
+from ._arrays import check_choice, check_int, check_seed, html_table, short_repr, to_numpy
 from ._validate import check_threads, resolve_seed
 
 __all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]
@@ -277,6 +278,12 @@ class FiniteSizeScan:
     tau_abs_m_error: np.ndarray
     series: dict[int, tuple[np.ndarray, np.ndarray]] = field(repr=False)  #: L -> (e, m), (n, replicas)
     seed: int | None = None  #: the scan's seed (drawn when seed=None): pass it to repeat the scan
+
+    def __repr__(self) -> str:
+        return short_repr("FiniteSizeScan", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "series"])
+
+    def _repr_html_(self) -> str:
+        return html_table("FiniteSizeScan", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "series"])
 
     def summary(self) -> str:
         lines = [f"T_c = {self.tc:.6f} ± {self.tc_error:.6f}"]

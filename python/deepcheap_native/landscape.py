@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from ._arrays import like_input, to_numpy
+from ._arrays import html_table, like_input, short_repr, to_numpy
 from ._validate import check_choice, check_int, check_real, check_seed, check_threads, resolve_seed
 from .random import normal_pairs
 
@@ -97,6 +98,12 @@ class DescentResult:
     steps: int
     method: str = "gd"
     momentum: float = 0.0
+    def __repr__(self) -> str:
+        return short_repr("DescentResult", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)])
+
+    def _repr_html_(self) -> str:
+        return html_table("DescentResult", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)])
+
     seed: int | None = None  #: the random starts' seed (drawn when seed=None; None for given starts)
     #: with ``history=True``: (steps run + 1, n_starts) energy per spin before each step and at the end
     #: (converged starts keep their energy), else None
