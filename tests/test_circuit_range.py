@@ -109,7 +109,14 @@ def test_equivalent_exhaustive_proves_and_finds_the_first_counterexample():
 def test_equivalent_random_beyond_the_exhaustive_limit():
     a, b = circuits.ripple_carry_adder(32), circuits.sklansky_adder(32)
     r = circuits.equivalent(a, b, exhaustive_bits=20, samples=10_000, seed=3)
-    assert r and r.method == "random" and r.vectors == 10_000
+    assert r.equivalent and not r.proved and r.method == "random" and r.vectors == 10_000
+    assert r.input_bits == 64 and r.coverage == 10_000 / 2**64
+    # Evidence is not a proof: a random check without a counterexample has no truth value.
+    with pytest.raises(TypeError, match=r"no difference in 10,000 of the 2\^64 inputs.*\.proved"):
+        bool(r)
+    assert "no difference in 10,000 random inputs of 2^64" in repr(r)
+    exhaustive = circuits.equivalent(circuits.ripple_carry_adder(8), circuits.sklansky_adder(8))
+    assert exhaustive and exhaustive.proved and exhaustive.coverage == 1.0
     # A fault in the carry out of bit 20: only inputs whose carry reaches it show it.
     bad = _mutated(b, _first_gate(b, "AND", 60), "XOR")
     results = [circuits.equivalent(a, bad, exhaustive_bits=20, samples=1 << 16, seed=9, chunk=c) for c in (64, 1 << 12, 1 << 18)]
@@ -154,4 +161,5 @@ def test_circuit_pickles():
     c = circuits.brent_kung_adder(16)
     d = pickle.loads(pickle.dumps(c))
     assert d.n_gates == c.n_gates and d.input_widths == c.input_widths
-    assert circuits.equivalent(c, d)
+    r = circuits.equivalent(c, d)  # 32 input bits: beyond exhaustive_bits=24, a random check
+    assert r.equivalent and not r.proved

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from deepcheap_native import cli
+from deepcheap_native import circuits, cli
 from deepcheap_native.circuit import io as circuit_io
 from deepcheap_native.core import validate as _validate
 
@@ -43,9 +43,10 @@ def test_seed_range_and_types_are_the_same_everywhere(name):
     for bad in (-1, 2**64):
         with pytest.raises(ValueError, match=r"seed must be"):
             call(bad)
-    for bad in (1.5, "1", True, None):
+    for bad in (1.5, "1", True):
         with pytest.raises(TypeError, match=r"seed must be an integer"):
             call(bad)
+    call(None)  # the default: fresh entropy, recorded (test_seed_none_draws_fresh_entropy_and_records_it)
 
 
 def test_the_command_line_takes_the_api_seed_range():
@@ -53,6 +54,40 @@ def test_the_command_line_takes_the_api_seed_range():
     assert parser.parse_args(["report", "--seed", str(2**64 - 1)]).seed == _validate.SEED_MAX == 2**64 - 1
     with pytest.raises(SystemExit):
         parser.parse_args(["report", "--seed", str(2**64)])
+
+
+def test_seed_none_draws_fresh_entropy_and_records_it():
+    """Issue 25.5: seed=0 by default gave the same numbers on every call (and every temperature of a scan).
+    Now seed=None (the default) draws a fresh 64-bit seed, recorded on the object or result and in
+    _validate.last_drawn_seed(), and passing the recorded seed repeats the run."""
+    chain = dc.MarkovChain(P)
+    first = chain.sample(2000, 10)
+    seed1 = chain.last_seed
+    assert _validate.last_drawn_seed() == seed1
+    second = chain.sample(2000, 10)
+    assert chain.last_seed != seed1 and not np.array_equal(first, second)
+    np.testing.assert_array_equal(chain.sample(2000, 10, seed=seed1), first)
+    h = dc.HierarchicalChain([P, P], np.array([0.5, 0.5]))
+    y = h.sample(2000)
+    np.testing.assert_array_equal(h.sample(2000, seed=h.last_seed), y)
+    model = dc.IsingModel(8)
+    a, b = model.sampler(2.0), model.sampler(2.0)
+    assert a.seed != b.seed and not np.array_equal(a.spins, b.spins)
+    np.testing.assert_array_equal(model.sampler(2.0, seed=a.seed).spins, a.spins)
+    w = model.sampler(2.0, algorithm="wolff")
+    np.testing.assert_array_equal(model.sampler(2.0, algorithm="wolff", seed=w.seed).sweep(2).spins, w.sweep(2).spins)
+    boltzmann = dc.BoltzmannSampler(3, {(0, 1): 1.0}, temperature=1.0, replicas=64)
+    again = dc.BoltzmannSampler(3, {(0, 1): 1.0}, temperature=1.0, replicas=64, seed=boltzmann.seed)
+    np.testing.assert_array_equal(again.sweep(3).spins, boltzmann.sweep(3).spins)
+    glass = dc.SphericalSpinGlass(6, 3)
+    assert dc.SphericalSpinGlass(6, 3).seed != glass.seed
+    descent = glass.descend(n_starts=3, steps=5)
+    repeat = glass.descend(n_starts=3, steps=5, seed=descent.seed)
+    np.testing.assert_array_equal(repeat.sigma, descent.sigma)
+    r = circuits.equivalent(circuits.ripple_carry_adder(16), circuits.sklansky_adder(16), exhaustive_bits=8,
+                            samples=256)
+    assert r.seed is not None and r.method == "random"
+    assert circuits.equivalent(circuits.ripple_carry_adder(4), circuits.sklansky_adder(4)).seed is None
 
 
 def test_the_same_seed_gives_the_same_numbers():
@@ -406,3 +441,18 @@ def test_local_and_cluster_samplers_check_shared_arguments_alike(bad):
             dc.IsingModel(8).sampler(temperature, algorithm=algorithm, **args)
         errors.append((type(info.value), str(info.value)))
     assert errors[0] == errors[1]
+
+
+def test_results_have_short_reprs_and_html_tables():
+    """Issue 25.15: repr(IsingSeries) of 10 sweeps x 64 replicas was 43,527 characters."""
+    series = dc.IsingModel(8).sampler(2.0, replicas=64, seed=1).run(10)
+    cluster = dc.IsingModel(8).sampler(2.0, algorithm="wolff", replicas=64, seed=1).run(10)
+    descent = dc.SphericalSpinGlass(10, 3, seed=1).descend(64, steps=3, seed=2)
+    network = circuits.ripple_carry_adder(8).to_network()
+    for result in (series, cluster, descent, network):
+        text = repr(result)
+        assert len(text) < 700 and type(result).__name__ in text, text
+        assert "[[" not in text  # no array dumps
+        page = result._repr_html_()
+        assert page.startswith("<table>") and type(result).__name__ in page
+    assert "float64(10, 64)" in repr(series)

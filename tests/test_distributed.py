@@ -126,7 +126,7 @@ def _scan_reference(row) -> dict:
     N = row.L**2
     m2, m4 = r.m2.mean(), r.m4.mean()
     return {"abs_m": r.abs_m.mean(), "e": r.e.mean(), "U4": 1 - m4 / (3 * m2**2),
-            "chi": N * (m2 - r.abs_m.mean() ** 2) / row.T, "C": N * ((r.e**2).mean() - r.e.mean() ** 2) / row.T**2,
+            "chi": N * m2 / row.T, "chi_connected": N * (m2 - r.abs_m.mean() ** 2) / row.T, "C": N * ((r.e**2).mean() - r.e.mean() ** 2) / row.T**2,
             "abs_m_err": r.abs_m.mean(axis=0).std(ddof=1) / np.sqrt(r.abs_m.shape[1])}
 
 
@@ -145,7 +145,7 @@ def test_ising_scan(client):
             assert getattr(row, key) == pytest.approx(value, rel=1e-10, abs=1e-12), key
     # Physics sanity (short runs from random spins): more order at T = 2 than at 2.6; errors positive.
     assert table[table["T"] == 2.0]["abs_m"].mean() > table[table["T"] == 2.6]["abs_m"].mean() + 0.2
-    assert (table[["abs_m_err", "e_err", "U4_err", "chi_err", "C_err"]] > 0).all().all()
+    assert (table[["abs_m_err", "e_err", "U4_err", "chi_err", "chi_connected_err", "C_err"]] > 0).all().all()
 
 
 @pytest.mark.skipif("first_replica" not in inspect.signature(dc.IsingModel.sampler).parameters,

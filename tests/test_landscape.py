@@ -467,3 +467,24 @@ def test_descend_threads_limits_numpy_blas_for_the_call():
     for bad, err in ((0, ValueError), (1.5, TypeError), ("2", TypeError)):
         with pytest.raises(err, match="threads"):
             model.descend(4, steps=1, threads=bad)
+
+
+def test_descend_from_given_starts_needs_no_count_and_records_its_history():
+    """Issue 25.13: descend(starts_array) dumped the array in a TypeError; n_starts is now optional with
+    starts=, an array in n_starts's place points to starts=, and history=True gives energy-versus-step."""
+    glass = dc.SphericalSpinGlass(24, 3, seed=4)
+    starts = glass.random_starts(5, seed=6)
+    with pytest.raises(TypeError, match=r"got an array of shape \(5, 24\); to descend from given points pass starts="):
+        glass.descend(starts)
+    with pytest.raises(TypeError, match="needs n_starts"):
+        glass.descend()
+    result = glass.descend(starts=starts, steps=40, history=True)
+    same = glass.descend(5, starts=starts, steps=40)
+    np.testing.assert_array_equal(result.sigma, same.sigma)
+    assert same.history is None and result.seed is None
+    h = result.history
+    assert h.shape[1] == 5 and 2 <= h.shape[0] <= 41
+    # Independent reference: the model's own energy of the starts, and of the endpoints.
+    np.testing.assert_allclose(h[0], glass.energy_per_spin(glass.project(starts)), rtol=1e-10)
+    np.testing.assert_allclose(h[-1], result.energy_per_spin, rtol=1e-12)
+    assert (np.diff(h, axis=0) <= 1e-9).all()  # small steps of gradient descent never go up here

@@ -669,3 +669,20 @@ def test_bad_offsets():
     with pytest.raises(ValueError, match="first_chain \\+ n_chains"):
         _core.markov_sample([table], np.zeros(5, np.int64), table[:1], None, 3, 0, "final",
                             first_chain=2**64 - 2)
+
+
+def test_the_old_n_keyword_behaves_the_same_in_both_samplers():
+    """Issue 25.11: MarkovChain.sample(n=10, n_steps=5) was a TypeError while HierarchicalChain warned."""
+    P = np.array([[0.9, 0.1], [0.3, 0.7]])
+    chain = dc.MarkovChain(P)
+    with pytest.warns(DeprecationWarning, match=r"MarkovChain.sample\(n=...\) is deprecated; use n_chains="):
+        old = chain.sample(n=10, n_steps=5, seed=3)
+    np.testing.assert_array_equal(old, chain.sample(10, 5, seed=3))
+    h = dc.HierarchicalChain([P, P], np.array([0.5, 0.5]))
+    with pytest.warns(DeprecationWarning, match=r"HierarchicalChain.sample\(n=...\) is deprecated; use n_chains="):
+        np.testing.assert_array_equal(h.sample(n=4, seed=1), h.sample(4, seed=1))
+    for call in (lambda: chain.sample(10, 5, n=10), lambda: h.sample(4, n=4)):
+        with pytest.raises(TypeError, match="both n_chains and the deprecated n"):
+            call()
+    with pytest.raises(TypeError, match="missing n_steps"):
+        chain.sample(10)

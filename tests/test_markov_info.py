@@ -4,6 +4,8 @@ estimates."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from conftest import threads
@@ -131,3 +133,28 @@ def test_bad_input():
         info.mutual_information(np.zeros(3, int), np.zeros(3, int), correction="jackknife")
     with pytest.raises(ValueError, match="base"):
         info.entropy(np.zeros(3, int), base=-2)
+
+
+def test_estimates_carry_their_unit_and_refuse_mixing_units():
+    """Issue 25.4: an MI in bits printed beside one in nats read like a 7σ failure."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 4, 20_000)
+    y = (x + rng.integers(0, 2, 20_000)) % 4
+    nats = info.mutual_information(x, y)
+    bits = info.mutual_information(x, y, base=2)
+    assert (nats.unit, bits.unit, nats.base, bits.base) == ("nats", "bits", np.e, 2.0)
+    assert "bits" in repr(bits) and "nats" in repr(nats)
+    assert bits.value == pytest.approx(nats.value / np.log(2), rel=1e-12)
+    converted = bits.to_base(np.e)
+    assert converted.value == pytest.approx(nats.value, rel=1e-12) and converted.stderr == pytest.approx(nats.stderr)
+    value, stderr = bits  # still a (value, stderr) pair
+    assert (value, stderr) == (bits.value, bits.stderr) and float(bits) == value
+    for op in (lambda a, b: a < b, lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a == b):
+        with pytest.raises(TypeError, match="nats and one in bits"):
+            op(nats, bits)
+    diff = nats - converted
+    assert abs(diff.value) < 1e-12 and diff.stderr == pytest.approx(np.hypot(nats.stderr, converted.stderr))
+    assert nats > 0.5 and nats + 1 > 1.5
+    with pytest.raises(TypeError, match="does not multiply"):
+        nats * 2
+    assert pickle.loads(pickle.dumps(bits)) == bits and pickle.loads(pickle.dumps(bits)).unit == "bits"

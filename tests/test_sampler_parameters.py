@@ -137,3 +137,22 @@ def test_boltzmann_term_arrays_are_read_only():
         s.coefficients[0] = 5.0
     with pytest.raises(ValueError, match="read-only"):
         s.term_indices[0, 0] = 2
+
+
+@pytest.mark.parametrize("name, canonical", [("Wolff", "wolff"), ("SW", "swendsen-wang"), ("sw", "swendsen-wang"),
+                                             ("Swendsen-Wang", "swendsen-wang"), ("METROPOLIS", "metropolis"),
+                                             ("heat-bath", "heatbath"), ("HeatBath", "heatbath")])
+def test_algorithm_names_are_case_insensitive_with_aliases(name, canonical):
+    s = dc.IsingModel(8).sampler(2.0, algorithm=name, replicas=64, seed=4)
+    assert s.algorithm == canonical
+    reference = dc.IsingModel(8).sampler(2.0, algorithm=canonical, replicas=64, seed=4)
+    np.testing.assert_array_equal(s.sweep(3).spins, reference.sweep(3).spins)
+
+
+def test_an_unknown_algorithm_lists_every_valid_name():
+    with pytest.raises(ValueError, match="'metropolis', 'heatbath', 'wolff', 'swendsen-wang'.*got 'glauber'"):
+        dc.IsingModel(8).sampler(2.0, algorithm="glauber")
+    with pytest.raises(ValueError, match="'wolff', 'swendsen-wang' are made by IsingModel.sampler"):
+        dc.IsingSampler(dc.IsingModel(8), 2.0, algorithm="wolff")
+    with pytest.raises(TypeError, match="a str"):
+        dc.IsingModel(8).sampler(2.0, algorithm=3)

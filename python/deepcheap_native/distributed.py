@@ -30,7 +30,7 @@ from .core.scaleout import (  # the clients: re-exported here, their public home
     get_client,
 )
 from .core.arrays import check_choice, check_int, check_seed
-from .core.validate import call_threads, check_threads
+from .core.validate import call_threads, check_threads, resolve_seed
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -133,7 +133,7 @@ def _to_numpy(x: Any) -> Any:
     return x if isinstance(x, np.ndarray) else x.numpy()
 
 
-def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed: int = 0, init: Any = None,
+def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed: int | None = None, init: Any = None,
                   return_path: bool = False, chunk: int = 1 << 20) -> Any:
     """N chains as a lazy dask array: chunk i holds chains [i·chunk, (i+1)·chunk), sampled with ``first=``.
 
@@ -157,7 +157,7 @@ def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed
 
     n_chains = check_int(n_chains, "n_chains", minimum=0)
     chunk = check_int(chunk, "chunk", minimum=1)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     if isinstance(chain, MarkovChain):
         if n_steps is None:
             raise TypeError("sample_chains(MarkovChain, n_chains, n_steps): n_steps is required")
@@ -292,7 +292,7 @@ def _difference_piece(a: Any, b: Any, method: str, start: int, count: int, seed:
     return circuit_space.first_difference(a, b, method, start, count, seed=seed)
 
 
-def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int = 0,
+def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int | None = None,
                chunk: int | None = None, client: Any = None, threads: int | None = 1) -> Any:
     """:func:`deepcheap_native.circuits.equivalent` with the inputs split into tasks of ``chunk`` inputs.
 
@@ -302,7 +302,7 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
     """
     circuit_space.check_pair(a, b)
     method, total = circuit_space.plan_equivalence(a, exhaustive_bits, samples)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     runner = _Runner(client, _check_threads(threads))
     chunk = _default_task_vectors(total, runner.executor) if chunk is None else _check_task_chunk(chunk)
     sa, sb = runner.scatter(a), runner.scatter(b)
@@ -330,7 +330,8 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
 #: Algorithms of :func:`ising_scan`: the local checkerboard samplers and the cluster updates (J > 0, h = 0).
 ISING_ALGORITHMS = ("metropolis", "heatbath", "wolff", "swendsen-wang")
 #: Columns of :func:`ising_scan`'s table, after the parameters.
-ISING_COLUMNS = ("abs_m", "abs_m_err", "e", "e_err", "U4", "U4_err", "chi", "chi_err", "C", "C_err")
+ISING_COLUMNS = ("abs_m", "abs_m_err", "e", "e_err", "U4", "U4_err", "chi", "chi_err", "chi_connected",
+                 "chi_connected_err", "C", "C_err")
 
 
 def _as_list(value: Any) -> list:
@@ -380,14 +381,17 @@ def ising_statistics(per_replica: np.ndarray, L: int, T: float) -> dict[str, flo
     out["abs_m"], out["abs_m_err"] = _jackknife(per_replica, lambda a: a[0])
     out["e"], out["e_err"] = _jackknife(per_replica, lambda a: a[3])
     out["U4"], out["U4_err"] = _jackknife(per_replica, lambda a: 1.0 - a[2] / (3.0 * a[1] * a[1]))
-    out["chi"], out["chi_err"] = _jackknife(per_replica, lambda a: N * (a[1] - a[0] * a[0]) / T)
+    # One meaning per name across the package (as finite_size_scan): chi = L²⟨m²⟩/T, and the connected
+    # susceptibility (the |m| fluctuation, finite at T_c's peak on a finite lattice) under its own name.
+    out["chi"], out["chi_err"] = _jackknife(per_replica, lambda a: N * a[1] / T)
+    out["chi_connected"], out["chi_connected_err"] = _jackknife(per_replica, lambda a: N * (a[1] - a[0] * a[0]) / T)
     out["C"], out["C_err"] = _jackknife(per_replica, lambda a: N * (a[4] - a[3] * a[3]) / (T * T))
     return out
 
 
 def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any = 64, sweeps: Any = 1000,
                thermalize: int | None = None, measure_every: int = 1, J: float = 1.0, h: float = 0.0,
-               seed: int = 0, replica_chunk: int | None = None, client: Any = None,
+               seed: int | None = None, replica_chunk: int | None = None, client: Any = None,
                threads: int | None = 1) -> Any:
     """Ising observables over the grid L × T × algorithm × replicas × sweeps, one task per row (or per
     ``replica_chunk`` replicas of a row), as a pandas DataFrame.
@@ -397,7 +401,9 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     Each row runs ``replicas`` independent lattices from random spins: ``thermalize`` sweeps (default
     sweeps // 4) unmeasured, then ``sweeps`` sweeps measured every ``measure_every``. Columns: the
     parameters, the row's sampler ``seed`` (:func:`row_seed`), ``⟨|m|⟩`` (``abs_m``), ⟨e⟩ per spin (``e``),
-    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = ``L²(⟨m²⟩ − ⟨|m|⟩²)/T`` and
+    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = ``L²⟨m²⟩/T`` (as in
+    :func:`~deepcheap_native.ising.finite_size_scan`), the connected susceptibility ``chi_connected`` =
+    ``L²(⟨m²⟩ − ⟨|m|⟩²)/T`` (before version 0.2 this was the column named ``chi``) and
     the heat capacity per spin ``C`` = L²(⟨e²⟩ − ⟨e⟩²)/T², each with a jackknife standard error over
     the independent replicas (``*_err``; NaN for one replica).
 
@@ -417,7 +423,7 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     for t in Ts:
         if not np.isfinite(t) or t <= 0:
             raise ValueError(f"temperatures must be finite and > 0, got {t}")
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     if replica_chunk is not None:
         replica_chunk = check_int(replica_chunk, "replica_chunk", minimum=1)
     runner = _Runner(client, _check_threads(threads))

@@ -609,7 +609,7 @@ class Circuit:
         """The circuit as a threshold network of neurons (Rolnick & Tegmark 2018, §III.B).
 
         AND, OR, NAND and NOR are one neuron each, XOR and XNOR two, INV and BUF none (they are
-        affine in the wire they read). See :class:`deepcheap_native.circuit_network.ThresholdNetwork`.
+        affine in the wire they read). See :class:`deepcheap_native.circuit.ThresholdNetwork`.
 
         Parameters
         ----------

@@ -415,7 +415,7 @@ def parallel(circuit: Circuit, t: int) -> Circuit:
     )
 
 
-def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int = 0,
+def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int | None = None,
                chunk: int = 1 << 18, threads: int | None = None) -> Equivalence:
     """Whether two circuits compute the same function, and the first input on which they differ.
 
@@ -427,8 +427,12 @@ def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: in
 
     Returns
     -------
-    :class:`Equivalence`: true when no difference was found; otherwise ``counterexample`` (input values
-    per input width of ``a``), ``inputs`` (the input integer), ``index`` and ``outputs``.
+    :class:`Equivalence`: ``proved`` when the exhaustive check found no difference; ``equivalent``
+    when no difference was found (by either method); otherwise ``counterexample`` (input values per
+    input width of ``a``), ``inputs`` (the input integer), ``index`` and ``outputs``. Its truth value is
+    the proof: true only for an exhaustive check without difference, false for a counterexample, and a
+    TypeError for a random check without one (evidence is not a proof; ``coverage`` says how much of the
+    2**input_bits inputs it saw).
     """
     from . import space as circuit_space
 

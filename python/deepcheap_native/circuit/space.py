@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _core
 from ..core.arrays import check_choice, check_int, check_seed
-from ..core.validate import check_threads
+from ..core.validate import check_threads, resolve_seed
 
 if TYPE_CHECKING:
     from .circuit import Circuit
@@ -168,11 +168,14 @@ def count_output_patterns(circuit: Circuit, start: Any = 0, count: Any = None, *
 
 @dataclasses.dataclass(frozen=True)
 class Equivalence:
-    """The answer of :func:`deepcheap_native.circuits.equivalent`; true in a boolean context when no
-    difference was found.
+    """The answer of :func:`deepcheap_native.circuits.equivalent`.
 
     ``method`` is "exhaustive" (every input was compared: a proof) or "random" (``vectors`` random
-    inputs were compared: evidence). ``vectors`` counts the inputs compared in enumeration order up to
+    inputs of the 2**input_bits were compared: evidence). In a boolean context only a proof answers:
+    an exhaustive check is true exactly when the circuits are equivalent, a counterexample (either
+    method) is false, and a random check that found no difference raises TypeError, because "no
+    difference in 10^6 of 2^32 inputs" is not "equivalent": read ``proved`` (False there),
+    ``equivalent`` (no difference found) and ``coverage`` instead. ``vectors`` counts the inputs compared in enumeration order up to
     and including the counterexample, or all of them. ``index`` is the counterexample's place in that
     order (its input integer when exhaustive, its random vector number otherwise), ``inputs`` the
     integer x whose bit i is input bit i, ``counterexample`` the input values (per input width of the
@@ -186,9 +189,33 @@ class Equivalence:
     inputs: int | None = None
     counterexample: tuple[int, ...] | None = None
     outputs: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    input_bits: int = 0  #: input bits of the circuits: the space holds 2**input_bits inputs
+    seed: int | None = None  #: the random check's seed (drawn when seed=None); None when exhaustive
+
+    @property
+    def proved(self) -> bool:
+        """True when every input was compared and none differed: the circuits are equivalent."""
+        return self.equivalent and self.method == "exhaustive"
+
+    @property
+    def coverage(self) -> float:
+        """The fraction of the 2**input_bits inputs compared (1.0 for an exhaustive check)."""
+        return min(1.0, self.vectors / 2.0**self.input_bits)
 
     def __bool__(self) -> bool:
+        if self.equivalent and self.method != "exhaustive":
+            raise TypeError(
+                f"a random check found no difference in {self.vectors:,} of the 2^{self.input_bits} inputs "
+                f"(coverage {self.coverage:.3g}): evidence, not a proof, so it has no truth value; read "
+                ".proved (False), .equivalent (no difference found), or raise exhaustive_bits to prove it")
         return self.equivalent
+
+    def __repr__(self) -> str:
+        if self.equivalent:
+            verdict = "proved" if self.proved else f"no difference in {self.vectors:,} random inputs of 2^{self.input_bits}"
+            return f"Equivalence({verdict}, method={self.method!r})"
+        return (f"Equivalence(differ, method={self.method!r}, inputs={self.inputs}, "
+                f"counterexample={self.counterexample}, outputs={self.outputs})")
 
 
 def check_pair(a: Any, b: Any) -> None:
@@ -238,7 +265,7 @@ def describe_difference(a: Circuit, b: Circuit, method: str, index: int | None, 
                         seed: int = 0) -> Equivalence:
     """The Equivalence for a search whose first counterexample is at `index` (None: none in `vectors`)."""
     if index is None:
-        return Equivalence(True, method, vectors)
+        return Equivalence(True, method, vectors, input_bits=a.n_inputs, seed=seed if method == 'random' else None)
     if method == "exhaustive":
         x = index
     else:
@@ -261,15 +288,16 @@ def describe_difference(a: Circuit, b: Circuit, method: str, index: int | None, 
         bits = np.zeros((1, 0), bool)
         out_a = tuple(int(v) for v in a.evaluate_bits(bits)[0])
         out_b = tuple(int(v) for v in b.evaluate_bits(bits)[0])
-    return Equivalence(False, method, index + 1, index, x, tuple(values), (out_a, out_b))
+    return Equivalence(False, method, index + 1, index, x, tuple(values), (out_a, out_b), input_bits=a.n_inputs,
+                       seed=seed if method == "random" else None)
 
 
-def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int = 0,
+def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int | None = None,
                chunk: int = DEFAULT_CHUNK, threads: int | None = None) -> Equivalence:
     """See :func:`deepcheap_native.circuits.equivalent`."""
     check_pair(a, b)
     method, total = plan_equivalence(a, exhaustive_bits, samples)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     chunk = check_chunk(chunk)
     for offset, size in _chunks(0, total, chunk):
         index = first_difference(a, b, method, offset, size, seed=seed, threads=threads)

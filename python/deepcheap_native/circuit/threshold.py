@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.arrays import check_choice
+from ..core.arrays import check_choice, html_table, short_repr
 from .io import AND, BUF, CONST0, INV, NAND, NOR, OR, XOR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +45,16 @@ class ThresholdNetwork:
     output_indptr: np.ndarray
     output_indices: np.ndarray
     output_data: np.ndarray
+
+    def __repr__(self) -> str:
+        return short_repr("ThresholdNetwork", [("n_inputs", self.n_inputs), ("n_outputs", self.n_outputs),
+                                               ("activation", self.activation), ("beta", self.beta),
+                                               ("layer_sizes", self.layer_sizes.tolist() if self.layer_sizes.size <= 12
+                                                else self.layer_sizes),
+                                               ("weights", self.data)])
+
+    def _repr_html_(self) -> str:
+        return html_table("ThresholdNetwork", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)])
 
     @property
     def n_neurons(self) -> int:

@@ -65,3 +65,40 @@ def as_float_array(x: Any, name: str, dtype: Any) -> np.ndarray:
         bad = np.argwhere(~np.isfinite(out))[0]
         raise ValueError(f"{name} must be finite, but {name}[{', '.join(map(str, bad))}] is {out[tuple(bad)]}")
     return out
+
+
+# ---- short reprs for results a notebook shows -------------------------------------------------------
+
+
+def describe_value(value: Any) -> str:
+    """A few characters for one field of a result: arrays as dtype, shape and mean, never their values."""
+    if isinstance(value, np.ndarray) or is_torch_tensor(value):
+        arr = np.asarray(value.detach().cpu()) if is_torch_tensor(value) else value
+        text = f"{arr.dtype}{tuple(arr.shape)}"
+        if arr.size and arr.dtype.kind in "biuf":
+            with np.errstate(all="ignore"):
+                text += f" mean {float(np.mean(arr)):.4g}"
+        return text
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {describe_value(v)}" for k, v in list(value.items())[:6]) + (
+            ", …}" if len(value) > 6 else "}")
+    if isinstance(value, (list, tuple)) and len(value) > 6:
+        return f"{type(value).__name__} of {len(value)}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def short_repr(name: str, fields: Any) -> str:
+    """``Name(field=summary, ...)`` from (field, value) pairs: shapes and summaries, not array dumps."""
+    return f"{name}(" + ", ".join(f"{k}={describe_value(v)}" for k, v in fields) + ")"
+
+
+def html_table(name: str, fields: Any) -> str:
+    """The same summary as a small HTML table, for notebooks (``_repr_html_``)."""
+    import html
+
+    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+                   f"<td style='text-align:left'>{html.escape(describe_value(v))}</td></tr>" for k, v in fields)
+    return f"<table><caption style='text-align:left'><b>{html.escape(name)}</b></caption>{rows}</table>"

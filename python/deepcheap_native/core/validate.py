@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import threading
 import warnings
 from typing import Any, Callable, Iterator
 
@@ -29,6 +30,8 @@ __all__ = [
     "check_out",
     "check_real",
     "check_seed",
+    "last_drawn_seed",
+    "resolve_seed",
     "check_threads",
     "FixedAttributes",
     "progress_bar",
@@ -53,6 +56,27 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
 def check_seed(seed: Any, name: str = "seed") -> int:
     """Seeds are integers in [0, 2**64 - 1]: they become Philox's two key words."""
     return check_int(seed, name, minimum=0, maximum=SEED_MAX)
+
+
+_drawn = threading.local()
+
+
+def resolve_seed(seed: Any, name: str = "seed") -> int:
+    """A seed argument whose default is None: None draws a fresh 64-bit seed from the operating system's
+    entropy (``numpy.random.SeedSequence``) and remembers it (:func:`last_drawn_seed`, per thread; objects
+    also record it as ``.seed`` or ``.last_seed``), so every run can be repeated by passing it; an int
+    is checked as :func:`check_seed`. Reproducibility stays explicit: the same int, the same numbers."""
+    if seed is None:
+        words = np.random.SeedSequence().generate_state(2, dtype=np.uint32)
+        value = int(words[0]) | (int(words[1]) << 32)
+        _drawn.seed = value
+        return value
+    return check_seed(seed, name)
+
+
+def last_drawn_seed() -> int | None:
+    """The seed most recently drawn for a ``seed=None`` call on this thread (None if there was none)."""
+    return getattr(_drawn, "seed", None)
 
 
 #: The largest per-call thread count (more than any machine this runs on has cores).

@@ -3,18 +3,20 @@
 """
 
 from .model import (
+    ALGORITHM_NAMES,
+    binder_cumulant,
+    block_spin,
     BoltzmannSampler,
     BoltzmannSeries,
+    check_algorithm,
     CRITICAL_TEMPERATURE,
+    exact_energy,
     IsingModel,
     IsingSampler,
     IsingSeries,
-    STATE_VERSION,
-    binder_cumulant,
-    block_spin,
-    exact_energy,
     onsager_energy,
     onsager_magnetization,
+    STATE_VERSION,
 )
 from .cluster import (
     ALGORITHMS,
@@ -34,6 +36,7 @@ from .stats import (
 
 __all__ = [
     "ALGORITHMS",
+    "ALGORITHM_NAMES",
     "AutocorrelationTime",
     "BoltzmannSampler",
     "BoltzmannSeries",
@@ -50,6 +53,7 @@ __all__ = [
     "autocorrelation_time",
     "binder_cumulant",
     "block_spin",
+    "check_algorithm",
     "exact_energy",
     "finite_size_scan",
     "onsager_energy",

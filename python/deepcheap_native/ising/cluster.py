@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..core import cuda
-from ..core.arrays import check_choice, check_int
+from ..core.arrays import check_choice, check_int, html_table, short_repr
 from ..core.validate import call_threads, check_threads, progress_bar
 from .model import (
     CRITICAL_TEMPERATURE,
@@ -26,6 +26,7 @@ from .model import (
     _LatticeChain,
     _pack_spins,
     _unpack_spins,
+    check_algorithm,
     onsager_magnetization,
 )
 
@@ -68,6 +69,12 @@ class ClusterSeries(NamedTuple):
     e: np.ndarray  #: energy per spin
     clusters: np.ndarray  #: clusters built in the sweeps before each measurement (int64)
     flipped: np.ndarray  #: spins flipped in those sweeps (int64)
+
+    def __repr__(self) -> str:
+        return short_repr("ClusterSeries", zip(self._fields, self))
+
+    def _repr_html_(self) -> str:
+        return html_table("ClusterSeries", zip(self._fields, self))
 
     @property
     def energy_per_spin(self) -> np.ndarray:
@@ -123,14 +130,14 @@ class ClusterSampler(_LatticeChain):
         *,
         replicas: int = 64,
         algorithm: str = "wolff",
-        seed: int = 0,
+        seed: int | None = None,
         init: Any = "random",
         first_replica: int = 0,
         clusters_per_sweep: int | None = None,
         device: Any = None,
     ) -> None:
         spins, _ = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
-        self.algorithm = check_choice(algorithm, "algorithm", tuple(ALGORITHMS))
+        self.algorithm = check_algorithm(algorithm, tuple(ALGORITHMS))
         if model.h != 0.0:
             raise ValueError(f"cluster updates need zero field, h = 0, got h={model.h} (use 'metropolis' or "
                              "'heatbath' with a field)")

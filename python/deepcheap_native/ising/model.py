@@ -11,6 +11,7 @@ every thread count and SIMD target.
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import math
@@ -22,8 +23,9 @@ import numpy as np
 from .. import _core
 from ..core import cuda
 from ..core.memory import check_allocation
-from ..core.arrays import ArrayOut, check_choice, check_int, check_real, check_seed, like_input, to_numpy
-from ..core.validate import FixedAttributes, call_threads, check_threads, progress_bar
+from ..core.arrays import (ArrayOut, check_choice, check_int, check_real, check_seed, html_table, like_input,
+                           short_repr, to_numpy)
+from ..core.validate import FixedAttributes, call_threads, check_threads, progress_bar, resolve_seed
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
@@ -64,8 +66,33 @@ def _check_real(value: Any, name: str) -> float:
 # ---- exact results ---------------------------------------------------------------------------------
 
 
+def _over_temperatures(scalar: Any) -> Any:
+    """Let an exact reference of one temperature take an array of them (theory curves for plots): a
+    scalar T gives a float, an array-like gives a float64 array of T's shape; every T is checked."""
+
+    @functools.wraps(scalar)
+    def wrapper(*args: Any) -> Any:
+        *rest, T = args
+        if isinstance(T, (bool, str, bytes)) or np.ndim(T) == 0 and not hasattr(T, "__len__"):
+            return scalar(*rest, T)
+        values, _ = to_numpy(T, "T")
+        if values.dtype.kind not in "iuf":
+            raise TypeError(f"T must hold real numbers, got dtype {values.dtype}")
+        flat = values.astype(np.float64).reshape(-1)
+        bad = np.flatnonzero(~(np.isfinite(flat) & (flat > 0)))
+        if bad.size:
+            index = np.unravel_index(int(bad[0]), values.shape)
+            raise ValueError(f"T must be finite and > 0, but T[{', '.join(map(str, index))}] is {flat[bad[0]]}")
+        return np.array([scalar(*rest, float(t)) for t in flat], dtype=np.float64).reshape(values.shape)
+
+    return wrapper
+
+
+@_over_temperatures
+
 def onsager_magnetization(T: float) -> float:
-    """Spontaneous magnetization per spin of the infinite square lattice (J = 1).
+    """Spontaneous magnetization per spin of the infinite square lattice (J = 1); T may be an array
+    (the result has its shape).
 
     ``(1 - sinh(2/T)^-4)^(1/8)`` below the critical temperature, 0 at and above it (Onsager, Yang 1952).
     """
@@ -85,8 +112,10 @@ def _elliptic_k(k: float) -> float:
     return math.pi / (2.0 * a)
 
 
+@_over_temperatures
 def onsager_energy(T: float) -> float:
-    """Energy per spin of the infinite square lattice (J = 1, h = 0), Onsager's closed form.
+    """Energy per spin of the infinite square lattice (J = 1, h = 0), Onsager's closed form; T may be an
+    array (the result has its shape).
 
     ``u = -coth(2K) [1 + (2/pi) (2 tanh^2(2K) - 1) K(k)]`` with ``K = 1/T``, ``k = 2 sinh(2K) / cosh^2(2K)``
     and the complete elliptic integral K; at T_c the bracket tends to 1, so ``u(T_c) = -sqrt(2)``.
@@ -109,8 +138,10 @@ def _log_abs_2sinh(x: float) -> float:
     return ax + math.log1p(-math.exp(-2 * ax))
 
 
+@_over_temperatures
 def exact_energy(L: int, T: float) -> float:
-    """Exact energy per spin of the L x L periodic square lattice (J = 1, h = 0).
+    """Exact energy per spin of the L x L periodic square lattice (J = 1, h = 0); T may be an array (the
+    result has its shape). L must be even, as for :class:`IsingModel` (one rule for both).
 
     Kaufman's (1949) partition function of the finite torus,
     ``Z = 1/2 (2 sinh 2K)^(L^2/2) (Z1 + Z2 + Z3 + Z4)`` with products of ``2 cosh(L gamma_l / 2)`` and
@@ -119,6 +150,8 @@ def exact_energy(L: int, T: float) -> float:
     (Ferdinand & Fisher 1969), summed in the log domain so large L does not overflow.
     """
     n = check_int(L, "L", minimum=2)
+    if n % 2:
+        raise ValueError(f"L must be even, as for IsingModel (checkerboard updates on a torus), got {n}")
     t = _check_temperature(T, "T")
     K = 1.0 / t
     m = n  # square: m columns, n rows
@@ -199,6 +232,12 @@ class IsingSeries(NamedTuple):
     m4: np.ndarray  #: m^4
     e: np.ndarray  #: energy per spin
 
+    def __repr__(self) -> str:
+        return short_repr("IsingSeries", zip(self._fields, self))
+
+    def _repr_html_(self) -> str:
+        return html_table("IsingSeries", zip(self._fields, self))
+
     @property
     def energy_per_spin(self) -> Any:
         """H / L² per measurement and replica: the explicit name of ``e``."""
@@ -248,7 +287,7 @@ class IsingModel(FixedAttributes):
         *,
         replicas: int = 64,
         algorithm: str = "metropolis",
-        seed: int = 0,
+        seed: int | None = None,
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
@@ -271,7 +310,11 @@ class IsingModel(FixedAttributes):
         first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's
             batch (see :class:`IsingSampler`).
         device : None or "cpu" (default), "cuda", "cuda:N": where the lattices live and are swept.
+
+        Algorithm names are case-insensitive; "heat-bath" and "sw" are aliases of "heatbath" and
+        "swendsen-wang".
         """
+        algorithm = check_algorithm(algorithm)
         if algorithm in ("wolff", "swendsen-wang"):
             from .cluster import ClusterSampler  # the cluster module builds on this one
 
@@ -284,6 +327,29 @@ class IsingModel(FixedAttributes):
             raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
                             kernel=kernel, first_replica=first_replica, device=device)
+
+
+#: Every Ising algorithm, local first, and the aliases accepted for them (case-insensitively).
+ALGORITHM_NAMES = ("metropolis", "heatbath", "wolff", "swendsen-wang")
+_ALGORITHM_ALIASES = {"heat-bath": "heatbath", "heat_bath": "heatbath", "sw": "swendsen-wang",
+                      "swendsen_wang": "swendsen-wang", "swendsenwang": "swendsen-wang"}
+
+
+def check_algorithm(algorithm: Any, choices: tuple[str, ...] = ALGORITHM_NAMES) -> str:
+    """The canonical name of an Ising algorithm among ``choices``: case-insensitive, with the aliases
+    "heat-bath" and "sw"; an unknown one is a ValueError listing every valid name."""
+    if not isinstance(algorithm, str):
+        raise TypeError(f"algorithm must be one of {', '.join(map(repr, choices))} (a str), got "
+                        f"{type(algorithm).__name__}")
+    name = algorithm.strip().lower()
+    name = _ALGORITHM_ALIASES.get(name, name)
+    if name not in choices:
+        others = [a for a in ALGORITHM_NAMES if a not in choices]
+        extra = (f" ({', '.join(map(repr, others))} are made by IsingModel.sampler)" if others and name in others
+                 else "")
+        raise ValueError(f"algorithm must be one of {', '.join(map(repr, choices))} (case-insensitive; "
+                         f"aliases 'heat-bath', 'sw'), got {algorithm!r}{extra}")
+    return name
 
 
 #: Version of the dictionaries made by ``IsingSampler.state()`` and ``BoltzmannSampler.state()``.
@@ -443,7 +509,7 @@ class _LatticeChain(_NativeChain):
         self.temperature = temperature
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
-        self.seed = check_seed(seed)
+        self.seed = resolve_seed(seed)
         if isinstance(init, str):
             check_choice(init, "init", ("random", "up"))
             return None, False
@@ -484,14 +550,14 @@ class IsingSampler(_LatticeChain):
         *,
         replicas: int = 64,
         algorithm: str = "metropolis",
-        seed: int = 0,
+        seed: int | None = None,
         init: Any = "random",
         kernel: str = "auto",
         first_replica: int = 0,
         device: Any = None,
     ) -> None:
         spins, self._torch = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
-        self.algorithm = check_choice(algorithm, "algorithm", ("metropolis", "heatbath"))
+        self.algorithm = check_algorithm(algorithm, ("metropolis", "heatbath"))
         kernel = check_choice(kernel, "kernel", ("auto", "multispin", "int8"))
         can_multispin = (self.algorithm == "metropolis" and self.replicas % 64 == 0
                          and self.first_replica % 64 == 0)
@@ -598,14 +664,14 @@ class IsingSampler(_LatticeChain):
 
 
 @overload
-def block_spin(spins: torch.Tensor, b: int = 2, *, rule: str = "majority", seed: int = 0,
+def block_spin(spins: torch.Tensor, b: int = 2, *, rule: str = "majority", seed: int | None = None,
                threads: int | None = None) -> torch.Tensor: ...
 @overload
-def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0,
+def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int | None = None,
                threads: int | None = None) -> np.ndarray: ...
 
 
-def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0, threads: int | None = None) -> Any:
+def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int | None = None, threads: int | None = None) -> Any:
     """Coarse-grain lattices by b x b blocks.
 
     Parameters
@@ -625,7 +691,7 @@ def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int = 0,
     a, came_from_torch = _check_spin_array(spins, "spins")
     b = check_int(b, "b", minimum=1)
     rule = check_choice(rule, "rule", ("majority", "decimation"))
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     threads = check_threads(threads)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"spins must have shape (..., L, L), got {a.shape}")
@@ -647,6 +713,12 @@ class BoltzmannSeries(NamedTuple):
 
     energy: np.ndarray  #: H per replica, shape (n_measure, replicas)
     spins: np.ndarray | None  #: (n_measure, replicas, n_spins) int8 when asked for, else None
+
+    def __repr__(self) -> str:
+        return short_repr("BoltzmannSeries", zip(self._fields, self))
+
+    def _repr_html_(self) -> str:
+        return html_table("BoltzmannSeries", zip(self._fields, self))
 
     @property
     def total_energy(self) -> np.ndarray:
@@ -706,13 +778,13 @@ class BoltzmannSampler(_NativeChain):
 
     _FIXED = ("n_spins", "term_indices", "coefficients", "replicas", "first_replica", "seed", "device")
 
-    def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int = 0,
+    def __init__(self, n_spins: int, terms: Any, temperature: float, *, replicas: int, seed: int | None = None,
                  first_replica: int = 0, device: Any = None) -> None:
         self.n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=2**31 - 1)
         self.temperature = temperature
         self.replicas = check_int(replicas, "replicas", minimum=1, maximum=2**32)
         self.first_replica = check_int(first_replica, "first_replica", minimum=0, maximum=2**32 - self.replicas)
-        self.seed = check_seed(seed)
+        self.seed = resolve_seed(seed)
         check_allocation(self.replicas * self.n_spins, f"BoltzmannSampler(n_spins={self.n_spins}, "
                          f"replicas={self.replicas})")  # int8 spins
         indices, coefficients = _normalise_terms(self.n_spins, terms)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.arrays import check_choice, check_int, check_seed, to_numpy
-from ..core.validate import check_threads
+from ..core.arrays import check_choice, check_int, check_seed, html_table, short_repr, to_numpy
+from ..core.validate import check_threads, resolve_seed
 
 __all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]
 
@@ -276,6 +277,13 @@ class FiniteSizeScan:
     tau_abs_m: np.ndarray  #: integrated autocorrelation time of ``|m|`` per L (in measurements)
     tau_abs_m_error: np.ndarray
     series: dict[int, tuple[np.ndarray, np.ndarray]] = field(repr=False)  #: L -> (e, m), (n, replicas)
+    seed: int | None = None  #: the scan's seed (drawn when seed=None): pass it to repeat the scan
+
+    def __repr__(self) -> str:
+        return short_repr("FiniteSizeScan", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "series"])
+
+    def _repr_html_(self) -> str:
+        return html_table("FiniteSizeScan", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "series"])
 
     def summary(self) -> str:
         lines = [f"T_c = {self.tc:.6f} ± {self.tc_error:.6f}"]
@@ -381,7 +389,7 @@ def finite_size_scan(
     n_sweeps: int | Mapping[int, int] = 1000,
     thermalize: int | Mapping[int, int] = 100,
     measure_every: int = 1,
-    seed: int = 0,
+    seed: int | None = None,
     blocks: int | None = None,
     window: float | None = None,
     points: int = 201,
@@ -443,7 +451,7 @@ def finite_size_scan(
     replicas = check_int(replicas, "replicas", minimum=2)
     blocks = min(replicas, 16) if blocks is None else check_int(blocks, "blocks", minimum=2, maximum=replicas)
     every = check_int(measure_every, "measure_every", minimum=1)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     threads = check_threads(threads)
 
     def per_size(value: Any, name: str) -> dict[int, int]:
@@ -493,4 +501,6 @@ def finite_size_scan(
                 progress(done, len(jobs))
     series = {L: (np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts], axis=1))
               for L, parts in results.items()}
-    return analyse_finite_size(series, t0, window=window, points=points, blocks=blocks, tc=tc)
+    scan = analyse_finite_size(series, t0, window=window, points=points, blocks=blocks, tc=tc)
+    scan.seed = seed
+    return scan

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from ..core.arrays import like_input, to_numpy
-from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads
+from ..core.arrays import html_table, like_input, short_repr, to_numpy
+from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, resolve_seed
 from ..core.random import normal_pairs
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
@@ -97,6 +98,16 @@ class DescentResult:
     steps: int
     method: str = "gd"
     momentum: float = 0.0
+    def __repr__(self) -> str:
+        return short_repr("DescentResult", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)])
+
+    def _repr_html_(self) -> str:
+        return html_table("DescentResult", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)])
+
+    seed: int | None = None  #: the random starts' seed (drawn when seed=None; None for given starts)
+    #: with ``history=True``: (steps run + 1, n_starts) energy per spin before each step and at the end
+    #: (converged starts keep their energy), else None
+    history: np.ndarray | None = None
 
 
 class SphericalSpinGlass:
@@ -128,10 +139,10 @@ class SphericalSpinGlass:
     max_bytes : refuse models whose peak memory (`memory_bytes`) exceeds this (default 1 GiB).
     """
 
-    def __init__(self, N: int, p: int, *, seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, N: int, p: int, *, seed: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.N = check_int(N, "N", minimum=2)
         self.p = check_int(p, "p", minimum=2, maximum=4)
-        self.seed = check_seed(seed)
+        self.seed = resolve_seed(seed)
         max_bytes = check_int(max_bytes, "max_bytes", minimum=0)
         need = self.memory_bytes(self.N, self.p)
         if need > max_bytes:
@@ -176,7 +187,7 @@ class SphericalSpinGlass:
         return f"SphericalSpinGlass(N={self.N}, p={self.p}, seed={self.seed})"
 
     # ---- points ---------------------------------------------------------------------------------
-    def random_starts(self, n_starts: int, *, seed: int = 0, first: int = 0) -> np.ndarray:
+    def random_starts(self, n_starts: int, *, seed: int | None = None, first: int = 0) -> np.ndarray:
         """Uniform random points on the sphere ``|σ|² = N``, shape (n_starts, N), float64.
 
         Start s (counted from `first`) is the normalised vector of normals
@@ -185,7 +196,7 @@ class SphericalSpinGlass:
         """
         n = check_int(n_starts, "n_starts", minimum=0)
         first = check_int(first, "first", minimum=0)
-        seed = check_seed(seed)
+        seed = resolve_seed(seed)
         items = np.arange(first, first + n, dtype=np.uint64)[:, None]
         steps = np.arange((self.N + 1) // 2, dtype=np.uint32)[None, :]
         x = normal_pairs(seed, items, steps, PURPOSE_STARTS).reshape(n, -1)[:, : self.N]
@@ -259,10 +270,10 @@ class SphericalSpinGlass:
 
     def descend(
         self,
-        n_starts: int,
+        n_starts: int | None = None,
         *,
         steps: int = 1000,
-        seed: int = 0,
+        seed: int | None = None,
         step_size: float | None = None,
         tol: float = 1e-6,
         method: str = "gd",
@@ -272,6 +283,7 @@ class SphericalSpinGlass:
         starts: Any = None,
         progress: Callable[[int, int], None] | None = None,
         threads: int | None = None,
+        history: bool = False,
     ) -> DescentResult:
         """Projected gradient descent (or heavy-ball descent) from uniform random starts, all batched.
 
@@ -293,7 +305,8 @@ class SphericalSpinGlass:
 
         Parameters
         ----------
-        n_starts : number of random starts (start s is `random_starts(n_starts, seed=seed)[s]`).
+        n_starts : number of random starts (start s is `random_starts(n_starts, seed=seed)[s]`); optional
+            when ``starts`` is given (it must then match ``len(starts)``).
         steps : maximum number of steps (≥ 0).
         seed : seed of the starts (the couplings have the model's own seed).
         step_size : η; default `default_step_size()` = 0.4/√(p(p−1)) (see there).
@@ -306,6 +319,8 @@ class SphericalSpinGlass:
         dtype : "float64" or "float32" (the descent's arithmetic; float32 halves the time).
         starts : optional (n_starts, N) starting points instead of random ones (projected to the sphere).
         progress : optional callable progress(step, steps) called after each step; the library never prints.
+        history : also record the energy per spin of every start before each step and at the end
+            (``result.history``, shape (steps run + 1, n_starts)), for energy-versus-step curves.
         threads : BLAS threads for this call (None: numpy's own pool setting). The steps are BLAS GEMMs,
             so the limit is applied to numpy's BLAS through threadpoolctl for the duration of the call.
             Endpoints agree across thread counts to rounding (BLAS may split sums differently).
@@ -315,7 +330,17 @@ class SphericalSpinGlass:
         DescentResult
         """
         with _blas_threads(check_threads(threads)):
-            n = check_int(n_starts, "n_starts", minimum=1)
+            if isinstance(n_starts, (np.ndarray, list, tuple)) or hasattr(n_starts, "__array__"):
+                raise TypeError(f"n_starts must be an int (the number of random starts), got an array of shape "
+                                f"{np.shape(n_starts)}; to descend from given points pass starts=<(n, {self.N}) array>")
+            if n_starts is None:
+                if starts is None:
+                    raise TypeError("descend() needs n_starts (the number of random starts) or starts=<array>")
+                n = check_int(len(starts), "len(starts)", minimum=1)
+            else:
+                n = check_int(n_starts, "n_starts", minimum=1)
+            if not isinstance(history, (bool, np.bool_)):
+                raise TypeError(f"history must be a bool, got {type(history).__name__}")
             steps = check_int(steps, "steps", minimum=0)
             eta = self.default_step_size() if step_size is None else check_real(step_size, "step_size", positive=True)
             tol = check_real(tol, "tol", minimum=0.0)
@@ -330,9 +355,10 @@ class SphericalSpinGlass:
                 raise TypeError(
                     f"progress must be callable progress(step, steps) or None, got {type(progress).__name__}")
             if starts is None:
+                seed = resolve_seed(seed)
                 x0 = self.random_starts(n, seed=seed)
             else:
-                check_seed(seed)
+                seed = None if seed is None else check_seed(seed)
                 arr, _, single = self._points(starts, "starts", on_sphere=False)
                 if single or arr.shape[0] != n:
                     raise ValueError(f"starts must have shape ({n}, {self.N}), got {np.shape(starts)}")
@@ -348,11 +374,16 @@ class SphericalSpinGlass:
             active = np.arange(n)
             coefficient = work(p * self._scale)
             root_n = math.sqrt(N)
+            trace: list[np.ndarray] = []
+            current = np.full(n, np.nan)
             for step in range(steps):
                 if active.size == 0:
                     break
                 xa = x[active]
                 g = coefficient * _contract_reduced(reduced, self.p - 1, xa)  # Euclidean gradient
+                if history:  # H is homogeneous of degree p: σ·∇H = p H
+                    current[active] = np.einsum("bi,bi->b", xa, g, dtype=np.float64) / (p * N)
+                    trace.append(current.copy())
                 rg = _tangent(g, xa, N)
                 norm = np.sqrt(np.einsum("bi,bi->b", rg, rg, dtype=np.float64)) / root_n
                 done = norm <= tol
@@ -379,6 +410,8 @@ class SphericalSpinGlass:
 
             sigma = _project(x.astype(np.float64), N)
             energy, gradient_norm = self._energy_and_gradient_norm(sigma)
+            if history:
+                trace.append(energy / N)
             # Met tol during the descent (in the working dtype), or at the end in float64.
             converged = (steps_taken < steps) | (gradient_norm <= tol)
             index = min_eig = None
@@ -403,6 +436,8 @@ class SphericalSpinGlass:
                 steps=steps,
                 method=method,
                 momentum=float(beta) if heavy else 0.0,
+                seed=seed if starts is None else None,
+                history=np.array(trace) if history else None,
             )
 
     # ---- internals ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .. import _core
 from ..core import cuda
 from ..core.memory import check_allocation
 from ..core.arrays import ArrayOut, as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
-from ..core.validate import call_threads, check_threads
+from ..core.validate import call_threads, check_threads, resolve_seed
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
 
@@ -189,17 +189,18 @@ class MarkovChain:
 
     def sample(
         self,
-        n_chains: int,
-        n_steps: int,
+        n_chains: int | None = None,
+        n_steps: int | None = None,
         *,
         init: Any = None,
-        seed: int = 0,
+        seed: int | None = None,
         return_path: bool = False,
         out: np.ndarray | None = None,
         first: int = 0,
         start_step: int = 0,
         device: Any = None,
         threads: int | None = None,
+        n: int | None = None,
     ) -> ArrayOut:
         """Run n_chains independent chains for n_steps transitions.
 
@@ -240,9 +241,13 @@ class MarkovChain:
         uint8 (S <= 256) or uint16 array; a torch tensor when P was one (on P's or init's GPU when
         either lives on one).
         """
+        n_chains = _chain_count(n_chains, n, "MarkovChain.sample")
+        if n_steps is None:
+            raise TypeError("MarkovChain.sample() missing n_steps: sample(n_chains, n_steps, ...)")
         n_chains = check_int(n_chains, "n_chains", minimum=0)
         n_steps = check_int(n_steps, "n_steps", minimum=0, maximum=2**34 - 1)
-        seed = check_seed(seed)
+        seed = resolve_seed(seed)
+        self.last_seed = seed  # the seed of the latest sample (drawn when seed=None): pass it to repeat it
         first, start_step = _check_offsets(first, n_chains, start_step, n_steps)
         threads = check_threads(threads)
         if not isinstance(return_path, bool):
@@ -406,6 +411,18 @@ def _check_out(out: Any) -> np.ndarray | None:
     return out
 
 
+def _chain_count(n_chains: Any, n: Any, where: str) -> Any:
+    """n_chains, or the deprecated ``n=`` keyword (a DeprecationWarning; both samplers, one behaviour)."""
+    if n is not None:
+        if n_chains is not None:
+            raise TypeError(f"{where} got both n_chains and the deprecated n; pass n_chains only")
+        warnings.warn(f"{where}(n=...) is deprecated; use n_chains=", DeprecationWarning, stacklevel=3)
+        n_chains = n
+    if n_chains is None:
+        raise TypeError(f"{where}() missing the number of chains: sample(n_chains, ...)")
+    return n_chains
+
+
 def _check_base(base: Any) -> float:
     base = check_real(base, "base", positive=True)
     if base == 1:
@@ -566,7 +583,7 @@ class HierarchicalChain:
         return f"HierarchicalChain(level_sizes={self.level_sizes})"
 
     def sample(
-        self, n_chains: int | None = None, *, seed: int = 0, out: np.ndarray | None = None, first: int = 0,
+        self, n_chains: int | None = None, *, seed: int | None = None, out: np.ndarray | None = None, first: int = 0,
         device: Any = None, threads: int | None = None, n: int | None = None,
     ) -> ArrayOut:
         """Draw n_chains independent realisations of (y0, ..., yL).
@@ -591,16 +608,10 @@ class HierarchicalChain:
 
         ``threads``: CPU threads for this call, as in :meth:`MarkovChain.sample` (same paths).
         """
-        if n is not None:
-            if n_chains is not None:
-                raise TypeError("HierarchicalChain.sample got both n_chains and the deprecated n; pass n_chains only")
-            warnings.warn("HierarchicalChain.sample(n=...) is deprecated; use n_chains=, as in MarkovChain.sample",
-                          DeprecationWarning, stacklevel=2)
-            n_chains = n
-        if n_chains is None:
-            raise TypeError("HierarchicalChain.sample() missing the number of chains: sample(n_chains, ...)")
+        n_chains = _chain_count(n_chains, n, "HierarchicalChain.sample")
         n = check_int(n_chains, "n_chains", minimum=0)
-        seed = check_seed(seed)
+        seed = resolve_seed(seed)
+        self.last_seed = seed  # the seed of the latest sample (drawn when seed=None): pass it to repeat it
         threads = check_threads(threads)
         first, _ = _check_offsets(first, n, 0, self.n_levels)
         per_level = [1 if s <= 256 else 2 for s in self.level_sizes]  # mixed: per-level arrays, then a uint16 copy

@@ -13,6 +13,7 @@ error is of second order: its bias, which Miller-Madow removes to first order, d
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,14 +28,107 @@ __all__ = ["Estimate", "entropy", "mutual_information"]
 MAX_DENSE_CELLS = 1 << 26
 
 
-class Estimate(NamedTuple):
-    """An estimate and its standard error (``float(e)`` gives the value)."""
+class Estimate(tuple):
+    """An estimate, its standard error and the base of its logarithm (``float(e)`` gives the value).
 
-    value: float
-    stderr: float
+    A pair ``(value, stderr)`` as before (``value, stderr = e`` still unpacks), carrying its unit: ``base``
+    and ``unit`` ("nats" for base e, "bits" for base 2), shown in the repr; :meth:`to_base` converts.
+    Sums, differences and comparisons work between estimates in the same base (a sum's standard error
+    assumes independent estimates) and with plain numbers (taken to be in the estimate's unit); across
+    bases they are a TypeError, so bits are never read as nats.
+    """
+
+    base: float
+
+    def __new__(cls, value: float, stderr: float, base: float = math.e) -> Estimate:
+        obj = super().__new__(cls, (float(value), float(stderr)))
+        obj.base = float(base)
+        return obj
+
+    def __getnewargs__(self) -> tuple[float, float, float]:  # pickling
+        return (self[0], self[1], self.base)
+
+    @property
+    def value(self) -> float:
+        return self[0]
+
+    @property
+    def stderr(self) -> float:
+        return self[1]
 
     def __float__(self) -> float:
         return float(self.value)
+
+    @property
+    def unit(self) -> str:
+        if self.base == math.e:
+            return "nats"
+        if self.base == 2:
+            return "bits"
+        return "bans" if self.base == 10 else f"log-base-{self.base:g} units"
+
+    def to_base(self, base: float) -> Estimate:
+        """The same estimate in another logarithm base."""
+        base = _check_base(base)
+        factor = math.log(self.base) / math.log(base)
+        return Estimate(self.value * factor, self.stderr * factor, base)
+
+    def __repr__(self) -> str:
+        return f"Estimate({self.value:.6g} ± {self.stderr:.2g} {self.unit})"
+
+    def _other(self, other: Any, op: str) -> float:
+        if isinstance(other, Estimate):
+            if other.base != self.base:
+                raise TypeError(f"cannot {op} an estimate in {self.unit} and one in {other.unit}: convert one "
+                                f"with .to_base({self.base if self.base != math.e else 'math.e'})")
+            return other.value
+        if isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(other, bool):
+            return float(other)
+        raise TypeError(f"cannot {op} an Estimate and a {type(other).__name__}")
+
+    def __add__(self, other: Any) -> Estimate:  # type: ignore[override]
+        value = self._other(other, "add")
+        err = math.hypot(self.stderr, other.stderr) if isinstance(other, Estimate) else self.stderr
+        return Estimate(self.value + value, err, self.base)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Estimate:
+        value = self._other(other, "subtract")
+        err = math.hypot(self.stderr, other.stderr) if isinstance(other, Estimate) else self.stderr
+        return Estimate(self.value - value, err, self.base)
+
+    def __rsub__(self, other: Any) -> Estimate:
+        return Estimate(self._other(other, "subtract") - self.value, self.stderr, self.base)
+
+    def __mul__(self, other: Any) -> Any:  # type: ignore[override]
+        raise TypeError("an Estimate does not multiply (a tuple would repeat); use float(e) or e.value")
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: Any) -> bool:  # type: ignore[override]
+        return self.value < self._other(other, "compare")
+
+    def __le__(self, other: Any) -> bool:  # type: ignore[override]
+        return self.value <= self._other(other, "compare")
+
+    def __gt__(self, other: Any) -> bool:  # type: ignore[override]
+        return self.value > self._other(other, "compare")
+
+    def __ge__(self, other: Any) -> bool:  # type: ignore[override]
+        return self.value >= self._other(other, "compare")
+
+    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
+        if isinstance(other, Estimate):
+            self._other(other, "compare")
+            return tuple(self) == tuple(other) and self.base == other.base
+        return NotImplemented
+
+    def __ne__(self, other: Any) -> bool:  # type: ignore[override]
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = tuple.__hash__
 
 
 _NATIVE = (np.uint8, np.uint16, np.uint32, np.int32, np.int64)
@@ -88,7 +182,7 @@ def entropy(x: Any, *, correction: str | None = None, base: float = np.e) -> Est
     if correction == "miller-madow":
         h += (len(p) - 1) / (2 * n)
     scale = np.log(base)
-    return Estimate(float(h / scale), float(np.sqrt(variance) / scale))
+    return Estimate(float(h / scale), float(np.sqrt(variance) / scale), base)
 
 
 def mutual_information(x: Any, y: Any, *, correction: str | None = None, base: float = np.e) -> Estimate:
@@ -130,4 +224,4 @@ def mutual_information(x: Any, y: Any, *, correction: str | None = None, base: f
     if correction == "miller-madow":
         mi += (np.count_nonzero(nx) + np.count_nonzero(ny) - len(nxy) - 1) / (2 * n)
     scale = np.log(base)
-    return Estimate(float(mi / scale), float(np.sqrt(variance) / scale))
+    return Estimate(float(mi / scale), float(np.sqrt(variance) / scale), base)

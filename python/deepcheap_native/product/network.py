@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import warnings
 from typing import TYPE_CHECKING, Any, Sequence, overload
 
 import numpy as np
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
 
 __all__ = [
+    "AccuracyWarning",
     "ProductNetwork",
     "multiplication_gate",
     "polynomial_network",
@@ -162,6 +164,120 @@ def _check_derivative(activation: str, order: int, bias: float, purpose: str) ->
             f"(here {suggestion:.6g}) or choose another bias"
         )
     return value
+
+
+# ---- the error model and the default scale ----------------------------------------------------------
+#
+# A network's error on inputs in [−1, 1]ⁿ (where |∏ xᵢ| ≤ 1, so this is also the error relative to the
+# largest output) is the sum of two terms (docs/pitfalls.rst):
+# - truncation, from the Taylor expansion of the gates: deep, each of the d−1 gates m(u, v) has relative
+#   error σ⁽⁴⁾(a)/(6σ''(a)) λ²(u² + v²) ≤ 2|σ⁽⁴⁾/(6σ'')| λ², and each 2-neuron carry σ⁽³⁾/(6σ') λ²;
+#   shallow, the λ^(d+2) term of the sign sum gives σ^(d+2)(a)/σ^(d)(a) · λ² Σxᵢ²/6 ≤ d|σ^(d+2)/σ^(d)| λ²/6;
+# - the cancellation floor of mode="network": the gate divides a difference of activations of size
+#   S ≈ |σ| + |σ'|·|a + z| by 4λ²σ''(a) (deep) or the 2^d-term sign sum by 2^d σ^(d)(a) λ^d (shallow), so the
+#   rounding ε·S of the activations becomes ε·S/(λ²|σ''(a)|) (deep; the gates' errors are multiplied by
+#   the other factors, |·| ≤ 1, and measured not to add up over the tree) or ε·S/(|σ^(d)(a)| λ^d)
+#   (shallow). mode="stable" has no floor beyond a few ε per gate.
+# Both are checked against measured maximum errors (tests/test_product_scale.py). The default scale is
+# the λ on a log grid that minimises their sum, among those whose output weights the dtype represents.
+
+_SCALE_GRID = np.logspace(-6, math.log10(0.5), 241)
+class AccuracyWarning(RuntimeWarning):
+    """A product network whose predicted error is large (see ``ProductNetwork.predicted_error``);
+    a RuntimeWarning, so ``warnings.simplefilter("ignore", dc.product.AccuracyWarning)`` silences
+    exactly these (as experiments that sweep λ into the floor on purpose do)."""
+
+
+#: A caller's λ whose cancellation floor is predicted above this gets a RuntimeWarning naming a better λ.
+ACCURACY_WARNING = 1e-3
+#: The default λ warns only when even the best λ predicts more than this (float32 deep networks in
+#: mode="network" sit near 1e-3 by nature: ε = 6e-8 against λ² truncation).
+DEFAULT_ACCURACY_WARNING = 1e-2
+
+
+def _monomial_error(activation: str, kind: str, mode: str, dtype: np.dtype, degree: int, bias: float,
+                    extra_layers: int, scale: Any) -> np.ndarray:
+    """Predicted maximum absolute error of one monomial of ``degree`` on [−1, 1]ⁿ at each λ in ``scale``,
+    as (truncation, cancellation floor)."""
+    eps = float(np.finfo(dtype).eps) / 2.0  # unit roundoff
+    lam = np.asarray(scale, dtype=np.float64)
+    if degree <= 0:
+        return np.zeros_like(lam), np.zeros_like(lam)
+
+    def d(k: int, at: Any = bias) -> Any:
+        return activation_derivative(activation, k, np.asarray(at, dtype=np.float64))
+
+    if kind == "deep":
+        gates, carries = degree - 1, _deep_carries(degree) + extra_layers
+        size = _rounding_size(d, bias, 2.0 * lam)
+        trunc = np.zeros_like(lam)
+        floor = np.zeros_like(lam)
+        if gates:
+            second = abs(float(d(2)))
+            trunc = trunc + gates * 2.0 * abs(float(d(4)) / (6.0 * second)) * lam**2
+            floor = floor + eps * size / (lam**2 * second)
+        if carries:
+            first = abs(float(d(1)))
+            trunc = trunc + carries * abs(float(d(3)) / (6.0 * first)) * lam**2
+            floor = floor + eps * size / (lam * first)
+        if mode == "stable":
+            floor = 4.0 * (gates + carries + 1) * eps * np.ones_like(lam)
+        return trunc, floor
+    nth = abs(float(d(degree)))
+    trunc = degree * abs(float(d(degree + 2)) / nth) * lam**2 / 6.0
+    if mode == "stable":
+        return trunc, 4.0 * (degree + 1) * eps * np.ones_like(lam)
+    size = _rounding_size(d, bias, degree * lam)
+    with np.errstate(over="ignore"):
+        floor = eps * size / (nth * lam**degree)
+    return trunc, floor
+
+
+def _rounding_size(d: Any, bias: float, reach: np.ndarray) -> np.ndarray:
+    """S: the size of what is rounded in one activation σ(a + z), |z| ≤ reach: its value, and its
+    argument's rounding ε|a + z| carried through σ'."""
+    value = np.maximum(np.abs(d(0, bias + reach)), np.abs(d(0, bias - reach)))
+    return value + abs(float(d(1))) * (abs(bias) + reach)
+
+
+def _network_error(activation: str, kind: str, mode: str, dtype: np.dtype, monomials: Sequence[Any],
+                   scale: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Σ |cⱼ| · (predicted error of monomial j), as (truncation, floor): the whole network's prediction."""
+    trunc = floor = np.zeros_like(np.asarray(scale, dtype=np.float64))
+    for degree, coefficient, bias, extra in monomials:
+        t, f = _monomial_error(activation, kind, mode, dtype, degree, bias, extra, scale)
+        trunc, floor = trunc + abs(coefficient) * t, floor + abs(coefficient) * f
+    return trunc, floor
+
+
+def _representable_scales(kind: str, activation: str, dtype: np.dtype, monomials: Sequence[Any]) -> np.ndarray:
+    """The grid's λ whose output weights (1/(4λ²σ''), 1/(2^d σ^(d) λ^d)) the dtype holds with a margin
+    of 2^16 below overflow."""
+    limit = float(np.finfo(dtype).max) / 2.0**16
+    ok = np.ones(_SCALE_GRID.shape, dtype=bool)
+    with np.errstate(over="ignore", divide="ignore"):
+        for degree, _, bias, _ in monomials:
+            if degree <= 1 and kind == "deep":
+                continue
+            if kind == "deep":
+                nth = abs(float(activation_derivative(activation, 2, np.array(bias))))
+                ok &= 1.0 / (4.0 * nth * _SCALE_GRID**2) < limit
+            elif degree >= 1:
+                nth = abs(float(activation_derivative(activation, degree, np.array(bias))))
+                ok &= 1.0 / (2.0**degree * nth * _SCALE_GRID**degree) < limit
+    return _SCALE_GRID[ok]
+
+
+def choose_scale(kind: str, activation: str, dtype: np.dtype, mode: str, monomials: Sequence[Any]) -> float:
+    """The default λ: the one on a log grid in [1e-6, 0.5] minimising the predicted error (truncation
+    ∝ λ² against the cancellation floor ∝ ε/λ² deep or ε/λ^d shallow), among the λ whose output weights
+    ``dtype`` represents. ``monomials``: (degree, coefficient, bias, extra carry layers) tuples."""
+    grid = _representable_scales(kind, activation, dtype, monomials)
+    if grid.size == 0:
+        grid = _SCALE_GRID[-1:]
+    errors = sum(_network_error(activation, kind, mode, dtype, monomials, grid))
+    errors = np.where(np.isfinite(errors), errors, np.inf)
+    return float(grid[int(np.argmin(errors))])
 
 
 # ---- argument checks -------------------------------------------------------------------------------
@@ -384,6 +500,28 @@ class ProductNetwork:
         self._plain = is_plain_product
         self._weights: list[tuple[np.ndarray, np.ndarray]] | None = None
 
+    def _grad_module(self, threads: int | None) -> Any:
+        """The native torch module of this network (cached per thread count), for inputs that need grad."""
+        cache = self.__dict__.setdefault("_grad_modules", {})
+        if threads not in cache:
+            from .torch_ops import native_module
+
+            cache[threads] = native_module(self, threads)
+        return cache[threads]
+
+    def _error_terms(self) -> list[tuple[int, float, float, int]]:
+        """(degree, coefficient, bias, extra carry layers) of each monomial, for the error model."""
+        return [(len(m.columns), m.coefficient, m.bias, m.extra_layers) for m in self._monomials]
+
+    @property
+    def predicted_error(self) -> float:
+        """The error model's prediction of the maximum absolute error on inputs in [−1, 1]ⁿ (relative to
+        the largest output, |∏ xᵢ| = 1; for a polynomial, Σ |cⱼ| times each monomial's): truncation
+        ∝ λ² plus, in mode="network", the cancellation floor ∝ ε/λ² (deep) or ε/λⁿ (shallow). Checked
+        against measured errors to within a small factor (tests/test_product_scale.py)."""
+        return float(sum(_network_error(self.activation, self.kind, self.mode, self.dtype, self._error_terms(),
+                                        self.scale)))
+
     def __repr__(self) -> str:
         return (f"ProductNetwork(n={self.n}, kind={self.kind!r}, activation={self.activation!r}, "
                 f"scale={self.scale}, bias={self.bias:.6g}, dtype={self.dtype.name!r}, mode={self.mode!r}, "
@@ -412,6 +550,17 @@ class ProductNetwork:
         from ..core import cuda
 
         threads = check_threads(threads)
+        if is_torch_tensor(x) and x.requires_grad:
+            import torch
+
+            if torch.is_grad_enabled():  # carry the gradient: the same custom op as to_torch(native=True)
+                if out is not None:
+                    raise ValueError("out= cannot carry a gradient: x requires grad (call under torch.no_grad() "
+                                     "or x.detach() to write into out=)")
+                if device is not None and cuda.parse_device(device) != (cuda.array_device(x) or cuda.Device("cpu")):
+                    raise ValueError(f"device={device!r} differs from x's device {x.device} while x requires grad; "
+                                     "move x first (x.to(...)) so the gradient flows")
+                return self._grad_module(threads)(x)[:, 0]
         where = cuda.resolve_device(device, x)
         if where.kind == "cuda" and self._plain and cuda.is_device_array(x):
             return self._evaluate_resident(x, out, where)
@@ -573,14 +722,60 @@ def _torch_activation(torch: Any, activation: str) -> Any:
 
 
 def _build(n: int, exponent_rows: list[list[int]], coefficients: list[float], constant: float, kind: str,
-           activation: str, scale: float, bias: float | None, dtype: Any, mode: str,
+           activation: str, scale: float | None, bias: float | None, dtype: Any, mode: str,
            plain: bool) -> ProductNetwork:
+    """The network, at ``scale`` or (None) at the λ of :func:`choose_scale`, with its ``predicted_error``;
+    a RuntimeWarning when the prediction exceeds ACCURACY_WARNING (see _warn_accuracy)."""
     activation = _check_activation(activation)
     kind = check_choice(kind, "kind", _KINDS)
     mode = check_choice(mode, "mode", _MODES)
-    scale = _check_scale(scale)
-    bias = _check_bias(bias)
+    chosen = scale is None
+    if not chosen:
+        scale = _check_scale(scale)
     dt = _check_dtype(dtype)
+    args = (n, exponent_rows, coefficients, constant, kind, activation)
+    if chosen:  # biases do not depend on λ: build once at a representable λ to learn them, then choose
+        probe = _build_at(*args, _SCALE_GRID[-1], bias, dt, mode, plain)
+        scale = choose_scale(kind, activation, dt, mode, probe._error_terms())
+    net = _build_at(*args, scale, bias, dt, mode, plain)
+    _warn_accuracy(net, chosen)
+    return net
+
+
+def _warn_accuracy(net: ProductNetwork, chosen: bool) -> None:
+    """A RuntimeWarning when the network cannot be trusted to ACCURACY_WARNING: for a caller's λ when its
+    cancellation floor is above it (naming the better λ and mode="stable" where it exists), for the
+    default λ when even the best λ's prediction is above it."""
+    terms = net._error_terms()
+    trunc, floor = (float(v) for v in _network_error(net.activation, net.kind, net.mode, net.dtype, terms,
+                                                      net.scale))
+    stable = net.mode == "network" and not (net.activation == "gelu" or
+                                            (net.kind == "shallow" and net.activation != "exp"))
+    hint = " or mode='stable' (cancellation-free, the same function)" if stable else ""
+    where = "on inputs in [−1, 1]ⁿ (relative to the largest output, 1)"
+    if not chosen and floor > ACCURACY_WARNING:
+        best = choose_scale(net.kind, net.activation, net.dtype, net.mode, terms)
+        best_error = float(sum(_network_error(net.activation, net.kind, net.mode, net.dtype, terms, best)))
+        warnings.warn(
+            f"scale={net.scale:g} puts the cancellation floor of this {net.kind} {net.dtype.name} network at "
+            f"about {floor:.2g} {where} (truncation {trunc:.2g}); scale={best:.3g} (the default, "
+            f"scale=None) predicts {best_error:.2g}{hint}", AccuracyWarning, stacklevel=4)
+    elif chosen and trunc + floor > DEFAULT_ACCURACY_WARNING:
+        other = [hint.removeprefix(" or ")] if stable else []
+        if net.dtype == np.float32:
+            other.append("dtype='float64'")
+        if net.kind == "shallow":
+            other.append("kind='deep'")
+        advice = f"; for better use {' or '.join(other)}" if other else ""
+        warnings.warn(
+            f"even the best scale ({net.scale:.3g}) leaves this {net.kind} {net.dtype.name} network a predicted "
+            f"maximum error of {trunc + floor:.2g} {where}{advice}", AccuracyWarning, stacklevel=4)
+
+
+def _build_at(n: int, exponent_rows: list[list[int]], coefficients: list[float], constant: float, kind: str,
+              activation: str, scale: float, bias: float | None, dt: np.dtype, mode: str,
+              plain: bool) -> ProductNetwork:
+    bias = _check_bias(bias)
     if mode == "stable" and activation == "gelu":
         raise ValueError("mode='stable' has no cancellation-free closed form for gelu (the even part of "
                          "z Φ(z) has none); use mode='network' (in float64 for small scale)")
@@ -643,7 +838,7 @@ def _build(n: int, exponent_rows: list[list[int]], coefficients: list[float], co
                           gate_coef, carry_coef, n_neurons, plain)
 
 
-def product_network(n: int, *, kind: str = "deep", activation: str = "softplus", scale: float = 0.01,
+def product_network(n: int, *, kind: str = "deep", activation: str = "softplus", scale: float | None = None,
                     bias: float | None = None, dtype: Any = "float64", mode: str = "network") -> ProductNetwork:
     """The network that multiplies its n inputs: x ↦ ∏ xᵢ, within a relative error O(λ²).
 
@@ -660,9 +855,13 @@ def product_network(n: int, *, kind: str = "deep", activation: str = "softplus",
         the sign vectors in Gray-code order (one add per neuron).
     activation : {"softplus", "exp", "logistic", "tanh", "gelu"}
         ``relu`` (σ'' ≡ 0) is refused with a ValueError.
-    scale : float
+    scale : float or None
         λ. The truncation error falls like λ², the rounding floor of ``mode="network"`` grows like
-        ε/λ² (deep) or ε/λⁿ (shallow), ε the unit roundoff of dtype.
+        ε/λ² (deep) or ε/λⁿ (shallow), ε the unit roundoff of dtype. None (default) picks the λ that
+        minimises the predicted error for this n, kind, activation, dtype and mode (``net.scale`` says
+        which, ``net.predicted_error`` what it predicts; e.g. about 1e-4 deep in float64, 0.02 deep in
+        float32). A RuntimeWarning names a better λ (or ``mode="stable"``) when a given λ puts the
+        cancellation floor above 1e-3, or when even the best λ predicts more than that.
     bias : float or None
         The hidden bias a. None picks the a in [−6, 6] maximising ``|σ⁽ᵈ⁾(a)| / max(1, |σ(a)|)`` with d = 2
         (deep) or d = n (shallow), preferring 0 when within 0.1% of the best: 0 for softplus, exp and
@@ -688,7 +887,7 @@ def product_network(n: int, *, kind: str = "deep", activation: str = "softplus",
 
 
 def polynomial_network(exponents: Any, coefficients: Any, *, kind: str = "deep", activation: str = "softplus",
-                       scale: float = 0.01, bias: float | None = None, dtype: Any = "float64",
+                       scale: float | None = None, bias: float | None = None, dtype: Any = "float64",
                        mode: str = "network", constant: float = 0.0) -> ProductNetwork:
     """A network for the sparse polynomial Σⱼ cⱼ ∏ᵢ xᵢ^eᵢⱼ built from the same gates.
 
@@ -740,19 +939,19 @@ def polynomial_network(exponents: Any, coefficients: Any, *, kind: str = "deep",
 
 
 @overload
-def multiplication_gate(u: torch.Tensor, v: Any, *, activation: str = "softplus", scale: float = 0.01,
+def multiplication_gate(u: torch.Tensor, v: Any, *, activation: str = "softplus", scale: float | None = None,
                         bias: float | None = None, mode: str = "network",
                         threads: int | None = None) -> torch.Tensor: ...
 @overload
-def multiplication_gate(u: Any, v: torch.Tensor, *, activation: str = "softplus", scale: float = 0.01,
+def multiplication_gate(u: Any, v: torch.Tensor, *, activation: str = "softplus", scale: float | None = None,
                         bias: float | None = None, mode: str = "network",
                         threads: int | None = None) -> torch.Tensor: ...
 @overload
-def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float = 0.01,
+def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float | None = None,
                         bias: float | None = None, mode: str = "network", threads: int | None = None) -> np.ndarray: ...
 
 
-def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float = 0.01,
+def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: float | None = None,
                         bias: float | None = None, mode: str = "network", threads: int | None = None) -> Any:
     """The 4-neuron gate m(u, v) ≈ u·v, elementwise over broadcast u and v::
 
@@ -774,7 +973,8 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
 
         if torch.compiler.is_compiling():  # a compiled graph runs the op later, with set_num_threads
             return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
-        product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)  # friendly errors first
+        if scale is not None:
+            product_network(2, activation=activation, scale=scale, bias=bias, mode=mode)  # friendly errors first
         with call_threads(threads):  # eager ops run on this thread, so the override reaches the kernel
             return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)
     uu, u_torch = to_numpy(u, "u")

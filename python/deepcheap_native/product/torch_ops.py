@@ -193,7 +193,15 @@ def _gate_backward(ctx: Any, grad: torch.Tensor) -> tuple:
 _multiplication_gate.register_autograd(_gate_backward, setup_context=_gate_setup)
 
 
-def multiplication_gate(u: Any, v: Any, *, activation: str, scale: float, bias: Optional[float],
+@torch.compiler.assume_constant_result
+def _default_gate_scale(activation: str, bias: Optional[float], mode: str, dtype: str) -> float:
+    """product_network(2)'s default λ for this dtype (a constant of a compiled graph)."""
+    from .network import product_network
+
+    return float(product_network(2, activation=activation, bias=bias, mode=mode, dtype=dtype).scale)
+
+
+def multiplication_gate(u: Any, v: Any, *, activation: str, scale: Optional[float], bias: Optional[float],
                         mode: str) -> torch.Tensor:
     """The gate on torch tensors: broadcast, then one native op; differentiable in u and v."""
     u = u if isinstance(u, torch.Tensor) else torch.as_tensor(np.asarray(u))
@@ -208,5 +216,7 @@ def multiplication_gate(u: Any, v: Any, *, activation: str, scale: float, bias: 
             raise ValueError(f"u of shape {tuple(u.shape)} and v of shape {tuple(v.shape)} do not broadcast") from None
     dtype = torch.float32 if u.dtype == torch.float32 and v.dtype == torch.float32 else torch.float64
     uu, vv = torch.broadcast_tensors(u.to(dtype), v.to(dtype))
+    if scale is None:
+        scale = _default_gate_scale(activation, bias, mode, "float32" if dtype == torch.float32 else "float64")
     return torch.ops.deepcheap.multiplication_gate(uu, vv, activation, float(scale),
                                                    None if bias is None else float(bias), mode)
