@@ -516,7 +516,7 @@ class ProductNetwork:
     @property
     def predicted_error(self) -> float:
         """The error model's prediction of the maximum absolute error on inputs in [−1, 1]ⁿ (relative to
-        the largest output, |∏ xᵢ| = 1; for a polynomial, Σ |cⱼ| times each monomial's): truncation
+        the largest output, where ∏ xᵢ = ±1; for a polynomial, Σⱼ abs(cⱼ) times each monomial's): truncation
         ∝ λ² plus, in mode="network", the cancellation floor ∝ ε/λ² (deep) or ε/λⁿ (shallow). Checked
         against measured errors to within a small factor (tests/test_product_scale.py)."""
         return float(sum(_network_error(self.activation, self.kind, self.mode, self.dtype, self._error_terms(),
