@@ -2,7 +2,7 @@
 Wolff and Swendsen-Wang cluster samplers, and the dynamic exponents z from tau_int of |m|.
 
     pytest benchmarks/bench_critical.py --benchmark-enable     # time per sweep per replica, grouped by L
-    python benchmarks/bench_critical.py [--threads 1] [--max-L 256]   # the README table: tau, z, ratios
+    python benchmarks/bench_critical.py [--threads 1] [--max-L 256]   # the docs table: tau, z, ratios
 
 A sweep of Metropolis updates every spin once (multi-spin coding, 64 replicas per word); a Swendsen-Wang
 sweep updates every bond; a Wolff sweep is about L^2 / <|C|> single clusters. The cost of an

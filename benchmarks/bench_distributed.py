@@ -2,7 +2,7 @@
 1 -> 2 worker scaling efficiency t1 / (2 t2) for Markov sampling (N = 10^7 chains) and an Ising scan,
 each with tasks of about a second or more.
 
-    python benchmarks/bench_distributed.py            # the table of the README (median of 3)
+    python benchmarks/bench_distributed.py            # the table of the docs (median of 3)
     python -m pytest benchmarks/bench_distributed.py --benchmark-enable
 
 Every run checks its answer against the local call (pieces of it, for the 10^7-chain job).

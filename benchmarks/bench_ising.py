@@ -2,7 +2,7 @@
 vectorised numpy checkerboard Metropolis, at L = 256 and 1024, T = 2.0 and T_c.
 
     pytest benchmarks/bench_ising.py --benchmark-enable --benchmark-min-rounds=3   # pytest-benchmark groups
-    python benchmarks/bench_ising.py [--threads 2]                                  # the README table
+    python benchmarks/bench_ising.py [--threads 2]                                  # the docs table
 
 Every benchmark checks its answer (the energy per spin after the timed sweeps against the exact value
 at T = 2, a physical range at T_c). The GPU figure printed beside ours is the one we track for the

@@ -4,7 +4,7 @@ torch.multinomial and a torch alias method, all in one process; and a hierarchy 
 256-state levels against the homogeneous chain.
 
     python -m pytest benchmarks/bench_markov.py --benchmark-enable --benchmark-min-rounds=3
-    python benchmarks/bench_markov.py          # the README table: medians, rates and ratios
+    python benchmarks/bench_markov.py          # the docs table (docs/guide/markov.md): medians, rates and ratios
 
 Every benchmark checks its answer: the final-state histogram against the exact marginal (chi-square
 below its 1 - 1e-6 quantile). Peers that are too slow or too memory-hungry for the full size run
@@ -211,7 +211,7 @@ def test_hierarchy(benchmark, name):
     assert np.asarray(result).max() < HIERARCHY[0]
 
 
-# ---- the README table ---------------------------------------------------------------------------
+# ---- the docs table ----------------------------------------------------------------------------
 def _fmt(x: float) -> str:
     return f"{x:,.1f}" if x >= 10 else f"{x:.2g}"
 

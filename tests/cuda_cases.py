@@ -29,7 +29,7 @@ def _activation_peak(activation, bias, reach, dtype):
     return float(np.max(np.abs(dc._core.product_activation(z, _CODES[activation]))))
 
 
-# The stated bounds (README "GPU path"). Stable mode has no cancellation: the drivers differ only by
+# The stated bounds (docs/guide/gpu.md). Stable mode has no cancellation: the drivers differ only by
 # where compilers fuse multiply-adds, within 64 ulp of the dtype per output (measured: 0 here, where
 # neither side fuses). Network mode computes what the network computes, whose outputs are sums of
 # neuron values of size |sigma| times a coefficient ~1/lambda^2 (deep gate) or ~1/lambda^n (shallow):

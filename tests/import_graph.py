@@ -1,5 +1,5 @@
 """The package's import graph, read with ``ast`` (nothing is imported): tests/test_package.py checks
-that imports only go down (README: Layout) and that no import circle exists.
+that imports only go down (docs/guide/design.md: Layout) and that no import circle exists.
 
 Nodes are the package's modules (a package is its ``__init__``; a compiled extension, its ``.pyi``). An edge is any ``import`` or
 ``from ... import`` of a package module, at module level or deferred inside a function; imports under

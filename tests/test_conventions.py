@@ -1,4 +1,4 @@
-"""One API convention across the areas (README: Conventions), checked area by area: seeds, out=
+"""One API convention across the areas (docs/guide/design.md: Conventions), checked area by area: seeds, out=
 buffers, non-numbers, readers, the op table, torch in -> torch out, and a library that never prints."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The CUDA drivers on a real GPU against the CPU drivers: Philox words and circuit outputs bit for
-bit, product networks within the bounds stated in tests/cuda_cases.py (README "GPU path"). Skipped,
+bit, product networks within the bounds stated in tests/cuda_cases.py (docs/guide/gpu.md). Skipped,
 with the reason, where no GPU is usable; tests/test_cuda_emulated.py runs the same checks everywhere
 through the CPU emulation of the same driver sources. Sizes here are large enough that every
 grid-stride loop takes several strides (more items than the capped grid has threads).

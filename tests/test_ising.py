@@ -191,7 +191,7 @@ def test_run_series_shapes_and_relations(capsys):
     r = s.run(25, measure_every=4, progress=lambda done, total: seen.append((done, total)))
     assert s.sweeps_done == 25
     captured = capsys.readouterr()
-    # progress goes through progress= (README: Conventions); the library never prints
+    # progress goes through progress= (docs/guide/design.md: Conventions); the library never prints
     assert captured.out == "" and captured.err == "" and seen[-1] == (24, 24)
     for a in r:
         assert a.shape == (6, 64)

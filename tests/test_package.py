@@ -252,7 +252,7 @@ def test_public_module_paths_import_fresh_and_name_one_module():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-# ---- the import graph: imports only go down (README: Layout)
+# ---- the import graph: imports only go down (docs/guide/design.md: Layout)
 
 TOP_LAYER = {"deepcheap_native", "deepcheap_native.cli", "deepcheap_native.demo", "deepcheap_native.distributed"}
 CORE = "deepcheap_native.core"

@@ -1,4 +1,4 @@
-"""Per-call ``threads=`` (README: Conventions): every hot path takes it, it is validated once
+"""Per-call ``threads=`` (docs/guide/design.md: Conventions): every hot path takes it, it is validated once
 (``core.validate.check_threads``: None or an int in [1, 1024]), it is a per-OS-thread override in the core,
 so concurrent callers with different counts do not interfere, and no result depends on it. Each area's
 entry point is run on 1 and 2 threads at a size its kernel splits across threads, and compared bit

@@ -12,7 +12,7 @@ from . import _core
 from ._core import simd_target, simd_targets
 from .core import cuda, random
 
-# The public API, one block per area (each area is a subpackage over core/; README: Layout).
+# The public API, one block per area (each area is a subpackage over core/; docs/guide/design.md: Layout).
 # --- product ---
 from .product import (
     ProductNetwork,

@@ -1,4 +1,4 @@
-"""Validators shared by every public function, written once (README: Conventions).
+"""Validators shared by every public function, written once (docs/guide/design.md: Conventions).
 
 The rules: a value of the wrong *type* (a string for a number, a float for a count, a list for an
 ``out=`` buffer) is a TypeError; a value of the right type but the wrong *value* (out of range, wrong

@@ -295,7 +295,7 @@ class SphericalSpinGlass:
         σ ← √N (σ + v)/|σ + v|, then v is projected onto the tangent space at the new σ (v starts at
         0; β = `momentum`). On the slow modes a step moves η/(1 − β) instead of η (10× for β = 0.9),
         so starts reach their minimum in several times fewer steps; where they end is measured, not
-        assumed, to be the same band (see the README's landscape section).
+        assumed, to be the same band (see docs/guide/landscape.md).
 
         A start has **converged** when |g|/√N ≤ `tol` (root-mean-square tangent gradient component)
         and, with momentum, also |v|/(η√N) ≤ `tol` (it is not moving on); it is then frozen, and

@@ -19,7 +19,7 @@ import numpy as np
 
 from .context import Section
 
-# What each status means (README, "The main job"; `deepcheap report` exits with the worst of them):
+# What each status means (docs/guide/report.md; `deepcheap report` exits with the worst of them):
 #   PASS      the measurement agrees with the theory or reference within the stated tolerance
 #   INFO      a measurement shown beside a bound or for context; no pass/fail criterion
 #   DEVIATES  the experiment ran, but the measurement disagrees with the theory (exit status 3)
@@ -252,7 +252,7 @@ def text_table(headers: list[str], rows: list[list[str]], *, max_width: int = 46
 
 
 def markdown_summary(document: dict[str, Any]) -> str:
-    """The summary as a markdown table with the run's conditions (the README quotes it)."""
+    """The summary as a markdown table with the run's conditions (summary.md)."""
     run, machine = document["run"], document["machine"]
     lines = [
         f"`deepcheap report --{run['preset']}` (seed {run['seed']}), {document['created_utc'][:16].replace('T', ' ')} "
