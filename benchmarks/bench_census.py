@@ -38,7 +38,7 @@ def numpy_threshold_count(n: int, bound: int) -> int:
     bits = (1 << np.arange(1 << n, dtype=np.uint64)).astype(np.uint64)
     tables = set()
     order = np.sort(S, axis=1)
-    for t_index in range((1 << n)):
+    for t_index in range(1 << n):
         t = order[:, t_index : t_index + 1]
         tables.update(np.unique(((S >= t).astype(np.uint64) * bits).sum(1)).tolist())
     tables.add(0)
@@ -94,7 +94,7 @@ def _scipy_decide(table: np.ndarray) -> bool:
     return res.status == 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cases() -> tuple[list[np.ndarray], list[bool]]:
     tables = _tables(8, TABLES)
     return tables, [_scipy_decide(t) for t in tables]

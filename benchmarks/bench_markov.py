@@ -47,7 +47,7 @@ def transition_matrix(S: int, seed: int = 0) -> np.ndarray:
     return P / P.sum(axis=1, keepdims=True)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _exact_marginal(S: int, n_steps: int) -> np.ndarray:
     return np.full(S, 1 / S) @ np.linalg.matrix_power(transition_matrix(S), n_steps)
 
@@ -229,7 +229,7 @@ def main(rounds: int = 5) -> None:
                 runners.append((label, run, n_chains, n_steps))
         times: dict[str, list[float]] = {r[0]: [] for r in runners}
         for _ in range(rounds):  # interleaved, so a noisy moment hits every method alike
-            for label, run, n_chains, n_steps in runners:
+            for label, run, _n_chains, n_steps in runners:
                 start = time.perf_counter()
                 final = run(n_steps)
                 times[label].append(time.perf_counter() - start)

@@ -18,7 +18,7 @@ from deepcheap_native.circuit import OPS
 BRISTOL = DATA / "circuit" / "bristol"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bristol(name: str) -> dc.Circuit:
     return dc.Circuit.from_bristol(BRISTOL / f"{name}.txt")
 

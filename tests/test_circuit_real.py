@@ -20,12 +20,12 @@ BRISTOL = DATA / "circuit" / "bristol"
 EPFL = DATA / "circuit" / "epfl"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bristol(name: str) -> dc.Circuit:
     return dc.Circuit.from_bristol(BRISTOL / f"{name}.txt")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def epfl(name: str) -> dc.Circuit:
     return dc.Circuit.from_aiger(EPFL / f"{name}.aig")
 

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from deepcheap_native import cuda
 from cuda_cases import (
     ACTIVATIONS,
     check_circuit,
@@ -20,13 +19,14 @@ from cuda_cases import (
     check_cluster_sampler,
     check_hierarchy_resident,
     check_markov_resident,
-    check_philox_resident,
-    check_product_resident,
     check_philox,
+    check_philox_resident,
     check_product_deep,
+    check_product_resident,
     check_product_shallow,
     random_circuit,
 )
+from deepcheap_native import cuda
 
 
 def _why_no_gpu() -> str:

@@ -9,23 +9,23 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from deepcheap_native import cuda
 from cuda_cases import (
     ACTIVATIONS,
     check_circuit,
-    check_cluster_sampler,
     check_circuit_resident,
+    check_cluster_sampler,
     check_hierarchy_resident,
     check_markov_resident,
-    check_philox_resident,
-    check_product_resident,
     check_philox,
+    check_philox_resident,
     check_product_deep,
+    check_product_resident,
     check_product_shallow,
     product_inputs,
     random_circuit,
     relative_gap,
 )
+from deepcheap_native import cuda
 
 emulated = pytest.importorskip("deepcheap_native._cuda_emulated", reason="built with DEEPCHEAP_CUDA_EMULATION=OFF")
 

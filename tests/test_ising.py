@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 import pytest
-from conftest import simd, threads
 
 import deepcheap_native as dc
+from conftest import simd, threads
 from deepcheap_native import _core, ising
 
 # ---- exact references computed here, independently of the package -------------------------------

@@ -10,10 +10,10 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import threads
 from scipy import stats
 
 import deepcheap_native as dc
+from conftest import threads
 from deepcheap_native import ising
 from deepcheap_native.ising.cluster import ClusterSampler, wolff_clusters_per_sweep
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
+from conftest import threads
 from deepcheap_native import landscape
 from deepcheap_native.landscape import SphericalSpinGlass
-from conftest import threads
 
 
 def reference_normals(seed: int, m: np.ndarray, purpose: int) -> np.ndarray:

@@ -14,12 +14,12 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import threads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
 import deepcheap_native as dc
+from conftest import threads
 from deepcheap_native import _core
 
 PURPOSE_INIT = 0x4D4B0000

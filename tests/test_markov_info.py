@@ -8,9 +8,9 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import threads
 
 import deepcheap_native as dc
+from conftest import threads
 from deepcheap_native import _core, info
 
 

@@ -180,9 +180,9 @@ def test_argument_following_results_have_torch_and_numpy_overloads(fn, call):
 
 
 def test_object_following_results_are_annotated_array_out():
-    import numpy as np
-
     import typing
+
+    import numpy as np
 
     from deepcheap_native.core import arrays as _arrays
 

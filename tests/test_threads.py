@@ -16,8 +16,8 @@ import pytest
 
 import deepcheap_native as dc
 from deepcheap_native import _core, census, circuits
-from deepcheap_native.core.validate import call_threads
 from deepcheap_native.circuit.space import random_input_words, range_input_words
+from deepcheap_native.core.validate import call_threads
 from deepcheap_native.ising.stats import _scan_job
 
 

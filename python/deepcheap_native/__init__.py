@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import sys as _sys
 
-from . import _core
+# --- ising ---
+# --- landscape ---
+# --- census ---
+from . import _core, census, ising, landscape
 from ._core import simd_target, simd_targets
+
+# --- circuit ---
+from .circuit import Circuit, CircuitBuilder, ParseError
+from .circuit import families as circuits
 from .core import cuda, random
+from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
+from .landscape import SphericalSpinGlass
+
+# --- markov ---
+from .markov import HierarchicalChain, MarkovChain, info
 
 # The public API, one block per area (each area is a subpackage over core/; docs/guide/design.md: Layout).
 # --- product ---
@@ -21,19 +33,6 @@ from .product import (
     product_network,
     product_network_neurons,
 )
-# --- markov ---
-from .markov import HierarchicalChain, MarkovChain, info
-# --- ising ---
-from . import ising
-from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
-# --- circuit ---
-from .circuit import Circuit, CircuitBuilder, ParseError
-from .circuit import families as circuits
-# --- landscape ---
-from . import landscape
-from .landscape import SphericalSpinGlass
-# --- census ---
-from . import census
 
 # Public module paths that name a module living inside core/ or an area: `import deepcheap_native.cuda`,
 # `from deepcheap_native.info import entropy` and `deepcheap_native.circuits.bristol` keep working, and

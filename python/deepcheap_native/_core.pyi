@@ -1,5 +1,5 @@
 # Type stub for the private extension module; tests/test_stubs.py checks it against the module.
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt

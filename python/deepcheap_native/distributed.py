@@ -16,11 +16,13 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import itertools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .circuit import space as circuit_space
+from .core.arrays import check_choice, check_int
 from .core.scaleout import (  # the clients: re-exported here, their public home
     DEFAULT_CONNECT_TIMEOUT,
     SyncExecutor,
@@ -29,7 +31,6 @@ from .core.scaleout import (  # the clients: re-exported here, their public home
     close_default_client,
     get_client,
 )
-from .core.arrays import check_choice, check_int, check_seed
 from .core.validate import call_threads, check_threads, resolve_seed
 
 __all__ = [

@@ -29,9 +29,9 @@ import math
 import numbers
 import os
 import sys
-import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

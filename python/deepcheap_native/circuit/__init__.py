@@ -4,6 +4,7 @@ published circuits (``families``, public as ``deepcheap_native.circuits``). ``Pa
 path ``deepcheap_native.circuit.ParseError``.
 """
 
+from . import families, space  # noqa: F401  (submodules, as attributes: dc.circuit.space)
 from .circuit import (
     Circuit,
     CircuitBuilder,
@@ -20,13 +21,13 @@ from .io import (
     INV,
     NAND,
     NOR,
-    OPS,
     OP_CODE,
+    OPS,
     OR,
-    ParseError,
     UNARY_OPS,
     XNOR,
     XOR,
+    ParseError,
     aiger_bytes,
     bristol_text,
     decompress,
@@ -36,7 +37,6 @@ from .threshold import (
     ThresholdNetwork,
     threshold_network,
 )
-from . import families, space  # noqa: F401  (submodules, as attributes: dc.circuit.space)
 
 __all__ = [
     "AND",

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence, overload
+from typing import IO, TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from .. import _core
-from ..core.memory import check_allocation
 from ..core.arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
+from ..core.memory import check_allocation
 from ..core.validate import check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import

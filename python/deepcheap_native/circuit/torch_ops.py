@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ..core.torch_ops import handle_of, lookup as _lookup
+from ..core.torch_ops import handle_of
+from ..core.torch_ops import lookup as _lookup
 
 if TYPE_CHECKING:  # pragma: no cover
     from .circuit import Circuit

@@ -12,7 +12,8 @@ import atexit
 import concurrent.futures
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "SyncExecutor", "close_default_client", "get_client"]
 

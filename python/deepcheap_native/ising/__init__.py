@@ -2,27 +2,27 @@
 (``cluster``), critical-point statistics (``stats``: autocorrelation, reweighting, finite-size scans).
 """
 
-from .model import (
-    ALGORITHM_NAMES,
-    binder_cumulant,
-    block_spin,
-    BoltzmannSampler,
-    BoltzmannSeries,
-    check_algorithm,
-    CRITICAL_TEMPERATURE,
-    exact_energy,
-    IsingModel,
-    IsingSampler,
-    IsingSeries,
-    onsager_energy,
-    onsager_magnetization,
-    STATE_VERSION,
-)
 from .cluster import (
     ALGORITHMS,
     ClusterSampler,
     ClusterSeries,
     wolff_clusters_per_sweep,
+)
+from .model import (
+    ALGORITHM_NAMES,
+    CRITICAL_TEMPERATURE,
+    STATE_VERSION,
+    BoltzmannSampler,
+    BoltzmannSeries,
+    IsingModel,
+    IsingSampler,
+    IsingSeries,
+    binder_cumulant,
+    block_spin,
+    check_algorithm,
+    exact_energy,
+    onsager_energy,
+    onsager_magnetization,
 )
 from .stats import (
     AutocorrelationTime,

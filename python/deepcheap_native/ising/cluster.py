@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..core import cuda
-from ..core.arrays import check_choice, check_int, html_table, short_repr
+from ..core.arrays import check_int, html_table, short_repr
 from ..core.validate import call_threads, check_threads, progress_bar
 from .model import (
     CRITICAL_TEMPERATURE,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-
 import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -22,9 +21,17 @@ import numpy as np
 
 from .. import _core
 from ..core import cuda
+from ..core.arrays import (
+    ArrayOut,
+    check_choice,
+    check_int,
+    check_real,
+    html_table,
+    like_input,
+    short_repr,
+    to_numpy,
+)
 from ..core.memory import check_allocation
-from ..core.arrays import (ArrayOut, check_choice, check_int, check_real, check_seed, html_table, like_input,
-                           short_repr, to_numpy)
 from ..core.validate import FixedAttributes, call_threads, check_threads, progress_bar, resolve_seed
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import

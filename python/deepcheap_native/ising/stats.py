@@ -9,15 +9,15 @@ Executor), split over replicas with ``first_replica=`` so the numbers do not dep
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.arrays import check_choice, check_int, check_seed, html_table, short_repr, to_numpy
+from ..core.arrays import check_choice, check_int, html_table, short_repr, to_numpy
 from ..core.validate import check_threads, resolve_seed
 
 __all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]

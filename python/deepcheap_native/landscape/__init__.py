@@ -3,9 +3,9 @@
 
 from .spin_glass import (
     DEFAULT_MAX_BYTES,
-    DescentResult,
     PURPOSE_COUPLINGS,
     PURPOSE_STARTS,
+    DescentResult,
     SphericalSpinGlass,
     ground_state_energy,
     threshold_energy,

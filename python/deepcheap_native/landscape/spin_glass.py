@@ -10,17 +10,18 @@ native kernel).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import math
-import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..core.arrays import html_table, like_input, short_repr, to_numpy
-from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, resolve_seed
 from ..core.random import normal_pairs
+from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, resolve_seed
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
 
@@ -445,7 +446,7 @@ class SphericalSpinGlass:
         """R (M × N) in dtype `work`, made on first use: R[m, i] = mult(m)·S[i, m]."""
         if work not in self._reduced:
             if np.float64 not in self._reduced:
-                N, p = self.N, self.p
+                N = self.N
                 flat = np.zeros(len(self._multisets[0]), dtype=np.int64)
                 for column in self._multisets:
                     flat = flat * N + column

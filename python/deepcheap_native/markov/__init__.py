@@ -2,19 +2,19 @@
 mutual information).
 """
 
+from . import info
 from .chain import (
-    HierarchicalChain,
     MAX_STATES,
-    MarkovChain,
     ROW_SUM_TOLERANCE,
+    HierarchicalChain,
+    MarkovChain,
 )
 from .info import (
-    Estimate,
     MAX_DENSE_CELLS,
+    Estimate,
     entropy,
     mutual_information,
 )
-from . import info
 
 __all__ = [
     "Estimate",

@@ -16,8 +16,16 @@ import numpy as np
 
 from .. import _core
 from ..core import cuda
+from ..core.arrays import (
+    ArrayOut,
+    as_float_array,
+    check_int,
+    check_real,
+    is_torch_tensor,
+    like_input,
+    to_numpy,
+)
 from ..core.memory import check_allocation
-from ..core.arrays import ArrayOut, as_float_array, check_int, check_real, check_seed, is_torch_tensor, like_input, to_numpy
 from ..core.validate import call_threads, check_threads, resolve_seed
 
 __all__ = ["HierarchicalChain", "MarkovChain"]

@@ -14,7 +14,7 @@ error is of second order: its bias, which Miller-Madow removes to first order, d
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 

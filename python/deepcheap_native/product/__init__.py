@@ -4,21 +4,21 @@ export. ``product/torch_ops.py`` (the torch.library ops) is imported only when a
 
 from .network import (
     ACCURACY_WARNING,
-    AccuracyWarning,
-    activation_derivative,
     ACTIVATIONS,
-    choose_bias,
-    choose_scale,
     DEFAULT_ACCURACY_WARNING,
     MAX_DEEP_INPUTS,
     MAX_DEEP_WEIGHT_INPUTS,
     MAX_SHALLOW_INPUTS,
+    AccuracyWarning,
+    ProductNetwork,
+    activation_derivative,
+    choose_bias,
+    choose_scale,
     multiplication_gate,
     polynomial_network,
     product_network,
     product_network_hidden_layers,
     product_network_neurons,
-    ProductNetwork,
 )
 
 __all__ = [

@@ -8,7 +8,8 @@ import functools
 import math
 import numbers
 import warnings
-from typing import TYPE_CHECKING, Any, Sequence, overload
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -967,9 +968,9 @@ def multiplication_gate(u: Any, v: Any, *, activation: str = "softplus", scale: 
     """
     threads = check_threads(threads)
     if is_torch_tensor(u) or is_torch_tensor(v):
-        from .torch_ops import multiplication_gate as gate_op
-
         import torch
+
+        from .torch_ops import multiplication_gate as gate_op
 
         if torch.compiler.is_compiling():  # a compiled graph runs the op later, with set_num_threads
             return gate_op(u, v, activation=activation, scale=scale, bias=bias, mode=mode)

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from ..core import cuda as gpu  # deepcheap's GPU drivers (torch.cuda is torch's)
-from ..core.torch_ops import handle_of, lookup as _lookup
+from ..core.torch_ops import handle_of
+from ..core.torch_ops import lookup as _lookup
 from ..core.validate import call_threads
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .context import Context, MissingCapability, Section
 from .figures import MissingDependency
@@ -106,7 +107,7 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
     load_start = _load_average()
     cpu_start = time.process_time()
     start = time.perf_counter()
-    for index, name in enumerate(selected):
+    for _index, name in enumerate(selected):
         module = importlib.import_module(f".{name}", __name__)
         params = dict(module.PRESETS[preset])
         section = Section(key=name, title=module.TITLE, intro=module.INTRO, parameters=params)

@@ -96,7 +96,7 @@ def _profiles(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     named: dict[str, Any] = {}
     missing_data = None
     try:
-        folder = bristol_dir()
+        bristol_dir()
         for name in ("sha256", "aes_128", "adder64", "mult64"):
             named[name] = load_bristol(name)
     except MissingCapability as exc:
@@ -202,7 +202,7 @@ def _bits_of(x: int, n: int) -> list[int]:
 
 def _correctness(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     (Circuit,) = require("Circuit", issue=ISSUE)
-    folder = bristol_dir()
+    bristol_dir()
     checks = []
     sha = load_bristol("sha256")
     iv = int.from_bytes(bytes.fromhex("6a09e667bb67ae853c6ef372a54ff53a510e527f9b05688c1f83d9ab5be0cd19"), "big")
@@ -358,7 +358,7 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     fig, axes = subplots(len(pairs), width=4.2, height=3.6)
     axes = np.atleast_1d(axes)
     for ax, (family, size, _, _) in zip(axes, pairs):
-        for j, shape in enumerate(("deep", "wide")):
+        for _j, shape in enumerate(("deep", "wide")):
             for i, sched in enumerate(schedules):
                 rs = [r for r in results if r["family"] == family and r["shape"] == shape and r["schedule"] == sched]
                 ax.plot([r["threads"] for r in rs], [r["gate_evals_per_s"] for r in rs],
@@ -375,7 +375,7 @@ def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
     fig, ax = subplots(width=6.0, height=3.8)
     ps = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 1024])
-    for i, (family, size, deep, wide) in enumerate(pairs):
+    for i, (family, _size, deep, wide) in enumerate(pairs):
         for shape, c, ls in (("deep", deep, "-"), ("wide", wide, "--")):
             # The levelized kernel also splits loading the inputs and storing the outputs among its threads:
             # the DAG it runs has W + n_in + n_out unit operations and D + 2 levels (issue 15: comparing the

@@ -4,7 +4,7 @@ suite (benchmarks/), so both measure against the same code."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

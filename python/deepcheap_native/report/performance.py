@@ -4,13 +4,14 @@ also checks that the native and the peer answers agree."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .context import Context, Section, best_time, require
-from .peers import NumpyLevelized, numpy_alias_sampler, numpy_checkerboard_sweep
 from .figures import subplots, to_png
+from .peers import NumpyLevelized, numpy_alias_sampler, numpy_checkerboard_sweep
 
 TITLE = "5. Performance: native kernels against their peers"
 INTRO = (

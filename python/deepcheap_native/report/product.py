@@ -148,7 +148,7 @@ def _error_law(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     x = _signed_uniform(rng, (p["deep_samples"], n))
     curves: dict[str, dict[str, list[float]]] = {"gate": {}, "deep": {}}
     combos = [(mode, dtype) for mode in ("network", "stable") for dtype in ("float64", "float32")]
-    with ctx.bar("error vs λ (gate and deep n=%d)" % n, len(lams) * len(combos)) as bar:
+    with ctx.bar(f"error vs λ (gate and deep n={n})", len(lams) * len(combos)) as bar:
         for mode, dtype in combos:
             gate_err, deep_err = [], []
             uu, vv = u.astype(dtype), v.astype(dtype)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import IO, TypeVar
 
 T = TypeVar("T")
 
@@ -26,7 +27,7 @@ class Progress:
         self.start = time.perf_counter()
         self._last_draw = 0.0
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self.enabled and not self.interactive:
             print(f"  {self.label} ...", file=self.stream, flush=True)
         self._draw(force=True)
