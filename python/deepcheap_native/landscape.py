@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._arrays import html_table, like_input, short_repr, to_numpy
+from ._arrays import float_dtype, html_table, like_input, short_repr, to_numpy
 from ._validate import check_choice, check_int, check_real, check_seed, check_threads, resolve_seed
 from .random import normal_pairs
 
@@ -279,7 +279,7 @@ class SphericalSpinGlass:
         method: str = "gd",
         momentum: float = 0.9,
         hessian_index: bool = False,
-        dtype: str = "float64",
+        dtype: Any = "float64",
         starts: Any = None,
         progress: Callable[[int, int], None] | None = None,
         threads: int | None = None,
@@ -346,7 +346,7 @@ class SphericalSpinGlass:
             tol = check_real(tol, "tol", minimum=0.0)
             if not isinstance(hessian_index, (bool, np.bool_)):
                 raise TypeError(f"hessian_index must be a bool, got {type(hessian_index).__name__}")
-            dtype = check_choice(dtype, "dtype", ("float64", "float32"))
+            dtype = float_dtype(dtype).name
             method = check_choice(method, "method", ("gd", "momentum"))
             beta = check_real(momentum, "momentum", minimum=0.0)
             if beta >= 1:

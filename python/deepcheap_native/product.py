@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Sequence, overload
 
 import numpy as np
 
-from ._arrays import check_choice, check_int, check_out, import_torch, is_torch_tensor, like_input, to_numpy
+from ._arrays import (check_choice, check_int, check_out, float_dtype, import_torch, is_torch_tensor, like_input,
+                      to_numpy)
 from ._validate import call_threads, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -312,13 +313,7 @@ def _check_bias(bias: Any) -> float | None:
 
 
 def _check_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {dt}")
-    return dt
+    return float_dtype(dtype)
 
 
 def _check_representable(value: float, name: str, dtype: np.dtype) -> None:
@@ -666,8 +661,13 @@ class ProductNetwork:
             out_w.append(m.coefficient * m.out_coef * signs.prod(axis=1))
         return [(np.vstack(hidden_w), np.concatenate(hidden_b)), (np.concatenate(out_w)[None, :], out_bias)]
 
-    def to_torch(self, native: bool = False, *, threads: int | None = None) -> Any:
+    def to_torch(self, native: bool = False, *, threads: int | None = None, dtype: Any = None,
+                 device: Any = None) -> Any:
         """The network as a ``torch.nn.Module`` with output shape (batch, 1).
+
+        ``dtype`` (numpy or torch float32/float64; default the network's) and ``device`` (default the
+        CPU) place the module's parameters, as ``module.to(device, dtype)`` would; a native module
+        computes in the network's own dtype, so it takes only that one.
 
         ``native=False`` (default): a ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules
         with exactly these weights; ``net.to_torch()(x)[:, 0]`` equals ``net(x)`` up to rounding.
@@ -679,24 +679,30 @@ class ProductNetwork:
         package setting; ignored on a GPU); the result does not depend on it.
         """
         torch = import_torch("ProductNetwork.to_torch()")
+        dt = self.dtype if dtype is None else float_dtype(dtype)
         if native:
             from ._torch_ops import native_module
 
-            return native_module(self, check_threads(threads))
+            if dt != self.dtype:
+                raise ValueError(f"a native module computes in the network's dtype {self.dtype.name}, got "
+                                 f"dtype={dt.name}; build the network with dtype={dt.name!r} or use native=False")
+            module = native_module(self, check_threads(threads))
+            return module if device is None else module.to(device)
         if threads is not None:
             raise ValueError("threads= applies to native=True modules; a torch.nn.Sequential runs on torch's threads "
                              "(torch.set_num_threads)")
         layers = []
         weights = self.weights
         for k, (w, b) in enumerate(weights):
-            linear = torch.nn.Linear(w.shape[1], w.shape[0], dtype=getattr(torch, self.dtype.name))
+            linear = torch.nn.Linear(w.shape[1], w.shape[0], dtype=getattr(torch, dt.name))
             with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(w))
+                linear.weight.copy_(torch.from_numpy(w))  # copy_ converts to the module's dtype
                 linear.bias.copy_(torch.from_numpy(b))
             layers.append(linear)
             if k < len(weights) - 1:
                 layers.append(_torch_activation(torch, self.activation))
-        return torch.nn.Sequential(*layers)
+        module = torch.nn.Sequential(*layers)
+        return module if device is None else module.to(device)
 
 
 def _torch_activation(torch: Any, activation: str) -> Any:
