@@ -446,15 +446,30 @@ class _NativeChain(FixedAttributes):
         """Sweeps made so far (each one updates every spin once)."""
         return self._chain.sweeps_done
 
-    def sweep(self, n: int = 1, *, threads: int | None = None) -> Any:
+    def sweep(self, n: int = 1, *, progress: Any = False, threads: int | None = None) -> Any:
         """Make ``n`` sweeps (every spin of every replica once per sweep); returns self.
 
+        ``progress``: False (default), True (a tqdm bar), a callable ``progress(done, n)`` or a bar with
+        ``update``, reported after chunks of about 5 % of the sweeps (the same chain either way).
         ``threads``: CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the
         chain does not depend on it.
         """
         n = check_int(n, "n", minimum=0)
+        threads = check_threads(threads)
         with call_threads(threads):
-            self._chain.sweep(n)
+            if not progress:
+                self._chain.sweep(n)
+                return self
+            bar = progress_bar(progress, n, f"{type(self).__name__} sweeps")
+            try:
+                chunk, done = max(1, n // 20), 0
+                while done < n:
+                    k = min(chunk, n - done)
+                    self._chain.sweep(k)
+                    done += k
+                    bar.update(k)
+            finally:
+                bar.close()
         return self
 
     @property
