@@ -70,7 +70,8 @@ def check_max_bytes(max_bytes: Any) -> int:
 
 
 def _too_big(what: str, max_bytes: int) -> ParseError:
-    return ParseError(f"{what} is more than max_bytes={max_bytes:,} bytes; pass a larger max_bytes= to read it "
+    """``what`` ends in a verb: "the file 'x' holds", "the gzip stream of 9 bytes expands to"."""
+    return ParseError(f"{what} more than max_bytes={max_bytes:,} bytes; pass a larger max_bytes= to read it "
                       "(a small compressed file that expands without end is a decompression bomb)")
 
 
@@ -85,7 +86,7 @@ def decompress(data: bytes, max_bytes: int | None = None) -> bytes:
         kind, opener = "xz", lzma.open
     else:
         if len(data) > limit:
-            raise _too_big(f"the data ({len(data):,} bytes)", limit)
+            raise _too_big(f"the data holds {len(data):,} bytes,", limit)
         return data
     try:
         with opener(io.BytesIO(data), "rb") as stream:
@@ -93,7 +94,7 @@ def decompress(data: bytes, max_bytes: int | None = None) -> bytes:
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise ParseError(f"the data starts like a {kind} stream but does not decompress: {exc}") from None
     if len(out) > limit:
-        raise _too_big(f"the {kind} stream of {len(data):,} bytes expands to what", limit)
+        raise _too_big(f"the {kind} stream of {len(data):,} bytes expands to", limit)
     return out
 
 
@@ -109,7 +110,7 @@ def _read_path(path: Path, reader: str, limit: int, special_files: bool) -> byte
     with open(path, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise _too_big(f"{reader}: {str(path)!r}", limit)
+        raise _too_big(f"{reader}: the file {str(path)!r} holds", limit)
     return data
 
 
@@ -154,11 +155,11 @@ def read_source(source: Any, text: Any, *, reader: str, max_bytes: Any = None, s
         data = read(limit + 1)  # a file that never ends (an open /dev/zero) stops here
         if isinstance(data, str):
             if len(data) > limit:
-                raise _too_big(f"{reader}: the file object's text", limit)
+                raise _too_big(f"{reader}: the file object holds", limit)
             return data.encode()
         if isinstance(data, (bytes, bytearray, memoryview)):
             if len(data) > limit:
-                raise _too_big(f"{reader}: the file object's content", limit)
+                raise _too_big(f"{reader}: the file object holds", limit)
             return decompress(bytes(data), limit)
         raise TypeError(f"{reader}: the file object's read() returned {type(data).__name__}, not str or bytes")
     raise TypeError(
