@@ -47,9 +47,9 @@ def _labels(x: Any, name: str) -> tuple[np.ndarray, int]:
     if arr.dtype.kind not in "biu":
         raise TypeError(f"{name} must hold integer labels (states), got dtype {arr.dtype}")
     # A broadcast or strided view is copied (and relabelled, at worst as int64) before counting: check first.
-    copies = arr.dtype.type not in _NATIVE or not arr.flags.c_contiguous
-    check_allocation(arr.size * 8 if copies else 0, f"the labels {name} of shape {arr.shape}",
-                     detail=f"{arr.size} samples copied as int64")
+    if arr.dtype.type not in _NATIVE or not arr.flags.c_contiguous:
+        check_allocation(arr.size * 8, f"the labels {name} of shape {arr.shape}",
+                         detail=f"{arr.size} samples copied as int64")
     arr = arr.reshape(-1)
     if arr.size == 0:
         raise ValueError(f"{name} must hold at least one sample, got none")
