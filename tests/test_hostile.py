@@ -49,38 +49,42 @@ def _spins_of(state):
 
 @pytest.mark.parametrize("kind", sorted(SAMPLERS))
 def test_state_is_one_snapshot_while_another_thread_sweeps(kind):
-    """One thread sweeps one at a time while this one takes a fixed number of states: each state's spins
+    """Two threads sweep one at a time while this one takes a fixed number of states: each state's spins
     must be those a fresh sampler has after exactly the state's sweeps_done sweeps (before the fix the two
     were read under separate locks and a sweep landed between them)."""
     sampler = SAMPLERS[kind]()
-    n_states, max_sweeps = 300, 4000
+    n_states, max_sweeps = 300, 1500
     stop, started = threading.Event(), threading.Event()
 
     def sweep():
         for _ in range(max_sweeps):
             if stop.is_set():
                 break
-            sampler.sweep(1)
+            sampler.sweep(1, threads=1)  # one thread: no OpenMP team spinning on a loaded machine
             started.set()
 
     states = []
     before = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads often: the window between two reads is small
-    worker = threading.Thread(target=sweep)
+    # Two sweepers: while state() holds the lock for one read, the other waits inside native code and
+    # takes the lock the moment it is free (each sweep(1) is the same next sweep, whichever thread makes it).
+    workers = [threading.Thread(target=sweep) for _ in range(2)]
     try:
-        worker.start()
-        started.wait(30)  # states taken while the other thread sweeps, not before it starts
+        for worker in workers:
+            worker.start()
+        started.wait(30)  # states taken while the others sweep, not before they start
         for _ in range(n_states):
             states.append(sampler.state())
-            time.sleep(1e-4)  # let the sweeper in: it is then mostly inside a sweep when the next state comes
+            time.sleep(1e-4)  # let the sweepers in: they are then mostly inside a sweep when the next state comes
     finally:
         stop.set()
-        worker.join()
+        for worker in workers:
+            worker.join()
         sys.setswitchinterval(before)
     # References: a fresh sampler at every sweep count a state claims.
     reference, done, torn = SAMPLERS[kind](), 0, []
     for state in sorted(states, key=lambda s: s["sweeps_done"]):
-        reference.sweep(state["sweeps_done"] - done)
+        reference.sweep(state["sweeps_done"] - done, threads=1)
         done = state["sweeps_done"]
         if not np.array_equal(_spins_of(state), np.asarray(reference.spins)):
             torn.append(done)
