@@ -66,6 +66,27 @@ __all__ = [
 ]
 
 
+def _warn_simd_environment() -> None:
+    """Warn once (on import) when DEEPCHEAP_SIMD names no target this CPU runs: the kernels then use the
+    best one, which a typo would otherwise hide. Names are case-insensitive, as in set_simd_target."""
+    import os
+    import warnings
+
+    asked = os.environ.get("DEEPCHEAP_SIMD", "")
+    if not asked:
+        return
+    if asked.lower() not in ("scalar", "avx2", "avx512"):
+        why = "is not a SIMD target (expected scalar, avx2 or avx512, in any case)"
+    elif asked.lower() not in simd_targets():
+        why = f"is not supported by this CPU (it runs {', '.join(simd_targets())})"
+    else:
+        return
+    warnings.warn(f"DEEPCHEAP_SIMD={asked!r} {why}; using {simd_target()!r}", RuntimeWarning, stacklevel=3)
+
+
+_warn_simd_environment()
+
+
 def set_simd_target(name: str) -> None:
     """Force the SIMD code path ('scalar', 'avx2' or 'avx512') for every kernel.
 

@@ -150,6 +150,7 @@ def exact_energy(L: int, T: float) -> float:
     if n % 2:
         raise ValueError(f"L must be even, as for IsingModel (checkerboard updates on a torus), got {n}")
     t = _check_temperature(T, "T")
+    check_allocation(224 * n, f"exact_energy(L={n})", detail=f"2 x {n} (gamma, gamma') pairs as Python floats")
     K = 1.0 / t
     m = n  # square: m columns, n rows
     s2, c2 = math.sinh(2 * K), math.cosh(2 * K)
@@ -274,6 +275,10 @@ class IsingModel(FixedAttributes):
             raise ValueError(f"L must be even (checkerboard updates on a torus), got {self.L}")
         self.J = _check_real(J, "J")
         self.h = _check_real(h, "h")
+        # H = -J sum s_i s_j - h sum s_i is summed in float64: its largest value, (2|J| + |h|) L^2, must be finite.
+        if not math.isfinite((2 * abs(self.J) + abs(self.h)) * self.L * self.L):
+            raise ValueError(f"J={self.J} and h={self.h} give energies beyond float64 on a {self.L} x {self.L} "
+                             f"lattice ((2|J| + |h|) L^2 overflows); rescale the couplings (and the temperature)")
 
     def __repr__(self) -> str:
         return f"IsingModel(L={self.L}, J={self.J}, h={self.h})"
@@ -377,6 +382,14 @@ def _check_state(state: Any, sampler: str, keys: tuple[str, ...]) -> Mapping[str
     if missing:
         raise ValueError(f"state lacks {', '.join(missing)}")
     return state
+
+
+def _state_torch(state: Mapping[str, Any]) -> bool:
+    """Whether the saved sampler's spins were torch tensors (states made before the key: no)."""
+    value = state.get("torch", False)
+    if not isinstance(value, bool):
+        raise ValueError(f"state['torch'] must be True or False, got {value!r}")
+    return value
 
 
 class _NativeChain(FixedAttributes):
@@ -597,12 +610,13 @@ class IsingSampler(_LatticeChain):
                    "sweeps_done", "spins")
 
     def state(self) -> dict[str, Any]:
+        sweeps, spins = self._chain.snapshot()  # one lock: no sweep lands between the two
         return {
             "sampler": "IsingSampler", "version": STATE_VERSION,
             "L": self.model.L, "J": self.model.J, "h": self.model.h, "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "algorithm": self.algorithm,
-            "kernel": self.kernel, "seed": self.seed, "sweeps_done": int(self.sweeps_done),
-            "spins": _pack_spins(self._chain.get_spins()),
+            "kernel": self.kernel, "seed": self.seed, "sweeps_done": int(sweeps),
+            "spins": _pack_spins(spins), "torch": self._torch,
         }
 
     @classmethod
@@ -618,6 +632,7 @@ class IsingSampler(_LatticeChain):
                       first_replica=state["first_replica"], device=device)
         sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
                                                  maximum=2**32))
+        sampler._torch = _state_torch(state)
         return sampler
 
     def magnetization(self) -> ArrayOut:
@@ -646,6 +661,10 @@ class IsingSampler(_LatticeChain):
         every = check_int(measure_every, "measure_every", minimum=1)
         n_measure = n_sweeps // every
         threads = check_threads(threads)
+        # Before any sweep: the series would otherwise be lost to numpy's allocation after the run.
+        check_allocation(6 * 8 * n_measure * self.replicas,
+                         f"IsingSampler.run(n_sweeps={n_sweeps}, measure_every={every}) with {self.replicas} replicas",
+                         detail=f"{n_measure} measurements x {self.replicas} replicas x 6 float64 series")
         with call_threads(threads):
             if not progress:
                 m, e = self._chain.run(n_measure, every)
@@ -811,12 +830,13 @@ class BoltzmannSampler(_NativeChain):
                    "sweeps_done", "spins")
 
     def state(self) -> dict[str, Any]:
+        sweeps, spins = self._chain.snapshot()  # one lock: no sweep lands between the two
         return {
             "sampler": "BoltzmannSampler", "version": STATE_VERSION,
             "n_spins": self.n_spins, "term_indices": self.term_indices.copy(),
             "coefficients": self.coefficients.copy(), "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "seed": self.seed,
-            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self._chain.get_spins()),
+            "sweeps_done": int(sweeps), "spins": _pack_spins(spins), "torch": self._torch,
         }
 
     @classmethod
@@ -834,6 +854,7 @@ class BoltzmannSampler(_NativeChain):
         sampler.spins = _unpack_spins(state["spins"], sampler._spin_shape)
         sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
                                                  maximum=2**32))
+        sampler._torch = _state_torch(state)
         return sampler
 
     @property
@@ -868,6 +889,10 @@ class BoltzmannSampler(_NativeChain):
         every = check_int(measure_every, "measure_every", minimum=1)
         threads = check_threads(threads)
         n_measure = n_sweeps // every
+        check_allocation(n_measure * self.replicas * (8 + (self.n_spins if return_spins else 0)),
+                         f"BoltzmannSampler.run(n_sweeps={n_sweeps}, measure_every={every}, "
+                         f"return_spins={bool(return_spins)}) with {self.replicas} replicas",
+                         detail=f"{n_measure} measurements x {self.replicas} replicas")
         energy = np.empty((n_measure, self.replicas))
         spins = np.empty((n_measure, self.replicas, self.n_spins), dtype=np.int8) if return_spins else None
         with call_threads(threads):

@@ -14,6 +14,7 @@ import numpy as np
 
 from ._arrays import (check_choice, check_int, check_out, float_dtype, import_torch, is_torch_tensor, like_input,
                       to_numpy)
+from ._memory import check_allocation
 from ._validate import call_threads, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -565,6 +566,13 @@ class ProductNetwork:
             raise TypeError(f"x must hold real numbers, got dtype {array.dtype}")
         if array.ndim != 2 or array.shape[1] != self.n:
             raise ValueError(f"x must have shape (batch, {self.n}), got {array.shape}")
+        # A broadcast view (np.broadcast_to(0.7, (10**8, 2))) is copied here: check the copy, the result and,
+        # for a polynomial, each monomial's columns and the running total, before allocating any of them.
+        batch, itemsize = array.shape[0], self.dtype.itemsize
+        copied = not (array.flags.c_contiguous and array.flags.aligned and array.dtype == self.dtype)
+        check_allocation(itemsize * batch * ((self.n if copied else 0) + (0 if self._plain else self.n + 1) + 1),
+                         f"{type(self).__name__}(n={self.n}) on x of shape {array.shape}",
+                         detail=f"{batch} rows of {itemsize}-byte numbers")
         array = np.require(array, dtype=self.dtype, requirements=['C', 'A'])  # contiguous and aligned
         if out is not None:
             if not self._plain:

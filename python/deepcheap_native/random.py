@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from . import _core
 from . import cuda as _cuda_api
 from ._arrays import like_input, to_numpy
+from ._memory import check_allocation
 from ._validate import call_threads, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -62,6 +64,9 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
         raise ValueError(
             f"counter batch shape {c.shape[:-1]} and key batch shape {k.shape[:-1]} do not broadcast"
         ) from None
+    items = math.prod(batch)
+    check_allocation(items * (16 + 8 + 16), f"random.philox4x32 on a batch of shape {batch}",
+                     detail=f"{items} counters, keys and outputs of 16, 8 and 16 bytes")
     # Arrays already of the batch shape skip broadcast_to (most of a one-counter call's time).
     c2 = np.ascontiguousarray(c if c.shape[:-1] == batch else np.broadcast_to(c, batch + (4,)),
                               dtype=np.uint32).reshape(-1, 4)
