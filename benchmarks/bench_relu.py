@@ -36,12 +36,12 @@ def numpy_line_regions(layers, lines, tol=TOL):
     a, c = lines[:, 0].copy(), lines[:, 1] - lines[:, 0]
     for W, b in layers[:-1]:
         z, dz = a @ W.T + b, c @ W.T
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # dz = 0 (no zero) and inf - inf (no cut)
             t = -z / dz
-        inside = (dz != 0) & (t > lo[:, None] + tol) & (t < hi[:, None] - tol)
-        t = np.sort(np.where(inside, t, np.inf), axis=1)
-        keep = np.isfinite(t)
-        keep[:, 1:] &= (t[:, 1:] - t[:, :-1]) > tol
+            inside = (dz != 0) & (t > lo[:, None] + tol) & (t < hi[:, None] - tol)
+            t = np.sort(np.where(inside, t, np.inf), axis=1)
+            keep = np.isfinite(t)
+            keep[:, 1:] &= (t[:, 1:] - t[:, :-1]) > tol
         t = np.sort(np.where(keep, t, np.inf), axis=1)
         cuts = keep.sum(axis=1)
         # Sub-piece boundaries: lo, the cuts, hi; each piece gives cuts + 1 sub-pieces.

@@ -328,9 +328,9 @@ def test_plane_regions_of_one_layer_count_the_line_arrangement():
     rng = np.random.default_rng(4)
     W = rng.normal(size=(6, 2))
     b = rng.normal(size=6) * 0.2
-    A = np.array([[np.linalg.solve(np.stack([W[i], W[j]]), -np.array([b[i], b[j]])) for j in range(6)]
-                  for i in range(6)])
-    inside = sum(1 for i in range(6) for j in range(i + 1, 6) if np.all(np.abs(A[i, j]) < 50))
+    crossings = [np.linalg.solve(np.stack([W[i], W[j]]), -np.array([b[i], b[j]]))
+                 for i in range(6) for j in range(i + 1, 6)]
+    inside = sum(1 for p in crossings if np.all(np.abs(p) < 50))
     r = relu.linear_regions_2d([(W, b), (np.ones((1, 6)), np.zeros(1))], np.zeros(2), [1, 0], [0, 1],
                                (-50, 50, -50, 50))
     assert r.count == 1 + 6 + inside

@@ -109,12 +109,14 @@ LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const doubl
   std::vector<std::vector<uint8_t>> bits(keep_patterns ? static_cast<size_t>(items) : 0);
   LineRegions r;
   r.counts.assign(static_cast<size_t>(items), 0);
+  std::vector<double> params_t(static_cast<size_t>(n_nets * per));
+  for (int64_t n = 0; n < n_nets; ++n) dr::transpose_params(widths.data(), layers, params + n * per, params_t.data() + n * per);
   const int threads = deepcheap::cpu::num_threads();
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> work(static_cast<size_t>(dr::walk_doubles(widths.data(), layers)));
     std::vector<uint8_t> pattern(static_cast<size_t>(std::max<int64_t>(neurons, 1)));
-    std::vector<int> state(static_cast<size_t>(2 * layers));
+    std::vector<int> state(static_cast<size_t>(dr::walk_ints(widths.data(), layers)));
 #pragma omp for schedule(dynamic, 4)
     for (int64_t i = 0; i < items; ++i) {
       const int64_t n = i / n_lines, k = i % n_lines;
@@ -125,7 +127,7 @@ LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const doubl
         if (keep) keep->insert(keep->end(), b, b + neurons);
       };
       const double* x0 = lines + k * 2 * d;
-      r.counts[static_cast<size_t>(i)] = dr::walk_line(widths.data(), layers, params + n * per, x0, x0 + d, tol,
+      r.counts[static_cast<size_t>(i)] = dr::walk_line(widths.data(), layers, params_t.data() + n * per, x0, x0 + d, tol,
                                                        work.data(), pattern.data(), state.data(), emit);
     }
   }

@@ -86,9 +86,11 @@ void bind_relu(py::module_& m) {
         int64_t neurons = 0;
         for (size_t l = 1; l + 1 < w.size(); ++l) neurons += w[l];
         py::array_t<uint8_t> patterns = to_array(r.patterns);
-        if (keep_patterns)
-          patterns = patterns.reshape({static_cast<py::ssize_t>(neurons ? r.patterns.size() / neurons : 0),
-                                       static_cast<py::ssize_t>(neurons)});
+        if (keep_patterns) {
+          int64_t pieces = 0;
+          for (int64_t c : r.counts) pieces += c;  // an affine network (no hidden neuron) has one piece of no bits
+          patterns = patterns.reshape({static_cast<py::ssize_t>(pieces), static_cast<py::ssize_t>(neurons)});
+        }
         return py::make_tuple(counts, to_array(r.breakpoints), patterns);
       },
       py::arg("widths"), py::arg("params"), py::arg("lines"), py::arg("tol"), py::arg("keep_patterns"));

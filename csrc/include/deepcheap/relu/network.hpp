@@ -108,6 +108,24 @@ DC_HD void piece_activate(const double* z, const double* dz, int64_t n, double s
   }
 }
 
+// The next sibling [s, e] of a piece whose pattern was computed by piece_activate: updates the pattern
+// and (a, c) in place and lists the neurons that changed state in flips (increasing order). Returns
+// their number.
+DC_HD int piece_flip(const double* z, const double* dz, int64_t n, double s, double e, double* a, double* c,
+                     uint8_t* bits, int* flips) {
+  const double m = 0.5 * (s + e);
+  int nflip = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const uint8_t on = z[j] + m * dz[j] > 0.0 ? 1 : 0;
+    if (on == bits[j]) continue;
+    bits[j] = on;
+    a[j] = on ? z[j] : 0.0;
+    c[j] = on ? dz[j] : 0.0;
+    flips[nflip++] = static_cast<int>(j);
+  }
+  return nflip;
+}
+
 // Workspace of one line walk: for every hidden layer l = 1..H, (z, dz, a, c, cuts) of w[l] values and
 // w[l] pattern bytes, plus per-level scalars. The caller provides the storage (sizes from
 // walk_doubles / walk_bytes), so the walk itself never allocates (it runs the same on a GPU thread).
@@ -116,20 +134,59 @@ DC_HD int64_t walk_doubles(const int64_t* widths, int layers) {
   for (int l = 1; l < layers; ++l) n += 5 * widths[l] + 2;
   return n;
 }
+DC_HD int64_t walk_ints(const int64_t* widths, int layers) {
+  int64_t widest = 1;
+  for (int l = 1; l < layers; ++l) widest = widths[l] > widest ? widths[l] : widest;
+  return 2 * layers + widest;
+}
 DC_HD int64_t hidden_neurons(const int64_t* widths, int layers) {
   int64_t n = 0;
   for (int l = 1; l < layers; ++l) n += widths[l];
   return n;
 }
 
+// The same block with every W_l stored transposed (w[l-1] x w[l], row-major), the layout the walk
+// reads: transpose_params writes it from the ordinary block.
+DC_HD void transpose_params(const int64_t* widths, int layers, const double* params, double* params_t) {
+  for (int l = 1; l <= layers; ++l) {
+    const int64_t off = layer_offset(widths, l), n_out = widths[l], n_in = widths[l - 1];
+    for (int64_t i = 0; i < n_out; ++i)
+      for (int64_t j = 0; j < n_in; ++j) params_t[off + j * n_out + i] = params[off + i * n_in + j];
+    for (int64_t i = 0; i < n_out; ++i) params_t[off + n_out * n_in + i] = params[off + n_out * n_in + i];
+  }
+}
+
+// z = W a + b and dz = W c from the transposed weights WT (n_in x n_out): b first, then input j's
+// column for j = 0, 1, ... in order (an input with a_j = c_j = 0, an inactive neuron, adds nothing and
+// is skipped). Each z_i is summed in the same order on every SIMD width, so the lanes are bit-identical
+// to the scalar loop (the file is compiled without floating-point contraction).
+DC_HD void affine_pair_t(const double* DC_RESTRICT WT, const double* DC_RESTRICT b, int64_t n_out, int64_t n_in,
+                         const double* DC_RESTRICT a, const double* DC_RESTRICT c, double* DC_RESTRICT z,
+                         double* DC_RESTRICT dz) {
+  for (int64_t i = 0; i < n_out; ++i) {
+    z[i] = b[i];
+    dz[i] = 0.0;
+  }
+  for (int64_t j = 0; j < n_in; ++j) {
+    const double aj = a[j], cj = c[j];
+    if (aj == 0.0 && cj == 0.0) continue;
+    const double* DC_RESTRICT col = WT + j * n_out;
+    DC_SIMD
+    for (int64_t i = 0; i < n_out; ++i) {
+      z[i] += col[i] * aj;
+      dz[i] += col[i] * cj;
+    }
+  }
+}
+
 // The exact walk along x(t) = x0 + t (x1 - x0), t in [0, 1]: each hidden layer's pre-activations are
 // affine in t on the current piece, so their zeros split it; depth first, so the pieces come out in
-// increasing t. emit(s, e, bits) is called once per piece with its activation pattern (one byte per
+// increasing t (params_t: the transposed block, transpose_params). emit(s, e, bits) is called once per piece with its activation pattern (one byte per
 // hidden neuron, layer order). Returns the number of pieces (activation regions along the segment).
 //   work: walk_doubles(widths, layers) doubles; bits: hidden_neurons(widths, layers) bytes;
-//   state: 2 * layers ints.
+//   state: walk_ints(widths, layers) ints.
 template <class Emit>
-DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params, const double* x0, const double* x1,
+DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params_t, const double* x0, const double* x1,
                         double tol, double* work, uint8_t* bits, int* state, Emit& emit) {
   const int H = layers - 1;
   const int64_t d = widths[0];
@@ -167,18 +224,41 @@ DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params,
       q += n;
     }
   }
-  int* ncut = state;      // ncut[l]: cuts of the current level-l piece
+  int* ncut = state;           // ncut[l]: cuts of the current level-l piece
   int* next = state + layers;  // next[l]: index of the next sub-piece of level l to visit
+  int* flips = state + 2 * layers;  // neurons whose state changed between two sibling pieces
   int64_t pieces = 0;
   // Enter level l on piece [lo, hi] with the previous level's (a, c).
   auto enter = [&](int l, double lo, double hi) {
     const double* a = l == 1 ? a0 : as[l - 1];
     const double* c = l == 1 ? c0 : cs[l - 1];
-    const double* W = params + layer_offset(widths, l);
-    const double* b = W + widths[l] * widths[l - 1];
-    affine(W, b, widths[l], widths[l - 1], a, zs[l]);
-    affine(W, nullptr, widths[l], widths[l - 1], c, dzs[l]);
+    const double* WT = params_t + layer_offset(widths, l);
+    affine_pair_t(WT, WT + widths[l] * widths[l - 1], widths[l], widths[l - 1], a, c, zs[l], dzs[l]);
     ncut[l] = piece_cuts(zs[l], dzs[l], widths[l], lo, hi, tol, cutss[l]);
+    next[l] = 0;
+    lohi[l][0] = lo;
+    lohi[l][1] = hi;
+  };
+  // Enter level l on the next sibling [lo, hi] of the previous level-(l-1) piece: only the level-(l-1)
+  // neurons in flips[0..nflip) changed state, so z and dz move by their columns (a rank-nflip update,
+  // in increasing neuron order) instead of being recomputed.
+  auto enter_next = [&](int l, double lo, double hi, int nflip) {
+    const int64_t n = widths[l];
+    const double* WT = params_t + layer_offset(widths, l);
+    double* DC_RESTRICT z = zs[l];
+    double* DC_RESTRICT dz = dzs[l];
+    for (int f = 0; f < nflip; ++f) {
+      const int j = flips[f];
+      const double sign = bitss[l - 1][j] ? 1.0 : -1.0;
+      const double da = sign * zs[l - 1][j], dc = sign * dzs[l - 1][j];
+      const double* DC_RESTRICT col = WT + static_cast<int64_t>(j) * n;
+      DC_SIMD
+      for (int64_t q = 0; q < n; ++q) {
+        z[q] += col[q] * da;
+        dz[q] += col[q] * dc;
+      }
+    }
+    ncut[l] = piece_cuts(z, dz, n, lo, hi, tol, cutss[l]);
     next[l] = 0;
     lohi[l][0] = lo;
     lohi[l][1] = hi;
@@ -193,7 +273,14 @@ DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params,
     const int i = next[l]++;
     const double s = i == 0 ? lohi[l][0] : cutss[l][i - 1];
     const double e = i == ncut[l] ? lohi[l][1] : cutss[l][i];
-    piece_activate(zs[l], dzs[l], widths[l], s, e, as[l], cs[l], bitss[l]);
+    if (i == 0 || l == H) {
+      piece_activate(zs[l], dzs[l], widths[l], s, e, as[l], cs[l], bitss[l]);
+    } else {
+      const int nflip = piece_flip(zs[l], dzs[l], widths[l], s, e, as[l], cs[l], bitss[l], flips);
+      ++l;
+      enter_next(l, s, e, nflip);
+      continue;
+    }
     if (l == H) {
       emit(s, e, bits);
       ++pieces;
