@@ -4,8 +4,10 @@ first: each layer's zeros split all current pieces in one batch of array operati
 
     python -m pytest benchmarks/bench_relu.py --benchmark-enable --benchmark-min-rounds=3
 
-He-initialised networks (`relu.random_network`, biases N(0, 0.1²)) with input dimension 16; random
-segments of length 4 (`relu.random_lines`). Both implementations must give the same region counts on
+He-initialised networks (`relu.random_network`, biases N(0, 0.1²)) with input dimension 16, widths
+32–256, depths 1–8; random segments of length 4 (`relu.random_lines`). Measured ratios (docs/relu.rst,
+shared 2-core machine): 3.4× (32 × 1), 5.0× (64 × 4), 15.9× (256 × 2), 1.6× (128 × 8); the issue's
+20× goal is not met. Both implementations must give the same region counts on
 every line (checked in every run), so the ratio compares equal work.
 """
 
@@ -22,8 +24,8 @@ from deepcheap_native import relu
 THREADS = 2
 SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"  # CI runs each benchmark once, small (conftest.py)
 DIM = 16
-LINES = 40 if SMALL else 10_000
-CASES = [(16, 2)] if SMALL else [(32, 1), (64, 4), (256, 2), (128, 8)]  # (width, depth)
+# (width, depth, segments): 10^4 segments for the cheapest case, fewer where numpy's walk takes many seconds.
+CASES = [(16, 2, 40)] if SMALL else [(32, 1, 10_000), (64, 4, 1_000), (256, 2, 1_000), (128, 8, 200)]
 TOL = 1e-12
 
 
@@ -66,26 +68,25 @@ def _threads():
     dc.set_num_threads(before)
 
 
-def _case(width, depth):
+def _case(width, depth, segments):
     net = relu.random_network((DIM,) + (width,) * depth + (1,), seed=width * 100 + depth, bias_std=0.1)
-    lines = relu.random_lines(LINES, DIM, seed=1, length=4.0)
+    lines = relu.random_lines(segments, DIM, seed=1, length=4.0)
     return net, lines
 
 
-@pytest.mark.parametrize("width, depth", CASES)
-def test_regions_native(benchmark, width, depth):
-    net, lines = _case(width, depth)
-    benchmark.group = f"relu regions width={width} depth={depth} lines={LINES}"
+@pytest.mark.parametrize("width, depth, segments", CASES)
+def test_regions_native(benchmark, width, depth, segments):
+    net, lines = _case(width, depth, segments)
+    benchmark.group = f"relu regions width={width} depth={depth} segments={segments}"
     result = benchmark.pedantic(relu.linear_regions, args=(net, lines), kwargs={"tol": TOL}, rounds=3)
-    expected = numpy_line_regions(net.layers, lines) if SMALL or width * depth <= 256 else None
-    if expected is not None:
-        assert np.array_equal(result.counts[0], expected)
-    benchmark.extra_info["regions_per_line"] = float(result.counts.mean())
+    if SMALL:  # the full-size agreement is checked by test_regions_numpy
+        assert np.array_equal(result.counts[0], numpy_line_regions(net.layers, lines))
+    benchmark.extra_info["regions_per_segment"] = float(result.counts.mean())
 
 
-@pytest.mark.parametrize("width, depth", CASES)
-def test_regions_numpy(benchmark, width, depth):
-    net, lines = _case(width, depth)
-    benchmark.group = f"relu regions width={width} depth={depth} lines={LINES}"
-    counts = benchmark.pedantic(numpy_line_regions, args=(net.layers, lines), rounds=1 if not SMALL else 1)
+@pytest.mark.parametrize("width, depth, segments", CASES)
+def test_regions_numpy(benchmark, width, depth, segments):
+    net, lines = _case(width, depth, segments)
+    benchmark.group = f"relu regions width={width} depth={depth} segments={segments}"
+    counts = benchmark.pedantic(numpy_line_regions, args=(net.layers, lines), rounds=1)
     assert np.array_equal(counts, relu.linear_regions(net, lines, tol=TOL).counts[0])

@@ -278,6 +278,9 @@ def test_bad_input_gets_clear_errors():
         relu.random_network((3, 4.5, 1))
     with pytest.raises(TypeError):
         relu.linear_regions(net, line=(0, 1), threads="2")
+    with pytest.raises(ValueError, match="more than max_pieces = 1000 regions along line 0"):
+        relu.linear_regions(relu.sawtooth_network(40), line=(0, 1), max_pieces=1000)   # 2^40 pieces: stops early
+    assert relu.linear_regions(relu.sawtooth_network(10), line=(0, 1), max_pieces=1024).count == 1024
     # The core re-checks what Python passes (NaN parameters, wrong sizes) without crashing.
     with pytest.raises(ValueError, match="finite"):
         dc._core.relu_forward(np.array([1, 1], np.int64), np.array([[np.nan, 0.0]]), np.zeros((1, 1)))

@@ -91,8 +91,9 @@ void pattern_hashes(Driver, const std::vector<int64_t>& widths, const double* pa
 }
 
 LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
-                         const double* lines, int64_t n_lines, double tol, bool keep_patterns) {
+                         const double* lines, int64_t n_lines, double tol, bool keep_patterns, int64_t max_pieces) {
   check_tol(tol);
+  if (max_pieces < 1) throw std::invalid_argument("max_pieces must be >= 1, got " + std::to_string(max_pieces));
   const int layers = layers_of(widths);
   const int64_t per = dr::layer_offset(widths.data(), layers + 1);
   const int64_t d = widths.front();
@@ -128,9 +129,14 @@ LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const doubl
       };
       const double* x0 = lines + k * 2 * d;
       r.counts[static_cast<size_t>(i)] = dr::walk_line(widths.data(), layers, params_t.data() + n * per, x0, x0 + d, tol,
-                                                       work.data(), pattern.data(), state.data(), emit);
+                                                       max_pieces, work.data(), pattern.data(), state.data(), emit);
     }
   }
+  for (int64_t i = 0; i < items; ++i)
+    if (r.counts[static_cast<size_t>(i)] < 0)
+      throw std::invalid_argument("network " + std::to_string(i / n_lines) + " has more than max_pieces = " +
+                                  std::to_string(max_pieces) + " regions along line " + std::to_string(i % n_lines) +
+                                  ": raise max_pieces (memory and time grow with it) or shorten the segment");
   size_t total = 0, total_bits = 0;
   for (int64_t i = 0; i < items; ++i) {
     total += cuts[static_cast<size_t>(i)].size();

@@ -32,8 +32,9 @@ struct LineRegions {
 
 // The exact activation regions of each network along each segment lines[i] = (x0, x1) (n_lines x 2 x
 // w[0] values): breakpoints within tol (in the segment's parameter t in [0, 1]) are one breakpoint.
+// More than max_pieces pieces on one segment is an std::invalid_argument (the walk stops early).
 LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
-                         const double* lines, int64_t n_lines, double tol, bool keep_patterns);
+                         const double* lines, int64_t n_lines, double tol, bool keep_patterns, int64_t max_pieces);
 
 struct PlaneRegions {
   std::vector<int64_t> counts;  // (n_nets * n_planes): regions in each rectangle

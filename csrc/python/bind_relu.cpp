@@ -70,7 +70,7 @@ void bind_relu(py::module_& m) {
   m.def(
       "relu_line_regions",
       [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& lines, double tol,
-         bool keep_patterns) {
+         bool keep_patterns, int64_t max_pieces) {
         const auto w = widths_of(widths);
         const int64_t nets = check_params(w, params);
         require(lines.ndim() == 3 && lines.shape(1) == 2 && lines.shape(2) == w.front(),
@@ -80,7 +80,7 @@ void bind_relu(py::module_& m) {
         {
           py::gil_scoped_release release;
           r = cr::line_regions(deepcheap::cpu::Driver{}, w, params.data(), nets, lines.data(), lines.shape(0), tol,
-                               keep_patterns);
+                               keep_patterns, max_pieces);
         }
         auto counts = to_array(r.counts).reshape({static_cast<py::ssize_t>(nets), lines.shape(0)});
         int64_t neurons = 0;
@@ -93,7 +93,8 @@ void bind_relu(py::module_& m) {
         }
         return py::make_tuple(counts, to_array(r.breakpoints), patterns);
       },
-      py::arg("widths"), py::arg("params"), py::arg("lines"), py::arg("tol"), py::arg("keep_patterns"));
+      py::arg("widths"), py::arg("params"), py::arg("lines"), py::arg("tol"), py::arg("keep_patterns"),
+      py::arg("max_pieces"));
   m.def(
       "relu_plane_regions",
       [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& planes,

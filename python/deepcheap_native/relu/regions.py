@@ -143,7 +143,7 @@ class LineRegions:
 
 def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, seed: int = 0,
                    length: float = 1.0, tol: float = 1e-12, patterns: bool = False,
-                   threads: int | None = None) -> LineRegions:
+                   max_pieces: int = 10**7, threads: int | None = None) -> LineRegions:
     """The exact breakpoints and activation patterns of ReLU networks along segments.
 
     Parameters
@@ -156,6 +156,8 @@ def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, 
     tol : breakpoints closer than ``tol`` in the segment parameter t ∈ [0, 1] are one breakpoint, and
         a zero within ``tol`` of a piece's end does not split it (in [0, 1e-3]).
     patterns : keep every piece's activation pattern (pieces x neurons bytes).
+    max_pieces : more pieces than this on one segment is a ValueError (the walk stops early: a deep
+        sawtooth has 2^k pieces, and memory and time grow with them).
     threads : CPU threads for this call (results do not depend on it).
 
     Returns
@@ -169,6 +171,7 @@ def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, 
         raise ValueError(f"tol must be in [0, 1e-3], got {tol}")
     if not isinstance(patterns, bool):
         raise TypeError(f"patterns must be a bool, got {type(patterns).__name__}")
+    max_pieces = check_int(max_pieces, "max_pieces", minimum=1)
     nets, batched = _networks(network)
     dim = nets[0].input_dim
     if (line is None) == (lines is None):
@@ -180,7 +183,8 @@ def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, 
         segs = _lines_array(line, dim)
         batched_lines = not (isinstance(line, (tuple, list)) and len(line) == 2)
     with call_threads(threads):
-        counts, t, pats = _core.relu_line_regions(nets[0]._widths_array(), _params(nets), segs, tol, patterns)
+        counts, t, pats = _core.relu_line_regions(nets[0]._widths_array(), _params(nets), segs, tol, patterns,
+                                                   max_pieces)
     return LineRegions(counts, t, pats if patterns else None, segs, batched, batched_lines)
 
 

@@ -182,12 +182,14 @@ DC_HD void affine_pair_t(const double* DC_RESTRICT WT, const double* DC_RESTRICT
 // The exact walk along x(t) = x0 + t (x1 - x0), t in [0, 1]: each hidden layer's pre-activations are
 // affine in t on the current piece, so their zeros split it; depth first, so the pieces come out in
 // increasing t (params_t: the transposed block, transpose_params). emit(s, e, bits) is called once per piece with its activation pattern (one byte per
-// hidden neuron, layer order). Returns the number of pieces (activation regions along the segment).
+// hidden neuron, layer order). Returns the number of pieces (activation regions along the segment),
+// or -1 as soon as more than max_pieces were found (the walk stops there: a sawtooth of depth 60 has
+// 2^60 pieces, and nothing should run that long by accident).
 //   work: walk_doubles(widths, layers) doubles; bits: hidden_neurons(widths, layers) bytes;
 //   state: walk_ints(widths, layers) ints.
 template <class Emit>
 DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params_t, const double* x0, const double* x1,
-                        double tol, double* work, uint8_t* bits, int* state, Emit& emit) {
+                        double tol, int64_t max_pieces, double* work, uint8_t* bits, int* state, Emit& emit) {
   const int H = layers - 1;
   const int64_t d = widths[0];
   double* a0 = work;
@@ -282,6 +284,7 @@ DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params_
       continue;
     }
     if (l == H) {
+      if (pieces == max_pieces) return -1;
       emit(s, e, bits);
       ++pieces;
     } else {
