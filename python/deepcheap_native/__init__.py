@@ -32,6 +32,8 @@ from . import landscape
 from .landscape import SphericalSpinGlass
 # --- census ---
 from . import census
+# --- relu ---
+from . import relu
 
 __version__ = "0.2.0"
 
@@ -59,6 +61,7 @@ __all__ = [
     "product_network",
     "product_network_neurons",
     "random",
+    "relu",
     "set_num_threads",
     "set_simd_target",
     "simd_target",

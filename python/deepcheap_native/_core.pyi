@@ -183,6 +183,22 @@ def census_depth2_min_units(
     n: int, kmax: int, progress: Callable[[int, int], object] | None = None
 ) -> npt.NDArray[np.uint8]: ...
 
+# --- relu ---
+def relu_forward(
+    widths: npt.NDArray[np.int64], params: npt.NDArray[np.float64], x: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def relu_pattern_hashes(
+    widths: npt.NDArray[np.int64], params: npt.NDArray[np.float64], x: npt.NDArray[np.float64]
+) -> npt.NDArray[np.uint64]: ...
+def relu_line_regions(
+    widths: npt.NDArray[np.int64], params: npt.NDArray[np.float64], lines: npt.NDArray[np.float64], tol: float,
+    keep_patterns: bool, max_pieces: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]: ...
+def relu_plane_regions(
+    widths: npt.NDArray[np.int64], params: npt.NDArray[np.float64], planes: npt.NDArray[np.float64],
+    extent: npt.NDArray[np.float64], tol: float, keep_cells: bool,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+
 # --- ising cluster updates (Wolff, Swendsen-Wang) -------------------------------------------
 class IsingClusterChain:
     def __init__(
