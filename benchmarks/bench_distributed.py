@@ -37,7 +37,7 @@ def _markov_chain() -> dc.MarkovChain:
 
 def run_markov(client) -> np.ndarray:
     lazy = distributed.sample_chains(_markov_chain(), MARKOV["n_chains"], MARKOV["n_steps"], seed=MARKOV["seed"],
-                                     chunk=MARKOV["chunk"])
+                                     chunks=MARKOV["chunk"])
     return distributed.compute(lazy, client=client)
 
 

@@ -456,3 +456,33 @@ def test_results_have_short_reprs_and_html_tables():
         page = result._repr_html_()
         assert page.startswith("<table>") and type(result).__name__ in page
     assert "float64(10, 64)" in repr(series)
+
+
+@pytest.mark.parametrize("make_call", [
+    lambda p: dc.IsingModel(8).sampler(2.0, seed=1).sweep(40, progress=p),
+    lambda p: dc.IsingModel(8).sampler(2.0, algorithm="wolff", seed=1).sweep(40, progress=p),
+    lambda p: dc.IsingModel(8).sampler(2.0, seed=1).run(40, progress=p),
+    lambda p: dc.SphericalSpinGlass(8, 3, seed=1).descend(2, steps=10, seed=1, progress=p),
+    lambda p: dc.ising.finite_size_scan([4, 6], 2.3, replicas=4, n_sweeps=20, seed=1, progress=p),
+], ids=["sweep", "cluster-sweep", "run", "descend", "finite_size_scan"])
+def test_every_long_call_takes_the_one_progress_contract(make_call):
+    """Issue 25.8: progress= was a TypeError in sweep, finite_size_scan and descend (a private class named)."""
+    calls = []
+    make_call(lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1][0] == calls[-1][1] and all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
+
+    class Bar:
+        n, closed = 0, False
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            self.closed = True
+
+    bar = Bar()
+    make_call(bar)
+    assert bar.n == calls[-1][1] and not bar.closed  # a caller's bar is the caller's to close
+    make_call(False)
+    with pytest.raises(TypeError, match="progress must be a bool, a callable"):
+        make_call(3)

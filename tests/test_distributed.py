@@ -51,11 +51,11 @@ def test_markov_chains_as_dask_array(client, chunk):
     rng = np.random.default_rng(0)
     P = rng.dirichlet(np.ones(5), size=5)
     chain = dc.MarkovChain(P)
-    lazy = distributed.sample_chains(chain, 1000, 40, seed=7, chunk=chunk)
+    lazy = distributed.sample_chains(chain, 1000, 40, seed=7, chunks=chunk)
     assert lazy.shape == (1000,) and lazy.numblocks == (-(-1000 // chunk),)
     np.testing.assert_array_equal(distributed.compute(lazy, client=client), chain.sample(1000, 40, seed=7))
     init = rng.integers(0, 5, 1000)
-    paths = distributed.sample_chains(chain, 1000, 12, seed=8, init=init, return_path=True, chunk=chunk)
+    paths = distributed.sample_chains(chain, 1000, 12, seed=8, init=init, return_path=True, chunks=chunk)
     np.testing.assert_array_equal(distributed.compute(paths, client=client),
                                   chain.sample(1000, 12, seed=8, init=init, return_path=True))
 
@@ -66,7 +66,7 @@ def test_hierarchy_as_dask_array(client, chunk):
     rng = np.random.default_rng(1)
     levels = [rng.dirichlet(np.ones(6), size=3), rng.dirichlet(np.ones(4), size=6)]
     h = dc.HierarchicalChain(levels, np.full(3, 1 / 3))
-    lazy = distributed.sample_chains(h, 2000, seed=3, chunk=chunk)
+    lazy = distributed.sample_chains(h, 2000, seed=3, chunks=chunk)
     np.testing.assert_array_equal(distributed.compute(lazy, client=client), h.sample(2000, seed=3))
 
 
@@ -74,24 +74,24 @@ def test_hierarchy_as_dask_array(client, chunk):
 def test_product_network_over_a_dask_array(client, chunk):
     net = dc.product_network(8)
     x = np.random.default_rng(2).uniform(0.5, 1.0, (1000, 8))
-    y = distributed.product_network_map(net, x, chunk=chunk)
+    y = distributed.product_network_map(net, x, chunks=chunk)
     np.testing.assert_array_equal(distributed.compute(y, client=client), net(x))
-    with pytest.raises(ValueError, match="chunk must be a multiple of 64 samples"):
-        distributed.product_network_map(net, x, chunk=100)
+    with pytest.raises(ValueError, match="chunks must be a multiple of 64 samples"):
+        distributed.product_network_map(net, x, chunks=100)
 
 
 @pytest.mark.parametrize("chunk", [4096, 10_048])
 def test_count_output_patterns(client, chunk):
     add = circuits.ripple_carry_adder(8)
     local = add.count_output_patterns()
-    got = distributed.count_output_patterns(add, chunk=chunk, client=client)
+    got = distributed.count_output_patterns(add, chunks=chunk, client=client)
     for g, l in zip(got, local):
         np.testing.assert_array_equal(g, l)
-    part = distributed.count_output_patterns(add, 1001, 40_000, chunk=chunk, client=client)
+    part = distributed.count_output_patterns(add, 1001, 40_000, chunks=chunk, client=client)
     for g, l in zip(part, add.count_output_patterns(1001, 40_000)):
         np.testing.assert_array_equal(g, l)
-    with pytest.raises(ValueError, match="chunk must be a multiple of 64 inputs"):
-        distributed.count_output_patterns(add, chunk=1000, client=client)
+    with pytest.raises(ValueError, match="chunks must be a multiple of 64 inputs"):
+        distributed.count_output_patterns(add, chunks=1000, client=client)
 
 
 def _faulty_adder(n: int, which: int) -> dc.Circuit:
@@ -106,14 +106,14 @@ def test_equivalent(client, chunk):
     a, bad = circuits.ripple_carry_adder(8), _faulty_adder(8, 20)
     local = circuits.equivalent(a, bad)
     assert not local
-    assert distributed.equivalent(a, bad, chunk=chunk, client=client) == local
-    assert distributed.equivalent(a, circuits.sklansky_adder(8), chunk=chunk, client=client) == circuits.equivalent(
+    assert distributed.equivalent(a, bad, chunks=chunk, client=client) == local
+    assert distributed.equivalent(a, circuits.sklansky_adder(8), chunks=chunk, client=client) == circuits.equivalent(
         a, circuits.sklansky_adder(8))
     # Random inputs beyond the exhaustive limit.
     a32, bad32 = circuits.ripple_carry_adder(32), _faulty_adder(32, 100)
     local = circuits.equivalent(a32, bad32, exhaustive_bits=16, samples=1 << 16, seed=5)
     assert not local and local.method == "random"
-    assert distributed.equivalent(a32, bad32, exhaustive_bits=16, samples=1 << 16, seed=5, chunk=chunk,
+    assert distributed.equivalent(a32, bad32, exhaustive_bits=16, samples=1 << 16, seed=5, chunks=chunk,
                                   client=client) == local
 
 
@@ -176,7 +176,7 @@ def test_worker_killed_mid_run(client):
     result = {}
 
     def job():
-        result["value"] = distributed.count_output_patterns(mult, 0, count, chunk=1 << 20, client=client)
+        result["value"] = distributed.count_output_patterns(mult, 0, count, chunks=1 << 20, client=client)
 
     worker_pids = client.run(os.getpid)
     t = threading.Thread(target=job)
@@ -299,3 +299,28 @@ def test_arrays_and_networks_unpickled_on_workers_are_accepted():
     np.testing.assert_array_equal(net(x), dc.product_network(8)(x))
     states = pickle.loads(pickle.dumps(np.array([0, 1, 1, 2, 2, 2], np.uint8)))
     assert dc.info.entropy(states, base=2).value == pytest.approx(1.4591479170272448)
+
+
+def test_chunks_as_dask_takes_them_and_chunk_deprecated(client):
+    """Issue 21 (small defects): Dask users write chunks= (an int or a tuple of sizes)."""
+    chain = dc.MarkovChain(np.array([[0.9, 0.1], [0.3, 0.7]]))
+    whole = chain.sample(1000, 20, seed=4)
+    for chunks in (300, (100, 400, 500), ((100, 900),)):
+        lazy = distributed.sample_chains(chain, 1000, 20, seed=4, chunks=chunks)
+        np.testing.assert_array_equal(distributed.compute(lazy, client=client), whole)
+    assert distributed.sample_chains(chain, 1000, 20, seed=4, chunks=(100, 400, 500)).chunks == ((100, 400, 500),)
+    with pytest.warns(DeprecationWarning, match=r"sample_chains\(chunk=...\) is deprecated; use chunks="):
+        old = distributed.sample_chains(chain, 1000, 20, seed=4, chunk=300)
+    np.testing.assert_array_equal(distributed.compute(old, client=client), whole)
+    with pytest.raises(ValueError, match="chunks must sum to the 1000 chains"):
+        distributed.sample_chains(chain, 1000, 20, seed=4, chunks=(100, 200))
+    with pytest.raises(TypeError, match="both chunks= and the deprecated chunk="):
+        distributed.sample_chains(chain, 1000, 20, seed=4, chunks=100, chunk=100)
+    net = dc.product_network(8)
+    x = np.random.default_rng(2).uniform(0.5, 1.0, (1000, 8))
+    y = distributed.product_network_map(net, x, chunks=(128, 640, 232))
+    np.testing.assert_array_equal(distributed.compute(y, client=client), net(x))
+    with pytest.raises(ValueError, match="multiples of 64 samples"):
+        distributed.product_network_map(net, x, chunks=(100, 900))
+    a, b = circuits.ripple_carry_adder(8), circuits.kogge_stone_adder(8)
+    assert distributed.equivalent(a, b, chunks=(1024, 1024, 2 ** 16 - 2048), client=client).proved

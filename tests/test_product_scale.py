@@ -130,3 +130,29 @@ def test_calling_a_network_on_a_tensor_that_requires_grad_carries_the_gradient(k
         np.testing.assert_allclose(net(x).numpy(), y.detach().numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="out= cannot carry a gradient"):
         net(x, out=np.empty(6))
+
+
+def test_torch_dtypes_are_accepted_and_to_torch_takes_dtype_and_device():
+    """Issue 25.10: dtype=torch.float32 was rejected while np.float32 was accepted; to_torch had no
+    dtype=/device=."""
+    torch = pytest.importorskip("torch")
+    a = dc.product_network(4, dtype=torch.float32)
+    b = dc.product_network(4, dtype=np.float32)
+    assert a.dtype == b.dtype == np.float32 and a.scale == b.scale
+    with pytest.raises(ValueError, match="'float32' or 'float64', got int32"):
+        dc.product_network(4, dtype=torch.int32)
+    with pytest.raises(TypeError, match="'float32' or 'float64'"):
+        dc.product_network(4, dtype=object())
+    net = dc.product_network(4, scale=0.05)  # a λ float32 can round (the float64 default's would cancel)
+    x = torch.rand(7, 4, dtype=torch.float64)
+    for dtype in (torch.float32, np.float32, "float32"):
+        module = net.to_torch(dtype=dtype, device="cpu")
+        assert all(p.dtype == torch.float32 for p in module.parameters())
+        got = module(x.float())[:, 0].double()
+        np.testing.assert_allclose(got.detach().numpy(), net(x).numpy(), rtol=1e-3, atol=1e-4)
+    assert net.to_torch(native=True, dtype=torch.float64, device="cpu")(x).dtype == torch.float64
+    with pytest.raises(ValueError, match="computes in the network's dtype float64"):
+        net.to_torch(native=True, dtype=torch.float32)
+    glass = dc.SphericalSpinGlass(8, 3, seed=1)
+    np.testing.assert_array_equal(glass.descend(2, steps=3, seed=1, dtype=torch.float32).sigma,
+                                  glass.descend(2, steps=3, seed=1, dtype="float32").sigma)

@@ -35,8 +35,10 @@ struct GateList {
   std::vector<std::string> input_names, output_names;  // AIGER symbols ("" where none)
 };
 
-GateList parse_bristol(const char* data, size_t size);
-GateList parse_aiger(const char* data, size_t size);
+// `budget`: the most bytes parsing and planning may take (the caller's memory limit); a header whose
+// declared sizes need more is a CircuitParseError naming both, raised before anything is allocated.
+GateList parse_bristol(const char* data, size_t size, int64_t budget = INT64_MAX);
+GateList parse_aiger(const char* data, size_t size, int64_t budget = INT64_MAX);
 
 enum class Schedule : int { batch = 0, levelized = 1, sequential = 2 };
 

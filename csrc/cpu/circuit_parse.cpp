@@ -1,7 +1,8 @@
 // Parsers for Bristol Fashion (text) and AIGER (ASCII .aag and binary .aig, combinational only).
 // Both produce a GateList in single-assignment, topological form, and reject every malformed file
 // with a CircuitParseError that names the line; sizes claimed by headers are checked against the
-// file's length before anything is allocated, so a hostile header cannot exhaust memory.
+// file's length and against the caller's memory budget before anything is allocated, so a hostile
+// header cannot exhaust memory; quoted pieces of the file are cut to a few dozen bytes.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -33,8 +34,29 @@ std::string printable(const std::string& s) {
   return out;
 }
 
+// A token as messages quote it: at most 40 bytes, then how long it was (a 100 MB token is not copied).
+std::string quote(const std::string& tok) {
+  if (tok.size() <= 40) return tok;
+  return tok.substr(0, 40) + "... (" + std::to_string(tok.size()) + " bytes)";
+}
+
 [[noreturn]] void fail(int64_t line, const std::string& message) {
-  throw CircuitParseError(printable(line > 0 ? "line " + std::to_string(line) + ": " + message : message), line);
+  std::string text = line > 0 ? "line " + std::to_string(line) + ": " + message : message;
+  if (text.size() > 2000) text = text.substr(0, 2000) + "...";  // every quote is cut already: a safety net
+  throw CircuitParseError(printable(text), line);
+}
+
+// Parsing and planning hold about this many bytes per wire (the gate list, the wire maps, the plan's
+// levels and slots; AIGER adds a symbol per input and output): the declared sizes are checked against
+// the caller's budget with it before anything is allocated.
+constexpr int64_t kBytesPerWire = 16;
+constexpr int64_t kBytesPerSymbol = 96;  // a std::string here, a Python str and list entry after
+
+void check_budget(int64_t bytes, int64_t budget, const std::string& what) {
+  if (bytes > budget)
+    fail(1, "the header declares " + what + ", which would take about " + std::to_string(bytes) +
+                " bytes to parse and plan, more than the memory budget of " + std::to_string(budget) +
+                " bytes (DEEPCHEAP_MEMORY_LIMIT sets it)");
 }
 
 // Splits text into lines (LF or CRLF) and each line into whitespace-separated tokens.
@@ -71,7 +93,7 @@ class LineReader {
 };
 
 int64_t parse_count(const std::string& tok, int64_t line, const char* what, int64_t max = kMaxWires) {
-  if (tok.empty() || tok.size() > 18) fail(line, std::string("expected ") + what + ", got '" + tok + "'");
+  if (tok.empty() || tok.size() > 18) fail(line, std::string("expected ") + what + ", got '" + quote(tok) + "'");
   int64_t v = 0;
   for (char c : tok) {
     if (c < '0' || c > '9') fail(line, std::string("expected ") + what + " (a non-negative integer), got '" + tok + "'");
@@ -86,7 +108,7 @@ int64_t parse_count(const std::string& tok, int64_t line, const char* what, int6
 // ---------------------------------------------------------------------------------------------
 // Bristol Fashion: "ngates nwires" / "niv n1..." / "nov m1..." / gates "nin nout in... out... OP".
 
-GateList parse_bristol(const char* data, size_t size) {
+GateList parse_bristol(const char* data, size_t size, int64_t budget) {
   LineReader reader(data, size);
   std::vector<std::string> tok;
   GateList gl;
@@ -116,9 +138,12 @@ GateList parse_bristol(const char* data, size_t size) {
   if (n_wires - n_in > int64_t(size))
     fail(1, "header says " + std::to_string(n_wires) + " wires but the file is too short to write " +
                 std::to_string(n_wires - n_in) + " of them");
+  // Input wires cost no bytes of the file: only the budget bounds them.
+  check_budget(kBytesPerWire * n_wires, budget,
+               std::to_string(n_wires) + " wires (" + std::to_string(n_in) + " inputs, " + std::to_string(n_gates) +
+                   " gates)");
   gl.n_inputs = n_in;
-  std::vector<int32_t> wire(n_wires, -1);  // Bristol wire -> our wire
-  for (int64_t i = 0; i < n_in; ++i) wire[i] = int32_t(i);
+  std::vector<int32_t> wire(n_wires - n_in, -1);  // Bristol wire n_in + k -> our wire (inputs map to themselves)
   gl.ops.reserve(n_gates);
   gl.in0.reserve(n_gates);
   gl.in1.reserve(n_gates);
@@ -126,17 +151,18 @@ GateList parse_bristol(const char* data, size_t size) {
   auto read_wire = [&](const std::string& t, int64_t line) {
     const int64_t w = parse_count(t, line, "a wire number", int64_t(1) << 40);
     if (w >= n_wires) fail(line, "wire " + t + " is out of range (the header says " + std::to_string(n_wires) + " wires)");
-    if (wire[w] < 0)
+    if (w < n_in) return int32_t(w);
+    if (wire[w - n_in] < 0)
       fail(line, "wire " + t + " is read before any gate writes it (gates must be in topological order: a cycle, "
                  "or a missing gate)");
-    return wire[w];
+    return wire[w - n_in];
   };
   auto write_wire = [&](const std::string& t, int64_t line) {
     const int64_t w = parse_count(t, line, "a wire number", int64_t(1) << 40);
     if (w >= n_wires) fail(line, "wire " + t + " is out of range (the header says " + std::to_string(n_wires) + " wires)");
     if (w < n_in) fail(line, "gate writes wire " + t + ", which is an input wire");
-    if (wire[w] >= 0) fail(line, "wire " + t + " is written twice");
-    wire[w] = next_wire++;
+    if (wire[w - n_in] >= 0) fail(line, "wire " + t + " is written twice");
+    wire[w - n_in] = next_wire++;
   };
   auto add = [&](uint8_t op, int32_t a, int32_t b) {
     gl.ops.push_back(op);
@@ -156,7 +182,7 @@ GateList parse_bristol(const char* data, size_t size) {
     const std::string& op = tok.back();
     auto arity = [&](int64_t want_in, int64_t want_out) {
       if (nin != want_in || nout != want_out)
-        fail(line, op + " takes " + std::to_string(want_in) + " inputs and " + std::to_string(want_out) +
+        fail(line, quote(op) + " takes " + std::to_string(want_in) + " inputs and " + std::to_string(want_out) +
                        " outputs, got " + std::to_string(nin) + " and " + std::to_string(nout));
     };
     // Every two-input op of the table by its name: Bristol Fashion's AND and XOR, and OR, NAND, NOR,
@@ -178,7 +204,7 @@ GateList parse_bristol(const char* data, size_t size) {
       write_wire(tok[3], line);
     } else if (op == "EQ") {
       arity(1, 1);
-      if (tok[2] != "0" && tok[2] != "1") fail(line, "EQ takes a constant 0 or 1, got '" + tok[2] + "'");
+      if (tok[2] != "0" && tok[2] != "1") fail(line, "EQ takes a constant 0 or 1, got '" + quote(tok[2]) + "'");
       add(tok[2] == "1" ? OP_CONST1 : OP_CONST0, -1, -1);
       write_wire(tok[3], line);
     } else if (op == "MAND") {
@@ -194,7 +220,7 @@ GateList parse_bristol(const char* data, size_t size) {
         write_wire(tok[2 + nin + j], line);
       }
     } else {
-      fail(line, "unknown op '" + op + "' (expected AND, XOR, INV, EQ, EQW or MAND; OR, NAND, NOR, XNOR, NOT, "
+      fail(line, "unknown op '" + quote(op) + "' (expected AND, XOR, INV, EQ, EQW or MAND; OR, NAND, NOR, XNOR, NOT, "
                  "BUF are accepted too)");
     }
   }
@@ -203,10 +229,11 @@ GateList parse_bristol(const char* data, size_t size) {
   gl.outputs.resize(n_out);
   for (int64_t j = 0; j < n_out; ++j) {
     const int64_t w = n_wires - n_out + j;
-    if (wire[w] < 0)
+    const int32_t ours = w < n_in ? int32_t(w) : wire[w - n_in];
+    if (ours < 0)
       fail(reader.line(), "output wire " + std::to_string(w) + " (the last " + std::to_string(n_out) +
                               " wires are the outputs) is never written");
-    gl.outputs[j] = wire[w];
+    gl.outputs[j] = ours;
   }
   return gl;
 }
@@ -270,6 +297,10 @@ void read_symbols(LineReader& reader, GateList& gl, int64_t n_in, int64_t n_out)
     p = eol ? eol + 1 : end;
     if (line.empty()) continue;
     if (line[0] == 'c') break;
+    // Every AIGER line ends with a newline: a symbol line without one is a file cut inside the table
+    // (it would regroup the inputs silently).
+    if (!eol)
+      fail(0, "the symbol table ends inside a line ('" + quote(line) + "' has no newline): the file is cut");
     const size_t space = line.find(' ');
     if ((line[0] == 'i' || line[0] == 'o') && space != std::string::npos && space > 1) {
       bool digits = true;
@@ -287,14 +318,14 @@ void read_symbols(LineReader& reader, GateList& gl, int64_t n_in, int64_t n_out)
 
 }  // namespace
 
-GateList parse_aiger(const char* data, size_t size) {
+GateList parse_aiger(const char* data, size_t size, int64_t budget) {
   LineReader reader(data, size);
   std::vector<std::string> tok;
   GateList gl;
   if (!reader.next(tok, false) || tok.empty())
     fail(1, "empty file: expected the header 'aag M I L O A' or 'aig M I L O A'");
   if (tok[0] != "aag" && tok[0] != "aig")
-    fail(1, "header must start with 'aag' (ASCII) or 'aig' (binary), got '" + tok[0] + "'");
+    fail(1, "header must start with 'aag' (ASCII) or 'aig' (binary), got '" + quote(tok[0]) + "'");
   const bool binary = tok[0] == "aig";
   if (tok.size() < 6 || tok.size() > 10)
     fail(1, "header must be '" + tok[0] + " M I L O A' (optionally B C J F), got " + std::to_string(tok.size()) + " fields");
@@ -316,6 +347,10 @@ GateList parse_aiger(const char* data, size_t size) {
     fail(1, "the header's counts (M = " + std::to_string(M) + ", I = " + std::to_string(I) + ", O = " +
                 std::to_string(O) + ", A = " + std::to_string(A) + ") do not fit in a file of " +
                 std::to_string(size) + " bytes");
+  // Binary inputs cost no bytes of the file (and ASCII ones two): the budget bounds what they hold.
+  check_budget(kBytesPerWire * (M + 1) + kBytesPerSymbol * (I + O), budget,
+               "M = " + std::to_string(M) + " variables (I = " + std::to_string(I) + " inputs, O = " +
+                   std::to_string(O) + " outputs, A = " + std::to_string(A) + " AND gates)");
   gl.n_inputs = I;
   AigBuilder b(gl, M);
   enum : uint8_t { kUndefined = 0, kInput = 1, kAnd = 2 };

@@ -2,6 +2,7 @@
 #include "dispatch.hpp"
 
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -10,7 +11,10 @@ namespace {
 
 std::atomic<int> g_target{-1};
 
-SimdTarget parse_target(const std::string& name) {
+// Case-insensitive, so DEEPCHEAP_SIMD and set_simd_target take the same names ("AVX2" as "avx2").
+SimdTarget parse_target(const std::string& given) {
+  std::string name = given;
+  for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
   if (name == "scalar") return SimdTarget::scalar;
   if (name == "avx2") return SimdTarget::avx2;
   if (name == "avx512") return SimdTarget::avx512;
@@ -62,7 +66,7 @@ SimdTarget active_target() {
   SimdTarget chosen = best_target();
   if (const char* env = std::getenv("DEEPCHEAP_SIMD"); env && *env) {
     // A bad or unsupported value falls back to the best target rather than failing every kernel;
-    // deepcheap_native.simd_target() shows what is in use.
+    // deepcheap_native.simd_target() shows what is in use, and the package warns once on import.
     try {
       SimdTarget asked = parse_target(env);
       if (target_supported(asked)) chosen = asked;

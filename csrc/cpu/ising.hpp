@@ -53,6 +53,9 @@ class IsingChain {
              uint64_t seed, bool random_init, uint64_t first_replica);
   void sweep(int64_t n);
   void get_spins(int8_t* out) const;   // (replicas, L, L)
+  // A checkpoint: the spins into `out` and the sweep count they belong to, under one lock (a sweep
+  // from another thread cannot land between the two).
+  uint64_t snapshot(int8_t* out) const;
   void set_spins(const int8_t* spins);  // (replicas, L, L), every entry -1 or +1 (checked)
   void measure(double* magnetization, double* energy) const;  // per replica, per spin
   // n_measure times: `every` sweeps, then a measurement into row k of (n_measure, replicas) outputs.
@@ -86,6 +89,7 @@ class BoltzmannChain {
                  double temperature, int64_t replicas, uint64_t seed, uint64_t first_replica);
   void sweep(int64_t n);
   void get_spins(int8_t* out) const;
+  uint64_t snapshot(int8_t* out) const;  // spins and sweeps_done under one lock, as IsingChain
   void set_spins(const int8_t* spins);
   void energy(double* out) const;
   std::vector<int32_t> colours() const { return s_.colour_of; }  // colour of each spin

@@ -51,6 +51,8 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
   require(n_measure >= 0 && every >= 0, "numbers of sweeps must be >= 0, got " + std::to_string(n_measure) +
                                             " x " + std::to_string(every));
   if (n_measure == 0 || every == 0) return;
+  plan::check_cluster_advance(s_, sweeps_, *std::max_element(clusters_done_.begin(), clusters_done_.end()),
+                              n_measure, every);
   const uint32_t L = uint32_t(s_.L);
   const int64_t sites = s_.L * s_.L;
   const auto wolff = DC_DISPATCH(wolff_cluster);
@@ -136,7 +138,15 @@ void IsingClusterChain::get_counters(uint64_t* sweeps, uint64_t* clusters) const
   std::copy(clusters_done_.begin(), clusters_done_.end(), clusters);
 }
 
+void IsingClusterChain::snapshot(int8_t* spins, uint64_t* sweeps, uint64_t* clusters) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::copy(spins_.begin(), spins_.end(), spins);
+  *sweeps = sweeps_;
+  std::copy(clusters_done_.begin(), clusters_done_.end(), clusters);
+}
+
 void IsingClusterChain::set_counters(uint64_t sweeps, const uint64_t* clusters) {
+  plan::check_cluster_counters(sweeps, clusters, s_.replicas);
   std::lock_guard<std::mutex> lock(mutex_);
   sweeps_ = sweeps;
   std::copy(clusters, clusters + s_.replicas, clusters_done_.begin());

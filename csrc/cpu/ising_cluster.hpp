@@ -33,6 +33,9 @@ class IsingClusterChain {
   // Checkpoints: the counters that, with the spins, fix every future random number.
   void get_counters(uint64_t* sweeps, uint64_t* clusters) const;  // sweeps (1), clusters per replica
   void set_counters(uint64_t sweeps, const uint64_t* clusters);
+  // A checkpoint: spins and both counters under one lock (a sweep from another thread cannot land
+  // between them).
+  void snapshot(int8_t* spins, uint64_t* sweeps, uint64_t* clusters) const;
 
   int64_t L() const { return s_.L; }
   int64_t clusters_per_sweep() const { return s_.clusters_per_sweep; }

@@ -51,13 +51,16 @@ void IsingChain::set_sweeps_done(uint64_t n) {
   sweeps_.store(n, std::memory_order_relaxed);
 }
 
-void IsingChain::get_spins(int8_t* out) const {
+void IsingChain::get_spins(int8_t* out) const { snapshot(out); }
+
+uint64_t IsingChain::snapshot(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   const int64_t sites = s_.L * s_.L;
   if (s_.multispin)
     DC_DISPATCH(ising_unpack)(words_.data(), s_.replicas / 64, sites, out);
   else
     std::copy(spins_.begin(), spins_.end(), out);
+  return sweeps_done();
 }
 
 void IsingChain::set_spins(const int8_t* spins) {
@@ -133,9 +136,12 @@ void BoltzmannChain::set_sweeps_done(uint64_t n) {
   sweeps_.store(n, std::memory_order_relaxed);
 }
 
-void BoltzmannChain::get_spins(int8_t* out) const {
+void BoltzmannChain::get_spins(int8_t* out) const { snapshot(out); }
+
+uint64_t BoltzmannChain::snapshot(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::copy(spins_.begin(), spins_.end(), out);
+  return sweeps_done();
 }
 
 void BoltzmannChain::set_spins(const int8_t* spins) {

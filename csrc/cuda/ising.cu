@@ -169,10 +169,13 @@ void IsingChain::sweep_locked(int64_t n) {
   sweeps_.fetch_add(uint64_t(n), std::memory_order_relaxed);
 }
 
-void IsingChain::get_spins(int8_t* out) const {
+void IsingChain::get_spins(int8_t* out) const { snapshot(out); }
+
+uint64_t IsingChain::snapshot(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(impl_->device);
   impl_->download(out);
+  return sweeps_done();
 }
 
 void IsingChain::get_spins_resident(int8_t* out) const {
@@ -290,10 +293,13 @@ void BoltzmannChain::sweep(int64_t n) {
   sweeps_.fetch_add(uint64_t(n), std::memory_order_relaxed);
 }
 
-void BoltzmannChain::get_spins(int8_t* out) const {
+void BoltzmannChain::get_spins(int8_t* out) const { snapshot(out); }
+
+uint64_t BoltzmannChain::snapshot(int8_t* out) const {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(impl_->device);
   impl_->spins.copy_to_host(out, impl_->s.replicas * impl_->s.n_spins, "boltzmann (copy spins back)");
+  return sweeps_done();
 }
 
 void BoltzmannChain::get_spins_resident(int8_t* out) const {

@@ -21,6 +21,7 @@ class IsingChain {
   ~IsingChain();
   void sweep(int64_t n);
   void get_spins(int8_t* out) const;
+  uint64_t snapshot(int8_t* out) const;  // spins (host) and sweeps_done under one lock
   // The spins as int8 into `out`, a device address on device() (the zero-copy path, memory.hpp).
   void get_spins_resident(int8_t* out) const;
   void set_spins(const int8_t* spins);
@@ -51,6 +52,7 @@ class BoltzmannChain {
   ~BoltzmannChain();
   void sweep(int64_t n);
   void get_spins(int8_t* out) const;
+  uint64_t snapshot(int8_t* out) const;  // spins (host) and sweeps_done under one lock
   // The spins as int8 into `out`, a device address on device() (the zero-copy path, memory.hpp).
   void get_spins_resident(int8_t* out) const;
   void set_spins(const int8_t* spins);

@@ -2,6 +2,7 @@
 // cluster counters stay on the device between calls; the per-site math is deepcheap/ising/cluster.hpp,
 // the setup plan::cluster_setup, both shared with the CPU chain, so every lattice, measurement and
 // count equals the CPU's (tests/test_cuda_emulated.py everywhere, tests/test_cuda.py on a GPU).
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -157,6 +158,13 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
   Impl& m = *impl_;
   const plan::ClusterSetup& s = m.s;
   DeviceGuard guard(m.device);
+  uint64_t most_clusters = 0;
+  if (s.algorithm == plan::ClusterSetup::kWolff) {  // the counters' range (a copy of R words per call)
+    std::vector<uint64_t> done(size_t(s.replicas));
+    m.clusters_done.copy_to_host(done.data(), s.replicas, "cluster chain (copy counters back)");
+    most_clusters = *std::max_element(done.begin(), done.end());
+  }
+  plan::check_cluster_advance(s, m.sweeps, most_clusters, n_measure, every);
   const uint32_t L = uint32_t(s.L);
   const int64_t sites = m.sites(), R = s.replicas;
   const bool wolff = s.algorithm == plan::ClusterSetup::kWolff;
@@ -271,7 +279,16 @@ void IsingClusterChain::get_counters(uint64_t* sweeps, uint64_t* clusters) const
   impl_->clusters_done.copy_to_host(clusters, impl_->s.replicas, "cluster chain (copy counters back)");
 }
 
+void IsingClusterChain::snapshot(int8_t* spins, uint64_t* sweeps, uint64_t* clusters) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(impl_->device);
+  impl_->spins.copy_to_host(spins, impl_->s.replicas * impl_->sites(), "cluster chain (copy spins back)");
+  *sweeps = impl_->sweeps;
+  impl_->clusters_done.copy_to_host(clusters, impl_->s.replicas, "cluster chain (copy counters back)");
+}
+
 void IsingClusterChain::set_counters(uint64_t sweeps, const uint64_t* clusters) {
+  plan::check_cluster_counters(sweeps, clusters, impl_->s.replicas);
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(impl_->device);
   impl_->sweeps = sweeps;

@@ -34,6 +34,7 @@ class IsingClusterChain {
   void set_spins(const int8_t* spins);
   void get_counters(uint64_t* sweeps, uint64_t* clusters) const;
   void set_counters(uint64_t sweeps, const uint64_t* clusters);
+  void snapshot(int8_t* spins, uint64_t* sweeps, uint64_t* clusters) const;  // all three under one lock
 
   int64_t L() const;
   int64_t clusters_per_sweep() const;

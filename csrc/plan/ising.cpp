@@ -194,7 +194,9 @@ ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t repl
           "temperature must be finite and > 0, got " + std::to_string(temperature));
   require(algorithm == ClusterSetup::kWolff || algorithm == ClusterSetup::kSwendsenWang,
           "algorithm must be 0 (Wolff) or 1 (Swendsen-Wang), got " + std::to_string(algorithm));
-  require(clusters_per_sweep >= 1, "clusters_per_sweep must be >= 1, got " + std::to_string(clusters_per_sweep));
+  require(clusters_per_sweep >= 1 && clusters_per_sweep <= L * L,
+          "clusters_per_sweep must be in [1, L^2 = " + std::to_string(L * L) + "] (a sweep of L^2 clusters "
+          "already flips every spin's worth), got " + std::to_string(clusters_per_sweep));
   require(init == 0 || init == 1, "init must be 0 (random) or 1 (up), got " + std::to_string(init));
   ClusterSetup s{};
   s.L = L;
@@ -208,6 +210,31 @@ ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t repl
   const double beta = 1.0 / temperature;  // as it always was: the threshold's bits depend on the order
   s.threshold = probability_threshold(-std::expm1(-2.0 * beta * J), 32);
   return s;
+}
+
+void check_cluster_counters(uint64_t sweeps, const uint64_t* clusters, int64_t replicas) {
+  require(sweeps <= kClusterSteps, "sweeps_done must be in [0, 2^56] (the cluster streams' range), got " +
+                                       std::to_string(sweeps));
+  for (int64_t r = 0; r < replicas; ++r)
+    require(clusters[r] <= kClusterSteps, "clusters_done of replica " + std::to_string(r) +
+                                              " must be in [0, 2^56] (the Wolff streams' range), got " +
+                                              std::to_string(clusters[r]));
+}
+
+void check_cluster_advance(const ClusterSetup& s, uint64_t sweeps, uint64_t most_clusters, int64_t n_measure,
+                           int64_t every) {
+  if (n_measure <= 0 || every <= 0) return;
+  const uint64_t room = kClusterSteps - std::min(sweeps, kClusterSteps);
+  require(uint64_t(every) <= room / uint64_t(n_measure),
+          "sweeps_done + n is " + std::to_string(sweeps) + " + " + std::to_string(n_measure) + " x " +
+              std::to_string(every) + " but a cluster chain makes at most 2^56 sweeps");
+  if (s.algorithm != ClusterSetup::kWolff) return;
+  const uint64_t total = uint64_t(n_measure) * uint64_t(every);  // <= 2^56: no overflow
+  const uint64_t cluster_room = kClusterSteps - std::min(most_clusters, kClusterSteps);
+  require(total <= cluster_room / uint64_t(s.clusters_per_sweep),
+          "clusters_done + n x clusters_per_sweep is " + std::to_string(most_clusters) + " + " +
+              std::to_string(total) + " x " + std::to_string(s.clusters_per_sweep) +
+              " but a Wolff replica builds at most 2^56 clusters");
 }
 
 void cluster_initial_spins(const ClusterSetup& s, int8_t* spins) {

@@ -44,7 +44,9 @@ BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, con
                                uint64_t first_replica);
 
 // A checked Wolff or Swendsen-Wang chain (ferromagnet J > 0, h = 0): L in [2, 32768], replicas >= 1,
-// first_replica + replicas <= 2^32, T > 0, clusters_per_sweep >= 1, init 0 (random) or 1 (up). The CPU
+// first_replica + replicas <= 2^32, T > 0, clusters_per_sweep in [1, L^2] (a sweep of L^2 clusters flips at
+// least L^2 spins, a full sweep's work even at infinite temperature; more only multiplies the time one
+// call takes), init 0 (random) or 1 (up). The CPU
 // chain (csrc/cpu/ising_cluster.hpp) and the CUDA chain (csrc/cuda/ising_cluster.hpp) both build from it.
 struct ClusterSetup {
   enum Algorithm { kWolff = 0, kSwendsenWang = 1 };
@@ -56,6 +58,17 @@ struct ClusterSetup {
 };
 ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t replicas, int algorithm, uint64_t seed,
                            uint64_t first_replica, int init, int64_t clusters_per_sweep);
+// The cluster chains' counters are 56-bit steps (32 bits in the counter's step word, 24 beside the purpose,
+// deepcheap/ising/cluster.hpp): past 2^56 sweeps (Swendsen-Wang) or clusters of a replica (Wolff) the
+// streams would repeat, so counters stay <= 2^56.
+constexpr uint64_t kClusterSteps = uint64_t(1) << 56;
+// Throws std::invalid_argument unless `sweeps` and every one of the `replicas` cluster counts is in
+// [0, 2^56] (restoring a checkpoint).
+void check_cluster_counters(uint64_t sweeps, const uint64_t* clusters, int64_t replicas);
+// Throws unless n_measure x every more sweeps from `sweeps`, with `most_clusters` the largest cluster
+// count of a replica, keep every counter within 2^56 (the product checked for overflow first).
+void check_cluster_advance(const ClusterSetup& s, uint64_t sweeps, uint64_t most_clusters, int64_t n_measure,
+                           int64_t every);
 // The initial lattices (replicas x L x L): fair Philox bits keyed by the global replica (init 0), or all +1.
 void cluster_initial_spins(const ClusterSetup& s, int8_t* spins);
 

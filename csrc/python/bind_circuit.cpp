@@ -2,6 +2,8 @@
 // python/deepcheap_native/circuit.py wraps these with friendly validation; everything is re-checked here.
 #include "bind_circuit.hpp"
 
+#include <limits>
+
 #include "circuit.hpp"
 #include "threads.hpp"
 
@@ -34,13 +36,13 @@ py::dict gate_list_dict(GateList&& gl) {
 }
 
 template <class Parser>
-py::dict parse(py::bytes data, Parser parser) {
+py::dict parse(py::bytes data, int64_t budget, Parser parser) {
   std::string_view view(data);  // the bytes object is kept alive by the caller's frame
   GateList gl;
   {
     // Safe: parses a buffer owned by `data` (held by this frame) into C++ containers only.
     py::gil_scoped_release release;
-    gl = parser(view.data(), view.size());
+    gl = parser(view.data(), view.size(), budget);
   }
   return gate_list_dict(std::move(gl));
 }
@@ -60,10 +62,13 @@ void bind_circuit(py::module_& m) {
     }
   });
 
-  m.def("circuit_parse_bristol", [](py::bytes data) { return parse(data, deepcheap::cpu::parse_bristol); },
-        py::arg("data"));
-  m.def("circuit_parse_aiger", [](py::bytes data) { return parse(data, deepcheap::cpu::parse_aiger); },
-        py::arg("data"));
+  // budget: the most bytes the parse may take (Python passes _memory.memory_limit()).
+  m.def("circuit_parse_bristol",
+        [](py::bytes data, int64_t budget) { return parse(data, budget, deepcheap::cpu::parse_bristol); },
+        py::arg("data"), py::arg("budget") = std::numeric_limits<int64_t>::max());
+  m.def("circuit_parse_aiger",
+        [](py::bytes data, int64_t budget) { return parse(data, budget, deepcheap::cpu::parse_aiger); },
+        py::arg("data"), py::arg("budget") = std::numeric_limits<int64_t>::max());
 
   // The op table of deepcheap/circuit/gates.hpp as (name, code, arity) rows, in code order: the test
   // that Python's table (circuit_io.OPS) matches the kernels' reads it.

@@ -60,6 +60,22 @@ py::class_<Chain> define_cluster_chain(py::module_& m) {
              chain.get_counters(&sweeps, clusters.mutable_data());
              return py::make_tuple(sweeps, clusters);
            })
+      .def("snapshot",
+           [](const Chain& chain) {
+             // (sweeps, clusters per replica, spins) under the chain's one lock: an untorn checkpoint.
+             const py::ssize_t L = py::ssize_t(chain.L());
+             carray<int8_t> spins({py::ssize_t(chain.replicas()), L, L});
+             carray<uint64_t> clusters({py::ssize_t(chain.replicas())});
+             int8_t* ps = spins.mutable_data();
+             uint64_t* pc = clusters.mutable_data();
+             uint64_t sweeps = 0;
+             {
+               // Safe: copies the chain's state (under its mutex) into arrays owned by this frame.
+               py::gil_scoped_release release;
+               chain.snapshot(ps, &sweeps, pc);
+             }
+             return py::make_tuple(sweeps, clusters, spins);
+           })
       .def(
           "set_counters",
           [](Chain& chain, uint64_t sweeps, carray<uint64_t> clusters) {

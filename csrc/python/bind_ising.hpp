@@ -45,6 +45,23 @@ void define_spin_access(py::class_<Chain, Options...>& cls, Shape shape) {
           py::arg("spins"));
 }
 
+// snapshot() -> (sweeps_done, spins) of a chain whose uint64_t snapshot(int8_t*) copies the spins and
+// returns the sweep count under one lock: a checkpoint no sweep from another thread can tear.
+template <class Shape, class Chain, class... Options>
+void define_snapshot(py::class_<Chain, Options...>& cls, Shape shape) {
+  cls.def("snapshot", [shape](const Chain& chain) {
+    carray<int8_t> out(shape(chain));
+    int8_t* o = out.mutable_data();
+    uint64_t sweeps = 0;
+    {
+      // Safe: copies the chain's state (under its mutex) into an array owned by this frame.
+      py::gil_scoped_release release;
+      sweeps = chain.snapshot(o);
+    }
+    return py::make_tuple(sweeps, out);
+  });
+}
+
 // The state methods every stateful L x L lattice sampler shares (IsingChain on each driver, and
 // IsingClusterChain in bind_cluster.cpp): measure() -> (magnetisation, energy) per replica,
 // get_spins() -> (replicas, L, L) int8, set_spins(spins). Chain: replicas(), L(), measure(double*,
@@ -82,6 +99,9 @@ template <class IsingChain, class BoltzmannChain>
 void define_ising_chains(py::module_& m) {
   py::class_<IsingChain> ising(m, "IsingChain", py::module_local());
   define_lattice_state(ising);
+  define_snapshot(ising, [](const IsingChain& chain) {
+    return std::vector<py::ssize_t>{py::ssize_t(chain.replicas()), py::ssize_t(chain.L()), py::ssize_t(chain.L())};
+  });
   ising.def(py::init([](int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,
                        bool multispin, uint64_t seed, bool random_init, uint64_t first_replica, int device) {
              return new_chain<IsingChain>(device, L, J, h, temperature, replicas, heatbath, multispin, seed,
@@ -124,9 +144,11 @@ void define_ising_chains(py::module_& m) {
       .def_property_readonly("multispin", &IsingChain::multispin);
 
   py::class_<BoltzmannChain> boltzmann(m, "BoltzmannChain", py::module_local());
-  define_spin_access(boltzmann, [](const BoltzmannChain& chain) {
+  const auto boltzmann_shape = [](const BoltzmannChain& chain) {
     return std::vector<py::ssize_t>{py::ssize_t(chain.replicas()), py::ssize_t(chain.n_spins())};
-  });
+  };
+  define_spin_access(boltzmann, boltzmann_shape);
+  define_snapshot(boltzmann, boltzmann_shape);
   boltzmann.def(py::init([](int64_t n_spins, carray<int32_t> term_indices, carray<double> coefficients, double temperature,
                        int64_t replicas, uint64_t seed, uint64_t first_replica, int device) {
              require(term_indices.ndim() == 2 && term_indices.shape(1) == 4,

@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   bind_input_space(m);
   bind_census(m);
   bind_cluster(m);
+  bind_relu(m);
 }

@@ -61,3 +61,4 @@ void bind_circuit(py::module_& m);
 void bind_input_space(py::module_& m);
 void bind_census(py::module_& m);
 void bind_cluster(py::module_& m);
+void bind_relu(py::module_& m);

@@ -6,12 +6,14 @@ circuit-depth evaluation (Hoang & Guerraoui). See README.md for a tour.
 
 from __future__ import annotations
 
+# isort: skip_file  (one block per area, in the order of the docs)
 import sys as _sys
 
 # --- ising ---
 # --- landscape ---
 # --- census ---
-from . import _core, census, ising, landscape
+# --- relu ---
+from . import _core, census, ising, landscape, relu
 from ._core import simd_target, simd_targets
 
 # --- circuit ---
@@ -67,11 +69,33 @@ __all__ = [
     "product_network",
     "product_network_neurons",
     "random",
+    "relu",
     "set_num_threads",
     "set_simd_target",
     "simd_target",
     "simd_targets",
 ]
+
+
+def _warn_simd_environment() -> None:
+    """Warn once (on import) when DEEPCHEAP_SIMD names no target this CPU runs: the kernels then use the
+    best one, which a typo would otherwise hide. Names are case-insensitive, as in set_simd_target."""
+    import os
+    import warnings
+
+    asked = os.environ.get("DEEPCHEAP_SIMD", "")
+    if not asked:
+        return
+    if asked.lower() not in ("scalar", "avx2", "avx512"):
+        why = "is not a SIMD target (expected scalar, avx2 or avx512, in any case)"
+    elif asked.lower() not in simd_targets():
+        why = f"is not supported by this CPU (it runs {', '.join(simd_targets())})"
+    else:
+        return
+    warnings.warn(f"DEEPCHEAP_SIMD={asked!r} {why}; using {simd_target()!r}", RuntimeWarning, stacklevel=3)
+
+
+_warn_simd_environment()
 
 
 def set_simd_target(name: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import itertools
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -114,6 +115,35 @@ def _pieces(total: int, chunk: int) -> list[tuple[int, int]]:
     return [(start, min(chunk, total - start)) for start in range(0, total, chunk)]
 
 
+def _chunk_pieces(chunks: Any, chunk: Any, total: int, unit: int, what: str,
+                  where: str) -> list[tuple[int, int]] | None:
+    """(start, size) pieces from ``chunks=`` as dask takes it: an int (items per task) or a tuple of
+    chunk sizes summing to ``total`` (a dask array's ``.chunks`` works too: its first axis is used).
+    ``chunk=`` is the deprecated name. Sizes must be multiples of ``unit`` (the last may be shorter).
+    None when neither is given (the caller's default)."""
+    if chunk is not None:
+        if chunks is not None:
+            raise TypeError(f"{where} got both chunks= and the deprecated chunk=; pass chunks= only")
+        warnings.warn(f"{where}(chunk=...) is deprecated; use chunks= (an int or a tuple of sizes, as dask)",
+                      DeprecationWarning, stacklevel=3)
+        chunks = chunk
+    if chunks is None:
+        return None
+    if isinstance(chunks, (tuple, list)):
+        sizes = chunks[0] if chunks and isinstance(chunks[0], (tuple, list)) else chunks
+        sizes = [check_int(v, "chunks[i]", minimum=1) for v in sizes]
+        if sum(sizes) != total:
+            raise ValueError(f"chunks must sum to the {total} {what}, got {len(sizes)} sizes summing to {sum(sizes)}")
+        if any(v % unit for v in sizes[:-1]):
+            raise ValueError(f"chunks must be multiples of {unit} {what} (but the last), got {tuple(sizes)}")
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
+        return list(zip(starts, sizes))
+    size = check_int(chunks, "chunks", minimum=unit)
+    if size % unit:
+        raise ValueError(f"chunks must be a multiple of {unit} {what}, got {size}")
+    return _pieces(total, size)
+
+
 # ---- Markov chains ----------------------------------------------------------------------------------
 
 
@@ -135,7 +165,7 @@ def _to_numpy(x: Any) -> Any:
 
 
 def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed: int | None = None, init: Any = None,
-                  return_path: bool = False, chunk: int = 1 << 20) -> Any:
+                  return_path: bool = False, chunks: Any = None, chunk: Any = None) -> Any:
     """N chains as a lazy dask array: chunk i holds chains [i·chunk, (i+1)·chunk), sampled with ``first=``.
 
     Parameters
@@ -144,7 +174,8 @@ def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed
     n_chains : total chains; the last chunk is shorter when ``chunk`` does not divide it.
     seed, init, return_path : as in ``MarkovChain.sample`` (``init`` an array of states is sliced per
         chunk; ``return_path`` is for MarkovChain only).
-    chunk : chains per task.
+    chunks : chains per task (default 2**20), or a tuple of chunk sizes summing to n_chains, as dask
+        takes it; ``chunk=`` is its deprecated old name.
 
     Returns
     -------
@@ -157,7 +188,7 @@ def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed
     from .markov.chain import HierarchicalChain, MarkovChain
 
     n_chains = check_int(n_chains, "n_chains", minimum=0)
-    chunk = check_int(chunk, "chunk", minimum=1)
+    given = _chunk_pieces(chunks, chunk, n_chains, 1, "chains", "sample_chains")
     seed = resolve_seed(seed)
     if isinstance(chain, MarkovChain):
         if n_steps is None:
@@ -179,7 +210,7 @@ def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed
     if init is not None:
         meta_kwargs["init"] = init[:0] if per_chain_init else init
     meta = _sample_piece(chain, 0, 0, n_steps, meta_kwargs)  # a zero-chain call: shapes and dtypes
-    pieces = _pieces(n_chains, chunk) or [(0, 0)]
+    pieces = (given if given is not None else _pieces(n_chains, 1 << 20)) or [(0, 0)]
     blocks = []
     for first, size in pieces:
         kwargs = dict(common)
@@ -203,15 +234,17 @@ def _network_block(x: np.ndarray, net: Any) -> np.ndarray:
     return _to_numpy(net(np.ascontiguousarray(x)))
 
 
-def product_network_map(net: Any, x: Any, *, chunk: int = 1 << 18) -> Any:
+def product_network_map(net: Any, x: Any, *, chunks: Any = None, chunk: Any = None) -> Any:
     """A product network (``dc.product_network`` / ``polynomial_network``) over a huge batch, lazily.
 
     Parameters
     ----------
     net : a ProductNetwork.
     x : (B, n) numpy or dask array (for example one generated on the workers).
-    chunk : samples per task, a multiple of 64: the native kernel evaluates blocks of 64 samples and
-        may pick a faster path per block, so only block-aligned pieces are bit-identical to one call.
+    chunks : samples per task (default 2**18), a multiple of 64, or a tuple of such sizes (the last may
+        be shorter), as dask takes it: the native kernel evaluates blocks of 64 samples and may pick a
+        faster path per block, so only block-aligned pieces are bit-identical to one call. ``chunk=``
+        is its deprecated old name.
 
     Returns
     -------
@@ -222,21 +255,15 @@ def product_network_map(net: Any, x: Any, *, chunk: int = 1 << 18) -> Any:
 
     if not isinstance(net, ProductNetwork):
         raise TypeError(f"net must be a ProductNetwork, got {type(net).__name__}")
-    chunk = check_int(chunk, "chunk", minimum=64)
-    if chunk % 64:
-        raise ValueError(
-            f"chunk must be a multiple of 64 samples (the kernel's block), got {chunk}; other splits "
-            "may change the last bits of a sample"
-        )
     if not isinstance(x, da.Array):
         x = np.asarray(x)
-        if x.ndim != 2:
-            raise ValueError(f"x must have shape (B, n), got {x.shape}")
-        x = da.from_array(x, chunks=(chunk, x.shape[1]))
-    elif x.ndim != 2:
+    if x.ndim != 2:
         raise ValueError(f"x must have shape (B, n), got {x.shape}")
-    else:
-        x = x.rechunk((chunk, x.shape[1]))
+    pieces = _chunk_pieces(chunks, chunk, int(x.shape[0]), 64, "samples (the kernel's block of 64)",
+                           "product_network_map")
+    rows = tuple(size for _, size in (pieces if pieces is not None else _pieces(int(x.shape[0]), 1 << 18)))
+    x = da.from_array(x, chunks=(rows or (0,), x.shape[1])) if not isinstance(x, da.Array) else x.rechunk(
+        (rows or (0,), x.shape[1]))
     meta = _network_block(np.zeros((1, x.shape[1]), dtype=x.dtype), net)
     return x.map_blocks(_network_block, net, drop_axis=1, dtype=meta.dtype, meta=np.empty((0,), meta.dtype))
 
@@ -254,22 +281,12 @@ def _default_task_vectors(total: int, executor: Any) -> int:
     return max(1 << 16, -(-per // 64) * 64)
 
 
-def _check_task_chunk(chunk: Any) -> int:
-    chunk = check_int(chunk, "chunk", minimum=64)
-    if chunk % 64:
-        raise ValueError(
-            f"chunk must be a multiple of 64 inputs (one packed word; random inputs are numbered in "
-            f"words of 64), got {chunk}"
-        )
-    return chunk
-
-
 def _count_piece(circuit: Any, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     return circuit_space.count_output_patterns(circuit, start, count)
 
 
-def count_output_patterns(circuit: Any, start: int = 0, count: int | None = None, *, chunk: int | None = None,
-                          client: Any = None, threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+def count_output_patterns(circuit: Any, start: int = 0, count: int | None = None, *, chunks: Any = None,
+                          client: Any = None, threads: int | None = 1, chunk: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """:meth:`Circuit.count_output_patterns` over ranges of ``chunk`` inputs run as separate tasks.
 
     The counts are integer sums, so the answer equals the local call exactly for any chunk (a multiple
@@ -283,9 +300,11 @@ def count_output_patterns(circuit: Any, start: int = 0, count: int | None = None
         raise ValueError(f"output patterns are counted as 64-bit integers, but the circuit has {circuit.n_outputs} output bits")
     start, count = circuit_space.check_range(circuit.n_inputs, start, count)
     runner = _Runner(client, _check_threads(threads))
-    chunk = _default_task_vectors(count, runner.executor) if chunk is None else _check_task_chunk(chunk)
+    pieces = _chunk_pieces(chunks, chunk, count, 64, "inputs (one packed word)", "count_output_patterns")
+    if pieces is None:
+        pieces = _pieces(count, _default_task_vectors(count, runner.executor))
     shipped = runner.scatter(circuit)
-    futures = [runner.submit(_count_piece, shipped, start + offset, size) for offset, size in _pieces(count, chunk)]
+    futures = [runner.submit(_count_piece, shipped, start + offset, size) for offset, size in pieces]
     return circuit_space.merge_pattern_counts(runner.gather(futures))
 
 
@@ -294,8 +313,9 @@ def _difference_piece(a: Any, b: Any, method: str, start: int, count: int, seed:
 
 
 def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 << 20, seed: int | None = None,
-               chunk: int | None = None, client: Any = None, threads: int | None = 1) -> Any:
-    """:func:`deepcheap_native.circuits.equivalent` with the inputs split into tasks of ``chunk`` inputs.
+               chunks: Any = None, client: Any = None, threads: int | None = 1, chunk: Any = None) -> Any:
+    """:func:`deepcheap_native.circuits.equivalent` with the inputs split into tasks of ``chunks`` inputs
+    (an int, a multiple of 64, or a tuple of sizes as dask takes it; ``chunk=`` is the deprecated name).
 
     Tasks run in parallel; as soon as every task before the earliest difference found has finished,
     the rest are cancelled. The first counterexample is the same as the local call's whatever the
@@ -305,9 +325,10 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
     method, total = circuit_space.plan_equivalence(a, exhaustive_bits, samples)
     seed = resolve_seed(seed)
     runner = _Runner(client, _check_threads(threads))
-    chunk = _default_task_vectors(total, runner.executor) if chunk is None else _check_task_chunk(chunk)
+    pieces = _chunk_pieces(chunks, chunk, total, 64, "inputs (one packed word)", "equivalent")
+    if pieces is None:
+        pieces = _pieces(total, _default_task_vectors(total, runner.executor))
     sa, sb = runner.scatter(a), runner.scatter(b)
-    pieces = _pieces(total, chunk)
     futures = [runner.submit(_difference_piece, sa, sb, method, offset, size, seed) for offset, size in pieces]
     position = {id(f): i for i, f in enumerate(futures)}
     done = [False] * len(futures)

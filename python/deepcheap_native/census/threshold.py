@@ -25,10 +25,13 @@ splits its work (``client=``, checkpoints).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 import os
 import sys
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -145,6 +148,81 @@ def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
     return unique.view(np.uint64).reshape(-1, 2).copy()
 
 
+#: Format of the checkpoint files ``threshold_functions(checkpoint=...)`` writes (1: before the checksum).
+CHECKPOINT_FORMAT = 2
+
+
+def _checkpoint_digest(n: int, pieces: np.ndarray, next_piece: int, canonical: np.ndarray) -> str:
+    """SHA-256 of everything a checkpoint claims (format, n, the batch plan, the next batch, the tables)."""
+    digest = hashlib.sha256(f"deepcheap census checkpoint {CHECKPOINT_FORMAT} n={n} next={next_piece};".encode())
+    digest.update(np.ascontiguousarray(pieces, dtype="<i8").tobytes())
+    digest.update(np.ascontiguousarray(canonical, dtype="<u8").tobytes())
+    return digest.hexdigest()
+
+
+def _save_checkpoint(path: Path, n: int, pieces: list[tuple[int, int]], next_piece: int,
+                     canonical: np.ndarray) -> None:
+    plan = np.asarray(pieces, dtype=np.int64).reshape(-1, 2)
+    np.savez(path, format=CHECKPOINT_FORMAT, n=n, pieces=plan, next_piece=next_piece, canonical=canonical,
+             checksum=np.str_(_checkpoint_digest(n, plan, next_piece, canonical)))
+
+
+def _load_checkpoint(path: Path, n: int, pieces: list[tuple[int, int]]) -> tuple[int, np.ndarray]:
+    """(next_piece, canonical tables) of a checkpoint file, after checking that it is one (format,
+    checksum, dtypes and shapes, sorted distinct tables of n inputs) and that it belongs to this run (n
+    and the batch plan). Anything else is a ValueError naming the file and what is wrong."""
+    where = f"checkpoint {str(path)!r}"
+    fix = "; delete it to start the count over"
+    keys = ("format", "n", "pieces", "next_piece", "canonical", "checksum")
+    try:
+        with open(path, "rb") as f:  # our handle: closed whatever np.load makes of the file
+            saved = np.load(f, allow_pickle=False)  # never unpickles: a foreign file cannot run code
+            if not isinstance(saved, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an .npz archive")
+            with saved:
+                missing = [k for k in keys if k not in saved.files]
+                if missing:
+                    raise ValueError(f"lacks {', '.join(missing)}")
+                arrays = {k: saved[k] for k in keys}
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"{where} is not a readable census checkpoint ({error}){fix}") from None
+
+    def scalar(name: str, kind: str) -> Any:
+        a = arrays[name]
+        if a.shape != () or a.dtype.kind not in kind:
+            raise ValueError(f"{where} has {name} of dtype {a.dtype} and shape {a.shape}, expected a scalar{fix}")
+        return a.item()
+
+    version = scalar("format", "iu")
+    if version != CHECKPOINT_FORMAT:
+        raise ValueError(f"{where} has format {version}, but this version reads format {CHECKPOINT_FORMAT}{fix}")
+    saved_n, next_piece, checksum = scalar("n", "iu"), scalar("next_piece", "iu"), scalar("checksum", "U")
+    plan, canonical = arrays["pieces"], arrays["canonical"]
+    if plan.dtype != np.int64 or plan.ndim != 2 or plan.shape[1:] != (2,):
+        raise ValueError(f"{where} has pieces of dtype {plan.dtype} and shape {plan.shape}, expected int64 "
+                         f"(batches, 2){fix}")
+    if canonical.dtype != np.uint64 or canonical.ndim != 2 or canonical.shape[1:] != (2,):
+        raise ValueError(f"{where} has canonical tables of dtype {canonical.dtype} and shape {canonical.shape}, "
+                         f"expected uint64 (k, 2){fix}")
+    if checksum != _checkpoint_digest(saved_n, plan, next_piece, canonical):
+        raise ValueError(f"{where} fails its checksum: its content was changed or cut after it was written{fix}")
+    if saved_n != n or [tuple(b) for b in plan.tolist()] != pieces:
+        raise ValueError(f"{where} belongs to another run (n = {saved_n}, {len(plan)} batches), not n = {n} "
+                         f"with {len(pieces)} batches")
+    if not 0 <= next_piece <= len(pieces):
+        raise ValueError(f"{where} has next_piece {next_piece}, expected 0 <= next_piece <= {len(pieces)}{fix}")
+    if next_piece > 0 and len(canonical) == 0:  # every batch of weight vectors realises some function
+        raise ValueError(f"{where} has no canonical tables after {next_piece} batches{fix}")
+    lo, hi = canonical[:, 0], canonical[:, 1]
+    if n < 7 and (hi.any() or (n < 6 and (lo >> np.uint64(1 << n)).any())):
+        raise ValueError(f"{where} holds tables wider than the 2^{n} bits of {n} inputs{fix}")
+    ascending = (lo[1:] > lo[:-1]) | ((lo[1:] == lo[:-1]) & (hi[1:] > hi[:-1]))
+    if not ascending.all():
+        raise ValueError(f"{where} has canonical tables that are not sorted and distinct (row "
+                         f"{int(np.argmin(ascending)) + 1}){fix}")
+    return int(next_piece), canonical
+
+
 def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.PathLike[str] | None = None,
                         client: Any = None, max_seconds: float | None = 120.0,
                         batches: int | None = None, threads: int | None = None) -> int:
@@ -204,12 +282,8 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
     start_piece = 0
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
-        with np.load(path) as saved:
-            if int(saved["n"]) != n or [tuple(b) for b in saved["pieces"].tolist()] != pieces:
-                raise ValueError(f"checkpoint {str(path)!r} belongs to another run (n = {int(saved['n'])}, "
-                                 f"{len(saved['pieces'])} batches), not n = {n} with {len(pieces)} batches")
-            start_piece = int(saved["next_piece"])
-            found.append(saved["canonical"])
+        start_piece, canonical = _load_checkpoint(path, n, pieces)
+        found.append(canonical)
     bar = _Bar(progress, total, f"threshold functions n={n}")
     bar.update(sum(int(_core.census_vector_count(n, b, e)) for b, e in pieces[:start_piece]))
     try:
@@ -228,8 +302,7 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
                 found = [_union(found)]
             if path is not None:
                 tmp = path.with_name(path.name + ".tmp.npz")
-                np.savez(tmp, n=n, pieces=np.asarray(pieces, dtype=np.int64), next_piece=index + 1,
-                         canonical=found[0])
+                _save_checkpoint(tmp, n, pieces, index + 1, found[0])
                 os.replace(tmp, path)
             bar.update(int(_core.census_vector_count(n, b, e)))
     finally:

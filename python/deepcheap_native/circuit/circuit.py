@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _core
 from ..core.arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
-from ..core.memory import check_allocation
+from ..core.memory import check_allocation, memory_limit
 from ..core.validate import check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -224,9 +224,15 @@ class Circuit:
         return cls(d["ops"], d["in0"], d["in1"], d["outputs"], iw, ow)
 
     @classmethod
-    def from_bristol(cls, source: str | os.PathLike | IO | bytes | None = None, *, text: str | bytes | None = None) -> Circuit:
+    def from_bristol(cls, source: str | os.PathLike | IO | bytes | None = None, *, text: str | bytes | None = None,
+                     max_bytes: int | None = None, special_files: bool = False) -> Circuit:
         """Load a Bristol Fashion circuit from a path, an open file or the file's bytes, or from
         ``text=`` (the content itself). gzip- and xz-compressed files are read transparently.
+
+        ``max_bytes``: the most bytes read, and the most a compressed file may expand to (default
+        1 GiB, or a quarter of the machine's memory if less): past it a ParseError, before the rest is
+        read. A path that is not a regular file (a device such as /dev/zero, a FIFO) is a ValueError
+        unless ``special_files=True``.
 
         All of Bristol Fashion is read: XOR, AND, INV, EQ (constant), EQW (copy) and MAND (n ANDs);
         OR, NAND, NOR, XNOR, NOT and BUF are accepted too. Input and output values keep the file's
@@ -238,8 +244,9 @@ class Circuit:
             (a ValueError) naming the line: truncated file, header counts that disagree with the
             gates, a wire read before it is written (a cycle) or out of range, an unknown op.
         """
-        data = read_source(source, text, reader="Circuit.from_bristol")
-        return cls._from_gate_list(_core.circuit_parse_bristol(data))
+        data = read_source(source, text, reader="Circuit.from_bristol", max_bytes=max_bytes,
+                           special_files=special_files)
+        return cls._from_gate_list(_core.circuit_parse_bristol(data, memory_limit()))
 
     @classmethod
     def from_aiger(
@@ -249,9 +256,12 @@ class Circuit:
         output_widths: Sequence[int] | None = None,
         *,
         text: str | bytes | None = None,
+        max_bytes: int | None = None,
+        special_files: bool = False,
     ) -> Circuit:
         """Load a combinational AIGER file, ASCII (.aag) or binary (.aig): a path, an open file or
         the file's bytes, or ``text=`` (the content itself); gzip/xz-compressed files are read too.
+        ``max_bytes`` and ``special_files`` as in :meth:`from_bristol`.
 
         AND nodes become AND gates (NOR when both inputs are negated); a negated literal becomes one
         shared INV gate. Input and output values are grouped from the symbol table when it names
@@ -263,7 +273,8 @@ class Circuit:
         ParseError
             for malformed files and for latches (only combinational AIGER is supported).
         """
-        d = _core.circuit_parse_aiger(read_source(source, text, reader="Circuit.from_aiger"))
+        d = _core.circuit_parse_aiger(read_source(source, text, reader="Circuit.from_aiger", max_bytes=max_bytes,
+                                                  special_files=special_files), memory_limit())
         if input_widths is None:
             input_widths = _group_names(d["input_names"], d["n_inputs"])
         if output_widths is None:
@@ -646,6 +657,11 @@ def _group_names(names: Sequence[str], n: int) -> tuple[int, ...]:
     return tuple(widths) if sum(widths) == n else (n,)
 
 
+#: A circuit's wires (inputs and gates) are int32 indices below 2^30 (plan/circuit.cpp).
+_MAX_BUILDER_WIRES = 2**30 - 1
+_BUILDER_WIRE_BYTES = 80  # four list entries and the int objects a builder holds per wire
+
+
 class CircuitBuilder:
     """Build a circuit gate by gate; wires are plain ints.
 
@@ -684,7 +700,9 @@ class CircuitBuilder:
 
     def inputs(self, width: int) -> list[int]:
         """Declare the next input value of ``width`` bits; returns its wires, least significant first."""
-        width = check_int(width, "width", minimum=1)
+        width = check_int(width, "width", minimum=1, maximum=_MAX_BUILDER_WIRES - len(self._is_input))
+        check_allocation(_BUILDER_WIRE_BYTES * width, f"CircuitBuilder.inputs({width})",
+                         detail=f"{width} wires x {_BUILDER_WIRE_BYTES} bytes of Python lists")
         self._input_widths.append(width)
         return [self._new(True, -1, -1, -1) for _ in range(width)]
 

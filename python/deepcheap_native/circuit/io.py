@@ -10,8 +10,10 @@ and width, so that reading the file back gives a circuit computing the same func
 from __future__ import annotations
 
 import gzip
+import io
 import lzma
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,36 +47,97 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
-def decompress(data: bytes) -> bytes:
-    """``data`` itself, or its decompressed content when it is a gzip or xz stream."""
+#: The most bytes a reader takes by default (a file, or what a compressed one expands to): 1 GiB, or a
+#: quarter of this machine's memory when that is less (the parser holds the text beside the circuit it
+#: builds). ``max_bytes=`` of the readers overrides it.
+DEFAULT_MAX_BYTES = 2**30
+
+
+def default_max_bytes() -> int:
+    """:data:`DEFAULT_MAX_BYTES`, or a quarter of :func:`~deepcheap_native.core.memory.memory_limit` if less."""
+    from ..core.memory import memory_limit
+
+    return max(1, min(DEFAULT_MAX_BYTES, memory_limit() // 4))
+
+
+def check_max_bytes(max_bytes: Any) -> int:
+    """``max_bytes=`` of a reader: None for the default, else an int >= 1."""
+    if max_bytes is None:
+        return default_max_bytes()
+    from ..core.arrays import check_int
+
+    return check_int(max_bytes, "max_bytes", minimum=1)
+
+
+def _too_big(what: str, max_bytes: int) -> ParseError:
+    """``what`` ends in a verb: "the file 'x' holds", "the gzip stream of 9 bytes expands to"."""
+    return ParseError(f"{what} more than max_bytes={max_bytes:,} bytes; pass a larger max_bytes= to read it "
+                      "(a small compressed file that expands without end is a decompression bomb)")
+
+
+def decompress(data: bytes, max_bytes: int | None = None) -> bytes:
+    """``data`` itself, or its decompressed content when it is a gzip or xz stream (several concatenated
+    streams too), decompressed in a stream that stops past ``max_bytes`` (default
+    :func:`default_max_bytes`): a ParseError then, before the rest is expanded."""
+    limit = check_max_bytes(max_bytes)
+    if data.startswith(_GZIP_MAGIC):
+        kind, opener = "gzip", gzip.open
+    elif data.startswith(_XZ_MAGIC):
+        kind, opener = "xz", lzma.open
+    else:
+        if len(data) > limit:
+            raise _too_big(f"the data holds {len(data):,} bytes,", limit)
+        return data
     try:
-        if data.startswith(_GZIP_MAGIC):
-            return gzip.decompress(data)
-        if data.startswith(_XZ_MAGIC):
-            return lzma.decompress(data)
+        with opener(io.BytesIO(data), "rb") as stream:
+            out = stream.read(limit + 1)
     except (OSError, EOFError, lzma.LZMAError) as exc:
-        kind = "gzip" if data.startswith(_GZIP_MAGIC) else "xz"
         raise ParseError(f"the data starts like a {kind} stream but does not decompress: {exc}") from None
+    if len(out) > limit:
+        raise _too_big(f"the {kind} stream of {len(data):,} bytes expands to", limit)
+    return out
+
+
+def _read_path(path: Path, reader: str, limit: int, special_files: bool) -> bytes:
+    """The bytes of the file at ``path``, at most ``limit`` of them; a device, FIFO or socket (which may never
+    end: /dev/zero) only with ``special_files=True``."""
+    mode = path.stat().st_mode  # FileNotFoundError / IsADirectoryError as open() would raise them
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{reader}: {str(path)!r} is a directory, not a circuit file")
+    if not stat.S_ISREG(mode) and not special_files:
+        raise ValueError(f"{reader}: {str(path)!r} is not a regular file (a device, FIFO or socket, which may "
+                         "never end); pass special_files=True to read it anyway, up to max_bytes")
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise _too_big(f"{reader}: the file {str(path)!r} holds", limit)
     return data
 
 
-def read_source(source: Any, text: Any, *, reader: str) -> bytes:
+def read_source(source: Any, text: Any, *, reader: str, max_bytes: Any = None, special_files: bool = False) -> bytes:
     """The bytes a reader parses: from ``source`` (a path, an open file, or bytes of the file) or
     from ``text`` (the content as str or bytes), exactly one of the two.
 
     A str ``source`` is always a path (an empty one is a ValueError); only the old form, a str
     holding a newline, is still taken as the text itself, with a DeprecationWarning.
+
+    ``max_bytes`` (default :func:`default_max_bytes`) caps what is read and what a gzip/xz file expands
+    to (a ParseError past it, raised before the rest is read); a path that is not a regular file is a
+    ValueError unless ``special_files=True``.
     """
     if (source is None) == (text is None):
         raise TypeError(f"{reader} takes a path or file object, or text=..., exactly one of them")
+    limit = check_max_bytes(max_bytes)
+    if not isinstance(special_files, bool):
+        raise TypeError(f"special_files must be True or False, got {type(special_files).__name__}")
     if text is not None:
         if isinstance(text, str):
             return text.encode()
         if isinstance(text, (bytes, bytearray, memoryview)):
-            return decompress(bytes(text))
+            return decompress(bytes(text), limit)
         raise TypeError(f"text must be str or bytes, got {type(text).__name__}")
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return decompress(bytes(source))
+        return decompress(bytes(source), limit)
     if isinstance(source, str) and not source.strip():
         raise ValueError(f"{reader}: the path is an empty string (pass the file's content as text=...)")
     if isinstance(source, str) and "\n" in source:
@@ -86,14 +149,18 @@ def read_source(source: Any, text: Any, *, reader: str) -> bytes:
         )
         return source.encode()
     if isinstance(source, (str, os.PathLike)):
-        return decompress(Path(source).read_bytes())
+        return decompress(_read_path(Path(source), reader, limit, special_files), limit)
     read = getattr(source, "read", None)
     if callable(read):
-        data = read()
+        data = read(limit + 1)  # a file that never ends (an open /dev/zero) stops here
         if isinstance(data, str):
+            if len(data) > limit:
+                raise _too_big(f"{reader}: the file object holds", limit)
             return data.encode()
         if isinstance(data, (bytes, bytearray, memoryview)):
-            return decompress(bytes(data))
+            if len(data) > limit:
+                raise _too_big(f"{reader}: the file object holds", limit)
+            return decompress(bytes(data), limit)
         raise TypeError(f"{reader}: the file object's read() returned {type(data).__name__}, not str or bytes")
     raise TypeError(
         f"{reader} expects a path (str or os.PathLike), a file object or bytes, or text=..., "

@@ -56,6 +56,21 @@ def like_input(result: np.ndarray, came_from_torch: bool) -> Any:
     return result
 
 
+def float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """float32 or float64 from any spelling a user has at hand: "float32", np.float32, np.dtype, or a
+    torch dtype (torch.float32); anything else is a TypeError, another dtype a ValueError."""
+    if type(dtype).__module__ == "torch" and type(dtype).__name__ == "dtype":
+        dtype = str(dtype).removeprefix("torch.")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be 'float32' or 'float64' (a numpy or torch dtype, or its name), got "
+                        f"{dtype!r}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{name} must be 'float32' or 'float64', got {dt}")
+    return dt
+
+
 def as_float_array(x: Any, name: str, dtype: Any) -> np.ndarray:
     """A C-contiguous float array of `dtype`; rejects non-numeric data and NaN/inf with a clear error."""
     if x.dtype.kind not in "biuf":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from .. import _core
 from . import cuda as _cuda_api
 from .arrays import like_input, to_numpy
+from .memory import check_allocation
 from .validate import call_threads, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -54,16 +56,22 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
             raise TypeError(f"{name} must be an integer array (uint32 words), got dtype {a.dtype}")
         if a.ndim < 1 or a.shape[-1] != last:
             raise ValueError(f"{name} must have shape (..., {last}), got {a.shape}")
-        if a.size and (a.min() < 0 or a.max() > 0xFFFFFFFF):
+        if a.dtype != np.uint32 and a.size and (a.min() < 0 or a.max() > 0xFFFFFFFF):  # uint32 always fits
             raise ValueError(f"{name} words must lie in [0, 2**32 - 1]")
     try:
-        batch = np.broadcast_shapes(c.shape[:-1], k.shape[:-1])
+        batch = c.shape[:-1] if c.shape[:-1] == k.shape[:-1] else np.broadcast_shapes(c.shape[:-1], k.shape[:-1])
     except ValueError:
         raise ValueError(
             f"counter batch shape {c.shape[:-1]} and key batch shape {k.shape[:-1]} do not broadcast"
         ) from None
-    c2 = np.ascontiguousarray(np.broadcast_to(c, batch + (4,)), dtype=np.uint32).reshape(-1, 4)
-    k2 = np.ascontiguousarray(np.broadcast_to(k, batch + (2,)), dtype=np.uint32).reshape(-1, 2)
+    items = math.prod(batch)
+    check_allocation(items * (16 + 8 + 16), f"random.philox4x32 on a batch of shape {batch}",
+                     detail=f"{items} counters, keys and outputs of 16, 8 and 16 bytes")
+    # Arrays already of the batch shape skip broadcast_to (most of a one-counter call's time).
+    c2 = np.ascontiguousarray(c if c.shape[:-1] == batch else np.broadcast_to(c, batch + (4,)),
+                              dtype=np.uint32).reshape(-1, 4)
+    k2 = np.ascontiguousarray(k if k.shape[:-1] == batch else np.broadcast_to(k, batch + (2,)),
+                              dtype=np.uint32).reshape(-1, 2)
     with call_threads(threads):
         out = where.module.philox4x32(c2, k2, device=where.index).reshape(batch + (4,))
     if _cuda_api.array_device(template) is not None:

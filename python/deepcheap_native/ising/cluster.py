@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core import cuda
 from ..core.arrays import check_int, html_table, short_repr
+from ..core.memory import check_allocation
 from ..core.validate import call_threads, check_threads, progress_bar
 from .model import (
     CRITICAL_TEMPERATURE,
@@ -152,6 +153,11 @@ class ClusterSampler(_LatticeChain):
             raise ValueError(f"clusters_per_sweep applies to Wolff only, got {clusters_per_sweep!r} with "
                              f"algorithm={self.algorithm!r}")
         self.clusters_per_sweep = check_int(clusters_per_sweep, "clusters_per_sweep", minimum=1)
+        if self.clusters_per_sweep > model.L**2:
+            # A sweep of L^2 clusters flips at least L^2 spins (a full sweep's work even at infinite
+            # temperature, and the default never asks more); more would only make one call run for hours.
+            raise ValueError(f"clusters_per_sweep must be <= L^2 = {model.L**2} (L^2 clusters already flip at "
+                             f"least every spin's worth), got {self.clusters_per_sweep}")
         self.device = cuda.resolve_device(device)
         self._chain = self.device.module.IsingClusterChain(
             model.L, model.J, self.temperature, self.replicas, ALGORITHMS[self.algorithm], self.seed,
@@ -216,6 +222,9 @@ class ClusterSampler(_LatticeChain):
         every = check_int(measure_every, "measure_every", minimum=1)
         n_measure = n_sweeps // every
         threads = check_threads(threads)
+        check_allocation(8 * 8 * n_measure * self.replicas,
+                         f"ClusterSampler.run(n_sweeps={n_sweeps}, measure_every={every}) with {self.replicas} replicas",
+                         detail=f"{n_measure} measurements x {self.replicas} replicas x 8 series of 8 bytes")
         bar = progress_bar(progress, n_sweeps, f"{self.algorithm} sweeps")
         chunk = n_measure if not progress else max(1, n_measure // 20)
         parts: list[tuple[np.ndarray, ...]] = []
@@ -245,13 +254,13 @@ class ClusterSampler(_LatticeChain):
         """A checkpoint: parameters, random-stream counters and the spins packed one bit per spin, as
         plain numbers, strings and uint8/uint64 arrays (picklable, small). ``ClusterSampler.from_state``
         continues exactly where this sampler stands (bit-identical lattices); pickling goes through it."""
-        sweeps, clusters = self._chain.get_counters()
+        sweeps, clusters, spins = self._chain.snapshot()  # one lock: no sweep lands between them
         return {
             "sampler": "ClusterSampler", "version": STATE_VERSION, "L": self.model.L, "J": self.model.J,
             "temperature": self.temperature, "replicas": self.replicas, "algorithm": self.algorithm,
             "seed": self.seed, "first_replica": self.first_replica, "clusters_per_sweep": self.clusters_per_sweep,
             "sweeps_done": int(sweeps), "clusters_done": np.asarray(clusters, dtype=np.uint64).copy(),
-            "spins": _pack_spins(self.spins),
+            "spins": _pack_spins(spins),
         }
 
     @classmethod
@@ -272,7 +281,14 @@ class ClusterSampler(_LatticeChain):
         if clusters.shape != (replicas,) or clusters.dtype.kind not in "iu":
             raise ValueError(f"state['clusters_done'] must be {replicas} integers, got {clusters.dtype} "
                              f"{clusters.shape}")
-        sampler._chain.set_counters(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0),
+        # The streams' counters are 56-bit (deepcheap/ising/cluster.hpp): beyond, they would repeat.
+        out_of_range = (clusters < 0) | (clusters > 2**56) if clusters.dtype.kind == "i" else clusters > 2**56
+        if out_of_range.any():
+            r = int(np.argmax(out_of_range))
+            raise ValueError(f"state['clusters_done'][{r}] must be in [0, 2**56] (the Wolff streams' range), "
+                             f"got {int(clusters[r])}")
+        sampler._chain.set_counters(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
+                                              maximum=2**56),
                                     np.ascontiguousarray(clusters, dtype=np.uint64))
         return sampler
 

@@ -160,6 +160,7 @@ def exact_energy(L: int, T: float) -> float:
     if n % 2:
         raise ValueError(f"L must be even, as for IsingModel (checkerboard updates on a torus), got {n}")
     t = _check_temperature(T, "T")
+    check_allocation(224 * n, f"exact_energy(L={n})", detail=f"2 x {n} (gamma, gamma') pairs as Python floats")
     K = 1.0 / t
     m = n  # square: m columns, n rows
     s2, c2 = math.sinh(2 * K), math.cosh(2 * K)
@@ -284,6 +285,10 @@ class IsingModel(FixedAttributes):
             raise ValueError(f"L must be even (checkerboard updates on a torus), got {self.L}")
         self.J = _check_real(J, "J")
         self.h = _check_real(h, "h")
+        # H = -J sum s_i s_j - h sum s_i is summed in float64: its largest value, (2|J| + |h|) L^2, must be finite.
+        if not math.isfinite((2 * abs(self.J) + abs(self.h)) * self.L * self.L):
+            raise ValueError(f"J={self.J} and h={self.h} give energies beyond float64 on a {self.L} x {self.L} "
+                             f"lattice ((2|J| + |h|) L^2 overflows); rescale the couplings (and the temperature)")
 
     def __repr__(self) -> str:
         return f"IsingModel(L={self.L}, J={self.J}, h={self.h})"
@@ -391,6 +396,14 @@ def _check_state(state: Any, sampler: str, keys: tuple[str, ...]) -> Mapping[str
     return state
 
 
+def _state_torch(state: Mapping[str, Any]) -> bool:
+    """Whether the saved sampler's spins were torch tensors (states made before the key: no)."""
+    value = state.get("torch", False)
+    if not isinstance(value, bool):
+        raise ValueError(f"state['torch'] must be True or False, got {value!r}")
+    return value
+
+
 class _NativeChain(FixedAttributes):
     """What IsingSampler and BoltzmannSampler share: a native chain object (``self._chain``) of
     ``replicas`` ±1 configurations of shape ``_spin_shape``, advanced a sweep at a time.
@@ -458,15 +471,30 @@ class _NativeChain(FixedAttributes):
         """Sweeps made so far (each one updates every spin once)."""
         return self._chain.sweeps_done
 
-    def sweep(self, n: int = 1, *, threads: int | None = None) -> Any:
+    def sweep(self, n: int = 1, *, progress: Any = False, threads: int | None = None) -> Any:
         """Make ``n`` sweeps (every spin of every replica once per sweep); returns self.
 
+        ``progress``: False (default), True (a tqdm bar), a callable ``progress(done, n)`` or a bar with
+        ``update``, reported after chunks of about 5 % of the sweeps (the same chain either way).
         ``threads``: CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the
         chain does not depend on it.
         """
         n = check_int(n, "n", minimum=0)
+        threads = check_threads(threads)
         with call_threads(threads):
-            self._chain.sweep(n)
+            if not progress:
+                self._chain.sweep(n)
+                return self
+            bar = progress_bar(progress, n, f"{type(self).__name__} sweeps")
+            try:
+                chunk, done = max(1, n // 20), 0
+                while done < n:
+                    k = min(chunk, n - done)
+                    self._chain.sweep(k)
+                    done += k
+                    bar.update(k)
+            finally:
+                bar.close()
         return self
 
     @property
@@ -594,12 +622,13 @@ class IsingSampler(_LatticeChain):
                    "sweeps_done", "spins")
 
     def state(self) -> dict[str, Any]:
+        sweeps, spins = self._chain.snapshot()  # one lock: no sweep lands between the two
         return {
             "sampler": "IsingSampler", "version": STATE_VERSION,
             "L": self.model.L, "J": self.model.J, "h": self.model.h, "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "algorithm": self.algorithm,
-            "kernel": self.kernel, "seed": self.seed, "sweeps_done": int(self.sweeps_done),
-            "spins": _pack_spins(self._chain.get_spins()),
+            "kernel": self.kernel, "seed": self.seed, "sweeps_done": int(sweeps),
+            "spins": _pack_spins(spins), "torch": self._torch,
         }
 
     @classmethod
@@ -615,6 +644,7 @@ class IsingSampler(_LatticeChain):
                       first_replica=state["first_replica"], device=device)
         sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
                                                  maximum=2**32))
+        sampler._torch = _state_torch(state)
         return sampler
 
     def magnetization(self) -> ArrayOut:
@@ -643,6 +673,10 @@ class IsingSampler(_LatticeChain):
         every = check_int(measure_every, "measure_every", minimum=1)
         n_measure = n_sweeps // every
         threads = check_threads(threads)
+        # Before any sweep: the series would otherwise be lost to numpy's allocation after the run.
+        check_allocation(6 * 8 * n_measure * self.replicas,
+                         f"IsingSampler.run(n_sweeps={n_sweeps}, measure_every={every}) with {self.replicas} replicas",
+                         detail=f"{n_measure} measurements x {self.replicas} replicas x 6 float64 series")
         with call_threads(threads):
             if not progress:
                 m, e = self._chain.run(n_measure, every)
@@ -808,12 +842,13 @@ class BoltzmannSampler(_NativeChain):
                    "sweeps_done", "spins")
 
     def state(self) -> dict[str, Any]:
+        sweeps, spins = self._chain.snapshot()  # one lock: no sweep lands between the two
         return {
             "sampler": "BoltzmannSampler", "version": STATE_VERSION,
             "n_spins": self.n_spins, "term_indices": self.term_indices.copy(),
             "coefficients": self.coefficients.copy(), "temperature": self.temperature,
             "replicas": self.replicas, "first_replica": self.first_replica, "seed": self.seed,
-            "sweeps_done": int(self.sweeps_done), "spins": _pack_spins(self._chain.get_spins()),
+            "sweeps_done": int(sweeps), "spins": _pack_spins(spins), "torch": self._torch,
         }
 
     @classmethod
@@ -831,6 +866,7 @@ class BoltzmannSampler(_NativeChain):
         sampler.spins = _unpack_spins(state["spins"], sampler._spin_shape)
         sampler._chain.set_sweeps_done(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
                                                  maximum=2**32))
+        sampler._torch = _state_torch(state)
         return sampler
 
     @property
@@ -865,6 +901,10 @@ class BoltzmannSampler(_NativeChain):
         every = check_int(measure_every, "measure_every", minimum=1)
         threads = check_threads(threads)
         n_measure = n_sweeps // every
+        check_allocation(n_measure * self.replicas * (8 + (self.n_spins if return_spins else 0)),
+                         f"BoltzmannSampler.run(n_sweeps={n_sweeps}, measure_every={every}, "
+                         f"return_spins={bool(return_spins)}) with {self.replicas} replicas",
+                         detail=f"{n_measure} measurements x {self.replicas} replicas")
         energy = np.empty((n_measure, self.replicas))
         spins = np.empty((n_measure, self.replicas, self.n_spins), dtype=np.int8) if return_spins else None
         with call_threads(threads):

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..core.arrays import check_choice, check_int, html_table, short_repr, to_numpy
-from ..core.validate import check_threads, resolve_seed
+from ..core.validate import check_threads, progress_bar, resolve_seed
 
 __all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]
 
@@ -396,7 +396,7 @@ def finite_size_scan(
     tc: float | None = None,
     client: Any = None,
     jobs_per_size: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Any = False,
     threads: int | None = None,
 ) -> FiniteSizeScan:
     """Simulate each L at T0 near T_c and estimate T_c, nu, gamma/nu and beta/nu by finite-size scaling.
@@ -429,7 +429,8 @@ def finite_size_scan(
         (L, block of replicas) pieces with ``first_replica=`` offsets (whole 64-replica words for
         multi-spin Metropolis), so the series are identical to a local run.
     jobs_per_size : replica blocks per L sent to the client (default ``blocks``; locally one per L).
-    progress : optional callable ``progress(jobs_done, jobs_total)``.
+    progress : False (default), True (a tqdm bar), a callable ``progress(jobs_done, jobs_total)`` or a bar
+        with ``update``: the package's one progress contract (``progress_bar``), reported per job.
     threads : CPU threads per job (None: :func:`~deepcheap_native.set_num_threads` of the process running
         the job; with ``client``, the worker's). The series do not depend on it.
 
@@ -468,8 +469,6 @@ def finite_size_scan(
     for L in size_list:
         if sweeps[L] // every < 2:
             raise ValueError(f"n_sweeps[{L}]={sweeps[L]} gives fewer than 2 measurements at measure_every={every}")
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be callable(done, total) or None, got {type(progress).__name__}")
     if isinstance(client, str):  # "sync" or a scheduler address: deepcheap_native.distributed makes the client
         from ..core.scaleout import get_client
 
@@ -488,17 +487,19 @@ def finite_size_scan(
             if b > a:
                 jobs.append((L, (L, t0, algorithm, int(b - a), int(a), seed, therm[L], sweeps[L], every, threads)))
     results: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {L: [] for L in size_list}
-    if client is None:
-        for done, (L, args) in enumerate(jobs, 1):
-            results[L].append(_scan_job(*args))
-            if progress is not None:
-                progress(done, len(jobs))
-    else:
-        futures = [(L, client.submit(_scan_job, *args)) for L, args in jobs]
-        for done, (L, future) in enumerate(futures, 1):
-            results[L].append(future.result())
-            if progress is not None:
-                progress(done, len(jobs))
+    bar = progress_bar(progress, len(jobs), "finite-size scan jobs")
+    try:
+        if client is None:
+            for L, args in jobs:
+                results[L].append(_scan_job(*args))
+                bar.update(1)
+        else:
+            futures = [(L, client.submit(_scan_job, *args)) for L, args in jobs]
+            for L, future in futures:
+                results[L].append(future.result())
+                bar.update(1)
+    finally:
+        bar.close()
     series = {L: (np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts], axis=1))
               for L, parts in results.items()}
     scan = analyse_finite_size(series, t0, window=window, points=points, blocks=blocks, tc=tc)

@@ -13,15 +13,14 @@ import contextlib
 import dataclasses
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..core.arrays import html_table, like_input, short_repr, to_numpy
+from ..core.arrays import float_dtype, html_table, like_input, short_repr, to_numpy
 from ..core.random import normal_pairs
-from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, resolve_seed
+from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, progress_bar, resolve_seed
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
 
@@ -280,9 +279,9 @@ class SphericalSpinGlass:
         method: str = "gd",
         momentum: float = 0.9,
         hessian_index: bool = False,
-        dtype: str = "float64",
+        dtype: Any = "float64",
         starts: Any = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Any = False,
         threads: int | None = None,
         history: bool = False,
     ) -> DescentResult:
@@ -319,7 +318,8 @@ class SphericalSpinGlass:
             float64; one N × N symmetric eigenproblem per start).
         dtype : "float64" or "float32" (the descent's arithmetic; float32 halves the time).
         starts : optional (n_starts, N) starting points instead of random ones (projected to the sphere).
-        progress : optional callable progress(step, steps) called after each step; the library never prints.
+        progress : False (default), True (a tqdm bar), a callable ``progress(step, steps)`` or a bar with
+            ``update``, reported after each step (the package's one contract); the library never prints.
         history : also record the energy per spin of every start before each step and at the end
             (``result.history``, shape (steps run + 1, n_starts)), for energy-versus-step curves.
         threads : BLAS threads for this call (None: numpy's own pool setting). The steps are BLAS GEMMs,
@@ -347,14 +347,12 @@ class SphericalSpinGlass:
             tol = check_real(tol, "tol", minimum=0.0)
             if not isinstance(hessian_index, (bool, np.bool_)):
                 raise TypeError(f"hessian_index must be a bool, got {type(hessian_index).__name__}")
-            dtype = check_choice(dtype, "dtype", ("float64", "float32"))
+            dtype = float_dtype(dtype).name
             method = check_choice(method, "method", ("gd", "momentum"))
             beta = check_real(momentum, "momentum", minimum=0.0)
             if beta >= 1:
                 raise ValueError(f"momentum must be in [0, 1) (the heavy ball's β), got {beta}")
-            if progress is not None and not callable(progress):
-                raise TypeError(
-                    f"progress must be callable progress(step, steps) or None, got {type(progress).__name__}")
+            bar = progress_bar(progress, steps, "descent steps")
             if starts is None:
                 seed = resolve_seed(seed)
                 x0 = self.random_starts(n, seed=seed)
@@ -406,8 +404,8 @@ class SphericalSpinGlass:
                     else:
                         y = xa - work(eta) * rg
                         x[active] = _project(y, N).astype(work, copy=False)
-                if progress is not None:
-                    progress(step + 1, steps)
+                bar.update(1)
+            bar.close()
 
             sigma = _project(x.astype(np.float64), N)
             energy, gradient_norm = self._energy_and_gradient_norm(sigma)

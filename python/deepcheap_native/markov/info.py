@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _core
 from ..core.arrays import check_choice, to_numpy
+from ..core.memory import check_allocation
 from .chain import _check_base
 
 __all__ = ["Estimate", "entropy", "mutual_information"]
@@ -139,6 +140,10 @@ def _labels(x: Any, name: str) -> tuple[np.ndarray, int]:
     arr, _ = to_numpy(x, name)
     if arr.dtype.kind not in "biu":
         raise TypeError(f"{name} must hold integer labels (states), got dtype {arr.dtype}")
+    # A broadcast or strided view is copied (and relabelled, at worst as int64) before counting: check first.
+    if arr.dtype.type not in _NATIVE or not arr.flags.c_contiguous:
+        check_allocation(arr.size * 8, f"the labels {name} of shape {arr.shape}",
+                         detail=f"{arr.size} samples copied as int64")
     arr = arr.reshape(-1)
     if arr.size == 0:
         raise ValueError(f"{name} must hold at least one sample, got none")
@@ -147,6 +152,8 @@ def _labels(x: Any, name: str) -> tuple[np.ndarray, int]:
     lo, hi = int(arr.min()), int(arr.max())
     if lo < 0 or hi >= MAX_DENSE_CELLS:
         # Sparse or negative labels: relabel to 0 .. k-1 (np.unique sorts; fine for the rare case).
+        check_allocation(arr.size * 24, f"relabelling {name} of {arr.size} samples",
+                         detail="a sorted copy and int64 codes")
         values, codes = np.unique(arr, return_inverse=True)
         return np.ascontiguousarray(codes.reshape(-1), dtype=np.int64), len(values)
     if arr.dtype.type not in _NATIVE:

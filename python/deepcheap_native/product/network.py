@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from ..core.arrays import check_choice, check_int, check_out, import_torch, is_torch_tensor, like_input, to_numpy
+from ..core.arrays import (
+    check_choice,
+    check_int,
+    check_out,
+    float_dtype,
+    import_torch,
+    is_torch_tensor,
+    like_input,
+    to_numpy,
+)
+from ..core.memory import check_allocation
 from ..core.validate import call_threads, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -313,13 +323,7 @@ def _check_bias(bias: Any) -> float | None:
 
 
 def _check_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {dt}")
-    return dt
+    return float_dtype(dtype)
 
 
 def _check_representable(value: float, name: str, dtype: np.dtype) -> None:
@@ -571,6 +575,13 @@ class ProductNetwork:
             raise TypeError(f"x must hold real numbers, got dtype {array.dtype}")
         if array.ndim != 2 or array.shape[1] != self.n:
             raise ValueError(f"x must have shape (batch, {self.n}), got {array.shape}")
+        # A broadcast view (np.broadcast_to(0.7, (10**8, 2))) is copied here: check the copy, the result and,
+        # for a polynomial, each monomial's columns and the running total, before allocating any of them.
+        batch, itemsize = array.shape[0], self.dtype.itemsize
+        copied = not (array.flags.c_contiguous and array.flags.aligned and array.dtype == self.dtype)
+        check_allocation(itemsize * batch * ((self.n if copied else 0) + (0 if self._plain else self.n + 1) + 1),
+                         f"{type(self).__name__}(n={self.n}) on x of shape {array.shape}",
+                         detail=f"{batch} rows of {itemsize}-byte numbers")
         array = np.require(array, dtype=self.dtype, requirements=['C', 'A'])  # contiguous and aligned
         if out is not None:
             if not self._plain:
@@ -667,8 +678,13 @@ class ProductNetwork:
             out_w.append(m.coefficient * m.out_coef * signs.prod(axis=1))
         return [(np.vstack(hidden_w), np.concatenate(hidden_b)), (np.concatenate(out_w)[None, :], out_bias)]
 
-    def to_torch(self, native: bool = False, *, threads: int | None = None) -> Any:
+    def to_torch(self, native: bool = False, *, threads: int | None = None, dtype: Any = None,
+                 device: Any = None) -> Any:
         """The network as a ``torch.nn.Module`` with output shape (batch, 1).
+
+        ``dtype`` (numpy or torch float32/float64; default the network's) and ``device`` (default the
+        CPU) place the module's parameters, as ``module.to(device, dtype)`` would; a native module
+        computes in the network's own dtype, so it takes only that one.
 
         ``native=False`` (default): a ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules
         with exactly these weights; ``net.to_torch()(x)[:, 0]`` equals ``net(x)`` up to rounding.
@@ -680,24 +696,30 @@ class ProductNetwork:
         package setting; ignored on a GPU); the result does not depend on it.
         """
         torch = import_torch("ProductNetwork.to_torch()")
+        dt = self.dtype if dtype is None else float_dtype(dtype)
         if native:
             from .torch_ops import native_module
 
-            return native_module(self, check_threads(threads))
+            if dt != self.dtype:
+                raise ValueError(f"a native module computes in the network's dtype {self.dtype.name}, got "
+                                 f"dtype={dt.name}; build the network with dtype={dt.name!r} or use native=False")
+            module = native_module(self, check_threads(threads))
+            return module if device is None else module.to(device)
         if threads is not None:
             raise ValueError("threads= applies to native=True modules; a torch.nn.Sequential runs on torch's threads "
                              "(torch.set_num_threads)")
         layers = []
         weights = self.weights
         for k, (w, b) in enumerate(weights):
-            linear = torch.nn.Linear(w.shape[1], w.shape[0], dtype=getattr(torch, self.dtype.name))
+            linear = torch.nn.Linear(w.shape[1], w.shape[0], dtype=getattr(torch, dt.name))
             with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(w))
+                linear.weight.copy_(torch.from_numpy(w))  # copy_ converts to the module's dtype
                 linear.bias.copy_(torch.from_numpy(b))
             layers.append(linear)
             if k < len(weights) - 1:
                 layers.append(_torch_activation(torch, self.activation))
-        return torch.nn.Sequential(*layers)
+        module = torch.nn.Sequential(*layers)
+        return module if device is None else module.to(device)
 
 
 def _torch_activation(torch: Any, activation: str) -> Any:

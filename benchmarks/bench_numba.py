@@ -1,0 +1,434 @@
+"""The strongest peer a speed-minded researcher writes: numba kernels, timed interleaved with the native
+hot paths in one process, same thread count on both sides, answers checked (issue 26).
+
+    python benchmarks/bench_numba.py [--threads 1 2] [--rounds 7]   # medians and native / numba ratios
+    python -m pytest benchmarks/bench_numba.py --benchmark-enable     # pytest-benchmark groups
+
+Workloads (the issue's): Ising multi-spin Metropolis, L = 256, T = 2, 64 replicas (one word per site);
+Markov final states, S = 16, 10^5 chains x 1000 steps; sha256 bit-sliced, 1024 words per input wire.
+The peers use the ideas the issue lists, written here from scratch:
+
+- Ising: multi-spin coding (bit b of a uint64 = replica b), bonds counted bit-sliced, the Metropolis
+  test bit-serial (each undecided replica compares its uniform's next bit with the acceptance
+  probability's, exact acceptance), random words from the SplitMix64 finaliser of a counter of (seed,
+  sweep, colour, row, site, round), rows of one colour in ``prange``.
+- Markov: chains in blocks of 512 stepped together, a packed alias table (threshold and alias in one
+  uint64), one SplitMix64 word per transition.
+- Circuits: the gates in topological order, 16 words per block as the inner loop, blocks in ``prange``.
+
+Measured on the 2-core AVX2 machine (AMD EPYC Zen 3, shared and loaded: load average 11), 1 thread, by
+process CPU time, median of 7 interleaved rounds: Ising 2.32 vs 3.09 flips/ns (0.76x), Markov 0.61 vs
+0.27 G transitions/s (2.5x), sha256 288 vs 55 gate-evals/ns (4.6x). What bounds the Ising kernel:
+callgrind counts 200 instructions per site word (64 flips; L = 256, 64 replicas, T = 2), of which the
+Philox4x32-10 words alone are about 90 (the bit-serial test needs about 7.3 64-bit words per site, as
+the slowest of 64 replicas decides it, so 4 draws of 2 words; 20-22 vector instructions per draw on
+AVX2). A fused AVX2 version (the draws in registers, four sites per vector, the same stream) measured
+the same count, so a 2x lead over this peer needs a cheaper stream (fewer or cheaper random words per
+site), which is a versioned change of results: not made here.
+
+Answers: Ising energy per spin against the exact (Onsager/Kaufman) value at T = 2 for both sides;
+Markov final histograms against uniform @ P^t (chi-square); the circuit's outputs equal the native
+evaluation bit for bit. numba is optional (``pip install "deepcheap-native[bench]"``): without it
+every test here is skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before any OpenMP runtime loads (see bench_markov.py)
+
+import argparse
+import functools
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import deepcheap_native as dc
+from deepcheap_native import ising
+
+try:
+    import numba
+    from numba import njit, prange
+except ImportError:  # optional peer
+    numba = None
+
+SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"  # CI runs each benchmark once, small (conftest.py)
+ISING = (128, 2.0, 16) if SMALL else (256, 2.0, 40)  # L, T, sweeps per timed call (64 replicas)
+MARKOV = (16, 5_000, 50) if SMALL else (16, 100_000, 1000)  # S, chains, steps
+CIRCUIT_WORDS = 64 if SMALL else 1024
+BRISTOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "circuit" / "bristol"
+
+needs_numba = pytest.mark.skipif(numba is None, reason="numba is not installed (optional peer: pip install numba)")
+
+# ---- numba kernels ------------------------------------------------------------------------------
+if numba is not None:
+    _M1 = np.uint64(0xBF58476D1CE4E5B9)
+    _M2 = np.uint64(0x94D049BB133111EB)
+    _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+    @njit(inline="always")
+    def _mix(x):  # SplitMix64's finaliser (Steele, Lea & Flood 2014), on a counter
+        x = (x ^ (x >> np.uint64(30))) * _M1
+        x = (x ^ (x >> np.uint64(27))) * _M2
+        return x ^ (x >> np.uint64(31))
+
+    @njit(parallel=True, cache=False)
+    def _ising_sweeps(w, mask3, mask4, seed, first_sweep, n_sweeps):
+        L = w.shape[0]
+        ones = ~np.uint64(0)
+        zero = np.uint64(0)
+        for sweep in range(first_sweep, first_sweep + n_sweeps):
+            for colour in range(2):
+                for i in prange(L):
+                    up = w[(i - 1) % L]
+                    down = w[(i + 1) % L]
+                    here = w[i]
+                    row_key = _mix(np.uint64(seed) ^ _mix(np.uint64((sweep * 2 + colour) * L + i)))
+                    for j in range((colour + i) & 1, L, 2):
+                        s = here[j]
+                        # satisfied bonds (ferromagnet: aligned neighbours), counted bit-sliced
+                        a = ~(s ^ up[j])
+                        b = ~(s ^ down[j])
+                        c = ~(s ^ here[j - 1 if j > 0 else L - 1])
+                        d = ~(s ^ here[j + 1 if j + 1 < L else 0])
+                        x0 = a ^ b
+                        x1 = a & b
+                        y0 = c ^ d
+                        y1 = c & d
+                        s0 = x0 ^ y0
+                        carry = x0 & y0
+                        s1 = x1 ^ y1 ^ carry
+                        s2 = (x1 & y1) | ((x1 ^ y1) & carry)
+                        eq4 = s2
+                        eq3 = ~s2 & s1 & s0
+                        undecided = eq3 | eq4
+                        flip = ~undecided & ones
+                        base = row_key + np.uint64(j) * _GOLDEN
+                        k = 0
+                        while undecided != zero and k < 64:
+                            r = _mix(base + np.uint64(k + 1) * np.uint64(0xD1B54A32D192ED03))
+                            bits = (eq3 & mask3[k]) | (eq4 & mask4[k])
+                            flip |= undecided & bits & ~r
+                            undecided &= ~(r ^ bits)
+                            k += 1
+                        here[j] = s ^ flip
+
+    @njit(parallel=True, cache=False)
+    def _ising_sweeps_rounds(w, mask3, mask4, seed, first_sweep, n_sweeps):
+        """The same updates and random words as _ising_sweeps, with the first 8 rounds as loops over a
+        row's sites (no early exit, so LLVM vectorises them), then the undecided sites one by one."""
+        L = w.shape[0]
+        half = L // 2
+        zero = np.uint64(0)
+        for sweep in range(first_sweep, first_sweep + n_sweeps):
+            for colour in range(2):
+                for i in prange(L):
+                    up = w[(i - 1) % L]
+                    down = w[(i + 1) % L]
+                    here = w[i]
+                    row_key = _mix(np.uint64(seed) ^ _mix(np.uint64((sweep * 2 + colour) * L + i)))
+                    j0 = (colour + i) & 1
+                    e3 = np.empty(half, np.uint64)
+                    e4 = np.empty(half, np.uint64)
+                    und = np.empty(half, np.uint64)
+                    flip = np.empty(half, np.uint64)
+                    for t in range(half):
+                        j = j0 + 2 * t
+                        s = here[j]
+                        a = ~(s ^ up[j])
+                        b = ~(s ^ down[j])
+                        c = ~(s ^ here[j - 1 if j > 0 else L - 1])
+                        d = ~(s ^ here[j + 1 if j + 1 < L else 0])
+                        x0 = a ^ b
+                        x1 = a & b
+                        y0 = c ^ d
+                        y1 = c & d
+                        s0 = x0 ^ y0
+                        carry = x0 & y0
+                        s1 = x1 ^ y1 ^ carry
+                        s2 = (x1 & y1) | ((x1 ^ y1) & carry)
+                        e4[t] = s2
+                        e3[t] = ~s2 & s1 & s0
+                        und[t] = e3[t] | e4[t]
+                        flip[t] = ~und[t]
+                    for k in range(8):
+                        m3 = mask3[k]
+                        m4 = mask4[k]
+                        kk = np.uint64(k + 1) * np.uint64(0xD1B54A32D192ED03)
+                        for t in range(half):
+                            r = _mix(row_key + np.uint64(j0 + 2 * t) * _GOLDEN + kk)
+                            bits = (e3[t] & m3) | (e4[t] & m4)
+                            flip[t] |= und[t] & bits & ~r
+                            und[t] &= ~(r ^ bits)
+                    for t in range(half):
+                        j = j0 + 2 * t
+                        u = und[t]
+                        f = flip[t]
+                        k = 8
+                        base = row_key + np.uint64(j) * _GOLDEN
+                        while u != zero and k < 64:
+                            r = _mix(base + np.uint64(k + 1) * np.uint64(0xD1B54A32D192ED03))
+                            bits = (e3[t] & mask3[k]) | (e4[t] & mask4[k])
+                            f |= u & bits & ~r
+                            u &= ~(r ^ bits)
+                            k += 1
+                        here[j] ^= f
+
+    @njit(parallel=True, cache=False)
+    def _markov_final(table, S, x, seed, n_steps):
+        n = x.shape[0]
+        block = 512
+        n_blocks = (n + block - 1) // block
+        for bi in prange(n_blocks):
+            lo = bi * block
+            hi = min(n, lo + block)
+            for t in range(n_steps):
+                step_key = _mix(np.uint64(seed) + np.uint64(t) * _GOLDEN)
+                for c in range(lo, hi):
+                    r = _mix(step_key ^ (np.uint64(c) * np.uint64(0xD1B54A32D192ED03)))
+                    col = ((r >> np.uint64(32)) * np.uint64(S)) >> np.uint64(32)
+                    e = table[x[c] * S + col]  # threshold (low 32 bits) and alias (high) in one word
+                    x[c] = col if (r & np.uint64(0xFFFFFFFF)) < (e & np.uint64(0xFFFFFFFF)) else e >> np.uint64(32)
+        return x
+
+    @njit(parallel=True, cache=False)
+    def _circuit(ops, in0, in1, n_inputs, outputs, words, out):
+        n_words = words.shape[1]
+        W = 16
+        n_blocks = (n_words + W - 1) // W
+        n_gates = ops.shape[0]
+        for bi in prange(n_blocks):
+            lo = bi * W
+            wires = np.empty((n_inputs + n_gates, W), dtype=np.uint64)
+            m = min(W, n_words - lo)
+            for i in range(n_inputs):
+                for k in range(m):
+                    wires[i, k] = words[i, lo + k]
+            for g in range(n_gates):
+                op = ops[g]
+                a = wires[in0[g]] if in0[g] >= 0 else wires[0]
+                b = wires[in1[g]] if in1[g] >= 0 else wires[0]
+                o = wires[n_inputs + g]
+                if op == 0:
+                    for k in range(W):
+                        o[k] = a[k] & b[k]
+                elif op == 1:
+                    for k in range(W):
+                        o[k] = a[k] ^ b[k]
+                elif op == 2:
+                    for k in range(W):
+                        o[k] = a[k] | b[k]
+                elif op == 3:
+                    for k in range(W):
+                        o[k] = ~(a[k] & b[k])
+                elif op == 4:
+                    for k in range(W):
+                        o[k] = ~(a[k] | b[k])
+                elif op == 5:
+                    for k in range(W):
+                        o[k] = ~(a[k] ^ b[k])
+                elif op == 6:
+                    for k in range(W):
+                        o[k] = ~a[k]
+                elif op == 7:
+                    for k in range(W):
+                        o[k] = a[k]
+                elif op == 8:
+                    for k in range(W):
+                        o[k] = np.uint64(0)
+                else:
+                    for k in range(W):
+                        o[k] = ~np.uint64(0)
+            for q in range(outputs.shape[0]):
+                for k in range(m):
+                    out[q, lo + k] = wires[outputs[q], k]
+
+
+# ---- workloads: (native run, peer run, check, items per call, unit) -----------------------------
+def _threshold_masks(p: float) -> np.ndarray:
+    """All-ones words where bit k (from the most significant) of p's 2^-64 expansion is set."""
+    t = min(int(p * 2.0**64), 2**64 - 1)
+    return np.array([~np.uint64(0) if (t >> (63 - k)) & 1 else np.uint64(0) for k in range(64)], dtype=np.uint64)
+
+
+def ising_workload(threads: int):
+    L, T, n = ISING
+    beta = 1.0 / T
+    mask3, mask4 = _threshold_masks(np.exp(-4 * beta)), _threshold_masks(np.exp(-8 * beta))
+    sampler = dc.IsingModel(L).sampler(T, replicas=64, seed=1, init="up")
+    words = np.full((L, L), ~np.uint64(0), dtype=np.uint64)  # all up
+    done = [0]
+
+    def native():
+        sampler.sweep(n, threads=threads)
+
+    def peer():  # the faster of the two numba variants on AVX2 (1.6x: its first rounds vectorise)
+        _ising_sweeps_rounds(words, mask3, mask4, 7, done[0], n)
+        done[0] += n
+
+    def check():
+        exact = ising.exact_energy(L, T)
+        e_native = float(sampler.energy_per_spin().mean())
+        up = np.unpackbits(words.view(np.uint8), bitorder="little").reshape(L, L, 64).astype(np.int64) * 2 - 1
+        e_peer = float(np.mean(-(up * np.roll(up, 1, 0) + up * np.roll(up, 1, 1)).sum(axis=(0, 1)) / (L * L)))
+        for name, e in (("native", e_native), ("numba", e_peer)):
+            assert abs(e - exact) < 0.01, f"{name} energy per spin {e:.4f}, exact {exact:.4f}"
+
+    native(), peer()  # relax from all-up (and compile)
+    return native, peer, check, 64 * L * L * n, "flips/ns", 1e-9
+
+
+@functools.cache
+def _markov_matrix(S: int) -> np.ndarray:
+    P = np.random.default_rng(0).random((S, S)) ** 2
+    return P / P.sum(axis=1, keepdims=True)
+
+
+def _packed_alias(P: np.ndarray) -> np.ndarray:
+    """Walker/Vose alias tables of every row, entry = alias << 32 | threshold (2^32 scale)."""
+    from deepcheap_native.report.peers import vose_tables
+
+    S = P.shape[0]
+    prob, alias = vose_tables(P)
+    # prob 1 only where the alias is the column itself (vose_tables), so clamping it changes nothing.
+    thr = np.minimum(np.floor(prob.ravel() * 2.0**32), 2.0**32 - 1).astype(np.uint64)
+    assert thr.size == S * S
+    return (alias.ravel().astype(np.uint64) << np.uint64(32)) | thr
+
+
+def markov_workload(threads: int):
+    S, N, T = MARKOV
+    P = _markov_matrix(S)
+    chain = dc.MarkovChain(P)
+    out = np.empty(N, dtype=chain.state_dtype)
+    table = _packed_alias(P)
+    state = np.empty(N, dtype=np.uint64)
+    seeds = iter(range(1, 1 << 30))
+    finals = {}
+
+    def native():
+        finals["native"] = chain.sample(N, T, seed=next(seeds), out=out, threads=threads)
+
+    def peer():
+        state[:] = np.random.default_rng(next(seeds)).integers(0, S, N).astype(np.uint64)
+        finals["numba"] = _markov_final(table, S, state, next(seeds), T)
+
+    def check():
+        from scipy import stats
+
+        expected = N * (np.full(S, 1 / S) @ np.linalg.matrix_power(P, T))
+        for name, final in finals.items():
+            observed = np.bincount(np.asarray(final, dtype=np.int64), minlength=S)
+            chi2 = float(np.sum((observed - expected) ** 2 / expected))
+            assert chi2 < stats.chi2.ppf(1 - 1e-6, S - 1), f"{name}: chi-square {chi2:.1f} with {S - 1} dof"
+
+    native(), peer()
+    return native, peer, check, N * T, "G transitions/s", 1e-9
+
+
+def circuit_workload(threads: int):
+    c = dc.Circuit.from_bristol(BRISTOL / "sha256.txt")
+    words = np.random.default_rng(0).integers(0, 2**64, size=(c.n_inputs, CIRCUIT_WORDS), dtype=np.uint64)
+    out_native = np.empty((c.n_outputs, CIRCUIT_WORDS), dtype=np.uint64)
+    out_peer = np.zeros_like(out_native)
+    ops, in0, in1 = c.ops.astype(np.int64), c.in0.astype(np.int64), c.in1.astype(np.int64)
+    outputs = c.outputs.astype(np.int64)
+
+    def native():
+        c.evaluate_packed(words, out=out_native, threads=threads)
+
+    def peer():
+        _circuit(ops, in0, in1, c.n_inputs, outputs, words, out_peer)
+
+    def check():
+        np.testing.assert_array_equal(out_peer, out_native)
+
+    native(), peer()
+    return native, peer, check, c.n_gates * 64 * CIRCUIT_WORDS, "gate-evals/ns", 1e-9
+
+
+WORKLOADS: dict[str, Callable] = {
+    "ising multispin L=256 T=2 64 replicas": ising_workload,
+    "markov final S=16": markov_workload,
+    "sha256 bit-sliced": circuit_workload,
+}
+
+
+def interleaved(native: Callable, peer: Callable, rounds: int, clock: Callable[[], float]) -> tuple[list, list]:
+    """Times of native and peer on `clock`, alternating (which goes first alternates too)."""
+    tn, tp = [], []
+    for r in range(rounds):
+        for which in ((0, 1) if r % 2 == 0 else (1, 0)):
+            start = clock()
+            (native if which == 0 else peer)()
+            (tn if which == 0 else tp).append(clock() - start)
+    return tn, tp
+
+
+def measure(name: str, threads: int, rounds: int, clock: Callable[[], float] = time.perf_counter) -> dict:
+    """Rates and the native / peer ratio. `clock`: wall time (perf_counter), or the process's CPU time
+    (process_time: on a loaded machine a fairer measure of the work, for 1 thread)."""
+    numba.set_num_threads(threads)
+    native, peer, check, items, unit, scale = WORKLOADS[name](threads)
+    tn, tp = interleaved(native, peer, rounds, clock)
+    check()
+    ratios = [p / n for n, p in zip(tn, tp)]
+    return dict(workload=name, threads=threads, unit=unit, native=items / statistics.median(tn) * scale,
+                numba=items / statistics.median(tp) * scale, ratio=statistics.median(ratios),
+                ratio_min=min(ratios), ratio_max=max(ratios))
+
+
+# ---- as tests (small, once) and pytest-benchmark ----------------------------------------------------
+@needs_numba
+@pytest.mark.parametrize("name", list(WORKLOADS))
+@pytest.mark.parametrize("impl", ["native", "numba"])
+def test_numba_peer(benchmark, name, impl):
+    native, peer, check, items, unit, scale = WORKLOADS[name](1)
+    benchmark.group = f"numba peer: {name}"
+    benchmark.pedantic(native if impl == "native" else peer, rounds=3, iterations=1, warmup_rounds=0)
+    check()
+    benchmark.extra_info["rate"] = items / benchmark.stats.stats.median * scale
+    benchmark.extra_info["unit"] = unit
+
+
+@needs_numba
+def test_numba_ising_variants_agree():
+    """The two numba Ising peers make the same updates with the same random words."""
+    masks = _threshold_masks(np.exp(-2.0)), _threshold_masks(np.exp(-4.0))
+    a = np.random.default_rng(0).integers(0, 2**64, size=(16, 16), dtype=np.uint64)
+    b = a.copy()
+    _ising_sweeps(a, *masks, 3, 0, 4)
+    _ising_sweeps_rounds(b, *masks, 3, 0, 4)
+    np.testing.assert_array_equal(a, b)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--only", default="", help="substring of the workload names to run")
+    parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not wall time")
+    args = parser.parse_args()
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    if numba is None:
+        raise SystemExit("numba is not installed (pip install numba)")
+    print(f"simd={dc.simd_target()}, numba {numba.__version__}; median of {args.rounds} interleaved rounds, "
+          f"{'process CPU' if args.cpu_time else 'wall'} time")
+    print("| workload | threads | native | numba peer | native / peer (median, min-max) |")
+    print("|---|---|---|---|---|")
+    for name in WORKLOADS:
+        if args.only not in name:
+            continue
+        for threads in args.threads:
+            m = measure(name, threads, args.rounds, clock)
+            print(f"| {name} | {threads} | {m['native']:.3g} {m['unit']} | {m['numba']:.3g} | "
+                  f"{m['ratio']:.2f}x ({m['ratio_min']:.2f}-{m['ratio_max']:.2f}) |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

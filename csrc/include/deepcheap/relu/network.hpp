@@ -1,0 +1,373 @@
+// Per-item math of ReLU multilayer perceptrons (DC_HD: host and device), no driver, no Python.
+//
+// A network is described by its widths w[0..L] (w[0] the input dimension, w[L] the output dimension,
+// w[1..L-1] the hidden ReLU layers) and one flat float64 parameter block: for each affine layer
+// l = 1..L, W_l (w[l] x w[l-1], row-major) then b_l (w[l]). Hidden layers apply ReLU, the last layer
+// is affine. Every dot product is summed in index order, so a result is the same bits on every
+// thread count and device (and exact wherever the arithmetic is: the sawtooth on dyadic inputs).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "deepcheap/common/config.hpp"
+
+namespace deepcheap::relu {
+
+// Offset of W_l (l = 1..L) in the flat parameter block; layer_offset(widths, L + 1) is its size.
+DC_HD int64_t layer_offset(const int64_t* widths, int layer) {
+  int64_t offset = 0;
+  for (int l = 1; l < layer; ++l) offset += widths[l] * (widths[l - 1] + 1);
+  return offset;
+}
+
+// y = W x (+ b when b is not null), W row-major n_out x n_in, summed in index order.
+DC_HD void affine(const double* W, const double* b, int64_t n_out, int64_t n_in, const double* x, double* y) {
+  for (int64_t i = 0; i < n_out; ++i) {
+    const double* row = W + i * n_in;
+    double s = 0.0;
+    for (int64_t j = 0; j < n_in; ++j) s += row[j] * x[j];
+    y[i] = b ? s + b[i] : s;
+  }
+}
+
+// The network at one point x (w[0] values) into out (w[L] values). buf0 and buf1 hold max(w) values
+// each. Returns nothing; NaN in, NaN out (the caller validates).
+DC_HD void forward(const int64_t* widths, int layers, const double* params, const double* x, double* out,
+                   double* buf0, double* buf1) {
+  const double* in = x;
+  double* cur = buf0;
+  for (int l = 1; l <= layers; ++l) {
+    const double* W = params + layer_offset(widths, l);
+    const double* b = W + widths[l] * widths[l - 1];
+    double* dst = l == layers ? out : cur;
+    affine(W, b, widths[l], widths[l - 1], in, dst);
+    if (l < layers) {
+      for (int64_t i = 0; i < widths[l]; ++i) dst[i] = dst[i] > 0.0 ? dst[i] : 0.0;
+      in = dst;
+      cur = cur == buf0 ? buf1 : buf0;
+    }
+  }
+}
+
+// The activation pattern at x (one bit per hidden neuron, pre-activation > 0, in layer order) folded
+// into a 64-bit FNV-1a hash: the same pattern, the same hash (used to label regions of an image).
+DC_HD uint64_t pattern_hash(const int64_t* widths, int layers, const double* params, const double* x,
+                            double* buf0, double* buf1) {
+  uint64_t h = 1469598103934665603ull;
+  const double* in = x;
+  double* cur = buf0;
+  for (int l = 1; l < layers; ++l) {
+    const double* W = params + layer_offset(widths, l);
+    const double* b = W + widths[l] * widths[l - 1];
+    affine(W, b, widths[l], widths[l - 1], in, cur);
+    for (int64_t i = 0; i < widths[l]; ++i) {
+      const bool on = cur[i] > 0.0;
+      cur[i] = on ? cur[i] : 0.0;
+      h = (h ^ (on ? 0x9Bu : 0x31u)) * 1099511628211ull;
+    }
+    in = cur;
+    cur = cur == buf0 ? buf1 : buf0;
+  }
+  return h;
+}
+
+// The zeros of the pre-activations z_j + t dz_j (j < n) strictly inside (lo + tol, hi - tol), sorted
+// and merged (a zero within tol of the last one kept is the same breakpoint), into cuts (n values).
+// A neuron with dz_j = 0 is constant on the piece and never cuts it. Returns the number of cuts.
+DC_HD int piece_cuts(const double* z, const double* dz, int64_t n, double lo, double hi, double tol, double* cuts) {
+  int count = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    if (dz[j] == 0.0) continue;
+    const double t = -z[j] / dz[j];
+    if (t > lo + tol && t < hi - tol) {
+      int k = count++;
+      while (k > 0 && cuts[k - 1] > t) {  // insertion sort: pieces are short, cuts are few
+        cuts[k] = cuts[k - 1];
+        --k;
+      }
+      cuts[k] = t;
+    }
+  }
+  int kept = 0;
+  for (int i = 0; i < count; ++i)
+    if (kept == 0 || cuts[i] - cuts[kept - 1] > tol) cuts[kept++] = cuts[i];
+  return kept;
+}
+
+// One sub-piece [s, e] of a layer: the pattern at its midpoint (constant on it: no zero inside), and
+// the post-activations as affine functions of t, a + t c (zero where the neuron is off).
+DC_HD void piece_activate(const double* z, const double* dz, int64_t n, double s, double e, double* a, double* c,
+                          uint8_t* bits) {
+  const double m = 0.5 * (s + e);
+  for (int64_t j = 0; j < n; ++j) {
+    const bool on = z[j] + m * dz[j] > 0.0;
+    bits[j] = on ? 1 : 0;
+    a[j] = on ? z[j] : 0.0;
+    c[j] = on ? dz[j] : 0.0;
+  }
+}
+
+// The next sibling [s, e] of a piece whose pattern was computed by piece_activate: updates the pattern
+// and (a, c) in place and lists the neurons that changed state in flips (increasing order). Returns
+// their number.
+DC_HD int piece_flip(const double* z, const double* dz, int64_t n, double s, double e, double* a, double* c,
+                     uint8_t* bits, int* flips) {
+  const double m = 0.5 * (s + e);
+  int nflip = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const uint8_t on = z[j] + m * dz[j] > 0.0 ? 1 : 0;
+    if (on == bits[j]) continue;
+    bits[j] = on;
+    a[j] = on ? z[j] : 0.0;
+    c[j] = on ? dz[j] : 0.0;
+    flips[nflip++] = static_cast<int>(j);
+  }
+  return nflip;
+}
+
+// Workspace of one line walk: for every hidden layer l = 1..H, (z, dz, a, c, cuts) of w[l] values and
+// w[l] pattern bytes, plus per-level scalars. The caller provides the storage (sizes from
+// walk_doubles / walk_bytes), so the walk itself never allocates (it runs the same on a GPU thread).
+DC_HD int64_t walk_doubles(const int64_t* widths, int layers) {
+  int64_t n = 2 * widths[0];
+  for (int l = 1; l < layers; ++l) n += 5 * widths[l] + 2;
+  return n;
+}
+DC_HD int64_t walk_ints(const int64_t* widths, int layers) {
+  int64_t widest = 1;
+  for (int l = 1; l < layers; ++l) widest = widths[l] > widest ? widths[l] : widest;
+  return 2 * layers + widest;
+}
+DC_HD int64_t hidden_neurons(const int64_t* widths, int layers) {
+  int64_t n = 0;
+  for (int l = 1; l < layers; ++l) n += widths[l];
+  return n;
+}
+
+// The same block with every W_l stored transposed (w[l-1] x w[l], row-major), the layout the walk
+// reads: transpose_params writes it from the ordinary block.
+DC_HD void transpose_params(const int64_t* widths, int layers, const double* params, double* params_t) {
+  for (int l = 1; l <= layers; ++l) {
+    const int64_t off = layer_offset(widths, l), n_out = widths[l], n_in = widths[l - 1];
+    for (int64_t i = 0; i < n_out; ++i)
+      for (int64_t j = 0; j < n_in; ++j) params_t[off + j * n_out + i] = params[off + i * n_in + j];
+    for (int64_t i = 0; i < n_out; ++i) params_t[off + n_out * n_in + i] = params[off + n_out * n_in + i];
+  }
+}
+
+// z = W a + b and dz = W c from the transposed weights WT (n_in x n_out): b first, then input j's
+// column for j = 0, 1, ... in order (an input with a_j = c_j = 0, an inactive neuron, adds nothing and
+// is skipped). Each z_i is summed in the same order on every SIMD width, so the lanes are bit-identical
+// to the scalar loop (the file is compiled without floating-point contraction).
+DC_HD void affine_pair_t(const double* DC_RESTRICT WT, const double* DC_RESTRICT b, int64_t n_out, int64_t n_in,
+                         const double* DC_RESTRICT a, const double* DC_RESTRICT c, double* DC_RESTRICT z,
+                         double* DC_RESTRICT dz) {
+  for (int64_t i = 0; i < n_out; ++i) {
+    z[i] = b[i];
+    dz[i] = 0.0;
+  }
+  for (int64_t j = 0; j < n_in; ++j) {
+    const double aj = a[j], cj = c[j];
+    if (aj == 0.0 && cj == 0.0) continue;
+    const double* DC_RESTRICT col = WT + j * n_out;
+    DC_SIMD
+    for (int64_t i = 0; i < n_out; ++i) {
+      z[i] += col[i] * aj;
+      dz[i] += col[i] * cj;
+    }
+  }
+}
+
+// The exact walk along x(t) = x0 + t (x1 - x0), t in [0, 1]: each hidden layer's pre-activations are
+// affine in t on the current piece, so their zeros split it; depth first, so the pieces come out in
+// increasing t (params_t: the transposed block, transpose_params). emit(s, e, bits) is called once per piece with its activation pattern (one byte per
+// hidden neuron, layer order). Returns the number of pieces (activation regions along the segment),
+// or -1 as soon as more than max_pieces were found (the walk stops there: a sawtooth of depth 60 has
+// 2^60 pieces, and nothing should run that long by accident).
+//   work: walk_doubles(widths, layers) doubles; bits: hidden_neurons(widths, layers) bytes;
+//   state: walk_ints(widths, layers) ints.
+template <class Emit>
+DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params_t, const double* x0, const double* x1,
+                        double tol, int64_t max_pieces, double* work, uint8_t* bits, int* state, Emit& emit) {
+  const int H = layers - 1;
+  const int64_t d = widths[0];
+  double* a0 = work;
+  double* c0 = work + d;
+  for (int64_t j = 0; j < d; ++j) {
+    a0[j] = x0[j];
+    c0[j] = x1[j] - x0[j];
+  }
+  if (H == 0) {
+    emit(0.0, 1.0, bits);
+    return 1;
+  }
+  // Level l (1..H) storage, laid out one after the other.
+  double* zs[64];
+  double* dzs[64];
+  double* as[64];
+  double* cs[64];
+  double* cutss[64];
+  uint8_t* bitss[64];
+  double* lohi[64];
+  {
+    double* p = work + 2 * d;
+    uint8_t* q = bits;
+    for (int l = 1; l <= H; ++l) {
+      const int64_t n = widths[l];
+      zs[l] = p;
+      dzs[l] = p + n;
+      as[l] = p + 2 * n;
+      cs[l] = p + 3 * n;
+      cutss[l] = p + 4 * n;
+      lohi[l] = p + 5 * n;
+      p += 5 * n + 2;
+      bitss[l] = q;
+      q += n;
+    }
+  }
+  int* ncut = state;           // ncut[l]: cuts of the current level-l piece
+  int* next = state + layers;  // next[l]: index of the next sub-piece of level l to visit
+  int* flips = state + 2 * layers;  // neurons whose state changed between two sibling pieces
+  int64_t pieces = 0;
+  // Enter level l on piece [lo, hi] with the previous level's (a, c).
+  auto enter = [&](int l, double lo, double hi) {
+    const double* a = l == 1 ? a0 : as[l - 1];
+    const double* c = l == 1 ? c0 : cs[l - 1];
+    const double* WT = params_t + layer_offset(widths, l);
+    affine_pair_t(WT, WT + widths[l] * widths[l - 1], widths[l], widths[l - 1], a, c, zs[l], dzs[l]);
+    ncut[l] = piece_cuts(zs[l], dzs[l], widths[l], lo, hi, tol, cutss[l]);
+    next[l] = 0;
+    lohi[l][0] = lo;
+    lohi[l][1] = hi;
+  };
+  // Enter level l on the next sibling [lo, hi] of the previous level-(l-1) piece: only the level-(l-1)
+  // neurons in flips[0..nflip) changed state, so z and dz move by their columns (a rank-nflip update,
+  // in increasing neuron order) instead of being recomputed.
+  auto enter_next = [&](int l, double lo, double hi, int nflip) {
+    const int64_t n = widths[l];
+    const double* WT = params_t + layer_offset(widths, l);
+    double* DC_RESTRICT z = zs[l];
+    double* DC_RESTRICT dz = dzs[l];
+    for (int f = 0; f < nflip; ++f) {
+      const int j = flips[f];
+      const double sign = bitss[l - 1][j] ? 1.0 : -1.0;
+      const double da = sign * zs[l - 1][j], dc = sign * dzs[l - 1][j];
+      const double* DC_RESTRICT col = WT + static_cast<int64_t>(j) * n;
+      DC_SIMD
+      for (int64_t q = 0; q < n; ++q) {
+        z[q] += col[q] * da;
+        dz[q] += col[q] * dc;
+      }
+    }
+    ncut[l] = piece_cuts(z, dz, n, lo, hi, tol, cutss[l]);
+    next[l] = 0;
+    lohi[l][0] = lo;
+    lohi[l][1] = hi;
+  };
+  enter(1, 0.0, 1.0);
+  int l = 1;
+  while (l >= 1) {
+    if (next[l] > ncut[l]) {
+      --l;
+      continue;
+    }
+    const int i = next[l]++;
+    const double s = i == 0 ? lohi[l][0] : cutss[l][i - 1];
+    const double e = i == ncut[l] ? lohi[l][1] : cutss[l][i];
+    if (i == 0 || l == H) {
+      piece_activate(zs[l], dzs[l], widths[l], s, e, as[l], cs[l], bitss[l]);
+    } else {
+      const int nflip = piece_flip(zs[l], dzs[l], widths[l], s, e, as[l], cs[l], bitss[l], flips);
+      ++l;
+      enter_next(l, s, e, nflip);
+      continue;
+    }
+    if (l == H) {
+      if (pieces == max_pieces) return -1;
+      emit(s, e, bits);
+      ++pieces;
+    } else {
+      ++l;
+      enter(l, s, e);
+    }
+  }
+  return pieces;
+}
+
+}  // namespace deepcheap::relu
+
+namespace deepcheap::relu {
+
+// ---- planes: a convex polygon (n vertices (s, t), interleaved) split by one neuron's line ----------
+// The neuron is f(s, t) = z + s zu + t zv. Vertices within tol of the line (distance in plane units)
+// count as on it. Returns false (no split) when no vertex lies beyond tol on one of the two sides;
+// otherwise writes the part with f >= 0 into pos and the part with f <= 0 into neg (at most n + 1
+// vertices each, the line's crossings of the edges included in both) and returns true.
+DC_HD bool polygon_split(const double* poly, int n, double z, double zu, double zv, double tol, double* pos,
+                         int& npos, double* neg, int& nneg) {
+  const double norm2 = zu * zu + zv * zv;
+  if (!(norm2 > 0.0)) return false;  // constant on the plane: no line
+  const double inv = 1.0 / sqrt(norm2);
+  bool any_pos = false, any_neg = false;
+  for (int i = 0; i < n; ++i) {
+    const double d = (z + poly[2 * i] * zu + poly[2 * i + 1] * zv) * inv;
+    any_pos = any_pos || d > tol;
+    any_neg = any_neg || d < -tol;
+  }
+  if (!any_pos || !any_neg) return false;
+  npos = 0;
+  nneg = 0;
+  for (int i = 0; i < n; ++i) {
+    const int j = i + 1 == n ? 0 : i + 1;
+    const double si = poly[2 * i], ti = poly[2 * i + 1], sj = poly[2 * j], tj = poly[2 * j + 1];
+    const double di = (z + si * zu + ti * zv) * inv, dj = (z + sj * zu + tj * zv) * inv;
+    const int ci = di > tol ? 1 : (di < -tol ? -1 : 0);
+    const int cj = dj > tol ? 1 : (dj < -tol ? -1 : 0);
+    if (ci >= 0) {
+      pos[2 * npos] = si;
+      pos[2 * npos + 1] = ti;
+      ++npos;
+    }
+    if (ci <= 0) {
+      neg[2 * nneg] = si;
+      neg[2 * nneg + 1] = ti;
+      ++nneg;
+    }
+    if (ci * cj < 0) {  // a proper crossing of the edge: the point on the line goes to both parts
+      const double r = di / (di - dj);
+      const double s = si + r * (sj - si), t = ti + r * (tj - ti);
+      pos[2 * npos] = s;
+      pos[2 * npos + 1] = t;
+      ++npos;
+      neg[2 * nneg] = s;
+      neg[2 * nneg + 1] = t;
+      ++nneg;
+    }
+  }
+  return true;
+}
+
+// Area and centroid of a convex polygon (shoelace); the vertex mean when the area is zero.
+DC_HD double polygon_area_centroid(const double* poly, int n, double& cs, double& ct) {
+  double a2 = 0.0, sx = 0.0, sy = 0.0, ms = 0.0, mt = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const int j = i + 1 == n ? 0 : i + 1;
+    const double cross = poly[2 * i] * poly[2 * j + 1] - poly[2 * j] * poly[2 * i + 1];
+    a2 += cross;
+    sx += (poly[2 * i] + poly[2 * j]) * cross;
+    sy += (poly[2 * i + 1] + poly[2 * j + 1]) * cross;
+    ms += poly[2 * i];
+    mt += poly[2 * i + 1];
+  }
+  if (a2 != 0.0) {
+    cs = sx / (3.0 * a2);
+    ct = sy / (3.0 * a2);
+  } else {
+    cs = ms / n;
+    ct = mt / n;
+  }
+  return 0.5 * (a2 < 0 ? -a2 : a2);
+}
+
+}  // namespace deepcheap::relu

@@ -1,0 +1,121 @@
+// Bindings for the ReLU area: batched forward passes, activation-pattern hashes, and exact linear
+// regions along segments and in planes. python/deepcheap_native/relu/ validates and explains; shapes,
+// finiteness and the parameter count are re-checked here before the GIL is released.
+#include "pybind.hpp"
+
+#include "relu.hpp"
+
+using deepcheap::python::carray;
+using deepcheap::python::require;
+using deepcheap::python::shape_string;
+namespace cr = deepcheap::cpu::relu;
+
+namespace {
+
+std::vector<int64_t> widths_of(const carray<int64_t>& widths) {
+  require(widths.ndim() == 1, "widths has shape " + shape_string(widths) + " but expected (layers + 1,)");
+  return std::vector<int64_t>(widths.data(), widths.data() + widths.shape(0));
+}
+
+// The parameter block: (n_nets, P) float64, checked against the widths.
+int64_t check_params(const std::vector<int64_t>& w, const carray<double>& params) {
+  require(params.ndim() == 2, "params has shape " + shape_string(params) + " but expected (n_networks, P)");
+  cr::check_network(w, params.shape(0), params.size(), params.data());
+  return params.shape(0);
+}
+
+void check_points(const carray<double>& x, int64_t d, const char* what) {
+  require(x.ndim() == 2 && x.shape(1) == d,
+          std::string(what) + " has shape " + shape_string(x) + " but expected (n, " + std::to_string(d) + ")");
+}
+
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v) {
+  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
+  if (!v.empty()) std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+}  // namespace
+
+void bind_relu(py::module_& m) {
+  m.def(
+      "relu_forward",
+      [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& x) {
+        const auto w = widths_of(widths);
+        const int64_t nets = check_params(w, params);
+        check_points(x, w.front(), "x");
+        py::array_t<double> out({static_cast<py::ssize_t>(nets), x.shape(0), static_cast<py::ssize_t>(w.back())});
+        {
+          py::gil_scoped_release release;  // reads the caller's arrays, writes the fresh output
+          cr::forward(deepcheap::cpu::Driver{}, w, params.data(), nets, x.data(), x.shape(0), out.mutable_data());
+        }
+        return out;
+      },
+      py::arg("widths"), py::arg("params"), py::arg("x"));
+  m.def(
+      "relu_pattern_hashes",
+      [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& x) {
+        const auto w = widths_of(widths);
+        const int64_t nets = check_params(w, params);
+        check_points(x, w.front(), "x");
+        py::array_t<uint64_t> out({static_cast<py::ssize_t>(nets), x.shape(0)});
+        {
+          py::gil_scoped_release release;
+          cr::pattern_hashes(deepcheap::cpu::Driver{}, w, params.data(), nets, x.data(), x.shape(0), out.mutable_data());
+        }
+        return out;
+      },
+      py::arg("widths"), py::arg("params"), py::arg("x"));
+  m.def(
+      "relu_line_regions",
+      [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& lines, double tol,
+         bool keep_patterns, int64_t max_pieces) {
+        const auto w = widths_of(widths);
+        const int64_t nets = check_params(w, params);
+        require(lines.ndim() == 3 && lines.shape(1) == 2 && lines.shape(2) == w.front(),
+                "lines has shape " + shape_string(lines) + " but expected (n_lines, 2, " + std::to_string(w.front()) + ")");
+        require(lines.shape(0) >= 1, "lines is empty: expected at least one segment");
+        cr::LineRegions r;
+        {
+          py::gil_scoped_release release;
+          r = cr::line_regions(deepcheap::cpu::Driver{}, w, params.data(), nets, lines.data(), lines.shape(0), tol,
+                               keep_patterns, max_pieces);
+        }
+        auto counts = to_array(r.counts).reshape({static_cast<py::ssize_t>(nets), lines.shape(0)});
+        int64_t neurons = 0;
+        for (size_t l = 1; l + 1 < w.size(); ++l) neurons += w[l];
+        py::array_t<uint8_t> patterns = to_array(r.patterns);
+        if (keep_patterns) {
+          int64_t pieces = 0;
+          for (int64_t c : r.counts) pieces += c;  // an affine network (no hidden neuron) has one piece of no bits
+          patterns = patterns.reshape({static_cast<py::ssize_t>(pieces), static_cast<py::ssize_t>(neurons)});
+        }
+        return py::make_tuple(counts, to_array(r.breakpoints), patterns);
+      },
+      py::arg("widths"), py::arg("params"), py::arg("lines"), py::arg("tol"), py::arg("keep_patterns"),
+      py::arg("max_pieces"));
+  m.def(
+      "relu_plane_regions",
+      [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& planes,
+         const carray<double>& extent, double tol, bool keep_cells) {
+        const auto w = widths_of(widths);
+        const int64_t nets = check_params(w, params);
+        require(planes.ndim() == 3 && planes.shape(1) == 3 && planes.shape(2) == w.front(),
+                "planes has shape " + shape_string(planes) + " but expected (n_planes, 3, " + std::to_string(w.front()) + ")");
+        require(planes.shape(0) >= 1, "planes is empty: expected at least one plane");
+        require(extent.ndim() == 1 && extent.shape(0) == 4,
+                "extent has shape " + shape_string(extent) + " but expected (4,): s0, s1, t0, t1");
+        cr::PlaneRegions r;
+        {
+          py::gil_scoped_release release;
+          r = cr::plane_regions(deepcheap::cpu::Driver{}, w, params.data(), nets, planes.data(), planes.shape(0),
+                                extent.data(), tol, keep_cells);
+        }
+        auto counts = to_array(r.counts).reshape({static_cast<py::ssize_t>(nets), planes.shape(0)});
+        auto cells = to_array(r.cells).reshape({static_cast<py::ssize_t>(r.cells.size() / 3), py::ssize_t(3)});
+        return py::make_tuple(counts, cells);
+      },
+      py::arg("widths"), py::arg("params"), py::arg("planes"), py::arg("extent"), py::arg("tol"),
+      py::arg("keep_cells"));
+}
