@@ -32,6 +32,9 @@ from . import landscape
 from .landscape import SphericalSpinGlass
 # --- census ---
 from . import census
+# --- locality ---
+from . import locality
+from .locality import LatticeHamiltonian, hamiltonian_network
 
 __version__ = "0.1.0"
 
@@ -42,6 +45,7 @@ __all__ = [
     "HierarchicalChain",
     "IsingModel",
     "IsingSampler",
+    "LatticeHamiltonian",
     "MarkovChain",
     "ParseError",
     "ProductNetwork",
@@ -53,7 +57,9 @@ __all__ = [
     "get_num_threads",
     "info",
     "ising",
+    "hamiltonian_network",
     "landscape",
+    "locality",
     "multiplication_gate",
     "polynomial_network",
     "product_network",
