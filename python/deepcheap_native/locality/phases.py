@@ -275,11 +275,17 @@ def _symmetry_changes(model: Any, spins: np.ndarray, seed: int) -> tuple[float, 
     return float(np.mean(np.abs(flipped - p))), float(np.mean(np.abs(predict(model, shifted) - p)))
 
 
+def _learning_rate(p: dict[str, Any], name: str) -> float:
+    """``lr`` is one rate for both models or a mapping {"dense": ..., "conv": ...}."""
+    lr = p["lr"]
+    return float(lr[name]) if isinstance(lr, dict) else float(lr)
+
+
 def run_phase_experiment(params: dict[str, Any], *, seed: int = 0,
                          progress: Callable[[str], None] | None = None) -> PhaseExperiment:
     """The whole experiment for a parameter dict (the report's presets): keys ``sizes``, ``t_min``,
     ``t_max``, ``n_temperatures``, ``n_train``, ``n_test`` (lattices per temperature), ``seeds`` (training
-    seeds), ``epochs``, ``batch_size``, ``lr``, ``hidden``, ``channels``, ``transfer`` ([L_train, L_test]),
+    seeds), ``epochs``, ``batch_size``, ``lr`` (one Adam rate, or one per model), ``hidden``, ``channels``, ``transfer`` ([L_train, L_test]),
     ``symmetry_L``, ``thermalize``."""
     import torch
 
@@ -300,18 +306,22 @@ def run_phase_experiment(params: dict[str, Any], *, seed: int = 0,
         result.sampling_seconds[L] = train[L].seconds + test[L].seconds if L in train else test[L].seconds
     builders = {"dense": lambda L: dense_classifier(L, p["hidden"]), "conv": lambda L: conv_classifier(p["channels"])}
     trained: dict[tuple[str, int], Any] = {}
+    seed_models: dict[tuple[str, int], list[Any]] = {}
     for name, build in builders.items():
         for key in ("training_seconds", "n_parameters", "curves", "t_star", "t_star_mean", "t_star_error",
                     "accuracy"):
             getattr(result, key)[name] = {}
+        lr = _learning_rate(p, name)
         for L in sorted(set(sizes) | {train_on, p["symmetry_L"]}):
             say(f"training {name} L={L}")
             stars, accs, secs = [], [], 0.0
+            seed_models[(name, L)] = []
             for s in range(p["seeds"]):
                 torch.manual_seed(seed * 1000 + s)
                 model = build(L)
                 secs += train_classifier(model, train[L], epochs=p["epochs"], batch_size=p["batch_size"],
-                                         lr=p["lr"], seed=seed * 1000 + s)
+                                         lr=lr, seed=seed * 1000 + s)
+                seed_models[(name, L)].append(model)
                 prob = predict(model, test[L].spins)
                 curve = _mean_by_temperature(prob, test[L])
                 stars.append(crossing_temperature(temps, curve))
@@ -329,21 +339,19 @@ def run_phase_experiment(params: dict[str, Any], *, seed: int = 0,
         ys = [result.t_star_mean[name][L] for L in Ls]
         es = [result.t_star_error[name][L] for L in Ls]
         result.fits[name] = {"nu=1": finite_size_fit(Ls, ys, es, nu=1.0), "nu free": finite_size_fit(Ls, ys, es, nu=None)}
-    # transfer: the conv model trained on L = train_on applied unchanged to L = test_on
+    # transfer: the conv models trained on L = train_on (every seed) applied unchanged to L = test_on
     say("transfer")
     stars = []
-    for s in range(p["seeds"]):
-        torch.manual_seed(seed * 1000 + s)
-        model = conv_classifier(p["channels"])
-        train_classifier(model, train[train_on], epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"],
-                         seed=seed * 1000 + s)
-        curve = _mean_by_temperature(predict(model, test[test_on].spins), test[test_on])
+    for s, model in enumerate(seed_models[("conv", train_on)]):
+        prob = predict(model, test[test_on].spins)
+        curve = _mean_by_temperature(prob, test[test_on])
         stars.append(crossing_temperature(temps, curve))
         if s == 0:
             result.transfer["curve"] = [float(v) for v in curve]
-            result.transfer["accuracy"] = _accuracy_away(predict(model, test[test_on].spins), test[test_on])
+            result.transfer["accuracy"] = _accuracy_away(prob, test[test_on])
     result.transfer.update({"train_L": train_on, "test_L": test_on, "t_star": [float(v) for v in stars],
-                            "t_star_mean": float(np.nanmean(stars)) if np.isfinite(stars).any() else float("nan"), "t_star_error": bootstrap_error(stars, seed=seed)})
+                            "t_star_mean": float(np.nanmean(stars)) if np.isfinite(stars).any() else float("nan"),
+                            "t_star_error": bootstrap_error(stars, seed=seed)})
     # symmetry: mean output change under a spin flip and a translation
     say("symmetry")
     Ls = p["symmetry_L"]
@@ -357,7 +365,8 @@ def run_phase_experiment(params: dict[str, Any], *, seed: int = 0,
     torch.manual_seed(seed * 1000)
     model = dense_classifier(Ls, p["hidden"])
     augmented_epochs = p["epochs"] * p.get("augment_epoch_factor", 1)
-    secs = train_classifier(model, train[Ls], epochs=augmented_epochs, batch_size=p["batch_size"], lr=p["lr"],
+    secs = train_classifier(model, train[Ls], epochs=augmented_epochs, batch_size=p["batch_size"],
+                            lr=_learning_rate(p, "dense"),
                             seed=seed * 1000, augment=True)
     flip, shift = _symmetry_changes(model, spins, seed)
     result.symmetry.append({"model": "dense + Z2/translation augmentation", "L": Ls, "flip": flip,
