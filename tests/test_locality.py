@@ -338,3 +338,21 @@ def test_phase_helpers():
         phases.sample_phases(8, [2.0], 10, snapshots=4)
     with pytest.raises(ValueError, match="temperature must be > 0"):
         phases.sample_phases(8, [0.0], 4)
+
+
+def test_threads_do_not_change_the_network_output():
+    H = LatticeHamiltonian(6, RICH)
+    net = hamiltonian_network(H, 1.2)
+    s = random_spins((50, 6, 6), seed=4)
+    np.testing.assert_array_equal(net(s, threads=1), net(s, threads=2))
+    with pytest.raises(ValueError, match="threads"):
+        net(s, threads=0)
+
+
+def test_import_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, deepcheap_native, deepcheap_native.locality.phases; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
