@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -130,6 +129,9 @@ class LatticeHamiltonian:
     def term_energies(self, spins: Any) -> np.ndarray:
         """(..., n_terms) float64: each term's contribution c_t Σ_sites Π s to H (numpy, exact)."""
         a, _ = self._check_spins(spins)
+        return self._term_energies(a)
+
+    def _term_energies(self, a: np.ndarray) -> np.ndarray:
         s = a.astype(np.float64)
         out = np.empty(a.shape[:-2] + (len(self.terms),))
         for t, (c, offs) in enumerate(self.terms):
@@ -143,8 +145,8 @@ class LatticeHamiltonian:
         """H of each lattice, exact: spins of shape (..., L, L) holding ±1 (numpy or torch), result of
         shape (...) in float64 (a torch tensor when spins is one). Products of ±1 are exact and the sum is
         over integers times the coefficients, so the only rounding is the final multiply-adds."""
-        _, came_from_torch = self._check_spins(spins)
-        result = self.term_energies(spins).sum(axis=-1)
+        a, came_from_torch = self._check_spins(spins)
+        result = self._term_energies(a).sum(axis=-1)
         if came_from_torch:
             return like_input(np.ascontiguousarray(result), True)
         return result
@@ -166,7 +168,5 @@ class LatticeHamiltonian:
         if self.order > MAX_SAMPLER_ORDER:
             raise ValueError(f"sampler() needs terms of order <= {MAX_SAMPLER_ORDER} (BoltzmannSampler), "
                              f"this Hamiltonian has order {self.order}")
-        if isinstance(replicas, numbers.Integral) and not isinstance(replicas, bool):
-            replicas = int(replicas)
         return BoltzmannSampler(self.n_spins, self.expanded_terms(), temperature, replicas=replicas,
                                 seed=check_seed(seed), device=device)
