@@ -35,6 +35,9 @@ from .product import (
     product_network,
     product_network_neurons,
 )
+# --- locality ---
+from . import locality
+from .locality import LatticeHamiltonian, hamiltonian_network
 
 # Public module paths that name a module living inside core/ or an area: `import deepcheap_native.cuda`,
 # `from deepcheap_native.info import entropy` and `deepcheap_native.circuits.bristol` keep working, and
@@ -52,6 +55,7 @@ __all__ = [
     "HierarchicalChain",
     "IsingModel",
     "IsingSampler",
+    "LatticeHamiltonian",
     "MarkovChain",
     "ParseError",
     "ProductNetwork",
@@ -63,7 +67,9 @@ __all__ = [
     "get_num_threads",
     "info",
     "ising",
+    "hamiltonian_network",
     "landscape",
+    "locality",
     "multiplication_gate",
     "polynomial_network",
     "product_network",

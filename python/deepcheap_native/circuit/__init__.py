@@ -18,6 +18,7 @@ from .io import (
     CONST0,
     CONST1,
     CONSTANT_OPS,
+    DEFAULT_MAX_BYTES,
     INV,
     NAND,
     NOR,
@@ -30,7 +31,9 @@ from .io import (
     ParseError,
     aiger_bytes,
     bristol_text,
+    check_max_bytes,
     decompress,
+    default_max_bytes,
     read_source,
 )
 from .threshold import (
@@ -39,6 +42,7 @@ from .threshold import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "AND",
     "BUF",
     "CONST0",
@@ -60,6 +64,8 @@ __all__ = [
     "XOR",
     "aiger_bytes",
     "bristol_text",
+    "check_max_bytes",
+    "default_max_bytes",
     "decompress",
     "pack_bits",
     "read_source",
