@@ -312,3 +312,22 @@ def test_levelized_bound_counts_loads_and_stores():
     # the tree: levels of 512, 256, ..., 1 gates split evenly except the last, 1 output
     gates, whole = levelized_speedup_bounds(circuits.parity_tree(1024), 2)
     assert gates == pytest.approx(1023 / (511 + 1)) and whole == pytest.approx(2048 / (512 + 512 + 1))
+
+
+def test_report_sections_are_numbered_in_order_from_one_list(tmp_path):
+    """Issue 21 (small defects): the numbers skipped (1 ... 5, two unnumbered, then 7). Numbers come from
+    the position in EXPERIMENTS, so --only keeps them; the page's contents and headings use the titles."""
+    import html
+    import importlib
+    import re
+
+    from deepcheap_native import report
+
+    for name in report.EXPERIMENTS:
+        title = importlib.import_module(f"deepcheap_native.report.{name}").TITLE
+        assert not re.match(r"\d+\.", title), title  # numbered once, by position, not by hand
+    result = report.run_report(tmp_path, preset="tiny", progress=False, only=["hierarchy", "landscape"])
+    titles = [s.title for s in result.sections]
+    assert [t.split(".")[0] for t in titles] == [str(report.EXPERIMENTS.index(k) + 1) for k in ("hierarchy", "landscape")]
+    page = result.html_path.read_text(encoding="utf-8")
+    assert all(html.escape(t) in page or html.escape(t, quote=False) in page for t in titles)

@@ -111,7 +111,10 @@ def run_report(out: str | Path, *, preset: str = "quick", threads: int | None = 
     for _index, name in enumerate(selected):
         module = importlib.import_module(f".{name}", __name__)
         params = dict(module.PRESETS[preset])
-        section = Section(key=name, title=module.TITLE, intro=module.INTRO, parameters=params)
+        # Sections are numbered from the one list, EXPERIMENTS (the contents and the headings agree,
+        # and --only keeps each section's number).
+        title = f"{EXPERIMENTS.index(name) + 1}. {module.TITLE}"
+        section = Section(key=name, title=title, intro=module.INTRO, parameters=params)
         t0 = time.perf_counter()
         with ctx.step(section, "experiment"):
             module.run(ctx, section, params)

@@ -13,7 +13,7 @@ import numpy as np
 from .context import Context, Section, fmt, require
 from .figures import subplots, to_png
 
-TITLE = "7. Capabilities: what one unit, a small network and a full unit can realise"
+TITLE = "Capabilities: what one unit, a small network and a full unit can realise"
 INTRO = (
     "A threshold unit computes [w·x ≥ t] on x ∈ {0,1}ⁿ; a full n-input, 1-output unit realises all "
     "2^(2ⁿ) boolean functions. The mechanical-learning paper says: \"The number of possible processing "

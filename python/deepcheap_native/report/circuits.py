@@ -17,7 +17,7 @@ from ..circuit import families as circuits_module
 from .context import Context, MissingCapability, Section, best_time, require
 from .figures import subplots, to_png
 
-TITLE = "4. Circuits: serial depth versus parallel width"
+TITLE = "Circuits: serial depth versus parallel width"
 INTRO = (
     "A circuit's size W (gates) and depth D (longest path) bound what parallel hardware can do: a "
     "level-by-level evaluation on p processors takes at least max(W/p, D) steps and greedy "

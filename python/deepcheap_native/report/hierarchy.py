@@ -11,7 +11,7 @@ import numpy as np
 from .context import Context, Section, require
 from .figures import subplots, to_png
 
-TITLE = "2. Hierarchies: information about the cause falls along the chain"
+TITLE = "Hierarchies: information about the cause falls along the chain"
 INTRO = (
     "Data made by a hierarchical generative process y₀ → y₁ → … → y_L (row-stochastic, possibly "
     "rectangular matrices). The information I(y₀; yₖ) can only fall with k (data-processing "

@@ -10,7 +10,7 @@ import numpy as np
 from .context import Context, Section, require
 from .figures import subplots, to_png
 
-TITLE = "3. Ising: Boltzmann sampling against Onsager, and block-spin renormalisation"
+TITLE = "Ising: Boltzmann sampling against Onsager, and block-spin renormalisation"
 INTRO = (
     "The 2D Ising model H = −Σ⟨ij⟩ sᵢsⱼ on periodic L×L lattices, sampled with many replicas at "
     "once. Magnetisation and energy per spin beside Onsager's infinite-lattice results and the exact "
