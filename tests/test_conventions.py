@@ -486,3 +486,16 @@ def test_every_long_call_takes_the_one_progress_contract(make_call):
     make_call(False)
     with pytest.raises(TypeError, match="progress must be a bool, a callable"):
         make_call(3)
+
+
+def test_tab_completion_shows_the_public_names_only():
+    """Issue 25.18: completion offered dc.annotations, census.check_int, info.NamedTuple."""
+    import deepcheap_native.distributed as distributed_module
+
+    for module in (dc, dc.census, dc.info, dc.ising, dc.circuits, dc.cuda, dc.random, distributed_module):
+        names = dir(module)
+        assert set(module.__all__) <= set(names), module.__name__
+        for helper in ("annotations", "np", "check_int", "NamedTuple", "Any", "math"):
+            assert helper not in names, (module.__name__, helper)
+    with pytest.raises(ValueError, match="no wires yet: add inputs first"):
+        dc.CircuitBuilder().gate("AND", 0, 1)  # was "wires 0..-1"

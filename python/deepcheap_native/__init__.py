@@ -13,7 +13,8 @@ import sys as _sys
 # --- landscape ---
 # --- census ---
 # --- relu ---
-from . import _core, census, ising, landscape, relu
+# --- locality ---
+from . import _core, census, ising, landscape, locality, relu
 from ._core import simd_target, simd_targets
 
 # --- circuit ---
@@ -22,6 +23,7 @@ from .circuit import families as circuits
 from .core import cuda, random
 from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 from .landscape import SphericalSpinGlass
+from .locality import LatticeHamiltonian, hamiltonian_network
 
 # --- markov ---
 from .markov import HierarchicalChain, MarkovChain, info
@@ -35,9 +37,6 @@ from .product import (
     product_network,
     product_network_neurons,
 )
-# --- locality ---
-from . import locality
-from .locality import LatticeHamiltonian, hamiltonian_network
 
 # Public module paths that name a module living inside core/ or an area: `import deepcheap_native.cuda`,
 # `from deepcheap_native.info import entropy` and `deepcheap_native.circuits.bristol` keep working, and
@@ -126,3 +125,7 @@ def set_num_threads(k: int) -> None:
 def get_num_threads() -> int:
     """The number of threads native kernels use."""
     return _core.get_num_threads()
+
+from .core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

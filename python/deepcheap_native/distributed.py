@@ -472,3 +472,7 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
         row.update(ising_statistics(per_replica, row["L"], row["T"]))
     return pd.DataFrame(rows, columns=["L", "T", "algorithm", "replicas", "sweeps", "thermalize",
                                        "measure_every", "seed", *ISING_COLUMNS])
+
+from .core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

@@ -30,3 +30,7 @@ __all__ = [
     "threshold_functions",
     "threshold_tables",
 ]
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

@@ -72,3 +72,7 @@ __all__ = [
     "threshold_network",
     "unpack_bits",
 ]
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

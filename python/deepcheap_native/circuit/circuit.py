@@ -695,7 +695,9 @@ class CircuitBuilder:
             raise TypeError(f"a wire must be an int returned by this builder, got {type(w).__name__}")
         w = int(w)
         if not 0 <= w < len(self._is_input):
-            raise ValueError(f"wire {w} does not exist (this builder has wires 0..{len(self._is_input) - 1})")
+            have = (f"wires 0..{len(self._is_input) - 1}" if self._is_input else
+                    "no wires yet: add inputs first, e.g. builder.inputs(8)")
+            raise ValueError(f"wire {w} does not exist (this builder has {have})")
         return w
 
     def inputs(self, width: int) -> list[int]:

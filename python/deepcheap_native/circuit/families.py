@@ -438,3 +438,7 @@ def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: in
 
     return circuit_space.equivalent(a, b, exhaustive_bits=exhaustive_bits, samples=samples, seed=seed,
                                     chunk=chunk, threads=threads)
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

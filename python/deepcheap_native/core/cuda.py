@@ -419,3 +419,7 @@ def like_device(result: Any, template: Any) -> Any:
         return torch.as_tensor(result, device=template.device)
     cupy = _cupy_like(template)
     return result if cupy is None else cupy.asarray(result)
+
+from .namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

@@ -146,3 +146,7 @@ def normal_pairs(seed: int, item: Any, step: Any, purpose: int) -> np.ndarray:
     r = np.sqrt(-2.0 * np.log1p(-u1))
     theta = 2.0 * np.pi * u2
     return np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1)
+
+from .namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

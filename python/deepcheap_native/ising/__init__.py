@@ -61,3 +61,7 @@ __all__ = [
     "reweight",
     "wolff_clusters_per_sweep",
 ]
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

@@ -20,3 +20,7 @@ __all__ = [
     "ground_state_energy",
     "threshold_energy",
 ]
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

@@ -9,3 +9,7 @@ from .network import HamiltonianNetwork, hamiltonian_network, network_neurons, n
 
 __all__ = ["HamiltonianNetwork", "LatticeHamiltonian", "hamiltonian_network", "network_neurons",
            "network_parameters"]
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

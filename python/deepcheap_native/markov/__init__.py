@@ -27,3 +27,7 @@ __all__ = [
     "info",
     "mutual_information",
 ]
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

@@ -232,3 +232,7 @@ def mutual_information(x: Any, y: Any, *, correction: str | None = None, base: f
         mi += (np.count_nonzero(nx) + np.count_nonzero(ny) - len(nxy) - 1) / (2 * n)
     scale = np.log(base)
     return Estimate(float(mi / scale), float(np.sqrt(variance) / scale), base)
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

@@ -39,3 +39,7 @@ __all__ = [
     "product_network_hidden_layers",
     "product_network_neurons",
 ]
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

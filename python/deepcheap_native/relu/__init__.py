@@ -37,3 +37,7 @@ __all__ = [
     "sawtooth_network",
     "shallow_sawtooth_network",
 ]
+
+from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
+
+__dir__ = _public_dir(globals())

@@ -4,8 +4,8 @@ also checks that the native and the peer answers agree."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
