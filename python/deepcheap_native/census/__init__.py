@@ -2,6 +2,7 @@
 """
 
 from .threshold import (
+    CHECKPOINT_FORMAT,
     MAX_COUNT_N,
     MAX_DEPTH2_N,
     MAX_TABLES_N,
@@ -16,6 +17,7 @@ from .threshold import (
 )
 
 __all__ = [
+    "CHECKPOINT_FORMAT",
     "MAX_COUNT_N",
     "MAX_DEPTH2_N",
     "MAX_TABLES_N",
