@@ -196,7 +196,8 @@ AREA_API = {"product": ("product_network", "multiplication_gate", "product_netwo
             "circuits": ("Circuit", "circuits"),
             "performance": ("product_network", "MarkovChain", "IsingModel", "Circuit"),
             "landscape": ("SphericalSpinGlass", "landscape"),
-            "capabilities": ("census",)}
+            "capabilities": ("census",),
+            "locality": ("LatticeHamiltonian", "hamiltonian_network", "IsingModel")}
 
 
 def built(section: str) -> bool:
@@ -246,7 +247,8 @@ def test_results_metadata(tiny_report):
     assert doc["run"]["preset"] == "tiny" and doc["run"]["seed"] == 7 and doc["run"]["threads"] == 2
     assert doc["machine"]["cores_available"] >= 1 and doc["machine"]["simd_target"] in dc.simd_targets()
     assert doc["versions"]["deepcheap-native"] == dc.__version__ and doc["versions"]["numpy"] == np.__version__
-    assert set(doc["sections"]) == {"product", "hierarchy", "ising", "critical", "circuits", "performance", "landscape", "capabilities"}
+    assert set(doc["sections"]) == {"product", "hierarchy", "ising", "critical", "circuits", "performance", "landscape", "capabilities",
+                                 "locality"}
     summary = tiny_report["proc"].stdout
     for section in doc["sections"].values():
         assert section["parameters"]

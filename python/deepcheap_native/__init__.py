@@ -13,7 +13,8 @@ import sys as _sys
 # --- landscape ---
 # --- census ---
 # --- relu ---
-from . import _core, census, ising, landscape, relu
+# --- locality ---
+from . import _core, census, ising, landscape, locality, relu
 from ._core import simd_target, simd_targets
 
 # --- circuit ---
@@ -22,6 +23,7 @@ from .circuit import families as circuits
 from .core import cuda, random
 from .ising import BoltzmannSampler, IsingModel, IsingSampler, block_spin
 from .landscape import SphericalSpinGlass
+from .locality import LatticeHamiltonian, hamiltonian_network
 
 # --- markov ---
 from .markov import HierarchicalChain, MarkovChain, info
@@ -52,6 +54,7 @@ __all__ = [
     "HierarchicalChain",
     "IsingModel",
     "IsingSampler",
+    "LatticeHamiltonian",
     "MarkovChain",
     "ParseError",
     "ProductNetwork",
@@ -63,7 +66,9 @@ __all__ = [
     "get_num_threads",
     "info",
     "ising",
+    "hamiltonian_network",
     "landscape",
+    "locality",
     "multiplication_gate",
     "polynomial_network",
     "product_network",

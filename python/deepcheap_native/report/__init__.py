@@ -1,6 +1,6 @@
 """`deepcheap report`: reproduce the theory's claims with the package's own kernels, beside the theory.
 
-One module per experiment group (product, hierarchy, ising, critical, circuits, performance, landscape, capabilities); each exposes
+One module per experiment group (product, hierarchy, ising, critical, circuits, performance, landscape, capabilities, locality); each exposes
 ``TITLE``, ``INTRO``, ``PRESETS`` (parameters per preset: tiny, quick, full) and ``run(ctx, section,
 params)``. `run_report` runs them, then writes results.json and a self-contained index.html.
 """
@@ -22,7 +22,8 @@ from .output import markdown_summary, render_html, results_document, summary_row
 __all__ = ["EXPERIMENTS", "PRESETS", "MissingCapability", "MissingDependency", "ReportResult", "check_dependencies",
            "run_report"]
 
-EXPERIMENTS = ("product", "hierarchy", "ising", "critical", "circuits", "performance", "landscape", "capabilities")
+EXPERIMENTS = ("product", "hierarchy", "ising", "critical", "circuits", "performance", "landscape", "capabilities",
+               "locality")
 PRESETS = ("tiny", "quick", "full")
 
 
