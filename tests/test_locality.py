@@ -2,7 +2,6 @@
 networks, their torch export, and a small phase-classification run. References are written here: energies
 by explicit loops over sites, Boltzmann probabilities by enumerating all 2^(L²) states."""
 
-import itertools
 import math
 
 import numpy as np

@@ -42,7 +42,6 @@ from .threshold import (
 )
 
 __all__ = [
-    "DEFAULT_MAX_BYTES",
     "AND",
     "BUF",
     "CONST0",
@@ -50,6 +49,7 @@ __all__ = [
     "CONSTANT_OPS",
     "Circuit",
     "CircuitBuilder",
+    "DEFAULT_MAX_BYTES",
     "INV",
     "NAND",
     "NOR",
@@ -65,8 +65,8 @@ __all__ = [
     "aiger_bytes",
     "bristol_text",
     "check_max_bytes",
-    "default_max_bytes",
     "decompress",
+    "default_max_bytes",
     "pack_bits",
     "read_source",
     "threshold_network",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,9 @@ class LatticeHamiltonian:
     Parameters
     ----------
     L : lattice side (>= 1); the lattice is periodic in both directions.
-    terms : iterable of ``(coefficient, [(dr, dc), ...])``; ``[(-1.0, [(0, 0), (0, 1)]), (-1.0, [(0, 0),
-        (1, 0)]), (-0.3, [(0, 0)])]`` is the Ising model with J = 1, h = 0.3. A coefficient must be one real
+    terms : iterable of ``(coefficient, [(dr, dc), ...])``;
+        ``[(-1.0, [(0, 0), (0, 1)]), (-1.0, [(0, 0), (1, 0)]), (-0.3, [(0, 0)])]`` is the Ising model with
+        J = 1, h = 0.3. A coefficient must be one real
         number: a site-dependent (array) coefficient is not translation-invariant and is refused (use
         :class:`~deepcheap_native.BoltzmannSampler` for arbitrary couplings). The offsets of a term must be
         distinct sites of the L x L torus (an interaction range wider than the lattice is a ValueError).
@@ -43,7 +45,7 @@ class LatticeHamiltonian:
     ----------
     L, terms : the lattice side and the terms as ``(coefficient, ((dr, dc), ...))`` tuples.
     order : the largest number of spins in a term (k).
-    radius : (Rr, Rc), the largest |dr| and |dc|: the network's kernel is (2Rr+1) x (2Rc+1).
+    radius : (Rr, Rc), the largest abs(dr) and abs(dc): the network's kernel is (2Rr+1) x (2Rc+1).
     offsets : the distinct offsets of all terms, in first-seen order (the per-site network's inputs).
     """
 

@@ -82,11 +82,11 @@ class HamiltonianNetwork:
     site_network : the per-site :class:`~deepcheap_native.ProductNetwork` over the neighbourhood
         (inputs in the order of ``hamiltonian.offsets``): the polynomial Σ_t (−c_t/T) Π s of the product
         gates; the conv form shares it, the dense form holds L² independent copies of its weights.
-    layers : the stored weights, first layer in kernel (patch) coordinates: conv ``[(W (w₁, P), b), …,
-        (w_out (w_D,), None)]``; dense the same with a leading axis of L² sites.
+    layers : the stored weights, first layer in kernel (patch) coordinates; conv:
+        ``[(W (w₁, P), b), …, (w_out (w_D,), None)]``; dense the same with a leading axis of L² sites.
     n_parameters, n_neurons : counted from ``layers`` (equal to :func:`network_parameters` and
         :func:`network_neurons`).
-    error_bound : leading-order bound on |net(x) + H(x)/T| over all x (see :func:`hamiltonian_network`).
+    error_bound : leading-order bound on abs(net(x) + H(x)/T) over all x (see :func:`hamiltonian_network`).
     """
 
     def __init__(self, hamiltonian: LatticeHamiltonian, temperature: float, form: str, site_network: ProductNetwork,
@@ -139,7 +139,7 @@ class HamiltonianNetwork:
         degrees = [len(o) for _, o in self.hamiltonian.terms]
         D = max(_depth(d) for d in degrees)
         total = 0.0
-        for (c, offs), d in zip(self.hamiltonian.terms, degrees):
+        for (c, _offs), d in zip(self.hamiltonian.terms, degrees):
             if D == 0:
                 continue  # a linear map is exact
             carries = (product_network_neurons(d) - 4 * (d - 1)) // 2 + (D - _depth(d))
@@ -271,7 +271,7 @@ def hamiltonian_network(hamiltonian: LatticeHamiltonian, temperature: float, *, 
     every site with its own copy of the weights (L² times the parameters), for the comparison.
 
     Accuracy: each gate on ±1 inputs has relative error σ''''(a)/(6σ''(a)) λ²(u²+v²) + O(λ⁴) (softplus,
-    a = 0: −λ²/6; its carries are exact), so |net(x) + H(x)/T| ≤ ``error_bound`` + O(λ⁴) with
+    a = 0: −λ²/6; its carries are exact), so abs(net(x) + H(x)/T) ≤ ``error_bound`` + O(λ⁴) with
     ``error_bound = λ² L² Σ_t |c_t|/T [(d_t−1)|σ''''/(3σ'')| + carries_t |σ'''/(6σ')|]`` at the bias;
     for softplus the leading term is exactly (λ²/6) Σ_t (d_t−1) H_t(x)/T. Rounding adds about ε/λ² per
     gate (ε the unit roundoff of dtype): λ ~ ε^(1/4) balances them (0.01 suits float64, 0.05 float32).

@@ -128,10 +128,10 @@ def sawtooth_counts(k: int) -> dict[str, int]:
 
 
 def sawtooth_l1_gap_bound(k: int, pieces: int) -> float:
-    """A lower bound on ∫₀¹ |f − s_k| for every continuous piecewise-linear f with ``pieces`` pieces.
+    """A lower bound on ∫₀¹ abs(f − s_k) for every continuous piecewise-linear f with ``pieces`` pieces.
 
     Bound implemented (Telgarsky's lemma, counting form; proof in docs/relu.rst):
-    ∫₀¹ |f − s_k| ≥ max(0, 2^(k−1) − p − 1) · 2^(−k−2) for p = ``pieces``.
+    ∫₀¹ abs(f − s_k) ≥ max(0, 2^(k−1) − p − 1) · 2^(−k−2) for p = ``pieces``.
     s_k − ½ changes sign at 2^k points, leaving 2^k − 1 whole triangles of area 2^(−k−2) alternately
     above and below ½; f − ½ changes sign at most p times, and each triangle lying inside a run where
     f stays on the other side of ½ contributes its whole area. A one-hidden-layer network with m units
