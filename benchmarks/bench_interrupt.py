@@ -116,7 +116,10 @@ def test_chunked_equals_one_piece() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
+    if args.threads:
+        dc.set_num_threads(args.threads)
     print(f"threads {_core.get_num_threads()}, SIMD {dc.simd_target()}, load average {os.getloadavg()[0]:.1f}")
     print(f"{'case':28s} {'one piece s':>12s} {'chunked s':>10s} {'ratio':>7s}")
     for name, a, b in measure(args.rounds):

@@ -310,9 +310,9 @@ def test_census_canonical_batch_interrupts() -> None:
 
 def test_landscape_descent_interrupts() -> None:
     report = run_child("""
-        glass = dc.SphericalSpinGlass(100, 3, seed=1)  # a step of 500 starts: a few ms of numpy
+        glass = dc.SphericalSpinGlass(60, 3, seed=1)  # a step of 200 starts: about a ms of numpy
         report["latency"], report["polls"] = interrupted_after(
-            1.0, lambda: glass.descend(500, steps=10**7, tol=0.0))
+            1.0, lambda: glass.descend(200, steps=10**7, tol=0.0))
     """)
     check_latency(report, "SphericalSpinGlass.descend")
 

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 namespace deepcheap::cpu::census {

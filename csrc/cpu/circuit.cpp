@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 namespace deepcheap::cpu {

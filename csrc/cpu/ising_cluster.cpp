@@ -11,6 +11,7 @@
 #include "deepcheap/ising/cluster.hpp"
 #include "dispatch.hpp"
 #include "plan/ising.hpp"
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 DC_DECLARE_KERNEL(int64_t wolff_cluster(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster,
@@ -46,7 +47,7 @@ uint64_t IsingClusterChain::sweeps_done() const {
 // row k. Replicas are independent, so each thread runs whole replicas through a chunk of sweeps: one
 // parallel region per chunk and no barrier between the sweeps inside it (a barrier per sweep made
 // threads spin-wait for a core that another process held). Chunks (deepcheap/common/interrupt.hpp) are
-// sized to about 50 ms and polled for Ctrl-C between them; each replica's numbers depend only on its own
+// sized to about 0.1 s and polled for Ctrl-C between them; each replica's numbers depend only on its own
 // counters, so the chunking never changes the result, and sweeps_ advances after every chunk, so an
 // interrupted call leaves the lattices and counters exactly after the last completed sweep.
 void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnetization, double* energy,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "deepcheap/ising/ising.hpp"
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 namespace deepcheap::cpu {

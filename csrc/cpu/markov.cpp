@@ -12,6 +12,7 @@
 
 #include "deepcheap/markov/alias.hpp"
 #include "plan/markov.hpp"
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 namespace deepcheap::cpu {

@@ -1,6 +1,7 @@
 // CPU driver for product-network forward passes: the one place that picks the SIMD target's kernel.
 #include "product.hpp"
 
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 namespace deepcheap::cpu {

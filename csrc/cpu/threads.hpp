@@ -3,10 +3,6 @@
 // and a per-call threads=k (a per-OS-thread override, ThreadsOverride) governs one call.
 #pragma once
 
-// Every CPU driver cuts its long loops into interruptible chunks through deepcheap::interrupt::run_chunks
-// (one mechanism for every area; the header says how it works and why).
-#include "deepcheap/common/interrupt.hpp"
-
 namespace deepcheap::cpu {
 
 int num_threads();

@@ -35,8 +35,10 @@ namespace deepcheap::interrupt {
 
 using Poll = void (*)();
 
-// Seconds one chunk aims at: far below the 0.5 s a user waits for Ctrl-C, far above the poll's cost.
-constexpr double kChunkSeconds = 0.05;
+// Seconds one chunk aims at: well below the 0.5 s a user waits for Ctrl-C (a chunk of a loaded machine
+// may take twice its estimate), far above the cost of a poll and of starting a parallel region, which on
+// oversubscribed cores is a scheduling delay of milliseconds, not microseconds.
+constexpr double kChunkSeconds = 0.1;
 
 struct Settings {
   std::atomic<Poll> poll{nullptr};
@@ -70,16 +72,16 @@ inline void poll() {
 }
 
 // Items in a first chunk when one item costs about `cost` elementary operations (a spin update, a gate
-// word, a transition): about 2^22 of them, a few milliseconds. Later chunks follow measured durations.
+// word, a transition): about 2^25 of them, some 10-30 ms. Later chunks follow measured durations.
 inline int64_t first_chunk(double cost) {
-  const double items = cost > 0 ? double(int64_t(1) << 22) / cost : double(int64_t(1) << 22);
+  const double items = cost > 0 ? double(int64_t(1) << 25) / cost : double(int64_t(1) << 25);
   return items < 1 ? 1 : items > 9e15 ? int64_t(9e15) : int64_t(items);
 }
 
 // body(begin, end) over items [0, n) in consecutive chunks, polling between chunks (never after the last
 // one: a call whose work is done returns, and Python delivers the signal right after it). The first chunk
 // has `first` items; every next one is sized to take about kChunkSeconds at the rate measured on the one
-// before, at most twice and at least half its size. Every chunk but the last is a multiple of `quantum`
+// before, at most four times and at least half its size. Every chunk but the last is a multiple of `quantum`
 // items (a driver passes the split its threads share evenly: 16 blocks of 64 rows per thread, say).
 template <class Body>
 void run_chunks(int64_t n, int64_t first, Body&& body, int64_t quantum = 1) {
@@ -103,7 +105,7 @@ void run_chunks(int64_t n, int64_t first, Body&& body, int64_t quantum = 1) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double rate = double(end - begin) / (seconds > 1e-7 ? seconds : 1e-7);
       const double want = rate * kChunkSeconds;
-      const double low = double(chunk) / 2, high = double(chunk) * 2;
+      const double low = double(chunk) / 2, high = double(chunk) * 4;
       const double next = want < low ? low : want > high ? high : want;
       chunk = round(next < 1 ? 1 : int64_t(next));
     }
