@@ -26,7 +26,7 @@
 // the poll unwinds through the driver like any other (RAII locks and buffers).
 #pragma once
 
-#if !defined(__CUDA_ARCH__)
+// Host code only (no DC_HD): nvcc parses it in both passes, device code never calls it.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -114,4 +114,3 @@ void run_chunks(int64_t n, int64_t first, Body&& body, int64_t quantum = 1) {
 }
 
 }  // namespace deepcheap::interrupt
-#endif
