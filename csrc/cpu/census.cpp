@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 namespace deepcheap::cpu::census {
@@ -200,6 +201,11 @@ std::vector<Table128> canonical_tables(int n, int64_t begin, int64_t end) {
   const int m = max_weight(n);
   std::vector<Table128> result;
   const int threads = deepcheap::cpu::num_threads();
+  // Items in interruptible chunks (deepcheap/common/interrupt.hpp): the result is the union over items,
+  // so chunks never change it. An item walks about canonical_vector_count weight vectors of 2^n points.
+  const double cost = double(canonical_vector_count(n, begin, end)) / double(end - begin > 0 ? end - begin : 1) *
+                      double(int64_t(1) << n);
+  interrupt::run_chunks(end - begin, interrupt::first_chunk(cost), [&](int64_t chunk_begin, int64_t chunk_end) {
 #pragma omp parallel num_threads(threads)
   {
     TableSet set;
@@ -215,7 +221,7 @@ std::vector<Table128> canonical_tables(int n, int64_t begin, int64_t end) {
       for (int c = 0; c < count; ++c) set.insert(chain[c]);
     };
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t item = begin; item < end; ++item) {
+    for (int64_t item = begin + chunk_begin; item < begin + chunk_end; ++item) {
       if (n == 0) {
         body(w);
       } else if (n == 1) {
@@ -231,6 +237,7 @@ std::vector<Table128> canonical_tables(int n, int64_t begin, int64_t end) {
 #pragma omp critical(deepcheap_census_merge)
     result.insert(result.end(), mine.begin(), mine.end());
   }
+  });
   sort_unique(result);
   return result;
 }
@@ -684,9 +691,16 @@ std::vector<uint8_t> depth2_min_units(int n, int kmax, const std::function<void(
     const int64_t outer = static_cast<int64_t>(reps.size()) * (k >= 3 ? nT : 1);
     const int inner_levels = k >= 4 ? k - 4 : 0;
     std::vector<uint64_t> pairs(targeted ? 0 : (keys + 63) / 64, 0);
+    // Networks in interruptible chunks of the outer loop (deepcheap/common/interrupt.hpp); each thread
+    // keeps its pair bits across chunks and they are merged once at the end, so chunks change nothing.
+    std::vector<std::vector<uint64_t>> mine_of(static_cast<size_t>(threads));
+    double cost = double(outputs.size()) + 1.0;
+    for (int level = 0; level < (k >= 4 ? k - 3 : 0); ++level) cost *= double(nT);
+    interrupt::run_chunks(outer, interrupt::first_chunk(cost), [&](int64_t o_begin, int64_t o_end) {
 #pragma omp parallel num_threads(threads)
     {
-      std::vector<uint64_t> mine(pairs.size(), 0);
+      std::vector<uint64_t>& mine = mine_of[static_cast<size_t>(omp_get_thread_num())];
+      if (mine.size() != pairs.size()) mine.assign(pairs.size(), 0);
       std::vector<uint32_t> h(k);
       std::vector<uint32_t> term(1u << (k - 1));
       std::vector<int> all_outputs(outputs.size()), viable;
@@ -768,7 +782,7 @@ std::vector<uint8_t> depth2_min_units(int n, int kmax, const std::function<void(
         }
       };
 #pragma omp for schedule(dynamic, 16)
-      for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t o = o_begin; o < o_end; ++o) {
         if (targeted) {
           int done = 0;
 #pragma omp atomic read
@@ -792,9 +806,10 @@ std::vector<uint8_t> depth2_min_units(int n, int kmax, const std::function<void(
           emit();
         }
       }
-#pragma omp critical(deepcheap_census_pairs)
-      for (size_t i = 0; i < pairs.size(); ++i) pairs[i] |= mine[i];
     }
+    });
+    for (const auto& mine : mine_of)
+      for (size_t i = 0; i < mine.size(); ++i) pairs[i] |= mine[i];
     std::vector<uint64_t> reached((F + 63) / 64, 0);
     for (size_t r = 0; r < remaining.size(); ++r)
       if (found[r]) reached[remaining[r] >> 6] |= uint64_t(1) << (remaining[r] & 63);

@@ -7,6 +7,10 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <vector>
+
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
+#include "threads.hpp"
 
 namespace deepcheap::cpu {
 
@@ -102,7 +106,33 @@ void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_
     }
     st.workspace_words = words;
   }
-  DC_DISPATCH(circuit_evaluate)(plan_view, in, out, n_words, block_words, schedule, threads, st.workspace);
+  const auto kernel = DC_DISPATCH(circuit_evaluate);
+  // Words in interruptible chunks (deepcheap/common/interrupt.hpp): every word column is evaluated from
+  // its own inputs alone, so chunks never change a result, and an interrupted call has written the words
+  // of every completed chunk into out and left the rest untouched. A call that fits in one first chunk
+  // (a few milliseconds) runs in place as before; a longer one copies each chunk's input columns into a
+  // contiguous (n_inputs, chunk) buffer and its output columns back, since the kernel takes rows n_words
+  // apart (the copy moves n_inputs + n_outputs words per column, against n_gates word operations).
+  const int64_t n_in = n_inputs(), n_out = n_outputs();
+  const double cost = double(n_gates() + n_in + n_out);
+  const int64_t quantum = int64_t(64) * threads;
+  std::vector<uint64_t> chunk_in, chunk_out;
+  interrupt::run_chunks(n_words, interrupt::first_chunk(cost), [&](int64_t begin, int64_t end) {
+    if (begin == 0 && end == n_words) {
+      kernel(plan_view, in, out, n_words, block_words, schedule, threads, st.workspace);
+      return;
+    }
+    const int64_t w = end - begin;
+    chunk_in.resize(size_t(n_in * w));
+    chunk_out.resize(size_t(n_out * w));
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (int64_t i = 0; i < n_in; ++i)
+      std::memcpy(chunk_in.data() + i * w, in + i * n_words + begin, size_t(w) * sizeof(uint64_t));
+    kernel(plan_view, chunk_in.data(), chunk_out.data(), w, block_words, schedule, threads, st.workspace);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (int64_t o = 0; o < n_out; ++o)
+      std::memcpy(out + o * n_words + begin, chunk_out.data() + o * w, size_t(w) * sizeof(uint64_t));
+  }, quantum);
 }
 
 }  // namespace deepcheap::plan

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dispatch.hpp"
+#include "driver.hpp"
 #include "plan/ising.hpp"
 
 DC_DECLARE_KERNEL(void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes,
@@ -37,6 +38,11 @@ DC_DECLARE_KERNEL(void boltzmann_energy(const int8_t* spins, int64_t replicas, i
                                         const int32_t* term_indices, const double* coefficients, double* out))
 
 namespace deepcheap::cpu {
+
+// Block-spin renormalisation of (replicas, L, L) spins into (replicas, L/b, L/b) (rule 0 majority with
+// Philox tie-breaks, 1 decimation), on the active SIMD target. One pass over memory: not chunked.
+void block_spin(Driver, const int8_t* spins, int64_t replicas, int64_t L, int64_t b, int rule, uint64_t seed,
+                int8_t* out);
 
 // Replicas of an L x L periodic Ising lattice, H = -J sum_<ij> s_i s_j - h sum_i s_i. Metropolis on
 // multi-spin words when `multispin` (replicas a multiple of 64), else int8 Metropolis or heat-bath.

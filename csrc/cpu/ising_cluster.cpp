@@ -11,6 +11,7 @@
 #include "deepcheap/ising/cluster.hpp"
 #include "dispatch.hpp"
 #include "plan/ising.hpp"
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 DC_DECLARE_KERNEL(int64_t wolff_cluster(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster,
@@ -43,9 +44,12 @@ uint64_t IsingClusterChain::sweeps_done() const {
 }
 
 // n_measure times: `every` sweeps of every replica, then (when the outputs are given) a measurement into
-// row k. Replicas are independent, so each thread runs whole replicas through all the sweeps: one
-// parallel region per call and no barrier between sweeps (a barrier per sweep made threads spin-wait
-// for a core that another process held).
+// row k. Replicas are independent, so each thread runs whole replicas through a chunk of sweeps: one
+// parallel region per chunk and no barrier between the sweeps inside it (a barrier per sweep made
+// threads spin-wait for a core that another process held). Chunks (deepcheap/common/interrupt.hpp) are
+// sized to about 0.1 s and polled for Ctrl-C between them; each replica's numbers depend only on its own
+// counters, so the chunking never changes the result, and sweeps_ advances after every chunk, so an
+// interrupted call leaves the lattices and counters exactly after the last completed sweep.
 void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnetization, double* energy,
                                 int64_t* clusters, int64_t* flipped) {
   require(n_measure >= 0 && every >= 0, "numbers of sweeps must be >= 0, got " + std::to_string(n_measure) +
@@ -59,43 +63,52 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
   const auto swendsen_wang = DC_DISPATCH(swendsen_wang_sweep);
   const int threads = s_.replicas > 1 ? num_threads() : 1;
   const int64_t n_threads = threads < s_.replicas ? threads : s_.replicas;
+  // Clusters built and spins flipped since the last measurement, per replica (a measurement's `every`
+  // sweeps may span chunks).
+  std::vector<int64_t> n_clusters(size_t(s_.replicas), 0), n_flipped(size_t(s_.replicas), 0);
+  const double cost = double(s_.replicas) * double(sites) * 8.0;
+  interrupt::run_chunks(n_measure * every, interrupt::first_chunk(cost), [&](int64_t begin, int64_t end) {
 #pragma omp parallel num_threads(int(n_threads))
-  {
-    // Per-thread scratch, reused across the replicas this thread runs: a queue for Wolff (one entry past
-    // L^2, see wolff_cluster), parents and coins for Swendsen-Wang.
-    std::vector<uint32_t> queue;
-    std::vector<int32_t> parent;
-    std::vector<uint8_t> coin;
-    if (s_.algorithm == plan::ClusterSetup::kWolff)
-      queue.resize(size_t(sites) + 1);
-    else
-      parent.resize(size_t(sites)), coin.resize(size_t(sites));
+    {
+      // Per-thread scratch, reused across the replicas this thread runs: a queue for Wolff (one entry past
+      // L^2, see wolff_cluster), parents and coins for Swendsen-Wang.
+      std::vector<uint32_t> queue;
+      std::vector<int32_t> parent;
+      std::vector<uint8_t> coin;
+      if (s_.algorithm == plan::ClusterSetup::kWolff)
+        queue.resize(size_t(sites) + 1);
+      else
+        parent.resize(size_t(sites)), coin.resize(size_t(sites));
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t r = 0; r < s_.replicas; ++r) {
-      int8_t* s = spins_.data() + r * sites;
-      const uint64_t replica = s_.first_replica + uint64_t(r);
-      uint64_t sweep = sweeps_;
-      for (int64_t k = 0; k < n_measure; ++k) {
-        int64_t n_clusters = 0, n_flipped = 0;
-        for (int64_t t = 0; t < every; ++t, ++sweep) {
+      for (int64_t r = 0; r < s_.replicas; ++r) {
+        int8_t* s = spins_.data() + r * sites;
+        const uint64_t replica = s_.first_replica + uint64_t(r);
+        int64_t& built = n_clusters[size_t(r)];
+        int64_t& flips = n_flipped[size_t(r)];
+        for (int64_t u = begin; u < end; ++u) {
           if (s_.algorithm == plan::ClusterSetup::kWolff) {
             for (int64_t c = 0; c < s_.clusters_per_sweep; ++c)
-              n_flipped += wolff(s, L, s_.seed, replica, clusters_done_[size_t(r)]++, s_.threshold, queue.data());
-            n_clusters += s_.clusters_per_sweep;
+              flips += wolff(s, L, s_.seed, replica, clusters_done_[size_t(r)]++, s_.threshold, queue.data());
+            built += s_.clusters_per_sweep;
           } else {
-            swendsen_wang(s, L, s_.seed, replica, sweep, s_.threshold, parent.data(), coin.data(), n_clusters, n_flipped);
+            swendsen_wang(s, L, s_.seed, replica, sweeps_ + uint64_t(u - begin), s_.threshold, parent.data(),
+                          coin.data(), built, flips);
           }
-        }
-        if (magnetization) {
-          const int64_t at = k * s_.replicas + r;
-          cluster_measure(s, s_.L, s_.J, magnetization[at], energy[at]);
-          clusters[at] = n_clusters;
-          flipped[at] = n_flipped;
+          if ((u + 1) % every == 0) {
+            if (magnetization) {
+              const int64_t at = (u / every) * s_.replicas + r;
+              cluster_measure(s, s_.L, s_.J, magnetization[at], energy[at]);
+              clusters[at] = built;
+              flipped[at] = flips;
+            }
+            built = 0;
+            flips = 0;
+          }
         }
       }
     }
-  }
-  sweeps_ += uint64_t(n_measure * every);
+    sweeps_ += uint64_t(end - begin);
+  });
 }
 
 void IsingClusterChain::sweep(int64_t n) {

@@ -7,8 +7,15 @@
 #include <string>
 
 #include "deepcheap/ising/ising.hpp"
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
+#include "threads.hpp"
 
 namespace deepcheap::cpu {
+
+void block_spin(Driver, const int8_t* spins, int64_t replicas, int64_t L, int64_t b, int rule, uint64_t seed,
+                int8_t* out) {
+  DC_DISPATCH(ising_block_spin)(spins, replicas, L, b, rule, seed, out);
+}
 
 IsingChain::IsingChain(int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,
                        bool multispin, uint64_t seed, bool random_init, uint64_t first_replica)
@@ -31,18 +38,24 @@ void IsingChain::sweep(int64_t n) {
   sweep_locked(n);
 }
 
+// Sweeps in interruptible chunks (deepcheap/common/interrupt.hpp): sweep k uses counter step k whatever the
+// chunk it falls in, and sweeps_ advances after every chunk, so an interrupted call leaves exactly the
+// lattice after its last completed sweep with sweeps_done() counting it.
 void IsingChain::sweep_locked(int64_t n) {
   plan::check_sweeps(sweeps_done(), n);
   if (n == 0) return;
-  if (s_.multispin) {
-    DC_DISPATCH(ising_multispin_sweep)(words_.data(), s_.replicas / 64, s_.L, s_.classes.count, s_.classes.satisfied,
-                                       s_.classes.spin, s_.classes.threshold, s_.J >= 0, s_.seed, sweeps_done(), n,
-                                       s_.first_replica / 64);
-  } else {
-    DC_DISPATCH(ising_int8_sweep)(spins_.data(), s_.replicas, s_.L, s_.heatbath, s_.threshold, s_.seed, sweeps_done(),
-                                  n, s_.first_replica);
-  }
-  sweeps_.fetch_add(uint64_t(n), std::memory_order_relaxed);
+  const double cost = double(s_.replicas) * double(s_.L * s_.L) / (s_.multispin ? 16.0 : 1.0);
+  interrupt::run_chunks(n, interrupt::first_chunk(cost), [&](int64_t begin, int64_t end) {
+    if (s_.multispin) {
+      DC_DISPATCH(ising_multispin_sweep)(words_.data(), s_.replicas / 64, s_.L, s_.classes.count,
+                                         s_.classes.satisfied, s_.classes.spin, s_.classes.threshold, s_.J >= 0,
+                                         s_.seed, sweeps_done(), end - begin, s_.first_replica / 64);
+    } else {
+      DC_DISPATCH(ising_int8_sweep)(spins_.data(), s_.replicas, s_.L, s_.heatbath, s_.threshold, s_.seed,
+                                    sweeps_done(), end - begin, s_.first_replica);
+    }
+    sweeps_.fetch_add(uint64_t(end - begin), std::memory_order_relaxed);
+  });
 }
 
 void IsingChain::set_sweeps_done(uint64_t n) {
@@ -104,10 +117,14 @@ void IsingChain::run(int64_t n_measure, int64_t every, double* magnetization, do
     throw std::invalid_argument("number of measurements must be >= 0, got " + std::to_string(n_measure));
   if (every < 1) throw std::invalid_argument("measure_every must be >= 1, got " + std::to_string(every));
   std::lock_guard<std::mutex> lock(mutex_);  // the whole run is one call: no other call interleaves
-  for (int64_t k = 0; k < n_measure; ++k) {
-    sweep_locked(every);
-    measure_locked(magnetization + k * s_.replicas, energy + k * s_.replicas);
-  }
+  // Interruptible between measurements too (sweep_locked cuts a long `every` itself).
+  const double cost = double(every) * double(s_.replicas) * double(s_.L * s_.L) / (s_.multispin ? 16.0 : 1.0);
+  interrupt::run_chunks(n_measure, interrupt::first_chunk(cost), [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      sweep_locked(every);
+      measure_locked(magnetization + k * s_.replicas, energy + k * s_.replicas);
+    }
+  });
 }
 
 BoltzmannChain::BoltzmannChain(int64_t n_spins, const int32_t* term_indices, const double* coefficients,
@@ -123,11 +140,15 @@ void BoltzmannChain::sweep(int64_t n) {
   std::lock_guard<std::mutex> lock(mutex_);
   plan::check_sweeps(sweeps_done(), n);
   if (n == 0) return;
-  DC_DISPATCH(boltzmann_sweep)(spins_.data(), s_.replicas, s_.n_spins, s_.n_colours, s_.colour_offsets.data(),
-                               s_.colour_members.data(), s_.incidence_offsets.data(), s_.incidence_terms.data(),
-                               s_.term_indices.data(), s_.coefficients.data(), s_.beta, s_.seed, sweeps_done(), n,
-                               s_.first_replica);
-  sweeps_.fetch_add(uint64_t(n), std::memory_order_relaxed);
+  // Interruptible chunks of sweeps, as IsingChain::sweep_locked.
+  const double cost = double(s_.replicas) * double(s_.incidence_offsets.back() + s_.n_spins);
+  interrupt::run_chunks(n, interrupt::first_chunk(cost), [&](int64_t begin, int64_t end) {
+    DC_DISPATCH(boltzmann_sweep)(spins_.data(), s_.replicas, s_.n_spins, s_.n_colours, s_.colour_offsets.data(),
+                                 s_.colour_members.data(), s_.incidence_offsets.data(), s_.incidence_terms.data(),
+                                 s_.term_indices.data(), s_.coefficients.data(), s_.beta, s_.seed, sweeps_done(),
+                                 end - begin, s_.first_replica);
+    sweeps_.fetch_add(uint64_t(end - begin), std::memory_order_relaxed);
+  });
 }
 
 void BoltzmannChain::set_sweeps_done(uint64_t n) {

@@ -12,6 +12,7 @@
 
 #include "deepcheap/markov/alias.hpp"
 #include "plan/markov.hpp"
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "threads.hpp"
 
 namespace deepcheap::cpu {
@@ -35,11 +36,24 @@ int64_t auto_chunk(const std::vector<markov::Level>& steps, int64_t n_chains) {
 
 }  // namespace
 
+// Blocks of chains, each through every step, in interruptible chunks (deepcheap/common/interrupt.hpp):
+// chain i's numbers are keyed by first_chain + i whatever its block, so the blocks never change a result,
+// and an interrupted call has written the paths of every completed block and nothing of the others.
 void markov_sample(Driver, const plan::MarkovSample& p, int device) {
   Driver::check_device(device);
-  const int64_t chunk = p.chunk > 0 ? p.chunk : auto_chunk(p.steps, p.n_chains);
-  DC_DISPATCH(markov_sample)(p.steps.data(), p.n_steps, p.init, p.init_states, p.stores.data(), p.n_chains, p.seed,
-                             chunk, p.first_chain, p.first_step);
+  const auto kernel = DC_DISPATCH(markov_sample);
+  const double cost = double(p.n_steps > 0 ? p.n_steps : 1);
+  // The threads' share of a block is a multiple of 16 chains (the kernel's smallest chunk).
+  const int64_t quantum = 16 * int64_t(num_threads());
+  std::vector<markov::Store> stores(p.stores);
+  interrupt::run_chunks(p.n_chains, interrupt::first_chunk(cost), [&](int64_t begin, int64_t end) {
+    const int64_t n = end - begin;
+    for (size_t t = 0; t < stores.size(); ++t)
+      if (p.stores[t].base != nullptr) stores[t].base = p.stores[t].base + begin * p.stores[t].stride_bytes;
+    const int64_t chunk = p.chunk > 0 ? p.chunk : auto_chunk(p.steps, n);
+    kernel(p.steps.data(), p.n_steps, p.init, p.init_states != nullptr ? p.init_states + begin : nullptr,
+           stores.data(), n, p.seed, chunk, p.first_chain + uint64_t(begin), p.first_step);
+  }, quantum);
 }
 
 }  // namespace deepcheap::cpu

@@ -145,6 +145,7 @@ void CircuitCore<Driver>::evaluate_resident(const uint64_t* in, uint64_t* out, i
       }
       launch("circuit_store_kernel", circuit_store_kernel, dim3(grid_for(int64_t(n_outputs()) * w)),
              dim3(kBlockThreads), d.output_slot.data(), int32_t(n_outputs()), slots.data(), w, out, n_words, first);
+      if (first + W < n_words) interrupt::poll();  // between word chunks (deepcheap/common/interrupt.hpp)
     }
     return;
   }

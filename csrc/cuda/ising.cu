@@ -6,6 +6,7 @@
 // this in CI; on a GPU the heat-bath thresholds use the device's exp, see README "GPU path").
 #include <vector>
 
+#include "deepcheap/common/interrupt.hpp"
 #include "deepcheap/ising/ising.hpp"
 #include "ising.hpp"
 #include "memory.hpp"
@@ -154,7 +155,10 @@ void IsingChain::sweep_locked(int64_t n) {
   const int64_t items = (s.multispin ? s.replicas / 64 : s.replicas) * s.L * (s.L / 2);
   Thresholds t;
   for (int k = 0; k < 10; ++k) t.t[k] = s.threshold[k];
-  for (int64_t k = 0; k < n; ++k) {
+  // Sweeps in interruptible chunks of launches (deepcheap/common/interrupt.hpp), sweeps_ advanced after
+  // each chunk: an interrupted call leaves the lattice after its last completed sweep.
+  interrupt::run_chunks(n, 1, [&](int64_t begin, int64_t end) {
+  for (int64_t k = 0; k < end - begin; ++k) {
     const uint32_t step = static_cast<uint32_t>(sweeps_done() + uint64_t(k));
     for (int colour = 0; colour < 2; ++colour) {
       if (s.multispin)
@@ -166,7 +170,8 @@ void IsingChain::sweep_locked(int64_t n) {
                s.replicas, s.L, colour, s.first_replica, step, s.seed, s.heatbath, t);
     }
   }
-  sweeps_.fetch_add(uint64_t(n), std::memory_order_relaxed);
+  sweeps_.fetch_add(uint64_t(end - begin), std::memory_order_relaxed);
+  });
 }
 
 void IsingChain::get_spins(int8_t* out) const { snapshot(out); }
@@ -232,6 +237,7 @@ void IsingChain::run(int64_t n_measure, int64_t every, double* magnetization, do
   for (int64_t k = 0; k < n_measure; ++k) {
     sweep_locked(every);
     measure_locked(magnetization + k * impl_->s.replicas, energy + k * impl_->s.replicas);
+    if (k + 1 < n_measure) interrupt::poll();  // between measurements too (polls are cheap beside launches)
   }
 }
 
@@ -286,11 +292,14 @@ void BoltzmannChain::sweep(int64_t n) {
   if (n == 0) return;
   Impl& m = *impl_;
   DeviceGuard guard(m.device);
-  launch("boltzmann_sweeps", boltzmann_kernel, dim3(grid_for(m.s.replicas, 64)), dim3(64), m.spins.data(),
-         m.s.replicas, m.s.n_spins, m.s.n_colours, m.colour_offsets.data(), m.colour_members.data(),
-         m.incidence_offsets.data(), m.incidence_terms.data(), m.term_indices.data(), m.coefficients.data(), m.s.beta,
-         m.s.seed, m.s.first_replica, sweeps_done(), n);
-  sweeps_.fetch_add(uint64_t(n), std::memory_order_relaxed);
+  // Interruptible chunks of sweeps, one launch each (deepcheap/common/interrupt.hpp).
+  interrupt::run_chunks(n, 1, [&](int64_t begin, int64_t end) {
+    launch("boltzmann_sweeps", boltzmann_kernel, dim3(grid_for(m.s.replicas, 64)), dim3(64), m.spins.data(),
+           m.s.replicas, m.s.n_spins, m.s.n_colours, m.colour_offsets.data(), m.colour_members.data(),
+           m.incidence_offsets.data(), m.incidence_terms.data(), m.term_indices.data(), m.coefficients.data(),
+           m.s.beta, m.s.seed, m.s.first_replica, sweeps_done(), end - begin);
+    sweeps_.fetch_add(uint64_t(end - begin), std::memory_order_relaxed);
+  });
 }
 
 void BoltzmannChain::get_spins(int8_t* out) const { snapshot(out); }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "deepcheap/common/interrupt.hpp"
 #include "deepcheap/ising/cluster.hpp"
 #include "ising_cluster.hpp"
 #include "memory.hpp"
@@ -183,20 +184,22 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
     n_flipped = DeviceBuffer<int64_t>(R, "cluster chain (allocate counts)");
   }
   const dim3 per_replica(grid_for(R)), block(kBlockThreads);
-  uint64_t sweep = m.sweeps;
+  // Sweeps in interruptible chunks of launches (deepcheap/common/interrupt.hpp), m.sweeps advanced after
+  // each: an interrupted call leaves the lattices and counters after its last completed sweep.
   for (int64_t k = 0; k < n_measure; ++k) {
     if (counting) {
       check(cudaMemset(n_clusters.data(), 0, size_t(R) * sizeof(int64_t)), "cluster chain (clear counts)");
       check(cudaMemset(n_flipped.data(), 0, size_t(R) * sizeof(int64_t)), "cluster chain (clear counts)");
     }
+    interrupt::run_chunks(every, 1, [&](int64_t begin, int64_t end) {
     if (wolff) {
-      // The sweep number does not enter Wolff's counters: the measurement's sweeps are one launch.
+      // The sweep number does not enter Wolff's counters: a chunk's sweeps are one launch.
       launch("wolff_kernel", wolff_kernel, per_replica, block, m.spins.data(), R, L, s.seed, s.first_replica,
-             m.clusters_done.data(), s.threshold, m.queues.data(), every * s.clusters_per_sweep,
+             m.clusters_done.data(), s.threshold, m.queues.data(), (end - begin) * s.clusters_per_sweep,
              counting ? n_flipped.data() : nullptr);
-      sweep += uint64_t(every);
     } else {
-      for (int64_t t = 0; t < every; ++t, ++sweep) {
+      uint64_t sweep = m.sweeps;
+      for (int64_t t = begin; t < end; ++t, ++sweep) {
         launch("sw_bonds_kernel", sw_bonds_kernel, dim3(grid_for(R * sites)), block, m.spins.data(), R, L, s.seed,
                s.first_replica, sweep, s.threshold, m.bonds.data(), m.label.data());
         for (int32_t changed = 1; changed;) {
@@ -212,6 +215,8 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
                  n_flipped.data());
       }
     }
+    m.sweeps += uint64_t(end - begin);
+    });
     if (counting) {
       measure_unlocked(magnetization + k * R, energy + k * R);
       n_flipped.copy_to_host(flipped + k * R, R, "cluster chain (copy counts)");
@@ -220,8 +225,8 @@ void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnet
       else
         n_clusters.copy_to_host(clusters + k * R, R, "cluster chain (copy counts)");
     }
+    if (k + 1 < n_measure) interrupt::poll();
   }
-  m.sweeps += uint64_t(n_measure * every);
 }
 
 void IsingClusterChain::sweep(int64_t n) {

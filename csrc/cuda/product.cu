@@ -124,6 +124,9 @@ int64_t forward(const plan::ProductForward<T>& p, int device, bool resident) {
             "product forward (copy inputs)");
     run_chunk_any(p, x, rows, work.data(), out);
     if (!resident) out_stage.copy_to_host(p.out + first, rows, "product forward (copy outputs)");
+    // Between chunks, a pending Ctrl-C stops the call (deepcheap/common/interrupt.hpp): out holds the
+    // rows of every completed chunk, the others are untouched.
+    if (first + chunk < p.batch) interrupt::poll();
   }
   return 0;
 }

@@ -4,6 +4,7 @@
 // turns it into RuntimeError), never an abort or a silent wrong answer.
 #pragma once
 
+#include "deepcheap/common/interrupt.hpp"  // every driver polls for Ctrl-C between launches
 #include <cstdint>
 #include <stdexcept>
 #include <string>

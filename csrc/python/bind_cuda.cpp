@@ -240,6 +240,7 @@ void bind_cuda_module(py::module_& m) {
     return py::make_tuple(s.device_count, s.problem);
   }, "(device_count, problem): devices the CUDA runtime sees and, when none, why.");
   m.attr("emulated") = cuda::is_emulated();
+  deepcheap::python::install_interrupt_poll(m);
   deepcheap::python::define_philox<cuda::Driver>(m);
   deepcheap::python::define_product_forward<cuda::Driver>(m);
   deepcheap::python::define_circuit_core<cuda::CircuitCore>(m, &no_threads)

@@ -33,7 +33,7 @@ void bind_ising(py::module_& m) {
         {
           // Safe: reads `spins` and writes `out`, both held alive by this frame.
           py::gil_scoped_release release;
-          DC_DISPATCH(ising_block_spin)(in, replicas, L, b, rule, seed, o);
+          block_spin(deepcheap::cpu::Driver{}, in, replicas, L, b, rule, seed, o);
         }
         return out;
       },

@@ -3,6 +3,7 @@
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "deepcheap_native private native core; use the public deepcheap_native API instead";
+  deepcheap::python::install_interrupt_poll(m);
   bind_common(m);
   bind_product(m);
   bind_markov(m);

@@ -9,9 +9,37 @@
 #include <stdexcept>
 #include <string>
 
+#include "deepcheap/common/interrupt.hpp"
+#include "pythread.h"
+
 namespace py = pybind11;
 
 namespace deepcheap::python {
+
+// The interrupt poll of this module (deepcheap/common/interrupt.hpp says why this design): on the
+// interpreter's main thread, take the GIL back for a moment and run the pending signal handlers; a
+// handler that raised (KeyboardInterrupt for SIGINT) becomes py::error_already_set, thrown through the
+// driver (which leaves its object whole) to the binding, where pybind11 restores the Python error. On any
+// other thread it returns at once: Python runs signal handlers on the main thread only.
+inline unsigned long& main_thread_ident() {
+  static unsigned long ident = 0;
+  return ident;
+}
+
+inline void poll_python_signals() {
+  if (PyThread_get_thread_ident() != main_thread_ident()) return;
+  py::gil_scoped_acquire gil;
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+// Called once from each module's init (with the GIL held): installs the poll and the test hooks.
+inline void install_interrupt_poll(py::module_& m) {
+  main_thread_ident() = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+  interrupt::set_poll(&poll_python_signals);
+  // Private test hooks: force every chunk to `items` items (0: duration-sized, -1: one piece), count polls.
+  m.def("_set_interrupt_chunk", &interrupt::set_fixed_chunk, py::arg("items"));
+  m.def("_interrupt_polls", &interrupt::polls_done);
+}
 
 // NPY_ARRAY_ALIGNED as an array_t requirement: an input whose data is not aligned for its type (numpy
 // arrays unpickled from a byte buffer, e.g. results coming back from Dask workers, can be) is copied

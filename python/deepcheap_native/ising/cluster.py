@@ -229,17 +229,19 @@ class ClusterSampler(_LatticeChain):
         chunk = n_measure if not progress else max(1, n_measure // 20)
         parts: list[tuple[np.ndarray, ...]] = []
         done = 0
-        with call_threads(threads):
-            while done < n_measure:
-                k = min(chunk, n_measure - done)
-                parts.append(self._chain.run(k, every))
-                done += k
-                bar.update(k * every)
-            left = n_sweeps - n_measure * every
-            self._chain.sweep(left)
-        if left:
-            bar.update(left)
-        bar.close()
+        try:  # the bar closes on Ctrl-C too (the chain keeps its last completed sweep)
+            with call_threads(threads):
+                while done < n_measure:
+                    k = min(chunk, n_measure - done)
+                    parts.append(self._chain.run(k, every))
+                    done += k
+                    bar.update(k * every)
+                left = n_sweeps - n_measure * every
+                self._chain.sweep(left)
+            if left:
+                bar.update(left)
+        finally:
+            bar.close()
         if parts:
             m, e, clusters, flipped = (np.concatenate(p) for p in zip(*parts))
         else:

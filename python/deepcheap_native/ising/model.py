@@ -685,14 +685,16 @@ class IsingSampler(_LatticeChain):
                 parts_m, parts_e = [], []
                 done = 0
                 bar = progress_bar(progress, n_measure * every, "Ising sweeps")
-                while done < n_measure:
-                    k = min(chunk, n_measure - done)
-                    pm, pe = self._chain.run(k, every)
-                    parts_m.append(pm)
-                    parts_e.append(pe)
-                    done += k
-                    bar.update(k * every)
-                bar.close()
+                try:  # the bar closes on Ctrl-C too (the chain keeps its last completed sweep)
+                    while done < n_measure:
+                        k = min(chunk, n_measure - done)
+                        pm, pe = self._chain.run(k, every)
+                        parts_m.append(pm)
+                        parts_e.append(pe)
+                        done += k
+                        bar.update(k * every)
+                finally:
+                    bar.close()
                 m = np.concatenate(parts_m) if parts_m else np.empty((0, self.replicas))
                 e = np.concatenate(parts_e) if parts_e else np.empty((0, self.replicas))
             self._chain.sweep(n_sweeps - n_measure * every)

@@ -1,0 +1,126 @@
+"""What interruptibility costs on the hot paths (issue 21: at most 1 %).
+
+Every long native call is cut into chunks of about 50 ms with a poll for Ctrl-C between them
+(csrc/include/deepcheap/common/interrupt.hpp). The baseline is the same build with the chunking switched
+off (``_core._set_interrupt_chunk(-1)``: every call in one piece, no poll: the drivers' calls before
+issue 21), so both run in one process, interleaved round by round:
+
+    python benchmarks/bench_interrupt.py [--rounds 5]     # the table: medians and chunked/one-piece ratio
+    python -m pytest benchmarks/bench_interrupt.py        # as a test: small sizes, results bit-identical
+
+Each case also checks that the chunked call's result equals the one-piece call's, bit for bit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import deepcheap_native as dc
+from deepcheap_native import _core
+
+FULL = os.environ.get("DEEPCHEAP_BENCH_SIZE", "full") != "small"
+BRISTOL = Path(__file__).resolve().parent.parent / "tests" / "data" / "circuit" / "bristol"
+
+
+def _sweeps(make: Callable[[], object], n: int) -> Callable[[], np.ndarray]:
+    def run() -> np.ndarray:
+        s = make()
+        s.sweep(n)
+        return np.asarray(s.spins)
+    return run
+
+
+def cases() -> dict[str, Callable[[], np.ndarray]]:
+    f = 1 if FULL else 0
+    out: dict[str, Callable[[], np.ndarray]] = {
+        "ising multispin sweeps": _sweeps(lambda: dc.IsingModel(256).sampler(2.0, replicas=64, seed=1),
+                                          300 if f else 3),
+        "ising int8 heat-bath sweeps": _sweeps(
+            lambda: dc.IsingModel(128).sampler(2.0, replicas=8, algorithm="heatbath", seed=2), 200 if f else 2),
+        "boltzmann sweeps": _sweeps(lambda: dc.BoltzmannSampler(
+            400, {(i, (i + 1) % 400): -1.0 for i in range(400)}, 1.5, replicas=128, seed=3), 100 if f else 2),
+        "wolff sweeps": _sweeps(lambda: dc.IsingModel(64).sampler(2.3, replicas=8, algorithm="wolff", seed=4),
+                                2000 if f else 5),
+        "swendsen-wang sweeps": _sweeps(
+            lambda: dc.IsingModel(64).sampler(2.3, replicas=8, algorithm="swendsen-wang", seed=5), 300 if f else 3),
+    }
+    chain = dc.MarkovChain(np.full((16, 16), 1 / 16))
+    out["markov sample"] = lambda: chain.sample(200_000 if f else 1000, 1000 if f else 10, seed=1)
+    h = dc.HierarchicalChain([np.full((4, 4), 1 / 4)] * 200, np.full(4, 1 / 4))
+    out["hierarchical sample"] = lambda: h.sample(100_000 if f else 500, seed=2)
+    deep = dc.product_network(64, kind="deep")
+    xd = np.random.default_rng(0).uniform(0.99, 1.01, (200_000 if f else 500, 64))
+    out["product deep"] = lambda: deep(xd)
+    shallow = dc.product_network(14, kind="shallow", activation="exp", scale=0.3)  # 0.1 would sit in the cancellation floor (an AccuracyWarning)
+    xs = np.random.default_rng(1).uniform(0.4, 0.6, (20_000 if f else 200, 14))
+    out["product shallow"] = lambda: shallow(xs)
+    sha = dc.circuits.bristol("sha256", directory=BRISTOL)
+    words = np.random.default_rng(2).integers(0, 2**63, (sha.n_inputs, 8192 if f else 64), dtype=np.uint64)
+    out["sha256 evaluate_packed"] = lambda: sha.evaluate_packed(words)
+    items = int(_core.census_item_count(6))
+    out["census canonical n=6"] = lambda: np.asarray(_core.census_canonical(6, 0, items if f else 10))
+    return out
+
+
+def timed(run: Callable[[], np.ndarray], chunk: int) -> tuple[float, np.ndarray]:
+    previous = _core._set_interrupt_chunk(chunk)
+    try:
+        start = time.perf_counter()
+        result = run()
+        return time.perf_counter() - start, result
+    finally:
+        _core._set_interrupt_chunk(previous)
+
+
+def measure(rounds: int) -> list[tuple[str, float, float]]:
+    rows = []
+    for name, run in cases().items():
+        run()  # warm-up (first touches, caches)
+        whole, cut = [], []
+        for _ in range(rounds):
+            t0, r0 = timed(run, -1)
+            t1, r1 = timed(run, 0)
+            assert np.array_equal(r0, r1), f"{name}: chunked result differs"
+            whole.append(t0)
+            cut.append(t1)
+        rows.append((name, statistics.median(whole), statistics.median(cut)))
+    return rows
+
+
+NAMES = ("ising multispin sweeps", "ising int8 heat-bath sweeps", "boltzmann sweeps", "wolff sweeps",
+         "swendsen-wang sweeps", "markov sample", "hierarchical sample", "product deep", "product shallow",
+         "sha256 evaluate_packed", "census canonical n=6")
+
+
+def test_chunked_equals_one_piece() -> None:
+    every = cases()
+    assert tuple(every) == NAMES
+    for name, run in every.items():
+        _, whole = timed(run, -1)
+        _, cut = timed(run, 0)
+        _, tiny = timed(run, 2)
+        assert np.array_equal(whole, cut) and np.array_equal(whole, tiny), name
+    _, whole = timed(run, -1)
+    _, cut = timed(run, 0)
+    _, tiny = timed(run, 2)
+    assert np.array_equal(whole, cut) and np.array_equal(whole, tiny)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        dc.set_num_threads(args.threads)
+    print(f"threads {_core.get_num_threads()}, SIMD {dc.simd_target()}, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'case':28s} {'one piece s':>12s} {'chunked s':>10s} {'ratio':>7s}")
+    for name, a, b in measure(args.rounds):
+        print(f"{name:28s} {a:12.4f} {b:10.4f} {b / a:7.3f}")
