@@ -18,6 +18,7 @@ import numpy as np
 from ..core import cuda
 from ..core.arrays import check_int, html_table, short_repr
 from ..core.memory import check_allocation
+from ..core.results import saveable
 from ..core.validate import call_threads, check_threads, progress_bar
 from .model import (
     CRITICAL_TEMPERATURE,
@@ -60,6 +61,7 @@ def wolff_clusters_per_sweep(L: int, temperature: float, J: float = 1.0) -> int:
     return max(1, round(1.0 / max(m2, 1.0 / L**2)))
 
 
+@saveable
 class ClusterSeries(NamedTuple):
     """Time series from :meth:`ClusterSampler.run`, each of shape (n_measure, replicas)."""
 

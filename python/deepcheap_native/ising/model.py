@@ -32,6 +32,7 @@ from ..core.arrays import (
     to_numpy,
 )
 from ..core.memory import check_allocation
+from ..core.results import saveable
 from ..core.validate import FixedAttributes, call_threads, check_threads, progress_bar, resolve_seed
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -231,6 +232,7 @@ def binder_cumulant(m_series: Any, axis: int | tuple[int, ...] | None = None) ->
 # ---- the lattice sampler ----------------------------------------------------------------------------
 
 
+@saveable
 class IsingSeries(NamedTuple):
     """Time series from :meth:`IsingSampler.run`, each of shape (n_measure, replicas)."""
 
@@ -751,6 +753,7 @@ def block_spin(spins: Any, b: int = 2, *, rule: str = "majority", seed: int | No
 # ---- k-local Boltzmann sampling ---------------------------------------------------------------------
 
 
+@saveable
 class BoltzmannSeries(NamedTuple):
     """Time series from :meth:`BoltzmannSampler.run`."""
 

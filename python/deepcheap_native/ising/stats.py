@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..core.arrays import check_choice, check_int, html_table, short_repr, to_numpy
+from ..core.results import saveable
 from ..core.validate import check_threads, progress_bar, resolve_seed
 
 __all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]
@@ -260,6 +261,7 @@ def _scan_job(L: int, temperature: float, algorithm: str, replicas: int, first_r
     return series.e, series.m
 
 
+@saveable
 @dataclass
 class FiniteSizeScan:
     """What :func:`finite_size_scan` measured and estimated (errors: jackknife over replica blocks)."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.arrays import float_dtype, html_table, like_input, short_repr, to_numpy
 from ..core.random import normal_pairs
+from ..core.results import saveable
 from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, progress_bar, resolve_seed
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
@@ -66,6 +67,7 @@ def ground_state_energy(p: int) -> float:
     return 0.5 * (lo + hi)
 
 
+@saveable
 @dataclass
 class DescentResult:
     """Endpoints of `SphericalSpinGlass.descend`, one entry per start.
