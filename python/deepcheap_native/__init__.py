@@ -1,7 +1,10 @@
 """deepcheap-native: the theory of why deep networks work, as fast native code.
 
 Product-gate networks (Lin, Tegmark & Rolnick), batched Markov-chain and Boltzmann sampling, and
-circuit-depth evaluation (Hoang & Guerraoui). See README.md for a tour.
+circuit-depth evaluation (Hoang & Guerraoui), with ReLU depth and locality beside them. Each area is a
+subpackage with its own help: ``help(deepcheap_native.product)``, ``.markov``, ``.ising``, ``.circuit``,
+``.census``, ``.landscape``, ``.relu``, ``.locality``; the manual is the package's documentation
+(``docs/`` in the source distribution, built with Sphinx), its conventions page and its pitfalls page.
 """
 
 from __future__ import annotations
