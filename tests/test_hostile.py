@@ -205,6 +205,10 @@ def _run_limited(code: str, *, address_space: int = 3 * GIB, memory_limit: int |
         import resource
         resource.setrlimit(resource.RLIMIT_AS, ({address_space}, {address_space}))
     """)
+    if "libasan" in os.environ.get("LD_PRELOAD", ""):
+        # Under AddressSanitizer (.ci/sanitize-tests) the shadow memory needs terabytes of address space,
+        # so no RLIMIT_AS: the DEEPCHEAP_MEMORY_LIMIT budget still has to refuse the bomb before it allocates.
+        prelude = ""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     env.pop("DEEPCHEAP_MEMORY_LIMIT", None)
     if memory_limit is not None:
