@@ -79,6 +79,13 @@ class ClusterSeries(NamedTuple):
     def _repr_html_(self) -> str:
         return html_table("ClusterSeries", zip(self._fields, self))
 
+    def plot(self, quantities: Any = None, ax: Any = None) -> Any:
+        """Draw the series (mean over replicas ±1σ, a few replicas faint) with matplotlib: see
+        :func:`deepcheap_native.ising.plots.plot_series`. Returns the axes."""
+        from .plots import plot_series
+
+        return plot_series(self, quantities, ax)
+
     @property
     def energy_per_spin(self) -> np.ndarray:
         """H / L² per measurement and replica: the explicit name of ``e`` (as in IsingSeries)."""

@@ -34,6 +34,7 @@ from ..core.arrays import (
 from ..core.memory import check_allocation
 from ..core.results import saveable
 from ..core.validate import FixedAttributes, call_threads, check_threads, progress_bar, resolve_seed
+from .constants import CRITICAL_TEMPERATURE
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
@@ -54,8 +55,6 @@ __all__ = [
     "onsager_magnetization",
 ]
 
-#: Onsager's critical temperature of the square-lattice Ising model (J = 1, k_B = 1): 2 / ln(1 + sqrt 2).
-CRITICAL_TEMPERATURE: float = 2.0 / math.log1p(math.sqrt(2.0))
 
 
 def _check_temperature(temperature: Any, name: str = "temperature") -> float:
@@ -247,6 +246,13 @@ class IsingSeries(NamedTuple):
 
     def _repr_html_(self) -> str:
         return html_table("IsingSeries", zip(self._fields, self))
+
+    def plot(self, quantities: Any = None, ax: Any = None) -> Any:
+        """Draw the series (mean over replicas ±1σ, a few replicas faint) with matplotlib: see
+        :func:`deepcheap_native.ising.plots.plot_series`. Returns the axes."""
+        from .plots import plot_series
+
+        return plot_series(self, quantities, ax)
 
     @property
     def energy_per_spin(self) -> Any:
@@ -765,6 +771,13 @@ class BoltzmannSeries(NamedTuple):
 
     def _repr_html_(self) -> str:
         return html_table("BoltzmannSeries", zip(self._fields, self))
+
+    def plot(self, quantities: Any = None, ax: Any = None) -> Any:
+        """Draw the series (mean over replicas ±1σ, a few replicas faint) with matplotlib: see
+        :func:`deepcheap_native.ising.plots.plot_series`. Returns the axes."""
+        from .plots import plot_series
+
+        return plot_series(self, quantities, ax)
 
     @property
     def total_energy(self) -> np.ndarray:

@@ -293,6 +293,13 @@ class FiniteSizeScan:
             lines.append(f"{name} = {v:.4f} ± {err:.4f}")
         return "\n".join(lines)
 
+    def plot(self, ax: Any = None) -> Any:
+        """Draw the scan with matplotlib (U₄ crossings, χ against L, the collapse): the report's figure,
+        :func:`deepcheap_native.ising.plots.plot_scan`. ``ax``: three Axes or None. Returns the axes."""
+        from .plots import plot_scan
+
+        return plot_scan(self, ax)
+
 
 def analyse_finite_size(
     series: Mapping[int, tuple[Any, Any]],
