@@ -313,6 +313,9 @@ class SphericalSpinGlass:
             if n_starts is None:
                 if starts is None:
                     raise TypeError("descend() needs n_starts (the number of random starts) or starts=<array>")
+                if np.ndim(starts) == 0:
+                    raise TypeError(f"starts must be an (n, {self.N}) array of starting points, got "
+                                    f"{type(starts).__name__} {starts!r}; for n random starts pass n_starts=n")
                 n = check_int(len(starts), "len(starts)", minimum=1)
             else:
                 n = check_int(n_starts, "n_starts", minimum=1)
