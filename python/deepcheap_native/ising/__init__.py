@@ -30,6 +30,7 @@ from .stats import (
     analyse_finite_size,
     autocorrelation_function,
     autocorrelation_time,
+    derived_seed,
     finite_size_scan,
     reweight,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "binder_cumulant",
     "block_spin",
     "check_algorithm",
+    "derived_seed",
     "exact_energy",
     "finite_size_scan",
     "onsager_energy",

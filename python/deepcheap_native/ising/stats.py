@@ -10,6 +10,7 @@ Executor), split over replicas with ``first_replica=`` so the numbers do not dep
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from ..core.arrays import check_choice, check_int, html_table, short_repr, to_nu
 from ..core.results import saveable
 from ..core.validate import check_threads, progress_bar, resolve_seed
 
-__all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]
+__all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "derived_seed", "finite_size_scan", "reweight"]
 
 
 def _real_array(x: Any, name: str) -> np.ndarray:
@@ -247,6 +248,14 @@ def _fit_slope(sizes: np.ndarray, values: np.ndarray) -> np.ndarray:
     return (y - y.mean(axis=-1, keepdims=True)) @ xc / (xc @ xc)
 
 
+def derived_seed(*parts: Any) -> int:
+    """A 64-bit sampler seed, a fixed function of a job's seed and the parameters that set it apart
+    (blake2b of ``"seed|part|..."``): jobs that differ in any part draw unrelated Philox streams, while
+    a job gives the same numbers in any larger job that contains it."""
+    text = "|".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
+
+
 def _scan_job(L: int, temperature: float, algorithm: str, replicas: int, first_replica: int, seed: int,
               thermalize: int, n_sweeps: int, measure_every: int,
               threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -420,7 +429,9 @@ def finite_size_scan(
     replicas : independent lattices per L (at least ``blocks``).
     n_sweeps, thermalize : sweeps measured and discarded per L (an int, or a mapping L -> int).
     measure_every : sweeps between measurements.
-    seed : 64-bit seed; every L uses it (the lattices differ in size, so their streams do not overlap in use).
+    seed : 64-bit seed of the scan; size L runs on ``derived_seed(seed, L)``. (The Philox items hold
+        replica, site and sweep but no L, so one seed shared by every L would make the sizes draw the
+        same words at shared (replica, site, sweep): correlated lattices across L.)
     blocks : jackknife blocks (default min(replicas, 16)).
     window : half-width of the reweighting window (default 2 / L_max^0.75).
     points : grid points in the window.
@@ -487,7 +498,8 @@ def finite_size_scan(
         edges = unit * np.linspace(0, replicas // unit, pieces + 1).round().astype(int)
         for a, b in zip(edges[:-1], edges[1:]):
             if b > a:
-                jobs.append((L, (L, t0, algorithm, int(b - a), int(a), seed, therm[L], sweeps[L], every, threads)))
+                jobs.append((L, (L, t0, algorithm, int(b - a), int(a), derived_seed(seed, L), therm[L], sweeps[L],
+                                 every, threads)))
     results: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {L: [] for L in size_list}
     bar = progress_bar(progress, len(jobs), "finite-size scan jobs")
     try:
