@@ -14,7 +14,6 @@ lazily: ``import deepcheap_native`` never needs them.
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
@@ -33,6 +32,13 @@ from .core.scaleout import (  # the clients: re-exported here, their public home
     get_client,
 )
 from .core.validate import call_threads, check_threads, resolve_seed
+from .ising.scan import (  # the Ising area's scan pieces: re-exported here, their public home
+    ISING_ALGORITHMS,
+    ISING_COLUMNS,
+    _ising_piece,
+    ising_statistics,
+    row_seed,
+)
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -43,7 +49,9 @@ __all__ = [
     "equivalent",
     "get_client",
     "ising_scan",
+    "ising_statistics",
     "product_network_map",
+    "row_seed",
     "sample_chains",
 ]
 
@@ -349,66 +357,10 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
 
 # ---- Ising scans ------------------------------------------------------------------------------------
 
-#: Algorithms of :func:`ising_scan`: the local checkerboard samplers and the cluster updates (J > 0, h = 0).
-ISING_ALGORITHMS = ("metropolis", "heatbath", "wolff", "swendsen-wang")
-#: Columns of :func:`ising_scan`'s table, after the parameters.
-ISING_COLUMNS = ("abs_m", "abs_m_err", "e", "e_err", "U4", "U4_err", "chi", "chi_err", "chi_connected",
-                 "chi_connected_err", "C", "C_err")
-
-
 def _as_list(value: Any) -> list:
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
         return [value]
     return list(value)
-
-
-def row_seed(seed: int, L: int, T: float, algorithm: str, replicas: int, sweeps: int) -> int:
-    """The sampler seed of one scan row: a fixed function of the scan seed and the row's parameters,
-    so a row gives the same numbers in any scan that contains it."""
-    text = f"{seed}|{L}|{float(T).hex()}|{algorithm}|{replicas}|{sweeps}".encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
-
-
-def _ising_piece(L: int, J: float, h: float, T: float, algorithm: str, kernel: str, first: int, n: int,
-                 thermalize: int, sweeps: int, measure_every: int, seed: int) -> np.ndarray:
-    """Per-replica time averages of |m|, m², m⁴, e, e² for replicas first .. first + n - 1: (5, n)."""
-    from .ising.model import IsingModel
-
-    model = IsingModel(L, J=J, h=h)
-    extra: dict[str, Any] = {"first_replica": first} if first else {}
-    if kernel != "cluster":
-        extra["kernel"] = kernel
-    sampler = model.sampler(T, replicas=n, algorithm=algorithm, seed=seed, **extra)
-    sampler.sweep(thermalize)
-    r = sampler.run(sweeps, measure_every=measure_every)
-    return np.stack([r.abs_m.mean(axis=0), r.m2.mean(axis=0), r.m4.mean(axis=0), r.e.mean(axis=0),
-                     (r.e * r.e).mean(axis=0)])
-
-
-def _jackknife(per_replica: np.ndarray, estimate: Callable[[np.ndarray], Any]) -> tuple[float, float]:
-    """estimate(means over replicas) and its jackknife standard error over independent replicas."""
-    n = per_replica.shape[1]
-    value = float(estimate(per_replica.mean(axis=1)))
-    if n < 2:
-        return value, float("nan")
-    leave_one_out = (per_replica.sum(axis=1, keepdims=True) - per_replica) / (n - 1)
-    values = np.asarray(estimate(leave_one_out), dtype=np.float64)
-    return value, float(np.sqrt((n - 1) / n * np.sum((values - values.mean()) ** 2)))
-
-
-def ising_statistics(per_replica: np.ndarray, L: int, T: float) -> dict[str, float]:
-    """The table columns from per-replica averages (rows |m|, m², m⁴, e, e²), errors over replicas."""
-    N = L * L
-    out: dict[str, float] = {}
-    out["abs_m"], out["abs_m_err"] = _jackknife(per_replica, lambda a: a[0])
-    out["e"], out["e_err"] = _jackknife(per_replica, lambda a: a[3])
-    out["U4"], out["U4_err"] = _jackknife(per_replica, lambda a: 1.0 - a[2] / (3.0 * a[1] * a[1]))
-    # One meaning per name across the package (as finite_size_scan): chi = L²⟨m²⟩/T, and the connected
-    # susceptibility (the |m| fluctuation, finite at T_c's peak on a finite lattice) under its own name.
-    out["chi"], out["chi_err"] = _jackknife(per_replica, lambda a: N * a[1] / T)
-    out["chi_connected"], out["chi_connected_err"] = _jackknife(per_replica, lambda a: N * (a[1] - a[0] * a[0]) / T)
-    out["C"], out["C_err"] = _jackknife(per_replica, lambda a: N * (a[4] - a[3] * a[3]) / (T * T))
-    return out
 
 
 def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any = 64, sweeps: Any = 1000,
