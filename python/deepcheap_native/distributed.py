@@ -13,7 +13,6 @@ lazily: ``import deepcheap_native`` never needs them.
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import itertools
 import warnings
@@ -26,13 +25,15 @@ from .circuit import space as circuit_space
 from .core.arrays import check_choice, check_int
 from .core.scaleout import (  # the clients: re-exported here, their public home
     DEFAULT_CONNECT_TIMEOUT,
+    Engine,
     SyncExecutor,
     _is_dask_client,
     _require,
     close_default_client,
     get_client,
 )
-from .core.validate import call_threads, check_threads, resolve_seed
+from .core.scaleout import pieces as _pieces
+from .core.validate import check_threads, resolve_seed
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -50,54 +51,6 @@ __all__ = [
 _check_threads = check_threads
 
 
-def _run(fn: Callable, args: tuple, threads: int | None) -> Any:
-    """A task body on ``threads`` native threads (results never depend on it). A per-call override,
-    not ``set_num_threads``: tasks run inline ("sync") or on a caller's thread pool must not change
-    the calling process's setting, nor each other's."""
-    with call_threads(threads):
-        return fn(*args)
-
-
-class _Runner:
-    """submit / gather over a Dask Client or a concurrent.futures.Executor, tasks in a fixed order."""
-
-    def __init__(self, client: Any, threads: int | None):
-        self.executor = get_client(client)
-        self.dask = _is_dask_client(self.executor)
-        self.threads = threads
-
-    def submit(self, fn: Callable, *args: Any) -> Any:
-        if self.dask:
-            # pure=False: tasks are keyed by Dask's fresh names, never by hashing arguments; each one
-            # carries its seed and position explicitly, so a retry recomputes exactly the same numbers.
-            return self.executor.submit(_run, fn, args, self.threads, pure=False)
-        return self.executor.submit(_run, fn, args, self.threads)
-
-    def scatter(self, obj: Any) -> Any:
-        """Ship a large argument (a circuit) to the workers once instead of with every task."""
-        if self.dask:
-            return self.executor.scatter(obj, broadcast=True, hash=False)
-        return obj
-
-    def gather(self, futures: list) -> list:
-        if self.dask:
-            return self.executor.gather(futures)
-        return [f.result() for f in futures]
-
-    def as_completed(self, futures: list):
-        if self.dask:
-            dd = _require("distributed")
-            return dd.as_completed(futures)
-        return concurrent.futures.as_completed(futures)
-
-    def cancel(self, futures: list) -> None:
-        if self.dask:
-            self.executor.cancel(futures)
-        else:
-            for f in futures:
-                f.cancel()
-
-
 def compute(*arrays: Any, client: Any = None) -> Any:
     """Compute lazy dask arrays (from :func:`sample_chains`, :func:`product_network_map`) on ``client``
     (as in :func:`get_client`); one array gives one numpy array, several a tuple."""
@@ -109,10 +62,6 @@ def compute(*arrays: Any, client: Any = None) -> Any:
         scheduler = "synchronous" if isinstance(executor, SyncExecutor) else executor
         results = dask.compute(*arrays, scheduler=scheduler)
     return results[0] if len(arrays) == 1 else tuple(results)
-
-
-def _pieces(total: int, chunk: int) -> list[tuple[int, int]]:
-    return [(start, min(chunk, total - start)) for start in range(0, total, chunk)]
 
 
 def _chunk_pieces(chunks: Any, chunk: Any, total: int, unit: int, what: str,
@@ -271,12 +220,8 @@ def product_network_map(net: Any, x: Any, *, chunks: Any = None, chunk: Any = No
 # ---- circuits ---------------------------------------------------------------------------------------
 
 
-def _default_task_vectors(total: int, executor: Any) -> int:
-    workers = 1
-    if _is_dask_client(executor):
-        workers = max(1, len(executor.scheduler_info().get("workers", {})))
-    elif hasattr(executor, "_max_workers"):
-        workers = max(1, int(executor._max_workers))
+def _default_task_vectors(total: int, engine: Engine) -> int:
+    workers = engine.workers()
     per = -(-total // (4 * workers))  # about four tasks per worker: balance without much overhead
     return max(1 << 16, -(-per // 64) * 64)
 
@@ -299,10 +244,10 @@ def count_output_patterns(circuit: Any, start: int = 0, count: int | None = None
     if circuit.n_outputs > 64:
         raise ValueError(f"output patterns are counted as 64-bit integers, but the circuit has {circuit.n_outputs} output bits")
     start, count = circuit_space.check_range(circuit.n_inputs, start, count)
-    runner = _Runner(client, _check_threads(threads))
+    runner = Engine(client, threads=_check_threads(threads), local=False)
     pieces = _chunk_pieces(chunks, chunk, count, 64, "inputs (one packed word)", "count_output_patterns")
     if pieces is None:
-        pieces = _pieces(count, _default_task_vectors(count, runner.executor))
+        pieces = _pieces(count, _default_task_vectors(count, runner))
     shipped = runner.scatter(circuit)
     futures = [runner.submit(_count_piece, shipped, start + offset, size) for offset, size in pieces]
     return circuit_space.merge_pattern_counts(runner.gather(futures))
@@ -324,10 +269,10 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
     circuit_space.check_pair(a, b)
     method, total = circuit_space.plan_equivalence(a, exhaustive_bits, samples)
     seed = resolve_seed(seed)
-    runner = _Runner(client, _check_threads(threads))
+    runner = Engine(client, threads=_check_threads(threads), local=False)
     pieces = _chunk_pieces(chunks, chunk, total, 64, "inputs (one packed word)", "equivalent")
     if pieces is None:
-        pieces = _pieces(total, _default_task_vectors(total, runner.executor))
+        pieces = _pieces(total, _default_task_vectors(total, runner))
     sa, sb = runner.scatter(a), runner.scatter(b)
     futures = [runner.submit(_difference_piece, sa, sb, method, offset, size, seed) for offset, size in pieces]
     position = {id(f): i for i, f in enumerate(futures)}
@@ -448,7 +393,7 @@ def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any =
     seed = resolve_seed(seed)
     if replica_chunk is not None:
         replica_chunk = check_int(replica_chunk, "replica_chunk", minimum=1)
-    runner = _Runner(client, _check_threads(threads))
+    runner = Engine(client, threads=_check_threads(threads), local=False)
     rows, futures = [], []
     for Lv, Tv, alg, R, S in itertools.product(Ls, Ts, algorithms, replica_counts, sweep_counts):
         therm = S // 4 if thermalize is None else check_int(thermalize, "thermalize", minimum=0)

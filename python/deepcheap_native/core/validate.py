@@ -6,7 +6,7 @@ shape or dtype, not finite) is a ValueError. Every message names the argument, w
 what came. Seeds are integers in [0, 2**64 - 1] everywhere (API and command line), because they
 become Philox4x32-10's two 32-bit key words.
 
-``progress=`` arguments go through :func:`progress_bar`: the library itself never prints.
+``progress=`` arguments go through :func:`~deepcheap_native.core.progress.progress_bar` (core/progress.py).
 ``threads=`` arguments go through :func:`call_threads`: one per-call thread count for every kernel.
 """
 
@@ -16,11 +16,12 @@ import contextlib
 import math
 import numbers
 import threading
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from .progress import progress_bar  # noqa: F401  (ising/ still imports it from here)
 
 __all__ = [
     "SEED_MAX",
@@ -175,70 +176,3 @@ class FixedAttributes:
         if name in self._FIXED:
             raise AttributeError(f"{type(self).__name__}.{name} cannot be deleted")
         object.__delattr__(self, name)
-
-
-class _Callback:
-    """Adapts ``progress(done, total)`` callables to the bar interface."""
-
-    def __init__(self, callback: Callable[[int, int], Any], total: int) -> None:
-        self.callback, self.total, self.done = callback, total, 0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        self.callback(self.done, self.total)
-
-    def close(self) -> None:
-        pass
-
-
-class _Silent:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def progress_bar(progress: Any, total: int, description: str) -> Any:
-    """The object a long call reports to: ``.update(n)`` after n more units, ``.close()`` at the end.
-
-    ``progress`` is False/None (nothing), True (a tqdm bar on stderr when tqdm is installed, the
-    ``progress`` extra; otherwise a warning says so and nothing is shown), a callable
-    ``progress(done, total)``, or an object with ``update`` and ``close`` (e.g. a tqdm bar of the
-    caller's, which is then not closed).
-    """
-    if progress is None or progress is False:
-        return _Silent()
-    if progress is True:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            warnings.warn(
-                f"{description}: progress=True needs tqdm (pip install 'deepcheap-native[progress]'); "
-                "running without a progress bar",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return _Silent()
-        return tqdm(total=total, desc=description, leave=False)
-    if hasattr(progress, "update"):
-        return _Borrowed(progress)
-    if callable(progress):
-        return _Callback(progress, total)
-    raise TypeError(
-        f"progress must be a bool, a callable progress(done, total) or an object with update(), "
-        f"got {type(progress).__name__}"
-    )
-
-
-class _Borrowed:
-    """A caller's bar: updated, but left open for the caller."""
-
-    def __init__(self, bar: Any) -> None:
-        self.bar = bar
-
-    def update(self, n: int) -> None:
-        self.bar.update(n)
-
-    def close(self) -> None:
-        pass
