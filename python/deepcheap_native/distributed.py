@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .circuit import space as circuit_space
-from .core.arrays import check_choice, check_int
+from .core.arrays import to_numpy
 from .core.scaleout import (  # the clients: re-exported here, their public home
     DEFAULT_CONNECT_TIMEOUT,
     Engine,
@@ -33,7 +33,7 @@ from .core.scaleout import (  # the clients: re-exported here, their public home
     get_client,
 )
 from .core.scaleout import pieces as _pieces
-from .core.validate import check_threads, resolve_seed
+from .core.validate import check_choice, check_int, check_multiple, check_threads, resolve_seed
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -87,10 +87,7 @@ def _chunk_pieces(chunks: Any, chunk: Any, total: int, unit: int, what: str,
             raise ValueError(f"chunks must be multiples of {unit} {what} (but the last), got {tuple(sizes)}")
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
         return list(zip(starts, sizes))
-    size = check_int(chunks, "chunks", minimum=unit)
-    if size % unit:
-        raise ValueError(f"chunks must be a multiple of {unit} {what}, got {size}")
-    return _pieces(total, size)
+    return _pieces(total, check_multiple(chunks, "chunks", unit, what))
 
 
 # ---- Markov chains ----------------------------------------------------------------------------------
@@ -108,9 +105,10 @@ def _sample_piece(chain: Any, first: int, size: int, n_steps: int | None, kwargs
 
 
 def _to_numpy(x: Any) -> Any:
+    """A task's result as numpy (a hierarchy's list per level), so it pickles without torch."""
     if isinstance(x, list):
         return [_to_numpy(v) for v in x]
-    return x if isinstance(x, np.ndarray) else x.numpy()
+    return to_numpy(x, "result")[0]
 
 
 def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed: int | None = None, init: Any = None,

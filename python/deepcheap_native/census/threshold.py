@@ -38,10 +38,10 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ..core.arrays import check_int, to_numpy
+from ..core.arrays import to_numpy
 from ..core.progress import progress_bar
 from ..core.scaleout import Engine
-from ..core.validate import call_threads, check_threads
+from ..core.validate import call_threads, check_int, check_threads
 
 __all__ = [
     "depth2_functions",

@@ -27,8 +27,10 @@ __all__ = [
     "SEED_MAX",
     "THREADS_MAX",
     "call_threads",
+    "check_array_or_none",
     "check_choice",
     "check_int",
+    "check_multiple",
     "check_out",
     "check_real",
     "check_seed",
@@ -128,6 +130,21 @@ def check_real(value: Any, name: str, *, positive: bool = False, minimum: float 
     if minimum is not None and v < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {v}")
     return v
+
+
+def check_multiple(value: Any, name: str, unit: int, what: str) -> int:
+    """An int, at least ``unit`` and a multiple of it (``what`` says what a unit is, for the message)."""
+    value = check_int(value, name, minimum=unit)
+    if value % unit:
+        raise ValueError(f"{name} must be a multiple of {unit} {what}, got {value}")
+    return value
+
+
+def check_array_or_none(out: Any, name: str = "out") -> np.ndarray | None:
+    """None, or a numpy array (anything else is a TypeError); the native call checks its shape and dtype."""
+    if out is not None and not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(out).__name__}")
+    return out
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
