@@ -13,7 +13,8 @@ import numpy as np
 
 from ..core import cuda
 from ..core.arrays import ArrayOut, like_input, to_numpy
-from ..core.validate import FixedAttributes, call_threads, check_int, check_real, check_threads, progress_bar
+from ..core.progress import progress_bar
+from ..core.validate import FixedAttributes, call_threads, check_int, check_real, check_threads
 
 __all__ = ["STATE_VERSION"]
 
@@ -204,7 +205,7 @@ class _NativeChain(FixedAttributes):
             progress = False
         size = 1 if every is None else every
         steps = n_sweeps // size  # measurements, or sweeps when there are none
-        bar = progress_bar(progress, n_sweeps, description)
+        bar = progress_bar(progress, n_sweeps, description, unit="sweep")
         chunk = steps if progress is False else max(1, steps // 20)
         parts: list[tuple[np.ndarray, ...]] = []
         done = 0

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..core.arrays import html_table, short_repr, to_numpy
 from ..core.results import saveable
-from ..core.validate import check_choice, check_int, check_real, check_threads, progress_bar, resolve_seed
+from ..core.scaleout import run
+from ..core.validate import check_choice, check_int, check_real, check_threads, resolve_seed
 
 __all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "binder_cumulant", "binder_from_moments",
            "derived_seed", "finite_size_scan", "jackknife", "reweight"]
@@ -478,29 +479,11 @@ def _run_jobs(jobs: list[tuple[int, tuple[Any, ...]]], client: Any,
               progress: Any) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """L -> (e, m) with the jobs' replica blocks side by side, run here (client None) or on ``client``
     in order; one progress unit per job."""
-    if isinstance(client, str):  # "sync" or a scheduler address: deepcheap_native.distributed makes the client
-        from ..core.scaleout import get_client
-
-        client = get_client(client)
-    if client is not None and not callable(getattr(client, "submit", None)):
-        raise TypeError(f"client must have a submit method (dask.distributed.Client or a concurrent.futures "
-                        f"Executor), got {type(client).__name__}")
-    results = []
-    bar = progress_bar(progress, len(jobs), "finite-size scan jobs")
-    try:
-        if client is None:
-            for L, args in jobs:
-                results.append((L, _scan_job(*args)))
-                bar.update(1)
-        else:
-            futures = [(L, client.submit(_scan_job, *args)) for L, args in jobs]
-            for L, future in futures:
-                results.append((L, future.result()))
-                bar.update(1)
-    finally:
-        bar.close()
+    # The core engine: here, one job after another, for client=None; else every job submitted first.
+    results = run(_scan_job, [args for _, args in jobs], client=client, progress=progress,
+                  description="finite-size scan jobs", unit="job")
     parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {L: [] for L, _ in jobs}
-    for L, piece in results:
+    for (L, _), piece in zip(jobs, results):
         parts[L].append(piece)
     return {L: (np.concatenate([p[0] for p in ps], axis=1), np.concatenate([p[1] for p in ps], axis=1))
             for L, ps in parts.items()}
