@@ -406,6 +406,8 @@ def test_to_network_depth_equals_circuit_depth_without_inverters():
         c.to_network("relu")
     with pytest.raises(ValueError, match="beta"):
         c.to_network("sigmoid", beta=-1)
+    with pytest.raises(TypeError, match="beta must be a real number, got str"):  # not float("50")
+        c.to_network("sigmoid", beta="50")
 
 
 def test_torch_in_torch_out():

@@ -120,7 +120,7 @@ def set_num_threads(k: int) -> None:
 
     Results never depend on it: work is split by item and random streams are keyed by item.
     """
-    from .core.arrays import check_int
+    from .core.validate import check_int
 
     _core.set_num_threads(check_int(k, "k", minimum=1))
 

@@ -13,29 +13,36 @@ lazily: ``import deepcheap_native`` never needs them.
 
 from __future__ import annotations
 
-import concurrent.futures
-import hashlib
-import itertools
 import warnings
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from .circuit import space as circuit_space
-from .core.arrays import check_choice, check_int
+from .core.arrays import to_numpy
 from .core.scaleout import (  # the clients: re-exported here, their public home
     DEFAULT_CONNECT_TIMEOUT,
+    Engine,
     SyncExecutor,
     _is_dask_client,
     _require,
     close_default_client,
     get_client,
 )
-from .core.validate import call_threads, check_threads, resolve_seed
+from .core.scaleout import pieces as _pieces
+from .core.validate import check_int, check_multiple, check_threads, resolve_seed
+from .ising.scan import (  # the Ising area's distributed entry point: re-exported here, its public path
+    ISING_ALGORITHMS,
+    ISING_COLUMNS,
+    ising_scan,
+    ising_statistics,
+    row_seed,
+)
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
+    "ISING_ALGORITHMS",
+    "ISING_COLUMNS",
     "SyncExecutor",
     "close_default_client",
     "compute",
@@ -43,59 +50,13 @@ __all__ = [
     "equivalent",
     "get_client",
     "ising_scan",
+    "ising_statistics",
     "product_network_map",
+    "row_seed",
     "sample_chains",
 ]
 
 _check_threads = check_threads
-
-
-def _run(fn: Callable, args: tuple, threads: int | None) -> Any:
-    """A task body on ``threads`` native threads (results never depend on it). A per-call override,
-    not ``set_num_threads``: tasks run inline ("sync") or on a caller's thread pool must not change
-    the calling process's setting, nor each other's."""
-    with call_threads(threads):
-        return fn(*args)
-
-
-class _Runner:
-    """submit / gather over a Dask Client or a concurrent.futures.Executor, tasks in a fixed order."""
-
-    def __init__(self, client: Any, threads: int | None):
-        self.executor = get_client(client)
-        self.dask = _is_dask_client(self.executor)
-        self.threads = threads
-
-    def submit(self, fn: Callable, *args: Any) -> Any:
-        if self.dask:
-            # pure=False: tasks are keyed by Dask's fresh names, never by hashing arguments; each one
-            # carries its seed and position explicitly, so a retry recomputes exactly the same numbers.
-            return self.executor.submit(_run, fn, args, self.threads, pure=False)
-        return self.executor.submit(_run, fn, args, self.threads)
-
-    def scatter(self, obj: Any) -> Any:
-        """Ship a large argument (a circuit) to the workers once instead of with every task."""
-        if self.dask:
-            return self.executor.scatter(obj, broadcast=True, hash=False)
-        return obj
-
-    def gather(self, futures: list) -> list:
-        if self.dask:
-            return self.executor.gather(futures)
-        return [f.result() for f in futures]
-
-    def as_completed(self, futures: list):
-        if self.dask:
-            dd = _require("distributed")
-            return dd.as_completed(futures)
-        return concurrent.futures.as_completed(futures)
-
-    def cancel(self, futures: list) -> None:
-        if self.dask:
-            self.executor.cancel(futures)
-        else:
-            for f in futures:
-                f.cancel()
 
 
 def compute(*arrays: Any, client: Any = None) -> Any:
@@ -109,10 +70,6 @@ def compute(*arrays: Any, client: Any = None) -> Any:
         scheduler = "synchronous" if isinstance(executor, SyncExecutor) else executor
         results = dask.compute(*arrays, scheduler=scheduler)
     return results[0] if len(arrays) == 1 else tuple(results)
-
-
-def _pieces(total: int, chunk: int) -> list[tuple[int, int]]:
-    return [(start, min(chunk, total - start)) for start in range(0, total, chunk)]
 
 
 def _chunk_pieces(chunks: Any, chunk: Any, total: int, unit: int, what: str,
@@ -138,10 +95,7 @@ def _chunk_pieces(chunks: Any, chunk: Any, total: int, unit: int, what: str,
             raise ValueError(f"chunks must be multiples of {unit} {what} (but the last), got {tuple(sizes)}")
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
         return list(zip(starts, sizes))
-    size = check_int(chunks, "chunks", minimum=unit)
-    if size % unit:
-        raise ValueError(f"chunks must be a multiple of {unit} {what}, got {size}")
-    return _pieces(total, size)
+    return _pieces(total, check_multiple(chunks, "chunks", unit, what))
 
 
 # ---- Markov chains ----------------------------------------------------------------------------------
@@ -159,9 +113,10 @@ def _sample_piece(chain: Any, first: int, size: int, n_steps: int | None, kwargs
 
 
 def _to_numpy(x: Any) -> Any:
+    """A task's result as numpy (a hierarchy's list per level), so it pickles without torch."""
     if isinstance(x, list):
         return [_to_numpy(v) for v in x]
-    return x if isinstance(x, np.ndarray) else x.numpy()
+    return to_numpy(x, "result")[0]
 
 
 def sample_chains(chain: Any, n_chains: int, n_steps: int | None = None, *, seed: int | None = None, init: Any = None,
@@ -271,12 +226,8 @@ def product_network_map(net: Any, x: Any, *, chunks: Any = None, chunk: Any = No
 # ---- circuits ---------------------------------------------------------------------------------------
 
 
-def _default_task_vectors(total: int, executor: Any) -> int:
-    workers = 1
-    if _is_dask_client(executor):
-        workers = max(1, len(executor.scheduler_info().get("workers", {})))
-    elif hasattr(executor, "_max_workers"):
-        workers = max(1, int(executor._max_workers))
+def _default_task_vectors(total: int, engine: Engine) -> int:
+    workers = engine.workers()
     per = -(-total // (4 * workers))  # about four tasks per worker: balance without much overhead
     return max(1 << 16, -(-per // 64) * 64)
 
@@ -299,10 +250,10 @@ def count_output_patterns(circuit: Any, start: int = 0, count: int | None = None
     if circuit.n_outputs > 64:
         raise ValueError(f"output patterns are counted as 64-bit integers, but the circuit has {circuit.n_outputs} output bits")
     start, count = circuit_space.check_range(circuit.n_inputs, start, count)
-    runner = _Runner(client, _check_threads(threads))
+    runner = Engine(client, threads=_check_threads(threads), local=False)
     pieces = _chunk_pieces(chunks, chunk, count, 64, "inputs (one packed word)", "count_output_patterns")
     if pieces is None:
-        pieces = _pieces(count, _default_task_vectors(count, runner.executor))
+        pieces = _pieces(count, _default_task_vectors(count, runner))
     shipped = runner.scatter(circuit)
     futures = [runner.submit(_count_piece, shipped, start + offset, size) for offset, size in pieces]
     return circuit_space.merge_pattern_counts(runner.gather(futures))
@@ -324,10 +275,10 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
     circuit_space.check_pair(a, b)
     method, total = circuit_space.plan_equivalence(a, exhaustive_bits, samples)
     seed = resolve_seed(seed)
-    runner = _Runner(client, _check_threads(threads))
+    runner = Engine(client, threads=_check_threads(threads), local=False)
     pieces = _chunk_pieces(chunks, chunk, total, 64, "inputs (one packed word)", "equivalent")
     if pieces is None:
-        pieces = _pieces(total, _default_task_vectors(total, runner.executor))
+        pieces = _pieces(total, _default_task_vectors(total, runner))
     sa, sb = runner.scatter(a), runner.scatter(b)
     futures = [runner.submit(_difference_piece, sa, sb, method, offset, size, seed) for offset, size in pieces]
     position = {id(f): i for i, f in enumerate(futures)}
@@ -346,132 +297,6 @@ def equivalent(a: Any, b: Any, *, exhaustive_bits: int = 24, samples: int = 1 <<
             break
     return circuit_space.describe_difference(a, b, method, found[best] if best is not None else None, total, seed=seed)
 
-
-# ---- Ising scans ------------------------------------------------------------------------------------
-
-#: Algorithms of :func:`ising_scan`: the local checkerboard samplers and the cluster updates (J > 0, h = 0).
-ISING_ALGORITHMS = ("metropolis", "heatbath", "wolff", "swendsen-wang")
-#: Columns of :func:`ising_scan`'s table, after the parameters.
-ISING_COLUMNS = ("abs_m", "abs_m_err", "e", "e_err", "U4", "U4_err", "chi", "chi_err", "chi_connected",
-                 "chi_connected_err", "C", "C_err")
-
-
-def _as_list(value: Any) -> list:
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
-        return [value]
-    return list(value)
-
-
-def row_seed(seed: int, L: int, T: float, algorithm: str, replicas: int, sweeps: int) -> int:
-    """The sampler seed of one scan row: a fixed function of the scan seed and the row's parameters,
-    so a row gives the same numbers in any scan that contains it."""
-    text = f"{seed}|{L}|{float(T).hex()}|{algorithm}|{replicas}|{sweeps}".encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
-
-
-def _ising_piece(L: int, J: float, h: float, T: float, algorithm: str, kernel: str, first: int, n: int,
-                 thermalize: int, sweeps: int, measure_every: int, seed: int) -> np.ndarray:
-    """Per-replica time averages of |m|, m², m⁴, e, e² for replicas first .. first + n - 1: (5, n)."""
-    from .ising.model import IsingModel
-
-    model = IsingModel(L, J=J, h=h)
-    extra: dict[str, Any] = {"first_replica": first} if first else {}
-    if kernel != "cluster":
-        extra["kernel"] = kernel
-    sampler = model.sampler(T, replicas=n, algorithm=algorithm, seed=seed, **extra)
-    sampler.sweep(thermalize)
-    r = sampler.run(sweeps, measure_every=measure_every)
-    return np.stack([r.abs_m.mean(axis=0), r.m2.mean(axis=0), r.m4.mean(axis=0), r.e.mean(axis=0),
-                     (r.e * r.e).mean(axis=0)])
-
-
-def _jackknife(per_replica: np.ndarray, estimate: Callable[[np.ndarray], Any]) -> tuple[float, float]:
-    """estimate(means over replicas) and its jackknife standard error over independent replicas."""
-    n = per_replica.shape[1]
-    value = float(estimate(per_replica.mean(axis=1)))
-    if n < 2:
-        return value, float("nan")
-    leave_one_out = (per_replica.sum(axis=1, keepdims=True) - per_replica) / (n - 1)
-    values = np.asarray(estimate(leave_one_out), dtype=np.float64)
-    return value, float(np.sqrt((n - 1) / n * np.sum((values - values.mean()) ** 2)))
-
-
-def ising_statistics(per_replica: np.ndarray, L: int, T: float) -> dict[str, float]:
-    """The table columns from per-replica averages (rows |m|, m², m⁴, e, e²), errors over replicas."""
-    N = L * L
-    out: dict[str, float] = {}
-    out["abs_m"], out["abs_m_err"] = _jackknife(per_replica, lambda a: a[0])
-    out["e"], out["e_err"] = _jackknife(per_replica, lambda a: a[3])
-    out["U4"], out["U4_err"] = _jackknife(per_replica, lambda a: 1.0 - a[2] / (3.0 * a[1] * a[1]))
-    # One meaning per name across the package (as finite_size_scan): chi = L²⟨m²⟩/T, and the connected
-    # susceptibility (the |m| fluctuation, finite at T_c's peak on a finite lattice) under its own name.
-    out["chi"], out["chi_err"] = _jackknife(per_replica, lambda a: N * a[1] / T)
-    out["chi_connected"], out["chi_connected_err"] = _jackknife(per_replica, lambda a: N * (a[1] - a[0] * a[0]) / T)
-    out["C"], out["C_err"] = _jackknife(per_replica, lambda a: N * (a[4] - a[3] * a[3]) / (T * T))
-    return out
-
-
-def ising_scan(L: Any, T: Any, *, algorithm: Any = "metropolis", replicas: Any = 64, sweeps: Any = 1000,
-               thermalize: int | None = None, measure_every: int = 1, J: float = 1.0, h: float = 0.0,
-               seed: int | None = None, replica_chunk: int | None = None, client: Any = None,
-               threads: int | None = 1) -> Any:
-    """Ising observables over the grid L × T × algorithm × replicas × sweeps, one task per row (or per
-    ``replica_chunk`` replicas of a row), as a pandas DataFrame.
-
-    ``algorithm``: "metropolis", "heatbath", "wolff" or "swendsen-wang" (cluster updates need J > 0
-    and h = 0; a Wolff "sweep" flips clusters covering about L² spins, see ``ClusterSampler``).
-    Each row runs ``replicas`` independent lattices from random spins: ``thermalize`` sweeps (default
-    sweeps // 4) unmeasured, then ``sweeps`` sweeps measured every ``measure_every``. Columns: the
-    parameters, the row's sampler ``seed`` (:func:`row_seed`), ``⟨|m|⟩`` (``abs_m``), ⟨e⟩ per spin (``e``),
-    the Binder cumulant ``U4`` = 1 − ⟨m⁴⟩/(3⟨m²⟩²), the susceptibility ``chi`` = ``L²⟨m²⟩/T`` (as in
-    :func:`~deepcheap_native.ising.finite_size_scan`), the connected susceptibility ``chi_connected`` =
-    ``L²(⟨m²⟩ − ⟨|m|⟩²)/T`` (before version 0.2 this was the column named ``chi``) and
-    the heat capacity per spin ``C`` = L²(⟨e²⟩ − ⟨e⟩²)/T², each with a jackknife standard error over
-    the independent replicas (``*_err``; NaN for one replica).
-
-    Splitting a row's replicas (``replica_chunk``, a multiple of 64 when the row runs the multi-spin
-    Metropolis kernel) uses ``first_replica=``, and the table is the same bit for bit.
-    """
-    pd = _require("pandas")
-    Ls = [check_int(v, "L", minimum=2) for v in _as_list(L)]
-    Ts = [float(v) for v in _as_list(T)]
-    algorithms = [check_choice(v, "algorithm", ISING_ALGORITHMS) for v in _as_list(algorithm)]
-    replica_counts = [check_int(v, "replicas", minimum=1) for v in _as_list(replicas)]
-    sweep_counts = [check_int(v, "sweeps", minimum=1) for v in _as_list(sweeps)]
-    every = check_int(measure_every, "measure_every", minimum=1)
-    for s in sweep_counts:
-        if s < every:
-            raise ValueError(f"sweeps ({s}) must be at least measure_every ({every}) so that every row measures")
-    for t in Ts:
-        if not np.isfinite(t) or t <= 0:
-            raise ValueError(f"temperatures must be finite and > 0, got {t}")
-    seed = resolve_seed(seed)
-    if replica_chunk is not None:
-        replica_chunk = check_int(replica_chunk, "replica_chunk", minimum=1)
-    runner = _Runner(client, _check_threads(threads))
-    rows, futures = [], []
-    for Lv, Tv, alg, R, S in itertools.product(Ls, Ts, algorithms, replica_counts, sweep_counts):
-        therm = S // 4 if thermalize is None else check_int(thermalize, "thermalize", minimum=0)
-        if alg in ("wolff", "swendsen-wang"):
-            kernel = "cluster"
-        else:
-            kernel = "multispin" if alg == "metropolis" and R % 64 == 0 else "int8"
-        piece = R if replica_chunk is None else replica_chunk
-        if kernel == "multispin" and piece % 64:
-            raise ValueError(
-                f"replica_chunk must be a multiple of 64 for rows on the multi-spin kernel (Metropolis with "
-                f"{R} replicas): pieces of {piece} replicas would run a different kernel; got replica_chunk={piece}"
-            )
-        s = row_seed(seed, Lv, Tv, alg, R, S)
-        rows.append({"L": Lv, "T": Tv, "algorithm": alg, "replicas": R, "sweeps": S, "thermalize": therm,
-                     "measure_every": every, "seed": s})
-        futures.append([runner.submit(_ising_piece, Lv, float(J), float(h), Tv, alg, kernel, first, n, therm, S,
-                                      every, s) for first, n in _pieces(R, piece)])
-    for row, parts in zip(rows, futures):
-        per_replica = np.concatenate(runner.gather(parts), axis=1)
-        row.update(ising_statistics(per_replica, row["L"], row["T"]))
-    return pd.DataFrame(rows, columns=["L", "T", "algorithm", "replicas", "sweeps", "thermalize",
-                                       "measure_every", "seed", *ISING_COLUMNS])
 
 from .core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)
 

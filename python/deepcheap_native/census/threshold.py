@@ -29,18 +29,19 @@ import hashlib
 import math
 import numbers
 import os
-import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import _core
-from ..core.arrays import check_int, to_numpy
-from ..core.validate import call_threads, check_threads
+from ..core.arrays import to_numpy
+from ..core.progress import progress_bar
+from ..core.scaleout import Engine
+from ..core.validate import call_threads, check_int, check_threads
 
 __all__ = [
     "depth2_functions",
@@ -96,38 +97,6 @@ def _duration(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:.3g} {unit}"
     return f"{seconds:.3g} s"
-
-
-class _Bar:
-    """progress=True: a tqdm bar when tqdm is installed (else nothing); a callable gets (done, total)."""
-
-    def __init__(self, progress: Any, total: int, description: str):
-        self.callback: Callable[[int, int], Any] | None = None
-        self.bar = None
-        self.done = 0
-        self.total = total
-        if callable(progress):
-            self.callback = progress
-        elif progress:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                tqdm = None
-            if tqdm is not None:
-                self.bar = tqdm(total=total, desc=description, unit="vectors", file=sys.stderr)
-        elif progress not in (None, False):
-            raise TypeError(f"progress must be a bool or a callable(done, total), got {type(progress).__name__}")
-
-    def update(self, amount: int) -> None:
-        self.done += amount
-        if self.bar is not None:
-            self.bar.update(amount)
-        if self.callback is not None:
-            self.callback(self.done, self.total)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _canonical_batch(n: int, begin: int, end: int, threads: int | None = None) -> np.ndarray:
@@ -231,11 +200,14 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
     Parameters
     ----------
     n : 0 … 7. n ≤ 6 takes well under a second; n = 7 is a long run (see `estimate_seconds`).
-    progress : True for a tqdm bar (when tqdm is installed), or a callable(done, total) in weight vectors.
+    progress : the package's progress contract (:func:`~deepcheap_native.core.progress.progress_bar`):
+        True for a tqdm bar (when tqdm is installed), a callable(done, total) or a bar with ``update``,
+        in weight vectors.
     checkpoint : a file (.npz): the canonical tables found so far and the next batch are saved after
         every batch, and a run given the same file resumes from it.
-    client : a dask.distributed.Client or any concurrent.futures.Executor (anything with ``submit``):
-        the batches run there instead of in this process. The result is the same.
+    client : a dask.distributed.Client, any concurrent.futures.Executor (anything with ``submit``),
+        "sync" or a scheduler address (:func:`~deepcheap_native.distributed.get_client`): the batches
+        run there instead of in this process. The result is the same.
     max_seconds : refuse (ValueError, with the estimated time) a count estimated to take longer;
         None runs whatever the estimate.
     batches : number of independent pieces the work is cut into (default: 1 for n ≤ 6, 64 for n = 7).
@@ -284,19 +256,13 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
     if path is not None and path.exists():
         start_piece, canonical = _load_checkpoint(path, n, pieces)
         found.append(canonical)
-    bar = _Bar(progress, total, f"threshold functions n={n}")
-    bar.update(sum(int(_core.census_vector_count(n, b, e)) for b, e in pieces[:start_piece]))
-    try:
-        todo = pieces[start_piece:]
-        if client is not None:
-            if not hasattr(client, "submit"):
-                raise TypeError(f"client must have a submit method (a dask Client or an Executor), "
-                                f"got {type(client).__name__}")
-            futures = [client.submit(_canonical_batch, n, b, e, threads) for b, e in todo]
-            results = (f.result() for f in futures)
-        else:
-            results = (_canonical_batch(n, b, e, threads) for b, e in todo)
-        for index, ((b, e), part) in enumerate(zip(todo, results), start=start_piece):
+    engine = Engine(client)  # client=None: the batches run here, one after another
+    todo = pieces[start_piece:]
+    weights = [int(_core.census_vector_count(n, b, e)) for b, e in todo]
+    with progress_bar(progress, total, f"threshold functions n={n}", unit="vectors") as bar:
+        bar.update(total - sum(weights))  # the batches a checkpoint already holds
+        results = engine.map(_canonical_batch, [(n, b, e, threads) for b, e in todo], bar=bar, weights=weights)
+        for index, part in enumerate(results, start=start_piece):
             found.append(np.asarray(part, dtype=np.uint64).reshape(-1, 2))
             if len(found) > 8 or path is not None:
                 found = [_union(found)]
@@ -304,9 +270,6 @@ def threshold_functions(n: int, *, progress: Any = None, checkpoint: str | os.Pa
                 tmp = path.with_name(path.name + ".tmp.npz")
                 _save_checkpoint(tmp, n, pieces, index + 1, found[0])
                 os.replace(tmp, path)
-            bar.update(int(_core.census_vector_count(n, b, e)))
-    finally:
-        bar.close()
     canonical = _union(found)
     return int(_core.census_count(n, canonical))
 
@@ -371,16 +334,13 @@ _DEPTH2_KMAX = {0: 1, 1: 2, 2: 2, 3: 3, 4: 4}
 
 def _min_units(n: int, progress: Any = None, threads: int | None = None) -> np.ndarray:
     if n not in _MIN_UNITS:  # computed once per process: the table does not depend on threads
-        bar = _Bar(progress, _DEPTH2_KMAX[n], f"depth-2 networks n={n}")
+        with progress_bar(progress, _DEPTH2_KMAX[n], f"depth-2 networks n={n}", unit="units") as bar:
 
-        def report(done: int, total: int) -> None:
-            bar.update(done - bar.done)
+            def report(done: int, total: int) -> None:
+                bar.update(done - bar.done)
 
-        try:
             with call_threads(threads):
                 _MIN_UNITS[n] = _core.census_depth2_min_units(n, _DEPTH2_KMAX[n], report)
-        finally:
-            bar.close()
     return _MIN_UNITS[n]
 
 

@@ -18,9 +18,9 @@ from typing import IO, TYPE_CHECKING, Any, overload
 import numpy as np
 
 from .. import _core
-from ..core.arrays import check_choice, check_int, check_out, is_torch_tensor, like_input, to_numpy
+from ..core.arrays import is_torch_tensor, like_input, to_numpy
 from ..core.memory import check_allocation, memory_limit
-from ..core.validate import check_threads
+from ..core.validate import check_choice, check_int, check_out, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch

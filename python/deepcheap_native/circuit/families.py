@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.arrays import check_int
+from ..core.validate import check_int
 from .circuit import Circuit, CircuitBuilder, ParseError
 from .space import Equivalence
 

@@ -64,7 +64,7 @@ def check_max_bytes(max_bytes: Any) -> int:
     """``max_bytes=`` of a reader: None for the default, else an int >= 1."""
     if max_bytes is None:
         return default_max_bytes()
-    from ..core.arrays import check_int
+    from ..core.validate import check_int
 
     return check_int(max_bytes, "max_bytes", minimum=1)
 

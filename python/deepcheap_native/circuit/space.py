@@ -13,15 +13,13 @@ vector v takes bit v mod 64 of the Philox words of word v // 64, so any split of
 from __future__ import annotations
 
 import dataclasses
-import operator
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _core
-from ..core.arrays import check_choice, check_int, check_seed
-from ..core.validate import check_threads, resolve_seed
+from ..core.scaleout import pieces
+from ..core.validate import check_choice, check_int, check_multiple, check_seed, check_threads, resolve_seed
 
 if TYPE_CHECKING:
     from .circuit import Circuit
@@ -34,16 +32,10 @@ DEFAULT_CHUNK = 1 << 18
 DENSE_OUTPUTS = 20
 
 
-def _as_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    return operator.index(value)
-
-
 def check_range(n_inputs: int, start: Any, count: Any) -> tuple[int, int]:
     """(start, count) checked against the 2^n_inputs input space; count None means up to its end."""
     size = 1 << n_inputs
-    start = _as_int(start, "start")
+    start = check_int(start, "start")
     if not 0 <= start <= size:
         raise ValueError(f"start must lie in [0, 2**{n_inputs}] for a circuit with {n_inputs} input bits, got {start}")
     if count is None:
@@ -52,7 +44,7 @@ def check_range(n_inputs: int, start: Any, count: Any) -> tuple[int, int]:
             raise ValueError(
                 f"the range from start={start} to the end of the 2**{n_inputs} input space is too large; pass count"
             )
-    count = _as_int(count, "count")
+    count = check_int(count, "count")
     if count < 0 or count >= 1 << 62:
         raise ValueError(f"count must lie in [0, 2**62), got {count}")
     if start + count > size:
@@ -63,10 +55,7 @@ def check_range(n_inputs: int, start: Any, count: Any) -> tuple[int, int]:
 
 
 def check_chunk(chunk: Any) -> int:
-    chunk = check_int(chunk, "chunk", minimum=64)
-    if chunk % 64:
-        raise ValueError(f"chunk must be a multiple of 64 vectors (one packed word), got {chunk}")
-    return chunk
+    return check_multiple(chunk, "chunk", 64, "vectors (one packed word)")
 
 
 def _threads(threads: Any) -> int:
@@ -99,12 +88,6 @@ def random_input_words(n_inputs: int, first: int, count: int, *, seed: int = 0, 
     return _core.circuit_random_inputs(check_seed(seed), first // 64, n_inputs, -(-count // 64), _threads(threads))
 
 
-def _chunks(start: int, count: int, chunk: int) -> Iterator[tuple[int, int]]:
-    """(offset, size) of the pieces of [0, count), each `chunk` vectors but the last."""
-    for offset in range(0, count, chunk):
-        yield offset, min(chunk, count - offset)
-
-
 def _mask_tail(words: np.ndarray, count: int) -> np.ndarray:
     """Zero the lanes of the last word that lie past `count` vectors."""
     if count % 64 and words.shape[1]:
@@ -118,7 +101,7 @@ def evaluate_range(circuit: Circuit, start: Any = 0, count: Any = None, *, chunk
     start, count = check_range(circuit.n_inputs, start, count)
     chunk = check_chunk(chunk)
     out = np.zeros((circuit.n_outputs, -(-count // 64)), dtype=np.uint64)
-    for offset, size in _chunks(start, count, chunk):
+    for offset, size in pieces(count, chunk):
         words = range_input_words(circuit.n_inputs, start + offset, size, threads=threads)
         k = offset // 64
         out[:, k : k + words.shape[1]] = circuit.evaluate_packed(words, schedule=schedule, threads=threads)
@@ -151,7 +134,7 @@ def count_output_patterns(circuit: Circuit, start: Any = 0, count: Any = None, *
     t = _threads(threads)
     dense = np.zeros(1 << n_out, dtype=np.uint64) if n_out <= DENSE_OUTPUTS else None
     parts = []
-    for offset, size in _chunks(start, count, chunk):
+    for offset, size in pieces(count, chunk):
         words = range_input_words(circuit.n_inputs, start + offset, size, threads=threads)
         res = circuit.evaluate_packed(words, schedule=schedule, threads=threads)
         if dense is not None:
@@ -300,7 +283,7 @@ def equivalent(a: Circuit, b: Circuit, *, exhaustive_bits: int = 24, samples: in
     method, total = plan_equivalence(a, exhaustive_bits, samples)
     seed = resolve_seed(seed)
     chunk = check_chunk(chunk)
-    for offset, size in _chunks(0, total, chunk):
+    for offset, size in pieces(total, chunk):
         index = first_difference(a, b, method, offset, size, seed=seed, threads=threads)
         if index is not None:
             return describe_difference(a, b, method, index, total, seed=seed)

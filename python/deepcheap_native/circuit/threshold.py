@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.arrays import check_choice, html_table, short_repr
+from ..core.arrays import html_table, short_repr
+from ..core.validate import check_choice, check_real
 from .io import AND, BUF, CONST0, INV, NAND, NOR, OR, XOR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -157,9 +158,7 @@ class ThresholdNetwork:
 def threshold_network(c: Circuit, activation: str = "heaviside", beta: float = 50.0) -> ThresholdNetwork:
     """Build the threshold network of ``c`` (see :meth:`Circuit.to_network`)."""
     activation = check_choice(activation, "activation", ("heaviside", "sigmoid"))
-    beta = float(beta)
-    if not np.isfinite(beta) or beta <= 0:
-        raise ValueError(f"beta must be a positive finite number, got {beta}")
+    beta = check_real(beta, "beta", positive=True)
     n_in = c.n_inputs
     ops = c.ops.tolist()
     in0 = c.in0.tolist()

@@ -16,9 +16,6 @@ import numpy as np
 #: object was built. tests/test_stubs.py checks both against what the functions return.
 ArrayOut = Any
 
-# The validators live in one module (see _validate.py); re-exported here for existing callers.
-from .validate import check_choice, check_int, check_out, check_real, check_seed  # noqa: F401
-
 
 def is_torch_tensor(x: Any) -> bool:
     """True for a torch.Tensor, without importing torch when it is not already loaded."""

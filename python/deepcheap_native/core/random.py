@@ -125,7 +125,7 @@ def normal_pairs(seed: int, item: Any, step: Any, purpose: int) -> np.ndarray:
     -------
     numpy float64 array of shape broadcast(item, step).shape + (2,)
     """
-    from .arrays import check_int, check_seed
+    from .validate import check_int, check_seed
 
     seed = check_seed(seed)
     purpose = check_int(purpose, "purpose", minimum=0, maximum=2**32 - 1)

@@ -6,7 +6,7 @@ shape or dtype, not finite) is a ValueError. Every message names the argument, w
 what came. Seeds are integers in [0, 2**64 - 1] everywhere (API and command line), because they
 become Philox4x32-10's two 32-bit key words.
 
-``progress=`` arguments go through :func:`progress_bar`: the library itself never prints.
+``progress=`` arguments go through :func:`~deepcheap_native.core.progress.progress_bar` (core/progress.py).
 ``threads=`` arguments go through :func:`call_threads`: one per-call thread count for every kernel.
 """
 
@@ -16,18 +16,21 @@ import contextlib
 import math
 import numbers
 import threading
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from .progress import progress_bar  # noqa: F401  (ising/ still imports it from here)
 
 __all__ = [
     "SEED_MAX",
     "THREADS_MAX",
     "call_threads",
+    "check_array_or_none",
     "check_choice",
     "check_int",
+    "check_multiple",
     "check_out",
     "check_real",
     "check_seed",
@@ -129,6 +132,21 @@ def check_real(value: Any, name: str, *, positive: bool = False, minimum: float 
     return v
 
 
+def check_multiple(value: Any, name: str, unit: int, what: str) -> int:
+    """An int, at least ``unit`` and a multiple of it (``what`` says what a unit is, for the message)."""
+    value = check_int(value, name, minimum=unit)
+    if value % unit:
+        raise ValueError(f"{name} must be a multiple of {unit} {what}, got {value}")
+    return value
+
+
+def check_array_or_none(out: Any, name: str = "out") -> np.ndarray | None:
+    """None, or a numpy array (anything else is a TypeError); the native call checks its shape and dtype."""
+    if out is not None and not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(out).__name__}")
+    return out
+
+
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """One of ``choices``: a non-string is a TypeError, an unknown string a ValueError."""
     if not isinstance(value, str):
@@ -175,70 +193,3 @@ class FixedAttributes:
         if name in self._FIXED:
             raise AttributeError(f"{type(self).__name__}.{name} cannot be deleted")
         object.__delattr__(self, name)
-
-
-class _Callback:
-    """Adapts ``progress(done, total)`` callables to the bar interface."""
-
-    def __init__(self, callback: Callable[[int, int], Any], total: int) -> None:
-        self.callback, self.total, self.done = callback, total, 0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        self.callback(self.done, self.total)
-
-    def close(self) -> None:
-        pass
-
-
-class _Silent:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def progress_bar(progress: Any, total: int, description: str) -> Any:
-    """The object a long call reports to: ``.update(n)`` after n more units, ``.close()`` at the end.
-
-    ``progress`` is False/None (nothing), True (a tqdm bar on stderr when tqdm is installed, the
-    ``progress`` extra; otherwise a warning says so and nothing is shown), a callable
-    ``progress(done, total)``, or an object with ``update`` and ``close`` (e.g. a tqdm bar of the
-    caller's, which is then not closed).
-    """
-    if progress is None or progress is False:
-        return _Silent()
-    if progress is True:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            warnings.warn(
-                f"{description}: progress=True needs tqdm (pip install 'deepcheap-native[progress]'); "
-                "running without a progress bar",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return _Silent()
-        return tqdm(total=total, desc=description, leave=False)
-    if hasattr(progress, "update"):
-        return _Borrowed(progress)
-    if callable(progress):
-        return _Callback(progress, total)
-    raise TypeError(
-        f"progress must be a bool, a callable progress(done, total) or an object with update(), "
-        f"got {type(progress).__name__}"
-    )
-
-
-class _Borrowed:
-    """A caller's bar: updated, but left open for the caller."""
-
-    def __init__(self, bar: Any) -> None:
-        self.bar = bar
-
-    def update(self, n: int) -> None:
-        self.bar.update(n)
-
-    def close(self) -> None:
-        pass

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from ..core.plotting import axes_for
-from .constants import BINDER_CROSSING as U_STAR
-from .constants import CRITICAL_TEMPERATURE as T_C
+from .exact import CRITICAL_BINDER as U_STAR
+from .exact import CRITICAL_TEMPERATURE as T_C
 
 __all__ = ["plot_scan", "plot_series"]
 

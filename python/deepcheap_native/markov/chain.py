@@ -16,17 +16,9 @@ import numpy as np
 
 from .. import _core
 from ..core import cuda
-from ..core.arrays import (
-    ArrayOut,
-    as_float_array,
-    check_int,
-    check_real,
-    is_torch_tensor,
-    like_input,
-    to_numpy,
-)
+from ..core.arrays import ArrayOut, as_float_array, is_torch_tensor, like_input, to_numpy
 from ..core.memory import check_allocation
-from ..core.validate import call_threads, check_threads, resolve_seed
+from ..core.validate import call_threads, check_array_or_none, check_int, check_real, check_threads, resolve_seed
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
 
@@ -281,7 +273,7 @@ class MarkovChain:
                 n_chains,
                 seed,
                 "path" if return_path else "final",
-                out=_check_out(out),
+                out=check_array_or_none(out),
                 first_chain=first,
                 first_step=start_step,
                 device=where.index,
@@ -411,12 +403,6 @@ def _resident_sample(where: Any, template: Any, out: Any, tables: list, step_lev
         return cuda.to_device(np.stack([a.get().astype(np.uint16) for a in arrays], axis=1), where)
     lib = cuda._cupy_like(parts[0])
     return lib.stack([p.astype(lib.uint16) for p in parts], axis=1)
-
-
-def _check_out(out: Any) -> np.ndarray | None:
-    if out is not None and not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
-    return out
 
 
 def _chain_count(n_chains: Any, n: Any, where: str) -> Any:
@@ -632,7 +618,7 @@ class HierarchicalChain:
                                     seed, "path", first, 0)
         with call_threads(threads):
             out = where.module.markov_sample(
-                self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=_check_out(out),
+                self._tables, self._step_levels, self._p0_table, None, n, seed, "path", out=check_array_or_none(out),
                 first_chain=first, device=where.index,
             )
         if isinstance(out, list):  # levels of both dtypes come back per level: one array of the wider

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ..core.arrays import check_choice, to_numpy
+from ..core.arrays import to_numpy
 from ..core.memory import check_allocation
+from ..core.validate import check_choice
 from .chain import _check_base
 
 __all__ = ["Estimate", "entropy", "mutual_information"]

@@ -6,25 +6,15 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from ..core.arrays import (
-    check_choice,
-    check_int,
-    check_out,
-    float_dtype,
-    import_torch,
-    is_torch_tensor,
-    like_input,
-    to_numpy,
-)
-from ..core.memory import check_allocation
-from ..core.validate import call_threads, check_threads
+from ..core.arrays import float_dtype, import_torch, is_torch_tensor, like_input, to_numpy
+from ..core.memory import check_allocation, format_bytes
+from ..core.validate import call_threads, check_choice, check_int, check_out, check_real, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
@@ -303,25 +293,6 @@ def _check_activation(activation: Any) -> str:
     return check_choice(activation, "activation", ACTIVATIONS)
 
 
-def _check_scale(scale: Any) -> float:
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"scale must be a real number, got {type(scale).__name__} {scale!r}")
-    scale = float(scale)
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale (λ) must be finite and > 0, got {scale}")
-    return scale
-
-
-def _check_bias(bias: Any) -> float | None:
-    if bias is None:
-        return None
-    if isinstance(bias, bool) or not isinstance(bias, numbers.Real):
-        raise TypeError(f"bias must be a real number or None, got {type(bias).__name__} {bias!r}")
-    if not np.isfinite(float(bias)):
-        raise ValueError(f"bias must be finite, got {bias}")
-    return float(bias)
-
-
 def _check_dtype(dtype: Any) -> np.dtype:
     return float_dtype(dtype)
 
@@ -339,20 +310,12 @@ def _shallow_memory(n: int, itemsize: int = 8) -> int:
     return (2**n) * (n + 2) * itemsize
 
 
-def _format_bytes(b: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        if b < 1024 or unit == "EiB":
-            return f"{b:.3g} {unit}"
-        b /= 1024
-    return f"{b:.3g} EiB"  # pragma: no cover
-
-
 def _check_shallow_size(n: int) -> None:
     if n > MAX_SHALLOW_INPUTS:
         raise ValueError(
             f"kind='shallow' needs 2**n neurons: n={n} means {2**n:,} neurons whose weights would take "
-            f"{_format_bytes(_shallow_memory(n))} in float64; the limit is n <= {MAX_SHALLOW_INPUTS} "
-            f"({2**MAX_SHALLOW_INPUTS:,} neurons, {_format_bytes(_shallow_memory(MAX_SHALLOW_INPUTS))}). "
+            f"{format_bytes(_shallow_memory(n))} in float64; the limit is n <= {MAX_SHALLOW_INPUTS} "
+            f"({2**MAX_SHALLOW_INPUTS:,} neurons, {format_bytes(_shallow_memory(MAX_SHALLOW_INPUTS))}). "
             f"product_network_neurons(n, 'shallow') gives the count for any n"
         )
 
@@ -648,7 +611,7 @@ class ProductNetwork:
         if self.kind == "deep" and self.n > MAX_DEEP_WEIGHT_INPUTS:
             raise ValueError(
                 f"the weights of a deep network with n={self.n} would take "
-                f"{_format_bytes(16.0 * self.n * self.n)}; .weights is limited to n <= "
+                f"{format_bytes(16.0 * self.n * self.n)}; .weights is limited to n <= "
                 f"{MAX_DEEP_WEIGHT_INPUTS} (the native evaluation has no such limit)"
             )
         monos = [m for m in self._monomials if m.columns]
@@ -777,7 +740,7 @@ def _build(n: int, exponent_rows: list[list[int]], coefficients: list[float], co
     mode = check_choice(mode, "mode", _MODES)
     chosen = scale is None
     if not chosen:
-        scale = _check_scale(scale)
+        scale = check_real(scale, "scale (λ)", positive=True)
     dt = _check_dtype(dtype)
     args = (n, exponent_rows, coefficients, constant, kind, activation)
     if chosen:  # biases do not depend on λ: build once at a representable λ to learn them, then choose
@@ -821,7 +784,7 @@ def _warn_accuracy(net: ProductNetwork, chosen: bool) -> None:
 def _build_at(n: int, exponent_rows: list[list[int]], coefficients: list[float], constant: float, kind: str,
               activation: str, scale: float, bias: float | None, dt: np.dtype, mode: str,
               plain: bool) -> ProductNetwork:
-    bias = _check_bias(bias)
+    bias = None if bias is None else check_real(bias, "bias")
     if mode == "stable" and activation == "gelu":
         raise ValueError("mode='stable' has no cancellation-free closed form for gelu (the even part of "
                          "z Φ(z) has none); use mode='network' (in float64 for small scale)")

@@ -111,11 +111,9 @@ class Context:
     def map(self, fn: Any, calls: list[tuple]) -> Iterator[Any]:
         """fn(*args) for each args in calls, in order: here, or as tasks on ``scheduler`` (fn must be a
         module-level function; each call carries its own seed, so the results are the same)."""
-        client = self.client()
-        if client is None:
-            return (fn(*args) for args in calls)
-        futures = [client.submit(fn, *args, pure=False) for args in calls]
-        return (f.result() for f in futures)
+        from ..core.scaleout import Engine
+
+        return Engine(self.client()).map(fn, calls)
 
     def seed_for(self, *path: int) -> int:
         """A derived seed, distinct per experiment and sub-step, fixed for a given --seed."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ising.exact import CRITICAL_BINDER, CRITICAL_TEMPERATURE
 from ..ising.plots import plot_scan
 from .context import Context, Section, require
 from .figures import subplots, to_png
@@ -27,8 +28,8 @@ INTRO = (
     "is 2.27, not the exact T_c."
 )
 ISSUE = "issue 13 (cluster samplers and finite-size scaling)"
-TC = 2.0 / math.log1p(math.sqrt(2.0))
-U_CRITICAL = 0.6107
+TC = CRITICAL_TEMPERATURE  # the Ising area's constants, under the names this section always had
+U_CRITICAL = CRITICAL_BINDER
 GOALS = {"tc": 5e-4, "gamma/nu": 0.02, "beta/nu": 0.05, "nu": 0.05, "z_tolerance": 0.15}
 EXACT = {"nu": 1.0, "gamma/nu": 1.75, "beta/nu": 0.125}
 Z_EXPECTED = {"metropolis": 2.17, "wolff": 0.25, "swendsen-wang": 0.25}

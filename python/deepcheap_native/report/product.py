@@ -358,25 +358,14 @@ def train_width_job(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def width_law(jobs: list[dict[str, Any]], *, client: Any = None, progress: Any = None) -> list[dict[str, Any]]:
-    """Run the sweep: on `client` (a dask.distributed.Client or any concurrent.futures.Executor: anything
-    with ``submit``) when given, else here one job after another. Results come back in job order.
-    `progress`, if given, is called with the number of jobs finished so far."""
-    if client is None:
-        results = []
-        for job in jobs:
-            results.append(train_width_job(job))
-            if progress is not None:
-                progress(len(results))
-        return results
-    if not hasattr(client, "submit"):
-        raise TypeError(f"client must have a submit method (a dask Client or an Executor), got {type(client).__name__}")
-    futures = [client.submit(train_width_job, job) for job in jobs]
-    results = []
-    for future in futures:
-        results.append(future.result())
-        if progress is not None:
-            progress(len(results))
-    return results
+    """Run the sweep: on `client` (a dask.distributed.Client, any concurrent.futures.Executor: anything
+    with ``submit``, or "sync" / a scheduler address) when given, else here one job after another.
+    Results come back in job order. `progress`: the package's progress contract
+    (:func:`~deepcheap_native.core.progress.progress_bar`), one unit per job."""
+    from ..core.scaleout import run
+
+    return run(train_width_job, [(job,) for job in jobs], client=client, progress=progress,
+               description="width law jobs", unit="jobs")
 
 
 def width_law_summary(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -422,7 +411,7 @@ def _no_flattening(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     try:
         with ctx.bar("width law: training one-hidden-layer nets", len(jobs)) as bar:
             if ctx.scheduler is not None:  # --scheduler: every training job is a task on the cluster
-                results = width_law(jobs, client=ctx.client(), progress=lambda done: bar.update())
+                results = width_law(jobs, client=ctx.client(), progress=bar)
             elif ctx.threads > 1 and len(jobs) >= 40:
                 # One process per thread: the jobs are independent and pure (the same numbers as one
                 # after another), and spawned workers start clean of this process's thread pools.
@@ -430,9 +419,9 @@ def _no_flattening(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                 from concurrent.futures import ProcessPoolExecutor
 
                 with ProcessPoolExecutor(ctx.threads, mp_context=multiprocessing.get_context("spawn")) as pool:
-                    results = width_law(jobs, client=pool, progress=lambda done: bar.update())
+                    results = width_law(jobs, client=pool, progress=bar)
             else:
-                results = width_law(jobs, progress=lambda done: bar.update())
+                results = width_law(jobs, progress=bar)
     finally:
         torch.set_num_threads(threads_before)
     seconds = time.perf_counter() - t0

@@ -1,4 +1,6 @@
-"""A tiny progress bar on stderr for the report's long steps (no dependency).
+"""A tiny progress bar on stderr for the report's long steps (no dependency): a
+:class:`~deepcheap_native.core.progress.Bar` of the package's one progress contract, so the report
+passes it as ``progress=`` to the library's long calls.
 
 On a terminal it redraws one line in place; elsewhere (CI logs, pipes) it prints one line when a step
 starts and one when it ends, so logs stay short.
@@ -11,10 +13,12 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import IO, TypeVar
 
+from ..core.progress import Bar
+
 T = TypeVar("T")
 
 
-class Progress:
+class Progress(Bar):
     """Count `total` units of work under `label`; use as a context manager or call `update`."""
 
     def __init__(self, label: str, total: int, *, stream: IO[str] | None = None, enabled: bool = True):
@@ -36,8 +40,8 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         self.close(failed=exc[0] is not None)
 
-    def update(self, n: int = 1) -> None:
-        self.done = min(self.done + n, self.total)
+    def _advance(self, n: int) -> None:
+        self.done = min(self.done, self.total)
         self._draw()
 
     def _draw(self, force: bool = False) -> None:
