@@ -197,7 +197,7 @@ def _fit_sawtooth(torch: Any, model: Any, x: Any, y: Any, k: int, epsilon: float
 
 def train_sawtooth(ks: Sequence[int] = (1, 2, 3, 4), *, epsilon: float = 0.1, shallow_widths: Any = None,
                    deep_widths: Sequence[int] = (2, 3, 4), restarts: int = 3, steps: int = 2000,
-                   lr: float = 0.01, grid: int = 8, seed: int | None = None, threads: int | None = None,
+                   lr: float = 0.03, grid: int = 8, seed: int | None = None, threads: int | None = None,
                    progress: Any = False) -> SawtoothTraining:
     """Train ReLU networks (torch, float32, Adam) on the k-fold sawtooth s_k for each k in ``ks``.
 
