@@ -51,7 +51,7 @@ def test_sawtooth_error_is_the_supremum_dense_sampling_approaches():
 
 def test_train_sawtooth_records_are_honest():
     r = ex.train_sawtooth([1, 2], shallow_widths=lambda k: [2**k - 1, 2 ** (k + 1)], deep_widths=[2], restarts=1,
-                          steps=200, seed=5)
+                          steps=200, seed=5, threads=1)
     assert r.seed == 5 and r.bound == {1: 1, 2: 3}
     for rec in r.shallow + r.deep:
         assert rec["reached"] == (rec["error"] <= r.epsilon) and 1 <= rec["steps"] <= 200
@@ -60,7 +60,7 @@ def test_train_sawtooth_records_are_honest():
             assert w >= 2**k - 1 and any(rec["reached"] for rec in r.shallow if rec["k"] == k and rec["width"] == w)
     # the same seed, the same runs
     again = ex.train_sawtooth([1, 2], shallow_widths=lambda k: [2**k - 1, 2 ** (k + 1)], deep_widths=[2], restarts=1,
-                              steps=200, seed=5)
+                              steps=200, seed=5, threads=1)
     assert [rec["error"] for rec in again.shallow + again.deep] == [rec["error"] for rec in r.shallow + r.deep]
 
 
@@ -104,7 +104,7 @@ def test_one_hidden_layer_regions_never_exceed_neurons_plus_one():
 
 
 def test_regions_through_training_counts_the_trained_model():
-    r = ex.regions_through_training([1, 2], neurons=8, input_dim=2, steps=20, checkpoints=3, restarts=2, lines=5,
+    r = ex.regions_through_training([1, 2], neurons=8, input_dim=2, steps=20, checkpoints=3, restarts=2, lines=5, threads=1,
                                     seed=4)
     assert r.checkpoints == [0, 10, 20] and r.density[1].shape == (2, 3)
     net = relu.random_network((2, 8, 1), seed=ex._sub_seed(4, 2, 1, 0), bias_std=0.1)
@@ -155,7 +155,7 @@ def test_parameter_budget_matches_a_counted_torch_model():
 
 
 def test_logical_depth_k1_is_learned_and_records_are_consistent():
-    r = ex.logical_depth(["S5", "Z2^7"], [1], [1, 2], budget=20000, restarts=1, steps=300, lr=1e-2, seed=2,
+    r = ex.logical_depth(["S5", "Z2^7"], [1], [1, 2], budget=20000, restarts=1, steps=300, lr=1e-2, seed=2, threads=1,
                          eval_every=50)
     for g in ("S5", "Z2^7"):
         assert r.needed[g][1][0] == 1                                   # the identity map, one hidden layer

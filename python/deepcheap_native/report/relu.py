@@ -30,10 +30,10 @@ PRESETS: dict[str, dict[str, Any]] = {
              "train_depths": [1, 2], "train_steps": 50, "train_restarts": 2,
              "ld_ks": [1, 2], "ld_depths": [1, 2], "ld_budget": 20000, "ld_restarts": 2, "ld_steps": 100,
              "circuit_ks": [2, 4, 8]},
-    "quick": {"saw_ks": [1, 2, 3], "saw_restarts": 2, "saw_steps": 600, "saw_deep_widths": [2, 4],
+    "quick": {"saw_ks": [1, 2, 3], "saw_restarts": 2, "saw_steps": 400, "saw_deep_widths": [2],
               "hr_neurons": [32, 64, 128, 256], "hr_depths": [1, 2, 3, 4, 5, 6, 7, 8], "hr_networks": 6,
               "hr_lines": 50, "train_depths": [1, 2, 4], "train_steps": 300, "train_restarts": 2,
-              "ld_ks": [1, 2, 3], "ld_depths": [1, 2, 4, 8], "ld_budget": 20000, "ld_restarts": 2, "ld_steps": 300,
+              "ld_ks": [1, 2, 3], "ld_depths": [1, 2, 8], "ld_budget": 20000, "ld_restarts": 2, "ld_steps": 200,
               "circuit_ks": [2, 4, 8, 16, 32]},
     "full": {"saw_ks": [1, 2, 3, 4, 5, 6], "saw_restarts": 3, "saw_steps": 3000, "saw_deep_widths": [2, 3, 4],
              "hr_neurons": [32, 64, 128, 256, 512], "hr_depths": [1, 2, 3, 4, 5, 6, 7, 8], "hr_networks": 16,
@@ -171,7 +171,7 @@ def _regions_init(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     section.claim("slope (regions per unit length per neuron), pooled over depths",
                   f"{r.pooled_slope:.4f} ± {r.pooled_slope_error:.4f}; per depth "
                   + ", ".join(f"{d}: {r.slope[d]:.3f}±{r.slope_error[d]:.3f}" for d in depths),
-                  "a constant of order 1 per neuron, independent of depth", None,
+                  "one constant per neuron, about the same at every depth", None,
                   note=f"input dimension {r.input_dim}, segments of length {r.length} with N(0, I) midpoints, "
                        f"biases N(0, {r.bias_std}²), {p['hr_networks']} networks × {p['hr_lines']} segments per point")
     worst = 2.0 ** (depths[-1] - depths[0])
@@ -345,7 +345,8 @@ def _logical_depth(ctx: Context, section: Section, p: dict[str, Any]) -> None:
             parts.append(f"k={k}: " + (f"{got.mean():.1f}" + (f"±{got.std(ddof=1) / math.sqrt(got.size):.1f}"
                                                              if got.size > 1 else "")
                                        + (f" ({got.size}/{v.size})" if got.size < v.size else "")
-                                       if got.size else f"none ≤ {r.depths[-1]}"))
+                                       if got.size else f"none ≤ {r.depths[-1]} (best accuracy "
+                                                     f"{max(run['accuracy'] for run in r.runs if (run['group'], run['k']) == (g, k)):.2f})"))
         section.claim(f"{g}: smallest depth reaching {100 * r.target:.0f} % test accuracy (mean ± s.e. over restarts)",
                       "; ".join(parts), "grows with k for S5, stays small for Z2^m (theory)", None,
                       note=f"{r.budget:,} parameters at every depth, {p['ld_steps']} Adam steps of 128 fresh words at "
