@@ -25,10 +25,10 @@ INTRO = (
 ISSUE = "issue 22 (ReLU depth)"
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": {"saw_ks": [1, 2], "saw_restarts": 1, "saw_steps": 300, "saw_deep_widths": [2],
+    "tiny": {"saw_ks": [1, 2], "saw_restarts": 1, "saw_steps": 100, "saw_deep_widths": [2],
              "hr_neurons": [16, 32], "hr_depths": [1, 2, 4], "hr_networks": 3, "hr_lines": 20,
-             "train_depths": [1, 2], "train_steps": 50, "train_restarts": 2,
-             "ld_ks": [1, 2], "ld_depths": [1, 2], "ld_budget": 20000, "ld_restarts": 2, "ld_steps": 100,
+             "train_depths": [1, 2], "train_steps": 20, "train_restarts": 2,
+             "ld_ks": [1, 2], "ld_depths": [1, 2], "ld_budget": 20000, "ld_restarts": 2, "ld_steps": 50,
              "circuit_ks": [2, 4, 8]},
     "quick": {"saw_ks": [1, 2, 3], "saw_restarts": 2, "saw_steps": 400, "saw_deep_widths": [2],
               "hr_neurons": [32, 64, 128, 256], "hr_depths": [1, 2, 3, 4, 5, 6, 7, 8], "hr_networks": 6,
@@ -163,9 +163,12 @@ def _regions_init(ctx: Context, section: Section, p: dict[str, Any]) -> None:
         "pooled_slope": r.pooled_slope, "pooled_slope_error": r.pooled_slope_error,
         "worst_case": {str(d): r.worst_case[d] for d in depths}}
     r2min = min(r.r2.values())
+    # A line through 2 or 3 sizes of a few networks each (the tiny preset) is too noisy to judge: INFO there.
+    judged = len(p["hr_neurons"]) >= 4
     section.claim("regions per unit length ∝ total neurons at He initialisation (line fit per depth)",
                   f"R² ≥ {r2min:.3f} over depths {depths[0]}…{depths[-1]}", "linear (Hanin & Rolnick): R² ≥ 0.9",
-                  r2min >= 0.9)
+                  (r2min >= 0.9) if judged else None,
+                  note="" if judged else f"{len(p['hr_neurons'])} sizes only: not judged (4 or more are)")
     slopes = np.array([r.slope[d] for d in depths])
     spread = float(slopes.max() / slopes.min())
     section.claim("slope (regions per unit length per neuron), pooled over depths",
