@@ -197,7 +197,8 @@ AREA_API = {"product": ("product_network", "multiplication_gate", "product_netwo
             "performance": ("product_network", "MarkovChain", "IsingModel", "Circuit"),
             "landscape": ("SphericalSpinGlass", "landscape"),
             "capabilities": ("census",),
-            "locality": ("LatticeHamiltonian", "hamiltonian_network", "IsingModel")}
+            "locality": ("LatticeHamiltonian", "hamiltonian_network", "IsingModel"),
+            "relu": ("relu", "CircuitBuilder")}
 
 
 def built(section: str) -> bool:
@@ -248,7 +249,7 @@ def test_results_metadata(tiny_report):
     assert doc["machine"]["cores_available"] >= 1 and doc["machine"]["simd_target"] in dc.simd_targets()
     assert doc["versions"]["deepcheap-native"] == dc.__version__ and doc["versions"]["numpy"] == np.__version__
     assert set(doc["sections"]) == {"product", "hierarchy", "ising", "critical", "circuits", "performance", "landscape", "capabilities",
-                                 "locality"}
+                                 "locality", "relu"}
     summary = tiny_report["proc"].stdout
     for section in doc["sections"].values():
         assert section["parameters"]
