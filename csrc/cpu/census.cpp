@@ -282,11 +282,11 @@ std::vector<Table128> canonical_tables(int n, int64_t begin, int64_t end) {
   std::vector<Table128> result;
   const int threads = deepcheap::cpu::num_threads();
   // Units in interruptible chunks (deepcheap/common/interrupt.hpp): the result is the union over units,
-  // so chunks never change it. A unit walks about canonical_vector_count / units weight vectors of 2^n
-  // points.
+  // so chunks never change it. A unit walks about canonical_vector_count / units weight vectors, each a
+  // chain of 2^n points ordered by weight (about n + 1 operations per point).
   const int64_t n_units = static_cast<int64_t>(units.size());
   const double cost = double(canonical_vector_count(n, begin, end)) / double(n_units > 0 ? n_units : 1) *
-                      double(int64_t(1) << n);
+                      double(int64_t(1) << n) * double(n + 1);
   interrupt::run_chunks(n_units, interrupt::first_chunk(cost), [&](int64_t chunk_begin, int64_t chunk_end) {
     collect_units(n, m, units, chunk_begin, chunk_end, threads, result);
   });
