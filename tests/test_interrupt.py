@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from deepcheap_native import _core
+from deepcheap_native import _core, relu
 
 LATENCY_LIMIT = 0.5   # seconds from SIGINT to KeyboardInterrupt, measured in the child
 OUTER_TIMEOUT = 120
@@ -177,6 +177,36 @@ def test_hierarchical_sample_out_prefix() -> None:
     assert report["same"], "completed chains differ from the same chains sampled alone"
 
 
+def test_markov_long_chains_interrupt() -> None:
+    # Few chains, many steps: even the smallest block of chains through every step is a long call, so the
+    # driver cuts the steps instead; the final states are written only after the last step.
+    report = run_child("""
+        chain = dc.MarkovChain(np.full((16, 16), 1 / 16))
+        out = np.full(2048, 255, np.uint8)
+        report["latency"], report["polls"] = interrupted_after(
+            1.0, lambda: chain.sample(2048, 4_000_000, seed=1, out=out))
+        report["untouched"] = bool((out == 255).all())
+    """)
+    check_latency(report, "MarkovChain.sample (4e6 steps)")
+    assert report["polls"] >= 1
+    assert report["untouched"], "final states were written before the chains' last step"
+
+
+@pytest.mark.parametrize("walk", ["lines", "plane"])
+def test_relu_region_walks_interrupt(walk: str) -> None:
+    if walk == "lines":
+        call = "relu.linear_regions(relu.random_network([8, 128, 128, 128], seed=1), lines=20_000, seed=2)"
+    else:  # one plane of a deep network: its first-layer cells are the units
+        call = ("relu.linear_regions_2d(relu.random_network([2] + [128] * 5, seed=1, bias_std=1.0), np.zeros(2), "
+                "np.array([1.0, 0.0]), np.array([0.0, 1.0]), (-3.0, 3.0, -3.0, 3.0))")
+    report = run_child(f"""
+        from deepcheap_native import relu
+        report["latency"], report["polls"] = interrupted_after(1.0, lambda: {call})
+    """)
+    check_latency(report, f"relu region walk ({walk})")
+    assert report["polls"] >= 1
+
+
 @pytest.mark.parametrize("kind", ["shallow", "deep"])
 def test_product_forward_out_prefix(kind: str) -> None:
     if kind == "shallow":
@@ -299,13 +329,11 @@ def test_census_checkpoint_resumes(tmp_path) -> None:
     assert report2["next_piece"] >= report["next_piece"], "the resumed call did not start from the checkpoint"
 
 
-@pytest.mark.skip(reason="one census item is indivisible in the driver: 0.59-0.94 s to stop under load 11 "
-                         "(issue 21 open point; threshold_functions' batches stop in ms, tested above)")
 def test_census_canonical_batch_interrupts() -> None:
     report = run_child("""
         items = int(_core.census_item_count(7))
-        # The second half of the items: the first ones are single items of up to ~1 s under load, the
-        # granularity limit README "Interrupting long calls" names (threshold_functions batches them).
+        # The second half of the items, the heaviest (an item of up to 435897 weight vectors): the driver
+        # splits them into units of at most 6545.
         report["latency"], report["polls"] = interrupted_after(
             1.0, lambda: _core.census_canonical(7, items // 2, items))
     """)
@@ -379,6 +407,16 @@ def _results() -> dict:
     words = np.random.default_rng(3).integers(0, 2**63, (circuit.n_inputs, 300), dtype=np.uint64)
     out["circuit"] = circuit.evaluate_packed(words)
     out["census"] = np.asarray(_core.census_canonical(5, 0, int(_core.census_item_count(5))))
+    net = relu.random_network([3, 12, 12, 12], seed=5, bias_std=0.5)
+    lines = relu.linear_regions(net, lines=40, seed=6, patterns=True)
+    out["relu-lines"] = np.concatenate([lines.counts.ravel().astype(np.float64), lines.breakpoints(0, 7),
+                                        lines.patterns(0, 3).ravel().astype(np.float64)])
+    plane = relu.linear_regions_2d([net, relu.random_network([3, 12, 12, 12], seed=7)], np.zeros(3),
+                                   np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.5]), cells=True)
+    out["relu-plane"] = np.concatenate([plane.counts.astype(np.float64), plane.cells(0).ravel(),
+                                        plane.cells(1).ravel()])
+    x = np.random.default_rng(8).normal(size=(50, 3))
+    out["relu-forward"] = np.concatenate([net(x).ravel(), net.activation_patterns(x).ravel().astype(np.float64)])
     return out
 
 
@@ -406,3 +444,47 @@ def test_chunked_sweeps_on_any_thread_count(tiny_chunks, threads: int) -> None:
     s.sweep(20, threads=threads)
     assert s.sweeps_done == 20
     assert np.array_equal(np.asarray(s.spins), np.asarray(ref.spins))
+
+
+# Few chains, many steps: the driver chunks the steps (above ~2^25 / 16 steps per chain at any thread
+# count) and carries the chain states across chunks. The reference is the call in one piece.
+MARKOV_STEPS = 4_000_000
+
+
+def _long_chains() -> dict:
+    chain = dc.MarkovChain(np.random.default_rng(5).dirichlet(np.ones(5), 5))
+    return {
+        "path": chain.sample(4, MARKOV_STEPS, seed=11, return_path=True, first=3, start_step=2),
+        "final": chain.sample(4, MARKOV_STEPS, seed=12, init=np.array([0, 4, 2, 1], np.uint8)),
+        "drawn": chain.sample(3, MARKOV_STEPS + 5, seed=13),
+    }
+
+
+@pytest.fixture(scope="module")
+def long_chains_whole() -> dict:
+    previous = _core._set_interrupt_chunk(-1)
+    try:
+        return _long_chains()
+    finally:
+        _core._set_interrupt_chunk(previous)
+
+
+@pytest.mark.parametrize("chunk", [1001, 4096, 65536])
+def test_markov_step_chunks_never_change_results(long_chains_whole: dict, chunk: int) -> None:
+    previous = _core._set_interrupt_chunk(chunk)
+    polls = _core._interrupt_polls()
+    try:
+        cut = _long_chains()
+    finally:
+        _core._set_interrupt_chunk(previous)
+    # Four chains or fewer fit one block of chains: only the steps could have been cut.
+    assert _core._interrupt_polls() - polls >= 3 * (MARKOV_STEPS // chunk), "the steps were not chunked"
+    for name, whole in long_chains_whole.items():
+        assert np.array_equal(whole, cut[name]), f"{name} differs with chunks of {chunk} steps"
+    # And a continuation from the final states equals the longer path (the carried-state contract).
+    chain = dc.MarkovChain(np.random.default_rng(5).dirichlet(np.ones(5), 5))
+    path = long_chains_whole["path"]
+    half = chain.sample(4, MARKOV_STEPS // 2, seed=11, return_path=True, first=3, start_step=2)
+    rest = chain.sample(4, MARKOV_STEPS - MARKOV_STEPS // 2, seed=11, return_path=True, first=3,
+                        start_step=2 + MARKOV_STEPS // 2, init=half[:, -1])
+    assert np.array_equal(np.concatenate([half, rest[:, 1:]], axis=1), path)

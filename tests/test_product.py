@@ -398,6 +398,26 @@ def test_bad_input_errors():
         net(np.array([[1.0, np.inf, 1.0, 1.0]]))
     with pytest.raises(TypeError, match="real numbers"):
         net(np.array([["a", "b", "c", "d"]]))
+
+
+def test_native_errors_on_finite_input_are_not_read_as_bad_x():
+    # A native ValueError that mentions "finite" but is about a coefficient (here forced: a gate
+    # coefficient the Python layer would never pass) must come out as itself, not as a search for a
+    # non-finite value of x, which a finite x does not have (that search raised IndexError).
+    net = dc.product_network(4)
+    x = np.full((3, 4), 0.9)
+    net._gate_coef = float("inf")
+    with pytest.raises(ValueError, match="gate_coef must be finite and non-zero") as info:
+        net(x)
+    assert not isinstance(info.value, _core.NonFiniteInputError)
+    # Non-finite x is the native error type of its own, a ValueError, and the message names its first bad value.
+    assert issubclass(_core.NonFiniteInputError, ValueError)
+    with pytest.raises(_core.NonFiniteInputError, match="1 of its values are NaN or infinite"):
+        _core.product_deep(np.array([[1.0, np.nan, 1.0, 1.0]]), 0, False, 0.1, 0.0, 1.0, 1.0, 0)
+    with pytest.raises(ValueError, match=r"x must be finite, but x\[2, 1\] is inf"):
+        bad = np.ones((3, 4))
+        bad[2, 1] = np.inf
+        dc.product_network(4)(bad)
     with pytest.raises(TypeError, match="real numbers"):
         net(np.ones((2, 4), dtype=complex))
     with pytest.raises(ValueError, match="relu.*σ''"):

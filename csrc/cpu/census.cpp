@@ -153,6 +153,82 @@ void orbit_of(const Table128& f, int n, uint64_t& orbit, int& relevant) {
   for (int i = 0; i < n; ++i) relevant += depends_on(f, i) ? 1 : 0;
 }
 
+// The first weights of a unit of canonical_tables' work: the vectors w with w[0..len) = w[0..len) of the
+// unit, the rest non-increasing below w[len - 1]. For n >= 2 an item (w0, w1) is split into the units
+// of its prefixes of min(n, kUnitPrefix) weights.
+constexpr int kUnitPrefix = 4;
+
+struct UnitPrefix {
+  int8_t len;
+  uint8_t w[kUnitPrefix];
+};
+
+void add_prefixes(int n, UnitPrefix unit, std::vector<UnitPrefix>& out) {
+  const int len = n < kUnitPrefix ? n : kUnitPrefix;
+  if (unit.len >= len) {
+    out.push_back(unit);
+    return;
+  }
+  const int bound = unit.w[unit.len - 1];
+  for (int v = 0; v <= bound; ++v) {
+    UnitPrefix next = unit;
+    next.w[next.len++] = static_cast<uint8_t>(v);
+    add_prefixes(n, next, out);
+  }
+}
+
+std::vector<UnitPrefix> unit_prefixes(int n, int m, int64_t begin, int64_t end) {
+  std::vector<UnitPrefix> units;
+  for (int64_t item = begin; item < end; ++item) {
+    UnitPrefix unit{0, {0, 0, 0, 0}};
+    if (n == 1) {
+      unit.len = 1;
+      unit.w[0] = static_cast<uint8_t>(item);
+    } else if (n >= 2) {
+      int w0 = 0, w1 = 0;
+      item_prefix(item, m, w0, w1);
+      unit.len = 2;
+      unit.w[0] = static_cast<uint8_t>(w0);
+      unit.w[1] = static_cast<uint8_t>(w1);
+    }
+    add_prefixes(n, unit, units);
+  }
+  return units;
+}
+
+// The distinct tables of units [u_begin, u_end), appended to `result` (unsorted; one set per thread).
+void collect_units(int n, int m, const std::vector<UnitPrefix>& units, int64_t u_begin, int64_t u_end, int threads,
+                   std::vector<Table128>& result) {
+#pragma omp parallel num_threads(threads)
+  {
+    TableSet set;
+    std::vector<Table128> level(static_cast<size_t>(n * m + 2));
+    std::vector<Table128> chain((1u << n) + 1);
+    int w[kMaxCensusInputs] = {0};
+    auto body = [&](const int* weights) {
+      // Scaled copies realise the same chain: only primitive vectors (gcd 1, or all zero) are needed.
+      int g = 0;
+      for (int i = 0; i < n; ++i) g = std::gcd(g, weights[i]);
+      if (g > 1) return;
+      const int count = weight_chain(weights, n, level.data(), chain.data());
+      for (int c = 0; c < count; ++c) set.insert(chain[c]);
+    };
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t u = u_begin; u < u_end; ++u) {
+      const UnitPrefix& unit = units[static_cast<size_t>(u)];
+      for (int i = 0; i < unit.len; ++i) w[i] = unit.w[i];
+      if (unit.len == n)
+        body(w);
+      else
+        for_each_suffix(w, unit.len, n, w[unit.len - 1], body);
+    }
+    std::vector<Table128> mine;
+    set.append_to(mine);
+#pragma omp critical(deepcheap_census_merge)
+    result.insert(result.end(), mine.begin(), mine.end());
+  }
+}
+
 }  // namespace
 
 int max_weight(int n) {
@@ -199,44 +275,20 @@ std::vector<Table128> canonical_tables(int n, int64_t begin, int64_t end) {
     throw std::invalid_argument("items [" + std::to_string(begin) + ", " + std::to_string(end) +
                                 ") out of range 0.." + std::to_string(items));
   const int m = max_weight(n);
+  // Units of work: the items' weight vectors split further by their first kUnitPrefix weights (an item
+  // of n = 7 walks up to 435897 vectors, about a second on a busy core; a unit at most 6545), so that
+  // a chunk of units, and with it the wait for Ctrl-C, stays short.
+  const std::vector<UnitPrefix> units = unit_prefixes(n, m, begin, end);
   std::vector<Table128> result;
   const int threads = deepcheap::cpu::num_threads();
-  // Items in interruptible chunks (deepcheap/common/interrupt.hpp): the result is the union over items,
-  // so chunks never change it. An item walks about canonical_vector_count weight vectors of 2^n points.
-  const double cost = double(canonical_vector_count(n, begin, end)) / double(end - begin > 0 ? end - begin : 1) *
-                      double(int64_t(1) << n);
-  interrupt::run_chunks(end - begin, interrupt::first_chunk(cost), [&](int64_t chunk_begin, int64_t chunk_end) {
-#pragma omp parallel num_threads(threads)
-  {
-    TableSet set;
-    std::vector<Table128> level(static_cast<size_t>(n * m + 2));
-    std::vector<Table128> chain((1u << n) + 1);
-    int w[kMaxCensusInputs] = {0};
-    auto body = [&](const int* weights) {
-      // Scaled copies realise the same chain: only primitive vectors (gcd 1, or all zero) are needed.
-      int g = 0;
-      for (int i = 0; i < n; ++i) g = std::gcd(g, weights[i]);
-      if (g > 1) return;
-      const int count = weight_chain(weights, n, level.data(), chain.data());
-      for (int c = 0; c < count; ++c) set.insert(chain[c]);
-    };
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t item = begin + chunk_begin; item < begin + chunk_end; ++item) {
-      if (n == 0) {
-        body(w);
-      } else if (n == 1) {
-        w[0] = static_cast<int>(item);
-        body(w);
-      } else {
-        item_prefix(item, m, w[0], w[1]);
-        for_each_suffix(w, 2, n, w[1], body);
-      }
-    }
-    std::vector<Table128> mine;
-    set.append_to(mine);
-#pragma omp critical(deepcheap_census_merge)
-    result.insert(result.end(), mine.begin(), mine.end());
-  }
+  // Units in interruptible chunks (deepcheap/common/interrupt.hpp): the result is the union over units,
+  // so chunks never change it. A unit walks about canonical_vector_count / units weight vectors, each a
+  // chain of 2^n points ordered by weight (about n + 1 operations per point).
+  const int64_t n_units = static_cast<int64_t>(units.size());
+  const double cost = double(canonical_vector_count(n, begin, end)) / double(n_units > 0 ? n_units : 1) *
+                      double(int64_t(1) << n) * double(n + 1);
+  interrupt::run_chunks(n_units, interrupt::first_chunk(cost), [&](int64_t chunk_begin, int64_t chunk_end) {
+    collect_units(n, m, units, chunk_begin, chunk_end, threads, result);
   });
   sort_unique(result);
   return result;
@@ -625,228 +677,301 @@ uint32_t apply_map(uint32_t f, const std::vector<uint8_t>& map) {
   return out;
 }
 
+// What every k of depth2_min_units shares: the threshold functions of n inputs (the hidden units), the
+// representatives of their classes under input permutations and negations (h_1), those maps, and the
+// base-3 encoding of (A, M) pairs.
+struct Depth2Context {
+  int n = 0;
+  uint32_t points = 0, full = 0;
+  uint64_t functions = 0, keys = 1;
+  std::vector<uint32_t> T, reps;
+  std::vector<std::vector<uint8_t>> maps;
+  uint32_t pow3_of_byte[256] = {0};  // base-3 digits of a point: 2 if in A, 1 if in M, 0 otherwise
+
+  explicit Depth2Context(int inputs) : n(inputs), points(1u << inputs), functions(uint64_t(1) << points) {
+    full = static_cast<uint32_t>(functions - 1);
+    for (uint64_t t : all_tables(n)) T.push_back(static_cast<uint32_t>(t));
+    maps = np_transforms(n);
+    for (uint32_t t : T) {
+      uint32_t best = t;
+      for (const auto& m : maps) best = std::min(best, apply_map(t, m));
+      reps.push_back(best);
+    }
+    std::sort(reps.begin(), reps.end());
+    reps.erase(std::unique(reps.begin(), reps.end()), reps.end());
+    for (uint32_t v = 0; v < 256; ++v) {
+      uint32_t sum = 0, p = 1;
+      for (int i = 0; i < 8; ++i, p *= 3) sum += ((v >> i) & 1u) * p;
+      pow3_of_byte[v] = sum;
+    }
+    for (uint32_t i = 0; i < points; ++i) keys *= 3;
+  }
+  uint64_t key(uint32_t A, uint32_t M) const {
+    return uint64_t(2) * pow3_of_byte[A & 255] + pow3_of_byte[M & 255] +
+           uint64_t(6561) * (uint64_t(2) * pow3_of_byte[A >> 8] + pow3_of_byte[M >> 8]);
+  }
+};
+
+// Output units: positive threshold functions of k inputs that depend on all of them, one per
+// permutation class (the hidden tuple is ordered, so permuting g's inputs adds nothing), split on
+// their last input: g = g0 | (x_k & g1) with g0 <= g1 on the first k-1 inputs.
+std::vector<std::pair<uint32_t, uint32_t>> output_units(int k) {
+  std::vector<std::pair<uint32_t, uint32_t>> outputs;
+  for (const auto& g : canonical_tables(k, 0, canonical_item_count(k))) {
+    bool all = true;
+    for (int i = 0; i < k; ++i) all = all && depends_on(g, i);
+    if (!all) continue;
+    const uint32_t half = 1u << (k - 1);
+    const uint32_t mask = half == 32 ? 0xFFFFFFFFu : (1u << half) - 1u;
+    outputs.emplace_back(static_cast<uint32_t>(g.lo) & mask, static_cast<uint32_t>(g.lo >> half) & mask);
+  }
+  return outputs;
+}
+
+// The networks of k hidden units, one search for one k: hidden units h_1..h_{k-1} (h_1 a representative
+// of its class; the result is closed under the maps afterwards) give the pair (A, B) = (g0(h), g1(h));
+// the last hidden unit h_k then yields every A | (h_k & (B \ A)). Either every (A, M = B \ A) pair is
+// collected as a bit of `pairs`, or, when few functions remain (at the last k only the hardest class,
+// e.g. parity), just those are tested on every network ("targeted"), which costs no memory and stops as
+// soon as all are found.
+struct Depth2Search {
+  const Depth2Context& ctx;
+  int k;
+  std::vector<std::pair<uint32_t, uint32_t>> outputs;
+  std::vector<uint32_t> remaining;  // functions not yet reached with fewer units
+  bool targeted;
+  std::vector<uint8_t> found;       // targeted: per remaining function
+  int found_count = 0;
+  std::vector<uint64_t> pairs;      // otherwise: one bit per (A, M) key
+
+  Depth2Search(const Depth2Context& c, int units_k, const std::vector<uint8_t>& units)
+      : ctx(c), k(units_k), outputs(output_units(units_k)) {
+    for (uint64_t f = 0; f < ctx.functions; ++f)
+      if (units[f] == 255) remaining.push_back(static_cast<uint32_t>(f));
+    targeted = remaining.size() <= 64;
+    found.assign(remaining.size(), 0);
+    pairs.assign(targeted ? 0 : (ctx.keys + 63) / 64, 0);
+  }
+
+  int64_t outer() const { return static_cast<int64_t>(ctx.reps.size()) * (k >= 3 ? int64_t(ctx.T.size()) : 1); }
+  bool all_found() {
+    int done = 0;
+#pragma omp atomic read
+    done = found_count;
+    return done >= static_cast<int>(remaining.size());
+  }
+  void run(int threads);
+  std::vector<uint64_t> reached(int threads) const;
+};
+
+// One thread's walk over outer networks (h_1, h_2); its pair bits go to `mine`.
+class Depth2Walker {
+ public:
+  Depth2Walker(Depth2Search& search, std::vector<uint64_t>& mine)
+      : s_(search), c_(search.ctx), k_(search.k), mine_(mine), h_(search.k), hh_(search.k),
+        term_(1u << (search.k - 1)), all_outputs_(search.outputs.size()) {
+    std::iota(all_outputs_.begin(), all_outputs_.end(), 0);
+  }
+
+  void outer(int64_t o) {
+    if (s_.targeted && s_.all_found()) return;
+    const int64_t nT = static_cast<int64_t>(c_.T.size());
+    h_[0] = c_.reps[k_ >= 3 ? o / nT : o];
+    if (k_ >= 3) h_[1] = c_.T[o % nT];
+    if (s_.targeted)
+      prune(k_ >= 3 ? 2 : 1);
+    else
+      viable_ = all_outputs_;
+    if (viable_.empty()) return;
+    if (k_ < 4) {
+      emit();
+      return;
+    }
+    // h[2] and beyond: the remaining hidden units, all threshold functions.
+    for (int64_t i = 0; i < nT; ++i) {
+      h_[2] = c_.T[i];
+      inner(0);
+    }
+  }
+
+ private:
+  // g (positive) on the chosen units with every later unit at 0 bounds A from below, at 1 bounds B from
+  // above: an output unit no remaining function fits between the two is skipped.
+  uint32_t bound(uint32_t table, int chosen, uint32_t later) {
+    for (int j = 0; j < k_ - 1; ++j) hh_[j] = j < chosen ? h_[j] : later;
+    uint32_t out = 0;
+    for (uint32_t p = 0; p < (1u << (k_ - 1)); ++p) {
+      if (((table >> p) & 1u) == 0) continue;
+      uint32_t term_p = c_.full;
+      for (int j = 0; j < k_ - 1; ++j) term_p &= ((p >> j) & 1u) ? hh_[j] : ~hh_[j] & c_.full;
+      out |= term_p;
+    }
+    return out;
+  }
+
+  void prune(int chosen) {
+    viable_.clear();
+    for (const int gi : all_outputs_) {
+      const uint32_t lo = bound(s_.outputs[gi].first, chosen, 0), hi = bound(s_.outputs[gi].second, chosen, c_.full);
+      for (const uint32_t f : s_.remaining)
+        if ((lo & ~f) == 0 && (f & ~hi) == 0) {
+          viable_.push_back(gi);
+          break;
+        }
+    }
+  }
+
+  void inner(int level) {
+    if (level == (k_ >= 4 ? k_ - 4 : 0)) {
+      emit();
+      return;
+    }
+    for (const uint32_t t : c_.T) {
+      h_[3 + level] = t;
+      inner(level + 1);
+    }
+  }
+
+  // Marks the remaining functions some f = A | (t & M) reaches (a threshold unit t as h_k).
+  void test_remaining(uint32_t A, uint32_t B) {
+    const uint32_t M = B & ~A;
+    for (size_t r = 0; r < s_.remaining.size(); ++r) {
+      const uint32_t f = s_.remaining[r];
+      if ((A & ~f) != 0 || (f & ~B) != 0) continue;
+      uint8_t already = 0;
+#pragma omp atomic read
+      already = s_.found[r];
+      if (already) continue;
+      for (uint32_t t : c_.T)
+        if ((t & M) == (f & M)) {
+#pragma omp atomic write
+          s_.found[r] = 1;
+#pragma omp atomic update
+          ++s_.found_count;
+          break;
+        }
+    }
+  }
+
+  void emit() {
+    term_[0] = c_.full;
+    for (int j = 0; j < k_ - 1; ++j) {
+      const uint32_t width = 1u << j;
+      for (uint32_t p = 0; p < width; ++p) {
+        term_[p | width] = term_[p] & h_[j];
+        term_[p] &= ~h_[j] & c_.full;
+      }
+    }
+    for (const int gi : viable_) {
+      const auto& og = s_.outputs[gi];
+      uint32_t A = 0, B = 0;
+      for (uint32_t p = 0; p < (1u << (k_ - 1)); ++p) {
+        if ((og.first >> p) & 1u) A |= term_[p];
+        if ((og.second >> p) & 1u) B |= term_[p];
+      }
+      if (s_.targeted) {
+        test_remaining(A, B);
+        continue;
+      }
+      const uint64_t key = c_.key(A, B & ~A);
+      mine_[key >> 6] |= uint64_t(1) << (key & 63);
+    }
+  }
+
+  Depth2Search& s_;
+  const Depth2Context& c_;
+  const int k_;
+  std::vector<uint64_t>& mine_;
+  std::vector<uint32_t> h_, hh_, term_;
+  std::vector<int> all_outputs_, viable_;
+};
+
+void Depth2Search::run(int threads) {
+  // Networks in interruptible chunks of the outer loop (deepcheap/common/interrupt.hpp); each thread
+  // keeps its pair bits across chunks and they are merged once at the end, so chunks change nothing.
+  std::vector<std::vector<uint64_t>> mine_of(static_cast<size_t>(threads));
+  double cost = double(outputs.size()) + 1.0;
+  for (int level = 0; level < (k >= 4 ? k - 3 : 0); ++level) cost *= double(ctx.T.size());
+  interrupt::run_chunks(outer(), interrupt::first_chunk(cost), [&](int64_t o_begin, int64_t o_end) {
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<uint64_t>& mine = mine_of[static_cast<size_t>(omp_get_thread_num())];
+      if (mine.size() != pairs.size()) mine.assign(pairs.size(), 0);
+      Depth2Walker walker(*this, mine);
+#pragma omp for schedule(dynamic, 16)
+      for (int64_t o = o_begin; o < o_end; ++o) walker.outer(o);
+    }
+  });
+  for (const auto& mine : mine_of)
+    for (size_t i = 0; i < mine.size(); ++i) pairs[i] |= mine[i];
+}
+
+// The functions the search reached: the targeted ones found, and every A | (t & M) of a collected pair.
+std::vector<uint64_t> Depth2Search::reached(int threads) const {
+  std::vector<uint64_t> reached((ctx.functions + 63) / 64, 0);
+  for (size_t r = 0; r < remaining.size(); ++r)
+    if (found[r]) reached[remaining[r] >> 6] |= uint64_t(1) << (remaining[r] & 63);
+#pragma omp parallel num_threads(threads) if (!targeted)
+  {
+    std::vector<uint64_t> mine(reached.size(), 0);
+#pragma omp for schedule(dynamic, 64)
+    for (int64_t word = 0; word < static_cast<int64_t>(pairs.size()); ++word) {
+      uint64_t bits = pairs[word];
+      while (bits) {
+        const uint64_t key = uint64_t(word) * 64 + static_cast<uint64_t>(__builtin_ctzll(bits));
+        bits &= bits - 1;
+        uint32_t A = 0, M = 0;
+        uint64_t rest = key;
+        for (uint32_t x = 0; x < ctx.points; ++x, rest /= 3) {
+          const uint64_t digit = rest % 3;
+          if (digit == 2) A |= 1u << x;
+          if (digit == 1) M |= 1u << x;
+        }
+        for (uint32_t t : ctx.T) {
+          const uint32_t f = A | (t & M);
+          mine[f >> 6] |= uint64_t(1) << (f & 63);
+        }
+      }
+    }
+#pragma omp critical(deepcheap_census_reached)
+    for (size_t i = 0; i < reached.size(); ++i) reached[i] |= mine[i];
+  }
+  return reached;
+}
+
+// Every reached function and its images under input permutations and negations need at most k units
+// (the set of depth-2 functions is closed under them; the representatives of h_1 reach one member of
+// each class).
+void close_under_maps(const Depth2Context& ctx, const std::vector<uint64_t>& reached, int k,
+                      std::vector<uint8_t>& units) {
+  for (uint64_t f = 0; f < ctx.functions; ++f) {
+    if (!((reached[f >> 6] >> (f & 63)) & 1u) || units[f] <= k) continue;
+    for (const auto& m : ctx.maps) {
+      const uint32_t image = apply_map(static_cast<uint32_t>(f), m);
+      if (units[image] > k) units[image] = static_cast<uint8_t>(k);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> depth2_min_units(int n, int kmax, const std::function<void(int, int)>& progress) {
   check_n(n, 4, "depth2_min_units");
   if (kmax < 0 || kmax > 5) throw std::invalid_argument("depth2_min_units: kmax must be in 0..5, got " + std::to_string(kmax));
-  const uint32_t P = 1u << n;                       // points
-  const uint64_t F = uint64_t(1) << P;              // functions
-  const uint32_t full = static_cast<uint32_t>(F - 1);
+  const uint64_t F = uint64_t(1) << (1u << n);  // functions of n inputs
   std::vector<uint8_t> units(F, 255);
   units[0] = 0;
-  units[full] = 0;
+  units[F - 1] = 0;
   if (progress) progress(0, kmax);
   if (kmax == 0) return units;
-  std::vector<uint32_t> T;
-  for (uint64_t t : all_tables(n)) T.push_back(static_cast<uint32_t>(t));
-  for (uint32_t t : T) units[t] = std::min<uint8_t>(units[t], 1);
+  const Depth2Context ctx(n);
+  for (uint32_t t : ctx.T) units[t] = std::min<uint8_t>(units[t], 1);
   if (progress) progress(1, kmax);
-  const auto maps = np_transforms(n);
-  std::vector<uint32_t> reps;
-  for (uint32_t t : T) {
-    uint32_t best = t;
-    for (const auto& m : maps) best = std::min(best, apply_map(t, m));
-    reps.push_back(best);
-  }
-  std::sort(reps.begin(), reps.end());
-  reps.erase(std::unique(reps.begin(), reps.end()), reps.end());
-  // Base-3 digits of a point: 2 if in A, 1 if in M, 0 otherwise; one byte of points at a time.
-  uint32_t pow3_of_byte[256];
-  for (uint32_t v = 0; v < 256; ++v) {
-    uint32_t s = 0, p = 1;
-    for (int i = 0; i < 8; ++i, p *= 3) s += ((v >> i) & 1u) * p;
-    pow3_of_byte[v] = s;
-  }
-  uint64_t keys = 1;
-  for (uint32_t i = 0; i < P; ++i) keys *= 3;
   const int threads = deepcheap::cpu::num_threads();
-  const int64_t nT = static_cast<int64_t>(T.size());
-
   for (int k = 2; k <= kmax; ++k) {
-    // Output units: positive threshold functions of k inputs that depend on all of them, one per
-    // permutation class (the hidden tuple is ordered, so permuting g's inputs adds nothing), split on
-    // their last input: g = g0 | (x_k & g1) with g0 <= g1 on the first k-1 inputs.
-    std::vector<std::pair<uint32_t, uint32_t>> outputs;
-    for (const auto& g : canonical_tables(k, 0, canonical_item_count(k))) {
-      bool all = true;
-      for (int i = 0; i < k; ++i) all = all && depends_on(g, i);
-      if (!all) continue;
-      const uint32_t half = 1u << (k - 1);
-      const uint32_t mask = half == 32 ? 0xFFFFFFFFu : (1u << half) - 1u;
-      outputs.emplace_back(static_cast<uint32_t>(g.lo) & mask, static_cast<uint32_t>(g.lo >> half) & mask);
-    }
-    // Every network: hidden units h_1..h_{k-1} (h_1 a representative of its class under input
-    // permutations and negations; the result is closed under them below) give the pair (A, B) =
-    // (g0(h), g1(h)); the last hidden unit h_k then yields every A | (h_k & (B \ A)).
-    // Few functions left (at the last k only the hardest class remains, e.g. parity): instead of
-    // collecting every (A, M) pair, test just those functions on every network, which costs no memory
-    // and stops as soon as all are found.
-    std::vector<uint32_t> remaining;
-    for (uint64_t f = 0; f < F; ++f)
-      if (units[f] == 255) remaining.push_back(static_cast<uint32_t>(f));
-    const bool targeted = remaining.size() <= 64;
-    std::vector<uint8_t> found(remaining.size(), 0);
-    int found_count = 0;
-    const int64_t outer = static_cast<int64_t>(reps.size()) * (k >= 3 ? nT : 1);
-    const int inner_levels = k >= 4 ? k - 4 : 0;
-    std::vector<uint64_t> pairs(targeted ? 0 : (keys + 63) / 64, 0);
-    // Networks in interruptible chunks of the outer loop (deepcheap/common/interrupt.hpp); each thread
-    // keeps its pair bits across chunks and they are merged once at the end, so chunks change nothing.
-    std::vector<std::vector<uint64_t>> mine_of(static_cast<size_t>(threads));
-    double cost = double(outputs.size()) + 1.0;
-    for (int level = 0; level < (k >= 4 ? k - 3 : 0); ++level) cost *= double(nT);
-    interrupt::run_chunks(outer, interrupt::first_chunk(cost), [&](int64_t o_begin, int64_t o_end) {
-#pragma omp parallel num_threads(threads)
-    {
-      std::vector<uint64_t>& mine = mine_of[static_cast<size_t>(omp_get_thread_num())];
-      if (mine.size() != pairs.size()) mine.assign(pairs.size(), 0);
-      std::vector<uint32_t> h(k);
-      std::vector<uint32_t> term(1u << (k - 1));
-      std::vector<int> all_outputs(outputs.size()), viable;
-      std::iota(all_outputs.begin(), all_outputs.end(), 0);
-      std::vector<uint32_t> hh(k);
-      // g (positive) on the chosen units with every later unit at 0 bounds A from below, at 1 bounds B
-      // from above: an output unit no remaining function fits between the two is skipped.
-      auto bound = [&](uint32_t table, int chosen, uint32_t later) {
-        for (int j = 0; j < k - 1; ++j) hh[j] = j < chosen ? h[j] : later;
-        uint32_t out = 0;
-        for (uint32_t p = 0; p < (1u << (k - 1)); ++p) {
-          if (((table >> p) & 1u) == 0) continue;
-          uint32_t term_p = full;
-          for (int j = 0; j < k - 1; ++j) term_p &= ((p >> j) & 1u) ? hh[j] : ~hh[j] & full;
-          out |= term_p;
-        }
-        return out;
-      };
-      auto prune = [&](int chosen) {
-        viable.clear();
-        for (const int gi : all_outputs) {
-          const uint32_t lo = bound(outputs[gi].first, chosen, 0), hi = bound(outputs[gi].second, chosen, full);
-          for (const uint32_t f : remaining)
-            if ((lo & ~f) == 0 && (f & ~hi) == 0) {
-              viable.push_back(gi);
-              break;
-            }
-        }
-      };
-      auto emit = [&]() {
-        term[0] = full;
-        for (int j = 0; j < k - 1; ++j) {
-          const uint32_t width = 1u << j;
-          for (uint32_t p = 0; p < width; ++p) {
-            term[p | width] = term[p] & h[j];
-            term[p] &= ~h[j] & full;
-          }
-        }
-        for (const int gi : viable) {
-          const auto& og = outputs[gi];
-          uint32_t A = 0, B = 0;
-          for (uint32_t p = 0; p < (1u << (k - 1)); ++p) {
-            if ((og.first >> p) & 1u) A |= term[p];
-            if ((og.second >> p) & 1u) B |= term[p];
-          }
-          const uint32_t M = B & ~A;
-          if (targeted) {
-            for (size_t r = 0; r < remaining.size(); ++r) {
-              const uint32_t f = remaining[r];
-              if ((A & ~f) != 0 || (f & ~B) != 0) continue;
-              uint8_t already = 0;
-#pragma omp atomic read
-              already = found[r];
-              if (already) continue;
-              for (uint32_t t : T)
-                if ((t & M) == (f & M)) {
-#pragma omp atomic write
-                  found[r] = 1;
-#pragma omp atomic update
-                  ++found_count;
-                  break;
-                }
-            }
-            continue;
-          }
-          const uint64_t key = uint64_t(2) * pow3_of_byte[A & 255] + pow3_of_byte[M & 255] +
-                               uint64_t(6561) * (uint64_t(2) * pow3_of_byte[A >> 8] + pow3_of_byte[M >> 8]);
-          mine[key >> 6] |= uint64_t(1) << (key & 63);
-        }
-      };
-      std::function<void(int)> inner = [&](int level) {
-        if (level == inner_levels) {
-          emit();
-          return;
-        }
-        for (int64_t i = 0; i < nT; ++i) {
-          h[3 + level] = T[i];
-          inner(level + 1);
-        }
-      };
-#pragma omp for schedule(dynamic, 16)
-      for (int64_t o = o_begin; o < o_end; ++o) {
-        if (targeted) {
-          int done = 0;
-#pragma omp atomic read
-          done = found_count;
-          if (done >= static_cast<int>(remaining.size())) continue;
-        }
-        h[0] = reps[k >= 3 ? o / nT : o];
-        if (k >= 3) h[1] = T[o % nT];
-        // h[2] (k >= 4) and beyond: the remaining hidden units, all threshold functions.
-        if (targeted)
-          prune(k >= 3 ? 2 : 1);
-        else
-          viable = all_outputs;
-        if (viable.empty()) continue;
-        if (k >= 4) {
-          for (int64_t i = 0; i < nT; ++i) {
-            h[2] = T[i];
-            inner(0);
-          }
-        } else {
-          emit();
-        }
-      }
-    }
-    });
-    for (const auto& mine : mine_of)
-      for (size_t i = 0; i < mine.size(); ++i) pairs[i] |= mine[i];
-    std::vector<uint64_t> reached((F + 63) / 64, 0);
-    for (size_t r = 0; r < remaining.size(); ++r)
-      if (found[r]) reached[remaining[r] >> 6] |= uint64_t(1) << (remaining[r] & 63);
-#pragma omp parallel num_threads(threads) if (!targeted)
-    {
-      std::vector<uint64_t> mine(reached.size(), 0);
-#pragma omp for schedule(dynamic, 64)
-      for (int64_t word = 0; word < static_cast<int64_t>(pairs.size()); ++word) {
-        uint64_t bits = pairs[word];
-        while (bits) {
-          const uint64_t key = uint64_t(word) * 64 + static_cast<uint64_t>(__builtin_ctzll(bits));
-          bits &= bits - 1;
-          uint32_t A = 0, M = 0;
-          uint64_t rest = key;
-          for (uint32_t x = 0; x < P; ++x, rest /= 3) {
-            const uint64_t digit = rest % 3;
-            if (digit == 2) A |= 1u << x;
-            if (digit == 1) M |= 1u << x;
-          }
-          for (uint32_t t : T) {
-            const uint32_t f = A | (t & M);
-            mine[f >> 6] |= uint64_t(1) << (f & 63);
-          }
-        }
-      }
-#pragma omp critical(deepcheap_census_reached)
-      for (size_t i = 0; i < reached.size(); ++i) reached[i] |= mine[i];
-    }
-    // Close under input permutations and negations (the set of depth-2 functions is closed under
-    // them, and the representatives of h_1 only reach one member of each class).
-    for (uint64_t f = 0; f < F; ++f) {
-      if (!((reached[f >> 6] >> (f & 63)) & 1u) || units[f] <= k) continue;
-      for (const auto& m : maps) {
-        const uint32_t image = apply_map(static_cast<uint32_t>(f), m);
-        if (units[image] > k) units[image] = static_cast<uint8_t>(k);
-      }
-    }
+    Depth2Search search(ctx, k, units);
+    search.run(threads);
+    close_under_maps(ctx, search.reached(threads), k, units);
     if (progress) progress(k, kmax);
     if (std::all_of(units.begin(), units.end(), [](uint8_t u) { return u != 255; })) break;
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
+#include "driver.hpp"
 #include "threads.hpp"
 
 namespace deepcheap::cpu {
@@ -52,36 +53,26 @@ int levelized_threads(const plan::CircuitPlan& plan, int block_words, int thread
 
 }  // namespace
 
-}  // namespace deepcheap::cpu
-
-namespace deepcheap::plan {
-
-using cpu::Driver;
-
 // The CPU's state: the slot buffers of the last evaluation, reused by the next.
-template <>
-struct CircuitCore<Driver>::State {
+struct CircuitCore::State {
   std::mutex workspace_mutex;
   uint64_t* workspace = nullptr;
   size_t workspace_words = 0;
   ~State() { std::free(workspace); }
 };
 
-template <>
-CircuitCore<Driver>::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
-                                 std::vector<int32_t> in1, std::vector<int32_t> outputs, int device)
-    : CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)),
+CircuitCore::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0, std::vector<int32_t> in1,
+                         std::vector<int32_t> outputs, int device)
+    : plan::CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)),
       device_(device),
       state_(std::make_unique<State>()) {
   Driver::check_device(device);
 }
 
-template <>
-CircuitCore<Driver>::~CircuitCore() = default;
+CircuitCore::~CircuitCore() = default;
 
-template <>
-void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule,
-                                   int threads, int block_words) {
+void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int threads,
+                           int block_words) {
   check_schedule(schedule);
   if (threads < 1 || threads > 1024)
     throw std::invalid_argument("threads must be between 1 and 1024, got " + std::to_string(threads));
@@ -89,9 +80,8 @@ void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_
     throw std::invalid_argument("block_words must be 8, 16, 32 or 64, got " + std::to_string(block_words));
   if (n_words <= 0) return;
   const circuit::PlanView plan_view = view();
-  if (schedule == static_cast<int>(cpu::Schedule::levelized))
-    threads = cpu::levelized_threads(*this, block_words, threads);
-  const int64_t buffers = schedule == static_cast<int>(cpu::Schedule::batch) ? threads : 1;
+  if (schedule == static_cast<int>(Schedule::levelized)) threads = levelized_threads(*this, block_words, threads);
+  const int64_t buffers = schedule == static_cast<int>(Schedule::batch) ? threads : 1;
   const size_t words = static_cast<size_t>(buffers) * n_slots() * block_words;
   // One evaluation at a time per circuit: the cached workspace is reused across calls because first
   // touches of fresh memory are slow here (DESIGN.md §3).
@@ -109,30 +99,13 @@ void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_
   const auto kernel = DC_DISPATCH(circuit_evaluate);
   // Words in interruptible chunks (deepcheap/common/interrupt.hpp): every word column is evaluated from
   // its own inputs alone, so chunks never change a result, and an interrupted call has written the words
-  // of every completed chunk into out and left the rest untouched. A call that fits in one first chunk
-  // (a few milliseconds) runs in place as before; a longer one copies each chunk's input columns into a
-  // contiguous (n_inputs, chunk) buffer and its output columns back, since the kernel takes rows n_words
-  // apart (the copy moves n_inputs + n_outputs words per column, against n_gates word operations).
-  const int64_t n_in = n_inputs(), n_out = n_outputs();
-  const double cost = double(n_gates() + n_in + n_out);
+  // of every completed chunk into out and left the rest untouched. The kernel takes a word range of the
+  // caller's arrays (rows n_words apart), so a chunk reads and writes them in place, with no copy.
+  const double cost = double(n_gates() + n_inputs() + n_outputs());
   const int64_t quantum = int64_t(64) * threads;
-  std::vector<uint64_t> chunk_in, chunk_out;
   interrupt::run_chunks(n_words, interrupt::first_chunk(cost), [&](int64_t begin, int64_t end) {
-    if (begin == 0 && end == n_words) {
-      kernel(plan_view, in, out, n_words, block_words, schedule, threads, st.workspace);
-      return;
-    }
-    const int64_t w = end - begin;
-    chunk_in.resize(size_t(n_in * w));
-    chunk_out.resize(size_t(n_out * w));
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t i = 0; i < n_in; ++i)
-      std::memcpy(chunk_in.data() + i * w, in + i * n_words + begin, size_t(w) * sizeof(uint64_t));
-    kernel(plan_view, chunk_in.data(), chunk_out.data(), w, block_words, schedule, threads, st.workspace);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t o = 0; o < n_out; ++o)
-      std::memcpy(out + o * n_words + begin, chunk_out.data() + o * w, size_t(w) * sizeof(uint64_t));
+    kernel(plan_view, in, out, n_words, begin, end, block_words, schedule, threads, st.workspace);
   }, quantum);
 }
 
-}  // namespace deepcheap::plan
+}  // namespace deepcheap::cpu

@@ -1,49 +1,44 @@
-// CPU circuit driver: the plan (csrc/plan/circuit.hpp) plus the CPU evaluator's cached workspace, and
-// the Bristol Fashion and AIGER parsers. The hot loop is csrc/cpu/kernels/circuit.cpp.
+// CPU circuit driver: _core.CircuitCore, the plan (csrc/plan/circuit.hpp) plus the CPU evaluator's
+// cached workspace. The hot loop is csrc/cpu/kernels/circuit.cpp; the file readers are csrc/io/.
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
-#include <string>
+#include <memory>
 #include <vector>
 
 #include "deepcheap/circuit/gates.hpp"
 #include "dispatch.hpp"
-#include "driver.hpp"
 #include "plan/circuit.hpp"
 
+// Word columns [w0, w1) of in (n_inputs, stride) and out (n_outputs, stride), evaluated in place.
 DC_DECLARE_KERNEL(void circuit_evaluate(const deepcheap::circuit::PlanView& plan, const uint64_t* in,
-                                        uint64_t* out, int64_t n_words, int block_words, int schedule,
-                                        int threads, uint64_t* workspace))
+                                        uint64_t* out, int64_t stride, int64_t w0, int64_t w1, int block_words,
+                                        int schedule, int threads, uint64_t* workspace))
 
 namespace deepcheap::cpu {
 
-// A malformed file. line is 1-based, or 0 where no line applies (binary AIGER's AND section).
-struct CircuitParseError : std::invalid_argument {
-  int64_t line;
-  CircuitParseError(const std::string& message, int64_t line_number)
-      : std::invalid_argument(message), line(line_number) {}
-};
-
-// Wires 0..n_inputs-1 are the inputs; gate g writes wire n_inputs + g and reads earlier wires only.
-struct GateList {
-  int64_t n_inputs = 0;
-  std::vector<int64_t> input_widths, output_widths;
-  std::vector<uint8_t> ops;
-  std::vector<int32_t> in0, in1;   // -1 where unused (constants; in1 of unary gates)
-  std::vector<int32_t> outputs;    // wire of each output bit
-  std::vector<std::string> input_names, output_names;  // AIGER symbols ("" where none)
-};
-
-// `budget`: the most bytes parsing and planning may take (the caller's memory limit); a header whose
-// declared sizes need more is a CircuitParseError naming both, raised before anything is allocated.
-GateList parse_bristol(const char* data, size_t size, int64_t budget = INT64_MAX);
-GateList parse_aiger(const char* data, size_t size, int64_t budget = INT64_MAX);
-
 enum class Schedule : int { batch = 0, levelized = 1, sequential = 2 };
 
-// _core.CircuitCore: the shared declaration of csrc/plan/circuit.hpp, defined for the CPU driver in
-// circuit.cpp (evaluate: the SIMD kernel of the active target; the workspace is cached per circuit).
-using CircuitCore = plan::CircuitCore<Driver>;
+// _core.CircuitCore (bound by csrc/python/bind_circuit.hpp, shared with _cuda.CircuitCore): the plan
+// plus the workspace of the last evaluation, reused by the next.
+class CircuitCore : public plan::CircuitPlan {
+ public:
+  // device: the CPU has one, 0 (anything else is std::invalid_argument).
+  CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0, std::vector<int32_t> in1,
+              std::vector<int32_t> outputs, int device);
+  ~CircuitCore();
+  CircuitCore(const CircuitCore&) = delete;
+  CircuitCore& operator=(const CircuitCore&) = delete;
+
+  // in: (n_inputs, n_words), out: (n_outputs, n_words), row-major; schedule 0 batch, 1 levelized,
+  // 2 sequential. One evaluation at a time per circuit (the workspace is locked), any number of circuits.
+  void evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int threads, int block_words);
+  int device() const { return device_; }
+
+ private:
+  struct State;
+  int device_;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace deepcheap::cpu

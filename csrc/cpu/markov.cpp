@@ -36,15 +36,68 @@ int64_t auto_chunk(const std::vector<markov::Level>& steps, int64_t n_chains) {
 
 }  // namespace
 
+namespace {
+
+// Chains of one block of the step-chunked path (below): their carried states take 4 bytes each.
+constexpr int64_t kStepBlockChains = int64_t(1) << 16;
+
+// The state chain i of a store holds (a position kept in the output: 1, 2 or 4 bytes, little-endian).
+uint32_t stored_state(const markov::Store& store, int64_t i) {
+  const unsigned char* at = store.base + i * store.stride_bytes;
+  uint32_t v = 0;
+  for (int32_t b = 0; b < store.elem_bytes; ++b) v |= uint32_t(at[b]) << (8 * b);
+  return v;
+}
+
+// Chains [c0, c1) through steps [0, n_steps) in interruptible chunks of steps, the states after each
+// chunk carried into the next through `carry` (the next chunk's initial states, its first step the
+// global step after them): every step's numbers are keyed by (chain, global step), so the chunks
+// equal one call. Chunks are multiples of 4 steps, so byte paths keep the kernel's fast layout.
+template <class Kernel>
+void sample_steps_chunked(Kernel kernel, const plan::MarkovSample& p, int64_t c0, int64_t c1, int64_t chunk,
+                          std::vector<uint32_t>& carry) {
+  const int64_t n = c1 - c0;
+  carry.resize(size_t(n));
+  std::vector<markov::Store> stores;
+  interrupt::run_chunks(p.n_steps, interrupt::first_chunk(double(n)), [&](int64_t s0, int64_t s1) {
+    stores.assign(p.stores.begin() + s0, p.stores.begin() + s1 + 1);
+    for (markov::Store& st : stores)
+      if (st.base != nullptr) st.base += c0 * st.stride_bytes;
+    markov::Store& last = stores.back();
+    const bool kept = last.base != nullptr;
+    if (!kept) last = markov::Store{reinterpret_cast<unsigned char*>(carry.data()), 4, 4};
+    const uint32_t* init = s0 > 0 ? carry.data() : p.init_states != nullptr ? p.init_states + c0 : nullptr;
+    kernel(p.steps.data() + s0, s1 - s0, p.init, init, stores.data(), n, p.seed, chunk, p.first_chain + uint64_t(c0),
+           p.first_step + uint64_t(s0));
+    if (kept)
+      for (int64_t i = 0; i < n; ++i) carry[size_t(i)] = stored_state(last, i);
+  }, 4);
+}
+
+}  // namespace
+
 // Blocks of chains, each through every step, in interruptible chunks (deepcheap/common/interrupt.hpp):
 // chain i's numbers are keyed by first_chain + i whatever its block, so the blocks never change a result,
 // and an interrupted call has written the paths of every completed block and nothing of the others.
+// When even the smallest block of chains through every step is a long call (millions of steps), the
+// chains go in blocks of at most kStepBlockChains, each cut into chunks of steps instead: an interrupted
+// call has then written the completed blocks and, of the current block, the path positions of its
+// completed steps (the final states only once its last step is done).
 void markov_sample(Driver, const plan::MarkovSample& p, int device) {
   Driver::check_device(device);
   const auto kernel = DC_DISPATCH(markov_sample);
   const double cost = double(p.n_steps > 0 ? p.n_steps : 1);
   // The threads' share of a block is a multiple of 16 chains (the kernel's smallest chunk).
   const int64_t quantum = 16 * int64_t(num_threads());
+  if (p.n_steps > 0 && interrupt::first_chunk(cost) < quantum) {
+    std::vector<uint32_t> carry;
+    for (int64_t c0 = 0; c0 < p.n_chains; c0 += kStepBlockChains) {
+      const int64_t c1 = p.n_chains - c0 < kStepBlockChains ? p.n_chains : c0 + kStepBlockChains;
+      const int64_t chunk = p.chunk > 0 ? p.chunk : auto_chunk(p.steps, c1 - c0);
+      sample_steps_chunked(kernel, p, c0, c1, chunk, carry);
+    }
+    return;
+  }
   std::vector<markov::Store> stores(p.stores);
   interrupt::run_chunks(p.n_chains, interrupt::first_chunk(cost), [&](int64_t begin, int64_t end) {
     const int64_t n = end - begin;

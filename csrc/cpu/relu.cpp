@@ -1,6 +1,8 @@
 // CPU drivers of the ReLU area (see relu.hpp): OpenMP loops over independent items around the
 // header math in deepcheap/relu/network.hpp. Each item is computed whole by one thread, in a fixed
-// order, so results do not depend on the thread count.
+// order, so results do not depend on the thread count. Every loop runs in interruptible chunks of items
+// (deepcheap/common/interrupt.hpp): an item's result depends on nothing but its own index, so the chunks
+// never change a result.
 #include "relu.hpp"
 
 #include <omp.h>
@@ -10,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "deepcheap/relu/network.hpp"
 #include "threads.hpp"
 
@@ -54,41 +57,81 @@ int64_t check_network(const std::vector<int64_t>& widths, int64_t n_nets, int64_
   return per;
 }
 
+namespace {
+
+// f(i, network, point, b0, b1) for every item i = (network, point) of a batch of points, with two
+// scratch rows of the widest layer per thread.
+template <class F>
+void for_each_point(const std::vector<int64_t>& widths, int64_t n_nets, int64_t n_points, F f) {
+  const int layers = layers_of(widths);
+  const int64_t per = dr::layer_offset(widths.data(), layers + 1);
+  const int64_t buf = max_width(widths);
+  const int threads = deepcheap::cpu::num_threads();
+  // One item costs about one multiply-add per parameter.
+  interrupt::run_chunks(n_nets * n_points, interrupt::first_chunk(double(per)), [&](int64_t begin, int64_t end) {
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<double> b0(buf), b1(buf);
+#pragma omp for schedule(static)
+      for (int64_t i = begin; i < end; ++i) f(i, i / n_points, i % n_points, b0.data(), b1.data());
+    }
+  }, threads);
+}
+
+}  // namespace
+
 void forward(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets, const double* x,
              int64_t n_points, double* out) {
   const int layers = layers_of(widths);
   const int64_t per = dr::layer_offset(widths.data(), layers + 1);
-  const int64_t d = widths.front(), m = widths.back(), buf = max_width(widths);
-  const int64_t items = n_nets * n_points;
-  const int threads = deepcheap::cpu::num_threads();
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<double> b0(buf), b1(buf);
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < items; ++i) {
-      const int64_t n = i / n_points, p = i % n_points;
-      dr::forward(widths.data(), layers, params + n * per, x + p * d, out + i * m, b0.data(), b1.data());
-    }
-  }
+  const int64_t d = widths.front(), m = widths.back();
+  for_each_point(widths, n_nets, n_points, [&](int64_t i, int64_t n, int64_t p, double* b0, double* b1) {
+    dr::forward(widths.data(), layers, params + n * per, x + p * d, out + i * m, b0, b1);
+  });
 }
 
 void pattern_hashes(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
                     const double* x, int64_t n_points, uint64_t* hashes) {
   const int layers = layers_of(widths);
   const int64_t per = dr::layer_offset(widths.data(), layers + 1);
-  const int64_t d = widths.front(), buf = max_width(widths);
-  const int64_t items = n_nets * n_points;
-  const int threads = deepcheap::cpu::num_threads();
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<double> b0(buf), b1(buf);
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < items; ++i) {
-      const int64_t n = i / n_points, p = i % n_points;
-      hashes[i] = dr::pattern_hash(widths.data(), layers, params + n * per, x + p * d, b0.data(), b1.data());
-    }
+  const int64_t d = widths.front();
+  for_each_point(widths, n_nets, n_points, [&](int64_t i, int64_t n, int64_t p, double* b0, double* b1) {
+    hashes[i] = dr::pattern_hash(widths.data(), layers, params + n * per, x + p * d, b0, b1);
+  });
+}
+
+namespace {
+
+// Region walks take from microseconds (a small network, a short segment) to seconds (a deep sawtooth)
+// per item, with no cheap estimate: the first chunk is one item per thread and later chunks follow
+// the measured rate.
+template <class Body>
+void walk_in_chunks(int64_t items, int threads, Body&& body) {
+  interrupt::run_chunks(items, threads, body, threads);
+}
+
+void check_lines(const double* lines, int64_t n_lines, int64_t d) {
+  check_finite(lines, n_lines * 2 * d, "line end points");
+  for (int64_t i = 0; i < n_lines; ++i) {
+    const double* x0 = lines + i * 2 * d;
+    bool same = true;
+    for (int64_t j = 0; j < d; ++j) same = same && x0[j] == x0[d + j];
+    if (same) throw std::invalid_argument("line " + std::to_string(i) + " is degenerate: its two end points are equal");
   }
 }
+
+// The items' breakpoints (and patterns) one after the other, in item order.
+template <class T>
+std::vector<T> concatenate(const std::vector<std::vector<T>>& parts) {
+  size_t total = 0;
+  for (const auto& part : parts) total += part.size();
+  std::vector<T> out;
+  out.reserve(total);
+  for (const auto& part : parts) out.insert(out.end(), part.begin(), part.end());
+  return out;
+}
+
+}  // namespace
 
 LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
                          const double* lines, int64_t n_lines, double tol, bool keep_patterns, int64_t max_pieces) {
@@ -98,13 +141,7 @@ LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const doubl
   const int64_t per = dr::layer_offset(widths.data(), layers + 1);
   const int64_t d = widths.front();
   const int64_t neurons = dr::hidden_neurons(widths.data(), layers);
-  check_finite(lines, n_lines * 2 * d, "line end points");
-  for (int64_t i = 0; i < n_lines; ++i) {
-    const double* x0 = lines + i * 2 * d;
-    bool same = true;
-    for (int64_t j = 0; j < d; ++j) same = same && x0[j] == x0[d + j];
-    if (same) throw std::invalid_argument("line " + std::to_string(i) + " is degenerate: its two end points are equal");
-  }
+  check_lines(lines, n_lines, d);
   const int64_t items = n_nets * n_lines;
   std::vector<std::vector<double>> cuts(static_cast<size_t>(items));
   std::vector<std::vector<uint8_t>> bits(keep_patterns ? static_cast<size_t>(items) : 0);
@@ -113,42 +150,35 @@ LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const doubl
   std::vector<double> params_t(static_cast<size_t>(n_nets * per));
   for (int64_t n = 0; n < n_nets; ++n) dr::transpose_params(widths.data(), layers, params + n * per, params_t.data() + n * per);
   const int threads = deepcheap::cpu::num_threads();
+  walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
 #pragma omp parallel num_threads(threads)
-  {
-    std::vector<double> work(static_cast<size_t>(dr::walk_doubles(widths.data(), layers)));
-    std::vector<uint8_t> pattern(static_cast<size_t>(std::max<int64_t>(neurons, 1)));
-    std::vector<int> state(static_cast<size_t>(dr::walk_ints(widths.data(), layers)));
+    {
+      std::vector<double> work(static_cast<size_t>(dr::walk_doubles(widths.data(), layers)));
+      std::vector<uint8_t> pattern(static_cast<size_t>(std::max<int64_t>(neurons, 1)));
+      std::vector<int> state(static_cast<size_t>(dr::walk_ints(widths.data(), layers)));
 #pragma omp for schedule(dynamic, 4)
-    for (int64_t i = 0; i < items; ++i) {
-      const int64_t n = i / n_lines, k = i % n_lines;
-      std::vector<double>& mine = cuts[static_cast<size_t>(i)];
-      std::vector<uint8_t>* keep = keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr;
-      auto emit = [&](double s, double, const uint8_t* b) {
-        if (s > 0.0) mine.push_back(s);
-        if (keep) keep->insert(keep->end(), b, b + neurons);
-      };
-      const double* x0 = lines + k * 2 * d;
-      r.counts[static_cast<size_t>(i)] = dr::walk_line(widths.data(), layers, params_t.data() + n * per, x0, x0 + d, tol,
-                                                       max_pieces, work.data(), pattern.data(), state.data(), emit);
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t n = i / n_lines, k = i % n_lines;
+        std::vector<double>& mine = cuts[static_cast<size_t>(i)];
+        std::vector<uint8_t>* keep = keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr;
+        auto emit = [&](double s, double, const uint8_t* b) {
+          if (s > 0.0) mine.push_back(s);
+          if (keep) keep->insert(keep->end(), b, b + neurons);
+        };
+        const double* x0 = lines + k * 2 * d;
+        r.counts[static_cast<size_t>(i)] = dr::walk_line(widths.data(), layers, params_t.data() + n * per, x0, x0 + d,
+                                                         tol, max_pieces, work.data(), pattern.data(), state.data(), emit);
+      }
     }
-  }
-  for (int64_t i = 0; i < items; ++i)
-    if (r.counts[static_cast<size_t>(i)] < 0)
-      throw std::invalid_argument("network " + std::to_string(i / n_lines) + " has more than max_pieces = " +
-                                  std::to_string(max_pieces) + " regions along line " + std::to_string(i % n_lines) +
-                                  ": raise max_pieces (memory and time grow with it) or shorten the segment");
-  size_t total = 0, total_bits = 0;
-  for (int64_t i = 0; i < items; ++i) {
-    total += cuts[static_cast<size_t>(i)].size();
-    if (keep_patterns) total_bits += bits[static_cast<size_t>(i)].size();
-  }
-  r.breakpoints.reserve(total);
-  r.patterns.reserve(total_bits);
-  for (int64_t i = 0; i < items; ++i) {
-    r.breakpoints.insert(r.breakpoints.end(), cuts[static_cast<size_t>(i)].begin(), cuts[static_cast<size_t>(i)].end());
-    if (keep_patterns)
-      r.patterns.insert(r.patterns.end(), bits[static_cast<size_t>(i)].begin(), bits[static_cast<size_t>(i)].end());
-  }
+    // Items run in index order chunk after chunk, so the first item over max_pieces is in this chunk.
+    for (int64_t i = begin; i < end; ++i)
+      if (r.counts[static_cast<size_t>(i)] < 0)
+        throw std::invalid_argument("network " + std::to_string(i / n_lines) + " has more than max_pieces = " +
+                                    std::to_string(max_pieces) + " regions along line " + std::to_string(i % n_lines) +
+                                    ": raise max_pieces (memory and time grow with it) or shorten the segment");
+  });
+  r.breakpoints = concatenate(cuts);
+  if (keep_patterns) r.patterns = concatenate(bits);
   return r;
 }
 
@@ -164,51 +194,83 @@ struct PlaneWalk {
   int64_t regions = 0;
   std::vector<double>* cells_out = nullptr;     // (area, centroid s, centroid t) per region, when kept
   std::vector<std::vector<double>> a, cu, cv;  // per level: post-activations
-  std::vector<double> z, zu, zv;               // pre-activations of the level being split
   std::vector<double> scratch_pos, scratch_neg;
 
-  void descend(int l, const std::vector<double>& poly) {
+  // Level 0: the plane origin + s u + t v itself.
+  PlaneWalk(const int64_t* w, int n_layers, const double* network, double tolerance, const double* plane)
+      : widths(w), layers(n_layers), params(network), tol(tolerance), a(n_layers), cu(n_layers), cv(n_layers) {
+    for (int l = 0; l < layers; ++l) {
+      a[l].assign(static_cast<size_t>(widths[l]), 0.0);
+      cu[l].assign(static_cast<size_t>(widths[l]), 0.0);
+      cv[l].assign(static_cast<size_t>(widths[l]), 0.0);
+    }
+    const int64_t d = widths[0];
+    for (int64_t j = 0; j < d; ++j) {
+      a[0][j] = plane[j];
+      cu[0][j] = plane[d + j];
+      cv[0][j] = plane[2 * d + j];
+    }
+  }
+
+  // Level l's pre-activations (pz + s pu + t pv) and the cells their lines cut `poly` into.
+  struct Split {
+    std::vector<double> pz, pu, pv;
+    std::vector<std::vector<double>> cells;
+  };
+  Split split(int l, const std::vector<double>& poly) {
     const int64_t n = widths[l];
     const double* W = params + dr::layer_offset(widths, l);
     const double* b = W + n * widths[l - 1];
-    std::vector<double> pz(static_cast<size_t>(n)), pu(static_cast<size_t>(n)), pv(static_cast<size_t>(n));
-    dr::affine(W, b, n, widths[l - 1], a[l - 1].data(), pz.data());
-    dr::affine(W, nullptr, n, widths[l - 1], cu[l - 1].data(), pu.data());
-    dr::affine(W, nullptr, n, widths[l - 1], cv[l - 1].data(), pv.data());
-    std::vector<std::vector<double>> cells{poly}, next;
+    Split out;
+    out.pz.resize(static_cast<size_t>(n));
+    out.pu.resize(static_cast<size_t>(n));
+    out.pv.resize(static_cast<size_t>(n));
+    dr::affine(W, b, n, widths[l - 1], a[l - 1].data(), out.pz.data());
+    dr::affine(W, nullptr, n, widths[l - 1], cu[l - 1].data(), out.pu.data());
+    dr::affine(W, nullptr, n, widths[l - 1], cv[l - 1].data(), out.pv.data());
+    std::vector<std::vector<double>> next;
+    out.cells.push_back(poly);
     for (int64_t j = 0; j < n; ++j) {
       next.clear();
-      for (auto& cell : cells) {
+      for (auto& cell : out.cells) {
         const int nv = static_cast<int>(cell.size() / 2);
         scratch_pos.resize(2 * (nv + 1));
         scratch_neg.resize(2 * (nv + 1));
         int np = 0, nn = 0;
-        if (dr::polygon_split(cell.data(), nv, pz[j], pu[j], pv[j], tol, scratch_pos.data(), np, scratch_neg.data(),
-                              nn)) {
+        if (dr::polygon_split(cell.data(), nv, out.pz[j], out.pu[j], out.pv[j], tol, scratch_pos.data(), np,
+                              scratch_neg.data(), nn)) {
           next.emplace_back(scratch_pos.begin(), scratch_pos.begin() + 2 * np);
           next.emplace_back(scratch_neg.begin(), scratch_neg.begin() + 2 * nn);
         } else {
           next.push_back(std::move(cell));
         }
       }
-      cells.swap(next);
+      out.cells.swap(next);
     }
-    for (const auto& cell : cells) {
-      double cs = 0, ct = 0;
-      const double area = dr::polygon_area_centroid(cell.data(), static_cast<int>(cell.size() / 2), cs, ct);
-      if (l == layers - 1) {
-        ++regions;
-        if (cells_out) cells_out->insert(cells_out->end(), {area, cs, ct});
-        continue;
-      }
-      for (int64_t j = 0; j < n; ++j) {
-        const bool on = pz[j] + cs * pu[j] + ct * pv[j] > 0.0;
-        a[l][j] = on ? pz[j] : 0.0;
-        cu[l][j] = on ? pu[j] : 0.0;
-        cv[l][j] = on ? pv[j] : 0.0;
-      }
-      descend(l + 1, cell);
+    return out;
+  }
+
+  // One cell of level l: a region at the last hidden level, else the next level splits it.
+  void enter(int l, const Split& level, const std::vector<double>& cell) {
+    double cs = 0, ct = 0;
+    const double area = dr::polygon_area_centroid(cell.data(), static_cast<int>(cell.size() / 2), cs, ct);
+    if (l == layers - 1) {
+      ++regions;
+      if (cells_out) cells_out->insert(cells_out->end(), {area, cs, ct});
+      return;
     }
+    for (int64_t j = 0; j < widths[l]; ++j) {
+      const bool on = level.pz[j] + cs * level.pu[j] + ct * level.pv[j] > 0.0;
+      a[l][j] = on ? level.pz[j] : 0.0;
+      cu[l][j] = on ? level.pu[j] : 0.0;
+      cv[l][j] = on ? level.pv[j] : 0.0;
+    }
+    descend(l + 1, cell);
+  }
+
+  void descend(int l, const std::vector<double>& poly) {
+    const Split level = split(l, poly);
+    for (const auto& cell : level.cells) enter(l, level, cell);
   }
 };
 
@@ -225,46 +287,50 @@ PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const dou
   if (!(extent[0] < extent[1] && extent[2] < extent[3]))
     throw std::invalid_argument("extent (s0, s1, t0, t1) needs s0 < s1 and t0 < t1");
   const int64_t items = n_nets * n_planes;
-  std::vector<int64_t> counts(static_cast<size_t>(items), 0);
-  std::vector<std::vector<double>> cells(keep_cells ? static_cast<size_t>(items) : 0);
-  const int threads = deepcheap::cpu::num_threads();
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (int64_t i = 0; i < items; ++i) {
-    const int64_t n = i / n_planes, k = i % n_planes;
-    const double* o = planes + k * 3 * d;
-    if (layers == 1) {
-      counts[static_cast<size_t>(i)] = 1;
-      if (keep_cells)
-        cells[static_cast<size_t>(i)] = {(extent[1] - extent[0]) * (extent[3] - extent[2]), 0.5 * (extent[0] + extent[1]),
-                                         0.5 * (extent[2] + extent[3])};
-      continue;
-    }
-    PlaneWalk w;
-    w.widths = widths.data();
-    w.layers = layers;
-    w.params = params + n * per;
-    w.tol = tol;
-    if (keep_cells) w.cells_out = &cells[static_cast<size_t>(i)];
-    w.a.resize(static_cast<size_t>(layers));
-    w.cu.resize(static_cast<size_t>(layers));
-    w.cv.resize(static_cast<size_t>(layers));
-    for (int l = 0; l < layers; ++l) {
-      w.a[l].assign(static_cast<size_t>(widths[l]), 0.0);
-      w.cu[l].assign(static_cast<size_t>(widths[l]), 0.0);
-      w.cv[l].assign(static_cast<size_t>(widths[l]), 0.0);
-    }
-    for (int64_t j = 0; j < d; ++j) {
-      w.a[0][j] = o[j];
-      w.cu[0][j] = o[d + j];
-      w.cv[0][j] = o[2 * d + j];
-    }
-    const std::vector<double> rect{extent[0], extent[2], extent[1], extent[2], extent[1], extent[3], extent[0], extent[3]};
-    w.descend(1, rect);
-    counts[static_cast<size_t>(i)] = w.regions;
-  }
   PlaneRegions r;
-  r.counts = std::move(counts);
-  for (const auto& c : cells) r.cells.insert(r.cells.end(), c.begin(), c.end());
+  r.counts.assign(static_cast<size_t>(items), 0);
+  const std::vector<double> rect{extent[0], extent[2], extent[1], extent[2], extent[1], extent[3], extent[0], extent[3]};
+  if (layers == 1) {  // an affine map: the whole rectangle is one region
+    if (keep_cells)
+      for (int64_t i = 0; i < items; ++i)
+        r.cells.insert(r.cells.end(), {(extent[1] - extent[0]) * (extent[3] - extent[2]), 0.5 * (extent[0] + extent[1]),
+                                       0.5 * (extent[2] + extent[3])});
+    std::fill(r.counts.begin(), r.counts.end(), int64_t(1));
+    return r;
+  }
+  const int threads = deepcheap::cpu::num_threads();
+  auto walk = [&](int64_t i) { return PlaneWalk(widths.data(), layers, params + (i / n_planes) * per, tol,
+                                                planes + (i % n_planes) * 3 * d); };
+  // Two passes, each in interruptible chunks. First every item's rectangle is split by the first hidden
+  // layer; then each of those cells is a unit of its own, walked depth first through the deeper layers
+  // (a single plane of a deep network is then many units, for the threads and for Ctrl-C alike). A
+  // unit's regions are those of its subtree of the one-pass walk, and units are gathered in order, so
+  // the counts and cells are the one-pass walk's.
+  std::vector<PlaneWalk::Split> first(static_cast<size_t>(items));
+  walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int64_t i = begin; i < end; ++i) first[static_cast<size_t>(i)] = walk(i).split(1, rect);
+  });
+  std::vector<int64_t> unit_begin(static_cast<size_t>(items) + 1, 0);
+  for (int64_t i = 0; i < items; ++i)
+    unit_begin[i + 1] = unit_begin[i] + static_cast<int64_t>(first[static_cast<size_t>(i)].cells.size());
+  const int64_t units = unit_begin[items];
+  std::vector<int64_t> unit_regions(static_cast<size_t>(units), 0);
+  std::vector<std::vector<double>> unit_cells(keep_cells ? static_cast<size_t>(units) : 0);
+  walk_in_chunks(units, threads, [&](int64_t begin, int64_t end) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int64_t u = begin; u < end; ++u) {
+      const int64_t i = std::upper_bound(unit_begin.begin(), unit_begin.end(), u) - unit_begin.begin() - 1;
+      const PlaneWalk::Split& level = first[static_cast<size_t>(i)];
+      PlaneWalk w = walk(i);
+      if (keep_cells) w.cells_out = &unit_cells[static_cast<size_t>(u)];
+      w.enter(1, level, level.cells[static_cast<size_t>(u - unit_begin[i])]);
+      unit_regions[static_cast<size_t>(u)] = w.regions;
+    }
+  });
+  for (int64_t i = 0; i < items; ++i)
+    for (int64_t u = unit_begin[i]; u < unit_begin[i + 1]; ++u) r.counts[static_cast<size_t>(i)] += unit_regions[u];
+  if (keep_cells) r.cells = concatenate(unit_cells);
   return r;
 }
 

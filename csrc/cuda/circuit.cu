@@ -63,25 +63,7 @@ DeviceBuffer<T> upload(const T* host, int64_t count) {
 
 }  // namespace
 
-}  // namespace deepcheap::cuda
-
-namespace deepcheap::plan {
-
-using cuda::circuit_batch_kernel;
-using cuda::circuit_level_kernel;
-using cuda::circuit_load_kernel;
-using cuda::circuit_store_kernel;
-using cuda::grid_for;
-using cuda::DeviceBuffer;
-using cuda::DeviceGuard;
-using cuda::Driver;
-using cuda::kBlockThreads;
-using cuda::kSlotWords;
-using cuda::launch;
-using cuda::upload;
-
-template <>
-struct CircuitCore<Driver>::State {
+struct CircuitCore::State {
   DeviceBuffer<int32_t> input_slot, output_slot, run_begin, level_run, instr;
   DeviceBuffer<uint8_t> run_op;
   DeviceBuffer<uint8_t> instr_op;         // levelized: the op of each instruction
@@ -89,11 +71,10 @@ struct CircuitCore<Driver>::State {
   circuit::PlanView view{};
 };
 
-template <>
-CircuitCore<Driver>::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
-                                 std::vector<int32_t> in1, std::vector<int32_t> outputs, int device)
-    : CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)), device_(device) {
-  cuda::check_device(device);
+CircuitCore::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0, std::vector<int32_t> in1,
+                         std::vector<int32_t> outputs, int device)
+    : plan::CircuitPlan(n_inputs, std::move(ops), std::move(in0), std::move(in1), std::move(outputs)), device_(device) {
+  check_device(device);
   DeviceGuard guard(device);
   const circuit::PlanView h = view();
   const int32_t n_runs = h.level_run[h.n_levels];
@@ -117,15 +98,13 @@ CircuitCore<Driver>::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std
                              d.level_run.data(), d.instr.data()};
 }
 
-template <>
-CircuitCore<Driver>::~CircuitCore() = default;
+CircuitCore::~CircuitCore() = default;
 
-template <>
-void CircuitCore<Driver>::evaluate_resident(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule) {
+void CircuitCore::evaluate_resident(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule) {
   check_schedule(schedule);
   if (n_words <= 0) return;
   DeviceGuard guard(device_);
-  cuda::check(cudaDeviceSynchronize(), "circuit evaluate (wait for the inputs)");
+  check(cudaDeviceSynchronize(), "circuit evaluate (wait for the inputs)");
   const State& d = *state_;
   if (schedule == 1) {
     // Levelized: chunks of W words whose slots (n_slots x W) fit in 1 GiB; one launch per level.
@@ -158,8 +137,7 @@ void CircuitCore<Driver>::evaluate_resident(const uint64_t* in, uint64_t* out, i
          dim3(kBlockThreads), d.view, in, out, n_words, slots.data());
 }
 
-template <>
-void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int, int) {
+void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int, int) {
   check_schedule(schedule);
   if (n_words <= 0) return;
   DeviceGuard guard(device_);
@@ -169,4 +147,4 @@ void CircuitCore<Driver>::evaluate(const uint64_t* in, uint64_t* out, int64_t n_
   dout.copy_to_host(out, n_outputs() * n_words, "circuit evaluate (copy outputs)");
 }
 
-}  // namespace deepcheap::plan
+}  // namespace deepcheap::cuda

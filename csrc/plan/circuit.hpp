@@ -1,10 +1,12 @@
 // The circuit plan (device-neutral layer): the validated gate list, its analysis, and the compiled
 // bit-sliced evaluation plan (deepcheap::circuit::PlanView) that both the CPU driver and the CUDA
-// driver run. No CPU or CUDA code here; compiled into _core, _cuda and _cuda_emulated alike.
+// driver run. No CPU or CUDA code here; compiled into _core, _cuda and _cuda_emulated alike. Each
+// driver's CircuitCore derives from CircuitPlan and adds what it keeps between evaluations and the
+// evaluations it offers (csrc/cpu/circuit.hpp, csrc/cuda/circuit.hpp); the bindings take either
+// through one template (csrc/python/bind_circuit.hpp).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -56,35 +58,6 @@ class CircuitPlan {
   int32_t n_slots_ = 0, n_levels_ = 0;
   std::vector<int32_t> input_slot_, output_slot_, run_begin_, level_run_, instr_;
   std::vector<uint8_t> run_op_;
-};
-
-// The object behind each extension module's CircuitCore (_core: Driver = cpu::Driver, _cuda and
-// _cuda_emulated: cuda::Driver): the plan plus what one driver keeps between evaluations (State: the
-// CPU's cached workspace, the GPU's device copy of the plan). One declaration for every driver; each
-// driver defines State and the members for its tag (csrc/cpu/circuit.cpp, csrc/cuda/circuit.cu).
-template <class Driver>
-class CircuitCore : public CircuitPlan {
- public:
-  // device: the CPU has one, 0; on CUDA the device that keeps the plan and runs every evaluation.
-  CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0, std::vector<int32_t> in1,
-              std::vector<int32_t> outputs, int device);
-  ~CircuitCore();
-  CircuitCore(const CircuitCore&) = delete;
-  CircuitCore& operator=(const CircuitCore&) = delete;
-
-  // in: (n_inputs, n_words), out: (n_outputs, n_words), host, row-major; schedule 0 batch, 1 levelized,
-  // 2 sequential (what a driver does not offer, it refuses with std::invalid_argument). Safe to call
-  // from several threads at once (each driver serialises or separates what it caches).
-  void evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule, int threads, int block_words);
-  // CUDA only (defined for the CUDA driver alone): in and out are device addresses on device(), read and
-  // written in place (the zero-copy path, csrc/cuda/memory.hpp); schedule as for evaluate.
-  void evaluate_resident(const uint64_t* in, uint64_t* out, int64_t n_words, int schedule);
-  int device() const { return device_; }
-
- private:
-  struct State;
-  int device_;
-  std::unique_ptr<State> state_;
 };
 
 }  // namespace deepcheap::plan

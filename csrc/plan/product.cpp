@@ -44,8 +44,8 @@ void check_product_forward(ProductKind kind, int64_t n, int32_t activation, bool
 }
 
 void check_product_nonfinite(int64_t nonfinite) {
-  require(nonfinite == 0,
-          "x must be finite, but " + std::to_string(nonfinite) + " of its values are NaN or infinite");
+  if (nonfinite != 0)
+    throw NonFiniteInput("x must be finite, but " + std::to_string(nonfinite) + " of its values are NaN or infinite");
 }
 
 }  // namespace deepcheap::plan

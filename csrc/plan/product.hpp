@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 
 namespace deepcheap::plan {
 
@@ -30,7 +31,13 @@ struct ProductForward {
 void check_product_forward(ProductKind kind, int64_t n, int32_t activation, bool stable, double scale, double bias,
                            double gate_coef, double carry_coef, int32_t extra_layers);
 void check_activation_code(int32_t activation);
-// After a driver ran: NaN or infinite inputs are an error (the result is discarded).
+// NaN or infinite values in x: its own type (bound as <module>.NonFiniteInputError, a ValueError), so the
+// Python layer can tell it from every other invalid argument and name the first bad value of x.
+struct NonFiniteInput : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// After a driver ran: NaN or infinite inputs are a NonFiniteInput (the result is discarded).
 void check_product_nonfinite(int64_t nonfinite);
 
 }  // namespace deepcheap::plan

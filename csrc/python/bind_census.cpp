@@ -1,9 +1,9 @@
 // Bindings for the census area: canonical threshold tables, counts, all tables, the exact threshold
 // test and depth-2 minimal hidden units. python/deepcheap_native/census.py validates and explains;
 // everything is re-checked here (n ranges, table lengths and values) before the GIL is released.
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
-#include "census.hpp"
+#include "cpu/census.hpp"
 
 using deepcheap::python::carray;
 using deepcheap::python::require;

@@ -1,14 +1,15 @@
 // Bindings for the circuit area: the CircuitCore object (analysis, evaluation) and the two parsers.
-// python/deepcheap_native/circuit.py wraps these with friendly validation; everything is re-checked here.
-#include "bind_circuit.hpp"
+// python/deepcheap_native/circuit/ wraps these with friendly validation; everything is re-checked here.
+#include "python/bind_circuit.hpp"
 
 #include <limits>
 
-#include "circuit.hpp"
-#include "threads.hpp"
+#include "cpu/circuit.hpp"
+#include "cpu/threads.hpp"
+#include "io/circuit_parse.hpp"
 
 using deepcheap::cpu::CircuitCore;
-using deepcheap::cpu::GateList;
+using deepcheap::io::GateList;
 using deepcheap::python::to_array;
 
 namespace {
@@ -54,7 +55,7 @@ void bind_circuit(py::module_& m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const deepcheap::cpu::CircuitParseError& e) {
+    } catch (const deepcheap::io::CircuitParseError& e) {
       py::object cls = py::module_::import("deepcheap_native.circuit").attr("ParseError");
       py::object line = e.line > 0 ? py::object(py::int_(e.line)) : py::object(py::none());
       py::object exc = cls(py::str(e.what()), line);
@@ -64,10 +65,10 @@ void bind_circuit(py::module_& m) {
 
   // budget: the most bytes the parse may take (Python passes _memory.memory_limit()).
   m.def("circuit_parse_bristol",
-        [](py::bytes data, int64_t budget) { return parse(data, budget, deepcheap::cpu::parse_bristol); },
+        [](py::bytes data, int64_t budget) { return parse(data, budget, deepcheap::io::parse_bristol); },
         py::arg("data"), py::arg("budget") = std::numeric_limits<int64_t>::max());
   m.def("circuit_parse_aiger",
-        [](py::bytes data, int64_t budget) { return parse(data, budget, deepcheap::cpu::parse_aiger); },
+        [](py::bytes data, int64_t budget) { return parse(data, budget, deepcheap::io::parse_aiger); },
         py::arg("data"), py::arg("budget") = std::numeric_limits<int64_t>::max());
 
   // The op table of deepcheap/circuit/gates.hpp as (name, code, arity) rows, in code order: the test

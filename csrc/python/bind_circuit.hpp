@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 #include "plan/circuit.hpp"
 
 namespace deepcheap::python {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "bind_ising.hpp"
+#include "python/bind_ising.hpp"
 #include "plan/ising.hpp"
 
 namespace deepcheap::python {

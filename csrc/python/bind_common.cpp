@@ -1,8 +1,8 @@
 // Bindings shared by every area: threads, SIMD target selection, and bulk Philox.
-#include "bind_random.hpp"
-#include "dispatch.hpp"
-#include "random.hpp"
-#include "threads.hpp"
+#include "python/bind_random.hpp"
+#include "cpu/dispatch.hpp"
+#include "cpu/random.hpp"
+#include "cpu/threads.hpp"
 #include "deepcheap/common/exp.hpp"
 
 

@@ -7,12 +7,12 @@
 #include <memory>
 #include <vector>
 
-#include "bind_circuit.hpp"
-#include "bind_cluster.hpp"
-#include "bind_ising.hpp"
-#include "bind_markov.hpp"
-#include "bind_product.hpp"
-#include "bind_random.hpp"
+#include "python/bind_circuit.hpp"
+#include "python/bind_cluster.hpp"
+#include "python/bind_ising.hpp"
+#include "python/bind_markov.hpp"
+#include "python/bind_product.hpp"
+#include "python/bind_random.hpp"
 #include "cuda/circuit.hpp"
 #include "cuda/driver.hpp"
 #include "cuda/ising.hpp"

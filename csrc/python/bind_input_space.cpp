@@ -1,10 +1,10 @@
 // Bindings for walking a circuit's input space (csrc/cpu/input_space.hpp): range and random input
 // words and output-pattern counting. The public API is Circuit.evaluate_range / count_output_patterns
 // and circuits.equivalent (python/deepcheap_native/circuit.py, circuits.py); arguments are re-checked here.
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
-#include "input_space.hpp"
-#include "threads.hpp"
+#include "cpu/input_space.hpp"
+#include "cpu/threads.hpp"
 
 using deepcheap::python::carray;
 using deepcheap::python::require;

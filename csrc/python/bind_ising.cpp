@@ -1,10 +1,10 @@
 // Bindings for the ising area in _core: the CPU chains (through the template in bind_ising.hpp, shared
 // with the CUDA modules) and block_spin. Every argument is checked again here or in the plan;
 // std::invalid_argument becomes ValueError.
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
-#include "bind_ising.hpp"
-#include "ising.hpp"
+#include "python/bind_ising.hpp"
+#include "cpu/ising.hpp"
 
 using deepcheap::python::carray;
 using deepcheap::python::require;

@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
 namespace deepcheap::python {
 

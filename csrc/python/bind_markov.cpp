@@ -2,11 +2,11 @@
 // bind_markov.hpp, shared with the CUDA modules) and histogram counting.
 // The public API (validation with friendly errors, torch in/out, exact quantities) is
 // python/deepcheap_native/markov.py and info.py; everything is re-checked here before the GIL goes.
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
-#include "bind_markov.hpp"
-#include "driver.hpp"
-#include "markov.hpp"
+#include "python/bind_markov.hpp"
+#include "cpu/driver.hpp"
+#include "cpu/markov.hpp"
 #include "plan/markov.hpp"
 
 using deepcheap::python::carray;

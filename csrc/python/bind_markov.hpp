@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "plan/markov.hpp"
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
 namespace deepcheap::python {
 

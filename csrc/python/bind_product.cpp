@@ -1,8 +1,8 @@
 // Bindings for product-gate networks on the CPU: the forward passes (bind_product.hpp, shared with the
 // CUDA modules) and the activations alone (CPU only: they test each SIMD target's exp/log1p).
-#include "bind_product.hpp"
+#include "python/bind_product.hpp"
 
-#include "product.hpp"
+#include "cpu/product.hpp"
 
 using deepcheap::python::require;
 

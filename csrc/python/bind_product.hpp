@@ -5,7 +5,7 @@
 
 #include <type_traits>
 
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 #include "plan/product.hpp"
 
 namespace deepcheap::python {
@@ -67,6 +67,9 @@ py::array product_forward_any(plan::ProductKind kind, py::array x, int32_t activ
 
 template <class Driver>
 void define_product_forward(py::module_& m) {
+  // plan::NonFiniteInput -> <module>.NonFiniteInputError, a ValueError subclass: the one native error
+  // about the values of x (python/deepcheap_native/product/network.py locates the first bad one).
+  py::register_local_exception<plan::NonFiniteInput>(m, "NonFiniteInputError", PyExc_ValueError);
   m.def(
       "product_deep",
       [](py::array x, int32_t activation, bool stable, double scale, double bias, double gate_coef,

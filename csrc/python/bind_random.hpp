@@ -2,7 +2,7 @@
 // instantiates it with the CPU driver, bind_cuda.cpp with the CUDA driver (real or emulated).
 #pragma once
 
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
 namespace deepcheap::python {
 

@@ -1,9 +1,9 @@
 // Bindings for the ReLU area: batched forward passes, activation-pattern hashes, and exact linear
 // regions along segments and in planes. python/deepcheap_native/relu/ validates and explains; shapes,
 // finiteness and the parameter count are re-checked here before the GIL is released.
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
-#include "relu.hpp"
+#include "cpu/relu.hpp"
 
 using deepcheap::python::carray;
 using deepcheap::python::require;

@@ -1,5 +1,5 @@
 // deepcheap_native._core: the private extension module. Each area registers itself from its own file.
-#include "pybind.hpp"
+#include "python/pybind.hpp"
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "deepcheap_native private native core; use the public deepcheap_native API instead";

@@ -21,6 +21,8 @@ def philox4x32(
 ) -> npt.NDArray[np.uint32]: ...
 
 # --- product --------------------------------------------------------------------------------
+class NonFiniteInputError(ValueError): ...  # x holds NaN or inf (plan::NonFiniteInput)
+
 def product_activation(z: npt.NDArray[np.floating], activation: int) -> npt.NDArray[np.floating]: ...
 def product_deep(
     x: npt.NDArray[np.floating],

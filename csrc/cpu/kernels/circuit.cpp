@@ -43,25 +43,33 @@ void circuit_run(int op, const int32_t* ins, int32_t n, vword* S) {
   }
 }
 
-// Copy inputs [lo, hi) of block `w0` into their slots; the tail of a partial block is zeroed.
+// The words a kernel call evaluates: columns [w0, w1) of row-major arrays whose rows are `stride` words
+// apart (the caller's (n_inputs, n_words) and (n_outputs, n_words) arrays, so a chunk of columns needs
+// no copy). Word columns are independent: any range gives the same words as the whole call.
+struct WordRange {
+  int64_t stride, w0, w1;
+};
+
+// Copy inputs [lo, hi) of the block starting at word `w` into their slots; the tail of a partial block
+// (past r.w1) is zeroed.
 template <int KV>
-void circuit_load(const circuit::PlanView& p, const uint64_t* in, int64_t n_words, int64_t w0, int32_t lo,
+void circuit_load(const circuit::PlanView& p, const uint64_t* in, const WordRange& r, int64_t w, int32_t lo,
                   int32_t hi, vword* S) {
   constexpr int K = 8 * KV;
-  const int64_t nw = n_words - w0 < K ? n_words - w0 : K;
-  // Input rows are n_words apart, one page or more: the hardware prefetcher does not follow that
+  const int64_t nw = r.w1 - w < K ? r.w1 - w : K;
+  // Input rows are `stride` words apart, one page or more: the hardware prefetcher does not follow that
   // stride, so fetch the block of the row 8 ahead by hand (wide, shallow circuits such as a parity
   // tree read a fresh row per gate and are otherwise bound by memory latency).
   constexpr int kAhead = 8;
   for (int32_t i = lo; i < hi; ++i) {
     if (i + kAhead < hi) {
-      const char* ahead = reinterpret_cast<const char*>(in + static_cast<int64_t>(i + kAhead) * n_words + w0);
+      const char* ahead = reinterpret_cast<const char*>(in + static_cast<int64_t>(i + kAhead) * r.stride + w);
       for (int64_t byte = 0; byte < nw * 8; byte += 64) __builtin_prefetch(ahead + byte);
     }
     const int32_t s = p.input_slot[i];
     if (s < 0) continue;
     uint64_t* d = reinterpret_cast<uint64_t*>(S + static_cast<int64_t>(s) * KV);
-    const uint64_t* src = in + static_cast<int64_t>(i) * n_words + w0;
+    const uint64_t* src = in + static_cast<int64_t>(i) * r.stride + w;
     if (nw == K) {
       for (int k = 0; k < K; ++k) d[k] = src[k];
     } else {
@@ -72,18 +80,18 @@ void circuit_load(const circuit::PlanView& p, const uint64_t* in, int64_t n_word
 }
 
 template <int KV>
-void circuit_store(const circuit::PlanView& p, uint64_t* out, int64_t n_words, int64_t w0, int32_t lo,
+void circuit_store(const circuit::PlanView& p, uint64_t* out, const WordRange& r, int64_t w, int32_t lo,
                    int32_t hi, const vword* S) {
   constexpr int K = 8 * KV;
-  const int64_t nw = n_words - w0 < K ? n_words - w0 : K;
-  constexpr int kAhead = 8;  // as in circuit_load: output rows are n_words apart
+  const int64_t nw = r.w1 - w < K ? r.w1 - w : K;
+  constexpr int kAhead = 8;  // as in circuit_load: output rows are `stride` words apart
   for (int32_t o = lo; o < hi; ++o) {
     if (o + kAhead < hi) {
-      char* ahead = reinterpret_cast<char*>(out + static_cast<int64_t>(o + kAhead) * n_words + w0);
+      char* ahead = reinterpret_cast<char*>(out + static_cast<int64_t>(o + kAhead) * r.stride + w);
       for (int64_t byte = 0; byte < nw * 8; byte += 64) __builtin_prefetch(ahead + byte, 1);
     }
     const uint64_t* s = reinterpret_cast<const uint64_t*>(S + static_cast<int64_t>(p.output_slot[o]) * KV);
-    uint64_t* d = out + static_cast<int64_t>(o) * n_words + w0;
+    uint64_t* d = out + static_cast<int64_t>(o) * r.stride + w;
     for (int64_t k = 0; k < nw; ++k) d[k] = s[k];
   }
 }
@@ -91,10 +99,10 @@ void circuit_store(const circuit::PlanView& p, uint64_t* out, int64_t n_words, i
 // "batch": each thread owns a contiguous slice of blocks and runs the whole plan on each block with
 // its own slot buffer; threads never wait for each other.
 template <int KV>
-void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, int64_t n_words,
+void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
                    int threads, uint64_t* workspace) {
   constexpr int K = 8 * KV;
-  const int64_t n_blocks = (n_words + K - 1) / K;
+  const int64_t n_blocks = (r.w1 - r.w0 + K - 1) / K;
   const int T = static_cast<int>(threads < n_blocks ? threads : n_blocks);
   const int32_t n_runs = p.level_run[p.n_levels];
 #pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
@@ -102,12 +110,12 @@ void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out
     vword* S = reinterpret_cast<vword*>(workspace) + static_cast<int64_t>(t) * p.n_slots * KV;
     const int64_t b_lo = n_blocks * t / T, b_hi = n_blocks * (t + 1) / T;
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {
-      const int64_t w0 = blk * K;
-      circuit_load<KV>(p, in, n_words, w0, 0, p.n_inputs, S);
-      for (int32_t r = 0; r < n_runs; ++r)
-        circuit_run<KV>(p.run_op[r], p.instr + 3 * static_cast<int64_t>(p.run_begin[r]),
-                        p.run_begin[r + 1] - p.run_begin[r], S);
-      circuit_store<KV>(p, out, n_words, w0, 0, p.n_outputs, S);
+      const int64_t w = r.w0 + blk * K;
+      circuit_load<KV>(p, in, r, w, 0, p.n_inputs, S);
+      for (int32_t run = 0; run < n_runs; ++run)
+        circuit_run<KV>(p.run_op[run], p.instr + 3 * static_cast<int64_t>(p.run_begin[run]),
+                        p.run_begin[run + 1] - p.run_begin[run], S);
+      circuit_store<KV>(p, out, r, w, 0, p.n_outputs, S);
     }
   }
 }
@@ -115,10 +123,10 @@ void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out
 // "levelized": all threads share one slot buffer and split every level's gates, meeting at a barrier
 // after each level. This is what evaluation looks like when parallelism comes from width alone.
 template <int KV>
-void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, int64_t n_words,
+void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
                        int threads, uint64_t* workspace) {
   constexpr int K = 8 * KV;
-  const int64_t n_blocks = (n_words + K - 1) / K;
+  const int64_t n_blocks = (r.w1 - r.w0 + K - 1) / K;
   const int T = threads;
   vword* S = reinterpret_cast<vword*>(workspace);
 #pragma omp parallel num_threads(T) if (T > 1)
@@ -126,22 +134,22 @@ void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t*
     const int t = omp_get_thread_num();
     const int nt = omp_get_num_threads();
     for (int64_t blk = 0; blk < n_blocks; ++blk) {
-      const int64_t w0 = blk * K;
-      circuit_load<KV>(p, in, n_words, w0, static_cast<int32_t>(int64_t(p.n_inputs) * t / nt),
+      const int64_t w = r.w0 + blk * K;
+      circuit_load<KV>(p, in, r, w, static_cast<int32_t>(int64_t(p.n_inputs) * t / nt),
                        static_cast<int32_t>(int64_t(p.n_inputs) * (t + 1) / nt), S);
 #pragma omp barrier
       for (int32_t level = 0; level < p.n_levels; ++level) {
         const int32_t r_lo = p.level_run[level], r_hi = p.level_run[level + 1];
         if (r_lo == r_hi) continue;  // same decision on every thread: no barrier needed
-        for (int32_t r = r_lo; r < r_hi; ++r) {
-          const int64_t len = p.run_begin[r + 1] - p.run_begin[r];
+        for (int32_t run = r_lo; run < r_hi; ++run) {
+          const int64_t len = p.run_begin[run + 1] - p.run_begin[run];
           const int64_t lo = len * t / nt, hi = len * (t + 1) / nt;
-          circuit_run<KV>(p.run_op[r], p.instr + 3 * (static_cast<int64_t>(p.run_begin[r]) + lo),
+          circuit_run<KV>(p.run_op[run], p.instr + 3 * (static_cast<int64_t>(p.run_begin[run]) + lo),
                           static_cast<int32_t>(hi - lo), S);
         }
 #pragma omp barrier
       }
-      circuit_store<KV>(p, out, n_words, w0, static_cast<int32_t>(int64_t(p.n_outputs) * t / nt),
+      circuit_store<KV>(p, out, r, w, static_cast<int32_t>(int64_t(p.n_outputs) * t / nt),
                         static_cast<int32_t>(int64_t(p.n_outputs) * (t + 1) / nt), S);
 #pragma omp barrier
     }
@@ -149,26 +157,28 @@ void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t*
 }
 
 template <int KV>
-void circuit_dispatch_schedule(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, int64_t n_words,
+void circuit_dispatch_schedule(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
                                int schedule, int threads, uint64_t* workspace) {
   if (schedule == 1)
-    circuit_levelized<KV>(p, in, out, n_words, threads, workspace);
+    circuit_levelized<KV>(p, in, out, r, threads, workspace);
   else
-    circuit_batch<KV>(p, in, out, n_words, schedule == 2 ? 1 : threads, workspace);
+    circuit_batch<KV>(p, in, out, r, schedule == 2 ? 1 : threads, workspace);
 }
 
 }  // namespace
 
+// Word columns [w0, w1) of in (n_inputs rows) and out (n_outputs rows), rows `stride` words apart.
 // schedule: 0 batch, 1 levelized, 2 sequential. block_words: 8, 16, 32 or 64. The workspace holds
 // threads * n_slots * block_words words (one slot buffer for levelized), 64-byte aligned.
-void circuit_evaluate(const circuit::PlanView& plan, const uint64_t* in, uint64_t* out, int64_t n_words,
-                      int block_words, int schedule, int threads, uint64_t* workspace) {
-  if (n_words <= 0) return;
+void circuit_evaluate(const circuit::PlanView& plan, const uint64_t* in, uint64_t* out, int64_t stride, int64_t w0,
+                      int64_t w1, int block_words, int schedule, int threads, uint64_t* workspace) {
+  if (w1 <= w0) return;
+  const WordRange r{stride, w0, w1};
   switch (block_words) {
-    case 8: circuit_dispatch_schedule<1>(plan, in, out, n_words, schedule, threads, workspace); break;
-    case 16: circuit_dispatch_schedule<2>(plan, in, out, n_words, schedule, threads, workspace); break;
-    case 32: circuit_dispatch_schedule<4>(plan, in, out, n_words, schedule, threads, workspace); break;
-    default: circuit_dispatch_schedule<8>(plan, in, out, n_words, schedule, threads, workspace); break;
+    case 8: circuit_dispatch_schedule<1>(plan, in, out, r, schedule, threads, workspace); break;
+    case 16: circuit_dispatch_schedule<2>(plan, in, out, r, schedule, threads, workspace); break;
+    case 32: circuit_dispatch_schedule<4>(plan, in, out, r, schedule, threads, workspace); break;
+    default: circuit_dispatch_schedule<8>(plan, in, out, r, schedule, threads, workspace); break;
   }
 }
 

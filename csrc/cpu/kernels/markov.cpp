@@ -7,8 +7,8 @@
 #include "deepcheap/common/philox.hpp"
 #include "deepcheap/markov/alias.hpp"
 #include "deepcheap/markov/layout.hpp"
-#include "philox_simd.hpp"
-#include "threads.hpp"
+#include "cpu/philox_simd.hpp"
+#include "cpu/threads.hpp"
 
 #include <new>
 

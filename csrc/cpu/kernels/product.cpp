@@ -4,7 +4,7 @@
 #include "deepcheap/common/parallel.hpp"
 #include "deepcheap/product/network.hpp"
 #include "plan/product.hpp"
-#include "threads.hpp"
+#include "cpu/threads.hpp"
 
 DC_NAMESPACE_BEGIN
 

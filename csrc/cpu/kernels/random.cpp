@@ -2,7 +2,7 @@
 // smallest kernel that exercises every SIMD target (the 32x32->64 multiplies vectorise).
 #include "deepcheap/common/parallel.hpp"
 #include "deepcheap/common/philox.hpp"
-#include "threads.hpp"
+#include "cpu/threads.hpp"
 
 DC_NAMESPACE_BEGIN
 

@@ -553,11 +553,9 @@ class ProductNetwork:
         try:
             with call_threads(threads):
                 result = self._evaluate(array, out, where)
-        except ValueError as exc:
-            if "finite" in str(exc):
-                bad = np.argwhere(~np.isfinite(array))[0]
-                raise ValueError(f"x must be finite, but x[{bad[0]}, {bad[1]}] is {array[tuple(bad)]}") from None
-            raise
+        except where.module.NonFiniteInputError:  # the native error about x's values, and only that one
+            bad = np.argwhere(~np.isfinite(array))[0]
+            raise ValueError(f"x must be finite, but x[{bad[0]}, {bad[1]}] is {array[tuple(bad)]}") from None
         if cuda.array_device(template) is not None:
             return cuda.like_device_input(result, template)
         return like_input(result, came_from_torch)
