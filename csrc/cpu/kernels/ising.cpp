@@ -127,8 +127,8 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
 // colour per vector (lanes hold sites t, t + 2, t + 1, t + 3 of the row's colour: what unpacking two
 // loads of eight consecutive words gives), the Philox draws made four counters at a time with each
 // 32-bit word in the low half of a 64-bit lane (vpmuludq then gives hi and lo with no shuffle), and
-// the bit-serial test run on the four sites' words together until none of their replicas is undecided
-// (at least 8 words: a site of T ~ 2 needs about 7). Each site sees exactly the words of
+// the bit-serial test run on the four sites' words together for the first 8 words (a site of T ~ 2
+// needs about 7), then on the sites still undecided, four at a time (PendingSites). Each site sees exactly the words of
 // multispin_two_class_site (same counters, same order), so the lattice equals the scalar kernel's bit
 // for bit; the extra words a vector draws for a site already decided change nothing.
 template <int kRounds>
@@ -177,13 +177,75 @@ struct PhiloxQuad {
   }
 };
 
+// The bit-serial test of one word k on four lanes (multispin_two_class_word).
+__attribute__((always_inline)) inline void quad_test(__m256i r, int k, __m256i class3, __m256i class4,
+                                                     const uint64_t* mask3, const uint64_t* mask4, __m256i& flip,
+                                                     __m256i& undecided) {
+  const __m256i bits = _mm256_or_si256(_mm256_and_si256(class3, _mm256_set1_epi64x(static_cast<long long>(mask3[k]))),
+                                       _mm256_and_si256(class4, _mm256_set1_epi64x(static_cast<long long>(mask4[k]))));
+  flip = _mm256_or_si256(flip, _mm256_andnot_si256(r, _mm256_and_si256(undecided, bits)));
+  undecided = _mm256_andnot_si256(_mm256_xor_si256(r, bits), undecided);
+}
+
+// Sites of a row still undecided after the first kFixedDraws draws, gathered so that their further
+// draws run four sites per vector however they are spread along the row (a vector of four neighbours
+// would keep drawing for all four while one of them is undecided).
+constexpr int kFixedDraws = 4;
+constexpr int kPendingCapacity = 64;
+struct PendingSites {
+  alignas(32) uint64_t s[kPendingCapacity + 4], flip[kPendingCapacity + 4], undecided[kPendingCapacity + 4];
+  alignas(32) uint64_t class3[kPendingCapacity + 4], class4[kPendingCapacity + 4], site[kPendingCapacity + 4];
+  int64_t column[kPendingCapacity + 4];
+  int n = 0;
+};
+
+// Draws kFixedDraws, kFixedDraws + 1, ... for the pending sites until none is undecided (or all 32
+// draws, 64 words, are used: a uniform equal to the threshold in all 64 bits is not below it), writing
+// each site's new word into the row as it is decided.
+template <int kRounds>
+void flush_pending(PendingSites& p, uint64_t* DC_RESTRICT here, int colour, const PhiloxQuad<kRounds>& gen,
+                   const uint64_t* mask3, const uint64_t* mask4) {
+  auto load = [](const uint64_t* x) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(x)); };
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
+  for (int q = kFixedDraws; q < 32 && p.n > 0; ++q) {
+    for (int e = p.n; e < ((p.n + 3) & ~3); ++e) p.undecided[e] = p.class3[e] = p.class4[e] = p.site[e] = 0;
+    for (int g = 0; g < p.n; g += 4) {
+      const __m256i c3 = load(p.class3 + g), c4 = load(p.class4 + g);
+      __m256i flip = load(p.flip + g), und = load(p.undecided + g);
+      __m256i r0, r1;
+      gen.draw(_mm256_mul_epu32(load(p.site + g), m0), multispin_purpose(colour, q), r0, r1);
+      quad_test(r0, 2 * q, c3, c4, mask3, mask4, flip, und);
+      quad_test(r1, 2 * q + 1, c3, c4, mask3, mask4, flip, und);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(p.flip + g), flip);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(p.undecided + g), und);
+    }
+    int kept = 0;
+    for (int e = 0; e < p.n; ++e) {
+      if (p.undecided[e]) {
+        p.s[kept] = p.s[e], p.flip[kept] = p.flip[e], p.undecided[kept] = p.undecided[e];
+        p.class3[kept] = p.class3[e], p.class4[kept] = p.class4[e], p.site[kept] = p.site[e];
+        p.column[kept++] = p.column[e];
+      } else {
+        here[p.column[e]] = p.s[e] ^ p.flip[e];
+      }
+    }
+    p.n = kept;
+  }
+  for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.s[e] ^ p.flip[e];
+  p.n = 0;
+}
+
 // Four sites of the row: `w` points at the word left of the first site (w[1], w[3], w[5], w[7] are the
 // sites, w[0..8] all read), `u` and `d` at the first site's up and down words (u[0], u[2], u[4], u[6]).
-// Returns the new site words in lane order (t, t + 2, t + 1, t + 3) and the right neighbours.
+// Returns the new site words in lane order (t, t + 2, t + 1, t + 3) and the right neighbours after
+// kFixedDraws draws; the sites among the first `valid` still undecided then go to `pending` (their
+// returned words are provisional: flush_pending writes the final ones).
 template <int kRounds>
-__attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, const uint64_t* u, const uint64_t* d, uint32_t site0,
-                                        int colour, const PhiloxQuad<kRounds>& gen, __m256i ferro,
-                                        const uint64_t* mask3, const uint64_t* mask4, __m256i& right) {
+__attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, const uint64_t* u, const uint64_t* d,
+                                                             uint32_t site0, int64_t column0, int valid, int colour,
+                                                             const PhiloxQuad<kRounds>& gen, __m256i ferro,
+                                                             const uint64_t* mask3, const uint64_t* mask4,
+                                                             __m256i& right, PendingSites& pending) {
   auto load = [](const uint64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
   const __m256i a = load(w + 1), b = load(w + 5), c = load(w), e = load(w + 4);
   const __m256i s = _mm256_unpacklo_epi64(a, b);
@@ -206,24 +268,28 @@ __attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, 
   // Round-1 products of the lanes' counter word 0 (sites t, t + 2, t + 1, t + 3: columns + 0, 4, 2, 6).
   const __m256i p0 = _mm256_mul_epu32(_mm256_setr_epi64x(site0, site0 + 4, site0 + 2, site0 + 6),
                                       _mm256_set1_epi32(static_cast<int>(kPhiloxM0)));
-  auto test = [&](__m256i r, int k) {
-    const __m256i bits = _mm256_or_si256(_mm256_and_si256(class3, _mm256_set1_epi64x(static_cast<long long>(mask3[k]))),
-                                         _mm256_and_si256(class4, _mm256_set1_epi64x(static_cast<long long>(mask4[k]))));
-    flip = _mm256_or_si256(flip, _mm256_andnot_si256(r, _mm256_and_si256(undecided, bits)));
-    undecided = _mm256_andnot_si256(_mm256_xor_si256(r, bits), undecided);
-  };
-  int q = 0;
-  for (; q < 4; ++q) {
+  for (int q = 0; q < kFixedDraws; ++q) {
     __m256i r0, r1;
     gen.draw(p0, multispin_purpose(colour, q), r0, r1);
-    test(r0, 2 * q);
-    test(r1, 2 * q + 1);
+    quad_test(r0, 2 * q, class3, class4, mask3, mask4, flip, undecided);
+    quad_test(r1, 2 * q + 1, class3, class4, mask3, mask4, flip, undecided);
   }
-  for (; q < 32 && !_mm256_testz_si256(undecided, undecided); ++q) {
-    __m256i r0, r1;
-    gen.draw(p0, multispin_purpose(colour, q), r0, r1);
-    test(r0, 2 * q);
-    test(r1, 2 * q + 1);
+  if (!_mm256_testz_si256(undecided, undecided)) {
+    alignas(32) uint64_t vs[4], vf[4], vu[4], v3[4], v4[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vs), s);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vf), flip);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vu), undecided);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(v3), class3);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(v4), class4);
+    const int offset[4] = {0, 4, 2, 6};  // column offset of each lane
+    for (int l = 0; l < 4; ++l) {
+      if (vu[l] == 0 || offset[l] / 2 >= valid) continue;
+      const int e = pending.n++;
+      pending.s[e] = vs[l], pending.flip[e] = vf[l], pending.undecided[e] = vu[l];
+      pending.class3[e] = v3[l], pending.class4[e] = v4[l];
+      pending.site[e] = site0 + uint32_t(offset[l]);
+      pending.column[e] = column0 + offset[l];
+    }
   }
   return _mm256_xor_si256(s, flip);
 }
@@ -241,13 +307,15 @@ void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC
     mask4[k] = threshold_bit_mask(table.threshold[1], k);
   }
   const __m256i fv = _mm256_set1_epi64x(ferro ? -1 : 0);
+  PendingSites pending;
   for (int64_t t = 0; t < half; t += 4) {
+    if (pending.n > kPendingCapacity - 4) flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
     const int64_t j = j0 + 2 * t;
     const uint32_t site0 = static_cast<uint32_t>(i * L + j);
     __m256i right;
     if (j >= 1 && j + 7 < L) {
-      const __m256i news = multispin_quad<kRounds>(here + j - 1, up + j, down + j, site0, colour, gen, fv, mask3, mask4,
-                                                   right);
+      const __m256i news = multispin_quad<kRounds>(here + j - 1, up + j, down + j, site0, j, 4, colour, gen, fv, mask3,
+                                                   mask4, right, pending);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(here + j), _mm256_unpacklo_epi64(news, right));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(here + j + 4), _mm256_unpackhi_epi64(news, right));
     } else {
@@ -258,13 +326,16 @@ void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC
         u[m] = up[(j + m) % L];
         d[m] = down[(j + m) % L];
       }
-      const __m256i news = multispin_quad<kRounds>(w, u, d, site0, colour, gen, fv, mask3, mask4, right);
+      const int valid = half - t < 4 ? int(half - t) : 4;
+      const __m256i news =
+          multispin_quad<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask4, right, pending);
       alignas(32) uint64_t out[4];
       _mm256_store_si256(reinterpret_cast<__m256i*>(out), news);
       const int order[4] = {0, 2, 1, 3};  // lane of site t + k
-      for (int k = 0; k < 4 && t + k < half; ++k) here[j + 2 * k] = out[order[k]];
+      for (int k = 0; k < valid; ++k) here[j + 2 * k] = out[order[k]];
     }
   }
+  flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
 }
 #endif
 
