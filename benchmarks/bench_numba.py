@@ -17,14 +17,23 @@ The peers use the ideas the issue lists, written here from scratch:
 - Circuits: the gates in topological order, 16 words per block as the inner loop, blocks in ``prange``.
 
 Measured on the 2-core AVX2 machine (AMD EPYC Zen 3, shared and loaded: load average 11), 1 thread, by
-process CPU time, median of 7 interleaved rounds: Ising 2.32 vs 3.09 flips/ns (0.76x), Markov 0.61 vs
-0.27 G transitions/s (2.5x), sha256 288 vs 55 gate-evals/ns (4.6x). What bounds the Ising kernel:
-callgrind counts 200 instructions per site word (64 flips; L = 256, 64 replicas, T = 2), of which the
-Philox4x32-10 words alone are about 90 (the bit-serial test needs about 7.3 64-bit words per site, as
-the slowest of 64 replicas decides it, so 4 draws of 2 words; 20-22 vector instructions per draw on
-AVX2). A fused AVX2 version (the draws in registers, four sites per vector, the same stream) measured
-the same count, so a 2x lead over this peer needs a cheaper stream (fewer or cheaper random words per
-site), which is a versioned change of results: not made here.
+process CPU time, median of 7 interleaved rounds, before 0.3.0: Ising 2.32 vs 3.09 flips/ns (0.76x),
+Markov 0.61 vs 0.27 G transitions/s (2.5x), sha256 288 vs 55 gate-evals/ns (4.6x).
+
+Ising from 0.3.0 (the h = 0 row in AVX2 registers, four sites per vector, and the sweeps on
+Philox4x32-7 by default), same machine nearly idle (load average 0.8), wall time, median of 5
+interleaved rounds: rng="philox7" 3.77 vs 3.08 flips/ns at 1 thread (1.21x), 6.1 vs 3.75 at 2 threads
+(1.61x); rng="philox" (Philox4x32-10) 2.40 vs 2.36 (1.02x) and 4.78 vs 4.40 (1.09x). The issue's goal
+of 2x is not met. What bounds it: a site word (64 replicas) needs the bit-serial test's words until its
+slowest replica decides, about 7.3 at T = 2 (log2 of the ~55 replicas tested, + 1.3), drawn in Philox
+pairs, so about 4-5 draws of 128 bits per site; one Philox4x32-7 draw of four sites costs about 48
+AVX2 instructions (7 rounds of 2 vpmuludq, 2 shifts, 4 xors, the first two rounds partly hoisted),
+the test 8 per word for four sites: about 90 vector instructions per site word, against the peer's
+SplitMix64 word at about 19 instructions per four words. A 2x lead needs fewer random bits per site
+(the words after a replica decides are wasted: about 2 bits per tested replica suffice) or a cheaper
+BigCrush-passing stream. int8 with the replicas innermost (_ising_int8_sweeps below, a peer written
+here, exact 32-bit thresholds): 0.215 vs 0.167 flips/ns (1.31x) at 1 thread, 0.42 vs 0.31 (1.40x) at 2;
+the issue's faster int8 peer (2.5 flips/ns) is not reproduced here.
 
 Answers: Ising energy per spin against the exact (Onsager/Kaufman) value at T = 2 for both sides;
 Markov final histograms against uniform @ P^t (chi-square); the circuit's outputs equal the native
