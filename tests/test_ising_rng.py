@@ -86,7 +86,8 @@ def test_state_and_pickle_carry_the_generator(rng):
     state = s.state()
     assert state["rng"] == rng
     want = s.sweep(2).spins
-    for restored in (type(s).from_state(state), pickle.loads(pickle.dumps(dc.IsingModel(12).sampler(2.0, replicas=64, seed=9, rng=rng).sweep(3)))):
+    again = dc.IsingModel(12).sampler(2.0, replicas=64, seed=9, rng=rng).sweep(3)
+    for restored in (type(s).from_state(state), pickle.loads(pickle.dumps(again))):
         assert restored.rng == rng
         np.testing.assert_array_equal(restored.sweep(2).spins, want)
     s.temperature = 2.5  # rebuilt from its state: keeps the generator

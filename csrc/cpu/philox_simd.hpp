@@ -1,6 +1,6 @@
 // Philox4x32-10 (or kRounds rounds: philox4x32_r) for a run of counters that differ only in their first
-// word, vectorised by hand:// 16 lanes on AVX-512, 8 on AVX2, scalar philox4x32_10 elsewhere and for the tail. Shared by the
-// Markov and Ising kernels (include only from csrc/cpu/kernels/*.cpp: the code sits in the target's
+// word, vectorised by hand: 16 lanes on AVX-512, 8 on AVX2, scalar elsewhere and for the tail. Shared
+// by the Markov and Ising kernels (include only from csrc/cpu/kernels/*.cpp: the code sits in the target's
 // namespace). Every path gives exactly philox4x32_10's words, so all SIMD targets agree bit for bit.
 #pragma once
 
@@ -103,7 +103,8 @@ inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c
   }
 #endif
   for (; t < n; ++t) {
-    const Philox4x32 b = philox4x32_r<kRounds>(list ? list[t] : c0 + stride * static_cast<uint32_t>(t), c1, c2, c3, key0, key1);
+    const Philox4x32 b =
+        philox4x32_r<kRounds>(list ? list[t] : c0 + stride * static_cast<uint32_t>(t), c1, c2, c3, key0, key1);
     o0[t] = b.v[0];
     o1[t] = b.v[1];
     o2[t] = b.v[2];

@@ -158,7 +158,8 @@ struct PhiloxQuad {
     const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
     const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
     // Round 1: word 2 = hi(site M0) ^ purpose ^ k1[0], word 3 = lo(site M0) (= p0's low half).
-    const __m256i x2 = _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_set1_epi32(static_cast<int>(purpose ^ k1[0])));
+    const __m256i x2 =
+        _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_set1_epi32(static_cast<int>(purpose ^ k1[0])));
     // Round 2: words 0 and 1 from word 2's product; words 2 and 3 from the constant word 0.
     const __m256i q1 = _mm256_mul_epu32(x2, m1);
     __m256i y0 = _mm256_xor_si256(_mm256_srli_epi64(q1, 32), _mm256_set1_epi32(static_cast<int>(b1 ^ k0[1])));
@@ -167,8 +168,10 @@ struct PhiloxQuad {
     __m256i y3 = _mm256_set1_epi32(static_cast<int>(c3));
     for (int r = 2; r < kRounds; ++r) {
       const __m256i e0 = _mm256_mul_epu32(y0, m0), e2 = _mm256_mul_epu32(y2, m1);
-      y0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(e2, 32), y1), _mm256_set1_epi32(static_cast<int>(k0[r])));
-      y2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(e0, 32), y3), _mm256_set1_epi32(static_cast<int>(k1[r])));
+      const __m256i key0 = _mm256_set1_epi32(static_cast<int>(k0[r]));
+      const __m256i key1 = _mm256_set1_epi32(static_cast<int>(k1[r]));
+      y0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(e2, 32), y1), key0);
+      y2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(e0, 32), y3), key1);
       y1 = e2;
       y3 = e0;
     }

@@ -259,8 +259,8 @@ DC_HD void int8_update(int8_t* lattice, int64_t L, int64_t i, int64_t t, int col
   int8_t* here = lattice + i * L;
   const int8_t up = lattice[(i == 0 ? L - 1 : i - 1) * L + j], down = lattice[(i + 1 == L ? 0 : i + 1) * L + j];
   const int8_t left = here[j == 0 ? L - 1 : j - 1], right = here[j + 1 == L ? 0 : j + 1];
-  here[j] = int8_site(here[j], up, down, left, right, int8_site_word(seed, L, i, t, replica, step, colour, heatbath, rounds),
-                      heatbath, threshold);
+  const uint32_t u = int8_site_word(seed, L, i, t, replica, step, colour, heatbath, rounds);
+  here[j] = int8_site(here[j], up, down, left, right, u, heatbath, threshold);
 }
 
 // Updates multi-spin site t of colour c in row i of group `group`'s lattice of words (all draws on
