@@ -671,8 +671,23 @@ def test_wavefront_sweeps_equal_serial_sweeps_on_any_thread_count(L, kw, n):
 PURPOSE_MULTISPIN, PURPOSE_INT8, PURPOSE_INIT = 0x15100000, 0x15200000, 0x15300000
 
 
-def _philox(counters, seed):
+def philox_numpy(counters, key, rounds):
+    """Philox4x32 with `rounds` rounds (Salmon et al., SC'11), written here in numpy: (n, 4) uint32."""
+    c = [np.asarray(counters, dtype=np.uint64)[:, k] & np.uint64(0xFFFFFFFF) for k in range(4)]
+    k0, k1, low = int(key[0]), int(key[1]), np.uint64(0xFFFFFFFF)
+    for r in range(rounds):
+        if r:
+            k0, k1 = (k0 + 0x9E3779B9) & 0xFFFFFFFF, (k1 + 0xBB67AE85) & 0xFFFFFFFF
+        p0, p1 = c[0] * np.uint64(0xD2511F53), c[2] * np.uint64(0xCD9E8D57)
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ np.uint64(k0), p1 & low,
+             (p0 >> np.uint64(32)) ^ c[3] ^ np.uint64(k1), p0 & low]
+    return np.stack(c, 1).astype(np.uint32)
+
+
+def _philox(counters, seed, rounds=10):
     key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint32)
+    if rounds != 10:  # the sweeps of rng="philox7"
+        return philox_numpy(np.asarray(counters, dtype=np.uint64).astype(np.uint32), key, rounds)
     return dc.random.philox4x32(np.asarray(counters, dtype=np.uint64).astype(np.uint32), key)
 
 
@@ -694,7 +709,7 @@ def _neighbour_sum(s):
     return np.roll(s, 1, -2) + np.roll(s, -1, -2) + np.roll(s, 1, -1) + np.roll(s, -1, -1)
 
 
-def _reference_int8_sweeps(spins, J, h, T, heatbath, seed, sweeps, first_replica=0):
+def _reference_int8_sweeps(spins, J, h, T, heatbath, seed, sweeps, first_replica=0, rounds=10):
     s = spins.astype(np.int64).copy()
     R, L, _ = s.shape
     beta, dpr = 1.0 / T, (L // 2 + 3) // 4
@@ -706,7 +721,7 @@ def _reference_int8_sweeps(spins, J, h, T, heatbath, seed, sweeps, first_replica
             purpose = PURPOSE_INT8 | colour << 8 | int(heatbath)
             rr = np.repeat(np.arange(R) + first_replica, len(ci))
             counters = np.stack([np.tile(ci * dpr + t // 4, R), rr, np.full(rr.shape, sweep), np.full(rr.shape, purpose)], 1)
-            u = _philox(counters, seed)[np.arange(len(rr)), np.tile(t % 4, R)].reshape(R, -1).astype(np.int64)
+            u = _philox(counters, seed, rounds)[np.arange(len(rr)), np.tile(t % 4, R)].reshape(R, -1).astype(np.int64)
             k = (_neighbour_sum(s)[:, ci, cj] + 4) // 2  # 0..4 aligned neighbours
             here = s[:, ci, cj]
             if heatbath:  # P(+1) = 1 / (1 + exp(2 beta F)), F = -(J sum + h), on the 2^32 scale
@@ -723,7 +738,7 @@ def _reference_int8_sweeps(spins, J, h, T, heatbath, seed, sweeps, first_replica
     return s.astype(np.int8)
 
 
-def _reference_multispin_sweeps(spins, J, h, T, seed, sweeps, first_replica=0):
+def _reference_multispin_sweeps(spins, J, h, T, seed, sweeps, first_replica=0, rounds=10):
     R, L, _ = spins.shape
     beta = 1.0 / T
     groups = R // 64
@@ -763,7 +778,8 @@ def _reference_multispin_sweeps(spins, J, h, T, seed, sweeps, first_replica=0):
             und, acc = need.copy(), np.zeros_like(s)
             for q in range(32):
                 purpose = (PURPOSE_MULTISPIN | colour << 8) + q
-                w = _philox(np.stack([site, g, np.full(g.shape, sweep), np.full(g.shape, purpose)], 1), seed).astype(np.uint64)
+                w = _philox(np.stack([site, g, np.full(g.shape, sweep), np.full(g.shape, purpose)], 1), seed,
+                            rounds).astype(np.uint64)
                 for half in (0, 1):
                     r = ((w[:, 2 * half + 1] << np.uint64(32)) | w[:, 2 * half]).reshape(groups, n)
                     k = 2 * q + half
@@ -778,24 +794,31 @@ def _reference_multispin_sweeps(spins, J, h, T, seed, sweeps, first_replica=0):
     return (bits.astype(np.int8) * 2 - 1).reshape(R, L, L)
 
 
+RNG_ROUNDS = {"philox": 10, "philox7": 7}
+
+
+@pytest.mark.parametrize("rng", ["philox", "philox7"])
 @pytest.mark.parametrize(("J", "h", "T"), [(1.0, 0.0, 2.3), (1.0, 0.4, 1.8), (-0.8, 0.3, 1.5)])
-def test_multispin_counter_layout_matches_numpy(J, h, T, each_simd_target):
+def test_multispin_counter_layout_matches_numpy(J, h, T, rng, each_simd_target):
     model = dc.IsingModel(6, J=J, h=h)
-    s = model.sampler(T, replicas=128, seed=2**33 + 9, kernel="multispin", first_replica=64)
+    s = model.sampler(T, replicas=128, seed=2**33 + 9, kernel="multispin", first_replica=64, rng=rng)
     start = _reference_init(128, 6, 2**33 + 9, first_replica=64)
     np.testing.assert_array_equal(s.spins, start)
-    np.testing.assert_array_equal(s.sweep(3).spins, _reference_multispin_sweeps(start, J, h, T, 2**33 + 9, 3, 64))
+    np.testing.assert_array_equal(s.sweep(3).spins,
+                                  _reference_multispin_sweeps(start, J, h, T, 2**33 + 9, 3, 64, RNG_ROUNDS[rng]))
 
 
+@pytest.mark.parametrize("rng", ["philox", "philox7"])
 @pytest.mark.parametrize("heatbath", [False, True])
 @pytest.mark.parametrize(("J", "h", "T"), [(1.0, 0.0, 2.3), (-0.7, 0.5, 1.6)])
-def test_int8_counter_layout_matches_numpy(J, h, T, heatbath, each_simd_target):
+def test_int8_counter_layout_matches_numpy(J, h, T, heatbath, rng, each_simd_target):
     model = dc.IsingModel(10, J=J, h=h)
     algorithm = "heatbath" if heatbath else "metropolis"
-    s = model.sampler(T, replicas=3, seed=5, kernel="int8", algorithm=algorithm, first_replica=7)
+    s = model.sampler(T, replicas=3, seed=5, kernel="int8", algorithm=algorithm, first_replica=7, rng=rng)
     start = _reference_init(3, 10, 5, first_replica=7)
     np.testing.assert_array_equal(s.spins, start)
-    np.testing.assert_array_equal(s.sweep(4).spins, _reference_int8_sweeps(start, J, h, T, heatbath, 5, 4, 7))
+    np.testing.assert_array_equal(s.sweep(4).spins,
+                                  _reference_int8_sweeps(start, J, h, T, heatbath, 5, 4, 7, RNG_ROUNDS[rng]))
 
 
 def test_native_entries_refuse_a_state_too_large_to_allocate():

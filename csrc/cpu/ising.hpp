@@ -14,10 +14,10 @@
 DC_DECLARE_KERNEL(void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes,
                                              const int* satisfied, const int* spin, const uint64_t* threshold,
                                              bool ferro, uint64_t seed, uint64_t first_sweep, int64_t n_sweeps,
-                                             uint64_t first_group))
+                                             uint64_t first_group, int rounds))
 DC_DECLARE_KERNEL(void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
                                         const uint64_t* threshold, uint64_t seed, uint64_t first_sweep,
-                                        int64_t n_sweeps, uint64_t first_replica))
+                                        int64_t n_sweeps, uint64_t first_replica, int rounds))
 DC_DECLARE_KERNEL(void ising_multispin_measure(const uint64_t* words, int64_t groups, int64_t L, int64_t* partial,
                                                int64_t* up_count, int64_t* anti_count))
 DC_DECLARE_KERNEL(void ising_int8_measure(const int8_t* spins, int64_t replicas, int64_t L, int64_t* spin_sum,
@@ -73,12 +73,17 @@ class IsingChain {
   uint64_t sweeps_done() const { return sweeps_.load(std::memory_order_relaxed); }
   void set_sweeps_done(uint64_t n);  // restoring a checkpoint: the next sweep uses counter step n
   bool multispin() const { return s_.multispin; }
+  // The sweeps' generator (deepcheap/ising/ising.hpp): Philox4x32-10 (10, the default of this object)
+  // or Philox4x32-7 (7); std::invalid_argument otherwise. Initial spins do not depend on it.
+  void set_rng_rounds(int rounds);
+  int rng_rounds() const { return rounds_; }
 
  private:
   void sweep_locked(int64_t n);
   void measure_locked(double* magnetization, double* energy) const;
 
   plan::IsingSetup s_;
+  int rounds_ = 10;
   std::atomic<uint64_t> sweeps_{0};
   mutable std::mutex mutex_;
   std::vector<uint64_t> words_;

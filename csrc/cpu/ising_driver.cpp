@@ -49,13 +49,21 @@ void IsingChain::sweep_locked(int64_t n) {
     if (s_.multispin) {
       DC_DISPATCH(ising_multispin_sweep)(words_.data(), s_.replicas / 64, s_.L, s_.classes.count,
                                          s_.classes.satisfied, s_.classes.spin, s_.classes.threshold, s_.J >= 0,
-                                         s_.seed, sweeps_done(), end - begin, s_.first_replica / 64);
+                                         s_.seed, sweeps_done(), end - begin, s_.first_replica / 64, rounds_);
     } else {
       DC_DISPATCH(ising_int8_sweep)(spins_.data(), s_.replicas, s_.L, s_.heatbath, s_.threshold, s_.seed,
-                                    sweeps_done(), end - begin, s_.first_replica);
+                                    sweeps_done(), end - begin, s_.first_replica, rounds_);
     }
     sweeps_.fetch_add(uint64_t(end - begin), std::memory_order_relaxed);
   });
+}
+
+void IsingChain::set_rng_rounds(int rounds) {
+  if (rounds != kIsingRoundsPhilox10 && rounds != kIsingRoundsPhilox7)
+    throw std::invalid_argument("rng rounds must be 10 (Philox4x32-10) or 7 (Philox4x32-7), got " +
+                                std::to_string(rounds));
+  std::lock_guard<std::mutex> lock(mutex_);
+  rounds_ = rounds;
 }
 
 void IsingChain::set_sweeps_done(uint64_t n) {

@@ -1,6 +1,6 @@
-// Philox4x32-10 for a run of counters that differ only in their first word, vectorised by hand:
-// 16 lanes on AVX-512, 8 on AVX2, scalar philox4x32_10 elsewhere and for the tail. Shared by the
-// Markov and Ising kernels (include only from csrc/cpu/kernels/*.cpp: the code sits in the target's
+// Philox4x32-10 (or kRounds rounds: philox4x32_r) for a run of counters that differ only in their first
+// word, vectorised by hand: 16 lanes on AVX-512, 8 on AVX2, scalar elsewhere and for the tail. Shared
+// by the Markov and Ising kernels (include only from csrc/cpu/kernels/*.cpp: the code sits in the target's
 // namespace). Every path gives exactly philox4x32_10's words, so all SIMD targets agree bit for bit.
 #pragma once
 
@@ -14,16 +14,17 @@ DC_NAMESPACE_BEGIN
 
 // Counters (c0 + stride t, c1, c2, c3) for t = 0..n-1 (first word modulo 2^32), or (list[t], c1, c2,
 // c3) when `list` is given, under key (key0, key1); word k of counter t goes to ok[t].
+template <int kRounds = 10>
 inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c2, uint32_t c3,
                            uint32_t key0, uint32_t key1, int64_t n, const uint32_t* list,
                            uint32_t* DC_RESTRICT o0, uint32_t* DC_RESTRICT o1, uint32_t* DC_RESTRICT o2,
                            uint32_t* DC_RESTRICT o3) {
   int64_t t = 0;
 #if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
-  uint32_t k0[10], k1[10];  // the key schedule, the same for every lane
+  uint32_t k0[kRounds], k1[kRounds];  // the key schedule, the same for every lane
   k0[0] = key0;
   k1[0] = key1;
-  for (int r = 1; r < 10; ++r) {
+  for (int r = 1; r < kRounds; ++r) {
     k0[r] = k0[r - 1] + kPhiloxW0;
     k1[r] = k1[r - 1] + kPhiloxW1;
   }
@@ -50,7 +51,7 @@ inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c
     __m512i a1 = _mm512_set1_epi32(static_cast<int>(c1)), b1 = a1;
     __m512i a2 = _mm512_set1_epi32(static_cast<int>(c2)), b2 = a2;
     __m512i a3 = _mm512_set1_epi32(static_cast<int>(c3)), b3 = a3;
-    for (int r = 0; r < 10; ++r) {
+    for (int r = 0; r < kRounds; ++r) {
       const __m512i key_0 = _mm512_set1_epi32(static_cast<int>(k0[r]));
       const __m512i key_1 = _mm512_set1_epi32(static_cast<int>(k1[r]));
       const __m512i pa0 = _mm512_mul_epu32(a0, m0), pa1 = _mm512_mul_epu32(a2, m1);
@@ -84,7 +85,7 @@ inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c
                       : _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(c0 + stride * static_cast<uint32_t>(t))), lanes);
     __m256i x1 = _mm256_set1_epi32(static_cast<int>(c1)), x2 = _mm256_set1_epi32(static_cast<int>(c2));
     __m256i x3 = _mm256_set1_epi32(static_cast<int>(c3));
-    for (int r = 0; r < 10; ++r) {
+    for (int r = 0; r < kRounds; ++r) {
       const __m256i e0 = _mm256_mul_epu32(x0, m0), o0v = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
       const __m256i e2 = _mm256_mul_epu32(x2, m1), o2v = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
       const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0v, 0xAA);
@@ -102,7 +103,8 @@ inline void philox_strided(uint32_t c0, uint32_t stride, uint32_t c1, uint32_t c
   }
 #endif
   for (; t < n; ++t) {
-    const Philox4x32 b = philox4x32_10(list ? list[t] : c0 + stride * static_cast<uint32_t>(t), c1, c2, c3, key0, key1);
+    const Philox4x32 b =
+        philox4x32_r<kRounds>(list ? list[t] : c0 + stride * static_cast<uint32_t>(t), c1, c2, c3, key0, key1);
     o0[t] = b.v[0];
     o1[t] = b.v[1];
     o2[t] = b.v[2];

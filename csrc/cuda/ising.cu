@@ -18,12 +18,12 @@ namespace {
 
 __global__ void multispin_colour_kernel(uint64_t* words, int64_t groups, int64_t L, int colour, uint64_t first_group,
                                         uint32_t step, uint64_t seed, bool ferro, MultispinTable table,
-                                        bool two_classes) {
+                                        bool two_classes, int rounds) {
   const int64_t per_lattice = L * (L / 2);
   DC_GRID_STRIDE(x, groups * per_lattice) {
     const int64_t g = x / per_lattice, k = x % per_lattice;
     multispin_update(words + g * L * L, L, k / (L / 2), k % (L / 2), colour, first_group + uint64_t(g), step, seed,
-                     ferro, table, two_classes);
+                     ferro, table, two_classes, rounds);
   }
 }
 
@@ -32,12 +32,12 @@ struct Thresholds {
 };
 
 __global__ void int8_colour_kernel(int8_t* spins, int64_t replicas, int64_t L, int colour, uint64_t first_replica,
-                                   uint32_t step, uint64_t seed, bool heatbath, Thresholds threshold) {
+                                   uint32_t step, uint64_t seed, bool heatbath, Thresholds threshold, int rounds) {
   const int64_t per_lattice = L * (L / 2);
   DC_GRID_STRIDE(x, replicas * per_lattice) {
     const int64_t r = x / per_lattice, k = x % per_lattice;
     int8_update(spins + r * L * L, L, k / (L / 2), k % (L / 2), colour, first_replica + uint64_t(r), step, seed,
-                heatbath, threshold.t);
+                heatbath, threshold.t, rounds);
   }
 }
 
@@ -100,6 +100,7 @@ struct IsingChain::Impl {
   int device;
   DeviceBuffer<uint64_t> words;  // multi-spin: (replicas / 64, L, L)
   DeviceBuffer<int8_t> spins;    // int8: (replicas, L, L)
+  int rounds = kIsingRoundsPhilox10;  // the sweeps' generator (set_rng_rounds)
   int64_t sites() const { return s.L * s.L; }
 
   void upload(const int8_t* host) {
@@ -164,10 +165,10 @@ void IsingChain::sweep_locked(int64_t n) {
       if (s.multispin)
         launch("ising_multispin_colour", multispin_colour_kernel, dim3(grid_for(items)), dim3(kBlockThreads),
                impl_->words.data(), s.replicas / 64, s.L, colour, s.first_replica / 64, step, s.seed, s.J >= 0,
-               s.classes, s.two_classes);
+               s.classes, s.two_classes, impl_->rounds);
       else
         launch("ising_int8_colour", int8_colour_kernel, dim3(grid_for(items)), dim3(kBlockThreads), impl_->spins.data(),
-               s.replicas, s.L, colour, s.first_replica, step, s.seed, s.heatbath, t);
+               s.replicas, s.L, colour, s.first_replica, step, s.seed, s.heatbath, t, impl_->rounds);
     }
   }
   sweeps_.fetch_add(uint64_t(end - begin), std::memory_order_relaxed);
@@ -251,6 +252,16 @@ int64_t IsingChain::L() const { return impl_->s.L; }
 int64_t IsingChain::replicas() const { return impl_->s.replicas; }
 uint64_t IsingChain::first_replica() const { return impl_->s.first_replica; }
 bool IsingChain::multispin() const { return impl_->s.multispin; }
+
+void IsingChain::set_rng_rounds(int rounds) {
+  if (rounds != kIsingRoundsPhilox10 && rounds != kIsingRoundsPhilox7)
+    throw std::invalid_argument("rng rounds must be 10 (Philox4x32-10) or 7 (Philox4x32-7), got " +
+                                std::to_string(rounds));
+  std::lock_guard<std::mutex> lock(mutex_);
+  impl_->rounds = rounds;
+}
+
+int IsingChain::rng_rounds() const { return impl_->rounds; }
 int IsingChain::device() const { return impl_->device; }
 
 // ---- Boltzmann ------------------------------------------------------------------------------------

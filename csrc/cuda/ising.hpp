@@ -33,6 +33,8 @@ class IsingChain {
   uint64_t sweeps_done() const { return sweeps_.load(std::memory_order_relaxed); }
   void set_sweeps_done(uint64_t n);
   bool multispin() const;
+  void set_rng_rounds(int rounds);  // the sweeps' generator, as the CPU chain (csrc/cpu/ising.hpp)
+  int rng_rounds() const;
   int device() const;
 
   struct Impl;

@@ -141,7 +141,9 @@ void define_ising_chains(py::module_& m) {
       .def_property_readonly("L", &IsingChain::L)
       .def_property_readonly("replicas", &IsingChain::replicas)
       .def_property_readonly("sweeps_done", &IsingChain::sweeps_done)
-      .def_property_readonly("multispin", &IsingChain::multispin);
+      .def_property_readonly("multispin", &IsingChain::multispin)
+      .def("set_rng_rounds", &IsingChain::set_rng_rounds, py::arg("rounds"), py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("rng_rounds", &IsingChain::rng_rounds);
 
   py::class_<BoltzmannChain> boltzmann(m, "BoltzmannChain", py::module_local());
   const auto boltzmann_shape = [](const BoltzmannChain& chain) {

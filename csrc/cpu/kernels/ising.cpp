@@ -42,7 +42,7 @@ inline int64_t wrap_prev(int64_t x, int64_t L) { return x == 0 ? L - 1 : x - 1; 
 // threshold[0] for S = 3 and threshold[1] for S = 4, any spin): the header's two-class steps run with the
 // first kPrefixDraws draws of the row chunk made together (vectorised), which decides most sites, and
 // the rest drawn together for the sites still undecided.
-template <bool kTwoClasses>
+template <bool kTwoClasses, int kRounds>
 void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, const uint64_t* DC_RESTRICT down,
                    int64_t L, int64_t i, uint32_t group, int colour, bool ferro, const MultispinTable& table,
                    uint64_t seed, uint32_t step) {
@@ -63,8 +63,8 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
     const uint64_t item0 = multispin_item(group, i * L + j0 + 2 * t0);
     const uint32_t site0 = uint32_t(item0);
     for (int q = 0; q < kPrefixDraws; ++q)
-      philox_strided(site0, 2, uint32_t(item0 >> 32), step, multispin_purpose(colour, q), key0, key1, n, nullptr,
-                     random[q][0], random[q][1], random[q][2], random[q][3]);
+      philox_strided<kRounds>(site0, 2, uint32_t(item0 >> 32), step, multispin_purpose(colour, q), key0, key1, n,
+                              nullptr, random[q][0], random[q][1], random[q][2], random[q][3]);
     if (kTwoClasses) {
       for (int64_t t = 0; t < n; ++t) {
         const int64_t j = j0 + 2 * (t0 + t);
@@ -86,8 +86,8 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
         }
       }
       for (int q = kPrefixDraws; q < 32 && n_pending > 0; ++q) {
-        philox_strided(0, 0, uint32_t(item0 >> 32), step, multispin_purpose(colour, q), key0, key1, n_pending,
-                       pending_counter, more[0], more[1], more[2], more[3]);
+        philox_strided<kRounds>(0, 0, uint32_t(item0 >> 32), step, multispin_purpose(colour, q), key0, key1,
+                                n_pending, pending_counter, more[0], more[1], more[2], more[3]);
         const uint64_t b3[2] = {threshold_bit_mask(table.threshold[0], 2 * q),
                                 threshold_bit_mask(table.threshold[0], 2 * q + 1)};
         const uint64_t b4[2] = {threshold_bit_mask(table.threshold[1], 2 * q),
@@ -116,11 +116,231 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
         }
         here[j] = multispin_metropolis_site(here[j], up[j], down[j], here[wrap_prev(j, L)], here[wrap_next(j, L)],
                                             ferro, table, prefix, kPrefixWords, seed,
-                                            multispin_item(group, i * L + j), step, purpose);
+                                            multispin_item(group, i * L + j), step, purpose, kRounds);
       }
     }
   }
 }
+
+#if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
+// The h = 0 row of multispin_row<true, kRounds> with everything in AVX2 registers: four sites of the
+// colour per vector (lanes hold sites t, t + 2, t + 1, t + 3 of the row's colour: what unpacking two
+// loads of eight consecutive words gives), the Philox draws made four counters at a time with each
+// 32-bit word in the low half of a 64-bit lane (vpmuludq then gives hi and lo with no shuffle), and
+// the bit-serial test run on the four sites' words together for the first 8 words (a site of T ~ 2
+// needs about 7), then on the sites still undecided, four at a time (PendingSites). Each site sees exactly the words of
+// multispin_two_class_site (same counters, same order), so the lattice equals the scalar kernel's bit
+// for bit; the extra words a vector draws for a site already decided change nothing.
+template <int kRounds>
+struct PhiloxQuad {
+  // Per row: the lane-independent part of rounds 1 and 2 (counter words 1 and 2 are the same for every
+  // site of a row: the group and the step), and the key schedule.
+  uint32_t k0[kRounds], k1[kRounds];
+  uint32_t a0, b1, c2_key, c3;  // see draw()
+  PhiloxQuad(uint64_t seed, uint32_t group, uint32_t step) {
+    k0[0] = seed_key0(seed);
+    k1[0] = seed_key1(seed);
+    for (int r = 1; r < kRounds; ++r) {
+      k0[r] = k0[r - 1] + kPhiloxW0;
+      k1[r] = k1[r - 1] + kPhiloxW1;
+    }
+    uint32_t hi, lo;
+    philox_mulhilo(kPhiloxM1, step, hi, lo);  // round 1, word pair (2, 3): the same for every site
+    a0 = hi ^ group ^ k0[0];                    // round-1 word 0
+    b1 = lo;                                    // round-1 word 1
+    philox_mulhilo(kPhiloxM0, a0, hi, lo);      // round 2, word pair (0, 1) of a lane-independent word 0
+    c2_key = hi ^ k1[1];                        // round-2 word 2 = this ^ round-1 word 3
+    c3 = lo;                                    // round-2 word 3
+  }
+  // Draw with counter word 3 = purpose for the four sites whose round-1 products site * M0 are `p0`:
+  // the 64-bit words (v1 << 32 | v0) and (v3 << 32 | v2) of each lane.
+  __attribute__((always_inline)) void draw(__m256i p0, uint32_t purpose, __m256i& w0, __m256i& w1) const {
+    const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
+    const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
+    // Round 1: word 2 = hi(site M0) ^ purpose ^ k1[0], word 3 = lo(site M0) (= p0's low half).
+    const __m256i x2 =
+        _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_set1_epi32(static_cast<int>(purpose ^ k1[0])));
+    // Round 2: words 0 and 1 from word 2's product; words 2 and 3 from the constant word 0.
+    const __m256i q1 = _mm256_mul_epu32(x2, m1);
+    __m256i y0 = _mm256_xor_si256(_mm256_srli_epi64(q1, 32), _mm256_set1_epi32(static_cast<int>(b1 ^ k0[1])));
+    __m256i y1 = q1;
+    __m256i y2 = _mm256_xor_si256(p0, _mm256_set1_epi32(static_cast<int>(c2_key)));
+    __m256i y3 = _mm256_set1_epi32(static_cast<int>(c3));
+    for (int r = 2; r < kRounds; ++r) {
+      const __m256i e0 = _mm256_mul_epu32(y0, m0), e2 = _mm256_mul_epu32(y2, m1);
+      const __m256i key0 = _mm256_set1_epi32(static_cast<int>(k0[r]));
+      const __m256i key1 = _mm256_set1_epi32(static_cast<int>(k1[r]));
+      y0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(e2, 32), y1), key0);
+      y2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(e0, 32), y3), key1);
+      y1 = e2;
+      y3 = e0;
+    }
+    w0 = _mm256_blend_epi32(y0, _mm256_slli_epi64(y1, 32), 0xAA);
+    w1 = _mm256_blend_epi32(y2, _mm256_slli_epi64(y3, 32), 0xAA);
+  }
+};
+
+// The bit-serial test of one word k on four lanes (multispin_two_class_word).
+__attribute__((always_inline)) inline void quad_test(__m256i r, int k, __m256i class3, __m256i class4,
+                                                     const uint64_t* mask3, const uint64_t* mask4, __m256i& flip,
+                                                     __m256i& undecided) {
+  const __m256i bits = _mm256_or_si256(_mm256_and_si256(class3, _mm256_set1_epi64x(static_cast<long long>(mask3[k]))),
+                                       _mm256_and_si256(class4, _mm256_set1_epi64x(static_cast<long long>(mask4[k]))));
+  flip = _mm256_or_si256(flip, _mm256_andnot_si256(r, _mm256_and_si256(undecided, bits)));
+  undecided = _mm256_andnot_si256(_mm256_xor_si256(r, bits), undecided);
+}
+
+// Sites of a row still undecided after the first kFixedDraws draws, gathered so that their further
+// draws run four sites per vector however they are spread along the row (a vector of four neighbours
+// would keep drawing for all four while one of them is undecided).
+constexpr int kFixedDraws = 4;
+constexpr int kPendingCapacity = 64;
+struct PendingSites {
+  alignas(32) uint64_t s[kPendingCapacity + 4], flip[kPendingCapacity + 4], undecided[kPendingCapacity + 4];
+  alignas(32) uint64_t class3[kPendingCapacity + 4], class4[kPendingCapacity + 4], site[kPendingCapacity + 4];
+  int64_t column[kPendingCapacity + 4];
+  int n = 0;
+};
+
+// Draws kFixedDraws, kFixedDraws + 1, ... for the pending sites until none is undecided (or all 32
+// draws, 64 words, are used: a uniform equal to the threshold in all 64 bits is not below it), writing
+// each site's new word into the row as it is decided.
+template <int kRounds>
+void flush_pending(PendingSites& p, uint64_t* DC_RESTRICT here, int colour, const PhiloxQuad<kRounds>& gen,
+                   const uint64_t* mask3, const uint64_t* mask4) {
+  auto load = [](const uint64_t* x) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(x)); };
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
+  for (int q = kFixedDraws; q < 32 && p.n > 0; ++q) {
+    for (int e = p.n; e < ((p.n + 3) & ~3); ++e) p.undecided[e] = p.class3[e] = p.class4[e] = p.site[e] = 0;
+    for (int g = 0; g < p.n; g += 4) {
+      const __m256i c3 = load(p.class3 + g), c4 = load(p.class4 + g);
+      __m256i flip = load(p.flip + g), und = load(p.undecided + g);
+      __m256i r0, r1;
+      gen.draw(_mm256_mul_epu32(load(p.site + g), m0), multispin_purpose(colour, q), r0, r1);
+      quad_test(r0, 2 * q, c3, c4, mask3, mask4, flip, und);
+      quad_test(r1, 2 * q + 1, c3, c4, mask3, mask4, flip, und);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(p.flip + g), flip);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(p.undecided + g), und);
+    }
+    int kept = 0;
+    for (int e = 0; e < p.n; ++e) {
+      if (p.undecided[e]) {
+        p.s[kept] = p.s[e], p.flip[kept] = p.flip[e], p.undecided[kept] = p.undecided[e];
+        p.class3[kept] = p.class3[e], p.class4[kept] = p.class4[e], p.site[kept] = p.site[e];
+        p.column[kept++] = p.column[e];
+      } else {
+        here[p.column[e]] = p.s[e] ^ p.flip[e];
+      }
+    }
+    p.n = kept;
+  }
+  for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.s[e] ^ p.flip[e];
+  p.n = 0;
+}
+
+// Four sites of the row: `w` points at the word left of the first site (w[1], w[3], w[5], w[7] are the
+// sites, w[0..8] all read), `u` and `d` at the first site's up and down words (u[0], u[2], u[4], u[6]).
+// Returns the new site words in lane order (t, t + 2, t + 1, t + 3) and the right neighbours after
+// kFixedDraws draws; the sites among the first `valid` still undecided then go to `pending` (their
+// returned words are provisional: flush_pending writes the final ones).
+template <int kRounds>
+__attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, const uint64_t* u, const uint64_t* d,
+                                                             uint32_t site0, int64_t column0, int valid, int colour,
+                                                             const PhiloxQuad<kRounds>& gen, __m256i ferro,
+                                                             const uint64_t* mask3, const uint64_t* mask4,
+                                                             __m256i& right, PendingSites& pending) {
+  auto load = [](const uint64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  const __m256i a = load(w + 1), b = load(w + 5), c = load(w), e = load(w + 4);
+  const __m256i s = _mm256_unpacklo_epi64(a, b);
+  right = _mm256_unpackhi_epi64(a, b);
+  const __m256i left = _mm256_unpacklo_epi64(c, e);
+  const __m256i up = _mm256_unpacklo_epi64(load(u), load(u + 4));
+  const __m256i down = _mm256_unpacklo_epi64(load(d), load(d + 4));
+  // Satisfied bonds (multispin_two_class_begin): S = 3 and S = 4 need the test.
+  const __m256i sf = _mm256_xor_si256(s, ferro);
+  const __m256i x = _mm256_xor_si256(sf, up), y = _mm256_xor_si256(sf, down);
+  const __m256i z = _mm256_xor_si256(sf, left), v = _mm256_xor_si256(sf, right);
+  const __m256i x0 = _mm256_xor_si256(x, y), x1 = _mm256_and_si256(x, y);
+  const __m256i y0 = _mm256_xor_si256(z, v), y1 = _mm256_and_si256(z, v);
+  const __m256i s0 = _mm256_xor_si256(x0, y0), carry = _mm256_and_si256(x0, y0);
+  const __m256i s1 = _mm256_xor_si256(_mm256_xor_si256(x1, y1), carry);
+  const __m256i class4 = _mm256_or_si256(_mm256_and_si256(x1, y1), _mm256_and_si256(_mm256_xor_si256(x1, y1), carry));
+  const __m256i class3 = _mm256_andnot_si256(class4, _mm256_and_si256(s1, s0));
+  __m256i undecided = _mm256_or_si256(class3, class4);
+  __m256i flip = _mm256_xor_si256(undecided, _mm256_set1_epi64x(-1));
+  // Round-1 products of the lanes' counter word 0 (sites t, t + 2, t + 1, t + 3: columns + 0, 4, 2, 6).
+  const __m256i p0 = _mm256_mul_epu32(_mm256_setr_epi64x(site0, site0 + 4, site0 + 2, site0 + 6),
+                                      _mm256_set1_epi32(static_cast<int>(kPhiloxM0)));
+  for (int q = 0; q < kFixedDraws; ++q) {
+    __m256i r0, r1;
+    gen.draw(p0, multispin_purpose(colour, q), r0, r1);
+    quad_test(r0, 2 * q, class3, class4, mask3, mask4, flip, undecided);
+    quad_test(r1, 2 * q + 1, class3, class4, mask3, mask4, flip, undecided);
+  }
+  if (!_mm256_testz_si256(undecided, undecided)) {
+    alignas(32) uint64_t vs[4], vf[4], vu[4], v3[4], v4[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vs), s);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vf), flip);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vu), undecided);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(v3), class3);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(v4), class4);
+    const int offset[4] = {0, 4, 2, 6};  // column offset of each lane
+    for (int l = 0; l < 4; ++l) {
+      if (vu[l] == 0 || offset[l] / 2 >= valid) continue;
+      const int e = pending.n++;
+      pending.s[e] = vs[l], pending.flip[e] = vf[l], pending.undecided[e] = vu[l];
+      pending.class3[e] = v3[l], pending.class4[e] = v4[l];
+      pending.site[e] = site0 + uint32_t(offset[l]);
+      pending.column[e] = column0 + offset[l];
+    }
+  }
+  return _mm256_xor_si256(s, flip);
+}
+
+template <int kRounds>
+void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up,
+                                  const uint64_t* DC_RESTRICT down, int64_t L, int64_t i, uint32_t group, int colour,
+                                  bool ferro, const MultispinTable& table, uint64_t seed, uint32_t step) {
+  const int64_t half = L / 2;
+  const int64_t j0 = (colour + i) & 1;
+  const PhiloxQuad<kRounds> gen(seed, group, step);
+  uint64_t mask3[64], mask4[64];
+  for (int k = 0; k < 64; ++k) {
+    mask3[k] = threshold_bit_mask(table.threshold[0], k);
+    mask4[k] = threshold_bit_mask(table.threshold[1], k);
+  }
+  const __m256i fv = _mm256_set1_epi64x(ferro ? -1 : 0);
+  PendingSites pending;
+  for (int64_t t = 0; t < half; t += 4) {
+    if (pending.n > kPendingCapacity - 4) flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
+    const int64_t j = j0 + 2 * t;
+    const uint32_t site0 = static_cast<uint32_t>(i * L + j);
+    __m256i right;
+    if (j >= 1 && j + 7 < L) {
+      const __m256i news = multispin_quad<kRounds>(here + j - 1, up + j, down + j, site0, j, 4, colour, gen, fv, mask3,
+                                                   mask4, right, pending);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(here + j), _mm256_unpacklo_epi64(news, right));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(here + j + 4), _mm256_unpackhi_epi64(news, right));
+    } else {
+      // A block at a row end (or a short one): the same code on copies with the columns wrapped.
+      uint64_t w[9], u[8], d[8];
+      for (int m = 0; m < 9; ++m) w[m] = here[((j - 1 + m) % L + L) % L];
+      for (int m = 0; m < 8; ++m) {
+        u[m] = up[(j + m) % L];
+        d[m] = down[(j + m) % L];
+      }
+      const int valid = half - t < 4 ? int(half - t) : 4;
+      const __m256i news =
+          multispin_quad<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask4, right, pending);
+      alignas(32) uint64_t out[4];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out), news);
+      const int order[4] = {0, 2, 1, 3};  // lane of site t + k
+      for (int k = 0; k < valid; ++k) here[j + 2 * k] = out[order[k]];
+    }
+  }
+  flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
+}
+#endif
 
 // Waiting for a neighbouring chunk: spin briefly (it is usually microseconds away), then give the core
 // away, since on a busy machine the thread we wait for may need it to run at all.
@@ -218,7 +438,7 @@ void sweep_lattices(int64_t lattices, int64_t L, int threads, int64_t row_grain,
 
 void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_classes, const int* satisfied,
                            const int* spin, const uint64_t* threshold, bool ferro, uint64_t seed,
-                           uint64_t first_sweep, int64_t n_sweeps, uint64_t first_group) {
+                           uint64_t first_sweep, int64_t n_sweeps, uint64_t first_group, int rounds) {
   MultispinTable table;
   table.count = n_classes;
   for (int c = 0; c < n_classes; ++c) {
@@ -232,19 +452,35 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
     for (int64_t row = begin; row < end; ++row) {
       const int64_t g = row / L, i = row % L;
       uint64_t* lattice = words + g * L * L;
-      if (two_classes)
-        multispin_row<true>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                            uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step);
+      uint64_t* here = lattice + i * L;
+      const uint64_t* up = lattice + wrap_prev(i, L) * L;
+      const uint64_t* down = lattice + wrap_next(i, L) * L;
+      const uint32_t group = uint32_t(first_group + uint64_t(g));
+      const bool r7 = rounds == kIsingRoundsPhilox7;
+#if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
+      if (two_classes) {
+        if (r7)
+          multispin_row_two_class_avx2<7>(here, up, down, L, i, group, colour, ferro, table, seed, step);
+        else
+          multispin_row_two_class_avx2<10>(here, up, down, L, i, group, colour, ferro, table, seed, step);
+        continue;
+      }
+#endif
+      if (two_classes && r7)
+        multispin_row<true, 7>(here, up, down, L, i, group, colour, ferro, table, seed, step);
+      else if (two_classes)
+        multispin_row<true, 10>(here, up, down, L, i, group, colour, ferro, table, seed, step);
+      else if (r7)
+        multispin_row<false, 7>(here, up, down, L, i, group, colour, ferro, table, seed, step);
       else
-        multispin_row<false>(lattice + i * L, lattice + wrap_prev(i, L) * L, lattice + wrap_next(i, L) * L, L, i,
-                             uint32_t(first_group + uint64_t(g)), colour, ferro, table, seed, step);
+        multispin_row<false, 10>(here, up, down, L, i, group, colour, ferro, table, seed, step);
     }
   };
   sweep_lattices(groups, L, threads, grain_for(L / 2, 1024), first_sweep, n_sweeps, rows);
 }
 
 void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath, const uint64_t* threshold,
-                      uint64_t seed, uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica) {
+                      uint64_t seed, uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica, int rounds) {
   const int threads = cpu::num_threads();
   const int64_t half = L / 2;
   const int64_t draws_per_row = int8_draws_per_row(L);
@@ -263,8 +499,12 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
         const int64_t nq = draws_per_row - q0 < kRowChunk ? draws_per_row - q0 : kRowChunk;
         // Counter (i * draws_per_row + q, replica, sweep, purpose): 32-bit lanes, so this loop vectorises.
         const uint64_t item0 = int8_item(L, i, q0, first_replica + uint64_t(r));  // draws q0.. differ in word 0
-        philox_strided(uint32_t(item0), 1, uint32_t(item0 >> 32), step, purpose, key0, key1, nq, nullptr, u[0], u[1],
-                       u[2], u[3]);
+        if (rounds == kIsingRoundsPhilox7)
+          philox_strided<7>(uint32_t(item0), 1, uint32_t(item0 >> 32), step, purpose, key0, key1, nq, nullptr, u[0],
+                            u[1], u[2], u[3]);
+        else
+          philox_strided<10>(uint32_t(item0), 1, uint32_t(item0 >> 32), step, purpose, key0, key1, nq, nullptr, u[0],
+                             u[1], u[2], u[3]);
         const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
         for (int64_t t = q0 * 4; t < t_end; ++t) {
           const int64_t j = j0 + 2 * t;

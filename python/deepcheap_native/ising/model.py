@@ -85,6 +85,7 @@ class IsingModel(FixedAttributes):
         kernel: str = "auto",
         first_replica: int = 0,
         device: Any = None,
+        rng: str | None = None,
         **cluster_options: Any,
     ) -> IsingSampler | ClusterSampler:
         """A Markov chain of ``replicas`` independent lattices at ``temperature``.
@@ -103,6 +104,9 @@ class IsingModel(FixedAttributes):
         first_replica : these are replicas first_replica .. first_replica + replicas - 1 of the seed's
             batch (see :class:`IsingSampler`).
         device : None or "cpu" (default), "cuda", "cuda:N": where the lattices live and are swept.
+        rng : the sweeps' generator (Metropolis and heat-bath): "philox7" (Philox4x32-7, the default
+            from 0.3.0) or "philox" (Philox4x32-10, the stream of 0.2 and earlier); see
+            :class:`IsingSampler`.
 
         Algorithm names are case-insensitive; "heat-bath" and "sw" are aliases of "heatbath" and
         "swendsen-wang".
@@ -114,12 +118,15 @@ class IsingModel(FixedAttributes):
             if kernel != "auto":
                 raise ValueError(f"kernel applies to the local samplers only, got kernel={kernel!r} with "
                                  f"algorithm={algorithm!r}")
+            if rng is not None:
+                raise ValueError(f"rng applies to the local samplers only, got rng={rng!r} with "
+                                 f"algorithm={algorithm!r}")
             return ClusterSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
                                   first_replica=first_replica, device=device, **cluster_options)
         if cluster_options:
             raise TypeError(f"unexpected arguments for algorithm={algorithm!r}: {sorted(cluster_options)}")
         return IsingSampler(self, temperature, replicas=replicas, algorithm=algorithm, seed=seed, init=init,
-                            kernel=kernel, first_replica=first_replica, device=device)
+                            kernel=kernel, first_replica=first_replica, device=device, rng=rng)
 
 
 #: Every Ising algorithm, local first, and the aliases accepted for them (case-insensitively).
@@ -144,6 +151,18 @@ def check_algorithm(algorithm: Any, choices: tuple[str, ...] = ALGORITHM_NAMES) 
                          f"aliases 'heat-bath', 'sw'), got {algorithm!r}{extra}")
     return name
 
+
+#: The sweep generators of :class:`IsingSampler` (``rng=``) and their Philox rounds; the default from 0.3.0.
+_RNG_ROUNDS = {"philox7": 7, "philox": 10}
+DEFAULT_RNG = "philox7"
+
+
+def _state_rng(state: Mapping[str, Any]) -> str:
+    """The saved sampler's generator (states made before the key, up to 0.2: Philox4x32-10)."""
+    value = state.get("rng", "philox")
+    if not isinstance(value, str) or value not in _RNG_ROUNDS:
+        raise ValueError(f"state['rng'] must be one of {sorted(_RNG_ROUNDS)}, got {value!r}")
+    return value
 
 class _LatticeChain(_NativeChain):
     """What IsingSampler and ClusterSampler share: ``replicas`` L x L lattices of an
@@ -247,10 +266,16 @@ class IsingSampler(_LatticeChain):
     lattices do not depend on the thread count or SIMD target.
 
     ``temperature`` may be assigned between sweeps (annealing: ``for T in schedule: s.temperature = T;
-    s.sweep(k)``); the model, replicas, algorithm, kernel, seed and first_replica are fixed.
+    s.sweep(k)``); the model, replicas, algorithm, kernel, seed, first_replica and rng are fixed.
+
+    ``rng`` picks the sweeps' generator (same counters either way): ``"philox7"``, Philox4x32-7, the
+    default from 0.3.0 (7 rounds: the fewest with which Salmon et al., SC'11, Table 2, found Philox4x32
+    to pass TestU01's BigCrush), or ``"philox"``, Philox4x32-10, the only stream of 0.2 and earlier:
+    pass it to reproduce their lattices. Initial spins are the same under both. ``state()`` records the
+    generator, and ``from_state`` of a state without one (made before 0.3.0) keeps Philox4x32-10.
     """
 
-    _FIXED = ("model", "replicas", "first_replica", "seed", "algorithm", "kernel", "device")
+    _FIXED = ("model", "replicas", "first_replica", "seed", "algorithm", "kernel", "device", "rng")
 
     def __init__(
         self,
@@ -264,9 +289,11 @@ class IsingSampler(_LatticeChain):
         kernel: str = "auto",
         first_replica: int = 0,
         device: Any = None,
+        rng: str | None = None,
     ) -> None:
         spins = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
         self.algorithm = check_algorithm(algorithm, ("metropolis", "heatbath"))
+        rng = check_choice(DEFAULT_RNG if rng is None else rng, "rng", tuple(_RNG_ROUNDS))
         kernel = check_choice(kernel, "kernel", ("auto", "multispin", "int8"))
         can_multispin = (self.algorithm == "metropolis" and self.replicas % 64 == 0
                          and self.first_replica % 64 == 0)
@@ -285,6 +312,8 @@ class IsingSampler(_LatticeChain):
             self.kernel == "multispin", self.seed, init == "random" if spins is None else False,
             self.first_replica, device=self.device.index,
         )
+        self._chain.set_rng_rounds(_RNG_ROUNDS[rng])
+        self.rng = rng
         if spins is not None:
             self._chain.set_spins(spins)
 
@@ -297,7 +326,7 @@ class IsingSampler(_LatticeChain):
     def _state_params(self) -> dict[str, Any]:
         return {"L": self.model.L, "J": self.model.J, "h": self.model.h, "temperature": self.temperature,
                 "replicas": self.replicas, "first_replica": self.first_replica, "algorithm": self.algorithm,
-                "kernel": self.kernel, "seed": self.seed}
+                "kernel": self.kernel, "seed": self.seed, "rng": self.rng}
 
     @classmethod
     def _from_params(cls, state: Mapping[str, Any], device: Any) -> IsingSampler:
@@ -305,7 +334,7 @@ class IsingSampler(_LatticeChain):
         shape = (check_int(state["replicas"], "state['replicas']", minimum=1), model.L, model.L)
         return cls(model, state["temperature"], replicas=shape[0], algorithm=state["algorithm"],
                    seed=state["seed"], init=_unpack_spins(state["spins"], shape), kernel=state["kernel"],
-                   first_replica=state["first_replica"], device=device)
+                   first_replica=state["first_replica"], device=device, rng=_state_rng(state))
 
     def _run_description(self) -> str:
         return "Ising sweeps"

@@ -23,14 +23,16 @@ DC_HD void philox_mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
   lo = static_cast<uint32_t>(p);
 }
 
-// Ten rounds of Philox4x32 on counter (c0..c3) with key (k0, k1); the key is bumped before
-// rounds 2..10, as in Random123's philox4x32_R.
-DC_HD Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0,
-                                uint32_t k1) {
+// kRounds rounds of Philox4x32 on counter (c0..c3) with key (k0, k1); the key is bumped before
+// rounds 2..kRounds, as in Random123's philox4x32_R. Ten rounds is the package's generator; seven is
+// the fewest with which Salmon et al. (SC'11, Table 2) found Philox4x32 Crush-resistant (passing
+// TestU01's SmallCrush, Crush and BigCrush), which the Ising sweeps may select (ising.hpp).
+template <int kRounds>
+DC_HD Philox4x32 philox4x32_r(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {
 #if defined(__CUDACC__)
 #  pragma unroll
 #endif
-  for (int round = 0; round < 10; ++round) {
+  for (int round = 0; round < kRounds; ++round) {
     if (round > 0) {
       k0 += kPhiloxW0;
       k1 += kPhiloxW1;
@@ -46,6 +48,11 @@ DC_HD Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c
     c3 = lo0;
   }
   return Philox4x32{{c0, c1, c2, c3}};
+}
+
+DC_HD Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0,
+                                uint32_t k1) {
+  return philox4x32_r<10>(c0, c1, c2, c3, k0, k1);
 }
 
 // One item of a bulk call (dc.random.philox4x32): counter row i (4 words) under key row i (2 words)

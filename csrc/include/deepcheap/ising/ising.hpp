@@ -12,7 +12,10 @@
 DC_NAMESPACE_BEGIN
 
 // ---- Philox counter layout ------------------------------------------------------------------------
-// Every random number of the area is philox4x32_10(counter (c0, c1, c2, c3), key = seed) (philox.hpp);
+// Every random number of the area is philox4x32_10(counter (c0, c1, c2, c3), key = seed) (philox.hpp),
+// except that a sampler's sweeps may use Philox4x32-7 instead (its `rounds`, kIsingRounds*: the same
+// counters through 7 rounds; Salmon et al., SC'11, Table 2: 7 is the fewest rounds with which
+// Philox4x32 passed TestU01 BigCrush); initial spins and block-spin ties always use Philox4x32-10.
 // `purpose` words give each stream its own range, so no two uses share a counter. Replica numbers are
 // global (first_replica + local index), so samplers over ranges of replicas equal one large sampler.
 //
@@ -34,6 +37,18 @@ constexpr uint32_t kIsingPurposeBlockTie = 0x15400000u;
 constexpr uint32_t kBoltzmannPurpose = 0x15500000u;       // | colour
 constexpr uint32_t kBoltzmannPurposeInit = 0x15600000u;
 constexpr uint64_t kBoltzmannInitSeed = 0xB01720A77ull;
+
+// The two sweep generators: the package's Philox4x32-10 (rng "philox", the only stream up to 0.2.x)
+// and Philox4x32-7 (rng "philox7", the default of new Ising samplers from 0.3.0).
+constexpr int kIsingRoundsPhilox10 = 10;
+constexpr int kIsingRoundsPhilox7 = 7;
+
+// The sweep draw of counter (item, step, purpose) with `rounds` (7 or 10) rounds.
+DC_HD Philox4x32 ising_draw(int rounds, uint64_t seed, uint64_t item, uint32_t step, uint32_t purpose) {
+  const uint32_t c0 = static_cast<uint32_t>(item), c1 = static_cast<uint32_t>(item >> 32);
+  return rounds == kIsingRoundsPhilox7 ? philox4x32_r<7>(c0, c1, step, purpose, seed_key0(seed), seed_key1(seed))
+                                       : philox4x32_r<10>(c0, c1, step, purpose, seed_key0(seed), seed_key1(seed));
+}
 
 DC_HD uint32_t multispin_purpose(int colour, int draw) {
   return (kIsingPurposeMultispin | (uint32_t(colour) << 8)) + uint32_t(draw);
@@ -140,11 +155,11 @@ DC_HD void multispin_two_class_word(TwoClassSite& x, uint64_t r, uint64_t bit3, 
 // a row vectorised, and gives the same result.
 DC_HD uint64_t multispin_two_class_site(uint64_t s, uint64_t n0, uint64_t n1, uint64_t n2, uint64_t n3,
                                         bool ferro, uint64_t threshold3, uint64_t threshold4, uint64_t seed,
-                                        uint64_t item, uint32_t step, int colour) {
+                                        uint64_t item, uint32_t step, int colour, int rounds) {
   TwoClassSite x = multispin_two_class_begin(s, n0, n1, n2, n3, ferro);
   Philox4x32 draw{{0, 0, 0, 0}};
   for (int k = 0; k < 64 && x.undecided; ++k) {
-    if ((k & 1) == 0) draw = philox_draw(seed, item, step, multispin_purpose(colour, k >> 1));
+    if ((k & 1) == 0) draw = ising_draw(rounds, seed, item, step, multispin_purpose(colour, k >> 1));
     multispin_two_class_word(x, multispin_word(draw, k), threshold_bit_mask(threshold3, k),
                              threshold_bit_mask(threshold4, k));
   }
@@ -159,7 +174,7 @@ DC_HD uint64_t multispin_two_class_site(uint64_t s, uint64_t n0, uint64_t n1, ui
 DC_HD uint64_t multispin_metropolis_site(uint64_t s, uint64_t n0, uint64_t n1, uint64_t n2, uint64_t n3,
                                          bool ferro, const MultispinTable& table, const uint64_t* prefix,
                                          int n_prefix, uint64_t seed, uint64_t item, uint32_t step,
-                                         uint32_t purpose) {
+                                         uint32_t purpose, int rounds = kIsingRoundsPhilox10) {
   const uint64_t flip = ferro ? ~uint64_t(0) : uint64_t(0);
   uint64_t eq[5];
   multispin_bond_classes(s ^ n0 ^ flip, s ^ n1 ^ flip, s ^ n2 ^ flip, s ^ n3 ^ flip, eq);
@@ -178,7 +193,7 @@ DC_HD uint64_t multispin_metropolis_site(uint64_t s, uint64_t n0, uint64_t n1, u
       r = prefix[k];
     } else {
       // n_prefix is even, so word k is half k % 2 of draw k / 2 (multispin_word).
-      if (((k - n_prefix) & 1) == 0) block = philox_draw(seed, item, step, purpose + uint32_t(k >> 1));
+      if (((k - n_prefix) & 1) == 0) block = ising_draw(rounds, seed, item, step, purpose + uint32_t(k >> 1));
       r = multispin_word(block, k);
     }
     uint64_t bits = 0;
@@ -233,34 +248,35 @@ DC_HD uint64_t heatbath_threshold(double beta_field) {
 
 // The random word of int8 site t of row i, replica `replica` (global), sweep `step`, colour c.
 DC_HD uint32_t int8_site_word(uint64_t seed, int64_t L, int64_t i, int64_t t, uint64_t replica, uint32_t step,
-                              int colour, bool heatbath) {
-  return philox_draw(seed, int8_item(L, i, t / 4, replica), step, int8_purpose(colour, heatbath)).v[t & 3];
+                              int colour, bool heatbath, int rounds) {
+  return ising_draw(rounds, seed, int8_item(L, i, t / 4, replica), step, int8_purpose(colour, heatbath)).v[t & 3];
 }
 
 // Updates int8 site t of colour c in row i of one replica's lattice.
 DC_HD void int8_update(int8_t* lattice, int64_t L, int64_t i, int64_t t, int colour, uint64_t replica,
-                       uint32_t step, uint64_t seed, bool heatbath, const uint64_t* threshold) {
+                       uint32_t step, uint64_t seed, bool heatbath, const uint64_t* threshold, int rounds) {
   const int64_t j = ((colour + i) & 1) + 2 * t;
   int8_t* here = lattice + i * L;
   const int8_t up = lattice[(i == 0 ? L - 1 : i - 1) * L + j], down = lattice[(i + 1 == L ? 0 : i + 1) * L + j];
   const int8_t left = here[j == 0 ? L - 1 : j - 1], right = here[j + 1 == L ? 0 : j + 1];
-  here[j] = int8_site(here[j], up, down, left, right, int8_site_word(seed, L, i, t, replica, step, colour, heatbath),
-                      heatbath, threshold);
+  const uint32_t u = int8_site_word(seed, L, i, t, replica, step, colour, heatbath, rounds);
+  here[j] = int8_site(here[j], up, down, left, right, u, heatbath, threshold);
 }
 
 // Updates multi-spin site t of colour c in row i of group `group`'s lattice of words (all draws on
 // demand; the CPU kernel draws the first ones of a row together and gets the same words).
 DC_HD void multispin_update(uint64_t* lattice, int64_t L, int64_t i, int64_t t, int colour, uint64_t group,
-                            uint32_t step, uint64_t seed, bool ferro, const MultispinTable& table, bool two_classes) {
+                            uint32_t step, uint64_t seed, bool ferro, const MultispinTable& table, bool two_classes,
+                            int rounds) {
   const int64_t j = ((colour + i) & 1) + 2 * t;
   uint64_t* here = lattice + i * L;
   const uint64_t up = lattice[(i == 0 ? L - 1 : i - 1) * L + j], down = lattice[(i + 1 == L ? 0 : i + 1) * L + j];
   const uint64_t left = here[j == 0 ? L - 1 : j - 1], right = here[j + 1 == L ? 0 : j + 1];
   const uint64_t item = multispin_item(group, i * L + j);
   here[j] = two_classes ? multispin_two_class_site(here[j], up, down, left, right, ferro, table.threshold[0],
-                                                   table.threshold[1], seed, item, step, colour)
+                                                   table.threshold[1], seed, item, step, colour, rounds)
                         : multispin_metropolis_site(here[j], up, down, left, right, ferro, table, nullptr, 0, seed,
-                                                    item, step, multispin_purpose(colour, 0));
+                                                    item, step, multispin_purpose(colour, 0), rounds);
 }
 
 // Replica b of a multi-spin lattice: up spins and anti-aligned bonds (right and down neighbours).
