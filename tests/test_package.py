@@ -125,7 +125,7 @@ PUBLIC = {
     "deepcheap_native.product": (
         "ACTIVATIONS MAX_DEEP_INPUTS MAX_DEEP_WEIGHT_INPUTS MAX_SHALLOW_INPUTS ProductNetwork "
         "activation_derivative choose_bias multiplication_gate polynomial_network product_network "
-        "product_network_hidden_layers product_network_neurons"
+        "product_network_hidden_layers product_network_neurons torch_activation"
     ),
     "deepcheap_native.random": "normal_pairs philox4x32 uniform_double",
     "deepcheap_native.report": "EXPERIMENTS MissingCapability MissingDependency PRESETS ReportResult check_dependencies run_report",

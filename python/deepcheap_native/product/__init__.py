@@ -19,6 +19,7 @@ from .network import (
     product_network,
     product_network_hidden_layers,
     product_network_neurons,
+    torch_activation,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "product_network",
     "product_network_hidden_layers",
     "product_network_neurons",
+    "torch_activation",
 ]
 
 from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)

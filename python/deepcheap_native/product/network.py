@@ -680,28 +680,33 @@ class ProductNetwork:
                 linear.bias.copy_(torch.from_numpy(b))
             layers.append(linear)
             if k < len(weights) - 1:
-                layers.append(_torch_activation(torch, self.activation))
+                layers.append(torch_activation(self.activation))
         module = torch.nn.Sequential(*layers)
         return module if device is None else module.to(device)
 
 
-def _torch_activation(torch: Any, activation: str) -> Any:
-    if activation == "softplus":
-        return torch.nn.Softplus()
-    if activation == "logistic":
-        return torch.nn.Sigmoid()
-    if activation == "tanh":
-        return torch.nn.Tanh()
-    if activation == "gelu":
-        return torch.nn.GELU()  # the exact erf form, as the native kernel
+#: torch.nn module of each activation (exp has none in torch: :func:`torch_activation` makes one).
+_TORCH_MODULES = {"softplus": "Softplus", "logistic": "Sigmoid", "tanh": "Tanh", "gelu": "GELU"}  # GELU: the exact erf form, as the native kernel
 
+
+@functools.cache
+def _exp_module(torch: Any) -> type:
     class Exp(torch.nn.Module):
         """Elementwise exp (torch has no nn.Exp)."""
 
         def forward(self, x: Any) -> Any:
             return torch.exp(x)
 
-    return Exp()
+    return Exp
+
+
+def torch_activation(activation: str) -> Any:
+    """The ``torch.nn`` module of an activation name of :data:`ACTIVATIONS` (the one table from
+    activation names to torch: ``to_torch`` exports, the torch ops and the locality networks use it)."""
+    activation = _check_activation(activation)
+    torch = import_torch(f"torch_activation({activation!r})")
+    name = _TORCH_MODULES.get(activation)
+    return getattr(torch.nn, name)() if name is not None else _exp_module(torch)()
 
 
 # ---- builders --------------------------------------------------------------------------------------
