@@ -133,18 +133,18 @@ PUBLIC = {
         "NATIVE_MARKERS RATE_KEYS comparison_rows find_benchmarks is_native markdown_table run_bench "
         "seconds_per_unit"
     ),
-    "deepcheap_native.report.capabilities": "A000609 INTRO ISSUE PRESETS TITLE run",
+    "deepcheap_native.report.capabilities": "A000609 INTRO PRESETS TITLE run",
     "deepcheap_native.report.circuits": (
-        "BRISTOL_ENV INTRO ISSUE PRESETS TITLE WIDE_DEEP_BLOCK_WORDS bristol_dir levelized_speedup_bounds "
+        "BRISTOL_ENV INTRO PRESETS TITLE WIDE_DEEP_BLOCK_WORDS bristol_dir levelized_speedup_bounds "
         "load_bristol run scalar_result wide_versus_deep_levelized"
     ),
-    "deepcheap_native.report.context": "Claim Context Figure MissingCapability Section StepRecord Table best_time fmt require",
-    "deepcheap_native.report.critical": "EXACT GOALS INTRO ISSUE PRESETS TC TITLE U_CRITICAL Z_EXPECTED run",
+    "deepcheap_native.report.context": "Claim Context Figure MissingCapability Section StepRecord Table best_time fmt",
+    "deepcheap_native.report.critical": "EXACT GOALS INTRO PRESETS TC TITLE U_CRITICAL Z_EXPECTED run",
     "deepcheap_native.report.figures": "MissingDependency pyplot subplots to_png",
-    "deepcheap_native.report.hierarchy": "INTRO ISSUE PRESETS TITLE exact_mutual_information random_hierarchy run",
-    "deepcheap_native.report.ising": "INTRO ISSUE PRESETS TC TITLE U_CRITICAL binder binder_with_error run",
+    "deepcheap_native.report.hierarchy": "INTRO PRESETS TITLE exact_mutual_information random_hierarchy run",
+    "deepcheap_native.report.ising": "INTRO PRESETS TC TITLE U_CRITICAL binder binder_with_error run",
     "deepcheap_native.report.landscape": (
-        "EDGE_EXPONENT EXTRAPOLATE_FROM INTRO ISSUE MAX_BYTES METHOD MOMENTUM P2_TOL PRESETS SLOPE_FROM TITLE "
+        "EDGE_EXPONENT EXTRAPOLATE_FROM INTRO MAX_BYTES METHOD MOMENTUM P2_TOL PRESETS SLOPE_FROM TITLE "
         "disorder_samples run"
     ),
     "deepcheap_native.report.output": (
@@ -154,7 +154,7 @@ PUBLIC = {
     "deepcheap_native.report.peers": "NumpyLevelized numpy_alias_sampler numpy_checkerboard_sweep vose_tables",
     "deepcheap_native.report.performance": "INTRO PRESETS TITLE run",
     "deepcheap_native.report.product": (
-        "CONSTRUCTION_NOISE INTRO ISSUE PRESETS TITLE UNIT_ROUNDOFF run train_width_job width_law "
+        "CONSTRUCTION_NOISE INTRO PRESETS TITLE UNIT_ROUNDOFF run train_width_job width_law "
         "width_law_jobs width_law_summary"
     ),
     "deepcheap_native.report.progress": "Progress T track",

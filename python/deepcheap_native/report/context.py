@@ -20,7 +20,7 @@ from .progress import Progress
 
 
 class MissingCapability(RuntimeError):
-    """The installed deepcheap_native lacks an API an experiment needs (its area is not built in)."""
+    """The installation lacks something an experiment needs (the published circuits' folder, say)."""
 
 
 @dataclass
@@ -139,24 +139,6 @@ class Context:
             section.claims.append(Claim(name, "not run", "-", "failed", message))
         else:
             section.steps.append(StepRecord(name, time.perf_counter() - start))
-
-
-def require(*names: str, issue: str) -> list[Any]:
-    """Fetch public names from deepcheap_native, or raise MissingCapability saying which is missing."""
-    import deepcheap_native as dc
-
-    found = []
-    for name in names:
-        obj: Any = dc
-        for part in name.split("."):
-            if not hasattr(obj, part):
-                raise MissingCapability(
-                    f"deepcheap_native.{name} is not available in this build ({issue} is not merged "
-                    "or failed to build); this experiment cannot run"
-                )
-            obj = getattr(obj, part)
-        found.append(obj)
-    return found
 
 
 def best_time(fn: Any, *, repeat: int = 3, min_time: float = 0.0, budget: float = 2.0) -> float:

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .context import Context, Section, require
+import deepcheap_native as dc
+
+from .context import Context, Section
 from .figures import subplots, to_png
 
 TITLE = "Ising: Boltzmann sampling against Onsager, and block-spin renormalisation"
@@ -19,7 +21,6 @@ INTRO = (
     "of fixed size: it stays near a fixed point at T_c and flows to order (2/3) below and to disorder "
     "(0) above. Error bars come from independent replicas (jackknife)."
 )
-ISSUE = "issue 5 (Ising and Boltzmann sampling)"
 TC = 2.0 / np.log(1.0 + np.sqrt(2.0))
 U_CRITICAL = 0.6107
 
@@ -88,7 +89,8 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 
 def _curves(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    IsingModel, ising = require("IsingModel", "ising", issue=ISSUE)
+    IsingModel = dc.IsingModel
+    ising = dc.ising
     L, R = p["curve_L"], p["replicas"]
     model = IsingModel(L)
     temps = sorted(set(float(t) for t in p["curve_T"]))
@@ -146,7 +148,7 @@ def _curves(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 def _binder_point(L: int, T: float, replicas: int, seed: int, therm: int, n_meas: int, every: int) -> tuple[float, float]:
     """U₄ and its error at one (L, T): a task of its own, so `--scheduler` can run it on a cluster."""
-    (IsingModel,) = require("IsingModel", issue=ISSUE)
+    IsingModel = dc.IsingModel
     s = IsingModel(L).sampler(T, replicas=replicas, seed=seed, init="up")
     s.sweep(therm)
     m, _ = _measure(s, n_meas, every)
@@ -154,7 +156,7 @@ def _binder_point(L: int, T: float, replicas: int, seed: int, therm: int, n_meas
 
 
 def _binder(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    _, ising = require("IsingModel", "ising", issue=ISSUE)
+    ising = dc.ising
     Tc = float(ising.CRITICAL_TEMPERATURE)
     temps = [Tc + d for d in p["binder_dT"]]
     curves = []
@@ -219,7 +221,9 @@ def _flow(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     the same physical system), so the flow is read in a window of fixed size w×w (in blocked spins):
     after k blockings it covers w·2^k original sites, and U₄ in it moves towards the fixed point that
     the temperature flows to: 2/3 below T_c, 0 above, and stays put at T_c."""
-    IsingModel, block_spin, ising = require("IsingModel", "block_spin", "ising", issue=ISSUE)
+    IsingModel = dc.IsingModel
+    block_spin = dc.block_spin
+    ising = dc.ising
     Tc = float(ising.CRITICAL_TEMPERATURE)
     L, w = p["flow_L"], p["flow_window"]
     levels = int(np.log2(L // w))
