@@ -12,6 +12,7 @@ import numpy as np
 
 import deepcheap_native as dc
 
+from ..census import A000609
 from .context import Context, Section, fmt
 from .figures import subplots, to_png
 
@@ -27,8 +28,6 @@ INTRO = (
     "parity, majority and the multiplexer need."
 )
 
-# OEIS A000609, threshold functions of n or fewer variables, n = 0..7 (the reference the counts meet).
-A000609 = [2, 4, 14, 104, 1882, 94572, 15028134, 8378070864]
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"count_n_max": 5, "depth2_n_max": 3, "brute_n_max": 2},
