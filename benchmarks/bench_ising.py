@@ -21,7 +21,7 @@ import pytest
 
 import deepcheap_native as dc
 from deepcheap_native import ising
-from deepcheap_native.report.peers import numpy_checkerboard_sweep
+from deepcheap_native.testing.peers import numpy_checkerboard_sweep
 
 GPU_REFERENCE_FLIPS_PER_NS = 900.0  # NVIDIA ising-gpu (multi-spin, one H100), quoted
 TEMPERATURES = {"2.0": 2.0, "Tc": ising.CRITICAL_TEMPERATURE}
@@ -32,7 +32,7 @@ NATIVE_REPLICAS = 128  # two 64-replica words per site: with 2 threads each swee
 
 class NumpyCheckerboard:
     """One L x L lattice under the shared numpy checkerboard Metropolis peer
-    (deepcheap_native.report.peers.numpy_checkerboard_sweep, also used by the report)."""
+    (deepcheap_native.testing.peers.numpy_checkerboard_sweep, also used by the report)."""
 
     def __init__(self, L: int, T: float, seed: int = 0) -> None:
         self.beta = 1.0 / T

@@ -291,7 +291,7 @@ def _markov_matrix(S: int) -> np.ndarray:
 
 def _packed_alias(P: np.ndarray) -> np.ndarray:
     """Walker/Vose alias tables of every row, entry = alias << 32 | threshold (2^32 scale)."""
-    from deepcheap_native.report.peers import vose_tables
+    from deepcheap_native.testing.peers import vose_tables
 
     S = P.shape[0]
     prob, alias = vose_tables(P)

@@ -13,9 +13,9 @@ import numpy as np
 import deepcheap_native as dc
 
 from ..product import AccuracyWarning
+from ..testing.peers import NumpyLevelized, numpy_alias_sampler, numpy_checkerboard_sweep
 from .context import Context, Section, best_time
 from .figures import subplots, to_png
-from .peers import NumpyLevelized, numpy_alias_sampler, numpy_checkerboard_sweep
 
 TITLE = "Performance: native kernels against their peers"
 INTRO = (
