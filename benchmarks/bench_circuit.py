@@ -30,7 +30,7 @@ from deepcheap_native import circuits as C
 from deepcheap_native.circuit import pack_bits, unpack_bits
 from deepcheap_native.testing.peers import NumpyLevelized
 
-BRISTOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "circuit" / "bristol"
+BRISTOL = Path(__file__).resolve().parents[1] / "data" / "bristol"
 SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"  # CI runs each benchmark once, small (conftest.py)
 VECTORS = 4096 if SMALL else 65_536
 N_WORDS = VECTORS // 64

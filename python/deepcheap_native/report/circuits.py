@@ -41,23 +41,24 @@ PRESETS: dict[str, dict[str, Any]] = {
 BRISTOL_ENV = "DEEPCHEAP_BRISTOL_DIR"
 
 
+def _env_folder() -> str | None:
+    return os.environ.get(BRISTOL_ENV) or None
+
+
 def bristol_dir() -> Path:
     """The Bristol Fashion circuits: $DEEPCHEAP_BRISTOL_DIR if set, else the copy installed with the
-    package (deepcheap_native/data/bristol, see circuits.bristol)."""
-    env = os.environ.get(BRISTOL_ENV)
-    folder = Path(env) if env else circuits_module.installed_bristol_folder()
-    if not any((folder / f"sha256{suffix}").is_file() for suffix in (".txt", ".txt.xz", ".txt.gz")):
-        where = f"${BRISTOL_ENV}={env}" if env else f"the installed package ({folder})"
-        raise MissingCapability(f"{where} has no sha256.txt: reinstall deepcheap-native, or set ${BRISTOL_ENV} "
-                                "to a folder of Bristol Fashion circuits")
-    return folder
+    package (:func:`deepcheap_native.circuit.families.bristol_folder`); missing ones are a
+    MissingCapability (a failed report step, not a crash)."""
+    try:
+        return circuits_module.bristol_folder(_env_folder())
+    except FileNotFoundError as exc:
+        raise MissingCapability(f"{exc}; reinstall deepcheap-native, or set ${BRISTOL_ENV} to a folder of "
+                                "Bristol Fashion circuits") from None
 
 
 def load_bristol(name: str) -> Any:
-    """One Bristol circuit from ``bristol_dir()`` (plain or compressed, see circuits.bristol)."""
+    """One Bristol circuit: :func:`deepcheap_native.circuits.bristol` from ``bristol_dir()``."""
     return circuits_module.bristol(name, directory=bristol_dir())
-
-
 
 
 def scalar_result(result: Any) -> int:

@@ -145,21 +145,11 @@ def best_time(fn: Any, *, repeat: int = 3, min_time: float = 0.0, budget: float 
     """The best of `repeat` wall-clock timings of fn() in seconds (the least disturbed by noise).
 
     Stops repeating once `budget` seconds are spent (after at least one run): slow cases are timed
-    fewer times so the report keeps its time limit.
+    fewer times so the report keeps its time limit. (:func:`deepcheap_native.testing.timing.timed`.)
     """
-    best = float("inf")
-    total = 0.0
-    runs = 0
-    while (runs < repeat or total < min_time) and not (runs >= 1 and total >= budget):
-        t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        best = min(best, dt)
-        total += dt
-        runs += 1
-        if runs >= 50:
-            break
-    return best
+    from ..testing.timing import timed
+
+    return timed(fn, repeat=repeat, warmup=False, min_time=min_time, budget=budget).best
 
 
 def fmt(x: float, digits: int = 4) -> str:
