@@ -349,6 +349,13 @@ def product_network_neurons(n: int, kind: str = "deep") -> int:
     return 4 * (n - 1) + 2 * _deep_carries(n)
 
 
+def built_neurons(net: ProductNetwork) -> int:
+    """The hidden neurons of a built network, counted from its weights: the rows of every weight
+    matrix but the output layer's (the check that a network has the neurons its closed form says; the
+    demo's table and the report's counts both use it)."""
+    return int(sum(np.asarray(W).shape[0] for W, _ in net.weights[:-1]))
+
+
 def product_network_hidden_layers(n: int, kind: str = "deep") -> int:
     """⌈log₂ n⌉ for the deep network, 1 for the shallow one."""
     n = check_int(n, "n", minimum=1)

@@ -13,6 +13,7 @@ import numpy as np
 import deepcheap_native as dc
 
 from ..product import AccuracyWarning
+from ..product.network import built_neurons
 from .context import Context, Section, fmt
 from .figures import subplots, to_png
 
@@ -76,9 +77,8 @@ def _counts(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                 with warnings.catch_warnings():  # built to count its weights: its accuracy is not the point
                     warnings.simplefilter("ignore", AccuracyWarning)
                     net = product_network(n, kind=kind)
-                hidden = sum(int(np.asarray(W).shape[0]) for W, _ in net.weights[:-1])
                 built.append({"kind": kind, "n": n, "n_neurons": int(net.n_neurons),
-                              "hidden_rows_in_weights": hidden, "n_hidden_layers": int(net.n_hidden_layers),
+                              "hidden_rows_in_weights": built_neurons(net), "n_hidden_layers": int(net.n_hidden_layers),
                               "closed_form": int(product_network_neurons(n, kind))})
                 bar.update()
     # The network is its weights: torch with exactly those weights computes what the native code
