@@ -75,7 +75,8 @@ def bristol(name: str, directory: str | os.PathLike | None = None) -> Circuit:
         raise TypeError(f"name must be a str, one of {', '.join(BRISTOL_CIRCUITS)}; got {type(name).__name__}")
     if name not in BRISTOL_CIRCUITS:
         raise ValueError(f"name must be one of {', '.join(BRISTOL_CIRCUITS)}, got {name!r}")
-    return Circuit.from_bristol(_bristol_file(bristol_folder(directory), name, directory))
+    folder = installed_bristol_folder() if directory is None else Path(directory)
+    return Circuit.from_bristol(_bristol_file(folder, name, directory))
 
 
 _SUFFIXES = (".txt", ".txt.xz", ".txt.gz")
