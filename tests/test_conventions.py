@@ -7,6 +7,7 @@ import ast
 import gzip
 import io
 import lzma
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -463,7 +464,7 @@ def test_results_have_short_reprs_and_html_tables():
     lambda p: dc.IsingModel(8).sampler(2.0, algorithm="wolff", seed=1).sweep(40, progress=p),
     lambda p: dc.IsingModel(8).sampler(2.0, seed=1).run(40, progress=p),
     lambda p: dc.SphericalSpinGlass(8, 3, seed=1).descend(2, steps=10, seed=1, progress=p),
-    lambda p: dc.ising.finite_size_scan([4, 6], 2.3, replicas=4, n_sweeps=20, seed=1, progress=p),
+    lambda p: dc.ising.finite_size_scan([4, 6], 2.3, replicas=4, n_sweeps=20, seed=1, tc=2.3, progress=p),
 ], ids=["sweep", "cluster-sweep", "run", "descend", "finite_size_scan"])
 def test_every_long_call_takes_the_one_progress_contract(make_call):
     """Issue 25.8: progress= was a TypeError in sweep, finite_size_scan and descend (a private class named)."""
@@ -499,3 +500,97 @@ def test_tab_completion_shows_the_public_names_only():
             assert helper not in names, (module.__name__, helper)
     with pytest.raises(ValueError, match="no wires yet: add inputs first"):
         dc.CircuitBuilder().gate("AND", 0, 1)  # was "wires 0..-1"
+
+
+# ---- every sampler: torch in, torch out, one checkpoint layout, pickling (issue 24 §2-§3)
+
+SAMPLERS = {
+    "metropolis-multispin": lambda init: dc.IsingModel(8).sampler(2.0, replicas=64, seed=3, init=init),
+    "metropolis-int8": lambda init: dc.IsingModel(8).sampler(2.0, replicas=4, seed=3, init=init, kernel="int8"),
+    "heatbath": lambda init: dc.IsingModel(8).sampler(2.0, replicas=4, seed=3, init=init, algorithm="heatbath"),
+    "wolff": lambda init: dc.IsingModel(8).sampler(2.0, replicas=4, seed=3, init=init, algorithm="wolff"),
+    "swendsen-wang": lambda init: dc.IsingModel(8).sampler(2.0, replicas=4, seed=3, init=init, algorithm="sw"),
+}
+
+
+def _boltzmann(spins):
+    b = dc.BoltzmannSampler(5, {(0, 1): -1.0, (1, 2, 3): 0.5, (4,): 0.25}, 1.5, replicas=4, seed=3)
+    if spins is not None:
+        b.spins = spins  # a BoltzmannSampler takes its configurations by assignment
+    return b
+
+
+@pytest.mark.parametrize("name", [*SAMPLERS, "boltzmann"])
+def test_every_sampler_gives_torch_back_for_torch_spins(name):
+    """Issue 24 §3: ClusterSampler returned numpy for a torch init (IsingSampler returned torch)."""
+    torch = pytest.importorskip("torch")
+    if name == "boltzmann":
+        make, shape = _boltzmann, (4, 5)
+    else:
+        make, shape = SAMPLERS[name], (64 if name == "metropolis-multispin" else 4, 8, 8)
+    start = np.where(np.random.default_rng(0).random(shape) < 0.5, 1, -1).astype(np.int8)
+    s, ref = make(torch.from_numpy(start.copy())), make(start.copy())
+    s.sweep(2)
+    ref.sweep(2)
+    for method in ("energy", "energy_per_spin", "total_energy", *(("magnetization",) if name != "boltzmann" else ())):
+        value = getattr(s, method)()
+        assert isinstance(value, torch.Tensor), method
+        np.testing.assert_array_equal(value.numpy(), getattr(ref, method)())
+    assert isinstance(s.spins, torch.Tensor) and s.spins.dtype == torch.int8
+    series, ref_series = s.run(3), ref.run(3)
+    for a, b in zip(series, ref_series):
+        if b is not None:
+            assert isinstance(a, torch.Tensor)
+            np.testing.assert_array_equal(a.numpy(), b)
+    again = pickle.loads(pickle.dumps(s))  # the checkpoint keeps torch-ness
+    assert isinstance(again.spins, torch.Tensor)
+    np.testing.assert_array_equal(again.run(2)[0].numpy(), s.run(2)[0].numpy())
+
+
+@pytest.mark.parametrize("name", ["wolff", "swendsen-wang", "metropolis-multispin", "heatbath"])
+def test_lattice_samplers_pickle_and_continue_bit_for_bit(name):
+    """Issue 24 §2: the unpickling registry omitted ClusterSampler (it had a __reduce__ of its own)."""
+    s = SAMPLERS[name]("random").sweep(5)
+    again = pickle.loads(pickle.dumps(s))
+    assert type(again) is type(s) and again.sweeps_done == 5 and again.state().keys() == s.state().keys()
+    for a, b in zip(again.run(7, measure_every=2), s.run(7, measure_every=2)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(again.spins, s.spins)
+    if name == "wolff":
+        np.testing.assert_array_equal(again.state()["clusters_done"], s.state()["clusters_done"])
+    b = _boltzmann(None).sweep(3)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(b)).run(4).energy, b.run(4).energy)
+
+
+@pytest.mark.parametrize("name", list(SAMPLERS))
+def test_run_and_sweep_count_progress_alike(name):
+    """Issue 24 §2: IsingSampler.run left the sweeps after the last measurement out of its total,
+    ClusterSampler counted them; both report every sweep now, and chunking never changes the chain."""
+    for call in (lambda s, p: s.run(25, measure_every=4, progress=p), lambda s, p: s.sweep(25, progress=p)):
+        seen = []
+        s, ref = SAMPLERS[name]("random"), SAMPLERS[name]("random")
+        out = call(s, lambda done, total: seen.append((done, total)))
+        plain = call(ref, False)
+        assert seen[-1] == (25, 25) and all(t == 25 for _, t in seen) and s.sweeps_done == 25
+        if isinstance(out, tuple):
+            for a, b in zip(out, plain):
+                np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(s.spins, ref.spins)
+
+
+def test_energy_names_have_one_meaning_on_every_sampler():
+    """energy_per_spin is H / N and total_energy is H everywhere in the Ising area (brute force)."""
+    L = 6
+    for algorithm in ("metropolis", "wolff"):
+        s = dc.IsingModel(L, J=0.7).sampler(2.0, replicas=4, seed=1, algorithm=algorithm, kernel="int8") \
+            if algorithm == "metropolis" else dc.IsingModel(L, J=0.7).sampler(2.0, replicas=4, seed=1, algorithm=algorithm)
+        s.sweep(3)
+        x = np.asarray(s.spins, dtype=float)
+        total = -0.7 * ((x * np.roll(x, 1, axis=1)).sum((1, 2)) + (x * np.roll(x, 1, axis=2)).sum((1, 2)))
+        np.testing.assert_allclose(s.total_energy(), total, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(s.energy_per_spin(), total / L**2, rtol=0, atol=1e-12)
+    b = _boltzmann(None).sweep(3)
+    x = np.asarray(b.spins, dtype=float)
+    total = -x[:, 0] * x[:, 1] + 0.5 * x[:, 1] * x[:, 2] * x[:, 3] + 0.25 * x[:, 4]
+    np.testing.assert_allclose(b.total_energy(), total, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b.energy_per_spin(), total / 5, rtol=0, atol=1e-12)

@@ -58,7 +58,7 @@ def test_autocorrelation_function_and_errors():
         ising.autocorrelation_time(np.array(["a", "b"]))
     with pytest.raises(ValueError, match="finite"):
         ising.autocorrelation_time([1.0, np.nan, 2.0])
-    with pytest.raises(ValueError, match="c must be finite and > 0"):
+    with pytest.raises(ValueError, match=r"c must be > 0, got 0.0"):
         ising.autocorrelation_time([1.0, 2.0, 3.0], c=0)
     short = ising.autocorrelation_time(ar1(0.99, 300, 1, seed=2))
     assert not short.converged
@@ -160,3 +160,44 @@ def test_scan_finds_tc_and_exponents_of_the_2d_ising_model():
     u, uerr = scan.at_tc["binder"]
     assert np.all(np.abs(u - 0.6107) < 0.02)
     assert "T_c" in scan.summary()
+
+
+def test_scan_sizes_draw_unrelated_streams():
+    """Issue 24 §3: the Philox items hold (replica, site, sweep) but no L, so one seed for every L made the
+    sizes share words: heat-bath lattices at high T (each spin nearly a coin of its own word) of L = 4 and
+    L = 8 had magnetizations correlated by ~0.47. Each L now runs on derived_seed(seed, L)."""
+    scan = ising.finite_size_scan([4, 8], 20.0, algorithm="heatbath", replicas=16, n_sweeps=200, thermalize=0,
+                                  seed=7, tc=20.0, window=1.0)
+    a, b = scan.series[4][1].ravel(), scan.series[8][1].ravel()
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.15  # 3200 nearly independent samples: sd ~0.02
+    for L in (4, 8):  # the documented derivation, so a size can be repeated on its own
+        seed = ising.derived_seed(7, L)
+        assert seed != 7
+        s = ising.IsingModel(L).sampler(20.0, replicas=16, algorithm="heatbath", seed=seed, init="up")
+        np.testing.assert_array_equal(s.run(200).m, scan.series[L][1])
+    assert scan.seed == 7
+
+
+def test_one_jackknife_one_binder_formula_one_tc_against_brute_force():
+    """Issue 24 §2: the jackknife, the Binder cumulant, T_c and U* are defined once (ising.stats, ising.exact)
+    and the report and distributed.ising_statistics use them."""
+    from deepcheap_native import distributed
+    from deepcheap_native.report import critical
+    from deepcheap_native.report import ising as report_ising
+
+    rng = np.random.default_rng(3)
+    m = rng.normal(0.3, 0.2, size=(50, 9))
+    m2, m4 = (m**2).mean(0), (m**4).mean(0)
+    n = m.shape[1]
+    loo = [1 - m4[np.arange(n) != i].mean() / (3 * m2[np.arange(n) != i].mean() ** 2) for i in range(n)]
+    brute = math.sqrt((n - 1) / n * sum((v - np.mean(loo)) ** 2 for v in loo))
+    value, error = ising.jackknife(np.stack([m2, m4]), lambda a: ising.binder_from_moments(a[0], a[1]))
+    assert value == pytest.approx(1 - m4.mean() / (3 * m2.mean() ** 2), rel=1e-13)
+    assert error == pytest.approx(brute, rel=1e-10)
+    assert report_ising.binder_with_error(m) == (value, error)
+    assert ising.binder_cumulant(m) == pytest.approx(1 - (m**4).mean() / (3 * (m**2).mean() ** 2), rel=1e-13)
+    stats = distributed.ising_statistics(np.stack([np.abs(m).mean(0), m2, m4, m2, m4]), 4, 2.0)
+    assert (stats["U4"], stats["U4_err"]) == (value, error)
+    assert ising.jackknife(m2[None, :1], lambda a: a[0])[1] != ising.jackknife(m2[None, :1], lambda a: a[0])[1]  # NaN
+    assert critical.TC is report_ising.TC is ising.CRITICAL_TEMPERATURE
+    assert critical.U_CRITICAL is report_ising.U_CRITICAL is ising.CRITICAL_BINDER == 0.6107

@@ -360,6 +360,8 @@ def test_bad_points_and_descent_arguments():
         model.project(np.zeros(5))
     with pytest.raises(ValueError, match="n_starts must be >= 1"):
         model.descend(0)
+    with pytest.raises(TypeError, match=r"starts must be an \(n, 5\) array.*pass n_starts=n"):
+        model.descend(starts=8)  # an int where the points go (was: "object of type 'int' has no len()")
     with pytest.raises(ValueError, match="step_size"):
         model.descend(2, step_size=-0.1)
     with pytest.raises(TypeError, match="step_size"):

@@ -235,7 +235,7 @@ def test_results_metadata(tiny_report):
     assert doc["machine"]["cores_available"] >= 1 and doc["machine"]["simd_target"] in dc.simd_targets()
     assert doc["versions"]["deepcheap-native"] == dc.__version__ and doc["versions"]["numpy"] == np.__version__
     assert set(doc["sections"]) == {"product", "hierarchy", "ising", "critical", "circuits", "performance", "landscape", "capabilities",
-                                 "locality"}
+                                 "locality", "relu"}
     summary = tiny_report["proc"].stdout
     for section in doc["sections"].values():
         assert section["parameters"]

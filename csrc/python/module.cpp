@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   bind_census(m);
   bind_cluster(m);
   bind_relu(m);
+  bind_roofline(m);
 }

@@ -90,3 +90,4 @@ void bind_input_space(py::module_& m);
 void bind_census(py::module_& m);
 void bind_cluster(py::module_& m);
 void bind_relu(py::module_& m);
+void bind_roofline(py::module_& m);

@@ -16,9 +16,6 @@ import numpy as np
 #: object was built. tests/test_stubs.py checks both against what the functions return.
 ArrayOut = Any
 
-# ising/ still imports these from here (until it imports core.validate, as every other area does).
-from .validate import check_choice, check_int, check_real  # noqa: E402, F401
-
 
 def is_torch_tensor(x: Any) -> bool:
     """True for a torch.Tensor, without importing torch when it is not already loaded."""

@@ -1,36 +1,32 @@
-"""The 2D Ising model and Boltzmann sampling: models and local samplers (``model``), cluster samplers
-(``cluster``), critical-point statistics (``stats``: autocorrelation, reweighting, finite-size scans).
+"""The 2D Ising model and Boltzmann sampling: exact anchors (``exact``: T_c, U*, Onsager, Kaufman), the
+model and its local samplers (``model``), what every sampler shares (``chain``: the sweep loop,
+checkpoints, pickling), cluster samplers (``cluster``), k-local Boltzmann sampling (``boltzmann``), the
+results (``series``) and critical-point statistics (``stats``: Binder cumulant, jackknife,
+autocorrelation, reweighting, finite-size scans).
+
+Energy names, one meaning each: ``e`` and ``energy_per_spin`` are H / N (per spin), ``total_energy`` is
+H. ``energy`` keeps its older meaning per object and is documented there as an alias: per spin on the
+lattice samplers (``IsingSampler.energy()``, ``ClusterSampler.energy()``), the total for k-local
+Hamiltonians (``BoltzmannSampler.energy()``, ``BoltzmannSeries.energy``). Lattice series carry ``e``.
 """
 
-from .cluster import (
-    ALGORITHMS,
-    ClusterSampler,
-    ClusterSeries,
-    wolff_clusters_per_sweep,
-)
-from .model import (
-    ALGORITHM_NAMES,
-    CRITICAL_TEMPERATURE,
-    STATE_VERSION,
-    BoltzmannSampler,
-    BoltzmannSeries,
-    IsingModel,
-    IsingSampler,
-    IsingSeries,
-    binder_cumulant,
-    block_spin,
-    check_algorithm,
-    exact_energy,
-    onsager_energy,
-    onsager_magnetization,
-)
+from .boltzmann import BoltzmannSampler
+from .chain import STATE_VERSION
+from .cluster import ALGORITHMS, ClusterSampler, wolff_clusters_per_sweep
+from .exact import CRITICAL_BINDER, CRITICAL_TEMPERATURE, exact_energy, onsager_energy, onsager_magnetization
+from .model import ALGORITHM_NAMES, IsingModel, IsingSampler, block_spin, check_algorithm
+from .series import BoltzmannSeries, ClusterSeries, IsingSeries
 from .stats import (
     AutocorrelationTime,
     FiniteSizeScan,
     analyse_finite_size,
     autocorrelation_function,
     autocorrelation_time,
+    binder_cumulant,
+    binder_from_moments,
+    derived_seed,
     finite_size_scan,
+    jackknife,
     reweight,
 )
 
@@ -40,6 +36,7 @@ __all__ = [
     "AutocorrelationTime",
     "BoltzmannSampler",
     "BoltzmannSeries",
+    "CRITICAL_BINDER",
     "CRITICAL_TEMPERATURE",
     "ClusterSampler",
     "ClusterSeries",
@@ -52,10 +49,13 @@ __all__ = [
     "autocorrelation_function",
     "autocorrelation_time",
     "binder_cumulant",
+    "binder_from_moments",
     "block_spin",
     "check_algorithm",
+    "derived_seed",
     "exact_energy",
     "finite_size_scan",
+    "jackknife",
     "onsager_energy",
     "onsager_magnetization",
     "reweight",

@@ -11,28 +11,19 @@ lattices on any thread count and for any split of the replicas (``first_replica=
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from ..core import cuda
-from ..core.arrays import check_int, html_table, short_repr
-from ..core.memory import check_allocation
-from ..core.results import saveable
-from ..core.validate import call_threads, check_threads, progress_bar
-from .model import (
-    CRITICAL_TEMPERATURE,
-    STATE_VERSION,
-    IsingModel,
-    _check_state,
-    _LatticeChain,
-    _pack_spins,
-    _unpack_spins,
-    check_algorithm,
-    onsager_magnetization,
-)
+from ..core.validate import check_int
+from .chain import _unpack_spins
+from .exact import CRITICAL_TEMPERATURE, onsager_magnetization
+from .model import IsingModel, _LatticeChain, check_algorithm
+from .series import ClusterSeries
 
-__all__ = ["ALGORITHMS", "ClusterSampler", "ClusterSeries", "wolff_clusters_per_sweep"]
+__all__ = ["ALGORITHMS", "ClusterSampler", "wolff_clusters_per_sweep"]
 
 #: The cluster algorithms and their native codes.
 ALGORITHMS: dict[str, int] = {"wolff": 0, "swendsen-wang": 1}
@@ -59,41 +50,6 @@ def wolff_clusters_per_sweep(L: int, temperature: float, J: float = 1.0) -> int:
     elif t > CRITICAL_TEMPERATURE:
         m2 = min(m2, _CHI_AMPLITUDE * (1.0 - CRITICAL_TEMPERATURE / t) ** -1.75 / L**2)
     return max(1, round(1.0 / max(m2, 1.0 / L**2)))
-
-
-@saveable
-class ClusterSeries(NamedTuple):
-    """Time series from :meth:`ClusterSampler.run`, each of shape (n_measure, replicas)."""
-
-    m: np.ndarray  #: magnetization per spin
-    abs_m: np.ndarray  #: ``|m|``
-    m2: np.ndarray  #: m^2
-    m4: np.ndarray  #: m^4
-    e: np.ndarray  #: energy per spin
-    clusters: np.ndarray  #: clusters built in the sweeps before each measurement (int64)
-    flipped: np.ndarray  #: spins flipped in those sweeps (int64)
-
-    def __repr__(self) -> str:
-        return short_repr("ClusterSeries", zip(self._fields, self))
-
-    def _repr_html_(self) -> str:
-        return html_table("ClusterSeries", zip(self._fields, self))
-
-    @property
-    def energy_per_spin(self) -> np.ndarray:
-        """H / L² per measurement and replica: the explicit name of ``e`` (as in IsingSeries)."""
-        return self.e
-
-    @property
-    def mean_cluster_size(self) -> float:
-        """Spins flipped per cluster built. Wolff: its clusters are grown from a random site, so they are
-        picked in proportion to their size and this averages to ``L^2 <m^2>`` (Wolff's improved
-        estimator of the susceptibility, chi = L^2 <m^2> / T). Swendsen-Wang: every cluster of the
-        partition counts and half of them flip, so this is half the mean cluster size."""
-        total = self.clusters.sum()
-        if total == 0:
-            raise ValueError("no clusters were built: run at least one sweep between measurements")
-        return float(self.flipped.sum() / total)
 
 
 class ClusterSampler(_LatticeChain):
@@ -139,7 +95,7 @@ class ClusterSampler(_LatticeChain):
         clusters_per_sweep: int | None = None,
         device: Any = None,
     ) -> None:
-        spins, _ = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
+        spins = self._check_lattice(model, temperature, replicas, first_replica, seed, init)
         self.algorithm = check_algorithm(algorithm, tuple(ALGORITHMS))
         if model.h != 0.0:
             raise ValueError(f"cluster updates need zero field, h = 0, got h={model.h} (use 'metropolis' or "
@@ -188,102 +144,39 @@ class ClusterSampler(_LatticeChain):
         """p = 1 - exp(-2J/T), as the native code uses it (a multiple of 2^-32)."""
         return self._chain.bond_threshold / 2.0**32
 
-    def magnetization(self) -> np.ndarray:
-        """Magnetization per spin of each replica, shape (replicas,)."""
-        return self._chain.measure()[0]
+    _SERIES = ClusterSeries
+    _EXTRA_DTYPES = (np.int64, np.int64)  # clusters built and spins flipped before each measurement
 
-    def energy(self) -> np.ndarray:
-        """Energy per spin of each replica, shape (replicas,) (also :meth:`energy_per_spin`)."""
-        return self._chain.measure()[1]
-
-    def run(
-        self,
-        n_sweeps: int,
-        *,
-        measure_every: int = 1,
-        progress: Any = False,
-        threads: int | None = None,
-    ) -> ClusterSeries:
-        """Sweep ``n_sweeps`` times, measuring after every ``measure_every`` sweeps.
-
-        Parameters
-        ----------
-        n_sweeps : sweeps to make (those after the last measurement are made too).
-        measure_every : sweeps between measurements.
-        progress : False (default), True (a tqdm bar when tqdm is installed), a callable
-            ``progress(sweeps_done_in_this_run, n_sweeps)`` or a bar with ``update``, reported after
-            chunks of about 5 % of the run; the library never prints.
-        threads : CPU threads for this call (None: :func:`~deepcheap_native.set_num_threads`); the
-            replicas are shared out among them, and the lattices do not depend on it.
-
-        Returns
-        -------
-        ClusterSeries of (n_sweeps // measure_every, replicas) arrays.
-        """
-        n_sweeps = check_int(n_sweeps, "n_sweeps", minimum=0)
-        every = check_int(measure_every, "measure_every", minimum=1)
-        n_measure = n_sweeps // every
-        threads = check_threads(threads)
-        check_allocation(8 * 8 * n_measure * self.replicas,
-                         f"ClusterSampler.run(n_sweeps={n_sweeps}, measure_every={every}) with {self.replicas} replicas",
-                         detail=f"{n_measure} measurements x {self.replicas} replicas x 8 series of 8 bytes")
-        bar = progress_bar(progress, n_sweeps, f"{self.algorithm} sweeps")
-        chunk = n_measure if not progress else max(1, n_measure // 20)
-        parts: list[tuple[np.ndarray, ...]] = []
-        done = 0
-        try:  # the bar closes on Ctrl-C too (the chain keeps its last completed sweep)
-            with call_threads(threads):
-                while done < n_measure:
-                    k = min(chunk, n_measure - done)
-                    parts.append(self._chain.run(k, every))
-                    done += k
-                    bar.update(k * every)
-                left = n_sweeps - n_measure * every
-                self._chain.sweep(left)
-            if left:
-                bar.update(left)
-        finally:
-            bar.close()
-        if parts:
-            m, e, clusters, flipped = (np.concatenate(p) for p in zip(*parts))
-        else:
-            m = e = np.empty((0, self.replicas))
-            clusters = flipped = np.empty((0, self.replicas), dtype=np.int64)
-        m2 = m * m
-        return ClusterSeries(m=m, abs_m=np.abs(m), m2=m2, m4=m2 * m2, e=e, clusters=clusters, flipped=flipped)
+    def _run_description(self) -> str:
+        return f"{self.algorithm} sweeps"
 
     # ---- checkpoints ---------------------------------------------------------------------------
 
-    def state(self) -> dict[str, Any]:
-        """A checkpoint: parameters, random-stream counters and the spins packed one bit per spin, as
-        plain numbers, strings and uint8/uint64 arrays (picklable, small). ``ClusterSampler.from_state``
-        continues exactly where this sampler stands (bit-identical lattices); pickling goes through it."""
-        sweeps, clusters, spins = self._chain.snapshot()  # one lock: no sweep lands between them
-        return {
-            "sampler": "ClusterSampler", "version": STATE_VERSION, "L": self.model.L, "J": self.model.J,
-            "temperature": self.temperature, "replicas": self.replicas, "algorithm": self.algorithm,
-            "seed": self.seed, "first_replica": self.first_replica, "clusters_per_sweep": self.clusters_per_sweep,
-            "sweeps_done": int(sweeps), "clusters_done": np.asarray(clusters, dtype=np.uint64).copy(),
-            "spins": _pack_spins(spins),
-        }
+    _PARAMS = ("L", "J", "temperature", "replicas", "algorithm", "seed", "first_replica", "clusters_per_sweep")
+    _COUNTERS = ("clusters_done",)
+
+    def _state_params(self) -> dict[str, Any]:
+        return {"L": self.model.L, "J": self.model.J, "temperature": self.temperature, "replicas": self.replicas,
+                "algorithm": self.algorithm, "seed": self.seed, "first_replica": self.first_replica,
+                "clusters_per_sweep": self.clusters_per_sweep}
+
+    def _state_counters(self, snapshot: tuple[Any, ...]) -> dict[str, Any]:
+        return {"clusters_done": np.asarray(snapshot[1], dtype=np.uint64).copy()}  # Wolff clusters per replica
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], *, device: Any = None) -> ClusterSampler:
-        """Rebuild a sampler from :meth:`state` (see there) on ``device`` (default the CPU; the devices
-        give the same lattices)."""
-        _check_state(state, "ClusterSampler", ("L", "J", "temperature", "replicas", "algorithm", "seed",
-                                                "first_replica", "clusters_per_sweep", "sweeps_done",
-                                                "clusters_done", "spins"))
+    def _from_params(cls, state: Mapping[str, Any], device: Any) -> ClusterSampler:
         L, replicas = check_int(state["L"], "state['L']", minimum=2), check_int(state["replicas"], "state['replicas']",
                                                                               minimum=1)
-        sampler = cls(IsingModel(L, J=state["J"]), state["temperature"], replicas=replicas,
-                      algorithm=state["algorithm"], seed=state["seed"],
-                      init=_unpack_spins(state["spins"], (replicas, L, L)), first_replica=state["first_replica"],
-                      clusters_per_sweep=state["clusters_per_sweep"] if state["algorithm"] == "wolff" else None,
-                      device=device)
+        return cls(IsingModel(L, J=state["J"]), state["temperature"], replicas=replicas,
+                   algorithm=state["algorithm"], seed=state["seed"],
+                   init=_unpack_spins(state["spins"], (replicas, L, L)), first_replica=state["first_replica"],
+                   clusters_per_sweep=state["clusters_per_sweep"] if state["algorithm"] == "wolff" else None,
+                   device=device)
+
+    def _set_counters(self, state: Mapping[str, Any]) -> None:
         clusters = np.asarray(state["clusters_done"])
-        if clusters.shape != (replicas,) or clusters.dtype.kind not in "iu":
-            raise ValueError(f"state['clusters_done'] must be {replicas} integers, got {clusters.dtype} "
+        if clusters.shape != (self.replicas,) or clusters.dtype.kind not in "iu":
+            raise ValueError(f"state['clusters_done'] must be {self.replicas} integers, got {clusters.dtype} "
                              f"{clusters.shape}")
         # The streams' counters are 56-bit (deepcheap/ising/cluster.hpp): beyond, they would repeat.
         out_of_range = (clusters < 0) | (clusters > 2**56) if clusters.dtype.kind == "i" else clusters > 2**56
@@ -291,10 +184,5 @@ class ClusterSampler(_LatticeChain):
             r = int(np.argmax(out_of_range))
             raise ValueError(f"state['clusters_done'][{r}] must be in [0, 2**56] (the Wolff streams' range), "
                              f"got {int(clusters[r])}")
-        sampler._chain.set_counters(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0,
-                                              maximum=2**56),
-                                    np.ascontiguousarray(clusters, dtype=np.uint64))
-        return sampler
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (ClusterSampler.from_state, (self.state(),))
+        self._chain.set_counters(check_int(state["sweeps_done"], "state['sweeps_done']", minimum=0, maximum=2**56),
+                                 np.ascontiguousarray(clusters, dtype=np.uint64))

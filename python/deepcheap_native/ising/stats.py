@@ -10,6 +10,7 @@ Executor), split over replicas with ``first_replica=`` so the numbers do not dep
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,11 +18,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.arrays import check_choice, check_int, html_table, short_repr, to_numpy
+from ..core.arrays import html_table, short_repr, to_numpy
 from ..core.results import saveable
-from ..core.validate import check_threads, progress_bar, resolve_seed
+from ..core.scaleout import run
+from ..core.validate import check_choice, check_int, check_real, check_threads, resolve_seed
 
-__all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "finite_size_scan", "reweight"]
+__all__ = ["AutocorrelationTime", "FiniteSizeScan", "autocorrelation_time", "binder_cumulant", "binder_from_moments",
+           "derived_seed", "finite_size_scan", "jackknife", "reweight"]
 
 
 def _real_array(x: Any, name: str) -> np.ndarray:
@@ -32,15 +35,6 @@ def _real_array(x: Any, name: str) -> np.ndarray:
     if not np.isfinite(a).all():
         raise ValueError(f"{name} must be finite, but it holds NaN or inf")
     return a
-
-
-def _real(value: Any, name: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or (positive and v <= 0):
-        raise ValueError(f"{name} must be finite{' and > 0' if positive else ''}, got {v}")
-    return v
 
 
 # ---- autocorrelation -------------------------------------------------------------------------------
@@ -97,7 +91,7 @@ def autocorrelation_time(series: Any, *, c: float = 6.0) -> AutocorrelationTime:
     AutocorrelationTime(tau, error, window, converged), tau in units of the measurement spacing.
     ``converged`` is False when the series is shorter than 50 tau (the estimate is then biased low).
     """
-    c = _real(c, "c", positive=True)
+    c = check_real(c, "c", positive=True)
     rho = autocorrelation_function(series)
     x = np.asarray(series)
     n = rho.size
@@ -152,7 +146,7 @@ def reweight(
     energies = _real_array(e, "e").ravel()
     if energies.size == 0:
         raise ValueError("e must not be empty")
-    t0 = _real(temperature, "temperature", positive=True)
+    t0 = check_real(temperature, "temperature", positive=True)
     ts = _real_array(temperatures, "temperatures")
     scalar = ts.ndim == 0
     ts = np.atleast_1d(ts)
@@ -210,12 +204,12 @@ def _observables(sums: np.ndarray, n_sites: int, temperatures: np.ndarray) -> di
     dm2 = -n_sites * (s[..., _M2E] - m2 * e)
     dm4 = -n_sites * (s[..., _M4E] - m4 * e)
     return {
-        "binder": 1.0 - m4 / (3.0 * m2 * m2),
+        "binder": binder_from_moments(m2, m4),
         "dbinder_dbeta": -(dm4 * m2 - 2.0 * m4 * dm2) / (3.0 * m2**3),
         "abs_m": s[..., _ABS],
         "chi": n_sites * m2 / t,
         "chi_connected": n_sites * (m2 - s[..., _ABS] ** 2) / t,
-        "energy": e,
+        "e": e,
     }
 
 
@@ -224,6 +218,54 @@ def _jackknife_error(values: np.ndarray) -> np.ndarray:
     k = values.shape[0] - 1
     loo = values[1:]
     return np.sqrt((k - 1) / k * ((loo - loo.mean(axis=0)) ** 2).sum(axis=0))
+
+
+def jackknife(per_replica: np.ndarray, estimate: Any) -> tuple[float, float]:
+    """``estimate`` of the means over independent replicas, and its jackknife standard error.
+
+    ``per_replica`` has the replicas on axis 1 (rows: per-replica time averages of the quantities the
+    estimate combines); ``estimate`` maps an array of those rows, shape (rows,) or (rows, n), to one
+    value per column. The error is ``sqrt((n-1)/n sum_k (est_k - mean est)^2)`` over the n
+    leave-one-replica-out estimates; NaN for one replica."""
+    n = per_replica.shape[1]
+    value = float(estimate(per_replica.mean(axis=1)))
+    if n < 2:
+        return value, float("nan")
+    leave_one_out = (per_replica.sum(axis=1, keepdims=True) - per_replica) / (n - 1)
+    values = np.asarray(estimate(leave_one_out), dtype=np.float64)
+    return value, float(_jackknife_error(np.concatenate([[value], values]))[()])
+
+
+def binder_from_moments(m2: Any, m4: Any) -> Any:
+    """The Binder cumulant ``U = 1 - <m^4> / (3 <m^2>^2)`` from the moments <m²> and <m⁴> (numbers or
+    arrays, broadcast): the one formula every Binder estimate of the package uses."""
+    return 1.0 - m4 / (3.0 * m2 * m2)
+
+
+def binder_cumulant(m_series: Any, axis: int | tuple[int, ...] | None = None) -> Any:
+    """Binder cumulant ``U = 1 - <m^4> / (3 <m^2>^2)`` of magnetization samples.
+
+    Parameters
+    ----------
+    m_series : array-like of magnetizations (e.g. ``run(...).m``, shape (n_measure, replicas)).
+    axis : axes to average over (default: all samples pooled).
+
+    Returns
+    -------
+    float, or an array when ``axis`` leaves dimensions.
+    """
+    m, _ = to_numpy(m_series, "m_series")
+    if m.dtype.kind not in "biuf":
+        raise TypeError(f"m_series must hold real numbers, got dtype {m.dtype}")
+    m = np.asarray(m, dtype=np.float64)
+    if m.size == 0:
+        raise ValueError("m_series must not be empty")
+    m2 = np.mean(m * m, axis=axis)
+    m4 = np.mean((m * m) ** 2, axis=axis)
+    if np.any(m2 == 0):
+        raise ValueError("m_series has <m^2> = 0: the cumulant is undefined")
+    u = binder_from_moments(m2, m4)
+    return float(u) if np.ndim(u) == 0 else u
 
 
 def _crossing(t: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
@@ -245,6 +287,14 @@ def _fit_slope(sizes: np.ndarray, values: np.ndarray) -> np.ndarray:
     y = np.log(np.abs(values))
     xc = x - x.mean()
     return (y - y.mean(axis=-1, keepdims=True)) @ xc / (xc @ xc)
+
+
+def derived_seed(*parts: Any) -> int:
+    """A 64-bit sampler seed, a fixed function of a job's seed and the parameters that set it apart
+    (blake2b of ``"seed|part|..."``): jobs that differ in any part draw unrelated Philox streams, while
+    a job gives the same numbers in any larger job that contains it."""
+    text = "|".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
 
 
 def _scan_job(L: int, temperature: float, algorithm: str, replicas: int, first_replica: int, seed: int,
@@ -293,6 +343,45 @@ class FiniteSizeScan:
             lines.append(f"{name} = {v:.4f} ± {err:.4f}")
         return "\n".join(lines)
 
+    def plot(self, ax: Any = None) -> Any:
+        """Draw the scan with matplotlib (U₄ crossings, χ against L, the collapse): the report's figure,
+        :func:`deepcheap_native.ising.plots.plot_scan`. ``ax``: three Axes or None. Returns the axes."""
+        from .plots import plot_scan
+
+        return plot_scan(self, ax)
+
+
+def _check_series(series: Mapping[int, tuple[Any, Any]], sizes: np.ndarray,
+                  blocks: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """L -> (e, m) as float64 arrays of one shape (n >= 2, replicas >= blocks)."""
+    data = {}
+    for L in sizes:
+        e, m = series[int(L)]
+        e, m = _real_array(e, f"series[{L}] e"), _real_array(m, f"series[{L}] m")
+        if e.ndim != 2 or e.shape != m.shape:
+            raise ValueError(f"series[{L}]: e and m must have the same shape (n, replicas), got {e.shape}, {m.shape}")
+        if e.shape[1] < blocks:
+            raise ValueError(f"series[{L}] has {e.shape[1]} replicas, fewer than blocks={blocks}")
+        if e.shape[0] < 2:
+            raise ValueError(f"series[{L}] has {e.shape[0]} measurements; at least 2 are needed")
+        data[int(L)] = (e, m)
+    return data
+
+
+def _at_temperatures(data: Mapping[int, tuple[np.ndarray, np.ndarray]], sizes: np.ndarray, t0: float,
+                     eval_t: np.ndarray, blocks: int) -> dict[str, np.ndarray]:
+    """|m|, chi, dU4/dbeta and U4 per L (rows) and jackknife sample k (columns), sample k evaluated at
+    its own temperature eval_t[k] (index 0: all blocks)."""
+    at = {name: np.empty((len(sizes), blocks + 1)) for name in ("abs_m", "chi", "dbinder_dbeta", "binder")}
+    for j, L in enumerate(sizes):
+        e, m = data[int(L)]
+        for k in range(blocks + 1):  # leave-one-out k evaluated at its own T_c estimate
+            sums = _leave_one_out(_block_sums(e, m, int(L) ** 2, t0, eval_t[k:k + 1], blocks))[:, k:k + 1]
+            obs = _observables(sums, int(L) ** 2, eval_t[k:k + 1])
+            for name in at:
+                at[name][j, k] = obs[name][0, 0]
+    return at
+
 
 def analyse_finite_size(
     series: Mapping[int, tuple[Any, Any]],
@@ -314,26 +403,16 @@ def analyse_finite_size(
     blocks : jackknife blocks of replicas (every L needs at least this many replicas).
     tc : evaluate the exponents at this temperature instead of the estimated crossing.
     """
-    t0 = _real(temperature, "temperature", positive=True)
+    t0 = check_real(temperature, "temperature", positive=True)
     if not isinstance(series, Mapping) or len(series) < 2:
         raise ValueError("series must map at least two lattice sizes L to (e, m) series")
     sizes = np.array(sorted(check_int(L, "L", minimum=2) for L in series))
     blocks = check_int(blocks, "blocks", minimum=2)
     points = check_int(points, "points", minimum=3)
-    data = {}
-    for L in sizes:
-        e, m = series[int(L)]
-        e, m = _real_array(e, f"series[{L}] e"), _real_array(m, f"series[{L}] m")
-        if e.ndim != 2 or e.shape != m.shape:
-            raise ValueError(f"series[{L}]: e and m must have the same shape (n, replicas), got {e.shape}, {m.shape}")
-        if e.shape[1] < blocks:
-            raise ValueError(f"series[{L}] has {e.shape[1]} replicas, fewer than blocks={blocks}")
-        if e.shape[0] < 2:
-            raise ValueError(f"series[{L}] has {e.shape[0]} measurements; at least 2 are needed")
-        data[int(L)] = (e, m)
+    data = _check_series(series, sizes, blocks)
     if window is None:
         window = 2.0 / float(sizes[-1]) ** 0.75
-    window = _real(window, "window", positive=True)
+    window = check_real(window, "window", positive=True)
     grid = np.linspace(t0 - window, t0 + window, points)
     if grid[0] <= 0:
         raise ValueError(f"window={window} reaches T <= 0 from T0={t0}")
@@ -353,18 +432,11 @@ def analyse_finite_size(
         cross_values.append(values)
     tc_values = cross_values[-1]
     tc_error = float(_jackknife_error(tc_values[:, None])[0]) if np.isfinite(tc_values).all() else math.nan
-    eval_t = np.full(blocks + 1, _real(tc, "tc", positive=True)) if tc is not None else tc_values
+    eval_t = np.full(blocks + 1, check_real(tc, "tc", positive=True)) if tc is not None else tc_values
     if not np.isfinite(eval_t).all():
         raise ValueError(f"the Binder cumulants of L={sizes[-2]} and L={sizes[-1]} do not cross within "
                          f"T0 ± {window}: widen the window or simulate closer to T_c")
-    at = {name: np.empty((len(sizes), blocks + 1)) for name in ("abs_m", "chi", "dbinder_dbeta", "binder")}
-    for j, L in enumerate(sizes):
-        e, m = data[int(L)]
-        for k in range(blocks + 1):  # leave-one-out k evaluated at its own T_c estimate
-            sums = _leave_one_out(_block_sums(e, m, int(L) ** 2, t0, eval_t[k:k + 1], blocks))[:, k:k + 1]
-            obs = _observables(sums, int(L) ** 2, eval_t[k:k + 1])
-            for name in at:
-                at[name][j, k] = obs[name][0, 0]
+    at = _at_temperatures(data, sizes, t0, eval_t, blocks)
     slopes = {
         "nu": 1.0 / _fit_slope(sizes, at["dbinder_dbeta"].T),
         "gamma/nu": _fit_slope(sizes, at["chi"].T),
@@ -380,6 +452,62 @@ def analyse_finite_size(
         tau_abs_m=np.array([t.tau for t in taus]), tau_abs_m_error=np.array([t.error for t in taus]),
         series=data,
     )
+
+
+def _per_size(value: Any, name: str, sizes: list[int]) -> dict[int, int]:
+    """An int, or a mapping L -> int with an entry for every L: a count per size."""
+    if isinstance(value, Mapping):
+        missing = set(sizes) - set(value)
+        if missing:
+            raise ValueError(f"{name} has no entry for L in {sorted(missing)}")
+        return {L: check_int(value[L], f"{name}[{L}]", minimum=0) for L in sizes}
+    v = check_int(value, name, minimum=0)
+    return {L: v for L in sizes}
+
+
+def _scan_jobs(sizes: list[int], t0: float, algorithm: str, replicas: int, pieces: int, seed: int,
+               therm: Mapping[int, int], sweeps: Mapping[int, int], every: int,
+               threads: int | None) -> list[tuple[int, tuple[Any, ...]]]:
+    """(L, _scan_job arguments) per (L, block of replicas): ``pieces`` blocks per L with their
+    first_replica offsets (whole 64-replica words for multi-spin Metropolis); size L on derived_seed(seed, L)."""
+    unit = 64 if algorithm == "metropolis" and replicas % 64 == 0 else 1  # keep multi-spin words whole
+    pieces = min(pieces, replicas // unit)
+    jobs = []
+    for L in sorted(set(sizes)):
+        edges = unit * np.linspace(0, replicas // unit, pieces + 1).round().astype(int)
+        for a, b in zip(edges[:-1], edges[1:]):
+            if b > a:
+                jobs.append((L, (L, t0, algorithm, int(b - a), int(a), derived_seed(seed, L), therm[L], sweeps[L],
+                                 every, threads)))
+    return jobs
+
+
+def _run_jobs(jobs: list[tuple[int, tuple[Any, ...]]], client: Any,
+              progress: Any) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """L -> (e, m) with the jobs' replica blocks side by side, run here (client None) or on ``client``
+    in order; one progress unit per job."""
+    # The core engine: here, one job after another, for client=None; else every job submitted first.
+    results = run(_scan_job, [args for _, args in jobs], client=client, progress=progress,
+                  description="finite-size scan jobs", unit="job")
+    parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {L: [] for L, _ in jobs}
+    for (L, _), piece in zip(jobs, results):
+        parts[L].append(piece)
+    return {L: (np.concatenate([p[0] for p in ps], axis=1), np.concatenate([p[1] for p in ps], axis=1))
+            for L, ps in parts.items()}
+
+
+def _check_sizes(sizes: Any) -> list[int]:
+    """At least two different even L (each checked as IsingModel checks it)."""
+    from .model import IsingModel
+
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise TypeError(f"sizes must be a sequence of lattice sizes, got {type(sizes).__name__}")
+    size_list = [check_int(L, "sizes[i]", minimum=2) for L in sizes]
+    if len(set(size_list)) < 2:
+        raise ValueError(f"sizes needs at least two different L, got {list(sizes)!r}")
+    for L in size_list:
+        IsingModel(L)  # even L, with the model's own message
+    return size_list
 
 
 def finite_size_scan(
@@ -420,7 +548,9 @@ def finite_size_scan(
     replicas : independent lattices per L (at least ``blocks``).
     n_sweeps, thermalize : sweeps measured and discarded per L (an int, or a mapping L -> int).
     measure_every : sweeps between measurements.
-    seed : 64-bit seed; every L uses it (the lattices differ in size, so their streams do not overlap in use).
+    seed : 64-bit seed of the scan; size L runs on ``derived_seed(seed, L)``. (The Philox items hold
+        replica, site and sweep but no L, so one seed shared by every L would make the sizes draw the
+        same words at shared (replica, site, sweep): correlated lattices across L.)
     blocks : jackknife blocks (default min(replicas, 16)).
     window : half-width of the reweighting window (default 2 / L_max^0.75).
     points : grid points in the window.
@@ -440,16 +570,8 @@ def finite_size_scan(
     -------
     FiniteSizeScan
     """
-    from .model import IsingModel
-
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-        raise TypeError(f"sizes must be a sequence of lattice sizes, got {type(sizes).__name__}")
-    size_list = [check_int(L, "sizes[i]", minimum=2) for L in sizes]
-    if len(set(size_list)) < 2:
-        raise ValueError(f"sizes needs at least two different L, got {list(sizes)!r}")
-    for L in size_list:
-        IsingModel(L)  # even L, with the model's own message
-    t0 = _real(temperature, "temperature", positive=True)
+    size_list = _check_sizes(sizes)
+    t0 = check_real(temperature, "temperature", positive=True)
     algorithm = check_choice(algorithm, "algorithm", ("wolff", "swendsen-wang", "metropolis", "heatbath"))
     replicas = check_int(replicas, "replicas", minimum=2)
     blocks = min(replicas, 16) if blocks is None else check_int(blocks, "blocks", minimum=2, maximum=replicas)
@@ -457,53 +579,14 @@ def finite_size_scan(
     seed = resolve_seed(seed)
     threads = check_threads(threads)
 
-    def per_size(value: Any, name: str) -> dict[int, int]:
-        if isinstance(value, Mapping):
-            missing = set(size_list) - set(value)
-            if missing:
-                raise ValueError(f"{name} has no entry for L in {sorted(missing)}")
-            return {L: check_int(value[L], f"{name}[{L}]", minimum=0) for L in size_list}
-        v = check_int(value, name, minimum=0)
-        return {L: v for L in size_list}
-
-    sweeps = per_size(n_sweeps, "n_sweeps")
-    therm = per_size(thermalize, "thermalize")
+    sweeps = _per_size(n_sweeps, "n_sweeps", size_list)
+    therm = _per_size(thermalize, "thermalize", size_list)
     for L in size_list:
         if sweeps[L] // every < 2:
             raise ValueError(f"n_sweeps[{L}]={sweeps[L]} gives fewer than 2 measurements at measure_every={every}")
-    if isinstance(client, str):  # "sync" or a scheduler address: deepcheap_native.distributed makes the client
-        from ..core.scaleout import get_client
-
-        client = get_client(client)
-    if client is not None and not callable(getattr(client, "submit", None)):
-        raise TypeError(f"client must have a submit method (dask.distributed.Client or a concurrent.futures "
-                        f"Executor), got {type(client).__name__}")
     pieces = 1 if client is None else (blocks if jobs_per_size is None else
                                       check_int(jobs_per_size, "jobs_per_size", minimum=1, maximum=replicas))
-    unit = 64 if algorithm == "metropolis" and replicas % 64 == 0 else 1  # keep multi-spin words whole
-    pieces = min(pieces, replicas // unit)
-    jobs = []
-    for L in sorted(set(size_list)):
-        edges = unit * np.linspace(0, replicas // unit, pieces + 1).round().astype(int)
-        for a, b in zip(edges[:-1], edges[1:]):
-            if b > a:
-                jobs.append((L, (L, t0, algorithm, int(b - a), int(a), seed, therm[L], sweeps[L], every, threads)))
-    results: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {L: [] for L in size_list}
-    bar = progress_bar(progress, len(jobs), "finite-size scan jobs")
-    try:
-        if client is None:
-            for L, args in jobs:
-                results[L].append(_scan_job(*args))
-                bar.update(1)
-        else:
-            futures = [(L, client.submit(_scan_job, *args)) for L, args in jobs]
-            for L, future in futures:
-                results[L].append(future.result())
-                bar.update(1)
-    finally:
-        bar.close()
-    series = {L: (np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts], axis=1))
-              for L, parts in results.items()}
-    scan = analyse_finite_size(series, t0, window=window, points=points, blocks=blocks, tc=tc)
+    jobs = _scan_jobs(size_list, t0, algorithm, replicas, pieces, seed, therm, sweeps, every, threads)
+    scan = analyse_finite_size(_run_jobs(jobs, client, progress), t0, window=window, points=points, blocks=blocks, tc=tc)
     scan.seed = seed
     return scan

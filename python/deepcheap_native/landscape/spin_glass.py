@@ -22,6 +22,7 @@ from ..core.arrays import float_dtype, html_table, like_input, short_repr, to_nu
 from ..core.random import normal_pairs
 from ..core.results import saveable
 from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, progress_bar, resolve_seed
+from .theory import ground_state_energy, threshold_energy
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]
 
@@ -31,40 +32,6 @@ PURPOSE_STARTS = 0x4C530002  # "LS" 2: item = start, step = coordinate // 2
 
 DEFAULT_MAX_BYTES = 2**30
 _CHUNK_BYTES = 16 * 2**20  # per-chunk temporaries of the batched contraction (fits L2 + L3 well)
-
-
-def threshold_energy(p: int) -> float:
-    """E_∞ = 2√((p−1)/p): local minima of H/N end at −E_∞ (Auffinger, Ben Arous & Černý 2013)."""
-    p = check_int(p, "p", minimum=2)
-    return 2.0 * math.sqrt((p - 1) / p)
-
-
-def ground_state_energy(p: int) -> float:
-    """E₀, the ground-state energy per spin is −E₀ as N → ∞.
-
-    p = 2: √2 (the semicircle edge). p ≥ 3: the zero above E_∞ of the complexity of local minima
-    Θ(u) = ½ ln(p−1) − (p−2)u²/(4(p−1)) − I₁(u), with I₁(u) = (u/E_∞²)√(u²−E_∞²) − ln(u + √(u²−E_∞²))
-    + ln E_∞ (Auffinger, Ben Arous & Černý 2013, Theorem 2.8; equal to the Crisanti–Sommers 1RSB
-    value), found by bisection to machine precision: 1.656998 for p = 3, 1.794085 for p = 4.
-    """
-    p = check_int(p, "p", minimum=2)
-    e_inf = threshold_energy(p)
-    if p == 2:
-        return e_inf
-
-    def complexity(u: float) -> float:
-        s = math.sqrt(max(u * u - e_inf * e_inf, 0.0))
-        i1 = u / e_inf**2 * s - math.log(u + s) + math.log(e_inf)
-        return 0.5 * math.log(p - 1) - (p - 2) / (4 * (p - 1)) * u * u - i1
-
-    lo, hi = e_inf, e_inf + 2.0  # Θ(E_∞) = ½ln(p−1) − (p−2)/p > 0 and Θ(E_∞ + 2) < 0 for p ≥ 3
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if complexity(mid) > 0:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
 
 
 @saveable
@@ -105,6 +72,13 @@ class DescentResult:
 
     def _repr_html_(self) -> str:
         return html_table("DescentResult", [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)])
+
+    def plot(self, ax: Any = None, *, p: int | None = None, bins: Any = 30) -> Any:
+        """Draw the endpoints (and the history, when kept) with matplotlib: see
+        :func:`deepcheap_native.landscape.plots.plot_descent`; ``p`` marks −E₀ and −E_∞. Returns the axes."""
+        from .plots import plot_descent
+
+        return plot_descent(self, ax, p=p, bins=bins)
 
     seed: int | None = None  #: the random starts' seed (drawn when seed=None; None for given starts)
     #: with ``history=True``: (steps run + 1, n_starts) energy per spin before each step and at the end
@@ -339,6 +313,9 @@ class SphericalSpinGlass:
             if n_starts is None:
                 if starts is None:
                     raise TypeError("descend() needs n_starts (the number of random starts) or starts=<array>")
+                if np.ndim(starts) == 0:
+                    raise TypeError(f"starts must be an (n, {self.N}) array of starting points, got "
+                                    f"{type(starts).__name__} {starts!r}; for n random starts pass n_starts=n")
                 n = check_int(len(starts), "len(starts)", minimum=1)
             else:
                 n = check_int(n_starts, "n_starts", minimum=1)

@@ -649,7 +649,7 @@ class ProductNetwork:
         return [(np.vstack(hidden_w), np.concatenate(hidden_b)), (np.concatenate(out_w)[None, :], out_bias)]
 
     def to_torch(self, native: bool = False, *, threads: int | None = None, dtype: Any = None,
-                 device: Any = None) -> Any:
+                 device: Any = None, reparametrize: bool = False) -> Any:
         """The network as a ``torch.nn.Module`` with output shape (batch, 1).
 
         ``dtype`` (numpy or torch float32/float64; default the network's) and ``device`` (default the
@@ -664,8 +664,25 @@ class ProductNetwork:
         CPU threads for each eager forward pass of the module, as ``threads=`` of a call (None:
         :func:`~deepcheap_native.set_num_threads`; a ``torch.compile`` graph runs the op later, with the
         package setting; ignored on a GPU); the result does not depend on it.
+
+        ``reparametrize=True`` (``native=False`` only): for fine-tuning. The explicit weights are
+        ill-conditioned for an optimiser (order λ inside, 1/λ² or 1/λⁿ at the read-out, the output a
+        cancellation between them: plain SGD diverges at any useful learning rate). Each ``nn.Linear``
+        becomes a ``ScaledLinear`` whose trained tensors are the weights divided by a fixed power of two,
+        chosen so that every tensor moves the output about equally (Gauss–Newton trace about 1 at
+        export); the module computes bit for bit what the plain export does. At the default λ it stays
+        stable under SGD (lr 0.1) where the plain export diverges at lr 1e-7; to fine-tune, build at a
+        larger λ (e.g. ``scale=0.3``, whose truncation error Adam then removes: 10× lower MSE in 60
+        steps, deep n = 3). What it cannot do: a per-tensor scale leaves the stiffness inside a layer (a
+        gate's read-out moves the output about 1/λ² more along its cancelling directions than along
+        its useful one); see :mod:`deepcheap_native.product.reparametrize`.
         """
         torch = import_torch("ProductNetwork.to_torch()")
+        if not isinstance(reparametrize, (bool, np.bool_)):
+            raise TypeError(f"reparametrize must be True or False, got {type(reparametrize).__name__}")
+        if reparametrize and native:
+            raise ValueError("reparametrize=True applies to native=False modules (a native module has no "
+                             "trainable weights: its op computes the fixed explicit network)")
         dt = self.dtype if dtype is None else float_dtype(dtype)
         if native:
             from .torch_ops import native_module
@@ -689,7 +706,13 @@ class ProductNetwork:
             if k < len(weights) - 1:
                 layers.append(torch_activation(self.activation))
         module = torch.nn.Sequential(*layers)
-        return module if device is None else module.to(device)
+        if device is not None:
+            module = module.to(device)
+        if reparametrize:
+            from .reparametrize import reparametrized
+
+            module = reparametrized(module, self.n)
+        return module
 
 
 #: torch.nn module of each activation (exp has none in torch: :func:`torch_activation` makes one).

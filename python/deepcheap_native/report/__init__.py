@@ -1,6 +1,6 @@
 """`deepcheap report`: reproduce the theory's claims with the package's own kernels, beside the theory.
 
-One module per experiment group (product, hierarchy, ising, critical, circuits, performance, landscape, capabilities, locality); each exposes
+One module per experiment group (product, hierarchy, ising, critical, circuits, performance, landscape, capabilities, locality, relu); each exposes
 ``TITLE``, ``INTRO``, ``PRESETS`` (parameters per preset: tiny, quick, full) and ``run(ctx, section,
 params)``. `run_report` runs them, then writes results.json and a self-contained index.html.
 """
@@ -23,7 +23,7 @@ __all__ = ["EXPERIMENTS", "PRESETS", "MissingCapability", "MissingDependency", "
            "run_report"]
 
 EXPERIMENTS = ("product", "hierarchy", "ising", "critical", "circuits", "performance", "landscape", "capabilities",
-               "locality")
+               "locality", "relu")
 PRESETS = ("tiny", "quick", "full")
 
 

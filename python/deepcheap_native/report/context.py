@@ -141,6 +141,23 @@ class Context:
             section.steps.append(StepRecord(name, time.perf_counter() - start))
 
 
+def require(*names: str, issue: str | None = None) -> list[Any]:
+    """Public names of deepcheap_native, fetched by dotted path (every area is part of the package, so
+    a missing one is a renamed API: a failed step, MissingCapability). ``issue`` is ignored: kept only
+    while report/relu.py still passes it; the other sections read ``dc.<name>`` directly."""
+    import deepcheap_native as dc
+
+    found = []
+    for name in names:
+        obj: Any = dc
+        for part in name.split("."):
+            if not hasattr(obj, part):
+                raise MissingCapability(f"deepcheap_native.{name} does not exist; this experiment cannot run")
+            obj = getattr(obj, part)
+        found.append(obj)
+    return found
+
+
 def best_time(fn: Any, *, repeat: int = 3, min_time: float = 0.0, budget: float = 2.0) -> float:
     """The best of `repeat` wall-clock timings of fn() in seconds (the least disturbed by noise).
 

@@ -13,6 +13,8 @@ import numpy as np
 
 import deepcheap_native as dc
 
+from ..ising.exact import CRITICAL_BINDER, CRITICAL_TEMPERATURE
+from ..ising.plots import plot_scan
 from .context import Context, Section
 from .figures import subplots, to_png
 
@@ -27,8 +29,8 @@ INTRO = (
     "over blocks of independent replicas (T_c and every fit redone per block). The simulation temperature "
     "is 2.27, not the exact T_c."
 )
-TC = 2.0 / math.log1p(math.sqrt(2.0))
-U_CRITICAL = 0.6107
+TC = CRITICAL_TEMPERATURE  # the Ising area's constants, under the names this section always had
+U_CRITICAL = CRITICAL_BINDER
 GOALS = {"tc": 5e-4, "gamma/nu": 0.02, "beta/nu": 0.05, "nu": 0.05, "z_tolerance": 0.15}
 EXACT = {"nu": 1.0, "gamma/nu": 1.75, "beta/nu": 0.125}
 Z_EXPECTED = {"metropolis": 2.17, "wolff": 0.25, "swendsen-wang": 0.25}
@@ -110,41 +112,8 @@ def _finite_size(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 
 def _fss_figures(section: Section, scan: Any) -> None:
-    sizes = scan.sizes
     fig, axes = subplots(3, width=4.6, height=3.6)
-    ax = axes[0]
-    for i, L in enumerate(sizes):
-        ax.plot(scan.grid, scan.binder[i], color=f"C{i}", label=f"L = {L}")
-        ax.fill_between(scan.grid, scan.binder[i] - scan.binder_error[i], scan.binder[i] + scan.binder_error[i],
-                        color=f"C{i}", alpha=0.25, lw=0)
-    ax.axvline(TC, color="k", lw=0.8, ls=":", label="exact T_c")
-    ax.axvline(scan.tc, color="C3", lw=0.8, ls="--", label=f"crossing {scan.tc:.4f}")
-    ax.axhline(U_CRITICAL, color="gray", lw=0.7, ls="--")
-    ax.set_xlabel("T")
-    ax.set_ylabel("U₄ (reweighted, ±1σ)")
-    ax.set_title("U₄ crossings")
-    ax.legend(fontsize=7)
-
-    ax = axes[1]
-    chi, chi_err = scan.at_tc["chi"]
-    ax.errorbar(sizes, chi, yerr=chi_err, fmt="o", color="C0", label="χ at crossing T_c")
-    g, g_err = scan.exponents["gamma/nu"]
-    ref = chi[-1] * (sizes / sizes[-1]) ** 1.75
-    ax.plot(sizes, ref, "k--", lw=0.8, label="slope 7/4 (exact)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("L")
-    ax.set_ylabel("χ = L²⟨m²⟩/T")
-    ax.set_title(f"γ/ν = {g:.3f} ± {g_err:.3f}")
-    ax.legend(fontsize=7)
-
-    ax = axes[2]
-    for i, L in enumerate(sizes):
-        ax.plot((scan.grid - TC) * L, scan.binder[i], ".", ms=2, color=f"C{i}", label=f"L = {L}")
-    ax.set_xlabel("(T − T_c) L^(1/ν), exact T_c and ν = 1")
-    ax.set_ylabel("U₄")
-    ax.set_title("data collapse")
-    ax.legend(fontsize=7)
+    plot_scan(scan, axes)  # the figure FiniteSizeScan.plot() draws
     section.figure("fss", "Finite-size scaling with Wolff updates: U₄(T) reweighted from one temperature per L "
                    "(bands ±1σ), χ at the estimated T_c against L with the exact slope 7/4, and the collapse of "
                    "U₄ against (T − T_c)L with the exact T_c and ν = 1.", to_png(fig))

@@ -9,6 +9,8 @@ import numpy as np
 
 import deepcheap_native as dc
 
+from ..ising.exact import CRITICAL_BINDER, CRITICAL_TEMPERATURE
+from ..ising.stats import binder_from_moments, jackknife
 from .context import Context, Section
 from .figures import subplots, to_png
 
@@ -21,8 +23,8 @@ INTRO = (
     "of fixed size: it stays near a fixed point at T_c and flows to order (2/3) below and to disorder "
     "(0) above. Error bars come from independent replicas (jackknife)."
 )
-TC = 2.0 / np.log(1.0 + np.sqrt(2.0))
-U_CRITICAL = 0.6107
+TC = CRITICAL_TEMPERATURE  # the Ising area's constants, under the names this section always had
+U_CRITICAL = CRITICAL_BINDER
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"curve_L": 16, "curve_T": [1.6, 2.0, 2.269, 2.5, 3.0, 3.5], "replicas": 64,
@@ -51,19 +53,14 @@ def _moments(m: np.ndarray) -> np.ndarray:
 
 
 def binder(m2: np.ndarray, m4: np.ndarray) -> float:
-    return float(1.0 - np.mean(m4) / (3.0 * np.mean(m2) ** 2))
+    """U₄ from per-replica moments <m²>, <m⁴> (pooled over replicas)."""
+    return float(binder_from_moments(np.mean(m2), np.mean(m4)))
 
 
 def binder_with_error(m: np.ndarray) -> tuple[float, float]:
     """U₄ from m of shape (time, replicas), with a jackknife error over replicas (independent)."""
     _, m2, m4 = _moments(m)
-    r = m2.size
-    full = binder(m2, m4)
-    if r < 2:
-        return full, float("nan")
-    idx = np.arange(r)
-    jack = np.array([binder(m2[idx != i], m4[idx != i]) for i in range(r)])
-    return full, float(np.sqrt((r - 1) / r * np.sum((jack - jack.mean()) ** 2)))
+    return jackknife(np.stack([m2, m4]), lambda a: binder_from_moments(a[0], a[1]))
 
 
 def _measure(sampler: Any, n_measure: int, every: int) -> tuple[np.ndarray, np.ndarray]:
@@ -190,7 +187,7 @@ def _binder(ctx: Context, section: Section, p: dict[str, Any]) -> None:
         ax.errorbar(c["T"], c["U"], yerr=3 * np.nan_to_num(np.asarray(c["U_err"])), fmt="o-", ms=4,
                     capsize=2, color=f"C{i}", label=f"L = {c['L']}")
     ax.axvline(Tc, color="k", lw=0.8, ls=":", label="T_c (Onsager)")
-    ax.axhline(U_CRITICAL, color="gray", lw=0.8, ls="--", label="U* ≈ 0.6107")
+    ax.axhline(U_CRITICAL, color="gray", lw=0.8, ls="--", label=f"U* ≈ {U_CRITICAL}")
     ax.set_xlabel("T")
     ax.set_ylabel("Binder cumulant U₄")
     ax.set_title("Binder cumulants cross at T_c")

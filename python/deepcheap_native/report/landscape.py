@@ -13,6 +13,7 @@ import numpy as np
 
 import deepcheap_native as dc
 
+from ..landscape.plots import plot_endpoints
 from .context import Context, Section
 from .figures import subplots, to_png
 
@@ -303,32 +304,18 @@ def _p2(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 def _figures(section: Section, p: dict[str, Any]) -> None:
     d = section.numbers["p3"]
-    e0, e_inf = d["E0"], d["E_inf"]
+    e_inf = d["E_inf"]
     per_size, runs = d["per_size"], d["runs"]
     fig, axes = subplots(4, width=4.2, height=3.6)
     ax = axes[0]
-    bins = np.linspace(-1.72, -1.36, 37)
-    for i, N in enumerate(p["sizes"]):
-        energy = np.concatenate([r["energy"] for r in runs[N]])
-        ax.hist(energy, bins=bins, histtype="step", density=True, color=f"C{i}", label=f"N = {N}")
-    ax.axvline(-e0, color="k", ls="--", lw=1, label=f"−E₀ = {-e0:.3f}")
-    ax.axvline(-e_inf, color="k", ls=":", lw=1, label=f"−E_∞ = {-e_inf:.3f}")
-    ax.set_xlabel("endpoint energy per spin H/N")
-    ax.set_ylabel("density")
+    plot_endpoints(ax, {f"N = {N}": np.concatenate([r["energy"] for r in runs[N]]) for N in p["sizes"]},
+                   np.linspace(-1.72, -1.36, 37), p=3)  # the histogram DescentResult.plot() draws
     ax.set_title("p = 3: where descent ends (heavy ball)")
-    ax.legend(fontsize=7)
 
     ax = axes[1]
-    wide = np.linspace(-2.0, -0.3, 35)
-    for i, N in enumerate(p["small_sizes"]):
-        energy = np.concatenate([r["energy"] for r in runs[N]])
-        ax.hist(energy, bins=wide, histtype="step", color=f"C{i}", label=f"N = {N}")
-    ax.axvline(-e0, color="k", ls="--", lw=1)
-    ax.axvline(-e_inf, color="k", ls=":", lw=1)
-    ax.set_xlabel("endpoint energy per spin H/N")
-    ax.set_ylabel("endpoints")
+    plot_endpoints(ax, {f"N = {N}": np.concatenate([r["energy"] for r in runs[N]]) for N in p["small_sizes"]},
+                   np.linspace(-2.0, -0.3, 35), p=3, density=False)
     ax.set_title("Small N: boxes everywhere")
-    ax.legend(fontsize=7)
 
     ax = axes[2]
     sizes = sorted(per_size)
