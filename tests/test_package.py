@@ -124,7 +124,7 @@ PUBLIC = {
     "deepcheap_native.markov": "HierarchicalChain MAX_STATES MarkovChain ROW_SUM_TOLERANCE",
     "deepcheap_native.product": (
         "ACTIVATIONS MAX_DEEP_INPUTS MAX_DEEP_WEIGHT_INPUTS MAX_SHALLOW_INPUTS ProductNetwork "
-        "activation_derivative choose_bias multiplication_gate polynomial_network product_network "
+        "activation_derivative built_neurons choose_bias multiplication_gate polynomial_network product_network "
         "product_network_hidden_layers product_network_neurons torch_activation"
     ),
     "deepcheap_native.random": "normal_pairs philox4x32 uniform_double",
