@@ -28,9 +28,9 @@ import pytest
 import deepcheap_native as dc
 from deepcheap_native import circuits as C
 from deepcheap_native.circuit import pack_bits, unpack_bits
-from deepcheap_native.report.peers import NumpyLevelized
+from deepcheap_native.testing.peers import NumpyLevelized
 
-BRISTOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "circuit" / "bristol"
+BRISTOL = Path(__file__).resolve().parents[1] / "data" / "bristol"
 SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"  # CI runs each benchmark once, small (conftest.py)
 VECTORS = 4096 if SMALL else 65_536
 N_WORDS = VECTORS // 64
@@ -41,7 +41,7 @@ def load(name: str) -> dc.Circuit:
     return dc.Circuit.from_bristol(BRISTOL / f"{name}.txt")
 
 
-# numpy peer: NumpyLevelized (deepcheap_native.report.peers), shared with the report.
+# numpy peer: NumpyLevelized (deepcheap_native.testing.peers), shared with the report.
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -11,7 +11,6 @@ Every run checks its answer against the local call (pieces of it, for the 10^7-c
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np
@@ -21,6 +20,7 @@ import deepcheap_native as dc
 
 dd = pytest.importorskip("distributed")
 from deepcheap_native import distributed  # noqa: E402
+from deepcheap_native.testing.timing import timed  # noqa: E402
 
 MARKOV = dict(n_chains=10_000_000, n_steps=500, chunk=2_500_000, seed=1)  # 4 tasks of 1.25·10^9 transitions (≥ 1 s each)
 ISING = dict(L=64, T=[2.0, 2.2, 2.27, 2.4], replicas=64, sweeps=6000, thermalize=1000, seed=2)  # 4 rows
@@ -95,12 +95,8 @@ def test_ising_scaling(benchmark, client):
 
 
 def _median_time(fn, client, rounds: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        result = fn(client)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
+    t = timed(lambda: fn(client), repeat=rounds, warmup=False)
+    return t.median, t.result
 
 
 def main() -> None:

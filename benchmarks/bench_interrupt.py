@@ -26,7 +26,7 @@ import deepcheap_native as dc
 from deepcheap_native import _core
 
 FULL = os.environ.get("DEEPCHEAP_BENCH_SIZE", "full") != "small"
-BRISTOL = Path(__file__).resolve().parent.parent / "tests" / "data" / "circuit" / "bristol"
+BRISTOL = Path(__file__).resolve().parents[1] / "data" / "bristol"
 
 
 def _sweeps(make: Callable[[], object], n: int) -> Callable[[], np.ndarray]:

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
 import pytest
 
 import deepcheap_native as dc
 from deepcheap_native import ising
-from deepcheap_native.report.peers import numpy_checkerboard_sweep
+from deepcheap_native.testing.peers import numpy_checkerboard_sweep
+from deepcheap_native.testing.timing import timed
 
 GPU_REFERENCE_FLIPS_PER_NS = 900.0  # NVIDIA ising-gpu (multi-spin, one H100), quoted
 TEMPERATURES = {"2.0": 2.0, "Tc": ising.CRITICAL_TEMPERATURE}
@@ -32,7 +32,7 @@ NATIVE_REPLICAS = 128  # two 64-replica words per site: with 2 threads each swee
 
 class NumpyCheckerboard:
     """One L x L lattice under the shared numpy checkerboard Metropolis peer
-    (deepcheap_native.report.peers.numpy_checkerboard_sweep, also used by the report)."""
+    (deepcheap_native.testing.peers.numpy_checkerboard_sweep, also used by the report)."""
 
     def __init__(self, L: int, T: float, seed: int = 0) -> None:
         self.beta = 1.0 / T
@@ -85,13 +85,7 @@ def test_ising_flips(benchmark, L, T_name, impl):
 
 
 def median_time(fn, rounds: int = 3) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return timed(fn, repeat=rounds).median  # after one warm-up call
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ import pytest
 import deepcheap_native as dc
 
 SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"
-BRISTOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "circuit" / "bristol"
+BRISTOL = Path(__file__).resolve().parents[1] / "data" / "bristol"
 
 
 class Competitors:

@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from deepcheap_native.report.peers import numpy_alias_sampler, vose_tables
+from deepcheap_native.testing.peers import numpy_alias_sampler, vose_tables
 
 THREADS = 2
 # (states, chains, steps) from the issue.
@@ -64,7 +64,7 @@ def check_marginal(final: np.ndarray, P: np.ndarray, n_steps: int) -> None:
     assert statistic < stats.chi2.ppf(1 - 1e-6, S - 1), f"chi-square {statistic:.1f} with {S - 1} dof"
 
 
-# ---- peers (numpy alias: deepcheap_native.report.peers, shared with the report) -------------------
+# ---- peers (numpy alias: deepcheap_native.testing.peers, shared with the report) -------------------
 def quantecon_sampler(P: np.ndarray, n_chains: int, seed: int = 2) -> Callable[[int], np.ndarray] | None:
     try:
         import quantecon as qe

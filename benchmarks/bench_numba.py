@@ -70,7 +70,7 @@ SMALL = os.environ.get("DEEPCHEAP_BENCH_SIZE") == "small"  # CI runs each benchm
 ISING = (128, 2.0, 16) if SMALL else (256, 2.0, 40)  # L, T, sweeps per timed call (64 replicas)
 MARKOV = (16, 5_000, 50) if SMALL else (16, 100_000, 1000)  # S, chains, steps
 CIRCUIT_WORDS = 64 if SMALL else 1024
-BRISTOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "circuit" / "bristol"
+BRISTOL = Path(__file__).resolve().parents[1] / "data" / "bristol"
 
 needs_numba = pytest.mark.skipif(numba is None, reason="numba is not installed (optional peer: pip install numba)")
 
@@ -367,7 +367,7 @@ def _markov_matrix(S: int) -> np.ndarray:
 
 def _packed_alias(P: np.ndarray) -> np.ndarray:
     """Walker/Vose alias tables of every row, entry = alias << 32 | threshold (2^32 scale)."""
-    from deepcheap_native.report.peers import vose_tables
+    from deepcheap_native.testing.peers import vose_tables
 
     S = P.shape[0]
     prob, alias = vose_tables(P)

@@ -25,7 +25,7 @@ import pytest
 
 import deepcheap_native as dc
 
-BRISTOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "circuit" / "bristol"
+BRISTOL = Path(__file__).resolve().parents[1] / "data" / "bristol"
 NAMES = ("MarkovChain.sample(10, 10)", "random.philox4x32, one counter", "evaluate_packed, adder64, one word",
          "evaluate_packed, sha256, one word", "product forward, n=16, 16 samples",
          "IsingSampler.sweep(1), 8x8, 64 replicas", "numpy: np.add, 16 floats", "numpy: Philox random_raw(1)",

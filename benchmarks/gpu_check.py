@@ -17,29 +17,24 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
 
 import deepcheap_native as dc
 from deepcheap_native import cuda
+from deepcheap_native.testing import timing
 
 
 def timed(fn: Callable[[], object], repeats: int = 3) -> tuple[float, object]:
     """(best of ``repeats`` timed calls after one warm-up call, the last call's result)."""
-    result = fn()  # warm-up (first launch, lazy module load, allocations)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+    t = timing.timed(fn, repeat=repeats)
+    return t.best, t.result
 
 
 def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
     """Best of ``repeats`` timed calls after one warm-up call."""
-    return timed(fn, repeats)[0]
+    return timing.timed(fn, repeat=repeats).best
 
 
 SCALE = max(1, int(os.environ.get("GPU_CHECK_SCALE", "1")))

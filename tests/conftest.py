@@ -12,6 +12,8 @@ import deepcheap_native as dc
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = Path(__file__).resolve().parent / "data"
+#: The published Bristol circuits: package data (the wheel ships them compressed), read here as text.
+BRISTOL_DATA = Path(__file__).resolve().parents[1] / "data" / "bristol"
 
 
 @contextlib.contextmanager

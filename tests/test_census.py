@@ -13,8 +13,8 @@ import pytest
 import deepcheap_native as dc
 from deepcheap_native import _core, census
 
-# OEIS A000609: threshold functions of n or fewer variables (constants included), n = 0..7.
-A000609 = [2, 4, 14, 104, 1882, 94572, 15028134, 8378070864]
+# OEIS A000609, the package's one copy (census.A000609); the brute forces below check its small entries.
+A000609 = census.A000609
 
 
 def points(n: int) -> np.ndarray:
@@ -319,3 +319,16 @@ def test_bad_input():
         _core.census_tables(7)
     with pytest.raises(ValueError, match="out of range"):
         _core.census_canonical(5, 0, 10**6)
+
+
+def test_a000609_small_entries_against_brute_force():
+    # Every function [w·x >= t] with integer |w_i| <= 3 (Muroga's bound for n <= 4) and every threshold
+    # between the sums' extremes: the distinct truth tables are exactly the threshold functions.
+    for n in range(5):
+        points = list(itertools.product((0, 1), repeat=n))
+        tables = set()
+        for w in itertools.product(range(-3, 4), repeat=n):
+            sums = [sum(a * b for a, b in zip(w, x)) for x in points]
+            for t in range(-3 * n - 1, 3 * n + 2):
+                tables.add(tuple(s >= t for s in sums))
+        assert len(tables) == A000609[n], n

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from conftest import DATA, simd, threads
+from conftest import BRISTOL_DATA, DATA, simd, threads
 from deepcheap_native import circuits as C
 from deepcheap_native.circuit import OPS
 
-BRISTOL = DATA / "circuit" / "bristol"
+BRISTOL = BRISTOL_DATA
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import deepcheap_native as dc
-from conftest import DATA
+from conftest import BRISTOL_DATA, DATA
 
 HALF_ADDER = "2 6\n2 1 1\n1 2\n\n2 1 0 1 4 XOR\n2 1 0 1 5 AND\n"  # outputs wires 4 (sum), 5 (carry)
 
@@ -121,7 +121,7 @@ def test_loading_from_paths_and_text(tmp_path):
 
 
 # ------------------------------------------------------------------------------ fuzzing
-SEED_BRISTOL = [HALF_ADDER.encode(), (DATA / "circuit" / "bristol" / "neg64.txt").read_bytes()]
+SEED_BRISTOL = [HALF_ADDER.encode(), (BRISTOL_DATA / "neg64.txt").read_bytes()]
 SEED_AIGER = [AAG_HALF_ADDER.encode(), (DATA / "circuit" / "epfl" / "ctrl.aig").read_bytes()]
 FUZZ = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import deepcheap_native as dc
-from conftest import DATA
+from conftest import BRISTOL_DATA, DATA
 
-BRISTOL = DATA / "circuit" / "bristol"
+BRISTOL = BRISTOL_DATA
 EPFL = DATA / "circuit" / "epfl"
 
 
@@ -305,13 +305,13 @@ def test_epfl_arithmetic_functions():
 @pytest.mark.parametrize("name", ["sha256", "aes_128", "adder64"])
 def test_shipped_bristol_circuits_match_the_test_data(name):
     shipped = dc.circuits.bristol(name)
-    reference = dc.Circuit.from_bristol(DATA / "circuit" / "bristol" / f"{name}.txt")
+    reference = dc.Circuit.from_bristol(BRISTOL_DATA / f"{name}.txt")
     assert shipped.n_gates == reference.n_gates and shipped.depth == reference.depth
     assert shipped.to_bristol() == reference.to_bristol()
 
 
 def test_shipped_bristol_names_and_errors():
-    circuits = {p.stem for p in (DATA / "circuit" / "bristol").glob("*.txt")} - {"License"}
+    circuits = {p.stem for p in BRISTOL_DATA.glob("*.txt")} - {"License"}
     assert set(dc.circuits.BRISTOL_CIRCUITS) == circuits
     with pytest.raises(ValueError, match="must be one of"):
         dc.circuits.bristol("md5")

@@ -5,7 +5,6 @@ divide the work), a worker killed mid-run, an unreachable scheduler, and bad chu
 from __future__ import annotations
 
 import concurrent.futures
-import inspect
 import json
 import os
 import signal
@@ -30,8 +29,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
-HAS_FIRST = "first" in inspect.signature(dc.MarkovChain.sample).parameters
-needs_first = pytest.mark.skipif(not HAS_FIRST, reason="MarkovChain.sample(first=) not in this build yet")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +42,6 @@ def client():
     cluster.close()
 
 
-@needs_first
 @pytest.mark.parametrize("chunk", [256, 333])
 def test_markov_chains_as_dask_array(client, chunk):
     rng = np.random.default_rng(0)
@@ -60,7 +56,6 @@ def test_markov_chains_as_dask_array(client, chunk):
                                   chain.sample(1000, 12, seed=8, init=init, return_path=True))
 
 
-@needs_first
 @pytest.mark.parametrize("chunk", [500, 777])
 def test_hierarchy_as_dask_array(client, chunk):
     rng = np.random.default_rng(1)
@@ -148,8 +143,6 @@ def test_ising_scan(client):
     assert (table[["abs_m_err", "e_err", "U4_err", "chi_err", "chi_connected_err", "C_err"]] > 0).all().all()
 
 
-@pytest.mark.skipif("first_replica" not in inspect.signature(dc.IsingModel.sampler).parameters,
-                    reason="IsingModel.sampler(first_replica=) not in this build yet")
 @pytest.mark.parametrize("algorithm", ["metropolis", "heatbath", "wolff"])
 def test_ising_scan_replica_chunks(client, algorithm):
     kw = dict(L=8, T=2.3, algorithm=algorithm, replicas=192, sweeps=30, seed=4)

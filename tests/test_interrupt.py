@@ -35,7 +35,7 @@ from deepcheap_native import _core, relu
 
 LATENCY_LIMIT = 0.5   # seconds from SIGINT to KeyboardInterrupt, measured in the child
 OUTER_TIMEOUT = 120
-BRISTOL = str(Path(__file__).resolve().parent / "data" / "circuit" / "bristol")   # seconds for the whole child: generous, it only catches a call that never stops
+BRISTOL = str(Path(__file__).resolve().parents[1] / "data" / "bristol")   # seconds for the whole child: generous, it only catches a call that never stops
 
 PRELUDE = """
 import json, os, signal, sys, threading, time

@@ -626,3 +626,24 @@ def test_unaligned_input_gives_the_aligned_answer():
     np.testing.assert_array_equal(net(unaligned), net(x))
     gate = dc.multiplication_gate(unaligned[:, 0], unaligned[:, 1], scale=1e-3)
     np.testing.assert_array_equal(gate, dc.multiplication_gate(x[:, 0], x[:, 1], scale=1e-3))
+
+
+def test_torch_activation_is_the_one_table_of_activation_modules():
+    torch = pytest.importorskip("torch")
+    from deepcheap_native.product import torch_activation
+
+    z = torch.linspace(-3, 3, 13, dtype=torch.float64)
+    exact = {  # closed forms, written here
+        "softplus": [math.log1p(math.exp(v)) for v in z.tolist()],
+        "logistic": [1 / (1 + math.exp(-v)) for v in z.tolist()],
+        "tanh": [math.tanh(v) for v in z.tolist()],
+        "gelu": [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in z.tolist()],
+        "exp": [math.exp(v) for v in z.tolist()],
+    }
+    assert sorted(exact) == sorted(dc.product.ACTIVATIONS)
+    for name, values in exact.items():
+        module = torch_activation(name)
+        assert isinstance(module, torch.nn.Module)
+        assert torch.allclose(module(z), torch.tensor(values, dtype=torch.float64), rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="activation"):
+        torch_activation("swish")

@@ -207,18 +207,18 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
 
 
 def test_failed_step_is_recorded_not_raised():
-    from deepcheap_native.report.context import Context, Section, require
+    from deepcheap_native.report.context import Context, MissingCapability, Section
 
     ctx = Context(preset="tiny", seed=1, threads=1, progress=False)
     section = Section("x", "X", "intro")
-    with ctx.step(section, "missing api"):
-        require("no_such_function", issue="issue 99")
+    with ctx.step(section, "missing data"):
+        raise MissingCapability("no sha256.txt in /nowhere")
     with ctx.step(section, "bug"):
         raise ZeroDivisionError("boom")
     with ctx.step(section, "fine"):
         pass
     errors = {s.name: s.error for s in section.steps}
-    assert "deepcheap_native.no_such_function is not available" in errors["missing api"]
+    assert errors["missing data"] == "no sha256.txt in /nowhere"
     assert errors["bug"] == "ZeroDivisionError: boom" and errors["fine"] is None
     assert [c.status for c in section.claims] == ["failed", "failed"]
     assert ctx.seed_for(1, 2) == Context("tiny", 1, 2).seed_for(1, 2) != ctx.seed_for(2, 1)

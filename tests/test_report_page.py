@@ -165,8 +165,10 @@ def load_page(path: Path) -> dict[str, Any]:
     return {"loaded": loaded, "errors": errors, "images": images, "title": title}
 
 
+# CI (.ci/run sets DEEPCHEAP_REQUIRE_CHROMIUM=1 after installing it) must run the page test: without
+# Chromium there it fails instead of skipping. Elsewhere a machine without Chromium skips it.
 needs_chromium = pytest.mark.skipif(
-    find_chromium() is None,
+    find_chromium() is None and os.environ.get("DEEPCHEAP_REQUIRE_CHROMIUM") != "1",
     reason="Chromium is not installed (apt-get install chromium; .ci/run installs it)",
 )
 
@@ -187,22 +189,6 @@ def tiny_report(tmp_path_factory):
         len(s["claims"]) for s in json.loads((out / "results.json").read_text())["sections"].values()) + 1
     doc = json.loads((out / "results.json").read_text())
     return {"out": out, "proc": proc, "doc": doc, "seconds": seconds}
-
-
-AREA_API = {"product": ("product_network", "multiplication_gate", "product_network_neurons"),
-            "hierarchy": ("HierarchicalChain", "info"),
-            "ising": ("IsingModel", "ising", "block_spin"),
-            "critical": ("IsingModel", "ising"),
-            "circuits": ("Circuit", "circuits"),
-            "performance": ("product_network", "MarkovChain", "IsingModel", "Circuit"),
-            "landscape": ("SphericalSpinGlass", "landscape"),
-            "capabilities": ("census",),
-            "locality": ("LatticeHamiltonian", "hamiltonian_network", "IsingModel"),
-            "relu": ("relu", "CircuitBuilder")}
-
-
-def built(section: str) -> bool:
-    return all(hasattr(dc, name) for name in AREA_API[section])
 
 
 @needs_chromium
@@ -263,12 +249,7 @@ def test_failures_are_loud(tiny_report):
     doc, proc = tiny_report["doc"], tiny_report["proc"]
     failed = [(k, st["name"]) for k, s in doc["sections"].items() for st in s["steps"] if st["error"]]
     assert (proc.returncode == 1) == bool(failed), (proc.returncode, failed)
-    for key, section in doc["sections"].items():
-        errors = [st["error"] for st in section["steps"] if st["error"]]
-        if built(key):
-            assert errors == [], f"{key}: {errors}"
-        else:
-            assert errors and any("not available in this build" in e for e in errors), errors
+    assert failed == []  # every area is part of the package: a renamed API fails here, it is not skipped
 
 
 def ctx_for(doc: dict[str, Any]) -> report_context.Context:
@@ -276,7 +257,6 @@ def ctx_for(doc: dict[str, Any]) -> report_context.Context:
                                   progress=False)
 
 
-@pytest.mark.skipif(not built("product"), reason="product-gate networks (issue 2) are not in this build")
 def test_results_product_against_library(tiny_report):
     from deepcheap_native.report.product import _signed_uniform
 
@@ -300,7 +280,6 @@ def test_results_product_against_library(tiny_report):
     assert 1.9 < law["slope_gate_float64"] < 2.1
 
 
-@pytest.mark.skipif(not built("hierarchy"), reason="Markov hierarchies (issue 4) are not in this build")
 def test_results_hierarchy_against_library(tiny_report):
     from deepcheap_native.report.hierarchy import exact_mutual_information, random_hierarchy
 
@@ -321,7 +300,6 @@ def test_results_hierarchy_against_library(tiny_report):
         assert h["bayes_sampled"][-1] == pytest.approx(float(np.mean(guess[last] == first)), rel=1e-12)
 
 
-@pytest.mark.skipif(not built("ising"), reason="Ising sampling (issue 5) is not in this build")
 def test_results_ising_against_library(tiny_report):
     from deepcheap_native.report.ising import TC
 
@@ -346,7 +324,6 @@ def test_results_ising_against_library(tiny_report):
     assert curves["rows"][0]["energy"] == pytest.approx(float(e.mean(0).mean()), rel=1e-12)
 
 
-@pytest.mark.skipif(not built("circuits"), reason="circuits (issue 3) are not in this build")
 def test_results_circuits_against_library(tiny_report):
     sec = tiny_report["doc"]["sections"]["circuits"]
     p = sec["parameters"]

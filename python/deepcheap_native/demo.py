@@ -9,7 +9,13 @@ import time
 import numpy as np
 
 from . import get_num_threads
-from .product.network import MAX_SHALLOW_INPUTS, multiplication_gate, product_network, product_network_neurons
+from .product.network import (
+    MAX_SHALLOW_INPUTS,
+    built_neurons,
+    multiplication_gate,
+    product_network,
+    product_network_neurons,
+)
 
 SHALLOW_BUILD_LIMIT = 12  # build (and count the weights of) shallow networks up to 2^12 neurons
 
@@ -26,9 +32,9 @@ def neuron_table() -> list[str]:
         deep = product_network_neurons(n, "deep")
         shallow = product_network_neurons(n, "shallow")
         net = product_network(n)
-        built_deep = sum(w.shape[0] for w, _ in net.weights[:-1])
+        built_deep = built_neurons(net)
         if n <= SHALLOW_BUILD_LIMIT:
-            built_shallow = str(sum(w.shape[0] for w, _ in product_network(n, kind="shallow", scale=0.5).weights[:-1]))
+            built_shallow = str(built_neurons(product_network(n, kind="shallow", scale=0.5)))
         else:
             built_shallow = "-"
         lines.append(f"{n:>3} {deep:>6} {net.n_hidden_layers:>6} {built_deep:>6} {shallow:>22,} {built_shallow:>6} "

@@ -2,6 +2,7 @@
 """
 
 from .threshold import (
+    A000609,
     CHECKPOINT_FORMAT,
     MAX_COUNT_N,
     MAX_DEPTH2_N,
@@ -17,6 +18,7 @@ from .threshold import (
 )
 
 __all__ = [
+    "A000609",
     "CHECKPOINT_FORMAT",
     "MAX_COUNT_N",
     "MAX_DEPTH2_N",

@@ -76,17 +76,33 @@ def bristol(name: str, directory: str | os.PathLike | None = None) -> Circuit:
     if name not in BRISTOL_CIRCUITS:
         raise ValueError(f"name must be one of {', '.join(BRISTOL_CIRCUITS)}, got {name!r}")
     folder = installed_bristol_folder() if directory is None else Path(directory)
-    for suffix in (".txt", ".txt.xz", ".txt.gz"):
+    return Circuit.from_bristol(_bristol_file(folder, name, directory))
+
+
+_SUFFIXES = (".txt", ".txt.xz", ".txt.gz")
+
+
+def _bristol_file(folder: Path, name: str, directory: object) -> Path:
+    for suffix in _SUFFIXES:
         path = folder / f"{name}{suffix}"
         if path.is_file():
-            return Circuit.from_bristol(path)
+            return path
     where = (
         "the Bristol circuits are installed by the package build (pip install .); a source checkout "
-        "has them under tests/data/circuit/bristol"
+        "has them under data/bristol"
         if directory is None
         else "the folder should hold <name>.txt, <name>.txt.xz or <name>.txt.gz"
     )
     raise FileNotFoundError(f"no {name}.txt[.xz|.gz] in {folder}: {where}")
+
+
+def bristol_folder(directory: str | os.PathLike | None = None) -> Path:
+    """The folder :func:`bristol` reads: ``directory``, or the installed copy when None. A folder that
+    holds none of ``BRISTOL_CIRCUITS`` is a FileNotFoundError saying where the circuits come from."""
+    folder = installed_bristol_folder() if directory is None else Path(directory)
+    if not any((folder / f"{name}{suffix}").is_file() for name in BRISTOL_CIRCUITS for suffix in _SUFFIXES):
+        _bristol_file(folder, "sha256", directory)  # raises, naming the folder and where circuits come from
+    return folder
 
 
 # ------------------------------------------------------------------------------- building blocks

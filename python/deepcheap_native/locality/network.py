@@ -12,10 +12,10 @@ from ..core.arrays import import_torch, like_input
 from ..core.validate import check_choice, check_real
 from ..product.network import (
     ProductNetwork,
-    _torch_activation,
     activation_derivative,
     polynomial_network,
     product_network_neurons,
+    torch_activation,
 )
 from .hamiltonian import LatticeHamiltonian
 
@@ -224,7 +224,7 @@ def _torch_module(torch: Any, net: HamiltonianNetwork) -> Any:
                         conv.bias.copy_(torch.from_numpy(b))
                 convs.append(conv)
             self.convs = nn.ModuleList(convs)
-            self.activation = _torch_activation(torch, net.activation)
+            self.activation = torch_activation(net.activation)
 
         def forward(self, x: Any) -> Any:
             h = x.to(tdtype).reshape(-1, 1, L, L)
@@ -242,7 +242,7 @@ def _torch_module(torch: Any, net: HamiltonianNetwork) -> Any:
             self.weights = nn.ParameterList([nn.Parameter(torch.from_numpy(w.copy())) for w, _ in net.layers])
             self.biases = nn.ParameterList([nn.Parameter(torch.from_numpy(b.copy())) for _, b in net.layers
                                             if b is not None])
-            self.activation = _torch_activation(torch, net.activation)
+            self.activation = torch_activation(net.activation)
 
         def forward(self, x: Any) -> Any:
             h = x.to(tdtype).reshape(-1, 1, L, L)

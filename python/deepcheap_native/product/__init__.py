@@ -12,6 +12,7 @@ from .network import (
     AccuracyWarning,
     ProductNetwork,
     activation_derivative,
+    built_neurons,
     choose_bias,
     choose_scale,
     multiplication_gate,
@@ -19,6 +20,7 @@ from .network import (
     product_network,
     product_network_hidden_layers,
     product_network_neurons,
+    torch_activation,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "MAX_SHALLOW_INPUTS",
     "ProductNetwork",
     "activation_derivative",
+    "built_neurons",
     "choose_bias",
     "choose_scale",
     "multiplication_gate",
@@ -38,6 +41,7 @@ __all__ = [
     "product_network",
     "product_network_hidden_layers",
     "product_network_neurons",
+    "torch_activation",
 ]
 
 from ..core.namespace import public_dir as _public_dir  # noqa: E402  (tab completion: __all__ only)

@@ -349,6 +349,13 @@ def product_network_neurons(n: int, kind: str = "deep") -> int:
     return 4 * (n - 1) + 2 * _deep_carries(n)
 
 
+def built_neurons(net: ProductNetwork) -> int:
+    """The hidden neurons of a built network, counted from its weights: the rows of every weight
+    matrix but the output layer's (the check that a network has the neurons its closed form says; the
+    demo's table and the report's counts both use it)."""
+    return int(sum(np.asarray(W).shape[0] for W, _ in net.weights[:-1]))
+
+
 def product_network_hidden_layers(n: int, kind: str = "deep") -> int:
     """⌈log₂ n⌉ for the deep network, 1 for the shallow one."""
     n = check_int(n, "n", minimum=1)
@@ -695,7 +702,7 @@ class ProductNetwork:
                 linear.bias.copy_(torch.from_numpy(b))
             layers.append(linear)
             if k < len(weights) - 1:
-                layers.append(_torch_activation(torch, self.activation))
+                layers.append(torch_activation(self.activation))
         module = torch.nn.Sequential(*layers)
         if device is not None:
             module = module.to(device)
@@ -706,23 +713,28 @@ class ProductNetwork:
         return module
 
 
-def _torch_activation(torch: Any, activation: str) -> Any:
-    if activation == "softplus":
-        return torch.nn.Softplus()
-    if activation == "logistic":
-        return torch.nn.Sigmoid()
-    if activation == "tanh":
-        return torch.nn.Tanh()
-    if activation == "gelu":
-        return torch.nn.GELU()  # the exact erf form, as the native kernel
+#: torch.nn module of each activation (exp has none in torch: :func:`torch_activation` makes one).
+_TORCH_MODULES = {"softplus": "Softplus", "logistic": "Sigmoid", "tanh": "Tanh", "gelu": "GELU"}  # GELU: the exact erf form, as the native kernel
 
+
+@functools.cache
+def _exp_module(torch: Any) -> type:
     class Exp(torch.nn.Module):
         """Elementwise exp (torch has no nn.Exp)."""
 
         def forward(self, x: Any) -> Any:
             return torch.exp(x)
 
-    return Exp()
+    return Exp
+
+
+def torch_activation(activation: str) -> Any:
+    """The ``torch.nn`` module of an activation name of :data:`ACTIVATIONS` (the one table from
+    activation names to torch: ``to_torch`` exports, the torch ops and the locality networks use it)."""
+    activation = _check_activation(activation)
+    torch = import_torch(f"torch_activation({activation!r})")
+    name = _TORCH_MODULES.get(activation)
+    return getattr(torch.nn, name)() if name is not None else _exp_module(torch)()
 
 
 # ---- builders --------------------------------------------------------------------------------------

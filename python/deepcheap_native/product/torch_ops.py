@@ -25,6 +25,7 @@ from ..core import cuda as gpu  # deepcheap's GPU drivers (torch.cuda is torch's
 from ..core.torch_ops import handle_of
 from ..core.torch_ops import lookup as _lookup
 from ..core.validate import call_threads
+from .network import torch_activation
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import ProductNetwork
@@ -37,15 +38,7 @@ __all__ = ["NativeProductNetwork", "multiplication_gate", "native_module"]
 
 
 def _activation(name: str, z: torch.Tensor) -> torch.Tensor:
-    if name == "softplus":
-        return torch.nn.functional.softplus(z)
-    if name == "logistic":
-        return torch.sigmoid(z)
-    if name == "tanh":
-        return torch.tanh(z)
-    if name == "gelu":
-        return torch.nn.functional.gelu(z)
-    return torch.exp(z)
+    return torch_activation(name)(z)
 
 
 def _activation_slope(name: str, z: torch.Tensor) -> torch.Tensor:

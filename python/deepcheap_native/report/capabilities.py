@@ -10,7 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .context import Context, Section, fmt, require
+import deepcheap_native as dc
+
+from ..census import A000609
+from .context import Context, Section, fmt
 from .figures import subplots, to_png
 
 TITLE = "Capabilities: what one unit, a small network and a full unit can realise"
@@ -24,10 +27,7 @@ INTRO = (
     "networks [v·h(x) ≥ s] with k hidden threshold units, and 2^(2ⁿ); and the fewest hidden units "
     "parity, majority and the multiplexer need."
 )
-ISSUE = "issue 14 (capability census)"
 
-# OEIS A000609, threshold functions of n or fewer variables, n = 0..7 (the reference the counts meet).
-A000609 = [2, 4, 14, 104, 1882, 94572, 15028134, 8378070864]
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"count_n_max": 5, "depth2_n_max": 3, "brute_n_max": 2},
@@ -50,7 +50,7 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 
 def _threshold_census(ctx: Context, section: Section, p: dict[str, Any], counts: dict[int, int]) -> None:
-    (census,) = require("census", issue=ISSUE)
+    census = dc.census
     seconds = {}
     with ctx.bar("counting threshold functions", p["count_n_max"] + 1) as bar:
         for n in range(p["count_n_max"] + 1):
@@ -107,7 +107,7 @@ def _brute_depth2(n: int, k: int) -> int:
 
 
 def _depth2(ctx: Context, section: Section, p: dict[str, Any], depth2: dict[int, list[int]]) -> None:
-    (census,) = require("census", issue=ISSUE)
+    census = dc.census
     t0 = time.perf_counter()
     with ctx.bar("depth-2 threshold networks", p["depth2_n_max"] + 1) as bar:
         for n in range(p["depth2_n_max"] + 1):
@@ -164,7 +164,7 @@ def _figure(section: Section, counts: dict[int, int], depth2: dict[int, list[int
 
 
 def _examples(section: Section) -> None:
-    (census,) = require("census", issue=ISSUE)
+    census = dc.census
     rows = []
     ok = True
     for n in (2, 3, 4):

@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+import deepcheap_native as dc
+
 from ..circuit import families as circuits_module
-from .context import Context, MissingCapability, Section, best_time, require
+from .context import Context, MissingCapability, Section, best_time
 from .figures import subplots, to_png
 
 TITLE = "Circuits: serial depth versus parallel width"
@@ -26,7 +28,6 @@ INTRO = (
     "circuits, and measured time for pairs computing the same kind of function with different shapes. "
     "Thread speedups mean something only on an otherwise idle machine (the header gives the load)."
 )
-ISSUE = "issue 3 (circuits)"
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"adder_n": [8, 16, 32, 64], "parity_n": 256, "profile_n": 64, "timing_word_ops": 2e6, "timing_budget_s": 15,
@@ -40,23 +41,24 @@ PRESETS: dict[str, dict[str, Any]] = {
 BRISTOL_ENV = "DEEPCHEAP_BRISTOL_DIR"
 
 
+def _env_folder() -> str | None:
+    return os.environ.get(BRISTOL_ENV) or None
+
+
 def bristol_dir() -> Path:
     """The Bristol Fashion circuits: $DEEPCHEAP_BRISTOL_DIR if set, else the copy installed with the
-    package (deepcheap_native/data/bristol, see circuits.bristol)."""
-    env = os.environ.get(BRISTOL_ENV)
-    folder = Path(env) if env else circuits_module.installed_bristol_folder()
-    if not any((folder / f"sha256{suffix}").is_file() for suffix in (".txt", ".txt.xz", ".txt.gz")):
-        where = f"${BRISTOL_ENV}={env}" if env else f"the installed package ({folder})"
-        raise MissingCapability(f"{where} has no sha256.txt: reinstall deepcheap-native, or set ${BRISTOL_ENV} "
-                                "to a folder of Bristol Fashion circuits")
-    return folder
+    package (:func:`deepcheap_native.circuit.families.bristol_folder`); missing ones are a
+    MissingCapability (a failed report step, not a crash)."""
+    try:
+        return circuits_module.bristol_folder(_env_folder())
+    except FileNotFoundError as exc:
+        raise MissingCapability(f"{exc}; reinstall deepcheap-native, or set ${BRISTOL_ENV} to a folder of "
+                                "Bristol Fashion circuits") from None
 
 
 def load_bristol(name: str) -> Any:
-    """One Bristol circuit from ``bristol_dir()`` (plain or compressed, see circuits.bristol)."""
+    """One Bristol circuit: :func:`deepcheap_native.circuits.bristol` from ``bristol_dir()``."""
     return circuits_module.bristol(name, directory=bristol_dir())
-
-
 
 
 def scalar_result(result: Any) -> int:
@@ -92,7 +94,7 @@ def _generated(circuits: Any, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _profiles(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    Circuit, circuits = require("Circuit", "circuits", issue=ISSUE)
+    circuits = dc.circuits
     named: dict[str, Any] = {}
     missing_data = None
     try:
@@ -201,7 +203,6 @@ def _bits_of(x: int, n: int) -> list[int]:
 
 
 def _correctness(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    (Circuit,) = require("Circuit", issue=ISSUE)
     bristol_dir()
     checks = []
     sha = load_bristol("sha256")
@@ -291,7 +292,8 @@ def wide_versus_deep_levelized(deep: Any, wide: Any, threads: int, repeat: int,
 def _timing(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     import deepcheap_native as dc
 
-    Circuit, circuits = require("Circuit", "circuits", issue=ISSUE)
+    Circuit = dc.Circuit
+    circuits = dc.circuits
     pairs = _pairs(p, circuits, Circuit)
     schedules = ("batch", "levelized", "sequential")
     thread_counts = sorted({1, ctx.threads})

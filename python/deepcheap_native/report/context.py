@@ -20,7 +20,7 @@ from .progress import Progress
 
 
 class MissingCapability(RuntimeError):
-    """The installed deepcheap_native lacks an API an experiment needs (its area is not built in)."""
+    """The installation lacks something an experiment needs (the published circuits' folder, say)."""
 
 
 @dataclass
@@ -141,8 +141,10 @@ class Context:
             section.steps.append(StepRecord(name, time.perf_counter() - start))
 
 
-def require(*names: str, issue: str) -> list[Any]:
-    """Fetch public names from deepcheap_native, or raise MissingCapability saying which is missing."""
+def require(*names: str, issue: str | None = None) -> list[Any]:
+    """Public names of deepcheap_native, fetched by dotted path (every area is part of the package, so
+    a missing one is a renamed API: a failed step, MissingCapability). ``issue`` is ignored: kept only
+    while report/relu.py still passes it; the other sections read ``dc.<name>`` directly."""
     import deepcheap_native as dc
 
     found = []
@@ -150,10 +152,7 @@ def require(*names: str, issue: str) -> list[Any]:
         obj: Any = dc
         for part in name.split("."):
             if not hasattr(obj, part):
-                raise MissingCapability(
-                    f"deepcheap_native.{name} is not available in this build ({issue} is not merged "
-                    "or failed to build); this experiment cannot run"
-                )
+                raise MissingCapability(f"deepcheap_native.{name} does not exist; this experiment cannot run")
             obj = getattr(obj, part)
         found.append(obj)
     return found
@@ -163,21 +162,11 @@ def best_time(fn: Any, *, repeat: int = 3, min_time: float = 0.0, budget: float 
     """The best of `repeat` wall-clock timings of fn() in seconds (the least disturbed by noise).
 
     Stops repeating once `budget` seconds are spent (after at least one run): slow cases are timed
-    fewer times so the report keeps its time limit.
+    fewer times so the report keeps its time limit. (:func:`deepcheap_native.testing.timing.timed`.)
     """
-    best = float("inf")
-    total = 0.0
-    runs = 0
-    while (runs < repeat or total < min_time) and not (runs >= 1 and total >= budget):
-        t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        best = min(best, dt)
-        total += dt
-        runs += 1
-        if runs >= 50:
-            break
-    return best
+    from ..testing.timing import timed
+
+    return timed(fn, repeat=repeat, warmup=False, min_time=min_time, budget=budget).best
 
 
 def fmt(x: float, digits: int = 4) -> str:

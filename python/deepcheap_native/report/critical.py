@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
+import deepcheap_native as dc
+
 from ..ising.exact import CRITICAL_BINDER, CRITICAL_TEMPERATURE
 from ..ising.plots import plot_scan
-from .context import Context, Section, require
+from .context import Context, Section
 from .figures import subplots, to_png
 
 TITLE = "Critical point: cluster updates, autocorrelation and finite-size scaling"
@@ -27,7 +29,6 @@ INTRO = (
     "over blocks of independent replicas (T_c and every fit redone per block). The simulation temperature "
     "is 2.27, not the exact T_c."
 )
-ISSUE = "issue 13 (cluster samplers and finite-size scaling)"
 TC = CRITICAL_TEMPERATURE  # the Ising area's constants, under the names this section always had
 U_CRITICAL = CRITICAL_BINDER
 GOALS = {"tc": 5e-4, "gamma/nu": 0.02, "beta/nu": 0.05, "nu": 0.05, "z_tolerance": 0.15}
@@ -63,7 +64,7 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 
 def _finite_size(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    ising, _ = require("ising", "ising.finite_size_scan", issue=ISSUE)
+    ising = dc.ising
     sizes = list(p["fss_L"])
     sweeps = dict(zip(sizes, p["fss_sweeps"]))
     with ctx.bar(f"finite-size scan, L = {', '.join(map(str, sizes))}", len(sizes)) as bar:
@@ -132,7 +133,8 @@ def _tau_run(algorithm: str, L: int, replicas: int, n_sweeps: int, seed: int) ->
     """tau_int of |m| at T_c and the CPU time per sweep per replica of one (algorithm, L): a task of its own,
     so `--scheduler` can run it on a cluster (its seed travels with it, so tau is the same there; the CPU
     time is the process time of whichever process ran it)."""
-    IsingModel, ising = require("IsingModel", "ising", issue=ISSUE)
+    IsingModel = dc.IsingModel
+    ising = dc.ising
     s = IsingModel(L).sampler(TC, replicas=replicas, algorithm=algorithm, seed=seed, init="up")
     s.sweep(max(n_sweeps // 10, 20))
     cpu = time.process_time()
@@ -145,7 +147,6 @@ def _tau_run(algorithm: str, L: int, replicas: int, n_sweeps: int, seed: int) ->
 
 
 def _dynamics(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    require("IsingModel", "ising", issue=ISSUE)
     sizes = list(p["tau_L"])
     algorithms = ("metropolis", "wolff", "swendsen-wang")
     calls = [(a, L, p["tau_replicas"][a], p["tau_sweeps"][a][j], ctx.seed_for(13, 2, j))

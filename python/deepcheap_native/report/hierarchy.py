@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .context import Context, Section, require
+import deepcheap_native as dc
+
+from .context import Context, Section
 from .figures import subplots, to_png
 
 TITLE = "Hierarchies: information about the cause falls along the chain"
@@ -18,7 +20,6 @@ INTRO = (
     "inequality), and so does the accuracy of the best guess of y₀ from yₖ. Exact values from the "
     "matrices, beside estimates from sampled chains (Miller–Madow corrected, ±3 standard errors)."
 )
-ISSUE = "issue 4 (Markov chains and hierarchies)"
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"hierarchies": 2, "levels": 5, "root_states": 8, "level_states": [8, 12, 16],
@@ -58,7 +59,8 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 
 def _information(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    HierarchicalChain, info = require("HierarchicalChain", "info", issue=ISSUE)
+    HierarchicalChain = dc.HierarchicalChain
+    info = dc.info
     L = p["levels"]
     hierarchies = []
     with ctx.bar("sampling hierarchies", p["hierarchies"]) as bar:

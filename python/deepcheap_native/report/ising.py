@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 
+import deepcheap_native as dc
+
 from ..ising.exact import CRITICAL_BINDER, CRITICAL_TEMPERATURE
 from ..ising.stats import binder_from_moments, jackknife
-from .context import Context, Section, require
+from .context import Context, Section
 from .figures import subplots, to_png
 
 TITLE = "Ising: Boltzmann sampling against Onsager, and block-spin renormalisation"
@@ -21,7 +23,6 @@ INTRO = (
     "of fixed size: it stays near a fixed point at T_c and flows to order (2/3) below and to disorder "
     "(0) above. Error bars come from independent replicas (jackknife)."
 )
-ISSUE = "issue 5 (Ising and Boltzmann sampling)"
 TC = CRITICAL_TEMPERATURE  # the Ising area's constants, under the names this section always had
 U_CRITICAL = CRITICAL_BINDER
 
@@ -85,7 +86,8 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 
 def _curves(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    IsingModel, ising = require("IsingModel", "ising", issue=ISSUE)
+    IsingModel = dc.IsingModel
+    ising = dc.ising
     L, R = p["curve_L"], p["replicas"]
     model = IsingModel(L)
     temps = sorted(set(float(t) for t in p["curve_T"]))
@@ -143,7 +145,7 @@ def _curves(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 def _binder_point(L: int, T: float, replicas: int, seed: int, therm: int, n_meas: int, every: int) -> tuple[float, float]:
     """U₄ and its error at one (L, T): a task of its own, so `--scheduler` can run it on a cluster."""
-    (IsingModel,) = require("IsingModel", issue=ISSUE)
+    IsingModel = dc.IsingModel
     s = IsingModel(L).sampler(T, replicas=replicas, seed=seed, init="up")
     s.sweep(therm)
     m, _ = _measure(s, n_meas, every)
@@ -151,7 +153,7 @@ def _binder_point(L: int, T: float, replicas: int, seed: int, therm: int, n_meas
 
 
 def _binder(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    _, ising = require("IsingModel", "ising", issue=ISSUE)
+    ising = dc.ising
     Tc = float(ising.CRITICAL_TEMPERATURE)
     temps = [Tc + d for d in p["binder_dT"]]
     curves = []
@@ -216,7 +218,9 @@ def _flow(ctx: Context, section: Section, p: dict[str, Any]) -> None:
     the same physical system), so the flow is read in a window of fixed size w×w (in blocked spins):
     after k blockings it covers w·2^k original sites, and U₄ in it moves towards the fixed point that
     the temperature flows to: 2/3 below T_c, 0 above, and stays put at T_c."""
-    IsingModel, block_spin, ising = require("IsingModel", "block_spin", "ising", issue=ISSUE)
+    IsingModel = dc.IsingModel
+    block_spin = dc.block_spin
+    ising = dc.ising
     Tc = float(ising.CRITICAL_TEMPERATURE)
     L, w = p["flow_L"], p["flow_window"]
     levels = int(np.log2(L // w))

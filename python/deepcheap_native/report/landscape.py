@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 
+import deepcheap_native as dc
+
 from ..landscape.plots import plot_endpoints
-from .context import Context, Section, require
+from .context import Context, Section
 from .figures import subplots, to_png
 
 TITLE = "LeCun's box: descent in high dimension ends at the threshold"
@@ -26,7 +28,6 @@ INTRO = (
     "moving) from uniform random starts, for growing N, with plain projected gradient descent from the "
     "same starts beside it at one N; Hessian index of every endpoint in float64."
 )
-ISSUE = "issue 16 (high-dimensional landscapes)"
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"sizes": [8, 16, 24, 32], "starts": 32, "steps": 300, "small_sizes": [3, 4, 6],
@@ -97,12 +98,11 @@ def _descend(model: Any, starts: int, steps: int, seed: int, tol: float, bar: An
 
 
 def _model(N: int, seed: int) -> Any:
-    (SphericalSpinGlass,) = require("SphericalSpinGlass", issue=ISSUE)
+    SphericalSpinGlass = dc.SphericalSpinGlass
     return SphericalSpinGlass(N, 3, seed=seed, max_bytes=MAX_BYTES)
 
 
 def _p3(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    require("SphericalSpinGlass", issue=ISSUE)
     from deepcheap_native.landscape import ground_state_energy, threshold_energy
 
     e0, e_inf = ground_state_energy(3), threshold_energy(3)
@@ -280,7 +280,7 @@ def _gap_note(per_size: dict[int, Any], big: list[int], e_inf: float, gap_slope:
 
 
 def _p2(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    (SphericalSpinGlass,) = require("SphericalSpinGlass", issue=ISSUE)
+    SphericalSpinGlass = dc.SphericalSpinGlass
     N = p["p2_size"]
     model = SphericalSpinGlass(N, 2, seed=ctx.seed_for(6, 2))
     J = model.couplings()

@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .context import Context, Section, fmt, require
+import deepcheap_native as dc
+
+from .context import Context, Section, fmt
 from .figures import subplots, to_png
 
 TITLE = "Locality and symmetry: −H/T as a convolution, and the Ising phases learned"
@@ -22,7 +24,6 @@ INTRO = (
     "convolutional network with global average pooling, trained on Wolff-sampled lattices labelled "
     "T < T_c; where the output crosses ½ gives T*(L), extrapolated to T_c."
 )
-ISSUE = "issue 23 (locality and symmetry)"
 
 #: Adam's rate per model: the better of 1e-2 and 3e-2 in a short trial for each (dense at 3e-2 failed to
 #: converge at L = 32; conv at 1e-2 was still far from converged after 10 epochs). Same optimiser, batch,
@@ -53,7 +54,7 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 
 def _exact(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    (IsingModel,) = require("IsingModel", issue=ISSUE)
+    IsingModel = dc.IsingModel
     from ..locality import LatticeHamiltonian, hamiltonian_network, network_neurons, network_parameters
 
     rows = []

@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
+import deepcheap_native as dc
+
 from ..product import AccuracyWarning
-from .context import Context, Section, best_time, require
+from ..testing.peers import NumpyLevelized, numpy_alias_sampler, numpy_checkerboard_sweep
+from .context import Context, Section, best_time
 from .figures import subplots, to_png
-from .peers import NumpyLevelized, numpy_alias_sampler, numpy_checkerboard_sweep
 
 TITLE = "Performance: native kernels against their peers"
 INTRO = (
@@ -89,7 +91,7 @@ def _numpy_forward(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, 
 def _product(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
     import torch
 
-    (product_network,) = require("product_network", issue="issue 2 (product-gate networks)")
+    product_network = dc.product_network
     rng = np.random.default_rng(ctx.seed_for(5, 1))
     rows = []
     for kind, n, batch in (("deep", 16, p["deep_batch"]), ("shallow", p["shallow_n"], p["shallow_batch"])):
@@ -134,7 +136,7 @@ def _product(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _markov(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
-    (MarkovChain,) = require("MarkovChain", issue="issue 4 (Markov chains and hierarchies)")
+    MarkovChain = dc.MarkovChain
     S, N, T = p["markov_states"], p["markov_chains"], p["markov_steps"]
     rng = np.random.default_rng(ctx.seed_for(5, 2))
     P = rng.dirichlet(np.full(S, 0.5), size=S)
@@ -156,7 +158,7 @@ def _markov(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _ising(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
-    IsingModel, ising = require("IsingModel", "ising", issue="issue 5 (Ising and Boltzmann sampling)")
+    IsingModel, ising = dc.IsingModel, dc.ising
     L, sweeps, R_np = p["ising_L"], p["ising_sweeps"], p["numpy_replicas"]
     T = float(ising.CRITICAL_TEMPERATURE)
     R = 64
@@ -186,7 +188,6 @@ def _ising(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _circuit(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
-    (Circuit,) = require("Circuit", issue="issue 3 (circuits)")
     from .circuits import load_bristol
 
     c = load_bristol("sha256")

@@ -10,8 +10,11 @@ from typing import Any
 
 import numpy as np
 
+import deepcheap_native as dc
+
 from ..product import AccuracyWarning
-from .context import Context, Section, fmt, require
+from ..product.network import built_neurons
+from .context import Context, Section, fmt
 from .figures import subplots, to_png
 
 TITLE = "Product gates: deep versus shallow multiplication"
@@ -24,7 +27,6 @@ INTRO = (
     "one-hidden-layer networks of every width 1 … 2ⁿ + 2 reach when trained from many starts (the exact "
     "construction among them), against the deep network of about 4(n−1) neurons trained the same way."
 )
-ISSUE = "issue 2 (product-gate networks)"
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"count_n_max": 64, "built_deep_n": [2, 4, 8, 16], "built_shallow_n": [2, 3, 4, 6],
@@ -59,8 +61,8 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
 
 
 def _counts(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    product_network_neurons, product_network = require("product_network_neurons", "product_network",
-                                                       issue=ISSUE)
+    product_network_neurons = dc.product_network_neurons
+    product_network = dc.product_network
     ns = list(range(2, p["count_n_max"] + 1))
     deep = [int(product_network_neurons(n, "deep")) for n in ns]
     shallow = [int(product_network_neurons(n, "shallow")) for n in ns]
@@ -75,9 +77,8 @@ def _counts(ctx: Context, section: Section, p: dict[str, Any]) -> None:
                 with warnings.catch_warnings():  # built to count its weights: its accuracy is not the point
                     warnings.simplefilter("ignore", AccuracyWarning)
                     net = product_network(n, kind=kind)
-                hidden = sum(int(np.asarray(W).shape[0]) for W, _ in net.weights[:-1])
                 built.append({"kind": kind, "n": n, "n_neurons": int(net.n_neurons),
-                              "hidden_rows_in_weights": hidden, "n_hidden_layers": int(net.n_hidden_layers),
+                              "hidden_rows_in_weights": built_neurons(net), "n_hidden_layers": int(net.n_hidden_layers),
                               "closed_form": int(product_network_neurons(n, kind))})
                 bar.update()
     # The network is its weights: torch with exactly those weights computes what the native code
@@ -141,7 +142,8 @@ def _slope(lams: np.ndarray, errs: np.ndarray, lo: float = 1e-3, hi: float = 1e-
 
 
 def _error_law(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    multiplication_gate, product_network = require("multiplication_gate", "product_network", issue=ISSUE)
+    multiplication_gate = dc.multiplication_gate
+    product_network = dc.product_network
     rng = np.random.default_rng(ctx.seed_for(1, 2))
     lams = np.asarray(p["lambdas"], dtype=np.float64)
     u = _signed_uniform(rng, (p["gate_samples"],))
@@ -400,7 +402,6 @@ def width_law_summary(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _no_flattening(ctx: Context, section: Section, p: dict[str, Any]) -> None:
-    require("product_network", issue=ISSUE)
     import torch
 
     jobs = width_law_jobs(p["width_n"], random_restarts=p["width_random_restarts"],
