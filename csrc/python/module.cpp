@@ -1,6 +1,8 @@
 // deepcheap_native._core: the private extension module. Each area registers itself from its own file.
 #include "pybind.hpp"
 
+void bind_locality(py::module_& m);  // bind_locality.cpp (issue 23)
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "deepcheap_native private native core; use the public deepcheap_native API instead";
   deepcheap::python::install_interrupt_poll(m);
@@ -13,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   bind_census(m);
   bind_cluster(m);
   bind_relu(m);
+  bind_locality(m);
 }
