@@ -64,12 +64,13 @@ void carry_block(const T* X, T* D, T lambda, T a, T coef) {
 }
 
 // One lattice: sites in blocks of 64, each block's site values summed into the lattice's total in site
-// order (a sequential sum: the same on any thread count). Returns the spins that are not +-1.
+// order (a sequential sum: the same on any thread count). neighbour[k * L^2 + q] is the index of input k
+// of site q (locality::periodic_index, tabulated once per call). Returns the spins that are not +-1.
 template <int Act, bool Stable, class T>
-int64_t lattice_energy(const plan::SiteNetwork<T>& net, const int8_t* lattice, int64_t L, T* work, T* total,
-                       T* out) {
-  const int64_t sites = L * L;
+int64_t lattice_energy(const plan::SiteNetwork<T>& net, const int8_t* DC_RESTRICT lattice, int64_t sites,
+                       const int32_t* DC_RESTRICT neighbour, T* work, T* total, T* out) {
   int64_t bad = 0;
+  for (int64_t q = 0; q < sites; ++q) bad += (lattice[q] == 1 || lattice[q] == -1) ? 0 : 1;
   T sum = T(0);
   for (int64_t first = 0; first < sites; first += kBlock) {
     const int64_t count = sites - first < kBlock ? sites - first : kBlock;
@@ -80,13 +81,8 @@ int64_t lattice_energy(const plan::SiteNetwork<T>& net, const int8_t* lattice, i
       if (n == 0) continue;  // degree 0: folded into constant
       for (int64_t i = 0; i < n; ++i) {
         T* DC_RESTRICT dst = work + i * kBlock;
-        const int32_t dr = net.dr[k0 + i], dc = net.dc[k0 + i];
-        for (int64_t s = 0; s < count; ++s) {
-          const int64_t q = first + s;
-          const int8_t v = lattice[locality::periodic_index(L, q / L, q % L, dr, dc)];
-          bad += (v == 1 || v == -1) ? 0 : 1;
-          dst[s] = T(v);
-        }
+        const int32_t* DC_RESTRICT from = neighbour + (k0 + i) * sites + first;
+        for (int64_t s = 0; s < count; ++s) dst[s] = T(lattice[from[s]]);
         for (int64_t s = count; s < kBlock; ++s) dst[s] = T(0);  // padding lanes, never summed
       }
       const T bias = net.bias[m];
@@ -113,7 +109,12 @@ int64_t lattice_energy(const plan::SiteNetwork<T>& net, const int8_t* lattice, i
 
 template <int Act, bool Stable, class T>
 int64_t energy_run(const plan::LocalityEnergy<T>& p) {
-  const int64_t sites = p.L * p.L;
+  const int64_t L = p.L, sites = L * L, inputs = p.net.start[p.net.monomials];
+  // The periodic gather as a table: one index per monomial input and site, shared by every lattice.
+  int32_t* neighbour = new int32_t[inputs * sites + 1];
+  for (int64_t k = 0; k < inputs; ++k)
+    for (int64_t q = 0; q < sites; ++q)
+      neighbour[k * sites + q] = int32_t(locality::periodic_index(L, q / L, q % L, p.net.dr[k], p.net.dc[k]));
   const int64_t grain = sites >= 4096 ? 1 : 4096 / sites;
   int64_t bad = 0;
   parallel_for_chunks(p.batch, grain, cpu::num_threads(), [&](int64_t b0, int64_t b1) {
@@ -121,10 +122,11 @@ int64_t energy_run(const plan::LocalityEnergy<T>& p) {
     T* total = work + p.net.max_degree * kBlock;
     int64_t local = 0;
     for (int64_t b = b0; b < b1; ++b)
-      local += lattice_energy<Act, Stable>(p.net, p.spins + b * sites, p.L, work, total, p.out + b);
+      local += lattice_energy<Act, Stable>(p.net, p.spins + b * sites, sites, neighbour, work, total, p.out + b);
     delete[] work;
     __atomic_fetch_add(&bad, local, __ATOMIC_RELAXED);
   });
+  delete[] neighbour;
   return bad;
 }
 
