@@ -1,5 +1,7 @@
-"""−H/T of sampled 32x32 Ising lattices (issue 23): the conv HamiltonianNetwork (the product area's native
-polynomial kernel on gathered periodic neighbourhoods, then a sum), its torch export (Conv2d circular +
+"""−H/T of sampled 32x32 Ising lattices (issue 23): the conv HamiltonianNetwork (one fused native kernel:
+periodic neighbourhood gather, the product area's gate math, the sum over sites), the same network the
+unfused way ("gather": neighbourhoods gathered in numpy, the per-site product kernel, a numpy sum), its
+torch export (Conv2d circular +
 softplus gates, CPU) and a plain numpy roll-based exact energy, in one process, each checked against the
 exact energy within the network's λ² bound.
 
@@ -7,8 +9,7 @@ exact energy within the network's λ² bound.
         --benchmark-columns=min,median,max
 
 Full size: 4096 lattices (the issue's 10⁶ would take minutes per round on 2 shared cores; rates scale
-linearly). DEEPCHEAP_BENCH_SIZE=small (the suite): 64 lattices of 16x16. No fused kernel exists yet (see
-docs/locality.rst, "Not done"), so the native column is the gather + per-site product kernel.
+linearly). DEEPCHEAP_BENCH_SIZE=small (the suite): 64 lattices of 16x16.
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ def numpy_roll_energy(spins):
 
 
 @pytest.mark.benchmark(group="locality-energy")
-@pytest.mark.parametrize("impl", ["native", "torch", "numpy"])
+@pytest.mark.parametrize("impl", ["native", "gather", "torch", "numpy"])
 def test_energy_rate(benchmark, impl):
     c = setup()
     if impl == "native":
         result = benchmark(c["net"], c["spins"])
+    elif impl == "gather":
+        result = benchmark(c["net"]._reference, c["spins"])
     elif impl == "torch":
         torch = pytest.importorskip("torch")
         module = c["net"].to_torch()

@@ -348,6 +348,82 @@ def test_threads_do_not_change_the_network_output():
         net(s, threads=0)
 
 
+# ---- the fused native kernel (csrc/cpu/kernels/locality.cpp) against the unfused numpy-gather path ----
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("L,terms", [(8, ISING_H), (8, RICH), (5, RICH), (3, ISING_H), (2, ISING_H)])
+def test_fused_kernel_equals_numpy_gather(dtype, L, terms):
+    """Bit-identical: the same gate math (product/network.hpp) on the same gathered spins, coef · tree
+    and the add as two roundings, and the sum over sites sequential in site order on both sides (the
+    reference sums with np.cumsum); L² = 64 has the product kernel's 64-row blocks, L = 5, 3, 2 do not."""
+    H = LatticeHamiltonian(L, terms)
+    net = hamiltonian_network(H, 1.3, dtype=dtype, scale=0.01 if dtype == "float64" else 0.05)
+    s = random_spins((37, L, L), seed=L)
+    got = net(s)
+    assert got.dtype == np.dtype(dtype) and got.shape == (37,)
+    np.testing.assert_array_equal(got, net._reference(s))
+    # and an independent reference: -H/T by explicit loops, within the gate law's bound
+    exact = np.array([-loop_energy(L, terms, x) / 1.3 for x in s[:5]])
+    slack = 1e-9 if dtype == "float64" else 1e-3 * L * L
+    assert np.max(np.abs(got[:5] - exact)) <= net.error_bound * 1.01 + slack
+
+
+@pytest.mark.parametrize("activation", ["exp", "tanh", "logistic", "gelu"])
+def test_fused_kernel_other_activations(activation):
+    H = LatticeHamiltonian(4, RICH)
+    net = hamiltonian_network(H, 0.9, activation=activation)
+    s = random_spins((20, 4, 4), seed=9)
+    np.testing.assert_array_equal(net(s), net._reference(s))
+
+
+def test_fused_kernel_thread_counts_and_chunks_identical():
+    H = LatticeHamiltonian(8, RICH)
+    for dtype in ("float64", "float32"):
+        net = hamiltonian_network(H, 1.1, dtype=dtype, scale=0.01 if dtype == "float64" else 0.05)
+        s = random_spins((300, 8, 8), seed=2)
+        base = net(s, threads=1)
+        for k in (2, 3, 7):
+            np.testing.assert_array_equal(net(s, threads=k), base)
+        old = dc._core._set_interrupt_chunk(7)  # chunks of 7 lattices, a poll between them
+        try:
+            polls = dc._core._interrupt_polls()
+            np.testing.assert_array_equal(net(s, threads=2), base)
+            assert dc._core._interrupt_polls() > polls
+        finally:
+            dc._core._set_interrupt_chunk(old)
+
+
+def test_fused_kernel_inputs():
+    H = LatticeHamiltonian(4, ISING_H)
+    net = hamiltonian_network(H, 1.0)
+    s = random_spins((6, 4, 4), seed=1)
+    ref = net._reference(s)
+    for spins in (s.astype(np.float32), s.astype(np.int64), s[:, ::-1, :][:, ::-1, :]):  # dtypes, a view
+        np.testing.assert_array_equal(net(spins), ref)
+    np.testing.assert_array_equal(net(s.reshape(2, 3, 4, 4)), ref.reshape(2, 3))  # batch shape kept
+    assert net(s[:0]).shape == (0,)
+    np.testing.assert_array_equal(net(s, device="cpu"), ref)
+    with pytest.raises(ValueError, match="no CUDA driver"):
+        net(s, device="cuda")
+    with pytest.raises(TypeError, match="device"):
+        net(s, device=3)
+    # the binding checks on its own (a caller that skips the Python layer gets errors, not garbage)
+    plan = dict(net._native)
+    with pytest.raises(ValueError, match="only -1 and \\+1"):
+        dc._core.locality_energy(np.full((2, 4, 4), 2, dtype=np.int8), **plan)
+    with pytest.raises(ValueError, match="expected int8"):
+        dc._core.locality_energy(s.astype(np.float64), **plan)
+    with pytest.raises(ValueError, match=r"expected \(batch, L, L\)"):
+        dc._core.locality_energy(np.ones((2, 4, 5), dtype=np.int8), **plan)
+    with pytest.raises(ValueError, match="start"):
+        dc._core.locality_energy(s, **{**plan, "start": plan["start"][::-1].copy()})
+    with pytest.raises(ValueError, match="activation"):
+        dc._core.locality_energy(s, **{**plan, "activation": 9})
+    with pytest.raises(ValueError, match=r"out has shape"):
+        dc._core.locality_energy(s, **plan, out=np.zeros(5))
+
+
 def test_import_does_not_import_torch():
     import subprocess
     import sys

@@ -1,6 +1,6 @@
 // Private binding of the machine-limit probes (benchmarks/roofline.py).
-#include "pybind.hpp"
-#include "roofline.hpp"
+#include "python/pybind.hpp"
+#include "cpu/roofline.hpp"
 
 void bind_roofline(py::module_& m) {
   m.def("_roofline_probe", [](const std::string& kind, int64_t amount, int64_t bytes, int threads) {

@@ -13,5 +13,6 @@ PYBIND11_MODULE(_core, m) {
   bind_census(m);
   bind_cluster(m);
   bind_relu(m);
+  bind_locality(m);
   bind_roofline(m);
 }

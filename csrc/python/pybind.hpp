@@ -90,4 +90,5 @@ void bind_input_space(py::module_& m);
 void bind_census(py::module_& m);
 void bind_cluster(py::module_& m);
 void bind_relu(py::module_& m);
+void bind_locality(py::module_& m);
 void bind_roofline(py::module_& m);

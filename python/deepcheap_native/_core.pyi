@@ -205,6 +205,26 @@ def relu_plane_regions(
     extent: npt.NDArray[np.float64], tol: float, keep_cells: bool,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
 
+# --- locality (bind_locality.cpp) ----------------------------------------------------------
+def locality_energy(
+    spins: npt.NDArray[np.int8],
+    dr: npt.NDArray[np.int32],
+    dc: npt.NDArray[np.int32],
+    start: npt.NDArray[np.int32],
+    coef: npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float64],
+    extra_layers: npt.NDArray[np.int32],
+    activation: int,
+    stable: bool,
+    scale: float,
+    gate_coef: float,
+    carry_coef: float,
+    constant: float,
+    float64: bool,
+    out: npt.NDArray[np.floating] | None = None,
+    device: int = 0,
+) -> npt.NDArray[np.floating]: ...
+
 # --- ising cluster updates (Wolff, Swendsen-Wang) -------------------------------------------
 class IsingClusterChain:
     def __init__(

@@ -8,9 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
+from ..core import cuda
 from ..core.arrays import import_torch, like_input
-from ..core.validate import check_choice, check_real
+from ..core.validate import call_threads, check_choice, check_real, check_threads
 from ..product.network import (
+    _ACTIVATION_CODES,
     ProductNetwork,
     activation_derivative,
     polynomial_network,
@@ -122,6 +125,30 @@ class HamiltonianNetwork:
         self.n_parameters = int(sum(w.size + (0 if b is None else b.size) for w, b in layers))
         self.n_neurons = int(hamiltonian.n_spins * sum(w.shape[-2] for w, b in layers if b is not None))
         self.error_bound = self._error_bound()
+        self._native = self._native_plan()
+
+    def _native_plan(self) -> dict[str, Any]:
+        """The site network as the fused kernel's polynomial (csrc/plan/locality.hpp): per monomial its
+        neighbourhood offsets, coefficient, bias and extra carry layers, in the site network's order."""
+        net = self.site_network
+        offsets = self.hamiltonian.offsets
+        dr: list[int] = []
+        dc: list[int] = []
+        start = [0]
+        for mono in net._monomials:
+            for col in mono.columns:
+                dr.append(offsets[col][0])
+                dc.append(offsets[col][1])
+            start.append(len(dr))
+        monos = net._monomials
+        return dict(dr=np.array(dr, dtype=np.int32), dc=np.array(dc, dtype=np.int32),
+                    start=np.array(start, dtype=np.int32),
+                    coef=np.array([m.coefficient for m in monos], dtype=np.float64),
+                    bias=np.array([m.bias for m in monos], dtype=np.float64),
+                    extra_layers=np.array([m.extra_layers for m in monos], dtype=np.int32),
+                    activation=_ACTIVATION_CODES[net.activation], stable=net.mode == "stable", scale=net.scale,
+                    gate_coef=net._gate_coef, carry_coef=net._carry_coef, constant=net._constant,
+                    float64=self.dtype == np.float64)
 
     def __repr__(self) -> str:
         return (f"HamiltonianNetwork(L={self.hamiltonian.L}, T={self.temperature}, form={self.form!r}, "
@@ -148,23 +175,41 @@ class HamiltonianNetwork:
 
     # ---- evaluation -----------------------------------------------------------------------------
 
-    def __call__(self, spins: Any, *, threads: int | None = None) -> Any:
+    def __call__(self, spins: Any, *, threads: int | None = None, device: Any = None) -> Any:
         """−H(x)/T as the network computes it, for spins of shape (..., L, L) holding ±1 (numpy or torch);
-        result shape (...), in the network's dtype. The conv form runs the per-site product-gate network
-        natively (:class:`~deepcheap_native.ProductNetwork`) on the gathered periodic neighbourhoods of
-        every site and sums; the dense form applies its per-site weight copies (numpy)."""
+        result shape (...), in the network's dtype. The conv form runs one fused native kernel
+        (csrc/cpu/kernels/locality.cpp): the periodic neighbourhood gather, the site network's product-gate
+        trees (the product area's gate math) and the sum over sites, in site order, so the result does not
+        depend on ``threads`` (CPU threads for this call; None: :func:`~deepcheap_native.set_num_threads`).
+        ``device``: "cpu" or None (the conv kernel has no CUDA driver yet: "cuda" raises ValueError).
+        The dense form applies its per-site weight copies (numpy)."""
+        threads = check_threads(threads)
+        where = cuda.parse_device(device) if device is not None else cuda.Device("cpu")
+        if where.kind != "cpu":
+            raise ValueError(f"device={device!r}: HamiltonianNetwork has no CUDA driver yet; use device='cpu'")
         a, came_from_torch = self.hamiltonian._check_spins(spins)
         batch = a.shape[:-2]
         L = self.hamiltonian.L
         flat = a.reshape((-1, L, L))
         if self.form == "conv":
-            neigh = self.hamiltonian.neighbourhoods(flat).astype(self.dtype).reshape(-1, len(self.hamiltonian.offsets))
-            per_site = self.site_network(neigh, threads=threads).reshape(flat.shape[0], L * L)
-            result = per_site.sum(axis=1, dtype=self.dtype)
+            lattices = np.ascontiguousarray(flat, dtype=np.int8)  # ±1 checked above: exact
+            with call_threads(threads):
+                result = _core.locality_energy(lattices, **self._native)
         else:
             result = self._dense(flat)
         result = np.ascontiguousarray(result.reshape(batch))
         return like_input(result, came_from_torch)
+
+    def _reference(self, spins: Any) -> np.ndarray:
+        """The conv form the unfused way (tests): neighbourhoods gathered in numpy into a (B·L², K) array,
+        the site :class:`~deepcheap_native.ProductNetwork` on them, and a sequential sum over sites in site
+        order (np.cumsum), the order the fused kernel adds in."""
+        a, _ = self.hamiltonian._check_spins(spins)
+        L = self.hamiltonian.L
+        flat = a.reshape((-1, L, L))
+        neigh = self.hamiltonian.neighbourhoods(flat).astype(self.dtype).reshape(-1, len(self.hamiltonian.offsets))
+        per_site = self.site_network(neigh).reshape(flat.shape[0], L * L)
+        return np.cumsum(per_site, axis=1, dtype=self.dtype)[:, -1].reshape(a.shape[:-2])
 
     def _patches(self, flat: np.ndarray) -> np.ndarray:
         """(B, L², P): the kernel window around every site, row-major over the window, periodic."""
