@@ -1,11 +1,12 @@
 // Bindings for Hamiltonian-network energies on the CPU (issue 23 §1): convert the site network's
 // polynomial and the lattices, check them (plan/locality.hpp, plan/product.hpp), call the driver with
 // the GIL released.
+#include "python/pybind.hpp"
+
 #include <vector>
 
-#include "locality.hpp"
+#include "cpu/locality.hpp"
 #include "plan/product.hpp"
-#include "pybind.hpp"
 
 using deepcheap::python::require;
 using deepcheap::python::shape_string;
