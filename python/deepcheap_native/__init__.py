@@ -48,7 +48,7 @@ for _name, _module in (("cuda", cuda), ("random", random), ("info", info), ("cir
     _sys.modules[f"{__name__}.{_name}"] = _module
 del _name, _module
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "BoltzmannSampler",
