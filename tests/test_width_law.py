@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import deepcheap_native as dc  # noqa: E402
+from deepcheap_native.product import width_law as wl  # noqa: E402
 from deepcheap_native.report import product as rp  # noqa: E402
 
 
@@ -34,20 +35,20 @@ def test_unperturbed_construction_is_the_native_network(n):
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (500, n))
     for kind in ("shallow", "deep"):
-        model = rp._construction_model(torch, {**_job(n, 2**n, kind=kind), "noise": 0.0}, np.random.default_rng(1))
+        model = wl._construction_model(torch, {**_job(n, 2**n, kind=kind), "noise": 0.0}, np.random.default_rng(1))
         with torch.no_grad():
             got = model(torch.from_numpy(x)).numpy().reshape(-1)
         want = np.asarray(dc.product_network(n, kind=kind, scale=0.3)(x), dtype=np.float64)
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
     # Narrower: a subset of the construction's neurons (rows of W with their output weights).
     full = dc.product_network(n, kind="shallow", scale=0.3).weights
-    model = rp._construction_model(torch, {**_job(n, 2**n - 1), "noise": 0.0}, np.random.default_rng(2))
+    model = wl._construction_model(torch, {**_job(n, 2**n - 1), "noise": 0.0}, np.random.default_rng(2))
     W = model[0].weight.detach().numpy()
     assert W.shape == (2**n - 1, n)
     rows = {tuple(r) for r in np.round(full[0][0], 12)}
     assert all(tuple(r) in rows for r in np.round(W, 12))
     # Wider: the extra neurons start with zero output weight, so the function is unchanged.
-    model = rp._construction_model(torch, {**_job(n, 2**n + 2), "noise": 0.0}, np.random.default_rng(3))
+    model = wl._construction_model(torch, {**_job(n, 2**n + 2), "noise": 0.0}, np.random.default_rng(3))
     assert np.all(model[2].weight.detach().numpy()[0, 2**n:] == 0)
 
 

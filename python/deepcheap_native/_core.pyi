@@ -94,6 +94,9 @@ class IsingChain:
     def sweeps_done(self) -> int: ...
     @property
     def multispin(self) -> bool: ...
+    def set_rng_rounds(self, rounds: int) -> None: ...  # 7 (Philox4x32-7, rng="philox7") or 10 (rng="philox")
+    @property
+    def rng_rounds(self) -> int: ...
 
 class BoltzmannChain:
     def __init__(

@@ -14,7 +14,7 @@ from .boltzmann import BoltzmannSampler
 from .chain import STATE_VERSION
 from .cluster import ALGORITHMS, ClusterSampler, wolff_clusters_per_sweep
 from .exact import CRITICAL_BINDER, CRITICAL_TEMPERATURE, exact_energy, onsager_energy, onsager_magnetization
-from .model import ALGORITHM_NAMES, IsingModel, IsingSampler, block_spin, check_algorithm
+from .model import ALGORITHM_NAMES, DEFAULT_RNG, IsingModel, IsingSampler, block_spin, check_algorithm
 from .series import BoltzmannSeries, ClusterSeries, IsingSeries
 from .stats import (
     AutocorrelationTime,
@@ -38,6 +38,7 @@ __all__ = [
     "BoltzmannSeries",
     "CRITICAL_BINDER",
     "CRITICAL_TEMPERATURE",
+    "DEFAULT_RNG",
     "ClusterSampler",
     "ClusterSeries",
     "FiniteSizeScan",

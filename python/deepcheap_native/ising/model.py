@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
 
     from .cluster import ClusterSampler
 
-__all__ = ["ALGORITHM_NAMES", "IsingModel", "IsingSampler", "block_spin", "check_algorithm"]
+__all__ = ["ALGORITHM_NAMES", "DEFAULT_RNG", "IsingModel", "IsingSampler", "block_spin", "check_algorithm"]
 
 
 class IsingModel(FixedAttributes):
@@ -154,7 +154,7 @@ def check_algorithm(algorithm: Any, choices: tuple[str, ...] = ALGORITHM_NAMES) 
 
 #: The sweep generators of :class:`IsingSampler` (``rng=``) and their Philox rounds; the default from 0.3.0.
 _RNG_ROUNDS = {"philox7": 7, "philox": 10}
-DEFAULT_RNG = "philox7"
+DEFAULT_RNG = "philox7"  #: the Ising sweeps' generator when rng= is not given (0.2 and earlier: "philox")
 
 
 def _state_rng(state: Mapping[str, Any]) -> str:
