@@ -2,66 +2,19 @@
 // product-gate trees (deepcheap/product/network.hpp) and the sum over sites, for a batch of int8 +-1
 // lattices, without ever storing the (batch * L^2, K) neighbourhood array. A block of 64 consecutive
 // sites of one lattice goes through every monomial's tree while it sits in L1; sites lie in the inner,
-// vectorised loop. Gate and carry paths are chosen per block, as the product kernel chooses them per
-// block of 64 rows, so when L^2 is a multiple of 64 every site takes the path it takes there.
+// vectorised loop. Gate and carry paths are chosen per block by the product kernel's own block functions
+// (cpu/product_blocks.hpp), so when L^2 is a multiple of 64 every site takes the path it takes there.
 #include "deepcheap/common/parallel.hpp"
 #include "deepcheap/locality/network.hpp"
 #include "plan/locality.hpp"
+#include "cpu/product_blocks.hpp"
 #include "threads.hpp"
 
 DC_NAMESPACE_BEGIN
 
 namespace {
 
-constexpr int64_t kBlock = 64;
-
-template <int Act, bool Stable, class T>
-void gate_block(const T* U, const T* V, T* D, T lambda, T a, T coef) {
-  if constexpr (Stable) {
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_stable<Act>(U[s], V[s], lambda, a, coef);
-  } else if (Act == product::kSoftplus && a == T(0)) {
-    T largest = T(0);
-#pragma omp simd reduction(max : largest)
-    for (int64_t s = 0; s < kBlock; ++s) {
-      const T m = product::gate_reach(U[s], V[s], lambda);
-      largest = m > largest ? m : largest;
-    }
-    if (largest <= T(product::kSoftplusSeriesRange)) {
-#pragma omp simd
-      for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_softplus0_series(U[s], V[s], lambda, coef);
-      return;
-    }
-#pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_softplus0(U[s], V[s], lambda, coef);
-  } else {
-#pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_network<Act>(U[s], V[s], lambda, a, coef);
-  }
-}
-
-template <int Act, bool Stable, class T>
-void carry_block(const T* X, T* D, T lambda, T a, T coef) {
-  if constexpr (Stable) {
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_stable<Act>(X[s], lambda, a, coef);
-  } else if (Act == product::kSoftplus && a == T(0)) {
-    T largest = T(0);
-#pragma omp simd reduction(max : largest)
-    for (int64_t s = 0; s < kBlock; ++s) {
-      const T m = product::carry_reach(X[s], lambda);
-      largest = m > largest ? m : largest;
-    }
-    if (largest <= T(product::kSoftplusSeriesRange)) {
-#pragma omp simd
-      for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_softplus0_series(X[s], lambda, coef);
-      return;
-    }
-#pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_softplus0(X[s], lambda, coef);
-  } else {
-#pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_network<Act>(X[s], lambda, a, coef);
-  }
-}
+constexpr int64_t kBlock = kGateBlock;
 
 // One lattice: sites in blocks of 64, each block's site values summed into the lattice's total in site
 // order (a sequential sum: the same on any thread count). neighbour[k * L^2 + q] is the index of input k

@@ -4,6 +4,7 @@
 #include "deepcheap/common/parallel.hpp"
 #include "deepcheap/product/network.hpp"
 #include "plan/product.hpp"
+#include "cpu/product_blocks.hpp"
 #include "cpu/threads.hpp"
 
 DC_NAMESPACE_BEGIN
@@ -14,7 +15,7 @@ using product::activate;
 using product::stable_carry_numerator;
 using product::stable_gate_numerator;
 
-constexpr int64_t kBlock = 64;  // samples per block: n * 64 values stay in L1/L2 for any sane n
+constexpr int64_t kBlock = kGateBlock;  // samples per block: n * 64 values stay in L1/L2 for any sane n
 
 // work holds the block transposed: work[i * kBlock + s] is value i of sample s.
 // Returns how many inputs are NaN or infinite: the kernel reads every input exactly once, so the C++
@@ -32,60 +33,6 @@ int64_t load_block(const T* DC_RESTRICT x, int64_t n, int64_t count, T* DC_RESTR
     for (int64_t s = count; s < kBlock; ++s) dst[s] = T(0);  // padding lanes, never stored
   }
   return bad;
-}
-
-// One 4-neuron gate over a block: D = m(U, V), each lane the header's per-sample gate. D may equal U
-// (in-place reduction of the tree).
-template <int Act, bool Stable, class T>
-void gate_block(const T* U, const T* V, T* D, T lambda, T a, T gate_coef) {
-  if constexpr (Stable) {
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_stable<Act>(U[s], V[s], lambda, a, gate_coef);
-  } else if (Act == product::kSoftplus && a == T(0)) {
-    // Softplus at bias 0 (the default). When every pre-activation of the block is small, each neuron
-    // is E(±p) ± p/2 with the series E (no exp, no log); otherwise the +p and -p neurons share
-    // log1p(exp(-|p|)). The choice is per block so the inner loops stay branch-free.
-    T largest = T(0);
-#pragma omp simd reduction(max : largest)
-    for (int64_t s = 0; s < kBlock; ++s) {
-      const T m = product::gate_reach(U[s], V[s], lambda);
-      largest = m > largest ? m : largest;
-    }
-    if (largest <= T(product::kSoftplusSeriesRange)) {
-#pragma omp simd
-      for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_softplus0_series(U[s], V[s], lambda, gate_coef);
-      return;
-    }
-#pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_softplus0(U[s], V[s], lambda, gate_coef);
-  } else {
-#pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::gate_network<Act>(U[s], V[s], lambda, a, gate_coef);
-  }
-}
-
-// One 2-neuron carry: D ~= X, passing a value through a layer it does not take part in.
-template <int Act, bool Stable, class T>
-void carry_block(const T* X, T* D, T lambda, T a, T carry_coef) {
-  if constexpr (Stable) {
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_stable<Act>(X[s], lambda, a, carry_coef);
-  } else if (Act == product::kSoftplus && a == T(0)) {
-    T largest = T(0);
-#pragma omp simd reduction(max : largest)
-    for (int64_t s = 0; s < kBlock; ++s) {
-      const T m = product::carry_reach(X[s], lambda);
-      largest = m > largest ? m : largest;
-    }
-    if (largest <= T(product::kSoftplusSeriesRange)) {
-#pragma omp simd
-      for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_softplus0_series(X[s], lambda, carry_coef);
-      return;
-    }
-#pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_softplus0(X[s], lambda, carry_coef);
-  } else {
-#pragma omp simd
-    for (int64_t s = 0; s < kBlock; ++s) D[s] = product::carry_network<Act>(X[s], lambda, a, carry_coef);
-  }
 }
 
 template <int Act, bool Stable, class T>
