@@ -45,6 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import deepcheap_native as dc
 from deepcheap_native import _core
@@ -218,18 +219,14 @@ def test_integer_probe_computes_what_it_counts():
             dc.set_simd_target(dc.simd_targets()[-1])
 
 
-def test_read_probe_counts_bytes_and_every_target_agrees():
-    results = set()
+def test_read_probe_counts_bytes_and_refuses_bad_arguments():
     for target in dc.simd_targets():
         dc.set_simd_target(target)
         try:
-            seconds, work, check = _core._roofline_probe("read", 3, 4096, 1)
+            seconds, work, _ = _core._roofline_probe("read", 3, 4096, 1)
             assert seconds > 0 and work == 3 * 4096
-            results.add((work, check if _core._roofline_lanes() == 8 else None))
         finally:
             dc.set_simd_target(dc.simd_targets()[-1])
-    import pytest
-
     with pytest.raises(ValueError, match="kind must be 'int', 'fp', 'read' or 'philox', got 'gpu'"):
         _core._roofline_probe("gpu", 1, 0, 1)
     with pytest.raises(ValueError, match="amount >= 1"):

@@ -10,7 +10,7 @@ __all__ = ["MissingDependency", "axes_for", "pyplot"]
 
 
 class MissingDependency(RuntimeError):
-    """An optional dependency (matplotlib) is not installed."""
+    """An optional dependency (matplotlib, or one the report needs) is not installed."""
 
 
 def pyplot() -> Any:

@@ -18,6 +18,7 @@ moves each weight by about lr times its own scale.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -72,16 +73,12 @@ def _scaled_linear_class(torch: Any) -> type:
     return ScaledLinear
 
 
-_CLASS: dict[int, type] = {}
-
-
+@functools.cache
 def scaled_linear_class() -> type:
     """The ``ScaledLinear`` module class (built on first use: importing this module never imports torch)."""
     import torch
 
-    if id(torch) not in _CLASS:
-        _CLASS[id(torch)] = _scaled_linear_class(torch)
-    return _CLASS[id(torch)]
+    return _scaled_linear_class(torch)
 
 
 def __getattr__(name: str) -> Any:

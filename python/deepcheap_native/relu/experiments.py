@@ -195,6 +195,17 @@ def _fit_sawtooth(torch: Any, model: Any, x: Any, y: Any, k: int, epsilon: float
     return net, sawtooth_error(net, k), taken
 
 
+def _sawtooth_run(torch: Any, model: Any, x: Any, y: Any, k: int, width: int, restart: int, epsilon: float,
+                  steps: int, lr: float) -> dict[str, Any]:
+    """Train one model on the k-fold sawtooth and record it: error, whether it reached epsilon, its
+    pieces on [0, 1] (the native region count), the steps taken and the seconds."""
+    t0 = time.perf_counter()
+    net, err, taken = _fit_sawtooth(torch, model, x, y, k, epsilon, steps, lr)
+    return {"k": k, "width": width, "restart": restart, "error": err, "reached": err <= epsilon,
+            "pieces": int(linear_regions(net, line=(0.0, 1.0)).count), "steps": taken,
+            "seconds": time.perf_counter() - t0}
+
+
 def train_sawtooth(ks: Sequence[int] = (1, 2, 3, 4), *, epsilon: float = 0.1, shallow_widths: Any = None,
                    deep_widths: Sequence[int] = (2, 3, 4), restarts: int = 3, steps: int = 2000,
                    lr: float = 0.03, grid: int = 8, seed: int | None = None, threads: int | None = None,
@@ -249,12 +260,7 @@ def train_sawtooth(ks: Sequence[int] = (1, 2, 3, 4), *, epsilon: float = 0.1, sh
                         s = _sub_seed(seed, 1, k, width, r)
                         torch.manual_seed(s)
                         model = _shallow_module(torch, width, torch.Generator().manual_seed(s))
-                        t0 = time.perf_counter()
-                        net, err, taken = _fit_sawtooth(torch, model, x, y, k, epsilon, steps, lr)
-                        result.shallow.append({
-                            "k": k, "width": width, "restart": r, "error": err, "reached": err <= epsilon,
-                            "pieces": int(linear_regions(net, line=(0.0, 1.0)).count), "steps": taken,
-                            "seconds": time.perf_counter() - t0})
+                        result.shallow.append(_sawtooth_run(torch, model, x, y, k, width, r, epsilon, steps, lr))
                         bar.update(1)
                     if any(rec["reached"] for rec in result.shallow if rec["k"] == k and rec["width"] == width):
                         result.shallow_needed[k] = width
@@ -264,12 +270,7 @@ def train_sawtooth(ks: Sequence[int] = (1, 2, 3, 4), *, epsilon: float = 0.1, sh
                     for r in range(restarts):
                         torch.manual_seed(_sub_seed(seed, 2, k, width, r))
                         model = _deep_module(torch, width, k)
-                        t0 = time.perf_counter()
-                        net, err, taken = _fit_sawtooth(torch, model, x, y, k, epsilon, steps, lr)
-                        result.deep.append({
-                            "k": k, "width": width, "restart": r, "error": err, "reached": err <= epsilon,
-                            "pieces": int(linear_regions(net, line=(0.0, 1.0)).count), "steps": taken,
-                            "seconds": time.perf_counter() - t0})
+                        result.deep.append(_sawtooth_run(torch, model, x, y, k, width, r, epsilon, steps, lr))
                         bar.update(1)
     finally:
         bar.close()

@@ -5,11 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from ..core.plotting import MissingDependency  # one type for every missing optional dependency
 from .context import MissingCapability
-
-
-class MissingDependency(RuntimeError):
-    """An optional dependency the report needs is not installed."""
 
 
 def pyplot() -> Any:
