@@ -207,6 +207,23 @@ def test_relu_region_walks_interrupt(walk: str) -> None:
     assert report["polls"] >= 1
 
 
+def test_locality_energy_interrupts() -> None:
+    # One fused call over 48 lattices of 1024 x 1024 (about 2 s on 2 cores): chunked over lattices, so
+    # SIGINT lands between chunks; the network is stateless and answers the same afterwards.
+    report = run_child("""
+        from deepcheap_native import locality
+        H = locality.LatticeHamiltonian.from_ising(dc.IsingModel(1024))
+        net = locality.hamiltonian_network(H, 2.0)
+        x = np.ones((48, 1024, 1024), np.int8)
+        before = net(x[:1])
+        report["latency"], report["polls"] = interrupted_after(0.5, lambda: net(x))
+        report["same"] = bool((net(x[:1]) == before).all())
+    """)
+    check_latency(report, "HamiltonianNetwork (conv, fused kernel)")
+    assert report["polls"] >= 1
+    assert report["same"], "the network answers differently after an interrupt"
+
+
 @pytest.mark.parametrize("kind", ["shallow", "deep"])
 def test_product_forward_out_prefix(kind: str) -> None:
     if kind == "shallow":
