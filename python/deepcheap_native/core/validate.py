@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .progress import progress_bar  # noqa: F401  (ising/ still imports it from here)
+from .progress import progress_bar  # noqa: F401  (the name older callers and tests/test_conventions.py import from here)
 
 __all__ = [
     "SEED_MAX",

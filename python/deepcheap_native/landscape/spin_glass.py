@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from ..core.arrays import float_dtype, html_table, like_input, short_repr, to_numpy
+from ..core.progress import progress_bar
 from ..core.random import normal_pairs
 from ..core.results import saveable
-from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, progress_bar, resolve_seed
+from ..core.validate import check_choice, check_int, check_real, check_seed, check_threads, resolve_seed
 from .theory import ground_state_energy, threshold_energy
 
 __all__ = ["DescentResult", "SphericalSpinGlass", "ground_state_energy", "threshold_energy"]

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from ..core.arrays import import_torch
-from ..core.validate import check_int, check_real, check_threads, progress_bar, resolve_seed
+from ..core.progress import progress_bar
+from ..core.validate import check_int, check_real, check_threads, resolve_seed
 from .constructions import sawtooth
 from .network import ReLUNetwork, as_network, random_network
 from .regions import linear_regions, random_lines
