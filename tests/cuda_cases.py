@@ -196,3 +196,41 @@ def check_cluster_sampler(algorithm, L, replicas, temperature, n_measure=3, ever
     np.testing.assert_array_equal(gpu.magnetization(), cpu.magnetization())
     moved = type(gpu).from_state(gpu.state(), device="cpu")
     np.testing.assert_array_equal(moved.sweep(3).spins, cpu.sweep(3).spins)
+
+
+# ---- ReLU line walk: the CUDA driver runs the CPU's per-line function, so everything is bit for bit -----
+
+
+def relu_same_regions(got, want):
+    """Two LineRegions results are the same bits: counts, every breakpoint, every pattern."""
+    np.testing.assert_array_equal(got.counts, want.counts)
+    assert got._t.dtype == want._t.dtype == np.float64
+    np.testing.assert_array_equal(got._t.view(np.uint64), want._t.view(np.uint64))
+    if want._patterns is None:
+        assert got._patterns is None
+    else:
+        assert got._patterns.shape == want._patterns.shape
+        np.testing.assert_array_equal(got._patterns, want._patterns)
+
+
+def check_relu_lines(widths, n_lines=25, n_nets=1, seed=3, bias_std=0.5, patterns=True, **kw):
+    from deepcheap_native import relu
+
+    nets = [relu.random_network(widths, seed=seed, index=i, bias_std=bias_std) for i in range(n_nets)]
+    network = nets if n_nets > 1 else nets[0]
+    got = relu.linear_regions(network, lines=n_lines, seed=seed + 1, patterns=patterns, device="cuda", **kw)
+    want = relu.linear_regions(network, lines=n_lines, seed=seed + 1, patterns=patterns, device="cpu", **kw)
+    relu_same_regions(got, want)
+    assert got.counts.shape == (n_nets, n_lines)
+    return got
+
+
+def check_relu_sawtooth(k):
+    from deepcheap_native import relu
+
+    net = relu.sawtooth_network(k)
+    got = relu.linear_regions(net, line=(0.0, 1.0), patterns=True, device="cuda")
+    assert got.count == 2**k
+    # The sawtooth's kinks are the dyadic points j / 2^k, exactly (the walk's zeros are exact there).
+    np.testing.assert_array_equal(got.breakpoints(), np.arange(1, 2**k) / 2**k)
+    relu_same_regions(got, relu.linear_regions(net, line=(0.0, 1.0), patterns=True, device="cpu"))

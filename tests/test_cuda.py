@@ -4,7 +4,7 @@ with the reason, where no GPU is usable; tests/test_cuda_emulated.py runs the sa
 through the CPU emulation of the same driver sources. Sizes here are large enough that every
 grid-stride loop takes several strides (more items than the capped grid has threads).
 
-Sections: philox, product, circuit, markov, ising, zero-copy."""
+Sections: philox, product, circuit, markov, ising, zero-copy, relu."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from cuda_cases import (
     check_product_deep,
     check_product_resident,
     check_product_shallow,
+    check_relu_lines,
+    check_relu_sawtooth,
     random_circuit,
 )
 from deepcheap_native import cuda
@@ -264,3 +266,20 @@ def test_device_array_dlpack_on_the_gpu():
     assert t.is_cuda and t.data_ptr() == a.__cuda_array_interface__["data"][0]
     del a
     assert t.cpu().tolist() == np.arange(12, dtype=np.float32).reshape(3, 4).tolist()
+
+
+# ---- relu: the line walk, bit for bit (relu.cu has no FMA contraction, as the CPU driver) -------------
+
+
+@pytest.mark.parametrize(("widths", "n_lines", "n_nets"), [
+    ((3, 16, 16, 1), 70_000, 1),         # more items than one launch's 2^16: several launches per pass
+    ((8, 64, 64, 64, 64, 1), 2_000, 3),  # deeper and wider, a batch of networks
+    ((2, 8, 8, 8, 8, 8, 8, 8, 8, 1), 500, 2),
+])
+def test_relu_line_regions_bit_identical(widths, n_lines, n_nets):
+    check_relu_lines(widths, n_lines=n_lines, n_nets=n_nets)
+
+
+@pytest.mark.parametrize("k", [1, 12])
+def test_relu_sawtooth(k):
+    check_relu_sawtooth(k)

@@ -1,8 +1,9 @@
 // CPU drivers of the ReLU area (see relu.hpp): OpenMP loops over independent items around the
 // header math in deepcheap/relu/network.hpp. Each item is computed whole by one thread, in a fixed
-// order, so results do not depend on the thread count. Every loop runs in interruptible chunks of items
-// (deepcheap/common/interrupt.hpp): an item's result depends on nothing but its own index, so the chunks
-// never change a result.
+// order, so results do not depend on the thread count. The line walk is deepcheap::relu::walk_item,
+// the same per-line function the CUDA driver (csrc/cuda/relu.cu) runs on one GPU thread per item.
+// Every loop runs in interruptible chunks of items (deepcheap/common/interrupt.hpp): an item's result
+// depends on nothing but its own index, so the chunks never change a result.
 #include "relu.hpp"
 
 #include <omp.h>
@@ -22,42 +23,9 @@ namespace dr = deepcheap::relu;
 
 namespace {
 
-constexpr int kMaxLayers = 64;
-
 int layers_of(const std::vector<int64_t>& widths) { return static_cast<int>(widths.size()) - 1; }
 
 int64_t max_width(const std::vector<int64_t>& widths) { return *std::max_element(widths.begin(), widths.end()); }
-
-void check_finite(const double* p, int64_t n, const char* what) {
-  for (int64_t i = 0; i < n; ++i)
-    if (!std::isfinite(p[i]))
-      throw std::invalid_argument(std::string(what) + " must be finite, got " + std::to_string(p[i]) + " at flat index " +
-                                  std::to_string(i));
-}
-
-void check_tol(double tol) {
-  if (!(tol >= 0.0 && tol <= 1e-3))
-    throw std::invalid_argument("tol must be in [0, 1e-3], got " + std::to_string(tol));
-}
-
-}  // namespace
-
-int64_t check_network(const std::vector<int64_t>& widths, int64_t n_nets, int64_t params_size, const double* params) {
-  if (widths.size() < 2 || static_cast<int>(widths.size()) > kMaxLayers + 1)
-    throw std::invalid_argument("a network has 1 to " + std::to_string(kMaxLayers) + " affine layers, got widths of length " +
-                                std::to_string(widths.size()));
-  for (size_t i = 0; i < widths.size(); ++i)
-    if (widths[i] < 1 || widths[i] > (int64_t(1) << 20))
-      throw std::invalid_argument("width " + std::to_string(i) + " must be in [1, 2**20], got " + std::to_string(widths[i]));
-  const int64_t per = dr::layer_offset(widths.data(), layers_of(widths) + 1);
-  if (n_nets < 1 || params_size != n_nets * per)
-    throw std::invalid_argument("parameters have " + std::to_string(params_size) + " values but expected " +
-                                std::to_string(n_nets) + " networks x " + std::to_string(per));
-  check_finite(params, params_size, "network weights and biases");
-  return per;
-}
-
-namespace {
 
 // f(i, network, point, b0, b1) for every item i = (network, point) of a batch of points, with two
 // scratch rows of the widest layer per thread.
@@ -110,16 +78,6 @@ void walk_in_chunks(int64_t items, int threads, Body&& body) {
   interrupt::run_chunks(items, threads, body, threads);
 }
 
-void check_lines(const double* lines, int64_t n_lines, int64_t d) {
-  check_finite(lines, n_lines * 2 * d, "line end points");
-  for (int64_t i = 0; i < n_lines; ++i) {
-    const double* x0 = lines + i * 2 * d;
-    bool same = true;
-    for (int64_t j = 0; j < d; ++j) same = same && x0[j] == x0[d + j];
-    if (same) throw std::invalid_argument("line " + std::to_string(i) + " is degenerate: its two end points are equal");
-  }
-}
-
 // The items' breakpoints (and patterns) one after the other, in item order.
 template <class T>
 std::vector<T> concatenate(const std::vector<std::vector<T>>& parts) {
@@ -132,55 +90,6 @@ std::vector<T> concatenate(const std::vector<std::vector<T>>& parts) {
 }
 
 }  // namespace
-
-LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
-                         const double* lines, int64_t n_lines, double tol, bool keep_patterns, int64_t max_pieces) {
-  check_tol(tol);
-  if (max_pieces < 1) throw std::invalid_argument("max_pieces must be >= 1, got " + std::to_string(max_pieces));
-  const int layers = layers_of(widths);
-  const int64_t per = dr::layer_offset(widths.data(), layers + 1);
-  const int64_t d = widths.front();
-  const int64_t neurons = dr::hidden_neurons(widths.data(), layers);
-  check_lines(lines, n_lines, d);
-  const int64_t items = n_nets * n_lines;
-  std::vector<std::vector<double>> cuts(static_cast<size_t>(items));
-  std::vector<std::vector<uint8_t>> bits(keep_patterns ? static_cast<size_t>(items) : 0);
-  LineRegions r;
-  r.counts.assign(static_cast<size_t>(items), 0);
-  std::vector<double> params_t(static_cast<size_t>(n_nets * per));
-  for (int64_t n = 0; n < n_nets; ++n) dr::transpose_params(widths.data(), layers, params + n * per, params_t.data() + n * per);
-  const int threads = deepcheap::cpu::num_threads();
-  walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
-#pragma omp parallel num_threads(threads)
-    {
-      std::vector<double> work(static_cast<size_t>(dr::walk_doubles(widths.data(), layers)));
-      std::vector<uint8_t> pattern(static_cast<size_t>(std::max<int64_t>(neurons, 1)));
-      std::vector<int> state(static_cast<size_t>(dr::walk_ints(widths.data(), layers)));
-#pragma omp for schedule(dynamic, 4)
-      for (int64_t i = begin; i < end; ++i) {
-        const int64_t n = i / n_lines, k = i % n_lines;
-        std::vector<double>& mine = cuts[static_cast<size_t>(i)];
-        std::vector<uint8_t>* keep = keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr;
-        auto emit = [&](double s, double, const uint8_t* b) {
-          if (s > 0.0) mine.push_back(s);
-          if (keep) keep->insert(keep->end(), b, b + neurons);
-        };
-        const double* x0 = lines + k * 2 * d;
-        r.counts[static_cast<size_t>(i)] = dr::walk_line(widths.data(), layers, params_t.data() + n * per, x0, x0 + d,
-                                                         tol, max_pieces, work.data(), pattern.data(), state.data(), emit);
-      }
-    }
-    // Items run in index order chunk after chunk, so the first item over max_pieces is in this chunk.
-    for (int64_t i = begin; i < end; ++i)
-      if (r.counts[static_cast<size_t>(i)] < 0)
-        throw std::invalid_argument("network " + std::to_string(i / n_lines) + " has more than max_pieces = " +
-                                    std::to_string(max_pieces) + " regions along line " + std::to_string(i % n_lines) +
-                                    ": raise max_pieces (memory and time grow with it) or shorten the segment");
-  });
-  r.breakpoints = concatenate(cuts);
-  if (keep_patterns) r.patterns = concatenate(bits);
-  return r;
-}
 
 namespace {
 
@@ -278,12 +187,12 @@ struct PlaneWalk {
 
 PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
                            const double* planes, int64_t n_planes, const double* extent, double tol, bool keep_cells) {
-  check_tol(tol);
+  plan::check_relu_tol(tol);
   const int layers = layers_of(widths);
   const int64_t per = dr::layer_offset(widths.data(), layers + 1);
   const int64_t d = widths.front();
-  check_finite(planes, n_planes * 3 * d, "plane origin and directions");
-  check_finite(extent, 4, "extent");
+  plan::check_relu_finite(planes, n_planes * 3 * d, "plane origin and directions");
+  plan::check_relu_finite(extent, 4, "extent");
   if (!(extent[0] < extent[1] && extent[2] < extent[3]))
     throw std::invalid_argument("extent (s0, s1, t0, t1) needs s0 < s1 and t0 < t1");
   const int64_t items = n_nets * n_planes;
@@ -335,3 +244,42 @@ PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const dou
 }
 
 }  // namespace deepcheap::cpu::relu
+
+namespace deepcheap::cpu {
+
+plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int) {
+  const int64_t items = p.items();
+  std::vector<std::vector<double>> cuts(static_cast<size_t>(items));
+  std::vector<std::vector<uint8_t>> bits(p.keep_patterns ? static_cast<size_t>(items) : 0);
+  plan::ReluLineRegions r;
+  r.counts.assign(static_cast<size_t>(items), 0);
+  const int threads = deepcheap::cpu::num_threads();
+  relu::walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<double> work(static_cast<size_t>(p.work_doubles));
+      std::vector<uint8_t> pattern(static_cast<size_t>(p.work_bytes));
+      std::vector<int> state(static_cast<size_t>(p.work_ints));
+#pragma omp for schedule(dynamic, 4)
+      for (int64_t i = begin; i < end; ++i) {
+        std::vector<double>& mine = cuts[static_cast<size_t>(i)];
+        std::vector<uint8_t>* keep = p.keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr;
+        auto emit = [&](double s, double, const uint8_t* b) {
+          if (s > 0.0) mine.push_back(s);
+          if (keep) keep->insert(keep->end(), b, b + p.neurons);
+        };
+        r.counts[static_cast<size_t>(i)] =
+            deepcheap::relu::walk_item(p.widths.data(), p.layers, p.params_t.data(), p.per, p.lines, p.n_lines, i, p.tol,
+                          p.max_pieces, work.data(), pattern.data(), state.data(), emit);
+      }
+    }
+    // Items run in index order chunk after chunk, so the first item over max_pieces is in this chunk.
+    plan::check_relu_counts(p, r.counts.data(), begin, end);
+  });
+  r.breakpoints = relu::concatenate(cuts);
+  if (p.keep_patterns) r.patterns = relu::concatenate(bits);
+  return r;
+}
+
+}  // namespace deepcheap::cpu
+

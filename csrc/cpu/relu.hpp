@@ -8,13 +8,9 @@
 #include <vector>
 
 #include "driver.hpp"
+#include "plan/relu.hpp"
 
 namespace deepcheap::cpu::relu {
-
-// Checks widths (>= 2 entries, each >= 1, at most 64 affine layers) and the parameter block
-// (n_nets x param_count, every value finite); throws std::invalid_argument naming what is wrong.
-int64_t check_network(const std::vector<int64_t>& widths, int64_t n_nets, int64_t params_size,
-                      const double* params);
 
 // out[n, p, :] = network n at x[p, :], for n < n_nets, p < n_points.
 void forward(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets, const double* x,
@@ -23,18 +19,6 @@ void forward(Driver, const std::vector<int64_t>& widths, const double* params, i
 // hashes[n, p] = the activation pattern of network n at x[p, :], hashed (deepcheap::relu::pattern_hash).
 void pattern_hashes(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
                     const double* x, int64_t n_points, uint64_t* hashes);
-
-struct LineRegions {
-  std::vector<int64_t> counts;       // (n_nets * n_lines): pieces along each segment
-  std::vector<double> breakpoints;   // the interior breakpoints t of every item, item after item
-  std::vector<uint8_t> patterns;     // when kept: (sum of counts) x hidden neurons, piece after piece
-};
-
-// The exact activation regions of each network along each segment lines[i] = (x0, x1) (n_lines x 2 x
-// w[0] values): breakpoints within tol (in the segment's parameter t in [0, 1]) are one breakpoint.
-// More than max_pieces pieces on one segment is an std::invalid_argument (the walk stops early).
-LineRegions line_regions(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
-                         const double* lines, int64_t n_lines, double tol, bool keep_patterns, int64_t max_pieces);
 
 struct PlaneRegions {
   std::vector<int64_t> counts;  // (n_nets * n_planes): regions in each rectangle
@@ -48,3 +32,13 @@ PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const dou
                            const double* planes, int64_t n_planes, const double* extent, double tol, bool keep_cells);
 
 }  // namespace deepcheap::cpu::relu
+
+namespace deepcheap::cpu {
+
+// The exact activation regions of each item of the plan (plan/relu.hpp: network, segment, tol,
+// max_pieces, all checked there), each walked by deepcheap::relu::walk_item; `device` is ignored. A
+// walk over max_pieces pieces is an std::invalid_argument (plan::check_relu_counts). In deepcheap::cpu,
+// beside its CUDA twin in deepcheap::cuda, so that the one binding (bind_relu.hpp) finds either.
+plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int device = 0);
+
+}  // namespace deepcheap::cpu

@@ -13,6 +13,7 @@
 #include "python/bind_markov.hpp"
 #include "python/bind_product.hpp"
 #include "python/bind_random.hpp"
+#include "python/bind_relu.hpp"
 #include "cuda/circuit.hpp"
 #include "cuda/driver.hpp"
 #include "cuda/ising.hpp"
@@ -21,6 +22,7 @@
 #include "cuda/memory.hpp"
 #include "cuda/product.hpp"
 #include "cuda/random.hpp"
+#include "cuda/relu.hpp"
 
 namespace {
 
@@ -261,6 +263,7 @@ void bind_cuda_module(py::module_& m) {
   add_resident_spins<cuda::BoltzmannChain>(m, "BoltzmannChain");
   deepcheap::python::define_cluster_chain<cuda::IsingClusterChain>(m);
   add_resident_spins<cuda::IsingClusterChain>(m, "IsingClusterChain");
+  deepcheap::python::define_relu<cuda::Driver>(m);
   bind_resident(m);
 }
 

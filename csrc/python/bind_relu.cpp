@@ -1,7 +1,8 @@
-// Bindings for the ReLU area: batched forward passes, activation-pattern hashes, and exact linear
-// regions along segments and in planes. python/deepcheap_native/relu/ validates and explains; shapes,
-// finiteness and the parameter count are re-checked here before the GIL is released.
-#include "python/pybind.hpp"
+// Bindings for the ReLU area in _core: the line walk (bind_relu.hpp, shared with the CUDA modules) and the
+// CPU-only batched forward passes, activation-pattern hashes and plane regions. python/deepcheap_native/relu/
+// validates and explains; shapes, finiteness and the parameter count are re-checked here before the GIL
+// is released.
+#include "python/bind_relu.hpp"
 
 #include "cpu/relu.hpp"
 
@@ -12,16 +13,10 @@ namespace cr = deepcheap::cpu::relu;
 
 namespace {
 
-std::vector<int64_t> widths_of(const carray<int64_t>& widths) {
-  require(widths.ndim() == 1, "widths has shape " + shape_string(widths) + " but expected (layers + 1,)");
-  return std::vector<int64_t>(widths.data(), widths.data() + widths.shape(0));
-}
+std::vector<int64_t> widths_of(const carray<int64_t>& widths) { return deepcheap::python::relu_widths(widths); }
 
-// The parameter block: (n_nets, P) float64, checked against the widths.
 int64_t check_params(const std::vector<int64_t>& w, const carray<double>& params) {
-  require(params.ndim() == 2, "params has shape " + shape_string(params) + " but expected (n_networks, P)");
-  cr::check_network(w, params.shape(0), params.size(), params.data());
-  return params.shape(0);
+  return deepcheap::python::relu_check_params(w, params);
 }
 
 void check_points(const carray<double>& x, int64_t d, const char* what) {
@@ -31,9 +26,7 @@ void check_points(const carray<double>& x, int64_t d, const char* what) {
 
 template <class T>
 py::array_t<T> to_array(const std::vector<T>& v) {
-  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
-  if (!v.empty()) std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
+  return deepcheap::python::relu_to_array(v);
 }
 
 }  // namespace
@@ -67,34 +60,7 @@ void bind_relu(py::module_& m) {
         return out;
       },
       py::arg("widths"), py::arg("params"), py::arg("x"));
-  m.def(
-      "relu_line_regions",
-      [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& lines, double tol,
-         bool keep_patterns, int64_t max_pieces) {
-        const auto w = widths_of(widths);
-        const int64_t nets = check_params(w, params);
-        require(lines.ndim() == 3 && lines.shape(1) == 2 && lines.shape(2) == w.front(),
-                "lines has shape " + shape_string(lines) + " but expected (n_lines, 2, " + std::to_string(w.front()) + ")");
-        require(lines.shape(0) >= 1, "lines is empty: expected at least one segment");
-        cr::LineRegions r;
-        {
-          py::gil_scoped_release release;
-          r = cr::line_regions(deepcheap::cpu::Driver{}, w, params.data(), nets, lines.data(), lines.shape(0), tol,
-                               keep_patterns, max_pieces);
-        }
-        auto counts = to_array(r.counts).reshape({static_cast<py::ssize_t>(nets), lines.shape(0)});
-        int64_t neurons = 0;
-        for (size_t l = 1; l + 1 < w.size(); ++l) neurons += w[l];
-        py::array_t<uint8_t> patterns = to_array(r.patterns);
-        if (keep_patterns) {
-          int64_t pieces = 0;
-          for (int64_t c : r.counts) pieces += c;  // an affine network (no hidden neuron) has one piece of no bits
-          patterns = patterns.reshape({static_cast<py::ssize_t>(pieces), static_cast<py::ssize_t>(neurons)});
-        }
-        return py::make_tuple(counts, to_array(r.breakpoints), patterns);
-      },
-      py::arg("widths"), py::arg("params"), py::arg("lines"), py::arg("tol"), py::arg("keep_patterns"),
-      py::arg("max_pieces"));
+  deepcheap::python::define_relu<deepcheap::cpu::Driver>(m);
   m.def(
       "relu_plane_regions",
       [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& planes,

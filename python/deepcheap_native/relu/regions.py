@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from ..core import cuda
 from ..core.arrays import to_numpy
 from ..core.random import normal_pairs
 from ..core.validate import call_threads, check_int, check_real, check_seed, check_threads
@@ -144,7 +145,7 @@ class LineRegions:
 
 def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, seed: int = 0,
                    length: float = 1.0, tol: float = 1e-12, patterns: bool = False,
-                   max_pieces: int = 10**7, threads: int | None = None) -> LineRegions:
+                   max_pieces: int = 10**7, threads: int | None = None, device: Any = None) -> LineRegions:
     """The exact breakpoints and activation patterns of ReLU networks along segments.
 
     Parameters
@@ -160,6 +161,10 @@ def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, 
     max_pieces : more pieces than this on one segment is a ValueError (the walk stops early: a deep
         sawtooth has 2^k pieces, and memory and time grow with them).
     threads : CPU threads for this call (results do not depend on it).
+    device : ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; None: the device of ``line`` (a torch CUDA tensor or
+        a CuPy array means its GPU), else the CPU. On a GPU every (network, segment) is walked by one
+        thread running the CPU's per-line function, so the results are the CPU's bit for bit; they come
+        back as numpy in a :class:`LineRegions` either way.
 
     Returns
     -------
@@ -167,6 +172,7 @@ def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, 
     width below ``tol`` is merged into its neighbour).
     """
     check_threads(threads)
+    where = cuda.resolve_device(device, line)
     tol = check_real(tol, "tol", minimum=0.0)
     if tol > 1e-3:
         raise ValueError(f"tol must be in [0, 1e-3], got {tol}")
@@ -181,11 +187,12 @@ def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, 
         segs = random_lines(lines, dim, seed=seed, length=length)
         batched_lines = True
     else:
-        segs = _lines_array(line, dim)
+        segs = _lines_array(cuda.to_host(line) if not isinstance(line, (tuple, list)) else
+                            type(line)(cuda.to_host(p) for p in line), dim)
         batched_lines = not (isinstance(line, (tuple, list)) and len(line) == 2)
     with call_threads(threads):
-        counts, t, pats = _core.relu_line_regions(nets[0]._widths_array(), _params(nets), segs, tol, patterns,
-                                                   max_pieces)
+        counts, t, pats = where.module.relu_line_regions(nets[0]._widths_array(), _params(nets), segs, tol, patterns,
+                                                         max_pieces, device=where.index)
     return LineRegions(counts, t, pats if patterns else None, segs, batched, batched_lines)
 
 

@@ -295,6 +295,41 @@ DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params_
   return pieces;
 }
 
+// Item i of a batch of walks, the one per-line function every driver calls (the CPU loop in
+// csrc/cpu/relu.cpp, the CUDA kernels in csrc/cuda/relu.cu): network i / n_lines (params_t: n_nets
+// blocks of `per` transposed parameters) along segment i % n_lines (lines: n_lines x 2 x w[0], (x0, x1)
+// each). Returns walk_line's count (-1 past max_pieces); the workspace is that of walk_line.
+template <class Emit>
+DC_HD int64_t walk_item(const int64_t* widths, int layers, const double* params_t, int64_t per, const double* lines,
+                        int64_t n_lines, int64_t i, double tol, int64_t max_pieces, double* work, uint8_t* bits,
+                        int* state, Emit& emit) {
+  const int64_t d = widths[0];
+  const double* x0 = lines + (i % n_lines) * 2 * d;
+  return walk_line(widths, layers, params_t + (i / n_lines) * per, x0, x0 + d, tol, max_pieces, work, bits, state,
+                   emit);
+}
+
+// Emitters for walk_item that need no allocation (a GPU thread's): CountPieces only lets the walk count;
+// StorePieces writes the interior breakpoints (every piece's start but the first, t = 0) to t and, when
+// patterns is not null, each piece's pattern (neurons bytes) to patterns, into storage sized by a
+// counting pass (the walk is deterministic: the second walk of an item emits exactly what the first
+// counted).
+struct CountPieces {
+  DC_HD void operator()(double, double, const uint8_t*) {}
+};
+struct StorePieces {
+  double* t;
+  uint8_t* patterns;
+  int64_t neurons;
+  DC_HD void operator()(double s, double, const uint8_t* b) {
+    if (s > 0.0) *t++ = s;
+    if (patterns) {
+      for (int64_t j = 0; j < neurons; ++j) patterns[j] = b[j];
+      patterns += neurons;
+    }
+  }
+};
+
 }  // namespace deepcheap::relu
 
 namespace deepcheap::relu {
