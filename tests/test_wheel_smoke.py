@@ -54,6 +54,25 @@ def test_one_call_per_area():
     assert got.tolist() == [0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD]
 
 
+def test_cuda_module_is_optional_at_run_time():
+    """With or without _cuda installed, and on a machine without a GPU, the package imports, CPU calls
+    work, and device="cuda" is a clear RuntimeError naming what is missing (never an import failure)."""
+    import importlib.util
+
+    has_module = importlib.util.find_spec("deepcheap_native._cuda") is not None
+    if dc.cuda.is_available():
+        return  # a GPU machine: tests/test_cuda.py covers it
+    assert dc.cuda.device_count() == 0
+    chain = dc.MarkovChain(np.roll(np.eye(3), 1, axis=1))
+    try:
+        chain.sample(4, 3, init=0, seed=1, device="cuda")
+    except RuntimeError as exc:
+        expected = "no CUDA device is usable" if has_module else "has no CUDA drivers"
+        assert "device cuda:0 requested" in str(exc) and expected in str(exc), str(exc)
+    else:
+        raise AssertionError('device="cuda" ran on a machine without a usable GPU')
+
+
 def test_importing_the_package_does_not_import_torch():
     code = "import sys, deepcheap_native, deepcheap_native.circuits; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "deepcheap/common/interrupt.hpp"
+
 namespace deepcheap::plan {
 
 using namespace deepcheap::circuit;
@@ -17,6 +19,14 @@ namespace {
 bool is_const(int op) { return circuit_op_is_const(op); }
 bool is_unary(int op) { return circuit_op_is_unary(op); }
 bool is_nonlinear(int op) { return circuit_op_is_nonlinear(op); }
+
+// Planning a circuit of millions of gates takes seconds (random reads over every wire, several passes):
+// each pass polls for Ctrl-C every 2^20 items (issue 21), tens of milliseconds apart, on the calling
+// thread. An interrupt throws out of the constructor, so no half-built plan is ever seen.
+constexpr int64_t kPollMask = (int64_t(1) << 20) - 1;
+inline void poll_every(int64_t i) {
+  if ((i & kPollMask) == kPollMask) interrupt::poll();
+}
 }  // namespace
 
 CircuitPlan::CircuitPlan(int64_t n_inputs, std::vector<uint8_t> ops, std::vector<int32_t> in0,
@@ -35,6 +45,7 @@ CircuitPlan::CircuitPlan(int64_t n_inputs, std::vector<uint8_t> ops, std::vector
   std::vector<int32_t> and_level(G, 0);
   auto wire_level = [&](int32_t w, const std::vector<int32_t>& lv) { return w < n_inputs_ ? 0 : lv[w - n_inputs_]; };
   for (int64_t g = 0; g < G; ++g) {
+    poll_every(g);
     const int op = ops_[g];
     if (op >= OP_COUNT)
       throw std::invalid_argument("gate " + std::to_string(g) + " has unknown op code " + std::to_string(op) +
@@ -64,6 +75,7 @@ CircuitPlan::CircuitPlan(int64_t n_inputs, std::vector<uint8_t> ops, std::vector
   // Heights: longest path (in gates) from a gate's output to a sink; ALAP level = depth - height.
   height_.assign(G, 0);
   for (int64_t g = G - 1; g >= 0; --g) {
+    poll_every(g);
     if (is_const(ops_[g])) continue;
     for (int32_t w : {in0_[g], in1_[g]})
       if (w >= n_inputs_) height_[w - n_inputs_] = std::max(height_[w - n_inputs_], height_[g] + 1);
@@ -160,6 +172,7 @@ int64_t CircuitPlan::list_schedule(int64_t p) const {
       taken.push_back(g);
     }
     ++steps;
+    if (done >> 20 != (done + static_cast<int64_t>(taken.size())) >> 20) interrupt::poll();
     done += static_cast<int64_t>(taken.size());
     for (int32_t g : taken)
       for (int32_t c = consumer_begin[g]; c < consumer_begin[g + 1]; ++c)
@@ -176,6 +189,7 @@ void CircuitPlan::build_plan(const std::vector<int32_t>& plan_level) {
   // Counting sort of gates by (level, op): runs of one op inside each level.
   const int64_t n_keys = static_cast<int64_t>(n_levels_) * OP_COUNT;
   std::vector<int32_t> key_start(n_keys + 1, 0);
+  interrupt::poll();
   for (int64_t g = 0; g < G; ++g) ++key_start[int64_t(plan_level[g]) * OP_COUNT + ops_[g] + 1];
   for (int64_t k = 0; k < n_keys; ++k) key_start[k + 1] += key_start[k];
   std::vector<int32_t> order(G);
@@ -204,6 +218,7 @@ void CircuitPlan::build_plan(const std::vector<int32_t>& plan_level) {
   constexpr int32_t kForever = std::numeric_limits<int32_t>::max();
   std::vector<int32_t> last_level(n_wires, -1);
   for (int64_t g = 0; g < G; ++g) {
+    poll_every(g);
     if (is_const(ops_[g])) continue;
     last_level[in0_[g]] = std::max(last_level[in0_[g]], plan_level[g]);
     last_level[in1_[g]] = std::max(last_level[in1_[g]], plan_level[g]);
@@ -217,6 +232,7 @@ void CircuitPlan::build_plan(const std::vector<int32_t>& plan_level) {
     if (ll >= 0) return ll;
     return w < n_inputs_ ? -1 : plan_level[w - n_inputs_];  // unread input: never allocated
   };
+  interrupt::poll();
   for (int64_t w = 0; w < n_wires; ++w)
     if (int32_t lv = free_level(w); lv >= 0) ++free_start[lv + 1];
   for (int32_t lv = 0; lv < n_levels_; ++lv) free_start[lv + 1] += free_start[lv];
@@ -240,8 +256,10 @@ void CircuitPlan::build_plan(const std::vector<int32_t>& plan_level) {
   for (int32_t i = 0; i < n_in; ++i)
     if (last_level[i] >= 0) input_slot_[i] = slot[i] = alloc();
   instr_.assign(3 * G, 0);
+  interrupt::poll();
   for (int32_t lv = 0; lv < n_levels_; ++lv) {
     for (int32_t i = key_start[int64_t(lv) * OP_COUNT]; i < key_start[int64_t(lv + 1) * OP_COUNT]; ++i) {
+      poll_every(i);
       const int32_t g = order[i];
       const int32_t out = alloc();
       slot[n_in + g] = out;

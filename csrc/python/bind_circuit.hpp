@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "python/pybind.hpp"
@@ -30,8 +31,14 @@ py::class_<Core> define_circuit_core(py::module_& m, int (*default_threads)()) {
   return py::class_<Core>(m, "CircuitCore", py::module_local())
       .def(py::init([](int64_t n_inputs, carray<uint8_t> ops, carray<int32_t> in0, carray<int32_t> in1,
                        carray<int32_t> outputs, int device) {
-             return new Core(n_inputs, to_vector(ops, "ops"), to_vector(in0, "in0"), to_vector(in1, "in1"),
-                             to_vector(outputs, "outputs"), device);
+             auto o = to_vector(ops, "ops");
+             auto a = to_vector(in0, "in0");
+             auto b = to_vector(in1, "in1");
+             auto w = to_vector(outputs, "outputs");
+             // Planning reads only these vectors; without the GIL a Ctrl-C (or a timer thread's signal)
+             // reaches the plan's polls (plan/circuit.cpp) while a circuit of millions of gates is planned.
+             py::gil_scoped_release release;
+             return new Core(n_inputs, std::move(o), std::move(a), std::move(b), std::move(w), device);
            }),
            py::arg("n_inputs"), py::arg("ops"), py::arg("in0"), py::arg("in1"), py::arg("outputs"),
            py::arg("device") = 0)

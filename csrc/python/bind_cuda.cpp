@@ -10,6 +10,7 @@
 #include "python/bind_circuit.hpp"
 #include "python/bind_cluster.hpp"
 #include "python/bind_ising.hpp"
+#include "python/bind_locality.hpp"
 #include "python/bind_markov.hpp"
 #include "python/bind_product.hpp"
 #include "python/bind_random.hpp"
@@ -18,6 +19,7 @@
 #include "cuda/driver.hpp"
 #include "cuda/ising.hpp"
 #include "cuda/ising_cluster.hpp"
+#include "cuda/locality.hpp"
 #include "cuda/markov.hpp"
 #include "cuda/memory.hpp"
 #include "cuda/product.hpp"
@@ -245,6 +247,7 @@ void bind_cuda_module(py::module_& m) {
   deepcheap::python::install_interrupt_poll(m);
   deepcheap::python::define_philox<cuda::Driver>(m);
   deepcheap::python::define_product_forward<cuda::Driver>(m);
+  deepcheap::python::define_locality<cuda::Driver>(m);
   deepcheap::python::define_circuit_core<cuda::CircuitCore>(m, &no_threads)
       .def(
           "evaluate_resident",

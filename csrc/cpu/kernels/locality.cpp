@@ -15,6 +15,7 @@ DC_NAMESPACE_BEGIN
 namespace {
 
 constexpr int64_t kBlock = kGateBlock;
+static_assert(kBlock == locality::kSiteBlock, "the CUDA driver's blocks (locality::block_totals) must be these");
 
 // One lattice: sites in blocks of 64, each block's site values summed into the lattice's total in site
 // order (a sequential sum: the same on any thread count). neighbour[k * L^2 + q] is the index of input k
@@ -22,8 +23,7 @@ constexpr int64_t kBlock = kGateBlock;
 template <int Act, bool Stable, class T>
 int64_t lattice_energy(const plan::SiteNetwork<T>& net, const int8_t* DC_RESTRICT lattice, int64_t sites,
                        const int32_t* DC_RESTRICT neighbour, T* work, T* total, T* out) {
-  int64_t bad = 0;
-  for (int64_t q = 0; q < sites; ++q) bad += (lattice[q] == 1 || lattice[q] == -1) ? 0 : 1;
+  const int64_t bad = locality::bad_spins(lattice, sites);
   T sum = T(0);
   for (int64_t first = 0; first < sites; first += kBlock) {
     const int64_t count = sites - first < kBlock ? sites - first : kBlock;
@@ -54,7 +54,7 @@ int64_t lattice_energy(const plan::SiteNetwork<T>& net, const int8_t* DC_RESTRIC
       for (int64_t s = 0; s < kBlock; ++s) work[s] = coef * work[s];
       for (int64_t s = 0; s < kBlock; ++s) total[s] += work[s];
     }
-    for (int64_t s = 0; s < count; ++s) sum += total[s];
+    sum = locality::add_sites(sum, total, count);  // the drivers' one order: site by site
   }
   *out = sum;
   return bad;

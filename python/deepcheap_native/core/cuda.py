@@ -109,6 +109,13 @@ class Device:
         return _require_cuda(self.index)
 
 
+_CPU = Device("cpu")
+# Exact types that are never device arrays (numpy arrays, scalars, sequences, None): the dispatchers
+# answer them at once, since a small call pays for every attribute probe (issue 26, small calls).
+_HOST_TYPES = frozenset({np.ndarray, type(None), int, float, bool, list, tuple, np.uint32, np.uint64, np.int64,
+                         np.float64, np.float32, str})
+
+
 def _require_cuda(index: int) -> Any:
     module, count, problem = _status()
     if module is None:
@@ -124,6 +131,8 @@ def _require_cuda(index: int) -> Any:
 
 def array_device(x: Any) -> Device | None:
     """The CUDA device of a torch CUDA tensor or a CuPy (``__cuda_array_interface__``) array, else None."""
+    if type(x) in _HOST_TYPES:  # the common case, answered without attribute probes (small calls: issue 26)
+        return None
     if isinstance(x, DeviceArray):
         return x.device
     if is_torch_tensor(x) and x.is_cuda:
@@ -156,6 +165,8 @@ def resolve_device(device: Any, *arrays: Any) -> Device:
     """The one device dispatcher: an explicit ``device`` wins, else the device of the CUDA arrays
     among ``arrays`` (they must agree), else the CPU. Asking for CUDA where it cannot run raises
     RuntimeError naming what is missing (no _cuda build, no driver, no device)."""
+    if device is None and all(type(a) in _HOST_TYPES for a in arrays):
+        return _CPU
     found = {d for d in (array_device(a) for a in arrays) if d is not None}
     if device is None:
         if len(found) > 1:
@@ -180,6 +191,8 @@ def _cupy_like(x: Any) -> Any:
 
 def to_host(x: Any) -> Any:
     """A CPU copy of a torch CUDA tensor, a CuPy array or a DeviceArray (other inputs pass through)."""
+    if type(x) in _HOST_TYPES:
+        return x
     if is_torch_tensor(x) and x.is_cuda:
         return x.detach().cpu()
     if isinstance(x, DeviceArray) or _cupy_like(x) is not None:
@@ -189,6 +202,8 @@ def to_host(x: Any) -> Any:
 
 def like_device_input(result: Any, template: Any) -> Any:
     """Return ``result`` (numpy) as the kind of array ``template`` was, on the same device."""
+    if type(template) in _HOST_TYPES:
+        return result
     if isinstance(template, DeviceArray):
         return to_device(result, template.device)
     if is_torch_tensor(template) and template.is_cuda:

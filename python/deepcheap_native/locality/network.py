@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
 from ..core import cuda
 from ..core.arrays import import_torch, like_input
 from ..core.validate import call_threads, check_choice, check_real, check_threads
@@ -181,23 +180,26 @@ class HamiltonianNetwork:
         (csrc/cpu/kernels/locality.cpp): the periodic neighbourhood gather, the site network's product-gate
         trees (the product area's gate math) and the sum over sites, in site order, so the result does not
         depend on ``threads`` (CPU threads for this call; None: :func:`~deepcheap_native.set_num_threads`).
-        ``device``: "cpu" or None (the conv kernel has no CUDA driver yet: "cuda" raises ValueError).
-        The dense form applies its per-site weight copies (numpy)."""
+        ``device``: "cpu", "cuda", "cuda:N" or None for the input's device: the conv kernel's CUDA driver
+        (csrc/cuda/locality.cu) runs the same header math in the same order; a torch CUDA tensor's
+        result comes back on its GPU. The dense form applies its per-site weight copies (numpy, on the
+        host, whatever the device)."""
         threads = check_threads(threads)
-        where = cuda.parse_device(device) if device is not None else cuda.Device("cpu")
-        if where.kind != "cpu":
-            raise ValueError(f"device={device!r}: HamiltonianNetwork has no CUDA driver yet; use device='cpu'")
-        a, came_from_torch = self.hamiltonian._check_spins(spins)
+        where = cuda.resolve_device(device, spins)
+        template = spins
+        a, came_from_torch = self.hamiltonian._check_spins(cuda.to_host(spins))
         batch = a.shape[:-2]
         L = self.hamiltonian.L
         flat = a.reshape((-1, L, L))
         if self.form == "conv":
             lattices = np.ascontiguousarray(flat, dtype=np.int8)  # ±1 checked above: exact
             with call_threads(threads):
-                result = _core.locality_energy(lattices, **self._native)
+                result = where.module.locality_energy(lattices, **self._native, device=where.index)
         else:
-            result = self._dense(flat)
+            result = self._dense(flat)  # numpy on the host on any device; the result goes where the input was
         result = np.ascontiguousarray(result.reshape(batch))
+        if cuda.array_device(template) is not None:
+            return cuda.like_device_input(result, template)
         return like_input(result, came_from_torch)
 
     def _reference(self, spins: Any) -> np.ndarray:
