@@ -310,7 +310,7 @@ report["same"] = bool(np.array_equal(out[:, :k], circuit.evaluate_packed(np.asco
 def test_circuit_planning_interrupts() -> None:
     # Planning 2^24 random gates (levels, heights, two slot allocations) takes seconds; the constructor
     # polls every 2^20 gates of each pass and raises, leaving no half-built circuit behind.
-    report = run_child("""
+    report = run_child(f"BRISTOL = {BRISTOL!r}\n" + """
 n_in, G = 64, 1 << 24
 rng = np.random.default_rng(0)
 wires = np.arange(G, dtype=np.float64) + n_in
@@ -320,9 +320,9 @@ ops = rng.integers(1, 4, G).astype(np.uint8)
 outputs = np.arange(G + n_in - 64, G + n_in)
 report["latency"], report["polls"] = interrupted_after(
     1.0, lambda: dc.Circuit(ops, in0, in1, outputs, [64], [64]))
-adder = dc.circuits.bristol("adder64", directory=%r)
+adder = dc.circuits.bristol("adder64", directory=BRISTOL)
 report["works_after"] = adder.evaluate(2**40 + 3, 5) == 2**40 + 8
-""" % BRISTOL)
+""")
     check_latency(report, "Circuit planning")
     assert report["polls"] > 0, "the planning passes never polled"
     assert report["works_after"], "a circuit built after the interrupt evaluates wrongly"

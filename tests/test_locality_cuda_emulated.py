@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import deepcheap_native as dc
 from conftest import simd
 from deepcheap_native import cuda
 from deepcheap_native.locality import LatticeHamiltonian, hamiltonian_network
