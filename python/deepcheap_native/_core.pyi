@@ -201,7 +201,7 @@ def relu_pattern_hashes(
 ) -> npt.NDArray[np.uint64]: ...
 def relu_line_regions(
     widths: npt.NDArray[np.int64], params: npt.NDArray[np.float64], lines: npt.NDArray[np.float64], tol: float,
-    keep_patterns: bool, max_pieces: int,
+    keep_patterns: bool, max_pieces: int, device: int = 0,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]: ...
 def relu_plane_regions(
     widths: npt.NDArray[np.int64], params: npt.NDArray[np.float64], planes: npt.NDArray[np.float64],
