@@ -73,23 +73,9 @@ void run_piece(const plan::SiteNetwork<T>& net, const int8_t* spins, int64_t L, 
 template <class T>
 void run_piece_any(const plan::SiteNetwork<T>& net, const int8_t* spins, int64_t L, int64_t lattices, T* work,
                    T* totals, T* out, int64_t* bad) {
-  // GELU has no stable form (refused by the bindings' checks before we get here).
-  switch (net.activation) {
-    case product::kSoftplus:
-      return net.stable ? run_piece<product::kSoftplus, true>(net, spins, L, lattices, work, totals, out, bad)
-                        : run_piece<product::kSoftplus, false>(net, spins, L, lattices, work, totals, out, bad);
-    case product::kExp:
-      return net.stable ? run_piece<product::kExp, true>(net, spins, L, lattices, work, totals, out, bad)
-                        : run_piece<product::kExp, false>(net, spins, L, lattices, work, totals, out, bad);
-    case product::kLogistic:
-      return net.stable ? run_piece<product::kLogistic, true>(net, spins, L, lattices, work, totals, out, bad)
-                        : run_piece<product::kLogistic, false>(net, spins, L, lattices, work, totals, out, bad);
-    case product::kTanh:
-      return net.stable ? run_piece<product::kTanh, true>(net, spins, L, lattices, work, totals, out, bad)
-                        : run_piece<product::kTanh, false>(net, spins, L, lattices, work, totals, out, bad);
-    default:
-      return run_piece<product::kGelu, false>(net, spins, L, lattices, work, totals, out, bad);
-  }
+  product::with_gate(net.activation, net.stable, [&](auto act, auto stable) {
+    run_piece<decltype(act)::value, decltype(stable)::value>(net, spins, L, lattices, work, totals, out, bad);
+  });
 }
 
 template <class T>

@@ -67,24 +67,10 @@ void run_chunk(const plan::ProductForward<T>& p, const T* x, int64_t rows, T* wo
 
 template <class T>
 void run_chunk_any(const plan::ProductForward<T>& p, const T* x, int64_t rows, T* work, T* out) {
-  // The one switch from run-time activation and mode to kernel templates (GELU has no stable form;
-  // shallow stable exists for exp only: plan/product.cpp refuses the rest before we get here).
-  switch (p.activation) {
-    case product::kSoftplus:
-      return p.stable ? run_chunk<product::kSoftplus, true>(p, x, rows, work, out)
-                      : run_chunk<product::kSoftplus, false>(p, x, rows, work, out);
-    case product::kExp:
-      return p.stable ? run_chunk<product::kExp, true>(p, x, rows, work, out)
-                      : run_chunk<product::kExp, false>(p, x, rows, work, out);
-    case product::kLogistic:
-      return p.stable ? run_chunk<product::kLogistic, true>(p, x, rows, work, out)
-                      : run_chunk<product::kLogistic, false>(p, x, rows, work, out);
-    case product::kTanh:
-      return p.stable ? run_chunk<product::kTanh, true>(p, x, rows, work, out)
-                      : run_chunk<product::kTanh, false>(p, x, rows, work, out);
-    default:
-      return run_chunk<product::kGelu, false>(p, x, rows, work, out);
-  }
+  // Shallow stable exists for exp only: plan/product.cpp refuses the rest before we get here.
+  product::with_gate(p.activation, p.stable, [&](auto act, auto stable) {
+    run_chunk<decltype(act)::value, decltype(stable)::value>(p, x, rows, work, out);
+  });
 }
 
 template <class T>

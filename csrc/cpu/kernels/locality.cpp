@@ -85,14 +85,9 @@ int64_t energy_run(const plan::LocalityEnergy<T>& p) {
 
 template <class T>
 int64_t energy_any(const plan::LocalityEnergy<T>& p) {
-  const bool st = p.net.stable;
-  switch (p.net.activation) {
-    case product::kSoftplus: return st ? energy_run<product::kSoftplus, true>(p) : energy_run<product::kSoftplus, false>(p);
-    case product::kExp: return st ? energy_run<product::kExp, true>(p) : energy_run<product::kExp, false>(p);
-    case product::kLogistic: return st ? energy_run<product::kLogistic, true>(p) : energy_run<product::kLogistic, false>(p);
-    case product::kTanh: return st ? energy_run<product::kTanh, true>(p) : energy_run<product::kTanh, false>(p);
-    default: return energy_run<product::kGelu, false>(p);  // GELU has no stable form (checked by the caller)
-  }
+  return product::with_gate(p.net.activation, p.net.stable, [&](auto act, auto stable) {
+    return energy_run<decltype(act)::value, decltype(stable)::value>(p);
+  });
 }
 
 }  // namespace

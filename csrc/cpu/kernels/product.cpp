@@ -99,47 +99,17 @@ int64_t shallow_run(const T* x, int64_t batch, int64_t n, T lambda, T a, T out_c
   return nonfinite;
 }
 
-template <class T, template <int, bool> class Runner, class... Args>
-int64_t dispatch_activation(int32_t activation, bool stable, Args... args) {
-  switch (activation) {
-    case product::kSoftplus:
-      return stable ? Runner<product::kSoftplus, true>::run(args...) : Runner<product::kSoftplus, false>::run(args...);
-    case product::kExp:
-      return stable ? Runner<product::kExp, true>::run(args...) : Runner<product::kExp, false>::run(args...);
-    case product::kLogistic:
-      return stable ? Runner<product::kLogistic, true>::run(args...) : Runner<product::kLogistic, false>::run(args...);
-    case product::kTanh:
-      return stable ? Runner<product::kTanh, true>::run(args...) : Runner<product::kTanh, false>::run(args...);
-    default:
-      return Runner<product::kGelu, false>::run(args...);  // GELU has no stable form (checked by the caller)
-  }
-}
-
-template <int Act, bool Stable>
-struct DeepRunner {
-  template <class T>
-  static int64_t run(const T* x, int64_t batch, int64_t n, T lambda, T a, T gate_coef, T carry_coef,
-                     int32_t extra_layers, T* out) {
-    return deep_run<Act, Stable, T>(x, batch, n, lambda, a, gate_coef, carry_coef, extra_layers, out);
-  }
-};
-
-template <int Act, bool Stable>
-struct ShallowRunner {
-  template <class T>
-  static int64_t run(const T* x, int64_t batch, int64_t n, T lambda, T a, T out_coef, T* out) {
-    return shallow_run<Act, Stable, T>(x, batch, n, lambda, a, out_coef, out);
-  }
-};
-
 // A validated forward pass (csrc/plan/product.hpp): the activation and mode become template arguments.
 template <class T>
 int64_t forward_run(const plan::ProductForward<T>& p) {
-  if (p.kind == plan::ProductKind::deep)
-    return dispatch_activation<T, DeepRunner>(p.activation, p.stable, p.x, p.batch, p.n, p.lambda, p.bias,
-                                              p.gate_coef, p.carry_coef, p.extra_layers, p.out);
-  return dispatch_activation<T, ShallowRunner>(p.activation, p.stable, p.x, p.batch, p.n, p.lambda, p.bias,
-                                               p.gate_coef, p.out);
+  return product::with_gate(p.activation, p.stable, [&](auto act, auto stable) {
+    constexpr int Act = decltype(act)::value;
+    constexpr bool Stable = decltype(stable)::value;
+    if (p.kind == plan::ProductKind::deep)
+      return deep_run<Act, Stable, T>(p.x, p.batch, p.n, p.lambda, p.bias, p.gate_coef, p.carry_coef,
+                                      p.extra_layers, p.out);
+    return shallow_run<Act, Stable, T>(p.x, p.batch, p.n, p.lambda, p.bias, p.gate_coef, p.out);
+  });
 }
 
 template <class T>

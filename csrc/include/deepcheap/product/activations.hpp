@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "deepcheap/common/config.hpp"
 
@@ -22,6 +23,28 @@ namespace product {
 
 // Numbering shared with python/deepcheap_native/product.py (_ACTIVATION_CODES).
 enum Activation : int32_t { kSoftplus = 0, kExp = 1, kLogistic = 2, kTanh = 3, kGelu = 4 };
+
+// The one switch from a run-time (activation, stable) pair to kernel template arguments, for every
+// driver (CPU and CUDA, product and locality): returns f(std::integral_constant<int, Act>{},
+// std::bool_constant<Stable>{}). GELU has no stable form (the plans refuse it before a driver gets here).
+// Host code only: drivers call it, kernels never do.
+template <class F>
+decltype(auto) with_gate(int32_t activation, bool stable, F&& f) {
+  using Yes = std::true_type;
+  using No = std::false_type;
+  switch (activation) {
+    case kSoftplus:
+      return stable ? f(std::integral_constant<int, kSoftplus>{}, Yes{}) : f(std::integral_constant<int, kSoftplus>{}, No{});
+    case kExp:
+      return stable ? f(std::integral_constant<int, kExp>{}, Yes{}) : f(std::integral_constant<int, kExp>{}, No{});
+    case kLogistic:
+      return stable ? f(std::integral_constant<int, kLogistic>{}, Yes{}) : f(std::integral_constant<int, kLogistic>{}, No{});
+    case kTanh:
+      return stable ? f(std::integral_constant<int, kTanh>{}, Yes{}) : f(std::integral_constant<int, kTanh>{}, No{});
+    default:
+      return f(std::integral_constant<int, kGelu>{}, No{});
+  }
+}
 
 DC_PRODUCT_HD uint32_t bits_of(float x) {
   uint32_t b;
