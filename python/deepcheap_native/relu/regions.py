@@ -172,7 +172,8 @@ def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, 
     width below ``tol`` is merged into its neighbour).
     """
     check_threads(threads)
-    where = cuda.resolve_device(device, line)
+    pair = isinstance(line, (tuple, list))
+    where = cuda.resolve_device(device, *(line if pair else (line,)))  # (x0, x1) of CUDA tensors: their GPU
     tol = check_real(tol, "tol", minimum=0.0)
     if tol > 1e-3:
         raise ValueError(f"tol must be in [0, 1e-3], got {tol}")
@@ -187,9 +188,8 @@ def linear_regions(network: Any, line: Any = None, *, lines: int | None = None, 
         segs = random_lines(lines, dim, seed=seed, length=length)
         batched_lines = True
     else:
-        segs = _lines_array(cuda.to_host(line) if not isinstance(line, (tuple, list)) else
-                            type(line)(cuda.to_host(p) for p in line), dim)
-        batched_lines = not (isinstance(line, (tuple, list)) and len(line) == 2)
+        segs = _lines_array(type(line)(cuda.to_host(p) for p in line) if pair else cuda.to_host(line), dim)
+        batched_lines = not (pair and len(line) == 2)
     with call_threads(threads):
         counts, t, pats = where.module.relu_line_regions(nets[0]._widths_array(), _params(nets), segs, tol, patterns,
                                                          max_pieces, device=where.index)
