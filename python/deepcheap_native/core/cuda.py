@@ -17,6 +17,7 @@ the tests check the GPU drivers' index arithmetic and launch geometry on machine
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import threading
@@ -103,10 +104,15 @@ class Device:
     def module(self) -> Any:
         """The native module whose functions run on this device (_core, _cuda or _cuda_emulated)."""
         if self.kind == "cpu":
-            from .. import _core
-
-            return _core
+            return _core_module()
         return _require_cuda(self.index)
+
+
+@functools.cache
+def _core_module() -> Any:
+    from .. import _core  # on first use: core/ is imported while the package itself loads
+
+    return _core
 
 
 _CPU = Device("cpu")

@@ -94,19 +94,25 @@ def check_threads(threads: Any, name: str = "threads") -> int | None:
     return None if threads is None else check_int(threads, name, minimum=1, maximum=THREADS_MAX)
 
 
-@contextlib.contextmanager
-def call_threads(threads: Any) -> Iterator[None]:
+_PACKAGE_THREADS = contextlib.nullcontext()  # threads=None: no override to set or restore
+
+
+def call_threads(threads: Any) -> contextlib.AbstractContextManager[None]:
     """Run the body's native calls on ``threads`` threads (None: the package setting).
 
     Validated on entry (before the body does any work). The count is a per-OS-thread override in the
     core (``cpu::set_thread_override``), so Python threads calling concurrently with different
     ``threads=`` (each releasing the GIL inside its kernel) do not see each other's value; the
-    previous override is restored on exit, so nested calls compose.
+    previous override is restored on exit, so nested calls compose. ``threads=None`` (most calls) costs
+    one comparison: a shared no-op context.
     """
-    k = check_threads(threads)
-    if k is None:
-        yield
-        return
+    if threads is None:
+        return _PACKAGE_THREADS
+    return _thread_override(check_threads(threads))
+
+
+@contextlib.contextmanager
+def _thread_override(k: int) -> Iterator[None]:
     from .. import _core
 
     previous = _core.set_thread_override(k)

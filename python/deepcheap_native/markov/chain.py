@@ -17,7 +17,7 @@ import numpy as np
 from .. import _core
 from ..core import cuda
 from ..core.arrays import ArrayOut, as_float_array, is_torch_tensor, like_input, to_numpy
-from ..core.memory import check_allocation
+from ..core.memory import SMALL_BYTES, check_allocation
 from ..core.validate import call_threads, check_array_or_none, check_int, check_real, check_threads, resolve_seed
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
@@ -133,6 +133,16 @@ class MarkovChain:
         self._P = values
         self._table = _core.markov_alias_tables(values, self._tolerance, "P")
         self._uniform_table: np.ndarray | None = None
+        self._itemsize = np.dtype(self.state_dtype).itemsize
+        self._levels = np.zeros(0, dtype=np.int64)  # every step at level 0 (one table): the last length asked
+
+    def _step_levels(self, n_steps: int) -> np.ndarray:
+        """n_steps zeros (int64, read-only), kept between calls of the same length (small calls: issue 26)."""
+        if len(self._levels) != n_steps:
+            levels = np.zeros(n_steps, dtype=np.int64)
+            levels.flags.writeable = False
+            self._levels = levels
+        return self._levels
 
     @property
     def n_states(self) -> int:
@@ -248,26 +258,34 @@ class MarkovChain:
         n_steps = check_int(n_steps, "n_steps", minimum=0, maximum=2**34 - 1)
         seed = resolve_seed(seed)
         self.last_seed = seed  # the seed of the latest sample (drawn when seed=None): pass it to repeat it
-        first, start_step = _check_offsets(first, n_chains, start_step, n_steps)
+        if not (type(first) is int and type(start_step) is int and first == 0 == start_step):  # noqa: E721
+            # (the defaults, int zeros, are valid for every size: small calls skip the check)
+            first, start_step = _check_offsets(first, n_chains, start_step, n_steps)
         threads = check_threads(threads)
-        if not isinstance(return_path, bool):
+        if return_path is not False and return_path is not True:
             raise TypeError(f"return_path must be a bool, got {type(return_path).__name__}")
         # Before anything is allocated: per step 64 bytes of plan (C++), then the result (unless out=).
-        check_allocation(64 * n_steps + (0 if out is not None else n_chains * (n_steps + 1 if return_path else 1)
-                                         * np.dtype(self.state_dtype).itemsize),
-                         f"MarkovChain.sample(n_chains={n_chains}, n_steps={n_steps})")
-        torch_out = self._torch or is_torch_tensor(init)
-        template = init if cuda.is_device_array(init) else self._device_template
-        where = cuda.resolve_device(device, init, template)
-        init_table, init_states = self._init(cuda.to_host(init), n_chains)
+        n_bytes = 64 * n_steps + (0 if out is not None else n_chains * (n_steps + 1 if return_path else 1)
+                                  * self._itemsize)
+        if n_bytes >= SMALL_BYTES:  # (check_allocation's own fast path, without building the message)
+            check_allocation(n_bytes, f"MarkovChain.sample(n_chains={n_chains}, n_steps={n_steps})")
+        if init is None:  # the common case: nothing to move, convert or read a device from
+            torch_out, template = self._torch, self._device_template
+            where = cuda.resolve_device(device, template)
+            init_table, init_states = self._init(None, n_chains)
+        else:
+            torch_out = self._torch or is_torch_tensor(init)
+            template = init if cuda.is_device_array(init) else self._device_template
+            where = cuda.resolve_device(device, init, template)
+            init_table, init_states = self._init(cuda.to_host(init), n_chains)
         if where.kind == "cuda" and template is not None:
             # The zero-copy path: the paths are made on the GPU and returned there, as the input's kind.
-            return _resident_sample(where, template, out, [self._table], np.zeros(n_steps, dtype=np.int64), init_table,
+            return _resident_sample(where, template, out, [self._table], self._step_levels(n_steps), init_table,
                                     init_states, n_chains, seed, "path" if return_path else "final", first, start_step)
         with call_threads(threads):
             result = where.module.markov_sample(
                 [self._table],
-                np.zeros(n_steps, dtype=np.int64),
+                self._step_levels(n_steps),
                 init_table,
                 init_states,
                 n_chains,
