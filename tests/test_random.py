@@ -71,6 +71,18 @@ def test_broadcasting_and_shapes():
     out = dc.random.philox4x32(counter, rows[2, 4:6])
     assert out.shape == (3, 5, 4) and out.dtype == np.uint32
     np.testing.assert_array_equal(out[1, 2], rows[2, 6:])
+    # Both batches broadcast (3, 1) x (1, 2), and a single counter under a batch of keys: every output
+    # word equals the one-counter call on its own pair (the known-answer rows, int64 words).
+    counters = rows[:3, :4].reshape(3, 1, 4).astype(np.int64)
+    keys = rows[:2, 4:6].reshape(1, 2, 2)
+    both = dc.random.philox4x32(counters, keys)
+    assert both.shape == (3, 2, 4)
+    for i in range(3):
+        for j in range(2):
+            np.testing.assert_array_equal(both[i, j], dc.random.philox4x32(rows[i, :4], rows[j, 4:6]))
+    one_counter = dc.random.philox4x32(rows[0, :4], rows[:3, 4:6])
+    for j in range(3):
+        np.testing.assert_array_equal(one_counter[j], dc.random.philox4x32(rows[0, :4], rows[j, 4:6]))
 
 
 def test_torch_in_torch_out():

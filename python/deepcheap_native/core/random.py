@@ -58,25 +58,38 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
             raise ValueError(f"{name} must have shape (..., {last}), got {a.shape}")
         if a.dtype != np.uint32 and a.size and (a.min() < 0 or a.max() > 0xFFFFFFFF):  # uint32 always fits
             raise ValueError(f"{name} words must lie in [0, 2**32 - 1]")
-    try:
-        batch = c.shape[:-1] if c.shape[:-1] == k.shape[:-1] else np.broadcast_shapes(c.shape[:-1], k.shape[:-1])
-    except ValueError:
-        raise ValueError(
-            f"counter batch shape {c.shape[:-1]} and key batch shape {k.shape[:-1]} do not broadcast"
-        ) from None
+    c_batch, k_batch = c.shape[:-1], k.shape[:-1]
+    # The common shapes (equal batches, or one key for every counter) skip numpy's broadcasting helpers,
+    # which were most of a one-counter call's time (issue 26, small calls).
+    if c_batch == k_batch or not k_batch:
+        batch = c_batch
+    elif not c_batch:
+        batch = k_batch
+    else:
+        try:
+            batch = np.broadcast_shapes(c_batch, k_batch)
+        except ValueError:
+            raise ValueError(f"counter batch shape {c_batch} and key batch shape {k_batch} do not broadcast") from None
     items = math.prod(batch)
     check_allocation(items * (16 + 8 + 16), f"random.philox4x32 on a batch of shape {batch}",
                      detail=f"{items} counters, keys and outputs of 16, 8 and 16 bytes")
-    # Arrays already of the batch shape skip broadcast_to (most of a one-counter call's time).
-    c2 = np.ascontiguousarray(c if c.shape[:-1] == batch else np.broadcast_to(c, batch + (4,)),
-                              dtype=np.uint32).reshape(-1, 4)
-    k2 = np.ascontiguousarray(k if k.shape[:-1] == batch else np.broadcast_to(k, batch + (2,)),
-                              dtype=np.uint32).reshape(-1, 2)
+    c2 = _rows(c, batch, 4)
+    k2 = _rows(k, batch, 2)
     with call_threads(threads):
         out = where.module.philox4x32(c2, k2, device=where.index).reshape(batch + (4,))
     if _cuda_api.array_device(template) is not None:
         return _cuda_api.like_device_input(out, template)
     return like_input(out, came_from_torch)
+
+
+def _rows(a: np.ndarray, batch: tuple[int, ...], width: int) -> np.ndarray:
+    """``a`` (words already checked to fit uint32) as a C-contiguous uint32 array (prod(batch), width),
+    broadcast over ``batch`` by one assignment when its own batch shape differs."""
+    if a.shape[:-1] == batch:
+        return np.ascontiguousarray(a, dtype=np.uint32).reshape(-1, width)
+    rows = np.empty(batch + (width,), dtype=np.uint32)
+    rows[...] = a
+    return rows.reshape(-1, width)
 
 
 def _philox_resident(counter: Any, key: Any, where: Any) -> Any:
