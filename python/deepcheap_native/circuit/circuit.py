@@ -18,14 +18,17 @@ from typing import IO, TYPE_CHECKING, Any, overload
 import numpy as np
 
 from .. import _core
+from ..core import cuda
 from ..core.arrays import is_torch_tensor, like_input, to_numpy
-from ..core.memory import check_allocation, memory_limit
+from ..core.memory import SMALL_BYTES, check_allocation, memory_limit
 from ..core.validate import check_choice, check_int, check_out, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
 from .io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
 from .threshold import threshold_network
+
+_UINT64 = np.dtype(np.uint64)
 
 __all__ = ["OPS", "Circuit", "CircuitBuilder", "ParseError", "ScheduleResult"]
 
@@ -481,8 +484,6 @@ class Circuit:
         bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
         if bw and bw not in (8, 16, 32, 64):
             raise ValueError(f"block_words must be 8, 16, 32 or 64, got {bw}")
-        from ..core import cuda
-
         where = cuda.resolve_device(device, words)
         if where.kind == "cuda" and cuda.is_device_array(words):
             # The zero-copy path: words on the GPU are read in place, the outputs made (or out= written) there.
@@ -495,23 +496,26 @@ class Circuit:
             return cuda.like_device(result, words)
         template = words
         w, came_from_torch = to_numpy(cuda.to_host(words), "words")
-        if w.ndim != 2 or w.shape[0] != self.n_inputs:
-            raise ValueError(f"words must have shape (n_inputs={self.n_inputs}, n_words), got {w.shape}")
-        if w.dtype != np.uint64 and w.dtype.kind not in "iu":
+        n_inputs, n_outputs = self.n_inputs, self.n_outputs
+        if w.ndim != 2 or w.shape[0] != n_inputs:
+            raise ValueError(f"words must have shape (n_inputs={n_inputs}, n_words), got {w.shape}")
+        exact = w.dtype == _UINT64
+        if not exact and w.dtype.kind not in "iu":
             raise TypeError(f"words must be uint64, got dtype {w.dtype}")
-        copy = 0 if w.dtype == np.uint64 and w.flags.c_contiguous else w.shape[0]  # inputs copied, outputs made
-        check_allocation(8 * w.shape[1] * (copy + (self.n_outputs if out is None else 0)),
-                         f"Circuit.evaluate_packed on {w.shape[1]:,} words")
-        if w.dtype != np.uint64:
-            w = w.astype(np.uint64)
-        w = np.ascontiguousarray(w)
-        shape = (self.n_outputs, w.shape[1])
+        n_words = w.shape[1]
+        copy = 0 if exact and w.flags.c_contiguous else n_inputs  # inputs copied, outputs made
+        n_bytes = 8 * n_words * (copy + (n_outputs if out is None else 0))
+        if n_bytes >= SMALL_BYTES:  # (check_allocation's own fast path, without building the message)
+            check_allocation(n_bytes, f"Circuit.evaluate_packed on {n_words:,} words")
+        if copy:
+            w = np.ascontiguousarray(w, dtype=np.uint64)
+        shape = (n_outputs, n_words)
         if out is None:
             out = np.empty(shape, dtype=np.uint64)
         else:
             check_out(out, shape, np.uint64)
-        result = self._core_for(where).evaluate_packed(w, out, code, t, bw)
-        if cuda.array_device(template) is not None:
+        result = (self._core if where.kind == "cpu" else self._core_for(where)).evaluate_packed(w, out, code, t, bw)
+        if type(template) is not np.ndarray and cuda.array_device(template) is not None:
             return cuda.like_device_input(result, template)
         return like_input(result, came_from_torch)
 

@@ -36,6 +36,8 @@ def import_torch(purpose: str) -> Any:
 
 def to_numpy(x: Any, name: str) -> tuple[np.ndarray, bool]:
     """Return (array, came_from_torch). torch tensors are detached and moved to the CPU."""
+    if type(x) is np.ndarray:  # the common case first (small calls: issue 26)
+        return x, False
     if is_torch_tensor(x):
         return x.detach().cpu().numpy(), True
     if isinstance(x, np.ndarray):
