@@ -12,6 +12,7 @@
 #include "dispatch.hpp"
 #include "plan/ising.hpp"
 #include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
+#include "deepcheap/common/require.hpp"
 #include "threads.hpp"
 
 DC_DECLARE_KERNEL(int64_t wolff_cluster(int8_t* s, uint32_t L, uint64_t seed, uint64_t replica, uint64_t cluster,
@@ -23,10 +24,6 @@ DC_DECLARE_KERNEL(void swendsen_wang_sweep(int8_t* s, uint32_t L, uint64_t seed,
 namespace deepcheap::cpu {
 
 namespace {
-
-void require(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument(message);
-}
 
 }  // namespace
 
@@ -52,7 +49,7 @@ uint64_t IsingClusterChain::sweeps_done() const {
 // interrupted call leaves the lattices and counters exactly after the last completed sweep.
 void IsingClusterChain::advance(int64_t n_measure, int64_t every, double* magnetization, double* energy,
                                 int64_t* clusters, int64_t* flipped) {
-  require(n_measure >= 0 && every >= 0, "numbers of sweeps must be >= 0, got " + std::to_string(n_measure) +
+  DC_REQUIRE(n_measure >= 0 && every >= 0, "numbers of sweeps must be >= 0, got " + std::to_string(n_measure) +
                                             " x " + std::to_string(every));
   if (n_measure == 0 || every == 0) return;
   plan::check_cluster_advance(s_, sweeps_, *std::max_element(clusters_done_.begin(), clusters_done_.end()),
@@ -118,8 +115,8 @@ void IsingClusterChain::sweep(int64_t n) {
 
 void IsingClusterChain::run(int64_t n_measure, int64_t every, double* magnetization, double* energy,
                             int64_t* clusters, int64_t* flipped) {
-  require(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
-  require(every >= 1, "measure_every must be >= 1, got " + std::to_string(every));
+  DC_REQUIRE(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
+  DC_REQUIRE(every >= 1, "measure_every must be >= 1, got " + std::to_string(every));
   std::lock_guard<std::mutex> lock(mutex_);
   advance(n_measure, every, magnetization, energy, clusters, flipped);
 }

@@ -3,6 +3,7 @@
 #include "plan/ising.hpp"
 
 #include "deepcheap/ising/cluster.hpp"
+#include "deepcheap/common/require.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -12,13 +13,9 @@
 namespace deepcheap::plan {
 namespace {
 
-void require(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument(message);
-}
-
 double checked_beta(double temperature) {
-  require(std::isfinite(temperature) && temperature > 0,
-          "temperature must be finite and > 0, got " + std::to_string(temperature));
+  DC_REQUIRE(std::isfinite(temperature) && temperature > 0,
+             "temperature must be finite and > 0, got " + std::to_string(temperature));
   return 1.0 / temperature;
 }
 
@@ -33,8 +30,8 @@ uint64_t probability_threshold(double p, int bits) {
 // the group of 64), so first_replica + replicas must stay within 2^32.
 void check_replica_range(uint64_t first_replica, int64_t replicas) {
   // replicas <= 2^32 first: otherwise 2^32 - replicas wraps around and the bound would pass.
-  require(uint64_t(replicas) <= (uint64_t(1) << 32) && first_replica <= (uint64_t(1) << 32) - uint64_t(replicas),
-          "first_replica + replicas is " + std::to_string(first_replica) + " + " + std::to_string(replicas) +
+  DC_REQUIRE(uint64_t(replicas) <= (uint64_t(1) << 32) && first_replica <= (uint64_t(1) << 32) - uint64_t(replicas),
+             "first_replica + replicas is " + std::to_string(first_replica) + " + " + std::to_string(replicas) +
               " but expected <= 2^32");
 }
 
@@ -43,17 +40,17 @@ void check_replica_range(uint64_t first_replica, int64_t replicas) {
 int64_t checked_state_spins(int64_t replicas, int64_t per_replica, const std::string& what) {
   int64_t total = 0;
   const bool overflow = __builtin_mul_overflow(replicas, per_replica, &total);
-  require(replicas >= 0 && per_replica >= 0 && !overflow && total <= kMaxStateSpins,
-          "replicas x spins per replica is " + std::to_string(replicas) + " x (" + what + ")" +
+  DC_REQUIRE(replicas >= 0 && per_replica >= 0 && !overflow && total <= kMaxStateSpins,
+             "replicas x spins per replica is " + std::to_string(replicas) + " x (" + what + ")" +
               (overflow ? std::string(", which overflows int64,") : " = " + std::to_string(total)) +
               " but expected at most 2^46 spins");
   return total;
 }
 
 void check_sweeps(uint64_t done, int64_t n) {
-  require(n >= 0, "n must be >= 0, got " + std::to_string(n));
-  require(done <= (uint64_t(1) << 32) && uint64_t(n) <= (uint64_t(1) << 32) - done,
-          "sweeps_done + n is " + std::to_string(done) + " + " + std::to_string(n) +
+  DC_REQUIRE(n >= 0, "n must be >= 0, got " + std::to_string(n));
+  DC_REQUIRE(done <= (uint64_t(1) << 32) && uint64_t(n) <= (uint64_t(1) << 32) - done,
+             "sweeps_done + n is " + std::to_string(done) + " + " + std::to_string(n) +
               " but a chain makes at most 2^32 sweeps");
 }
 
@@ -66,20 +63,20 @@ void check_spins(const int8_t* spins, int64_t n) {
 
 IsingSetup ising_setup(int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,
                        bool multispin, uint64_t seed, uint64_t first_replica) {
-  require(L >= 2 && L % 2 == 0, "L must be even and >= 2, got " + std::to_string(L));
-  require(L <= 32768, "L must be <= 32768, got " + std::to_string(L));
-  require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  DC_REQUIRE(L >= 2 && L % 2 == 0, "L must be even and >= 2, got " + std::to_string(L));
+  DC_REQUIRE(L <= 32768, "L must be <= 32768, got " + std::to_string(L));
+  DC_REQUIRE(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
   check_replica_range(first_replica, replicas);
   checked_state_spins(replicas, L * L, "L x L = " + std::to_string(L * L) + " sites");
-  require(!multispin || first_replica % 64 == 0,
-          "the multi-spin kernel needs first_replica a multiple of 64, got " + std::to_string(first_replica));
-  require(std::isfinite(J), "J must be finite, got " + std::to_string(J));
-  require(std::isfinite(h), "h must be finite, got " + std::to_string(h));
+  DC_REQUIRE(!multispin || first_replica % 64 == 0,
+             "the multi-spin kernel needs first_replica a multiple of 64, got " + std::to_string(first_replica));
+  DC_REQUIRE(std::isfinite(J), "J must be finite, got " + std::to_string(J));
+  DC_REQUIRE(std::isfinite(h), "h must be finite, got " + std::to_string(h));
   IsingSetup s{};
   s.L = L, s.replicas = replicas, s.J = J, s.h = h, s.beta = checked_beta(temperature);
   s.heatbath = heatbath, s.multispin = multispin, s.seed = seed, s.first_replica = first_replica;
-  require(!multispin || (replicas % 64 == 0 && !heatbath),
-          "the multi-spin kernel needs Metropolis and replicas a multiple of 64, got replicas=" +
+  DC_REQUIRE(!multispin || (replicas % 64 == 0 && !heatbath),
+             "the multi-spin kernel needs Metropolis and replicas a multiple of 64, got replicas=" +
               std::to_string(replicas));
   MultispinTable& c = s.classes;
   c.count = 0;
@@ -118,11 +115,11 @@ IsingSetup ising_setup(int64_t L, double J, double h, double temperature, int64_
 BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, const double* coefficients,
                                int64_t n_terms, double temperature, int64_t replicas, uint64_t seed,
                                uint64_t first_replica) {
-  require(n_spins >= 1 && n_spins < (int64_t(1) << 31), "n_spins must be in [1, 2^31), got " + std::to_string(n_spins));
-  require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  DC_REQUIRE(n_spins >= 1 && n_spins < (int64_t(1) << 31), "n_spins must be in [1, 2^31), got " + std::to_string(n_spins));
+  DC_REQUIRE(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
   check_replica_range(first_replica, replicas);
   checked_state_spins(replicas, n_spins, std::to_string(n_spins) + " spins");
-  require(n_terms >= 0, "terms must not be negative in number");
+  DC_REQUIRE(n_terms >= 0, "terms must not be negative in number");
   BoltzmannSetup s;
   s.n_spins = n_spins, s.n_terms = n_terms, s.replicas = replicas, s.beta = checked_beta(temperature);
   s.seed = seed, s.first_replica = first_replica;
@@ -130,22 +127,22 @@ BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, con
   s.coefficients.assign(coefficients, coefficients + n_terms);
   std::vector<int64_t> degree(size_t(n_spins), 0);
   for (int64_t t = 0; t < n_terms; ++t) {
-    require(std::isfinite(coefficients[t]), "terms: coefficient of term " + std::to_string(t) + " is not finite");
+    DC_REQUIRE(std::isfinite(coefficients[t]), "terms: coefficient of term " + std::to_string(t) + " is not finite");
     const int32_t* idx = term_indices + 4 * t;
     int order = 0;
     for (int q = 0; q < 4; ++q) {
       if (idx[q] < 0) {
-        require(idx[q] == -1, "terms: padding index must be -1");
+        DC_REQUIRE(idx[q] == -1, "terms: padding index must be -1");
         continue;
       }
-      require(idx[q] < n_spins, "terms: term " + std::to_string(t) + " has index " + std::to_string(idx[q]) +
+      DC_REQUIRE(idx[q] < n_spins, "terms: term " + std::to_string(t) + " has index " + std::to_string(idx[q]) +
                                     " but n_spins is " + std::to_string(n_spins));
       for (int p = 0; p < q; ++p)
-        require(idx[p] != idx[q], "terms: term " + std::to_string(t) + " repeats index " + std::to_string(idx[q]));
+        DC_REQUIRE(idx[p] != idx[q], "terms: term " + std::to_string(t) + " repeats index " + std::to_string(idx[q]));
       ++order;
       ++degree[size_t(idx[q])];
     }
-    require(order >= 1, "terms: term " + std::to_string(t) + " has no spin index");
+    DC_REQUIRE(order >= 1, "terms: term " + std::to_string(t) + " has no spin index");
   }
   s.incidence_offsets.assign(size_t(n_spins + 1), 0);
   for (int64_t i = 0; i < n_spins; ++i) s.incidence_offsets[size_t(i + 1)] = s.incidence_offsets[size_t(i)] + degree[size_t(i)];
@@ -185,19 +182,19 @@ BoltzmannSetup boltzmann_setup(int64_t n_spins, const int32_t* term_indices, con
 
 ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t replicas, int algorithm, uint64_t seed,
                            uint64_t first_replica, int init, int64_t clusters_per_sweep) {
-  require(L >= 2 && L <= 32768, "L must be in [2, 32768], got " + std::to_string(L));
-  require(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
+  DC_REQUIRE(L >= 2 && L <= 32768, "L must be in [2, 32768], got " + std::to_string(L));
+  DC_REQUIRE(replicas >= 1, "replicas must be >= 1, got " + std::to_string(replicas));
   check_replica_range(first_replica, replicas);
   checked_state_spins(replicas, L * L, "L x L = " + std::to_string(L * L) + " sites");
-  require(std::isfinite(J) && J > 0, "cluster updates need a ferromagnet, J > 0, got J=" + std::to_string(J));
-  require(std::isfinite(temperature) && temperature > 0,
-          "temperature must be finite and > 0, got " + std::to_string(temperature));
-  require(algorithm == ClusterSetup::kWolff || algorithm == ClusterSetup::kSwendsenWang,
-          "algorithm must be 0 (Wolff) or 1 (Swendsen-Wang), got " + std::to_string(algorithm));
-  require(clusters_per_sweep >= 1 && clusters_per_sweep <= L * L,
-          "clusters_per_sweep must be in [1, L^2 = " + std::to_string(L * L) + "] (a sweep of L^2 clusters "
-          "already flips every spin's worth), got " + std::to_string(clusters_per_sweep));
-  require(init == 0 || init == 1, "init must be 0 (random) or 1 (up), got " + std::to_string(init));
+  DC_REQUIRE(std::isfinite(J) && J > 0, "cluster updates need a ferromagnet, J > 0, got J=" + std::to_string(J));
+  DC_REQUIRE(std::isfinite(temperature) && temperature > 0,
+             "temperature must be finite and > 0, got " + std::to_string(temperature));
+  DC_REQUIRE(algorithm == ClusterSetup::kWolff || algorithm == ClusterSetup::kSwendsenWang,
+             "algorithm must be 0 (Wolff) or 1 (Swendsen-Wang), got " + std::to_string(algorithm));
+  DC_REQUIRE(clusters_per_sweep >= 1 && clusters_per_sweep <= L * L,
+             "clusters_per_sweep must be in [1, L^2 = " + std::to_string(L * L) + "] (a sweep of L^2 clusters "
+             "already flips every spin's worth), got " + std::to_string(clusters_per_sweep));
+  DC_REQUIRE(init == 0 || init == 1, "init must be 0 (random) or 1 (up), got " + std::to_string(init));
   ClusterSetup s{};
   s.L = L;
   s.replicas = replicas;
@@ -213,10 +210,10 @@ ClusterSetup cluster_setup(int64_t L, double J, double temperature, int64_t repl
 }
 
 void check_cluster_counters(uint64_t sweeps, const uint64_t* clusters, int64_t replicas) {
-  require(sweeps <= kClusterSteps, "sweeps_done must be in [0, 2^56] (the cluster streams' range), got " +
+  DC_REQUIRE(sweeps <= kClusterSteps, "sweeps_done must be in [0, 2^56] (the cluster streams' range), got " +
                                        std::to_string(sweeps));
   for (int64_t r = 0; r < replicas; ++r)
-    require(clusters[r] <= kClusterSteps, "clusters_done of replica " + std::to_string(r) +
+    DC_REQUIRE(clusters[r] <= kClusterSteps, "clusters_done of replica " + std::to_string(r) +
                                               " must be in [0, 2^56] (the Wolff streams' range), got " +
                                               std::to_string(clusters[r]));
 }
@@ -225,14 +222,14 @@ void check_cluster_advance(const ClusterSetup& s, uint64_t sweeps, uint64_t most
                            int64_t every) {
   if (n_measure <= 0 || every <= 0) return;
   const uint64_t room = kClusterSteps - std::min(sweeps, kClusterSteps);
-  require(uint64_t(every) <= room / uint64_t(n_measure),
-          "sweeps_done + n is " + std::to_string(sweeps) + " + " + std::to_string(n_measure) + " x " +
+  DC_REQUIRE(uint64_t(every) <= room / uint64_t(n_measure),
+             "sweeps_done + n is " + std::to_string(sweeps) + " + " + std::to_string(n_measure) + " x " +
               std::to_string(every) + " but a cluster chain makes at most 2^56 sweeps");
   if (s.algorithm != ClusterSetup::kWolff) return;
   const uint64_t total = uint64_t(n_measure) * uint64_t(every);  // <= 2^56: no overflow
   const uint64_t cluster_room = kClusterSteps - std::min(most_clusters, kClusterSteps);
-  require(total <= cluster_room / uint64_t(s.clusters_per_sweep),
-          "clusters_done + n x clusters_per_sweep is " + std::to_string(most_clusters) + " + " +
+  DC_REQUIRE(total <= cluster_room / uint64_t(s.clusters_per_sweep),
+             "clusters_done + n x clusters_per_sweep is " + std::to_string(most_clusters) + " + " +
               std::to_string(total) + " x " + std::to_string(s.clusters_per_sweep) +
               " but a Wolff replica builds at most 2^56 clusters");
 }

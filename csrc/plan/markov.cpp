@@ -10,13 +10,10 @@
 #include <vector>
 
 #include "deepcheap/markov/alias.hpp"
+#include "deepcheap/common/require.hpp"
 
 namespace deepcheap::plan {
 namespace {
-
-void require(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument(message);
-}
 
 std::string number(double v) {
   std::ostringstream s;
@@ -137,11 +134,11 @@ void build_alias_tables(const double* p, int64_t rows, int64_t cols, double tole
 markov::Level checked_level(const uint32_t* t, int64_t ndim, int64_t rows, int64_t cols, const std::string& what) {
   const std::string shape = ndim == 2 ? "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")"
                                       : "of " + std::to_string(ndim) + " dimensions";
-  require(ndim == 2, what + " has shape " + shape + " but expected (rows, cols)");
-  require(rows >= 1 && cols >= 1 && cols <= kMarkovMaxStates,
-          what + " has shape " + shape + " but expected 1 to 65536 columns and at least one row");
-  require(rows * cols < (int64_t(1) << 31),
-          what + " has " + std::to_string(rows * cols) + " entries but the sampler supports fewer than 2^31");
+  DC_REQUIRE(ndim == 2, what + " has shape " + shape + " but expected (rows, cols)");
+  DC_REQUIRE(rows >= 1 && cols >= 1 && cols <= kMarkovMaxStates,
+             what + " has shape " + shape + " but expected 1 to 65536 columns and at least one row");
+  DC_REQUIRE(rows * cols < (int64_t(1) << 31),
+             what + " has " + std::to_string(rows * cols) + " entries but the sampler supports fewer than 2^31");
   const uint32_t bits = alias_bits(static_cast<uint32_t>(cols));
   const uint32_t mask = (uint32_t(1) << bits) - 1u;
   for (int64_t i = 0; i < rows * cols; ++i)
@@ -155,12 +152,12 @@ MarkovSample plan_markov_sample(const std::vector<markov::Level>& levels, const 
                                 int64_t n_steps, markov::Level init, const uint32_t* init_states,
                                 int64_t n_init_states, int64_t n_chains, uint64_t seed, bool keep_path,
                                 uint64_t first_chain, uint64_t first_step, int64_t chunk) {
-  require(n_chains >= 0, "n_chains is " + std::to_string(n_chains) + " but expected >= 0");
-  require(init.rows == 1, "init_table has " + std::to_string(init.rows) + " rows but expected 1");
-  require(n_steps >= 0 && n_steps < (int64_t(1) << 34) && first_step + uint64_t(n_steps) <= (uint64_t(1) << 34),
-          "first_step + n_steps is " + std::to_string(first_step) + " + " + std::to_string(n_steps) +
+  DC_REQUIRE(n_chains >= 0, "n_chains is " + std::to_string(n_chains) + " but expected >= 0");
+  DC_REQUIRE(init.rows == 1, "init_table has " + std::to_string(init.rows) + " rows but expected 1");
+  DC_REQUIRE(n_steps >= 0 && n_steps < (int64_t(1) << 34) && first_step + uint64_t(n_steps) <= (uint64_t(1) << 34),
+             "first_step + n_steps is " + std::to_string(first_step) + " + " + std::to_string(n_steps) +
               " but expected <= 2^34");
-  require(first_chain <= ~uint64_t(0) - uint64_t(n_chains), "first_chain + n_chains is " + std::to_string(first_chain) +
+  DC_REQUIRE(first_chain <= ~uint64_t(0) - uint64_t(n_chains), "first_chain + n_chains is " + std::to_string(first_chain) +
                                                                 " + " + std::to_string(n_chains) +
                                                                 " but expected <= 2^64 - 1");
   MarkovSample p;
@@ -188,7 +185,7 @@ MarkovSample plan_markov_sample(const std::vector<markov::Level>& levels, const 
     p.states_at[size_t(t + 1)] = p.steps[size_t(t)].cols;
   }
   if (init_states != nullptr) {
-    require(n_init_states == n_chains, "init_states has shape (" + std::to_string(n_init_states) +
+    DC_REQUIRE(n_init_states == n_chains, "init_states has shape (" + std::to_string(n_init_states) +
                                            ",) but expected (" + std::to_string(n_chains) + ",)");
     for (int64_t i = 0; i < n_chains; ++i)
       if (init_states[i] >= p.states_at[0])
@@ -221,7 +218,7 @@ MarkovSample plan_markov_sample(const std::vector<markov::Level>& levels, const 
 }
 
 void set_outputs(MarkovSample& p, const std::vector<unsigned char*>& arrays) {
-  require(arrays.size() == p.array_shapes.size(), "expected " + std::to_string(p.array_shapes.size()) +
+  DC_REQUIRE(arrays.size() == p.array_shapes.size(), "expected " + std::to_string(p.array_shapes.size()) +
                                                       " output arrays, got " + std::to_string(arrays.size()));
   p.arrays = arrays;
   const int64_t n_steps = p.n_steps;

@@ -6,7 +6,6 @@
 #include "cpu/census.hpp"
 
 using deepcheap::python::carray;
-using deepcheap::python::require;
 using deepcheap::python::shape_string;
 namespace cc = deepcheap::cpu::census;
 
@@ -24,7 +23,7 @@ py::array_t<uint64_t> tables_to_array(const std::vector<cc::Table128>& v) {
 }
 
 std::vector<cc::Table128> array_to_tables(const carray<uint64_t>& a) {
-  require(a.ndim() == 2 && a.shape(1) == 2, "canonical has shape " + shape_string(a) + " but expected (k, 2)");
+  DC_REQUIRE(a.ndim() == 2 && a.shape(1) == 2, "canonical has shape " + shape_string(a) + " but expected (k, 2)");
   std::vector<cc::Table128> v(static_cast<size_t>(a.shape(0)));
   const uint64_t* p = a.data();
   for (size_t i = 0; i < v.size(); ++i) v[i] = cc::Table128{p[2 * i], p[2 * i + 1]};
@@ -72,14 +71,14 @@ void bind_census(py::module_& m) {
   m.def(
       "census_is_threshold",
       [](const carray<uint8_t>& table) -> py::object {
-        require(table.ndim() == 1, "table has shape " + shape_string(table) + " but expected (2**n,)");
+        DC_REQUIRE(table.ndim() == 1, "table has shape " + shape_string(table) + " but expected (2**n,)");
         const py::ssize_t size = table.shape(0);
         int n = 0;
         while (n <= 10 && (py::ssize_t(1) << n) != size) ++n;
-        require(n <= 10, "table has " + std::to_string(size) + " entries but expected 2**n with n <= 10");
+        DC_REQUIRE(n <= 10, "table has " + std::to_string(size) + " entries but expected 2**n with n <= 10");
         const uint8_t* p = table.data();
         for (py::ssize_t i = 0; i < size; ++i)
-          require(p[i] <= 1, "table entry " + std::to_string(i) + " is " + std::to_string(p[i]) + " but expected 0 or 1");
+          DC_REQUIRE(p[i] <= 1, "table entry " + std::to_string(i) + " is " + std::to_string(p[i]) + " but expected 0 or 1");
         cc::Realisation r;
         {
           py::gil_scoped_release release;  // reads the table, which the caller's array keeps alive

@@ -14,7 +14,7 @@ namespace deepcheap::python {
 
 template <class T>
 std::vector<T> to_vector(const carray<T>& a, const char* name) {
-  require(a.ndim() == 1, std::string(name) + " has shape " + shape_string(a) + " but expected (n,)");
+  DC_REQUIRE(a.ndim() == 1, std::string(name) + " has shape " + shape_string(a) + " but expected (n,)");
   return std::vector<T>(a.data(), a.data() + a.size());
 }
 
@@ -64,13 +64,13 @@ py::class_<Core> define_circuit_core(py::module_& m, int (*default_threads)()) {
           "evaluate_packed",
           [default_threads](Core& c, py::array_t<uint64_t, py::array::c_style | aligned_input> words,
                             py::array_t<uint64_t, py::array::c_style> out, int schedule, int threads, int block_words) {
-            require(words.ndim() == 2, "words has shape " + shape_string(words) + " but expected (" +
+            DC_REQUIRE(words.ndim() == 2, "words has shape " + shape_string(words) + " but expected (" +
                                            std::to_string(c.n_inputs()) + ", n_words)");
-            require(out.ndim() == 2, "out has shape " + shape_string(out) + " but expected (" +
+            DC_REQUIRE(out.ndim() == 2, "out has shape " + shape_string(out) + " but expected (" +
                                          std::to_string(c.n_outputs()) + ", n_words)");
             const int64_t n_words = words.shape(1);
             c.check_packed_shapes(words.shape(0), out.shape(0), out.shape(1), n_words);
-            require(out.writeable(), "out must be writeable");
+            DC_REQUIRE(out.writeable(), "out must be writeable");
             Core::check_schedule(schedule);
             if (threads <= 0) threads = default_threads();
             if (block_words <= 0) block_words = c.default_block_words(n_words, threads);

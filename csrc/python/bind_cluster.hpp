@@ -37,7 +37,7 @@ py::class_<Chain> define_cluster_chain(py::module_& m) {
       .def(
           "run",
           [](Chain& chain, int64_t n_measure, int64_t every) {
-            require(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
+            DC_REQUIRE(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
             const py::ssize_t rows = py::ssize_t(n_measure), cols = py::ssize_t(chain.replicas());
             carray<double> mag({rows, cols}), energy({rows, cols});
             carray<int64_t> clusters({rows, cols}), flipped({rows, cols});
@@ -79,8 +79,8 @@ py::class_<Chain> define_cluster_chain(py::module_& m) {
       .def(
           "set_counters",
           [](Chain& chain, uint64_t sweeps, carray<uint64_t> clusters) {
-            require(clusters.ndim() == 1 && clusters.shape(0) == chain.replicas(),
-                    "clusters has shape " + shape_string(clusters) + " but expected (" +
+            DC_REQUIRE(clusters.ndim() == 1 && clusters.shape(0) == chain.replicas(),
+                       "clusters has shape " + shape_string(clusters) + " but expected (" +
                         std::to_string(chain.replicas()) + ",)");
             chain.set_counters(sweeps, clusters.data());
           },

@@ -30,7 +30,6 @@ namespace {
 
 namespace cuda = deepcheap::cuda;
 namespace plan = deepcheap::plan;
-using deepcheap::python::require;
 
 int no_threads() { return 1; }  // threads are a CPU notion; the CUDA circuit ignores them
 
@@ -96,7 +95,7 @@ void dlpack_capsule_destructor(PyObject* capsule) {
 
 py::capsule dlpack_capsule(const std::shared_ptr<cuda::DeviceMemory>& memory, const std::vector<int64_t>& shape,
                            int code, int bits) {
-  require(code == 0 || code == 1 || code == 2 || code == 6, "DLPack type code must be 0, 1, 2 or 6");
+  DC_REQUIRE(code == 0 || code == 1 || code == 2 || code == 6, "DLPack type code must be 0, 1, 2 or 6");
   auto* ctx = new DLPackContext{memory, shape, {}};
   DLTensor& t = ctx->managed.dl_tensor;
   t.data = memory->data();
@@ -128,9 +127,9 @@ void bind_resident(py::module_& m) {
       .def_property_readonly("device", &cuda::DeviceMemory::device)
       .def("copy_from_host",
            [](cuda::DeviceMemory& d, py::array a) {
-             require((a.flags() & py::array::c_style) != 0, "the host array must be C-contiguous");
-             require(static_cast<int64_t>(a.nbytes()) == d.bytes(),
-                     "the host array has " + std::to_string(a.nbytes()) + " bytes but the device memory " +
+             DC_REQUIRE((a.flags() & py::array::c_style) != 0, "the host array must be C-contiguous");
+             DC_REQUIRE(static_cast<int64_t>(a.nbytes()) == d.bytes(),
+                        "the host array has " + std::to_string(a.nbytes()) + " bytes but the device memory " +
                          std::to_string(d.bytes()));
              const void* src = a.data();
              py::gil_scoped_release release;
@@ -141,7 +140,7 @@ void bind_resident(py::module_& m) {
           [](const std::shared_ptr<cuda::DeviceMemory>& d, const std::vector<int64_t>& shape, int code, int bits) {
             int64_t count = 1;
             for (int64_t n : shape) count *= n;
-            require(count * (bits / 8) <= d->bytes(), "the shape needs more bytes than the device memory holds");
+            DC_REQUIRE(count * (bits / 8) <= d->bytes(), "the shape needs more bytes than the device memory holds");
             return dlpack_capsule(d, shape, code, bits);
           },
           py::arg("shape"), py::arg("code"), py::arg("bits"),
@@ -150,9 +149,9 @@ void bind_resident(py::module_& m) {
         return py::make_tuple(cuda::is_emulated() ? 1 : 2, cuda::is_emulated() ? 0 : d.device());
       })
       .def("copy_to_host", [](const cuda::DeviceMemory& d, py::array a) {
-        require((a.flags() & py::array::c_style) != 0 && a.writeable(), "the host array must be C-contiguous and writeable");
-        require(static_cast<int64_t>(a.nbytes()) == d.bytes(),
-                "the host array has " + std::to_string(a.nbytes()) + " bytes but the device memory " +
+        DC_REQUIRE((a.flags() & py::array::c_style) != 0 && a.writeable(), "the host array must be C-contiguous and writeable");
+        DC_REQUIRE(static_cast<int64_t>(a.nbytes()) == d.bytes(),
+                   "the host array has " + std::to_string(a.nbytes()) + " bytes but the device memory " +
                     std::to_string(d.bytes()));
         void* dst = a.mutable_data();
         py::gil_scoped_release release;
@@ -171,7 +170,7 @@ void bind_resident(py::module_& m) {
          double scale, double bias, double gate_coef, double carry_coef, int32_t extra_layers, uintptr_t out,
          int device) {
         const auto kind = deep ? plan::ProductKind::deep : plan::ProductKind::shallow;
-        require(batch >= 0, "batch must be >= 0, got " + std::to_string(batch));
+        DC_REQUIRE(batch >= 0, "batch must be >= 0, got " + std::to_string(batch));
         plan::check_product_forward(kind, n, activation, stable, scale, bias, gate_coef, carry_coef, extra_layers);
         if (is_double)
           product_resident<double>(kind, x, batch, n, activation, stable, scale, bias, gate_coef, carry_coef,
@@ -187,7 +186,7 @@ void bind_resident(py::module_& m) {
   m.def(
       "philox4x32_resident",
       [](uintptr_t counter, uintptr_t key, uintptr_t out, int64_t n, int device) {
-        require(n >= 0, "n must be >= 0, got " + std::to_string(n));
+        DC_REQUIRE(n >= 0, "n must be >= 0, got " + std::to_string(n));
         py::gil_scoped_release release;
         philox4x32(cuda::Driver{}, address<const uint32_t>(counter), address<const uint32_t>(key),
                    address<uint32_t>(out), n, device, true);
@@ -252,7 +251,7 @@ void bind_cuda_module(py::module_& m) {
       .def(
           "evaluate_resident",
           [](cuda::CircuitCore& c, uintptr_t words, uintptr_t out, int64_t n_words, int schedule) {
-            require(n_words >= 0, "n_words must be >= 0, got " + std::to_string(n_words));
+            DC_REQUIRE(n_words >= 0, "n_words must be >= 0, got " + std::to_string(n_words));
             // Safe: the device plan is read-only; the arrays are kept alive by the Python caller.
             py::gil_scoped_release release;
             c.evaluate_resident(address<const uint64_t>(words), address<uint64_t>(out), n_words, schedule);

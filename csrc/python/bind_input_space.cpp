@@ -7,7 +7,6 @@
 #include "cpu/threads.hpp"
 
 using deepcheap::python::carray;
-using deepcheap::python::require;
 using deepcheap::python::shape_string;
 namespace ci = deepcheap::circuit;
 
@@ -20,11 +19,11 @@ py::array_t<uint64_t> new_words(int64_t rows, int64_t cols) {
 }
 
 void check_packed(const carray<uint64_t>& words, int64_t count, int64_t max_rows) {
-  require(words.ndim() == 2, "words has shape " + shape_string(words) + " but expected (n_outputs, n_words)");
-  require(words.shape(0) <= max_rows, "words has " + std::to_string(words.shape(0)) +
+  DC_REQUIRE(words.ndim() == 2, "words has shape " + shape_string(words) + " but expected (n_outputs, n_words)");
+  DC_REQUIRE(words.shape(0) <= max_rows, "words has " + std::to_string(words.shape(0)) +
                                           " rows but patterns hold at most " + std::to_string(max_rows) + " outputs");
-  require(count >= 0 && count <= 64 * words.shape(1),
-          "count is " + std::to_string(count) + " but words hold " + std::to_string(64 * words.shape(1)) + " vectors");
+  DC_REQUIRE(count >= 0 && count <= 64 * words.shape(1),
+             "count is " + std::to_string(count) + " but words hold " + std::to_string(64 * words.shape(1)) + " vectors");
 }
 
 }  // namespace
@@ -33,10 +32,10 @@ void bind_input_space(py::module_& m) {
   m.def(
       "circuit_range_inputs",
       [](const carray<uint64_t>& high, unsigned r, int64_t n_inputs, int64_t n_words, int threads) {
-        require(high.ndim() == 1 && high.shape(0) >= 1,
-                "high has shape " + shape_string(high) + " but expected (n_limbs,) with n_limbs >= 1");
-        require(r < 64, "r is " + std::to_string(r) + " but expected 0 <= r < 64");
-        require(n_inputs >= 0 && n_words >= 0, "n_inputs and n_words must be >= 0");
+        DC_REQUIRE(high.ndim() == 1 && high.shape(0) >= 1,
+                   "high has shape " + shape_string(high) + " but expected (n_limbs,) with n_limbs >= 1");
+        DC_REQUIRE(r < 64, "r is " + std::to_string(r) + " but expected 0 <= r < 64");
+        DC_REQUIRE(n_inputs >= 0 && n_words >= 0, "n_inputs and n_words must be >= 0");
         auto out = new_words(n_inputs, n_words);
         const uint64_t* h = high.data();
         const int n_limbs = static_cast<int>(high.shape(0));
@@ -53,8 +52,8 @@ void bind_input_space(py::module_& m) {
   m.def(
       "circuit_random_inputs",
       [](uint64_t seed, uint64_t first_word, int64_t n_inputs, int64_t n_words, int threads) {
-        require(n_inputs >= 0 && n_words >= 0, "n_inputs and n_words must be >= 0");
-        require(n_inputs <= 2 * int64_t(UINT32_MAX), "n_inputs is too large for the random-input counter");
+        DC_REQUIRE(n_inputs >= 0 && n_words >= 0, "n_inputs and n_words must be >= 0");
+        DC_REQUIRE(n_inputs <= 2 * int64_t(UINT32_MAX), "n_inputs is too large for the random-input counter");
         auto out = new_words(n_inputs, n_words);
         uint64_t* o = out.mutable_data();
         threads = resolve_threads(threads);
@@ -87,10 +86,10 @@ void bind_input_space(py::module_& m) {
       "circuit_pattern_histogram",
       [](const carray<uint64_t>& words, int64_t count, py::array_t<uint64_t, py::array::c_style>& histogram) {
         check_packed(words, count, 24);
-        require(histogram.ndim() == 1 && histogram.shape(0) == (py::ssize_t(1) << words.shape(0)),
-                "histogram has shape " + shape_string(histogram) + " but expected (" +
+        DC_REQUIRE(histogram.ndim() == 1 && histogram.shape(0) == (py::ssize_t(1) << words.shape(0)),
+                   "histogram has shape " + shape_string(histogram) + " but expected (" +
                     std::to_string(int64_t(1) << words.shape(0)) + ",)");
-        require(histogram.writeable(), "histogram must be writeable");
+        DC_REQUIRE(histogram.writeable(), "histogram must be writeable");
         const uint64_t* w = words.data();
         uint64_t* h = histogram.mutable_data();
         const int64_t rows = words.shape(0), cols = words.shape(1);

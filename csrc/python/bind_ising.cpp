@@ -7,7 +7,6 @@
 #include "cpu/ising.hpp"
 
 using deepcheap::python::carray;
-using deepcheap::python::require;
 using deepcheap::python::shape_string;
 
 void bind_ising(py::module_& m) {
@@ -16,12 +15,12 @@ void bind_ising(py::module_& m) {
   m.def(
       "block_spin",
       [](carray<int8_t> spins, int64_t b, int rule, uint64_t seed) {
-        require(spins.ndim() == 3 && spins.shape(1) == spins.shape(2),
-                "spins has shape " + shape_string(spins) + " but expected (replicas, L, L)");
+        DC_REQUIRE(spins.ndim() == 3 && spins.shape(1) == spins.shape(2),
+                   "spins has shape " + shape_string(spins) + " but expected (replicas, L, L)");
         const int64_t replicas = spins.shape(0), L = spins.shape(1);
-        require(b >= 1 && L % b == 0 && L > 0,
-                "b must divide L: b=" + std::to_string(b) + ", L=" + std::to_string(L));
-        require(rule == 0 || rule == 1, "rule must be 0 (majority) or 1 (decimation), got " + std::to_string(rule));
+        DC_REQUIRE(b >= 1 && L % b == 0 && L > 0,
+                   "b must divide L: b=" + std::to_string(b) + ", L=" + std::to_string(L));
+        DC_REQUIRE(rule == 0 || rule == 1, "rule must be 0 (majority) or 1 (decimation), got " + std::to_string(rule));
         const int8_t* in = spins.data();
         for (int64_t k = 0; k < spins.size(); ++k)
           if (in[k] != 1 && in[k] != -1)  // the message is built only on failure: this loop is hot

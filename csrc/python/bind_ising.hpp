@@ -36,7 +36,7 @@ void define_spin_access(py::class_<Chain, Options...>& cls, Shape shape) {
               same = same && spins.shape(py::ssize_t(k)) == want[k];
               expected += (k ? ", " : "") + std::to_string(want[k]);
             }
-            require(same, "spins has shape " + shape_string(spins) + " but expected " + expected + ")");
+            DC_REQUIRE(same, "spins has shape " + shape_string(spins) + " but expected " + expected + ")");
             const int8_t* data = spins.data();
             // Safe: reads `spins` (held by this frame) into the chain under its mutex.
             py::gil_scoped_release release;
@@ -90,7 +90,7 @@ Chain* new_chain(int device, Args... args) {
   if constexpr (std::is_constructible_v<Chain, Args..., int>) {
     return new Chain(args..., device);
   } else {
-    require(device == 0, "the CPU driver has one device, 0; got device " + std::to_string(device));
+    DC_REQUIRE(device == 0, "the CPU driver has one device, 0; got device " + std::to_string(device));
     return new Chain(args...);
   }
 }
@@ -125,7 +125,7 @@ void define_ising_chains(py::module_& m) {
       .def(
           "run",
           [](IsingChain& chain, int64_t n_measure, int64_t every) {
-            require(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
+            DC_REQUIRE(n_measure >= 0, "number of measurements must be >= 0, got " + std::to_string(n_measure));
             carray<double> mag({py::ssize_t(n_measure), py::ssize_t(chain.replicas())});
             carray<double> energy({py::ssize_t(n_measure), py::ssize_t(chain.replicas())});
             double* pm = mag.mutable_data();
@@ -153,10 +153,10 @@ void define_ising_chains(py::module_& m) {
   define_snapshot(boltzmann, boltzmann_shape);
   boltzmann.def(py::init([](int64_t n_spins, carray<int32_t> term_indices, carray<double> coefficients, double temperature,
                        int64_t replicas, uint64_t seed, uint64_t first_replica, int device) {
-             require(term_indices.ndim() == 2 && term_indices.shape(1) == 4,
-                     "term_indices has shape " + shape_string(term_indices) + " but expected (n_terms, 4)");
-             require(coefficients.ndim() == 1 && coefficients.shape(0) == term_indices.shape(0),
-                     "coefficients has shape " + shape_string(coefficients) + " but expected (" +
+             DC_REQUIRE(term_indices.ndim() == 2 && term_indices.shape(1) == 4,
+                        "term_indices has shape " + shape_string(term_indices) + " but expected (n_terms, 4)");
+             DC_REQUIRE(coefficients.ndim() == 1 && coefficients.shape(0) == term_indices.shape(0),
+                        "coefficients has shape " + shape_string(coefficients) + " but expected (" +
                          std::to_string(term_indices.shape(0)) + ",)");
              return new_chain<BoltzmannChain>(device, n_spins, term_indices.data(), coefficients.data(),
                                                int64_t(term_indices.shape(0)), temperature, replicas, seed,

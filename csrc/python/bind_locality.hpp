@@ -21,12 +21,12 @@ py::array locality_energy_typed(const py::array_t<int8_t, py::array::c_style>& s
     result = py::array_t<T>(batch);
   } else {
     auto o = py::cast<py::array>(out);
-    require(deepcheap::python::has_dtype<T>(o), "out has dtype " + std::string(py::str(o.dtype())) +
+    DC_REQUIRE(deepcheap::python::has_dtype<T>(o), "out has dtype " + std::string(py::str(o.dtype())) +
                                                     " but expected " + std::string(py::str(py::dtype::of<T>())));
-    require(o.ndim() == 1 && o.shape(0) == batch,
-            "out has shape " + shape_string(o) + " but expected (" + std::to_string(batch) + ",)");
-    require((o.flags() & py::array::c_style) && (o.flags() & deepcheap::python::aligned_input) && o.writeable(),
-            "out must be C-contiguous, aligned and writeable");
+    DC_REQUIRE(o.ndim() == 1 && o.shape(0) == batch,
+               "out has shape " + shape_string(o) + " but expected (" + std::to_string(batch) + ",)");
+    DC_REQUIRE((o.flags() & py::array::c_style) && (o.flags() & deepcheap::python::aligned_input) && o.writeable(),
+               "out must be C-contiguous, aligned and writeable");
     result = py::cast<py::array_t<T>>(o);
   }
   net.coef = coef.data();
@@ -39,7 +39,7 @@ py::array locality_energy_typed(const py::array_t<int8_t, py::array::c_style>& s
     py::gil_scoped_release release;
     bad = locality_energy(Driver{}, p, device);
   }
-  require(bad == 0, "spins must hold only -1 and +1, but " + std::to_string(bad) + " entries are neither");
+  DC_REQUIRE(bad == 0, "spins must hold only -1 and +1, but " + std::to_string(bad) + " entries are neither");
   return result;
 }
 
@@ -55,19 +55,19 @@ void define_locality(py::module_& m) {
          py::array_t<int32_t, py::array::c_style | py::array::forcecast> extra_layers, int32_t activation,
          bool stable, double scale, double gate_coef, double carry_coef, double constant, bool float64,
          py::object out, int device) -> py::array {
-        require(deepcheap::python::has_dtype<int8_t>(spins_any),
-                "spins has dtype " + std::string(py::str(spins_any.dtype())) + " but expected int8");
-        require(spins_any.ndim() == 3 && spins_any.shape(1) == spins_any.shape(2) && spins_any.shape(1) >= 1,
-                "spins has shape " + shape_string(spins_any) + " but expected (batch, L, L)");
-        require(spins_any.flags() & py::array::c_style, "spins must be C-contiguous");
+        DC_REQUIRE(deepcheap::python::has_dtype<int8_t>(spins_any),
+                   "spins has dtype " + std::string(py::str(spins_any.dtype())) + " but expected int8");
+        DC_REQUIRE(spins_any.ndim() == 3 && spins_any.shape(1) == spins_any.shape(2) && spins_any.shape(1) >= 1,
+                   "spins has shape " + shape_string(spins_any) + " but expected (batch, L, L)");
+        DC_REQUIRE(spins_any.flags() & py::array::c_style, "spins must be C-contiguous");
         auto spins = py::cast<py::array_t<int8_t, py::array::c_style>>(spins_any);
         const int64_t monomials = coef.size();
-        require(dr.ndim() == 1 && dc.ndim() == 1 && dr.size() == dc.size(),
-                "dr and dc must be 1-d of equal length, got " + shape_string(dr) + " and " + shape_string(dc));
-        require(start.ndim() == 1 && start.size() == monomials + 1,
-                "start has shape " + shape_string(start) + " but expected (" + std::to_string(monomials + 1) + ",)");
-        require(bias.size() == monomials && extra_layers.size() == monomials,
-                "coef, bias and extra_layers must have one entry per monomial (" + std::to_string(monomials) + ")");
+        DC_REQUIRE(dr.ndim() == 1 && dc.ndim() == 1 && dr.size() == dc.size(),
+                   "dr and dc must be 1-d of equal length, got " + shape_string(dr) + " and " + shape_string(dc));
+        DC_REQUIRE(start.ndim() == 1 && start.size() == monomials + 1,
+                   "start has shape " + shape_string(start) + " but expected (" + std::to_string(monomials + 1) + ",)");
+        DC_REQUIRE(bias.size() == monomials && extra_layers.size() == monomials,
+                   "coef, bias and extra_layers must have one entry per monomial (" + std::to_string(monomials) + ")");
         deepcheap::plan::check_site_network(monomials, start.data(), dr.size(), activation, extra_layers.data());
         int64_t max_degree = 1;
         for (int64_t k = 0; k < monomials; ++k) {

@@ -10,7 +10,6 @@
 #include "plan/markov.hpp"
 
 using deepcheap::python::carray;
-using deepcheap::python::require;
 using deepcheap::python::shape_string;
 namespace mk = deepcheap::markov;
 
@@ -27,8 +26,8 @@ const char* kind_of(const py::array& a, const std::string& name) {
 }
 
 void check_samples(const py::array& a, const std::string& name) {
-  require(a.ndim() == 1, name + " has shape " + shape_string(a) + " but expected (n,)");
-  require((a.flags() & py::array::c_style) != 0, name + " must be C-contiguous");
+  DC_REQUIRE(a.ndim() == 1, name + " has shape " + shape_string(a) + " but expected (n,)");
+  DC_REQUIRE((a.flags() & py::array::c_style) != 0, name + " must be C-contiguous");
 }
 
 }  // namespace
@@ -37,7 +36,7 @@ void bind_markov(py::module_& m) {
   m.def(
       "markov_alias_tables",
       [](carray<double> p, double tolerance, const std::string& name) {
-        require(p.ndim() == 2, name + " has shape " + shape_string(p) + " but expected (rows, cols)");
+        DC_REQUIRE(p.ndim() == 2, name + " has shape " + shape_string(p) + " but expected (rows, cols)");
         const int64_t rows = p.shape(0), cols = p.shape(1);
         carray<uint32_t> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
         const double* src = p.data();
@@ -59,8 +58,8 @@ void bind_markov(py::module_& m) {
       [](py::array x, int64_t k) {
         check_samples(x, "x");
         const char* kind = kind_of(x, "x");
-        require(k >= 1 && k <= (int64_t(1) << 28),
-                "k is " + std::to_string(k) + " but expected 1 <= k <= 2^28");
+        DC_REQUIRE(k >= 1 && k <= (int64_t(1) << 28),
+                   "k is " + std::to_string(k) + " but expected 1 <= k <= 2^28");
         carray<int64_t> counts({static_cast<py::ssize_t>(k)});
         const void* data = x.data();
         const int64_t n = x.shape(0);
@@ -79,12 +78,12 @@ void bind_markov(py::module_& m) {
       [](py::array x, py::array y, int64_t kx, int64_t ky) {
         check_samples(x, "x");
         check_samples(y, "y");
-        require(x.shape(0) == y.shape(0), "x has " + std::to_string(x.shape(0)) + " samples but y has " +
+        DC_REQUIRE(x.shape(0) == y.shape(0), "x has " + std::to_string(x.shape(0)) + " samples but y has " +
                                               std::to_string(y.shape(0)));
         const char* xk = kind_of(x, "x");
         const char* yk = kind_of(y, "y");
-        require(kx >= 1 && ky >= 1 && kx * ky <= (int64_t(1) << 28),
-                "kx * ky is " + std::to_string(kx * ky) + " but expected 1 <= kx * ky <= 2^28");
+        DC_REQUIRE(kx >= 1 && ky >= 1 && kx * ky <= (int64_t(1) << 28),
+                   "kx * ky is " + std::to_string(kx * ky) + " but expected 1 <= kx * ky <= 2^28");
         carray<int64_t> counts({static_cast<py::ssize_t>(kx), static_cast<py::ssize_t>(ky)});
         const void* xd = x.data();
         const void* yd = y.data();

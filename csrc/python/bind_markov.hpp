@@ -20,13 +20,15 @@ inline py::array new_markov_states(int elem_bytes, const std::vector<int64_t>& d
   const py::array& o = *out;
   bool same_shape = o.ndim() == static_cast<py::ssize_t>(shape.size());
   for (size_t d = 0; same_shape && d < shape.size(); ++d) same_shape = o.shape(d) == shape[d];
-  std::string want = "(";
-  for (size_t d = 0; d < shape.size(); ++d) want += (d ? ", " : "") + std::to_string(shape[d]);
-  want += shape.size() == 1 ? ",)" : ")";
-  require(same_shape, "out has shape " + shape_string(o) + " but expected " + want);
-  require(deepcheap::python::same_dtype(o.dtype(), dtype),
-          "out has dtype " + std::string(py::str(o.dtype())) + " but expected " + std::string(py::str(dtype)));
-  require((o.flags() & py::array::c_style) != 0 && o.writeable(), "out must be C-contiguous and writeable");
+  if (!same_shape) {
+    std::string want = "(";
+    for (size_t d = 0; d < shape.size(); ++d) want += (d ? ", " : "") + std::to_string(shape[d]);
+    want += shape.size() == 1 ? ",)" : ")";
+    throw std::invalid_argument("out has shape " + shape_string(o) + " but expected " + want);
+  }
+  DC_REQUIRE(deepcheap::python::same_dtype(o.dtype(), dtype),
+             "out has dtype " + std::string(py::str(o.dtype())) + " but expected " + std::string(py::str(dtype)));
+  DC_REQUIRE((o.flags() & py::array::c_style) != 0 && o.writeable(), "out must be C-contiguous and writeable");
   return o;
 }
 
@@ -40,14 +42,14 @@ inline plan::MarkovSample plan_markov_call(const std::vector<carray<uint32_t>>& 
                                            const std::optional<carray<uint32_t>>& init_states, int64_t n_chains,
                                            uint64_t seed, const std::string& keep, uint64_t first_chain,
                                            uint64_t first_step, int64_t chunk) {
-  require(keep == "final" || keep == "path", "keep is '" + keep + "' but expected 'final' or 'path'");
-  require(step_levels.ndim() == 1, "step_levels has shape " + shape_string(step_levels) + " but expected (n_steps,)");
+  DC_REQUIRE(keep == "final" || keep == "path", "keep is '" + keep + "' but expected 'final' or 'path'");
+  DC_REQUIRE(step_levels.ndim() == 1, "step_levels has shape " + shape_string(step_levels) + " but expected (n_steps,)");
   std::vector<markov::Level> levels;
   for (size_t k = 0; k < tables.size(); ++k) levels.push_back(markov_level(tables[k], "table " + std::to_string(k)));
   const markov::Level init = markov_level(init_table, "init_table");
   if (init_states)
-    require(init_states->ndim() == 1,
-            "init_states has shape " + shape_string(*init_states) + " but expected (" + std::to_string(n_chains) + ",)");
+    DC_REQUIRE(init_states->ndim() == 1,
+               "init_states has shape " + shape_string(*init_states) + " but expected (" + std::to_string(n_chains) + ",)");
   return plan::plan_markov_sample(levels, step_levels.data(), step_levels.shape(0), init,
                                   init_states ? init_states->data() : nullptr, init_states ? init_states->shape(0) : 0,
                                   n_chains, seed, keep == "path", first_chain, first_step, chunk);
@@ -63,8 +65,8 @@ void define_markov_sample(py::module_& m) {
          int device) -> py::object {
         plan::MarkovSample p = plan_markov_call(tables, step_levels, init_table, init_states, n_chains, seed, keep,
                                                 first_chain, first_step, chunk);
-        require(!out_arg || p.array_shapes.size() == 1,
-                "out is not supported when the levels need different state dtypes");
+        DC_REQUIRE(!out_arg || p.array_shapes.size() == 1,
+                   "out is not supported when the levels need different state dtypes");
         std::vector<unsigned char*> bases;
         py::list arrays;
         for (size_t a = 0; a < p.array_shapes.size(); ++a) {

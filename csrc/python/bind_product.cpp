@@ -4,7 +4,6 @@
 
 #include "cpu/product.hpp"
 
-using deepcheap::python::require;
 
 namespace {
 
@@ -30,8 +29,8 @@ void bind_product(py::module_& m) {
       "product_activation",
       [](py::array z, int32_t activation) -> py::array {
         deepcheap::plan::check_activation_code(activation);
-        require(deepcheap::python::has_dtype<float>(z) || deepcheap::python::has_dtype<double>(z),
-                "z has dtype " + std::string(py::str(z.dtype())) + " but expected float32 or float64");
+        DC_REQUIRE(deepcheap::python::has_dtype<float>(z) || deepcheap::python::has_dtype<double>(z),
+                   "z has dtype " + std::string(py::str(z.dtype())) + " but expected float32 or float64");
         if (deepcheap::python::has_dtype<float>(z)) return activation_typed<float>(z, activation);
         return activation_typed<double>(z, activation);
       },

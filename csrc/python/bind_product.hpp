@@ -12,23 +12,23 @@ namespace deepcheap::python {
 
 // float32 stays float32, everything else must be float64 (the Python layer converts).
 inline void check_product_input(const py::array& x) {
-  require(x.ndim() == 2, "x has shape " + shape_string(x) + " but expected (batch, n)");
-  require(deepcheap::python::has_dtype<float>(x) || deepcheap::python::has_dtype<double>(x),
-          "x has dtype " + std::string(py::str(x.dtype())) + " but expected float32 or float64");
-  require(x.flags() & py::array::c_style, "x must be C-contiguous");
+  DC_REQUIRE(x.ndim() == 2, "x has shape " + shape_string(x) + " but expected (batch, n)");
+  DC_REQUIRE(deepcheap::python::has_dtype<float>(x) || deepcheap::python::has_dtype<double>(x),
+             "x has dtype " + std::string(py::str(x.dtype())) + " but expected float32 or float64");
+  DC_REQUIRE(x.flags() & py::array::c_style, "x must be C-contiguous");
 }
 
 template <class T>
 py::array_t<T> prepare_product_out(py::ssize_t batch, py::object out) {
   if (out.is_none()) return py::array_t<T>(batch);
   auto o = py::cast<py::array>(out);
-  require(deepcheap::python::has_dtype<T>(o),
-          "out has dtype " + std::string(py::str(o.dtype())) + " but expected " + std::string(py::str(py::dtype::of<T>())));
-  require(o.ndim() == 1 && o.shape(0) == batch,
-          "out has shape " + shape_string(o) + " but expected (" + std::to_string(batch) + ",)");
-  require(o.flags() & py::array::c_style, "out must be C-contiguous");
-  require(o.flags() & aligned_input, "out must be aligned for its dtype");
-  require(o.writeable(), "out must be writeable");
+  DC_REQUIRE(deepcheap::python::has_dtype<T>(o),
+             "out has dtype " + std::string(py::str(o.dtype())) + " but expected " + std::string(py::str(py::dtype::of<T>())));
+  DC_REQUIRE(o.ndim() == 1 && o.shape(0) == batch,
+             "out has shape " + shape_string(o) + " but expected (" + std::to_string(batch) + ",)");
+  DC_REQUIRE(o.flags() & py::array::c_style, "out must be C-contiguous");
+  DC_REQUIRE(o.flags() & aligned_input, "out must be aligned for its dtype");
+  DC_REQUIRE(o.writeable(), "out must be writeable");
   return py::cast<py::array_t<T>>(o);
 }
 

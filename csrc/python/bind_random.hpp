@@ -11,10 +11,10 @@ void define_philox(py::module_& m) {
   m.def(
       "philox4x32",
       [](carray<uint32_t> counter, carray<uint32_t> key, int device) {
-        require(counter.ndim() == 2 && counter.shape(1) == 4,
-                "counter has shape " + shape_string(counter) + " but expected (n, 4)");
-        require(key.ndim() == 2 && key.shape(1) == 2, "key has shape " + shape_string(key) + " but expected (n, 2)");
-        require(key.shape(0) == counter.shape(0), "key has " + std::to_string(key.shape(0)) +
+        DC_REQUIRE(counter.ndim() == 2 && counter.shape(1) == 4,
+                   "counter has shape " + shape_string(counter) + " but expected (n, 4)");
+        DC_REQUIRE(key.ndim() == 2 && key.shape(1) == 2, "key has shape " + shape_string(key) + " but expected (n, 2)");
+        DC_REQUIRE(key.shape(0) == counter.shape(0), "key has " + std::to_string(key.shape(0)) +
                                                       " rows but counter has " + std::to_string(counter.shape(0)));
         const int64_t n = counter.shape(0);
         carray<uint32_t> out({static_cast<py::ssize_t>(n), py::ssize_t(4)});

@@ -7,7 +7,6 @@
 #include "cpu/relu.hpp"
 
 using deepcheap::python::carray;
-using deepcheap::python::require;
 using deepcheap::python::shape_string;
 namespace cr = deepcheap::cpu::relu;
 
@@ -20,8 +19,8 @@ int64_t check_params(const std::vector<int64_t>& w, const carray<double>& params
 }
 
 void check_points(const carray<double>& x, int64_t d, const char* what) {
-  require(x.ndim() == 2 && x.shape(1) == d,
-          std::string(what) + " has shape " + shape_string(x) + " but expected (n, " + std::to_string(d) + ")");
+  DC_REQUIRE(x.ndim() == 2 && x.shape(1) == d,
+             std::string(what) + " has shape " + shape_string(x) + " but expected (n, " + std::to_string(d) + ")");
 }
 
 template <class T>
@@ -67,11 +66,11 @@ void bind_relu(py::module_& m) {
          const carray<double>& extent, double tol, bool keep_cells) {
         const auto w = widths_of(widths);
         const int64_t nets = check_params(w, params);
-        require(planes.ndim() == 3 && planes.shape(1) == 3 && planes.shape(2) == w.front(),
-                "planes has shape " + shape_string(planes) + " but expected (n_planes, 3, " + std::to_string(w.front()) + ")");
-        require(planes.shape(0) >= 1, "planes is empty: expected at least one plane");
-        require(extent.ndim() == 1 && extent.shape(0) == 4,
-                "extent has shape " + shape_string(extent) + " but expected (4,): s0, s1, t0, t1");
+        DC_REQUIRE(planes.ndim() == 3 && planes.shape(1) == 3 && planes.shape(2) == w.front(),
+                   "planes has shape " + shape_string(planes) + " but expected (n_planes, 3, " + std::to_string(w.front()) + ")");
+        DC_REQUIRE(planes.shape(0) >= 1, "planes is empty: expected at least one plane");
+        DC_REQUIRE(extent.ndim() == 1 && extent.shape(0) == 4,
+                   "extent has shape " + shape_string(extent) + " but expected (4,): s0, s1, t0, t1");
         cr::PlaneRegions r;
         {
           py::gil_scoped_release release;

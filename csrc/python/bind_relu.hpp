@@ -14,13 +14,13 @@
 namespace deepcheap::python {
 
 inline std::vector<int64_t> relu_widths(const carray<int64_t>& widths) {
-  require(widths.ndim() == 1, "widths has shape " + shape_string(widths) + " but expected (layers + 1,)");
+  DC_REQUIRE(widths.ndim() == 1, "widths has shape " + shape_string(widths) + " but expected (layers + 1,)");
   return std::vector<int64_t>(widths.data(), widths.data() + widths.shape(0));
 }
 
 // The parameter block: (n_nets, P) float64, checked against the widths; returns n_nets.
 inline int64_t relu_check_params(const std::vector<int64_t>& w, const carray<double>& params) {
-  require(params.ndim() == 2, "params has shape " + shape_string(params) + " but expected (n_networks, P)");
+  DC_REQUIRE(params.ndim() == 2, "params has shape " + shape_string(params) + " but expected (n_networks, P)");
   plan::check_relu_network(w, params.shape(0), params.size(), params.data());
   return params.shape(0);
 }
@@ -40,9 +40,9 @@ void define_relu(py::module_& m) {
          bool keep_patterns, int64_t max_pieces, int device) {
         const auto w = relu_widths(widths);
         const int64_t nets = relu_check_params(w, params);
-        require(lines.ndim() == 3 && lines.shape(1) == 2 && lines.shape(2) == w.front(),
-                "lines has shape " + shape_string(lines) + " but expected (n_lines, 2, " + std::to_string(w.front()) + ")");
-        require(lines.shape(0) >= 1, "lines is empty: expected at least one segment");
+        DC_REQUIRE(lines.ndim() == 3 && lines.shape(1) == 2 && lines.shape(2) == w.front(),
+                   "lines has shape " + shape_string(lines) + " but expected (n_lines, 2, " + std::to_string(w.front()) + ")");
+        DC_REQUIRE(lines.shape(0) >= 1, "lines is empty: expected at least one segment");
         const plan::ReluLines p = plan::plan_relu_lines(w, params.data(), nets, params.size(), lines.data(),
                                                         lines.shape(0), tol, keep_patterns, max_pieces);
         plan::ReluLineRegions r;

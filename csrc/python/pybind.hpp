@@ -10,6 +10,7 @@
 #include <string>
 
 #include "deepcheap/common/interrupt.hpp"
+#include "deepcheap/common/require.hpp"
 #include "pythread.h"
 
 namespace py = pybind11;
@@ -73,10 +74,6 @@ inline bool same_dtype(const py::dtype& a, const py::dtype& b) {
 template <class T>
 bool has_dtype(const py::array& a) {
   return same_dtype(a.dtype(), py::dtype::of<T>());
-}
-
-inline void require(bool ok, const std::string& message) {
-  if (!ok) throw std::invalid_argument(message);
 }
 
 }  // namespace deepcheap::python

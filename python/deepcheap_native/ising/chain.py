@@ -236,6 +236,10 @@ class _NativeChain(FixedAttributes):
         chain does not depend on it.
         """
         n = check_int(n, "n", minimum=0)
+        if progress is False and threads is None:  # what _advance does then, without its set-up (small calls)
+            if n:
+                self._chain.sweep(n)
+            return self
         threads = check_threads(threads)
         self._advance(n, None, progress, threads, f"{type(self).__name__} sweeps")
         return self

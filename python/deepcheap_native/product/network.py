@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from ..core import cuda
 from ..core.arrays import float_dtype, import_torch, is_torch_tensor, like_input, to_numpy
-from ..core.memory import check_allocation, format_bytes
+from ..core.memory import SMALL_BYTES, check_allocation, format_bytes
 from ..core.validate import call_threads, check_choice, check_int, check_out, check_real, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -522,10 +523,8 @@ class ProductNetwork:
         back there); see :mod:`deepcheap_native.cuda`. ``threads``: CPU threads for this call (None:
         :func:`~deepcheap_native.set_num_threads`; ignored on a GPU); the result does not depend on it.
         """
-        from ..core import cuda
-
         threads = check_threads(threads)
-        if is_torch_tensor(x) and x.requires_grad:
+        if type(x) is not np.ndarray and is_torch_tensor(x) and x.requires_grad:
             import torch
 
             if torch.is_grad_enabled():  # carry the gradient: the same custom op as to_torch(native=True)
@@ -548,11 +547,14 @@ class ProductNetwork:
         # A broadcast view (np.broadcast_to(0.7, (10**8, 2))) is copied here: check the copy, the result and,
         # for a polynomial, each monomial's columns and the running total, before allocating any of them.
         batch, itemsize = array.shape[0], self.dtype.itemsize
-        copied = not (array.flags.c_contiguous and array.flags.aligned and array.dtype == self.dtype)
-        check_allocation(itemsize * batch * ((self.n if copied else 0) + (0 if self._plain else self.n + 1) + 1),
-                         f"{type(self).__name__}(n={self.n}) on x of shape {array.shape}",
-                         detail=f"{batch} rows of {itemsize}-byte numbers")
-        array = np.require(array, dtype=self.dtype, requirements=['C', 'A'])  # contiguous and aligned
+        flags = array.flags
+        copied = not (flags.c_contiguous and flags.aligned and array.dtype == self.dtype)
+        n_bytes = itemsize * batch * ((self.n if copied else 0) + (0 if self._plain else self.n + 1) + 1)
+        if n_bytes >= SMALL_BYTES:  # (check_allocation's own fast path, without building the message)
+            check_allocation(n_bytes, f"{type(self).__name__}(n={self.n}) on x of shape {array.shape}",
+                             detail=f"{batch} rows of {itemsize}-byte numbers")
+        if copied:
+            array = np.require(array, dtype=self.dtype, requirements=['C', 'A'])  # contiguous and aligned
         if out is not None:
             if not self._plain:
                 raise ValueError("out= is supported only for a single product network")
@@ -563,14 +565,12 @@ class ProductNetwork:
         except where.module.NonFiniteInputError:  # the native error about x's values, and only that one
             bad = np.argwhere(~np.isfinite(array))[0]
             raise ValueError(f"x must be finite, but x[{bad[0]}, {bad[1]}] is {array[tuple(bad)]}") from None
-        if cuda.array_device(template) is not None:
+        if type(template) is not np.ndarray and cuda.array_device(template) is not None:
             return cuda.like_device_input(result, template)
         return like_input(result, came_from_torch)
 
     def _evaluate_resident(self, x: Any, out: Any, where: Any) -> Any:
         """The zero-copy path: x on the GPU is read in place and the result is made there."""
-        from ..core import cuda
-
         address, shape, _, owner = cuda.device_input(x, "x", where, self.dtype)
         if len(shape) != 2 or shape[1] != self.n:
             raise ValueError(f"x must have shape (batch, {self.n}), got {shape}")
@@ -588,7 +588,7 @@ class ProductNetwork:
         native = where.module  # _core, or the CUDA driver module for device="cuda[:N]"
         code = _ACTIVATION_CODES[self.activation]
         stable = self.mode == "stable"
-        total = np.full(x.shape[0], self._constant, dtype=self.dtype)
+        total = None if self._plain else np.full(x.shape[0], self._constant, dtype=self.dtype)
         for mono in self._monomials:
             if not mono.columns:
                 continue  # degree 0: folded into the constant
@@ -602,7 +602,7 @@ class ProductNetwork:
             if self._plain:
                 return value
             total += self.dtype.type(mono.coefficient) * value
-        return total
+        return total if total is not None else np.full(x.shape[0], self._constant, dtype=self.dtype)
 
     # -- explicit weights --
     @property
