@@ -514,7 +514,7 @@ class Circuit:
             out = np.empty(shape, dtype=np.uint64)
         else:
             check_out(out, shape, np.uint64)
-        result = (self._core if where.kind == "cpu" else self._core_for(where)).evaluate_packed(w, out, code, t, bw)
+        result = self._core_for(where).evaluate_packed(w, out, code, t, bw)
         if type(template) is not np.ndarray and cuda.array_device(template) is not None:
             return cuda.like_device_input(result, template)
         return like_input(result, came_from_torch)
