@@ -328,6 +328,42 @@ report["works_after"] = adder.evaluate(2**40 + 3, 5) == 2**40 + 8
     assert report["works_after"], "a circuit built after the interrupt evaluates wrongly"
 
 
+# A chain of G XOR gates in Bristol Fashion, 28 bytes a line ("2 1 a 0 c XOR", wires zero-padded to 8
+# digits, which the parser reads as the same numbers), built with numpy in a few seconds.
+BRISTOL_CHAIN = """
+def bristol_chain(G):
+    header = f"{G} {G + 2}\\n2 1 1\\n1 1\\n".encode()
+    buf = np.empty(len(header) + 28 * G, np.uint8)
+    buf[:len(header)] = np.frombuffer(header, np.uint8)
+    lines = buf[len(header):].reshape(G, 28)
+    lines[:] = np.frombuffer(b"2 1 00000000 0 00000000 XOR\\n", np.uint8)
+    digits = np.frombuffer(b"".join(b"%04d" % i for i in range(10000)), np.uint8).reshape(10000, 4)
+    for col, first in ((4, 1), (15, 2)):
+        wire = np.arange(first, G + first, dtype=np.int32)
+        lines[:, col:col + 4] = digits[wire // 10000]
+        lines[:, col + 4:col + 8] = digits[wire % 10000]
+    return buf.tobytes()
+"""
+
+
+def test_circuit_parse_interrupts() -> None:
+    # The Bristol parser reads about 4 million gate lines a second on the loaded 2-core machine, so a
+    # 10 s parse would need a file of over 1 GB: this one is sized for >= 3 s instead (14 million
+    # gates, 392 MB of text, 3.4 s under load 3; about 0.85 GB at the peak, while the text is built).
+    # The parser polls every 2^20 lines without the GIL (what Circuit.from_bristol calls, before it
+    # plans: the binding is called directly so that planning's own polls cannot answer for it).
+    report = run_child(f"BRISTOL = {BRISTOL!r}\n" + BRISTOL_CHAIN + """
+data = bristol_chain(14_000_000)
+report["latency"], report["polls"] = interrupted_after(1.0, lambda: _core.circuit_parse_bristol(data))
+del data
+adder = dc.circuits.bristol("adder64", directory=BRISTOL)
+report["works_after"] = adder.evaluate(2**40 + 3, 5) == 2**40 + 8
+""")
+    check_latency(report, "Bristol parse")
+    assert report["polls"] > 0, "the parser never polled"
+    assert report["works_after"], "a circuit parsed after the interrupt evaluates wrongly"
+
+
 # ---- long jobs: census with a checkpoint, depth-2 counts, landscape descent -------------------------------
 
 
@@ -528,3 +564,37 @@ def test_markov_step_chunks_never_change_results(long_chains_whole: dict, chunk:
     rest = chain.sample(4, MARKOV_STEPS - MARKOV_STEPS // 2, seed=11, return_path=True, first=3,
                         start_step=2 + MARKOV_STEPS // 2, init=half[:, -1])
     assert np.array_equal(np.concatenate([half, rest[:, 1:]], axis=1), path)
+
+
+def test_circuit_parse_polls_never_change_results(tmp_path) -> None:
+    # Polls every 3 lines (Bristol, ASCII AIGER) or gates (binary AIGER's ANDs, ASCII AIGER's ordering)
+    # against the parses with no poll at all: the same gate list, names and widths.
+    sha = dc.circuits.bristol("sha256", directory=BRISTOL)
+    sha.to_aiger(tmp_path / "sha.aag", binary=False)
+    sha.to_aiger(tmp_path / "sha.aig", binary=True)
+    # An ASCII AIGER whose ANDs come in reverse order: the ordering pass emits them depth first.
+    aag = (tmp_path / "sha.aag").read_bytes().split(b"\n")
+    n_in, n_out, n_and = (int(aag[0].split()[k]) for k in (2, 4, 5))
+    ands = aag[1 + n_in + n_out:1 + n_in + n_out + n_and]
+    shuffled = b"\n".join(aag[:1 + n_in + n_out] + ands[::-1] + aag[1 + n_in + n_out + n_and:])
+    cases = {"bristol": (_core.circuit_parse_bristol, (Path(BRISTOL) / "sha256.txt").read_bytes()),
+             "aag": (_core.circuit_parse_aiger, (tmp_path / "sha.aag").read_bytes()),
+             "aag-reversed": (_core.circuit_parse_aiger, shuffled),
+             "aig": (_core.circuit_parse_aiger, (tmp_path / "sha.aig").read_bytes())}
+    for name, (parse, data) in cases.items():
+        previous = _core._set_interrupt_chunk(-1)
+        try:
+            polls = _core._interrupt_polls()
+            whole = parse(data)
+            assert _core._interrupt_polls() == polls, f"{name}: polled with polls switched off"
+            _core._set_interrupt_chunk(3)
+            cut = parse(data)
+            assert _core._interrupt_polls() - polls > len(whole["ops"]) // 4, f"{name}: too few polls"
+        finally:
+            _core._set_interrupt_chunk(previous)
+        assert whole.keys() == cut.keys()
+        for key in whole:
+            if isinstance(whole[key], np.ndarray):
+                assert np.array_equal(whole[key], cut[key]), f"{name}: {key} differs with polls every 3 items"
+            else:
+                assert whole[key] == cut[key], f"{name}: {key} differs with polls every 3 items"

@@ -3,6 +3,7 @@
 // with a CircuitParseError that names the line; sizes claimed by headers are checked against the
 // file's length and against the caller's memory budget before anything is allocated, so a hostile
 // header cannot exhaust memory; quoted pieces of the file are cut to a few dozen bytes.
+// A parse of a file of tens of MB takes seconds: it polls for Ctrl-C (issue 21) as it goes (Poller).
 #include "io/circuit_parse.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "deepcheap/circuit/gates.hpp"
+#include "deepcheap/common/interrupt.hpp"
 
 namespace deepcheap::io {
 
@@ -61,6 +63,31 @@ void check_budget(int64_t bytes, int64_t budget, const std::string& what) {
                 " bytes (DEEPCHEAP_MEMORY_LIMIT sets it)");
 }
 
+// Polls for Ctrl-C (interrupt::poll, issue 21) every 2^20 units of work: a line (plus one unit per 64
+// bytes of it, so a file of very long lines polls as often for its time), a binary AND gate, a step of
+// the ASCII AND ordering; some tens of milliseconds apart, a decrement and a branch per unit between.
+// The poll runs on the calling thread (the binding releases the GIL around the parse) and throws the
+// Python error of a pending signal, which unwinds the parse like a CircuitParseError (containers only).
+// The interrupt test hook sets the interval: fixed_chunk > 0 polls every that many units, < 0 never.
+class Poller {
+ public:
+  Poller() : every_(interval()), left_(every_) {}
+  void tick(int64_t units = 1) {
+    left_ -= units;
+    if (left_ <= 0) {
+      left_ = every_;
+      interrupt::poll();
+    }
+  }
+
+ private:
+  static int64_t interval() {
+    const int64_t fixed = interrupt::settings().fixed_chunk.load(std::memory_order_relaxed);
+    return fixed > 0 ? fixed : fixed < 0 ? INT64_MAX : int64_t(1) << 20;
+  }
+  int64_t every_, left_;
+};
+
 // Splits text into lines (LF or CRLF) and each line into whitespace-separated tokens.
 class LineReader {
  public:
@@ -71,6 +98,7 @@ class LineReader {
       const char* eol = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
       const char* stop = eol ? eol : end_;
       ++line_;
+      poller_.tick(1 + (stop - p_) / 64);
       tokens.clear();
       const char* q = p_;
       while (q < stop) {
@@ -92,6 +120,7 @@ class LineReader {
   const char* p_;
   const char* end_;
   int64_t line_ = 0;
+  Poller poller_;
 };
 
 int64_t parse_count(const std::string& tok, int64_t line, const char* what, int64_t max = kMaxWires) {
@@ -342,10 +371,12 @@ void read_symbols(LineReader& reader, GateList& gl, int64_t n_in, int64_t n_out)
   gl.output_names.assign(n_out, "");
   const char* p = reader.position();
   const char* end = reader.end();
+  Poller poller;
   // Symbol lines: "i<k> name", "o<k> name", "l<k> name"; a line "c" starts the free-form comment.
   while (p < end) {
     const char* eol = static_cast<const char*>(std::memchr(p, '\n', end - p));
     const char* stop = eol ? eol : end;
+    poller.tick(1 + (stop - p) / 64);
     std::string line(p, stop);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     p = eol ? eol + 1 : end;
@@ -504,6 +535,7 @@ class AigerReader {
       }
     };
     for (int64_t a = 0; a < A_; ++a) {
+      poller_.tick();
       const int64_t lhs = 2 * (I_ + L_ + a + 1);
       const int64_t d0 = decode(a), d1 = decode(a);
       if (d0 == 0 || d0 > lhs || d1 > lhs - d0)
@@ -538,10 +570,12 @@ class AigerReader {
       kind_[lhs_[a] >> 1] = kAnd;
       and_of_[lhs_[a] >> 1] = int32_t(a);
     }
-    for (int64_t a = 0; a < A_; ++a)
+    for (int64_t a = 0; a < A_; ++a) {
+      poller_.tick();
       for (int64_t lit : {r0_[a], r1_[a]})
         if ((lit >> 1) && kind_[lit >> 1] == kUndefined)
           fail(line_of_[a], "AND reads variable " + std::to_string(lit >> 1) + ", which no input or AND defines");
+    }
     emit_ascii_ands(b);
   }
 
@@ -554,6 +588,7 @@ class AigerReader {
       stack.push_back({int32_t(root), 0});
       state[root] = 1;
       while (!stack.empty()) {
+        poller_.tick();
         auto& [a, k] = stack.back();
         if (k < 2) {
           const int64_t lit = k == 0 ? r0_[a] : r1_[a];
@@ -587,6 +622,7 @@ class AigerReader {
   std::vector<int64_t> out_lit_, out_line_;
   std::vector<int64_t> lhs_, r0_, r1_, line_of_;  // ASCII ANDs
   std::vector<int32_t> and_of_;                   // ASCII: the AND defining each variable, -1 if none
+  Poller poller_;                                 // the AND loops outside reader_'s lines
 };
 
 }  // namespace

@@ -38,10 +38,14 @@ py::dict gate_list_dict(GateList&& gl) {
 
 template <class Parser>
 py::dict parse(py::bytes data, int64_t budget, Parser parser) {
-  std::string_view view(data);  // the bytes object is kept alive by the caller's frame
+  // No copy: `data` holds a reference to the bytes object for the whole call, and bytes are immutable
+  // (a bytearray or memoryview is refused by the py::bytes caster), so the buffer cannot change or go away.
+  std::string_view view(data);
   GateList gl;
   {
-    // Safe: parses a buffer owned by `data` (held by this frame) into C++ containers only.
+    // Safe: parses that buffer into C++ containers only. Without the GIL, a Ctrl-C (or a timer thread's
+    // signal) reaches the parser's polls (io/circuit_parse.cpp, every 2^20 lines or gates, issue 21): the
+    // KeyboardInterrupt unwinds the parse, which frees what it built, and nothing is returned.
     py::gil_scoped_release release;
     gl = parser(view.data(), view.size(), budget);
   }
