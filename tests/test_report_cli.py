@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import deepcheap_native as dc
 from deepcheap_native import cli
 from deepcheap_native.report import bench
 
@@ -141,6 +142,27 @@ def test_bench_writes_comparison_table(tmp_path):
     assert "| sum | test_native_sum |" in table and "native |" in table
     assert f"{peer['ratio']:.1f}×" in table
     assert "peer / native" in proc.stdout
+    # The limits table (quick roofline) follows, one row per SIMD target, thread count and hot path.
+    assert "## Limits" in table and "philox words/s" in table
+    limits = json.loads((out / "limits.json").read_text())
+    assert {r["target"] for r in limits} == set(dc.simd_targets())
+    assert {r["hot path"] for r in limits} == {"Markov transitions/s", "sha256 gate-evals/s", "Ising flips/s"}
+    assert all(r["items/s"] > 0 and 0 < r["fraction"] < 100 for r in limits)
+    for r in limits:
+        assert f"| {r['target']} | {r['threads']} | {r['hot path']} |" in table
+
+
+def test_bench_limits_off_writes_no_limits(tmp_path):
+    suite = tmp_path / "proj" / "benchmarks"
+    suite.mkdir(parents=True)
+    (suite / "bench_fake.py").write_text(FAKE_BENCH)
+    out = tmp_path / "out"
+    proc = run_cli("bench", "--path", str(suite), "--out", str(out), "--min-rounds", "1", "--limits", "off",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "## Limits" not in (out / "bench.md").read_text() and not (out / "limits.json").exists()
+    assert_clean_failure(run_cli("bench", "--path", str(suite), "--limits", "some", cwd=tmp_path), 2,
+                         "invalid choice: 'some'")
 
 
 def test_bench_without_suite_is_a_usage_error(tmp_path):

@@ -348,3 +348,19 @@ def test_results_performance_ratios(tiny_report):
         assert r["ratio"] > 0 and r["native_s"] > 0 and r["peer_s"] > 0
         if not r["path"].startswith("Ising"):
             assert r["ratio"] == pytest.approx(r["peer_s"] / r["native_s"], rel=1e-9)
+
+
+def test_results_performance_limits(tiny_report):
+    """The performance section's limits table: the roofline's rows for every SIMD target on 1 thread and
+    the run's 2, each fraction the measured rate over its limit; informational claims for the best target."""
+    import deepcheap_native as dc
+
+    sec = tiny_report["doc"]["sections"]["performance"]
+    rows = sec["numbers"]["limits"]
+    assert {(r["target"], r["threads"]) for r in rows} == {(t, k) for t in dc.simd_targets() for k in (1, 2)}
+    for r in rows:
+        assert r["fraction"] == pytest.approx(r["items/s"] / r["limit"], rel=1e-9) and r["items/s"] > 0
+    table = next(t for t in sec["tables"] if t["key"] == "limits")
+    assert len(table["rows"]) == len(rows)
+    info = [c for c in sec["claims"] if "fraction of its limit" in c["name"]]
+    assert len(info) == 3 and all(c["status"] == "info" for c in info)

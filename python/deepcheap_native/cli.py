@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     ben = sub.add_parser("bench", help="run the benchmarks/ suite and write a comparison table",
                          description="Run the pytest-benchmark suite (native beside its peers, same "
                                      "process) and write OUT/bench.json and OUT/bench.md with "
-                                     "peer/native ratios of time per unit of work.")
+                                     "peer/native ratios of time per unit of work, then the limits "
+                                     "table: each hot path's rate beside the limit this machine sets "
+                                     "it, measured in the same run (OUT/limits.json).")
     ben.add_argument("--out", default="report", metavar="DIR", help="output directory (default: report)")
     ben.add_argument("--path", default=None, metavar="DIR",
                      help="the benchmarks folder (default: ./benchmarks, searched upwards)")
@@ -89,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="pytest-benchmark minimum rounds (default 3)")
     ben.add_argument("--threads", type=_positive_int, default=None, metavar="K",
                      help="native threads (default: all cores)")
+    ben.add_argument("--limits", choices=("quick", "full", "off"), default="quick",
+                     help="the limits table (roofline) after the suite: quick (small sizes, a few "
+                          "seconds, the default), full (the benchmarks' sizes, about a minute) or off")
     return parser
 
 
@@ -162,7 +167,7 @@ def _bench(args: argparse.Namespace) -> int:
     existed = Path(args.out).expanduser().exists()
     out = _writable_dir(args.out)
     status = bench.run_bench(folder, out, keyword=args.keyword, min_rounds=args.min_rounds,
-                             threads=args.threads)
+                             threads=args.threads, limits=args.limits)
     if not existed and not any(out.iterdir()):
         out.rmdir()  # a bench that wrote nothing leaves nothing
     return status

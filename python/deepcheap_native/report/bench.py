@@ -117,8 +117,11 @@ def _seconds(s: float) -> str:
 
 
 def run_bench(folder: Path, out: Path, *, keyword: str | None = None, min_rounds: int = 3,
-              threads: int | None = None) -> int:
-    """Run pytest-benchmark over `folder`; write out/bench.json, out/bench.md; print the table."""
+              threads: int | None = None, limits: str = "quick") -> int:
+    """Run pytest-benchmark over `folder`; write out/bench.json, out/bench.md; print the table. Then,
+    unless `limits` is "off", measure the roofline (testing/roofline.py; "quick" or "full" sizes) on 1
+    thread and on `threads` (default all cores): its table is appended to bench.md as "Limits" and
+    its rows written to out/limits.json."""
     json_path = out.resolve() / "bench.json"
     # Files are named explicitly: bench_*.py does not match pytest's default python_files pattern.
     files = [str(f) for f in sorted(folder.glob("bench_*.py"))]
@@ -142,12 +145,26 @@ def run_bench(folder: Path, out: Path, *, keyword: str | None = None, min_rounds
         return 1
     data = json.loads(json_path.read_text())
     rows = comparison_rows(data.get("benchmarks", []))
-    (out / "bench.md").write_text(markdown_table(rows), encoding="utf-8")
+    text = markdown_table(rows)
     print(text_table(["group", "benchmark", "median", "peer / native", "basis"],
                      [[r["group"], r["name"], _seconds(r["median_s"]),
                        "—" if r["ratio"] is None else ("native" if r["native"] else f"{r['ratio']:.1f}x"),
                        r["basis"]] for r in rows], max_width=60))
-    print(f"\nwrote {out / 'bench.md'} and {json_path}")
+    written = [out / "bench.md", json_path]
+    if limits != "off":
+        from ..testing import roofline
+
+        print(f"\ndeepcheap bench: measuring the limits ({limits} sizes)", file=sys.stderr, flush=True)
+        limit_rows = roofline.roofline(quick=limits == "quick", threads=[1, threads or os.cpu_count() or 1])
+        table = roofline.markdown(limit_rows)
+        text += ("\n## Limits\n\nEach hot path's rate beside the limit this machine sets it, both "
+                 "measured in this run (the model of each kernel: deepcheap_native/testing/roofline.py "
+                 "and the docs' performance page).\n\n" + table)
+        print("\n" + table)
+        (out / "limits.json").write_text(json.dumps(limit_rows, indent=1), encoding="utf-8")
+        written.append(out / "limits.json")
+    (out / "bench.md").write_text(text, encoding="utf-8")
+    print("\nwrote " + ", ".join(str(p) for p in written))
     if status != 0:
         print(f"deepcheap: error: pytest exited with status {status} (a benchmark failed its "
               "correctness assertion or could not run); the table shows what ran", file=sys.stderr)

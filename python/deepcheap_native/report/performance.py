@@ -26,13 +26,13 @@ INTRO = (
 )
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": {"repeat": 2, "deep_batch": 20000, "shallow_n": 8, "shallow_batch": 2000,
+    "tiny": {"limits": "quick", "repeat": 2, "deep_batch": 20000, "shallow_n": 8, "shallow_batch": 2000,
              "markov_states": 16, "markov_chains": 5000, "markov_steps": 20,
              "ising_L": 64, "ising_sweeps": 4, "numpy_replicas": 2, "circuit_words": 16},
-    "quick": {"repeat": 3, "deep_batch": 200000, "shallow_n": 12, "shallow_batch": 10000,
+    "quick": {"limits": "quick", "repeat": 3, "deep_batch": 200000, "shallow_n": 12, "shallow_batch": 10000,
               "markov_states": 16, "markov_chains": 100000, "markov_steps": 50,
               "ising_L": 256, "ising_sweeps": 10, "numpy_replicas": 4, "circuit_words": 128},
-    "full": {"repeat": 5, "deep_batch": 1000000, "shallow_n": 12, "shallow_batch": 20000,
+    "full": {"limits": "full", "repeat": 5, "deep_batch": 1000000, "shallow_n": 12, "shallow_batch": 20000,
              "markov_states": 256, "markov_chains": 100000, "markov_steps": 200,
              "ising_L": 1024, "ising_sweeps": 10, "numpy_replicas": 4, "circuit_words": 256},
 }
@@ -50,6 +50,8 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
             with ctx.step(section, name):
                 rows.extend(fn(ctx, p))
             bar.update()
+    with ctx.step(section, "limits"):
+        _limits(ctx, section, p)
     if not rows:
         return
     fig, ax = subplots(width=7.0, height=0.5 + 0.45 * len(rows))
@@ -73,6 +75,29 @@ def run(ctx: Context, section: Section, p: dict[str, Any]) -> None:
         section.claim(f"{r['path']} vs {r['peer']}", f"{r['ratio']:.1f}× faster" if r["ratio"] >= 1
                       else f"{1 / r['ratio']:.1f}× slower", "native faster", r["ratio"] >= 1,
                       f"{r['size']}; answers agree")
+
+
+def _limits(ctx: Context, section: Section, p: dict[str, Any]) -> None:
+    """The roofline (testing/roofline.py): each hot path's rate beside the limit this machine sets it,
+    both measured here, for every SIMD target on 1 thread and on the run's threads. Informational
+    claims: issue 26's goal is ≥ 50 % of the limit on 1 thread, and a fraction is only as good as the
+    kernel's model (the docs' performance page states each)."""
+    from ..testing.roofline import machine_line, roofline
+
+    rows = roofline(quick=p["limits"] == "quick", threads=[1, ctx.threads])
+    section.numbers["limits"] = rows
+    section.table("limits", f"Limits: measured rate against this machine's limit for it ({p['limits']} "
+                  f"sizes; {machine_line()}). The Ising limit is a lower bound, so its fraction is an "
+                  "upper bound.", ["target", "threads", "hot path", "size", "measured", "limit", "fraction",
+                                   "× 1 thread", "bound by"],
+                  [[r["target"], r["threads"], r["hot path"], r["size"], f"{r['items/s']:.3g}",
+                    f"{r['limit']:.3g}", f"{100 * r['fraction']:.0f} %",
+                    "" if r["scaling"] is None else f"{r['scaling']:.2f}×", r["bound"]] for r in rows])
+    best = rows[-1]["target"]  # roofline() runs the targets in order, the best last
+    for r in rows:
+        if r["target"] == best and r["threads"] == 1:
+            section.claim(f"{r['hot path']}: fraction of its limit ({best}, 1 thread)",
+                          f"{100 * r['fraction']:.0f} %", "≥ 50 % (issue 26 goal)", None, r["bound"])
 
 
 def _row(path: str, size: str, native_s: float, peer: str, peer_s: float, throughput: str) -> dict[str, Any]:
