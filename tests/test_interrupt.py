@@ -207,6 +207,48 @@ def test_relu_region_walks_interrupt(walk: str) -> None:
     assert report["polls"] >= 1
 
 
+@pytest.mark.parametrize("walk", ["line", "plane"])
+def test_relu_one_long_item_interrupts(walk: str) -> None:
+    """One item that alone runs for minutes: a segment through Telgarsky's sawtooth of depth 40 (2^40
+    pieces, max_pieces raised to 10^10), and a plane through the same sawtooth on its first coordinate
+    (depth 30: each first-layer cell, one unit of work, holds 2^29 regions). The walks look at a stop
+    flag every 4096 pieces or regions while the calling thread polls (cpu/stop.hpp), so no chunk
+    boundary is needed."""
+    if walk == "line":
+        call = "relu.linear_regions(relu.sawtooth_network(40), line=([0.0], [1.0]), max_pieces=10**10)"
+    else:
+        call = ("relu.linear_regions_2d(net, np.zeros(2), np.array([1.0, 0.0]), np.array([0.0, 1.0]), "
+                "(0.0, 1.0, 0.0, 1.0))")
+    report = run_child(f"""
+        from deepcheap_native import relu
+        saw = relu.sawtooth_network(30)
+        first = (np.hstack([np.asarray(saw.layers[0][0]), np.zeros((2, 1))]), saw.layers[0][1])
+        net = relu.as_network([first, *saw.layers[1:]])
+        report["latency"], report["polls"] = interrupted_after(1.0, lambda: {call})
+    """)
+    check_latency(report, f"relu, one long {walk} item")
+    assert report["polls"] >= 1
+
+
+def test_relu_stop_checks_never_change_results() -> None:
+    """The stop checks inside long items (every 4096 pieces or regions) are active whenever a poll is
+    installed; a walk of 2^16 pieces (16 checks) and a plane of 2^12 regions give the closed-form counts
+    and the sawtooth's own breakpoints, with chunks of one item as with whole calls."""
+    k = 16
+    old = _core._set_interrupt_chunk(1)
+    try:
+        lines = relu.linear_regions(relu.sawtooth_network(k), line=([0.0], [1.0]))
+    finally:
+        _core._set_interrupt_chunk(old)
+    assert int(lines.counts[0, 0]) == 2**k
+    np.testing.assert_array_equal(lines.breakpoints(0, 0), np.arange(1, 2**k) / 2**k)
+    saw = relu.sawtooth_network(12)
+    first = (np.hstack([np.asarray(saw.layers[0][0]), np.zeros((2, 1))]), saw.layers[0][1])
+    plane = relu.linear_regions_2d(relu.as_network([first, *saw.layers[1:]]), np.zeros(2), np.array([1.0, 0.0]),
+                                   np.array([0.0, 1.0]), (0.0, 1.0, 0.0, 1.0))
+    assert int(plane.counts[0]) == 2**12
+
+
 def test_locality_energy_interrupts() -> None:
     # One fused call over 48 lattices of 1024 x 1024 (about 2 s on 2 cores): chunked over lattices, so
     # SIGINT lands between chunks; the network is stateless and answers the same afterwards.

@@ -9,12 +9,14 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "deepcheap/relu/network.hpp"
+#include "stop.hpp"
 #include "threads.hpp"
 
 namespace deepcheap::cpu::relu {
@@ -93,6 +95,9 @@ std::vector<T> concatenate(const std::vector<std::vector<T>>& parts) {
 
 namespace {
 
+// Thrown inside a plane walk when its ItemStop says stop; caught by the same thread around the unit.
+struct Stopped {};
+
 // Depth-first polygon splitting in one plane: the cells of level l inside polygon `poly`, given the
 // previous level's post-activations as affine functions a + s cu + t cv of the plane coordinates.
 struct PlaneWalk {
@@ -102,6 +107,8 @@ struct PlaneWalk {
   double tol = 0.0;
   int64_t regions = 0;
   std::vector<double>* cells_out = nullptr;     // (area, centroid s, centroid t) per region, when kept
+  ItemStop* stop = nullptr;                     // looked at every ItemStop::kEvery regions (throws Stopped)
+  int64_t until_check = ItemStop::kEvery;
   std::vector<std::vector<double>> a, cu, cv;  // per level: post-activations
   std::vector<double> scratch_pos, scratch_neg;
 
@@ -166,6 +173,10 @@ struct PlaneWalk {
     if (l == layers - 1) {
       ++regions;
       if (cells_out) cells_out->insert(cells_out->end(), {area, cs, ct});
+      if (stop && --until_check <= 0) {
+        until_check = ItemStop::kEvery;
+        if (stop->requested()) throw Stopped{};
+      }
       return;
     }
     for (int64_t j = 0; j < widths[l]; ++j) {
@@ -227,15 +238,31 @@ PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const dou
   std::vector<int64_t> unit_regions(static_cast<size_t>(units), 0);
   std::vector<std::vector<double>> unit_cells(keep_cells ? static_cast<size_t>(units) : 0);
   walk_in_chunks(units, threads, [&](int64_t begin, int64_t end) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (int64_t u = begin; u < end; ++u) {
-      const int64_t i = std::upper_bound(unit_begin.begin(), unit_begin.end(), u) - unit_begin.begin() - 1;
-      const PlaneWalk::Split& level = first[static_cast<size_t>(i)];
-      PlaneWalk w = walk(i);
-      if (keep_cells) w.cells_out = &unit_cells[static_cast<size_t>(u)];
-      w.enter(1, level, level.cells[static_cast<size_t>(u - unit_begin[i])]);
-      unit_regions[static_cast<size_t>(u)] = w.regions;
+    // A unit (one cell of the first hidden layer) of a deep network can hold millions of regions: the
+    // walks look at `stop` every ItemStop::kEvery regions (cpu/stop.hpp), as the line walks do.
+    ItemStop stop;
+    std::atomic<int64_t> done{0};
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t u = begin; u < end; ++u) {
+        if (!stop.requested()) {
+          const int64_t i = std::upper_bound(unit_begin.begin(), unit_begin.end(), u) - unit_begin.begin() - 1;
+          const PlaneWalk::Split& level = first[static_cast<size_t>(i)];
+          PlaneWalk w = walk(i);
+          w.stop = &stop;
+          if (keep_cells) w.cells_out = &unit_cells[static_cast<size_t>(u)];
+          try {
+            w.enter(1, level, level.cells[static_cast<size_t>(u - unit_begin[i])]);
+          } catch (const Stopped&) {
+          }
+          unit_regions[static_cast<size_t>(u)] = w.regions;
+        }
+        done.fetch_add(1, std::memory_order_release);
+      }
+      stop.master_wait(done, end - begin);
     }
+    stop.rethrow();
   });
   for (int64_t i = 0; i < items; ++i)
     for (int64_t u = unit_begin[i]; u < unit_begin[i + 1]; ++u) r.counts[static_cast<size_t>(i)] += unit_regions[u];
@@ -255,24 +282,37 @@ plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int) {
   r.counts.assign(static_cast<size_t>(items), 0);
   const int threads = deepcheap::cpu::num_threads();
   relu::walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
+    // One segment can hold millions of pieces (seconds of walking): the walks look at `stop` every
+    // ItemStop::kEvery pieces, and the calling thread polls for Ctrl-C while it walks and while it waits.
+    ItemStop stop;
+    std::atomic<int64_t> done{0};
 #pragma omp parallel num_threads(threads)
     {
       std::vector<double> work(static_cast<size_t>(p.work_doubles));
       std::vector<uint8_t> pattern(static_cast<size_t>(p.work_bytes));
       std::vector<int> state(static_cast<size_t>(p.work_ints));
-#pragma omp for schedule(dynamic, 4)
+#pragma omp for schedule(dynamic, 4) nowait
       for (int64_t i = begin; i < end; ++i) {
-        std::vector<double>& mine = cuts[static_cast<size_t>(i)];
-        std::vector<uint8_t>* keep = p.keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr;
-        auto emit = [&](double s, double, const uint8_t* b) {
-          if (s > 0.0) mine.push_back(s);
-          if (keep) keep->insert(keep->end(), b, b + p.neurons);
-        };
-        r.counts[static_cast<size_t>(i)] =
-            deepcheap::relu::walk_item(p.widths.data(), p.layers, p.params_t.data(), p.per, p.lines, p.n_lines, i, p.tol,
-                          p.max_pieces, work.data(), pattern.data(), state.data(), emit);
+        if (!stop.requested()) {
+          std::vector<double>& mine = cuts[static_cast<size_t>(i)];
+          std::vector<uint8_t>* keep = p.keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr;
+          int64_t until_check = ItemStop::kEvery;
+          auto emit = [&](double s, double, const uint8_t* b) {
+            if (s > 0.0) mine.push_back(s);
+            if (keep) keep->insert(keep->end(), b, b + p.neurons);
+            if (--until_check > 0) return true;
+            until_check = ItemStop::kEvery;
+            return !stop.requested();
+          };
+          r.counts[static_cast<size_t>(i)] =
+              deepcheap::relu::walk_item(p.widths.data(), p.layers, p.params_t.data(), p.per, p.lines, p.n_lines, i,
+                                         p.tol, p.max_pieces, work.data(), pattern.data(), state.data(), emit);
+        }
+        done.fetch_add(1, std::memory_order_release);
       }
+      stop.master_wait(done, end - begin);
     }
+    stop.rethrow();
     // Items run in index order chunk after chunk, so the first item over max_pieces is in this chunk.
     plan::check_relu_counts(p, r.counts.data(), begin, end);
   });

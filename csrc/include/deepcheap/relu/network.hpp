@@ -182,11 +182,14 @@ DC_HD void affine_pair_t(const double* DC_RESTRICT WT, const double* DC_RESTRICT
 // The exact walk along x(t) = x0 + t (x1 - x0), t in [0, 1]: each hidden layer's pre-activations are
 // affine in t on the current piece, so their zeros split it; depth first, so the pieces come out in
 // increasing t (params_t: the transposed block, transpose_params). emit(s, e, bits) is called once per piece with its activation pattern (one byte per
-// hidden neuron, layer order). Returns the number of pieces (activation regions along the segment),
-// or -1 as soon as more than max_pieces were found (the walk stops there: a sawtooth of depth 60 has
-// 2^60 pieces, and nothing should run that long by accident).
+// hidden neuron, layer order) and returns whether to go on. Returns the number of pieces (activation
+// regions along the segment), -1 as soon as more than max_pieces were found (the walk stops there: a
+// sawtooth of depth 60 has 2^60 pieces, and nothing should run that long by accident), or kWalkStopped
+// when emit said stop (the CPU driver's on Ctrl-C: cpu/stop.hpp).
 //   work: walk_doubles(widths, layers) doubles; bits: hidden_neurons(widths, layers) bytes;
 //   state: walk_ints(widths, layers) ints.
+constexpr int64_t kWalkStopped = -2;
+
 template <class Emit>
 DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params_t, const double* x0, const double* x1,
                         double tol, int64_t max_pieces, double* work, uint8_t* bits, int* state, Emit& emit) {
@@ -285,7 +288,7 @@ DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params_
     }
     if (l == H) {
       if (pieces == max_pieces) return -1;
-      emit(s, e, bits);
+      if (!emit(s, e, bits)) return kWalkStopped;
       ++pieces;
     } else {
       ++l;
@@ -298,7 +301,8 @@ DC_HD int64_t walk_line(const int64_t* widths, int layers, const double* params_
 // Item i of a batch of walks, the one per-line function every driver calls (the CPU loop in
 // csrc/cpu/relu.cpp, the CUDA kernels in csrc/cuda/relu.cu): network i / n_lines (params_t: n_nets
 // blocks of `per` transposed parameters) along segment i % n_lines (lines: n_lines x 2 x w[0], (x0, x1)
-// each). Returns walk_line's count (-1 past max_pieces); the workspace is that of walk_line.
+// each). Returns walk_line's count (-1 past max_pieces, kWalkStopped when emit stopped it); the
+// workspace is that of walk_line.
 template <class Emit>
 DC_HD int64_t walk_item(const int64_t* widths, int layers, const double* params_t, int64_t per, const double* lines,
                         int64_t n_lines, int64_t i, double tol, int64_t max_pieces, double* work, uint8_t* bits,
@@ -315,18 +319,19 @@ DC_HD int64_t walk_item(const int64_t* widths, int layers, const double* params_
 // counting pass (the walk is deterministic: the second walk of an item emits exactly what the first
 // counted).
 struct CountPieces {
-  DC_HD void operator()(double, double, const uint8_t*) {}
+  DC_HD bool operator()(double, double, const uint8_t*) { return true; }
 };
 struct StorePieces {
   double* t;
   uint8_t* patterns;
   int64_t neurons;
-  DC_HD void operator()(double s, double, const uint8_t* b) {
+  DC_HD bool operator()(double s, double, const uint8_t* b) {
     if (s > 0.0) *t++ = s;
     if (patterns) {
       for (int64_t j = 0; j < neurons; ++j) patterns[j] = b[j];
       patterns += neurons;
     }
+    return true;
   }
 };
 
