@@ -66,6 +66,15 @@ def cases() -> dict[str, Callable[[], np.ndarray]]:
     out["sha256 evaluate_packed"] = lambda: sha.evaluate_packed(words)
     items = int(_core.census_item_count(6))
     out["census canonical n=6"] = lambda: np.asarray(_core.census_canonical(6, 0, items if f else 10))
+    net = dc.relu.random_network([8, 128, 128, 128], seed=1)
+    out["relu line walks"] = lambda: np.asarray(dc.relu.linear_regions(net, lines=4000 if f else 20, seed=2).counts)
+    saw = dc.relu.sawtooth_network(22 if f else 10)  # one item of 4 million pieces: the stop checks inside it
+
+    def sawtooth() -> np.ndarray:
+        r = dc.relu.linear_regions(saw, line=([0.0], [1.0]))
+        return np.concatenate([np.asarray(r.counts, np.float64).ravel(), r.breakpoints(0, 0)])
+
+    out["relu one sawtooth segment"] = sawtooth
     return out
 
 
@@ -96,7 +105,7 @@ def measure(rounds: int) -> list[tuple[str, float, float]]:
 
 NAMES = ("ising multispin sweeps", "ising int8 heat-bath sweeps", "boltzmann sweeps", "wolff sweeps",
          "swendsen-wang sweeps", "markov sample", "hierarchical sample", "product deep", "product shallow",
-         "sha256 evaluate_packed", "census canonical n=6")
+         "sha256 evaluate_packed", "census canonical n=6", "relu line walks", "relu one sawtooth segment")
 
 
 def test_chunked_equals_one_piece() -> None:
