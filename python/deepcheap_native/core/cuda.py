@@ -171,8 +171,12 @@ def resolve_device(device: Any, *arrays: Any) -> Device:
     """The one device dispatcher: an explicit ``device`` wins, else the device of the CUDA arrays
     among ``arrays`` (they must agree), else the CPU. Asking for CUDA where it cannot run raises
     RuntimeError naming what is missing (no _cuda build, no driver, no device)."""
-    if device is None and all(type(a) in _HOST_TYPES for a in arrays):
-        return _CPU
+    if device is None:
+        for a in arrays:  # (a loop, not all() over a generator: this is on every small call's path)
+            if type(a) not in _HOST_TYPES:
+                break
+        else:
+            return _CPU
     found = {d for d in (array_device(a) for a in arrays) if d is not None}
     if device is None:
         if len(found) > 1:

@@ -76,7 +76,7 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
     c2 = _rows(c, batch, 4)
     k2 = _rows(k, batch, 2)
     with call_threads(threads):
-        out = where.module.philox4x32(c2, k2, device=where.index).reshape(batch + (4,))
+        out = where.module.philox4x32(c2, k2, where.index).reshape(batch + (4,))  # by position: ~1 us less
     if _cuda_api.array_device(template) is not None:
         return _cuda_api.like_device_input(out, template)
     return like_input(out, came_from_torch)

@@ -593,12 +593,13 @@ class ProductNetwork:
             if not mono.columns:
                 continue  # degree 0: folded into the constant
             cols = x if self._plain else np.ascontiguousarray(x[:, mono.columns])
+            # device by position too: pybind11's keyword matching is about 1 us of a small call
             if self.kind == "deep":
                 value = native.product_deep(cols, code, stable, self.scale, mono.bias, self._gate_coef,
-                                            self._carry_coef, mono.extra_layers, out, device=where.index)
+                                            self._carry_coef, mono.extra_layers, out, where.index)
             else:
                 value = native.product_shallow(cols, code, stable, self.scale, mono.bias, mono.out_coef, out,
-                                               device=where.index)
+                                               where.index)
             if self._plain:
                 return value
             total += self.dtype.type(mono.coefficient) * value
