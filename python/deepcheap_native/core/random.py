@@ -73,8 +73,8 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
     items = math.prod(batch)
     check_allocation(items * (16 + 8 + 16), f"random.philox4x32 on a batch of shape {batch}",
                      detail=f"{items} counters, keys and outputs of 16, 8 and 16 bytes")
-    c2 = _rows(c, batch, 4)
-    k2 = _rows(k, batch, 2)
+    c2 = _rows(c, batch, items, 4)
+    k2 = _rows(k, batch, items, 2)
     with call_threads(threads):
         out = where.module.philox4x32(c2, k2, where.index).reshape(batch + (4,))  # by position: ~1 us less
     if _cuda_api.array_device(template) is not None:
@@ -82,11 +82,15 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
     return like_input(out, came_from_torch)
 
 
-def _rows(a: np.ndarray, batch: tuple[int, ...], width: int) -> np.ndarray:
-    """``a`` (words already checked to fit uint32) as a C-contiguous uint32 array (prod(batch), width),
-    broadcast over ``batch`` by one assignment when its own batch shape differs."""
-    if a.shape[:-1] == batch:
-        return np.ascontiguousarray(a, dtype=np.uint32).reshape(-1, width)
+def _rows(a: np.ndarray, batch: tuple[int, ...], items: int, width: int) -> np.ndarray:
+    """``a`` (words already checked to fit uint32) as a C-contiguous uint32 array (items = prod(batch),
+    width), broadcast over ``batch`` by one assignment when its own batch shape differs."""
+    if a.size == items * width:
+        # Nothing to broadcast (a batch shape that broadcasts to `batch` with as many items differs from it
+        # only by leading ones): a uint32 C-contiguous array is a reshape away, the common small call.
+        if a.dtype == np.uint32 and a.flags.c_contiguous:
+            return a.reshape(items, width)
+        return np.ascontiguousarray(a, dtype=np.uint32).reshape(items, width)
     rows = np.empty(batch + (width,), dtype=np.uint32)
     rows[...] = a
     return rows.reshape(-1, width)
