@@ -165,7 +165,7 @@ class Circuit:
     """
 
     __slots__ = ("_core", "_ops", "_in0", "_in1", "_outputs", "_input_widths", "_output_widths", "_levels",
-                 "_device_cores", "__weakref__")  # weak references: torch custom ops name circuits by a handle
+                 "_device_cores", "_io", "__weakref__")  # weak references: torch custom ops name circuits by a handle
 
     def __init__(
         self,
@@ -197,6 +197,7 @@ class Circuit:
         n_inputs = sum(iw)
         # The core re-checks everything (topological order, wire ranges) and computes levels.
         self._core = _core.CircuitCore(n_inputs, ops_arr, in0_arr, in1_arr, out_arr)
+        self._io = (int(self._core.n_inputs), int(self._core.n_outputs))  # read on every evaluation
         for a in (ops_arr, in0_arr, in1_arr, out_arr):
             a.flags.writeable = False
         self._ops, self._in0, self._in1, self._outputs = ops_arr, in0_arr, in1_arr, out_arr
@@ -479,7 +480,9 @@ class Circuit:
         -------
         uint64 array, shape (n_outputs, n_words).
         """
-        code = _SCHEDULES[check_choice(schedule, "schedule", tuple(_SCHEDULES))]
+        code = _SCHEDULES.get(schedule) if type(schedule) is str else None
+        if code is None:  # (the check and its message only for what is not a schedule's name)
+            code = _SCHEDULES[check_choice(schedule, "schedule", tuple(_SCHEDULES))]
         t = check_threads(threads) or 0  # 0: the core's num_threads() (a caller's override, else the setting)
         bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
         if bw and bw not in (8, 16, 32, 64):
@@ -496,7 +499,7 @@ class Circuit:
             return cuda.like_device(result, words)
         template = words
         w, came_from_torch = to_numpy(cuda.to_host(words), "words")
-        n_inputs, n_outputs = self.n_inputs, self.n_outputs
+        n_inputs, n_outputs = self._io
         if w.ndim != 2 or w.shape[0] != n_inputs:
             raise ValueError(f"words must have shape (n_inputs={n_inputs}, n_words), got {w.shape}")
         exact = w.dtype == _UINT64
