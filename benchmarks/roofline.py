@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,9 @@ import pytest
 
 import deepcheap_native as dc
 from deepcheap_native import _core
-from deepcheap_native.testing.roofline import expected_rounds, markdown, roofline
+from deepcheap_native.testing.roofline import PRODUCT_LANE_OPS, expected_rounds, markdown, roofline
+
+PATHS = {"Markov transitions/s", "sha256 gate-evals/s", "Ising flips/s", "product samples/s"}
 
 
 def main() -> None:
@@ -116,13 +119,37 @@ def test_roofline_runs_and_every_fraction_is_positive():
     before = dc.simd_target()
     rows = roofline(quick=True)
     assert dc.simd_target() == before  # the active target is restored
-    assert {r["hot path"] for r in rows} == {"Markov transitions/s", "sha256 gate-evals/s", "Ising flips/s"}
+    assert {r["hot path"] for r in rows} == PATHS
     assert {r["target"] for r in rows} == set(dc.simd_targets())
     for r in rows:
         assert r["items/s"] > 0 and r["limit"] > 0 and math.isfinite(r["fraction"])
         assert (r["scaling"] is None) == (r["threads"] == 1)
     table = markdown(rows)
-    assert table.count("| Ising flips/s |") == len(rows) // 3 and "philox words/s" in table
+    assert not any(r["hot path"] == "product samples/s" and r["target"] == "scalar" for r in rows)
+    assert table.count("| Ising flips/s |") == sum(r["hot path"] == "Ising flips/s" for r in rows) > 0
+    assert "philox words/s" in table
+
+
+def test_product_model_takes_the_series_path():
+    """The product row's model counts the series path, which a block takes when every gate's
+    λ max(|u + v|, |u − v|) is at most 0.5 (kSoftplusSeriesRange): the roofline's inputs (magnitudes
+    0.5–1, λ = 0.1) keep every value of the tree, a product of inputs, within [-1, 1], so the largest
+    reach is at most 0.2. Checked on the tree's exact pairwise products, and the network's output
+    against the exact product (the path the kernel took computes the product)."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 1.0, (4096, 16)) * rng.choice([-1.0, 1.0], (4096, 16))
+    level, reach = x, 0.0
+    while level.shape[1] > 1:
+        u, v = level[:, 0::2], level[:, 1::2]
+        reach = max(reach, float((0.1 * np.maximum(np.abs(u + v), np.abs(u - v))).max()))
+        level = u * v
+    assert reach <= 0.2 + 1e-12
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dc.product.AccuracyWarning)
+        net = dc.product_network(16, kind="deep", dtype="float32", scale=0.1)
+    got = np.asarray(net(x.astype(np.float32)), np.float64)
+    np.testing.assert_allclose(got, level[:, 0], rtol=0.05, atol=1e-3)
+    assert PRODUCT_LANE_OPS == 15 * 36
 
 
 if __name__ == "__main__":

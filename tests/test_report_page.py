@@ -363,4 +363,5 @@ def test_results_performance_limits(tiny_report):
     table = next(t for t in sec["tables"] if t["key"] == "limits")
     assert len(table["rows"]) == len(rows)
     info = [c for c in sec["claims"] if "fraction of its limit" in c["name"]]
-    assert len(info) == 3 and all(c["status"] == "info" for c in info)
+    # Markov, sha256, Ising, and the product row on an FMA target (the best target is the last)
+    assert len(info) == 3 + (dc.simd_targets()[-1] != "scalar") and all(c["status"] == "info" for c in info)
