@@ -249,6 +249,28 @@ def test_relu_stop_checks_never_change_results() -> None:
     assert int(plane.counts[0]) == 2**12
 
 
+def test_philox_is_cut_into_chunks_that_change_no_word() -> None:
+    """random.philox4x32 runs in interruptible chunks (a batch the memory limit allows takes seconds;
+    one long enough for a SIGINT test would need tens of GB): a batch of 4 million counters polls
+    between chunks, and chunks of 3 counters or of any size give the words of one piece."""
+    rng = np.random.default_rng(3)
+    counters = rng.integers(0, 2**32, (4_000_000, 4), dtype=np.uint32)
+    keys = rng.integers(0, 2**32, (4_000_000, 2), dtype=np.uint32)
+    old = _core._set_interrupt_chunk(-1)
+    try:
+        whole = dc.random.philox4x32(counters, keys)
+        _core._set_interrupt_chunk(0)
+        before = _core._interrupt_polls()
+        cut = dc.random.philox4x32(counters, keys)
+        assert _core._interrupt_polls() > before
+        _core._set_interrupt_chunk(3)
+        tiny = dc.random.philox4x32(counters[:1000], keys[:1000])
+    finally:
+        _core._set_interrupt_chunk(old)
+    np.testing.assert_array_equal(cut, whole)
+    np.testing.assert_array_equal(tiny, whole[:1000])
+
+
 def test_locality_energy_interrupts() -> None:
     # One fused call over 48 lattices of 1024 x 1024 (about 2 s on 2 cores): chunked over lattices, so
     # SIGINT lands between chunks; the network is stateless and answers the same afterwards.
