@@ -271,6 +271,26 @@ def test_philox_is_cut_into_chunks_that_change_no_word() -> None:
     np.testing.assert_array_equal(tiny, whole[:1000])
 
 
+def test_block_spin_chunks_change_no_spin() -> None:
+    """block_spin checks its spins and blocks them in interruptible chunks of replicas (a batch can be
+    gigabytes): chunks of one replica give the one-piece blocks, ties (majority of 2x2 blocks, broken
+    by each replica's own random word) included, and a bad spin in the last replica is still found."""
+    rng = np.random.default_rng(4)
+    spins = np.where(rng.random((7, 16, 16)) < 0.5, -1, 1).astype(np.int8)
+    old = _core._set_interrupt_chunk(-1)
+    try:
+        whole = dc.ising.block_spin(spins, 2, seed=5)
+        _core._set_interrupt_chunk(1)
+        cut = dc.ising.block_spin(spins, 2, seed=5)
+        spins[6, 15, 15] = 0
+        with pytest.raises(ValueError, match="spins must hold only -1 and \\+1"):
+            dc.ising.block_spin(spins, 2, seed=5)
+    finally:
+        _core._set_interrupt_chunk(old)
+    np.testing.assert_array_equal(cut, whole)
+    assert (whole == 0).sum() == 0 and whole.shape == (7, 8, 8)
+
+
 def test_locality_energy_interrupts() -> None:
     # One fused call over 48 lattices of 1024 x 1024 (about 2 s on 2 cores): chunked over lattices, so
     # SIGINT lands between chunks; the network is stateless and answers the same afterwards.

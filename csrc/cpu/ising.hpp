@@ -27,7 +27,7 @@ DC_DECLARE_KERNEL(void ising_unpack(const uint64_t* words, int64_t groups, int64
 DC_DECLARE_KERNEL(void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t seed,
                                           uint64_t first_replica))
 DC_DECLARE_KERNEL(void ising_block_spin(const int8_t* spins, int64_t replicas, int64_t L, int64_t b, int rule,
-                                        uint64_t seed, int8_t* out))
+                                        uint64_t seed, int8_t* out, int64_t first_replica))
 DC_DECLARE_KERNEL(void boltzmann_sweep(int8_t* spins, int64_t replicas, int64_t n_spins, int n_colours,
                                        const int64_t* colour_offsets, const int32_t* colour_members,
                                        const int64_t* incidence_offsets, const int32_t* incidence_terms,

@@ -12,9 +12,15 @@
 
 namespace deepcheap::cpu {
 
+// Replicas in interruptible chunks (issue 21): a batch the memory limit allows is a pass over gigabytes,
+// and each replica's blocks depend on its own lattice and number only, so chunks change no spin.
 void block_spin(Driver, const int8_t* spins, int64_t replicas, int64_t L, int64_t b, int rule, uint64_t seed,
                 int8_t* out) {
-  DC_DISPATCH(ising_block_spin)(spins, replicas, L, b, rule, seed, out);
+  const auto kernel = DC_DISPATCH(ising_block_spin);
+  const int64_t n = L / b;
+  interrupt::run_chunks(replicas, interrupt::first_chunk(double(L) * double(L)), [&](int64_t begin, int64_t end) {
+    kernel(spins + begin * L * L, end - begin, L, b, rule, seed, out + begin * n * n, begin);
+  });
 }
 
 IsingChain::IsingChain(int64_t L, double J, double h, double temperature, int64_t replicas, bool heatbath,

@@ -1,6 +1,7 @@
 // Bindings for the ising area in _core: the CPU chains (through the template in bind_ising.hpp, shared
 // with the CUDA modules) and block_spin. Every argument is checked again here or in the plan;
 // std::invalid_argument becomes ValueError.
+#include "deepcheap/common/interrupt.hpp"
 #include "python/pybind.hpp"
 
 #include "python/bind_ising.hpp"
@@ -22,16 +23,20 @@ void bind_ising(py::module_& m) {
                    "b must divide L: b=" + std::to_string(b) + ", L=" + std::to_string(L));
         DC_REQUIRE(rule == 0 || rule == 1, "rule must be 0 (majority) or 1 (decimation), got " + std::to_string(rule));
         const int8_t* in = spins.data();
-        for (int64_t k = 0; k < spins.size(); ++k)
-          if (in[k] != 1 && in[k] != -1)  // the message is built only on failure: this loop is hot
-            throw std::invalid_argument("spins must hold only -1 and +1, but entry " + std::to_string(k) + " is " +
-                                        std::to_string(int(in[k])));
         const int64_t n = L / b;
         carray<int8_t> out({py::ssize_t(replicas), py::ssize_t(n), py::ssize_t(n)});
         int8_t* o = out.mutable_data();
         {
-          // Safe: reads `spins` and writes `out`, both held alive by this frame.
+          // Safe: reads `spins` and writes `out`, both held alive by this frame. The check of the spins
+          // and the blocks both run in interruptible chunks (a batch can be gigabytes: issue 21).
           py::gil_scoped_release release;
+          const int64_t entries = spins.size();
+          deepcheap::interrupt::run_chunks(entries, deepcheap::interrupt::first_chunk(1.0), [&](int64_t k0, int64_t k1) {
+            for (int64_t k = k0; k < k1; ++k)
+              if (in[k] != 1 && in[k] != -1)  // the message is built only on failure: this loop is hot
+                throw std::invalid_argument("spins must hold only -1 and +1, but entry " + std::to_string(k) +
+                                            " is " + std::to_string(int(in[k])));
+          });
           block_spin(deepcheap::cpu::Driver{}, in, replicas, L, b, rule, seed, o);
         }
         return out;

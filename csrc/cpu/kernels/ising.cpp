@@ -588,8 +588,10 @@ void ising_random_spins(int8_t* spins, int64_t replicas, int64_t sites, uint64_t
 
 // Block spins: b x b blocks of each replica's L x L lattice; rule 0 majority (ties by Philox keyed on
 // (seed, block, replica)), rule 1 decimation (the block's top-left spin).
+// Replicas [first_replica, first_replica + replicas) of the caller's batch: `spins` and `out` point at
+// the first of them, and a tie's word is keyed by the replica's number in the batch.
 void ising_block_spin(const int8_t* spins, int64_t replicas, int64_t L, int64_t b, int rule, uint64_t seed,
-                      int8_t* out) {
+                      int8_t* out, int64_t first_replica) {
   const int64_t n = L / b;
   parallel_for_chunks(replicas * n, grain_for(L * b, 65536), cpu::num_threads(), [&](int64_t begin, int64_t end) {
     for (int64_t x = begin; x < end; ++x) {
@@ -607,7 +609,7 @@ void ising_block_spin(const int8_t* spins, int64_t replicas, int64_t L, int64_t 
           }
           uint32_t bits = 0;
           if (sum == 0) {
-            bits = block_tie_word(seed, uint64_t(bi * n + bj), uint64_t(r));
+            bits = block_tie_word(seed, uint64_t(bi * n + bj), uint64_t(first_replica + r));
           }
           value = block_majority(sum, bits);
         }
