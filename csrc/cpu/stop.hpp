@@ -44,12 +44,18 @@ class ItemStop {
   }
 
   // Inside the region, master thread only (others return at once): after its own items, poll until
-  // `done` reaches `total` or a stop is requested; the workers' items keep their cores meanwhile.
+  // `done` reaches `total` or a stop is requested. It spins (yielding) for the first 2 ms, as a barrier
+  // would, then sleeps 0.5 ms between looks, so a wait of seconds on one long item does not hold a core
+  // a busy machine's other work could use; the end of such a wait comes at most 0.5 ms late.
   void master_wait(const std::atomic<int64_t>& done, int64_t total) {
     if (!active_ || omp_get_thread_num() != 0) return;
+    const auto start = std::chrono::steady_clock::now();
     while (done.load(std::memory_order_acquire) < total && !stop_.load(std::memory_order_relaxed)) {
       poll_if_due();
-      std::this_thread::yield();
+      if (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2))
+        std::this_thread::yield();
+      else
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
   }
 
