@@ -347,3 +347,24 @@ def test_plane_errors():
         relu.linear_regions_2d(net, [0, 0], [1, 0], [0, 1], (1, 0, 0, 1))
     with pytest.raises(ValueError, match=r"origin has shape"):
         relu.linear_regions_2d(net, [0, 0, 0], [1, 0], [0, 1])
+
+
+def test_line_walk_is_the_same_bits_on_every_simd_target(each_simd_target):
+    """The line walk is a kernel compiled per SIMD target (csrc/cpu/kernels/relu.cpp, no FP contraction,
+    sums in the scalar order): on every target the CPU supports, counts, breakpoints and patterns of
+    random deep and wide networks equal the scalar target's bit for bit, and the sawtooth gives 2^k."""
+    from conftest import simd
+
+    nets = [relu.random_network([8, 64, 64, 64, 64], seed=11, bias_std=0.3),
+            relu.random_network([16, 256, 256], seed=12, bias_std=0.1)]
+    got = [relu.linear_regions(net, lines=40, seed=13, patterns=True) for net in nets]
+    with simd("scalar"):
+        ref = [relu.linear_regions(net, lines=40, seed=13, patterns=True) for net in nets]
+    for g, r in zip(got, ref):
+        np.testing.assert_array_equal(g.counts, r.counts)
+        assert g.counts.min() > 1  # the segments do cross breakpoints
+        for line in range(40):
+            assert np.array_equal(g.breakpoints(0, line), r.breakpoints(0, line))  # bits, not closeness
+            assert np.array_equal(g.patterns(0, line), r.patterns(0, line))
+    saw = relu.linear_regions(relu.sawtooth_network(12), line=([0.0], [1.0]))
+    assert int(saw.counts[0, 0]) == 2**12

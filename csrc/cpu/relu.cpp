@@ -16,6 +16,7 @@
 
 #include "deepcheap/common/interrupt.hpp"  // run_chunks: Ctrl-C between chunks
 #include "deepcheap/relu/network.hpp"
+#include "relu_walk.hpp"
 #include "stop.hpp"
 #include "threads.hpp"
 
@@ -274,6 +275,27 @@ PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const dou
 
 namespace deepcheap::cpu {
 
+namespace {
+// One walk's emitter (the kernel calls it through a function pointer: it lives in no target namespace):
+// interior breakpoints and, when kept, patterns into the item's vectors; every ItemStop::kEvery pieces it
+// asks the shared stop flag whether to go on.
+struct LineEmit {
+  std::vector<double>* cuts;
+  std::vector<uint8_t>* patterns;
+  int64_t neurons;
+  ItemStop* stop;
+  int64_t until_check = ItemStop::kEvery;
+  static bool call(void* self, double s, const uint8_t* b) {
+    LineEmit& e = *static_cast<LineEmit*>(self);
+    if (s > 0.0) e.cuts->push_back(s);
+    if (e.patterns) e.patterns->insert(e.patterns->end(), b, b + e.neurons);
+    if (--e.until_check > 0) return true;
+    e.until_check = ItemStop::kEvery;
+    return !e.stop->requested();
+  }
+};
+}  // namespace
+
 plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int) {
   const int64_t items = p.items();
   std::vector<std::vector<double>> cuts(static_cast<size_t>(items));
@@ -281,6 +303,7 @@ plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int) {
   plan::ReluLineRegions r;
   r.counts.assign(static_cast<size_t>(items), 0);
   const int threads = deepcheap::cpu::num_threads();
+  const auto walk_item = DC_DISPATCH(relu_walk_line_item);  // the walk compiled for the SIMD target
   relu::walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
     // One segment can hold millions of pieces (seconds of walking): the walks look at `stop` every
     // ItemStop::kEvery pieces, and the calling thread polls for Ctrl-C while it walks and while it waits.
@@ -294,19 +317,11 @@ plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int) {
 #pragma omp for schedule(dynamic, 4) nowait
       for (int64_t i = begin; i < end; ++i) {
         if (!stop.requested()) {
-          std::vector<double>& mine = cuts[static_cast<size_t>(i)];
-          std::vector<uint8_t>* keep = p.keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr;
-          int64_t until_check = ItemStop::kEvery;
-          auto emit = [&](double s, double, const uint8_t* b) {
-            if (s > 0.0) mine.push_back(s);
-            if (keep) keep->insert(keep->end(), b, b + p.neurons);
-            if (--until_check > 0) return true;
-            until_check = ItemStop::kEvery;
-            return !stop.requested();
-          };
+          LineEmit emit{&cuts[static_cast<size_t>(i)], p.keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr,
+                        p.neurons, &stop};
           r.counts[static_cast<size_t>(i)] =
-              deepcheap::relu::walk_item(p.widths.data(), p.layers, p.params_t.data(), p.per, p.lines, p.n_lines, i,
-                                         p.tol, p.max_pieces, work.data(), pattern.data(), state.data(), emit);
+              walk_item(p.widths.data(), p.layers, p.params_t.data(), p.per, p.lines, p.n_lines, i, p.tol,
+                        p.max_pieces, work.data(), pattern.data(), state.data(), &LineEmit::call, &emit);
         }
         done.fetch_add(1, std::memory_order_release);
       }

@@ -5,6 +5,8 @@
 // l = 1..L, W_l (w[l] x w[l-1], row-major) then b_l (w[l]). Hidden layers apply ReLU, the last layer
 // is affine. Every dot product is summed in index order, so a result is the same bits on every
 // thread count and device (and exact wherever the arithmetic is: the sawtooth on dyadic inputs).
+// Inside DC_NAMESPACE (each SIMD target's copy has its own mangled names): the CPU line walk is a kernel
+// compiled per target (csrc/cpu/kernels/relu.cpp); the plane walk, the plan and CUDA use the generic copy.
 #pragma once
 
 #include <cmath>
@@ -12,7 +14,8 @@
 
 #include "deepcheap/common/config.hpp"
 
-namespace deepcheap::relu {
+DC_NAMESPACE_BEGIN
+namespace relu {
 
 // Offset of W_l (l = 1..L) in the flat parameter block; layer_offset(widths, L + 1) is its size.
 DC_HD int64_t layer_offset(const int64_t* widths, int layer) {
@@ -335,9 +338,11 @@ struct StorePieces {
   }
 };
 
-}  // namespace deepcheap::relu
+}  // namespace relu
+DC_NAMESPACE_END
 
-namespace deepcheap::relu {
+DC_NAMESPACE_BEGIN
+namespace relu {
 
 // ---- planes: a convex polygon (n vertices (s, t), interleaved) split by one neuron's line ----------
 // The neuron is f(s, t) = z + s zu + t zv. Vertices within tol of the line (distance in plane units)
@@ -410,4 +415,5 @@ DC_HD double polygon_area_centroid(const double* poly, int n, double& cs, double
   return 0.5 * (a2 < 0 ? -a2 : a2);
 }
 
-}  // namespace deepcheap::relu
+}  // namespace relu
+DC_NAMESPACE_END
