@@ -47,7 +47,10 @@ SEED_MAX = 2**64 - 1
 
 def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """A Python int within [minimum, maximum]; bools, floats and strings are a TypeError."""
-    # A plain int skips the numbers.Integral check, an ABC lookup that cost tiny calls microseconds.
+    # A plain int in range returns at once (every small call checks a few); other ints skip the
+    # numbers.Integral check, an ABC lookup that cost tiny calls microseconds.
+    if type(value) is int and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+        return value
     if type(value) is not int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     value = int(value)
@@ -71,6 +74,8 @@ def resolve_seed(seed: Any, name: str = "seed") -> int:
     entropy (``numpy.random.SeedSequence``) and remembers it (:func:`last_drawn_seed`, per thread; objects
     also record it as ``.seed`` or ``.last_seed``), so every run can be repeated by passing it; an int
     is checked as :func:`check_seed`. Reproducibility stays explicit: the same int, the same numbers."""
+    if type(seed) is int and 0 <= seed <= SEED_MAX:  # the common case, without the general check's calls
+        return seed
     if seed is None:
         words = np.random.SeedSequence().generate_state(2, dtype=np.uint32)
         value = int(words[0]) | (int(words[1]) << 32)

@@ -165,10 +165,11 @@ class MarkovChain:
     # ---- sampling ------------------------------------------------------------------------------
     def _init(self, init: Any, n_chains: int) -> tuple[np.ndarray, np.ndarray | None]:
         """(one-row alias table, per-chain initial states or None) for the sampler."""
+        if init is None and self._uniform_table is not None:  # the common case, first
+            return self._uniform_table, None
         S = self.n_states
         if init is None:
-            if self._uniform_table is None:
-                self._uniform_table = _distribution_table(np.full(S, 1.0 / S), 1e-9, "init")
+            self._uniform_table = _distribution_table(np.full(S, 1.0 / S), 1e-9, "init")
             return self._uniform_table, None
         if isinstance(init, numbers.Integral) and not isinstance(init, bool):
             state = check_int(init, "init", minimum=0, maximum=S - 1)
