@@ -6,9 +6,9 @@ first: each layer's zeros split all current pieces in one batch of array operati
 
 He-initialised networks (`relu.random_network`, biases N(0, 0.1²)) with input dimension 16, widths
 32–256, depths 1–8; random segments of length 4 (`relu.random_lines`). Measured ratios (docs/relu.rst,
-shared 2-core machine): 3.4× (32 × 1), 5.0× (64 × 4), 15.9× (256 × 2), 1.6× (128 × 8); the issue's
-20× goal is not met. Both implementations must give the same region counts on
-every line (checked in every run), so the ratio compares equal work.
+shared 2-core machine, the per-target walk on AVX2, load 2.5): 3.7× (32 × 1), 8.3× (64 × 4), 25×
+(256 × 2), 3.2× (128 × 8); the issue's 20× goal is met only for 256 × 2. Both implementations must give
+the same region counts on every line (checked in every run), so the ratio compares equal work.
 
 Against dense sampling at equal accuracy (``python benchmarks/bench_relu.py --dense``): sampling a
 segment finds every region only if no piece falls between two samples, so each segment gets
