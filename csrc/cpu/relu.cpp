@@ -9,7 +9,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -108,8 +107,7 @@ struct PlaneWalk {
   double tol = 0.0;
   int64_t regions = 0;
   std::vector<double>* cells_out = nullptr;     // (area, centroid s, centroid t) per region, when kept
-  ItemStop* stop = nullptr;                     // looked at every ItemStop::kEvery regions (throws Stopped)
-  int64_t until_check = ItemStop::kEvery;
+  ItemStop::Countdown* stop = nullptr;          // ticked once per region (throws Stopped when it says stop)
   std::vector<std::vector<double>> a, cu, cv;  // per level: post-activations
   std::vector<double> scratch_pos, scratch_neg;
 
@@ -174,10 +172,7 @@ struct PlaneWalk {
     if (l == layers - 1) {
       ++regions;
       if (cells_out) cells_out->insert(cells_out->end(), {area, cs, ct});
-      if (stop && --until_check <= 0) {
-        until_check = ItemStop::kEvery;
-        if (stop->requested()) throw Stopped{};
-      }
+      if (stop && stop->tick()) throw Stopped{};
       return;
     }
     for (int64_t j = 0; j < widths[l]; ++j) {
@@ -240,30 +235,20 @@ PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const dou
   std::vector<std::vector<double>> unit_cells(keep_cells ? static_cast<size_t>(units) : 0);
   walk_in_chunks(units, threads, [&](int64_t begin, int64_t end) {
     // A unit (one cell of the first hidden layer) of a deep network can hold millions of regions: the
-    // walks look at `stop` every ItemStop::kEvery regions (cpu/stop.hpp), as the line walks do.
-    ItemStop stop;
-    std::atomic<int64_t> done{0};
-#pragma omp parallel num_threads(threads)
-    {
-#pragma omp for schedule(dynamic, 1) nowait
-      for (int64_t u = begin; u < end; ++u) {
-        if (!stop.requested()) {
-          const int64_t i = std::upper_bound(unit_begin.begin(), unit_begin.end(), u) - unit_begin.begin() - 1;
-          const PlaneWalk::Split& level = first[static_cast<size_t>(i)];
-          PlaneWalk w = walk(i);
-          w.stop = &stop;
-          if (keep_cells) w.cells_out = &unit_cells[static_cast<size_t>(u)];
-          try {
-            w.enter(1, level, level.cells[static_cast<size_t>(u - unit_begin[i])]);
-          } catch (const Stopped&) {
-          }
-          unit_regions[static_cast<size_t>(u)] = w.regions;
-        }
-        done.fetch_add(1, std::memory_order_release);
+    // walks tick a shared stop every region (cpu/stop.hpp), as the line walks do.
+    for_stoppable_items(begin, end, threads, 1, [] { return 0; }, [&](int, int64_t u, ItemStop& stop) {
+      const int64_t i = std::upper_bound(unit_begin.begin(), unit_begin.end(), u) - unit_begin.begin() - 1;
+      const PlaneWalk::Split& level = first[static_cast<size_t>(i)];
+      PlaneWalk w = walk(i);
+      ItemStop::Countdown countdown{&stop};
+      w.stop = &countdown;
+      if (keep_cells) w.cells_out = &unit_cells[static_cast<size_t>(u)];
+      try {
+        w.enter(1, level, level.cells[static_cast<size_t>(u - unit_begin[i])]);
+      } catch (const Stopped&) {
       }
-      stop.master_wait(done, end - begin);
-    }
-    stop.rethrow();
+      unit_regions[static_cast<size_t>(u)] = w.regions;
+    });
   });
   for (int64_t i = 0; i < items; ++i)
     for (int64_t u = unit_begin[i]; u < unit_begin[i + 1]; ++u) r.counts[static_cast<size_t>(i)] += unit_regions[u];
@@ -277,21 +262,17 @@ namespace deepcheap::cpu {
 
 namespace {
 // One walk's emitter (the kernel calls it through a function pointer: it lives in no target namespace):
-// interior breakpoints and, when kept, patterns into the item's vectors; every ItemStop::kEvery pieces it
-// asks the shared stop flag whether to go on.
+// interior breakpoints and, when kept, patterns into the item's vectors; each piece ticks the shared stop.
 struct LineEmit {
   std::vector<double>* cuts;
   std::vector<uint8_t>* patterns;
   int64_t neurons;
-  ItemStop* stop;
-  int64_t until_check = ItemStop::kEvery;
+  ItemStop::Countdown stop;
   static bool call(void* self, double s, const uint8_t* b) {
     LineEmit& e = *static_cast<LineEmit*>(self);
     if (s > 0.0) e.cuts->push_back(s);
     if (e.patterns) e.patterns->insert(e.patterns->end(), b, b + e.neurons);
-    if (--e.until_check > 0) return true;
-    e.until_check = ItemStop::kEvery;
-    return !e.stop->requested();
+    return !e.stop.tick();
   }
 };
 }  // namespace
@@ -305,29 +286,25 @@ plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int) {
   const int threads = deepcheap::cpu::num_threads();
   const auto walk_item = DC_DISPATCH(relu_walk_line_item);  // the walk compiled for the SIMD target
   relu::walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
-    // One segment can hold millions of pieces (seconds of walking): the walks look at `stop` every
-    // ItemStop::kEvery pieces, and the calling thread polls for Ctrl-C while it walks and while it waits.
-    ItemStop stop;
-    std::atomic<int64_t> done{0};
-#pragma omp parallel num_threads(threads)
-    {
-      std::vector<double> work(static_cast<size_t>(p.work_doubles));
-      std::vector<uint8_t> pattern(static_cast<size_t>(p.work_bytes));
-      std::vector<int> state(static_cast<size_t>(p.work_ints));
-#pragma omp for schedule(dynamic, 4) nowait
-      for (int64_t i = begin; i < end; ++i) {
-        if (!stop.requested()) {
-          LineEmit emit{&cuts[static_cast<size_t>(i)], p.keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr,
-                        p.neurons, &stop};
-          r.counts[static_cast<size_t>(i)] =
-              walk_item(p.widths.data(), p.layers, p.params_t.data(), p.per, p.lines, p.n_lines, i, p.tol,
-                        p.max_pieces, work.data(), pattern.data(), state.data(), &LineEmit::call, &emit);
-        }
-        done.fetch_add(1, std::memory_order_release);
-      }
-      stop.master_wait(done, end - begin);
-    }
-    stop.rethrow();
+    // One segment can hold millions of pieces (seconds of walking): the walks tick a shared stop every
+    // piece, and the calling thread polls for Ctrl-C while it walks and while it waits (cpu/stop.hpp).
+    struct Scratch {
+      std::vector<double> work;
+      std::vector<uint8_t> pattern;
+      std::vector<int> state;
+    };
+    const auto scratch = [&] {
+      return Scratch{std::vector<double>(static_cast<size_t>(p.work_doubles)),
+                     std::vector<uint8_t>(static_cast<size_t>(p.work_bytes)),
+                     std::vector<int>(static_cast<size_t>(p.work_ints))};
+    };
+    for_stoppable_items(begin, end, threads, 4, scratch, [&](Scratch& w, int64_t i, ItemStop& stop) {
+      LineEmit emit{&cuts[static_cast<size_t>(i)], p.keep_patterns ? &bits[static_cast<size_t>(i)] : nullptr,
+                    p.neurons, {&stop}};
+      r.counts[static_cast<size_t>(i)] =
+          walk_item(p.widths.data(), p.layers, p.params_t.data(), p.per, p.lines, p.n_lines, i, p.tol, p.max_pieces,
+                    w.work.data(), w.pattern.data(), w.state.data(), &LineEmit::call, &emit);
+    });
     // Items run in index order chunk after chunk, so the first item over max_pieces is in this chunk.
     plan::check_relu_counts(p, r.counts.data(), begin, end);
   });

@@ -64,6 +64,18 @@ class ItemStop {
     if (error_) std::rethrow_exception(error_);
   }
 
+  // A long item's own counter: tick() once per step (a piece, a region) is true when the item should
+  // stop, and asks requested() only every kEvery steps.
+  struct Countdown {
+    ItemStop* stop;
+    int64_t left = kEvery;
+    bool tick() {
+      if (--left > 0) return false;
+      left = kEvery;
+      return stop->requested();
+    }
+  };
+
  private:
   static constexpr double kPollSeconds = 0.01;
 
@@ -84,5 +96,26 @@ class ItemStop {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();  // master thread only
   std::exception_ptr error_;                                                         // written by the master only
 };
+
+// Items [begin, end) on `threads` threads (dynamic schedule, `grain` items at a time), any of which may
+// run long: item(state, i, stop) for each, where `state` is make_state()'s per-thread scratch and `stop`
+// the shared ItemStop its long loops tick (ItemStop::Countdown). Once a stop is requested the remaining
+// items are skipped; the KeyboardInterrupt (or whatever the poll threw) is raised after the region.
+template <class MakeState, class Item>
+void for_stoppable_items(int64_t begin, int64_t end, int threads, int grain, MakeState&& make_state, Item&& item) {
+  ItemStop stop;
+  std::atomic<int64_t> done{0};
+#pragma omp parallel num_threads(threads)
+  {
+    auto state = make_state();
+#pragma omp for schedule(dynamic, grain) nowait
+    for (int64_t i = begin; i < end; ++i) {
+      if (!stop.requested()) item(state, i, stop);
+      done.fetch_add(1, std::memory_order_release);
+    }
+    stop.master_wait(done, end - begin);
+  }
+  stop.rethrow();
+}
 
 }  // namespace deepcheap::cpu

@@ -20,7 +20,7 @@ import numpy as np
 from .. import _core
 from ..core import cuda
 from ..core.arrays import is_torch_tensor, like_input, to_numpy
-from ..core.memory import SMALL_BYTES, check_allocation, memory_limit
+from ..core.memory import check_allocation, memory_limit
 from ..core.validate import check_choice, check_int, check_out, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -508,8 +508,7 @@ class Circuit:
         n_words = w.shape[1]
         copy = 0 if exact and w.flags.c_contiguous else n_inputs  # inputs copied, outputs made
         n_bytes = 8 * n_words * (copy + (n_outputs if out is None else 0))
-        if n_bytes >= SMALL_BYTES:  # (check_allocation's own fast path, without building the message)
-            check_allocation(n_bytes, f"Circuit.evaluate_packed on {n_words:,} words")
+        check_allocation(n_bytes, lambda: f"Circuit.evaluate_packed on {n_words:,} words")
         if copy:
             w = np.ascontiguousarray(w, dtype=np.uint64)
         shape = (n_outputs, n_words)

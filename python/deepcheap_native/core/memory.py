@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 # Sizes above this cannot be indexed by numpy (ssize_t) or the native code (int64 byte offsets).
@@ -72,7 +73,7 @@ def memory_limit() -> int:
     return _machine_limit()
 
 
-def check_allocation(n_bytes: Any, what: str, *, detail: str = "") -> None:
+def check_allocation(n_bytes: Any, what: str | Callable[[], str], *, detail: str | Callable[[], str] = "") -> None:
     """Raise before allocating ``n_bytes`` for ``what`` if that cannot succeed.
 
     Parameters
@@ -81,7 +82,8 @@ def check_allocation(n_bytes: Any, what: str, *, detail: str = "") -> None:
     what : the request, as the user wrote it, e.g. ``"MarkovChain.sample(n_chains=10**12, n_steps=10)"``
     detail : how the size arises, e.g. ``"10**12 chains x 1 byte"``
 
-    Requests below :data:`SMALL_BYTES` (1 MiB) return at once, whatever the limit.
+    ``what`` and ``detail`` may be callables that build the text: a small call then pays for no message
+    it never shows. Requests below :data:`SMALL_BYTES` (1 MiB) return at once, whatever the limit.
 
     Raises
     ------
@@ -91,6 +93,8 @@ def check_allocation(n_bytes: Any, what: str, *, detail: str = "") -> None:
     if type(n_bytes) is int and n_bytes < SMALL_BYTES:  # noqa: E721 - exactly int: the small calls' fast path
         return
     n_bytes = int(n_bytes)
+    what = what() if callable(what) else what
+    detail = detail() if callable(detail) else detail
     because = f" ({detail})" if detail else ""
     if n_bytes > ADDRESSABLE_BYTES:
         raise ValueError(f"{what} would need {format_bytes(n_bytes)}{because}, more than a 64-bit machine "

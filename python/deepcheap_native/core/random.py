@@ -71,8 +71,8 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
         except ValueError:
             raise ValueError(f"counter batch shape {c_batch} and key batch shape {k_batch} do not broadcast") from None
     items = math.prod(batch)
-    check_allocation(items * (16 + 8 + 16), f"random.philox4x32 on a batch of shape {batch}",
-                     detail=f"{items} counters, keys and outputs of 16, 8 and 16 bytes")
+    check_allocation(items * (16 + 8 + 16), lambda: f"random.philox4x32 on a batch of shape {batch}",
+                     detail=lambda: f"{items} counters, keys and outputs of 16, 8 and 16 bytes")
     c2 = _rows(c, batch, items, 4)
     k2 = _rows(k, batch, items, 2)
     with call_threads(threads):

@@ -74,8 +74,6 @@ def resolve_seed(seed: Any, name: str = "seed") -> int:
     entropy (``numpy.random.SeedSequence``) and remembers it (:func:`last_drawn_seed`, per thread; objects
     also record it as ``.seed`` or ``.last_seed``), so every run can be repeated by passing it; an int
     is checked as :func:`check_seed`. Reproducibility stays explicit: the same int, the same numbers."""
-    if type(seed) is int and 0 <= seed <= SEED_MAX:  # the common case, without the general check's calls
-        return seed
     if seed is None:
         words = np.random.SeedSequence().generate_state(2, dtype=np.uint32)
         value = int(words[0]) | (int(words[1]) << 32)

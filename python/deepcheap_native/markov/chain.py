@@ -17,7 +17,7 @@ import numpy as np
 from .. import _core
 from ..core import cuda
 from ..core.arrays import ArrayOut, as_float_array, is_torch_tensor, like_input, to_numpy
-from ..core.memory import SMALL_BYTES, check_allocation
+from ..core.memory import check_allocation
 from ..core.validate import call_threads, check_array_or_none, check_int, check_real, check_threads, resolve_seed
 
 __all__ = ["HierarchicalChain", "MarkovChain"]
@@ -268,8 +268,7 @@ class MarkovChain:
         # Before anything is allocated: per step 64 bytes of plan (C++), then the result (unless out=).
         n_bytes = 64 * n_steps + (0 if out is not None else n_chains * (n_steps + 1 if return_path else 1)
                                   * self._itemsize)
-        if n_bytes >= SMALL_BYTES:  # (check_allocation's own fast path, without building the message)
-            check_allocation(n_bytes, f"MarkovChain.sample(n_chains={n_chains}, n_steps={n_steps})")
+        check_allocation(n_bytes, lambda: f"MarkovChain.sample(n_chains={n_chains}, n_steps={n_steps})")
         if init is None:  # the common case: nothing to move, convert or read a device from
             torch_out, template = self._torch, self._device_template
             where = cuda.resolve_device(device, template)

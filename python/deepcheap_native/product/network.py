@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core import cuda
 from ..core.arrays import float_dtype, import_torch, is_torch_tensor, like_input, to_numpy
-from ..core.memory import SMALL_BYTES, check_allocation, format_bytes
+from ..core.memory import check_allocation, format_bytes
 from ..core.validate import call_threads, check_choice, check_int, check_out, check_real, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -550,9 +550,8 @@ class ProductNetwork:
         flags = array.flags
         copied = not (flags.c_contiguous and flags.aligned and array.dtype == self.dtype)
         n_bytes = itemsize * batch * ((self.n if copied else 0) + (0 if self._plain else self.n + 1) + 1)
-        if n_bytes >= SMALL_BYTES:  # (check_allocation's own fast path, without building the message)
-            check_allocation(n_bytes, f"{type(self).__name__}(n={self.n}) on x of shape {array.shape}",
-                             detail=f"{batch} rows of {itemsize}-byte numbers")
+        check_allocation(n_bytes, lambda: f"{type(self).__name__}(n={self.n}) on x of shape {array.shape}",
+                         detail=lambda: f"{batch} rows of {itemsize}-byte numbers")
         if copied:
             array = np.require(array, dtype=self.dtype, requirements=['C', 'A'])  # contiguous and aligned
         if out is not None:

@@ -155,7 +155,7 @@ def run_bench(folder: Path, out: Path, *, keyword: str | None = None, min_rounds
         from ..testing import roofline
 
         print(f"\ndeepcheap bench: measuring the limits ({limits} sizes)", file=sys.stderr, flush=True)
-        limit_rows = roofline.roofline(quick=limits == "quick", threads=[1, threads or os.cpu_count() or 1])
+        limit_rows = roofline.roofline(quick=limits == "quick", threads=None if threads is None else [1, threads])
         table = roofline.markdown(limit_rows)
         text += ("\n## Limits\n\nEach hot path's rate beside the limit this machine sets it, both "
                  "measured in this run (the model of each kernel: deepcheap_native/testing/roofline.py "
