@@ -107,7 +107,7 @@ def test_schedules_threads_and_simd_targets_agree():
     # 130 words: two threads get unequal slices and the last block is partial for every block size.
     aes = bristol("aes_128")
     words = rng.integers(0, 2**64, size=(aes.n_inputs, 130), dtype=np.uint64)
-    out = _all_ways(aes, words, ("batch", "levelized", "sequential"), (8, 64))
+    out = _all_ways(aes, words, ("batch", "levelized", "sequential"), (1, 8, 64))
     bits = dc.circuit.unpack_bits(words, 64 * 130).T
     np.testing.assert_array_equal(dc.circuit.unpack_bits(out, 64 * 130).T.astype(bool), reference_evaluate(aes, bits))
     # sha256 (5,332 levels): "levelized" pays a barrier per level and block.

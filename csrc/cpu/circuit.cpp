@@ -76,8 +76,8 @@ void CircuitCore::evaluate(const uint64_t* in, uint64_t* out, int64_t n_words, i
   check_schedule(schedule);
   if (threads < 1 || threads > 1024)
     throw std::invalid_argument("threads must be between 1 and 1024, got " + std::to_string(threads));
-  if (block_words != 8 && block_words != 16 && block_words != 32 && block_words != 64)
-    throw std::invalid_argument("block_words must be 8, 16, 32 or 64, got " + std::to_string(block_words));
+  if (block_words != 1 && block_words != 8 && block_words != 16 && block_words != 32 && block_words != 64)
+    throw std::invalid_argument("block_words must be 1, 8, 16, 32 or 64, got " + std::to_string(block_words));
   if (n_words <= 0) return;
   const circuit::PlanView plan_view = view();
   if (schedule == static_cast<int>(Schedule::levelized)) threads = levelized_threads(*this, block_words, threads);

@@ -11,34 +11,40 @@ DC_NAMESPACE_BEGIN
 namespace {
 
 // Eight words: one AVX-512 register, two AVX2 registers, four SSE2 registers on the scalar target.
+// Slots are blocks of KV such vectors (block_words 8..64), or a single plain word (block_words 1:
+// calls of a word or two, where an 8-word block would evaluate 8 words for every one asked for).
 typedef uint64_t vword __attribute__((vector_size(64), aligned(64)));
 
-template <int KV, class F>
-inline void circuit_run_binary(const int32_t* DC_RESTRICT ins, int32_t n, vword* S, F f) {
+// Words in one V (8 for vword, 1 for uint64_t).
+template <class V>
+constexpr int kLanes = int(sizeof(V) / sizeof(uint64_t));
+
+template <class V, int KV, class F>
+inline void circuit_run_binary(const int32_t* DC_RESTRICT ins, int32_t n, V* S, F f) {
   for (int32_t i = 0; i < n; ++i) {
-    const vword* a = S + static_cast<int64_t>(ins[3 * i]) * KV;
-    const vword* b = S + static_cast<int64_t>(ins[3 * i + 1]) * KV;
-    vword* d = S + static_cast<int64_t>(ins[3 * i + 2]) * KV;
+    const V* a = S + static_cast<int64_t>(ins[3 * i]) * KV;
+    const V* b = S + static_cast<int64_t>(ins[3 * i + 1]) * KV;
+    V* d = S + static_cast<int64_t>(ins[3 * i + 2]) * KV;
     // Plans never let a gate write a slot it reads in the same level, but compute then store anyway
     // so the loop stays correct under aliasing.
-    vword t[KV];
+    V t[KV];
     for (int k = 0; k < KV; ++k) t[k] = f(a[k], b[k]);
     for (int k = 0; k < KV; ++k) d[k] = t[k];
   }
 }
 
-template <int KV>
-void circuit_run(int op, const int32_t* ins, int32_t n, vword* S) {
+template <class V, int KV>
+void circuit_run(int op, const int32_t* ins, int32_t n, V* S) {
   // The op switch runs once per run of gates; the gate itself is the header's circuit_gate<Op>.
   switch (op) {
 #define DC_CIRCUIT_RUN(name, code, arity, value)                                                            \
   case circuit::OP_##name:                                                                                  \
-    circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return circuit_gate<circuit::OP_##name>(a, b); }); \
+    circuit_run_binary<V, KV>(ins, n, S, [](V a, V b) { return circuit_gate<circuit::OP_##name>(a, b); }); \
     break;
     DC_CIRCUIT_OPS(DC_CIRCUIT_RUN)
 #undef DC_CIRCUIT_RUN
     default:  // codes are checked when the plan is built; anything else runs as CONST1, as circuit_apply_gate
-      circuit_run_binary<KV>(ins, n, S, [](vword a, vword b) { return circuit_gate<circuit::OP_CONST1>(a, b); });
+      circuit_run_binary<V, KV>(ins, n, S, [](V a, V b) { return circuit_gate<circuit::OP_CONST1>(a, b); });
       break;
   }
 }
@@ -52,10 +58,10 @@ struct WordRange {
 
 // Copy inputs [lo, hi) of the block starting at word `w` into their slots; the tail of a partial block
 // (past r.w1) is zeroed.
-template <int KV>
+template <class V, int KV>
 void circuit_load(const circuit::PlanView& p, const uint64_t* in, const WordRange& r, int64_t w, int32_t lo,
-                  int32_t hi, vword* S) {
-  constexpr int K = 8 * KV;
+                  int32_t hi, V* S) {
+  constexpr int K = kLanes<V> * KV;
   const int64_t nw = r.w1 - w < K ? r.w1 - w : K;
   // Input rows are `stride` words apart, one page or more: the hardware prefetcher does not follow that
   // stride, so fetch the block of the row 8 ahead by hand (wide, shallow circuits such as a parity
@@ -79,10 +85,10 @@ void circuit_load(const circuit::PlanView& p, const uint64_t* in, const WordRang
   }
 }
 
-template <int KV>
+template <class V, int KV>
 void circuit_store(const circuit::PlanView& p, uint64_t* out, const WordRange& r, int64_t w, int32_t lo,
-                   int32_t hi, const vword* S) {
-  constexpr int K = 8 * KV;
+                   int32_t hi, const V* S) {
+  constexpr int K = kLanes<V> * KV;
   const int64_t nw = r.w1 - w < K ? r.w1 - w : K;
   constexpr int kAhead = 8;  // as in circuit_load: output rows are `stride` words apart
   for (int32_t o = lo; o < hi; ++o) {
@@ -97,45 +103,56 @@ void circuit_store(const circuit::PlanView& p, uint64_t* out, const WordRange& r
 }
 
 // "batch": each thread owns a contiguous slice of blocks and runs the whole plan on each block with
-// its own slot buffer; threads never wait for each other.
-template <int KV>
+// its own slot buffer; threads never wait for each other. One thread (or one block) runs without any
+// OpenMP construct: even a parallel region that `if` makes serial costs a futex wake of the pool's
+// idle threads per call in libgomp, a good part of a one-word call's few microseconds.
+template <class V, int KV>
 void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
                    int threads, uint64_t* workspace) {
-  constexpr int K = 8 * KV;
+  constexpr int K = kLanes<V> * KV;
   const int64_t n_blocks = (r.w1 - r.w0 + K - 1) / K;
   const int T = static_cast<int>(threads < n_blocks ? threads : n_blocks);
   const int32_t n_runs = p.level_run[p.n_levels];
-#pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
-  for (int t = 0; t < T; ++t) {
-    vword* S = reinterpret_cast<vword*>(workspace) + static_cast<int64_t>(t) * p.n_slots * KV;
+  auto slice = [&](int t) {
+    V* S = reinterpret_cast<V*>(workspace) + static_cast<int64_t>(t) * p.n_slots * KV;
     const int64_t b_lo = n_blocks * t / T, b_hi = n_blocks * (t + 1) / T;
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {
       const int64_t w = r.w0 + blk * K;
-      circuit_load<KV>(p, in, r, w, 0, p.n_inputs, S);
+      circuit_load<V, KV>(p, in, r, w, 0, p.n_inputs, S);
       for (int32_t run = 0; run < n_runs; ++run)
-        circuit_run<KV>(p.run_op[run], p.instr + 3 * static_cast<int64_t>(p.run_begin[run]),
-                        p.run_begin[run + 1] - p.run_begin[run], S);
-      circuit_store<KV>(p, out, r, w, 0, p.n_outputs, S);
+        circuit_run<V, KV>(p.run_op[run], p.instr + 3 * static_cast<int64_t>(p.run_begin[run]),
+                           p.run_begin[run + 1] - p.run_begin[run], S);
+      circuit_store<V, KV>(p, out, r, w, 0, p.n_outputs, S);
     }
+  };
+  if (T <= 1) {
+    if (T == 1) slice(0);
+    return;
   }
+#pragma omp parallel for num_threads(T) schedule(static)
+  for (int t = 0; t < T; ++t) slice(t);
 }
 
 // "levelized": all threads share one slot buffer and split every level's gates, meeting at a barrier
 // after each level. This is what evaluation looks like when parallelism comes from width alone.
-template <int KV>
+template <class V, int KV>
 void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
                        int threads, uint64_t* workspace) {
-  constexpr int K = 8 * KV;
+  constexpr int K = kLanes<V> * KV;
   const int64_t n_blocks = (r.w1 - r.w0 + K - 1) / K;
   const int T = threads;
-  vword* S = reinterpret_cast<vword*>(workspace);
-#pragma omp parallel num_threads(T) if (T > 1)
+  V* S = reinterpret_cast<V*>(workspace);
+  if (T <= 1) {  // one thread: the batch loop over one slot buffer, with no OpenMP construct (see above)
+    circuit_batch<V, KV>(p, in, out, r, 1, workspace);
+    return;
+  }
+#pragma omp parallel num_threads(T)
   {
     const int t = omp_get_thread_num();
     const int nt = omp_get_num_threads();
     for (int64_t blk = 0; blk < n_blocks; ++blk) {
       const int64_t w = r.w0 + blk * K;
-      circuit_load<KV>(p, in, r, w, static_cast<int32_t>(int64_t(p.n_inputs) * t / nt),
+      circuit_load<V, KV>(p, in, r, w, static_cast<int32_t>(int64_t(p.n_inputs) * t / nt),
                        static_cast<int32_t>(int64_t(p.n_inputs) * (t + 1) / nt), S);
 #pragma omp barrier
       for (int32_t level = 0; level < p.n_levels; ++level) {
@@ -144,41 +161,42 @@ void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t*
         for (int32_t run = r_lo; run < r_hi; ++run) {
           const int64_t len = p.run_begin[run + 1] - p.run_begin[run];
           const int64_t lo = len * t / nt, hi = len * (t + 1) / nt;
-          circuit_run<KV>(p.run_op[run], p.instr + 3 * (static_cast<int64_t>(p.run_begin[run]) + lo),
+          circuit_run<V, KV>(p.run_op[run], p.instr + 3 * (static_cast<int64_t>(p.run_begin[run]) + lo),
                           static_cast<int32_t>(hi - lo), S);
         }
 #pragma omp barrier
       }
-      circuit_store<KV>(p, out, r, w, static_cast<int32_t>(int64_t(p.n_outputs) * t / nt),
+      circuit_store<V, KV>(p, out, r, w, static_cast<int32_t>(int64_t(p.n_outputs) * t / nt),
                         static_cast<int32_t>(int64_t(p.n_outputs) * (t + 1) / nt), S);
 #pragma omp barrier
     }
   }
 }
 
-template <int KV>
+template <class V, int KV>
 void circuit_dispatch_schedule(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
                                int schedule, int threads, uint64_t* workspace) {
   if (schedule == 1)
-    circuit_levelized<KV>(p, in, out, r, threads, workspace);
+    circuit_levelized<V, KV>(p, in, out, r, threads, workspace);
   else
-    circuit_batch<KV>(p, in, out, r, schedule == 2 ? 1 : threads, workspace);
+    circuit_batch<V, KV>(p, in, out, r, schedule == 2 ? 1 : threads, workspace);
 }
 
 }  // namespace
 
 // Word columns [w0, w1) of in (n_inputs rows) and out (n_outputs rows), rows `stride` words apart.
-// schedule: 0 batch, 1 levelized, 2 sequential. block_words: 8, 16, 32 or 64. The workspace holds
+// schedule: 0 batch, 1 levelized, 2 sequential. block_words: 1, 8, 16, 32 or 64. The workspace holds
 // threads * n_slots * block_words words (one slot buffer for levelized), 64-byte aligned.
 void circuit_evaluate(const circuit::PlanView& plan, const uint64_t* in, uint64_t* out, int64_t stride, int64_t w0,
                       int64_t w1, int block_words, int schedule, int threads, uint64_t* workspace) {
   if (w1 <= w0) return;
   const WordRange r{stride, w0, w1};
   switch (block_words) {
-    case 8: circuit_dispatch_schedule<1>(plan, in, out, r, schedule, threads, workspace); break;
-    case 16: circuit_dispatch_schedule<2>(plan, in, out, r, schedule, threads, workspace); break;
-    case 32: circuit_dispatch_schedule<4>(plan, in, out, r, schedule, threads, workspace); break;
-    default: circuit_dispatch_schedule<8>(plan, in, out, r, schedule, threads, workspace); break;
+    case 1: circuit_dispatch_schedule<uint64_t, 1>(plan, in, out, r, schedule, threads, workspace); break;
+    case 8: circuit_dispatch_schedule<vword, 1>(plan, in, out, r, schedule, threads, workspace); break;
+    case 16: circuit_dispatch_schedule<vword, 2>(plan, in, out, r, schedule, threads, workspace); break;
+    case 32: circuit_dispatch_schedule<vword, 4>(plan, in, out, r, schedule, threads, workspace); break;
+    default: circuit_dispatch_schedule<vword, 8>(plan, in, out, r, schedule, threads, workspace); break;
   }
 }
 

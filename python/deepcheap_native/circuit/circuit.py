@@ -20,7 +20,7 @@ import numpy as np
 from .. import _core
 from ..core import cuda
 from ..core.arrays import is_torch_tensor, like_input, to_numpy
-from ..core.memory import check_allocation, memory_limit
+from ..core.memory import SMALL_BYTES, check_allocation, memory_limit
 from ..core.validate import check_choice, check_int, check_out, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -29,6 +29,9 @@ from .io import CONSTANT_OPS, OP_CODE, OPS, UNARY_OPS, ParseError, read_source
 from .threshold import threshold_network
 
 _UINT64 = np.dtype(np.uint64)
+#: output words (8 bytes each) below which evaluate_packed's small-call path runs: under the 1 MiB that
+#: check_allocation lets pass at once
+_FAST_OUTPUT_WORDS = SMALL_BYTES // 8
 
 __all__ = ["OPS", "Circuit", "CircuitBuilder", "ParseError", "ScheduleResult"]
 
@@ -467,8 +470,9 @@ class Circuit:
             "sequential" (one thread). All give identical results.
         threads : threads to use (default :func:`deepcheap_native.get_num_threads`).
         out : optional uint64 array of shape (n_outputs, n_words) to write into (avoids allocating).
-        block_words : words per wire slot: 8, 16, 32 or 64 (default: the largest whose live slots
-            fit in about 1 MiB of cache).
+        block_words : words per wire slot: 1, 8, 16, 32 or 64 (default: 1 for a one-word call, where an
+            8-word block would evaluate eight words; else the largest whose live slots fit in about
+            512 KiB of cache). Every choice gives the same words.
         device : "cpu", "cuda", "cuda:N", or None for the device of ``words`` (a torch CUDA tensor or
             CuPy array runs on its GPU and the result comes back there). On CUDA, "batch" and
             "sequential" are one thread per word running the whole circuit, and "levelized" is one
@@ -480,13 +484,22 @@ class Circuit:
         -------
         uint64 array, shape (n_outputs, n_words).
         """
+        if (type(words) is np.ndarray and out is None and threads is None and block_words is None and device is None
+                and schedule == "batch" and words.dtype == _UINT64 and words.ndim == 2):
+            # The small call's path (issue 26 §3): a host uint64 array and every option at its default.
+            # What the checks below would do for it is the shape test and the output's allocation; the
+            # memory check passes at once for any request under 1 MiB (here 8 bytes per output word).
+            n_inputs, n_outputs = self._io
+            n_words = words.shape[1]
+            if words.shape[0] == n_inputs and n_words * n_outputs < _FAST_OUTPUT_WORDS and words.flags.c_contiguous:
+                return self._core.evaluate_packed(words, np.empty((n_outputs, n_words), _UINT64), 0, 0, 0)
         code = _SCHEDULES.get(schedule) if type(schedule) is str else None
         if code is None:  # (the check and its message only for what is not a schedule's name)
             code = _SCHEDULES[check_choice(schedule, "schedule", tuple(_SCHEDULES))]
         t = check_threads(threads) or 0  # 0: the core's num_threads() (a caller's override, else the setting)
-        bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=8, maximum=64)
-        if bw and bw not in (8, 16, 32, 64):
-            raise ValueError(f"block_words must be 8, 16, 32 or 64, got {bw}")
+        bw = 0 if block_words is None else check_int(block_words, "block_words", minimum=1, maximum=64)
+        if bw and bw not in (1, 8, 16, 32, 64):
+            raise ValueError(f"block_words must be 1, 8, 16, 32 or 64, got {bw}")
         where = cuda.resolve_device(device, words)
         if where.kind == "cuda" and cuda.is_device_array(words):
             # The zero-copy path: words on the GPU are read in place, the outputs made (or out= written) there.

@@ -10,13 +10,16 @@ import numpy as np
 from .. import _core
 from . import cuda as _cuda_api
 from .arrays import like_input, to_numpy
-from .memory import check_allocation
+from .memory import SMALL_BYTES, check_allocation
 from .validate import call_threads, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
     import torch
 
 __all__ = ["normal_pairs", "philox4x32", "uniform_double"]
+
+_U32 = np.dtype(np.uint32)
+_FAST_ITEMS = SMALL_BYTES // (16 + 8 + 16)  #: counters below which philox4x32's small-call path runs
 
 
 @overload
@@ -44,6 +47,15 @@ def philox4x32(counter: Any, key: Any, *, device: Any = None, threads: int | Non
     array of uint32, shape (..., 4): numpy, or torch when ``counter`` was a torch tensor (on the
     device ``counter`` was on), or CuPy for a CuPy ``counter``.
     """
+    if (device is None and threads is None and type(counter) is np.ndarray and type(key) is np.ndarray
+            and counter.dtype == _U32 and key.dtype == _U32):
+        # The small call's path (issue 26 §3): host uint32 arrays, counter (n, 4) with its key (n, 2), or
+        # one counter (1, 4) with one key (2,), C-contiguous, under the 1 MiB that check_allocation lets
+        # pass at once. What the general path would check and convert is then already true.
+        cs, ks = counter.shape, key.shape
+        if (len(cs) == 2 and cs[1] == 4 and cs[0] < _FAST_ITEMS and (ks == (cs[0], 2) or (ks == (2,) and cs[0] == 1))
+                and counter.flags.c_contiguous and key.flags.c_contiguous):
+            return _core.philox4x32(counter, key.reshape(1, 2) if len(ks) == 1 else key, 0)
     threads = check_threads(threads)
     where = _cuda_api.resolve_device(device, counter, key)
     if where.kind == "cuda" and _cuda_api.is_device_array(counter):

@@ -20,6 +20,10 @@ from ..core.arrays import ArrayOut, as_float_array, is_torch_tensor, like_input,
 from ..core.memory import check_allocation
 from ..core.validate import call_threads, check_array_or_none, check_int, check_real, check_threads, resolve_seed
 
+#: MarkovChain.sample's small-call path: fewer chains and steps than these (under 1 MiB of plan and result)
+_FAST_CHAINS = 2**16
+_FAST_STEPS = 2**12
+
 __all__ = ["HierarchicalChain", "MarkovChain"]
 
 #: How far a row of probabilities may sum from 1 (|sum - 1| <= tolerance), by the input's dtype.
@@ -252,6 +256,19 @@ class MarkovChain:
         uint8 (S <= 256) or uint16 array; a torch tensor when P was one (on P's or init's GPU when
         either lives on one).
         """
+        if (init is None and out is None and device is None and threads is None and n is None and return_path is False
+                and type(n_chains) is int and type(n_steps) is int and type(seed) is int  # noqa: E721
+                and type(first) is int and type(start_step) is int and first == 0 == start_step  # noqa: E721
+                and self._device_template is None and 0 <= n_chains < _FAST_CHAINS and 0 <= n_steps < _FAST_STEPS
+                and 0 <= seed < 2**64):
+            # The small call's path (issue 26 §3): final states from the uniform start, every option at its
+            # default, plain int arguments in range. The checks below would pass and the memory check
+            # return at once (under 1 MiB: 64 bytes of plan per step, 2 bytes per chain at most).
+            self.last_seed = seed
+            init_table, init_states = self._init(None, n_chains)
+            result = _core.markov_sample([self._table], self._step_levels(n_steps), init_table, init_states, n_chains,
+                                         seed, "final", 0, None, 0, 0, 0)
+            return like_input(result, self._torch)
         n_chains = _chain_count(n_chains, n, "MarkovChain.sample")
         if n_steps is None:
             raise TypeError("MarkovChain.sample() missing n_steps: sample(n_chains, n_steps, ...)")

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from .. import _core
 from ..core import cuda
 from ..core.arrays import float_dtype, import_torch, is_torch_tensor, like_input, to_numpy
-from ..core.memory import check_allocation, format_bytes
+from ..core.memory import SMALL_BYTES, check_allocation, format_bytes
 from ..core.validate import call_threads, check_choice, check_int, check_out, check_real, check_threads
 
 if TYPE_CHECKING:  # annotations only: torch stays a lazy, optional import
@@ -32,6 +33,7 @@ __all__ = [
 ACTIVATIONS = ("softplus", "exp", "logistic", "tanh", "gelu")
 _ACTIVATION_CODES = {name: code for code, name in enumerate(ACTIVATIONS)}  # = product::Activation
 _KINDS = ("deep", "shallow")
+_HOST = cuda.resolve_device(None)  # the CPU, for the small-call path of ProductNetwork.__call__
 _MODES = ("network", "stable")
 _CANNOT_MULTIPLY = {
     "relu": "relu is piecewise linear, so σ'' ≡ 0 (and every higher derivative) wherever it exists",
@@ -523,6 +525,15 @@ class ProductNetwork:
         back there); see :mod:`deepcheap_native.cuda`. ``threads``: CPU threads for this call (None:
         :func:`~deepcheap_native.set_num_threads`; ignored on a GPU); the result does not depend on it.
         """
+        if (type(x) is np.ndarray and out is None and device is None and threads is None and self._plain
+                and x.dtype == self.dtype and x.ndim == 2 and x.shape[1] == self.n
+                and x.shape[0] * self.dtype.itemsize < SMALL_BYTES and x.flags.c_contiguous and x.flags.aligned):
+            # The small call's path (issue 26 §3): a single product on a host array of its dtype, every option
+            # at its default; the checks below would pass and the memory check return at once.
+            try:
+                return self._evaluate(x, None, _HOST)
+            except _core.NonFiniteInputError:
+                pass  # the general path below finds the bad value and says which
         threads = check_threads(threads)
         if type(x) is not np.ndarray and is_torch_tensor(x) and x.requires_grad:
             import torch
