@@ -95,7 +95,7 @@ CircuitCore::CircuitCore(int64_t n_inputs, std::vector<uint8_t> ops, std::vector
   for (int32_t lv = 0; lv <= h.n_levels; ++lv) d.level_first[size_t(lv)] = h.run_begin[h.level_run[lv]];
   d.view = circuit::PlanView{h.n_inputs,        h.n_outputs,        h.n_slots,         h.n_levels,
                              d.input_slot.data(), d.output_slot.data(), d.run_op.data(), d.run_begin.data(),
-                             d.level_run.data(), d.instr.data()};
+                             d.level_run.data(), d.instr.data(), nullptr};
 }
 
 CircuitCore::~CircuitCore() = default;

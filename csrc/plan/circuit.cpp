@@ -270,6 +270,8 @@ void CircuitPlan::build_plan(const std::vector<int32_t>& plan_level) {
     for (int32_t f = free_start[lv]; f < free_start[lv + 1]; ++f) free_slots.push_back(slot[free_list[f]]);
   }
   n_slots_ = std::max<int32_t>(high, 1);
+  instr16_.clear();
+  if (n_slots_ <= 65536) instr16_.assign(instr_.begin(), instr_.end());  // every slot number < 2^16
   output_slot_.resize(outputs_.size());
   for (size_t j = 0; j < outputs_.size(); ++j) output_slot_[j] = slot[outputs_[j]];
 }
@@ -291,7 +293,7 @@ int CircuitPlan::default_block_words(int64_t n_words, int threads) const {
 PlanView CircuitPlan::view() const {
   return PlanView{static_cast<int32_t>(n_inputs_), static_cast<int32_t>(outputs_.size()), n_slots_, n_levels_,
                   input_slot_.data(), output_slot_.data(), run_op_.data(), run_begin_.data(),
-                  level_run_.data(), instr_.data()};
+                  level_run_.data(), instr_.data(), instr16_.empty() ? nullptr : instr16_.data()};
 }
 
 void CircuitPlan::check_schedule(int schedule) {

@@ -57,6 +57,7 @@ class CircuitPlan {
 
   int32_t n_slots_ = 0, n_levels_ = 0;
   std::vector<int32_t> input_slot_, output_slot_, run_begin_, level_run_, instr_;
+  std::vector<uint16_t> instr16_;  // instr_ in 16 bits when n_slots_ <= 65536 (PlanView::instr16), else empty
   std::vector<uint8_t> run_op_;
 };
 

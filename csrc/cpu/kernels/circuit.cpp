@@ -19,8 +19,8 @@ typedef uint64_t vword __attribute__((vector_size(64), aligned(64)));
 template <class V>
 constexpr int kLanes = int(sizeof(V) / sizeof(uint64_t));
 
-template <class V, int KV, class F>
-inline void circuit_run_binary(const int32_t* DC_RESTRICT ins, int32_t n, V* S, F f) {
+template <class V, int KV, class I, class F>
+inline void circuit_run_binary(const I* DC_RESTRICT ins, int32_t n, V* S, F f) {
   for (int32_t i = 0; i < n; ++i) {
     const V* a = S + static_cast<int64_t>(ins[3 * i]) * KV;
     const V* b = S + static_cast<int64_t>(ins[3 * i + 1]) * KV;
@@ -33,13 +33,13 @@ inline void circuit_run_binary(const int32_t* DC_RESTRICT ins, int32_t n, V* S, 
   }
 }
 
-template <class V, int KV>
-void circuit_run(int op, const int32_t* ins, int32_t n, V* S) {
+template <class V, int KV, class I>
+void circuit_run(int op, const I* ins, int32_t n, V* S) {
   // The op switch runs once per run of gates; the gate itself is the header's circuit_gate<Op>.
   switch (op) {
 #define DC_CIRCUIT_RUN(name, code, arity, value)                                                            \
   case circuit::OP_##name:                                                                                  \
-    circuit_run_binary<V, KV>(ins, n, S, [](V a, V b) { return circuit_gate<circuit::OP_##name>(a, b); }); \
+    circuit_run_binary<V, KV>(ins, n, S, [](V a, V b) { return circuit_gate<circuit::OP_##name>(a, b); });   \
     break;
     DC_CIRCUIT_OPS(DC_CIRCUIT_RUN)
 #undef DC_CIRCUIT_RUN
@@ -106,8 +106,8 @@ void circuit_store(const circuit::PlanView& p, uint64_t* out, const WordRange& r
 // its own slot buffer; threads never wait for each other. One thread (or one block) runs without any
 // OpenMP construct: even a parallel region that `if` makes serial costs a futex wake of the pool's
 // idle threads per call in libgomp, a good part of a one-word call's few microseconds.
-template <class V, int KV>
-void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
+template <class V, int KV, class I>
+void circuit_batch(const circuit::PlanView& p, const I* instr, const uint64_t* in, uint64_t* out, const WordRange& r,
                    int threads, uint64_t* workspace) {
   constexpr int K = kLanes<V> * KV;
   const int64_t n_blocks = (r.w1 - r.w0 + K - 1) / K;
@@ -120,7 +120,7 @@ void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out
       const int64_t w = r.w0 + blk * K;
       circuit_load<V, KV>(p, in, r, w, 0, p.n_inputs, S);
       for (int32_t run = 0; run < n_runs; ++run)
-        circuit_run<V, KV>(p.run_op[run], p.instr + 3 * static_cast<int64_t>(p.run_begin[run]),
+        circuit_run<V, KV>(p.run_op[run], instr + 3 * static_cast<int64_t>(p.run_begin[run]),
                            p.run_begin[run + 1] - p.run_begin[run], S);
       circuit_store<V, KV>(p, out, r, w, 0, p.n_outputs, S);
     }
@@ -135,15 +135,15 @@ void circuit_batch(const circuit::PlanView& p, const uint64_t* in, uint64_t* out
 
 // "levelized": all threads share one slot buffer and split every level's gates, meeting at a barrier
 // after each level. This is what evaluation looks like when parallelism comes from width alone.
-template <class V, int KV>
-void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
-                       int threads, uint64_t* workspace) {
+template <class V, int KV, class I>
+void circuit_levelized(const circuit::PlanView& p, const I* instr, const uint64_t* in, uint64_t* out,
+                       const WordRange& r, int threads, uint64_t* workspace) {
   constexpr int K = kLanes<V> * KV;
   const int64_t n_blocks = (r.w1 - r.w0 + K - 1) / K;
   const int T = threads;
   V* S = reinterpret_cast<V*>(workspace);
   if (T <= 1) {  // one thread: the batch loop over one slot buffer, with no OpenMP construct (see above)
-    circuit_batch<V, KV>(p, in, out, r, 1, workspace);
+    circuit_batch<V, KV>(p, instr, in, out, r, 1, workspace);
     return;
   }
 #pragma omp parallel num_threads(T)
@@ -161,7 +161,7 @@ void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t*
         for (int32_t run = r_lo; run < r_hi; ++run) {
           const int64_t len = p.run_begin[run + 1] - p.run_begin[run];
           const int64_t lo = len * t / nt, hi = len * (t + 1) / nt;
-          circuit_run<V, KV>(p.run_op[run], p.instr + 3 * (static_cast<int64_t>(p.run_begin[run]) + lo),
+          circuit_run<V, KV>(p.run_op[run], instr + 3 * (static_cast<int64_t>(p.run_begin[run]) + lo),
                           static_cast<int32_t>(hi - lo), S);
         }
 #pragma omp barrier
@@ -173,13 +173,23 @@ void circuit_levelized(const circuit::PlanView& p, const uint64_t* in, uint64_t*
   }
 }
 
+template <class V, int KV, class I>
+void circuit_dispatch_instr(const circuit::PlanView& p, const I* instr, const uint64_t* in, uint64_t* out,
+                            const WordRange& r, int schedule, int threads, uint64_t* workspace) {
+  if (schedule == 1)
+    circuit_levelized<V, KV>(p, instr, in, out, r, threads, workspace);
+  else
+    circuit_batch<V, KV>(p, instr, in, out, r, schedule == 2 ? 1 : threads, workspace);
+}
+
+// The 16-bit instructions when the plan has them (PlanView::instr16: the same slots, half the bytes).
 template <class V, int KV>
 void circuit_dispatch_schedule(const circuit::PlanView& p, const uint64_t* in, uint64_t* out, const WordRange& r,
                                int schedule, int threads, uint64_t* workspace) {
-  if (schedule == 1)
-    circuit_levelized<V, KV>(p, in, out, r, threads, workspace);
+  if (p.instr16)
+    circuit_dispatch_instr<V, KV>(p, p.instr16, in, out, r, schedule, threads, workspace);
   else
-    circuit_batch<V, KV>(p, in, out, r, schedule == 2 ? 1 : threads, workspace);
+    circuit_dispatch_instr<V, KV>(p, p.instr, in, out, r, schedule, threads, workspace);
 }
 
 }  // namespace

@@ -49,6 +49,10 @@ struct PlanView {
   const int32_t* run_begin;    // [n_runs + 1] first instruction of each run
   const int32_t* level_run;    // [n_levels + 1] first run of each level
   const int32_t* instr;        // [3 * n_instructions] (slot a, slot b, slot out); b = a for unary
+  // The same instructions as 16-bit slot numbers when every slot fits (n_slots <= 65536), else null:
+  // half the bytes a pass over a large plan streams (sha256: 135,073 gates, 1,224 slots, 0.8 MB
+  // instead of 1.6 MB, so it stays in L2). The CPU kernels read it when present; the GPU reads instr.
+  const uint16_t* instr16;
 };
 
 }  // namespace deepcheap::circuit
