@@ -154,6 +154,38 @@ def test_parameter_budget_matches_a_counted_torch_model():
         assert torch.allclose(model.rest(first), model(words), atol=1e-5)
 
 
+def test_word_mlp_embedding_lookup_is_the_indexed_tables_exactly():
+    # the first layer is one embedding lookup in the tables seen as (k * symbols) rows: the same numbers,
+    # forward and gradient, as indexing table[j, words[:, j]] per element (what it replaced)
+    torch.manual_seed(4)
+    k, w = 3, 17
+    model = ex._word_mlp(torch, k, 128, w, 2, 128)
+    words = torch.randint(0, 120, (64, k))
+    words[1] = words[0]  # repeated rows: the backward's scatter-add
+    out = model(words)
+    indexed = model.rest(model.table[torch.arange(k), words].sum(dim=1) + model.bias)
+    assert torch.equal(out, indexed)
+    (g_new,) = torch.autograd.grad(out.square().sum(), model.table)
+    (g_old,) = torch.autograd.grad(indexed.square().sum(), model.table)
+    assert torch.equal(g_new, g_old)
+
+
+def test_report_presets_fit_their_budgets_and_grow_from_quick_to_full():
+    # a preset whose logical-depth grid does not fit its budget would fail only after the sawtooth's minutes
+    from deepcheap_native.report import relu as section
+
+    for name, p in section.PRESETS.items():
+        for k in p["ld_ks"]:
+            for d in p["ld_depths"]:
+                assert ex.mlp_width_for_budget(128 * k, d, 128, p["ld_budget"]) >= 1, (name, k, d)
+    quick, full = section.PRESETS["quick"], section.PRESETS["full"]
+    for key in ("saw_restarts", "saw_steps", "hr_networks", "hr_lines", "train_steps", "train_restarts",
+                "ld_budget", "ld_restarts", "ld_steps"):
+        assert full[key] > quick[key], key
+    for key in ("saw_ks", "saw_deep_widths", "hr_neurons", "train_depths", "ld_ks"):
+        assert max(full[key]) > max(quick[key]) or set(full[key]) > set(quick[key]), key
+
+
 def test_logical_depth_k1_is_learned_and_records_are_consistent():
     r = ex.logical_depth(["S5", "Z2^7"], [1], [1, 2], budget=20000, restarts=1, steps=300, lr=1e-2, seed=2, threads=1,
                          eval_every=50)

@@ -35,11 +35,15 @@ PRESETS: dict[str, dict[str, Any]] = {
               "hr_lines": 50, "train_depths": [1, 2, 4], "train_steps": 300, "train_restarts": 2,
               "ld_ks": [1, 2, 3], "ld_depths": [1, 2, 8], "ld_budget": 20000, "ld_restarts": 2, "ld_steps": 200,
               "circuit_ks": [2, 4, 8, 16, 32]},
-    "full": {"saw_ks": [1, 2, 3, 4, 5, 6], "saw_restarts": 3, "saw_steps": 3000, "saw_deep_widths": [2, 3, 4],
+    # sized by timing each part on slices (docs/relu.rst; 657 s of CPU, 13.4 min wall at load 2-6): the logical-
+    # depth grid dominates (a 100,000-parameter step costs 3-6 ms, every failing (group, k, restart, depth)
+    # trains all its steps), then the sawtooth (1.4 ms a step shallow, about 0.5 + 0.4·k ms at depth k);
+    # width-3 deep nets, k = 6, 8 and depths 3, 5, 6, 7 of the logical depth only cost
+    "full": {"saw_ks": [1, 2, 3, 4, 5, 6], "saw_restarts": 3, "saw_steps": 2000, "saw_deep_widths": [2, 4],
              "hr_neurons": [32, 64, 128, 256, 512], "hr_depths": [1, 2, 3, 4, 5, 6, 7, 8], "hr_networks": 16,
              "hr_lines": 200, "train_depths": [1, 2, 4, 8], "train_steps": 2000, "train_restarts": 3,
-             "ld_ks": [1, 2, 3, 4, 6, 8], "ld_depths": [1, 2, 3, 4, 5, 6, 7, 8], "ld_budget": 100000,
-             "ld_restarts": 3, "ld_steps": 3000, "circuit_ks": [2, 4, 8, 16, 32]},
+             "ld_ks": [1, 2, 3, 4], "ld_depths": [1, 2, 4, 8], "ld_budget": 100000,
+             "ld_restarts": 3, "ld_steps": 2000, "circuit_ks": [2, 4, 8, 16, 32]},
 }
 
 EPSILON = 0.1  #: the sawtooth's L∞ target
