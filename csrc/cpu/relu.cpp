@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -181,13 +182,16 @@ plan::ReluPlaneRegions relu_plane_regions(Driver, const plan::ReluPlanes& p, int
   const int64_t items = p.items();
   const int64_t* widths = p.widths.data();
   const int threads = deepcheap::cpu::num_threads();
+  // Each thread's workspace, left uninitialised: it is sized for the worst case (up to
+  // kReluPlaneWorkBytes) and a walk touches only the part it uses, so a wide network's untouched pages
+  // cost nothing (each chunk allocates it again).
   struct Scratch {
-    std::vector<double> work;
-    std::vector<int> state;
+    std::unique_ptr<double[]> work;
+    std::unique_ptr<int[]> state;
   };
   const auto scratch = [&] {
-    return Scratch{std::vector<double>(static_cast<size_t>(p.work_doubles)),
-                   std::vector<int>(static_cast<size_t>(p.work_ints))};
+    return Scratch{std::unique_ptr<double[]>(new double[static_cast<size_t>(p.work_doubles)]),
+                   std::unique_ptr<int[]>(new int[static_cast<size_t>(p.work_ints)])};
   };
   // Two passes, each in interruptible chunks. First every item's rectangle is split by the first hidden
   // layer (deepcheap::relu::plane_first_cells); then each of those cells is a unit of its own, walked
@@ -206,7 +210,7 @@ plan::ReluPlaneRegions relu_plane_regions(Driver, const plan::ReluPlanes& p, int
         FirstCells emit{&first_vertices[static_cast<size_t>(i)], &first_counts[static_cast<size_t>(i)]};
         status[static_cast<size_t>(i)] =
             dr::plane_first_cells(widths, p.layers, p.params, p.per, p.planes, p.n_planes, i, p.extent, p.tol,
-                                  p.max_vertices, p.max_frames, w.work.data(), w.state.data(), emit);
+                                  p.max_vertices, p.max_frames, w.work.get(), w.state.get(), emit);
       }
     }
     for (int64_t i = begin; i < end; ++i) plan::check_relu_plane_status(p, status[static_cast<size_t>(i)], i);
@@ -237,7 +241,7 @@ plan::ReluPlaneRegions relu_plane_regions(Driver, const plan::ReluPlanes& p, int
       const int nv = first_counts[static_cast<size_t>(i)][static_cast<size_t>(u - unit_begin[i])];
       unit_regions[k] = dr::plane_unit_regions(widths, p.layers, p.params, p.per, p.planes, p.n_planes, i,
                                                first_vertices[static_cast<size_t>(i)].data() + unit_at[k], nv, p.tol,
-                                               p.max_vertices, p.max_frames, w.work.data(), w.state.data(), emit);
+                                               p.max_vertices, p.max_frames, w.work.get(), w.state.get(), emit);
     });
     for (int64_t u = begin; u < end; ++u)
       plan::check_relu_plane_status(p, unit_regions[static_cast<size_t>(u)], unit_item[static_cast<size_t>(u)]);
