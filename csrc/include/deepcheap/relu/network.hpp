@@ -456,6 +456,7 @@ DC_HD int64_t plane_frames(const int64_t* widths, int layers) { return 1 + hidde
 DC_HD int64_t plane_doubles(const int64_t* widths, int layers, int64_t max_vertices, int64_t max_frames) {
   int64_t n = 3 * widths[0];
   for (int l = 1; l < layers; ++l) n += 6 * widths[l];
+  if (layers >= 2) n -= 3 * widths[layers - 1];  // level H has no post-activations (its cells are regions)
   return n + (max_frames + 1) * 2 * max_vertices;
 }
 DC_HD int64_t plane_ints(int64_t max_frames) { return 3 * max_frames; }
@@ -473,28 +474,20 @@ DC_HD int64_t walk_plane(const int64_t* widths, int layers, const double* params
                          int64_t max_frames, double* work, int* state, Emit& emit) {
   const int H = layers - 1;
   const int64_t d = widths[0];
-  // Level storage: post-activations (a, cu, cv) of levels 0..H-1, pre-activations (pz, pu, pv) of 1..H.
-  double* as[64];
-  double* cus[64];
-  double* cvs[64];
-  double* pzs[65];
-  double* pus[65];
-  double* pvs[65];
-  double* p = work;
-  for (int l = 0; l < H; ++l) {
-    const int64_t n = widths[l];
-    as[l] = p;
-    cus[l] = p + n;
-    cvs[l] = p + 2 * n;
-    p += 3 * n;
-  }
-  for (int l = 1; l <= H; ++l) {
-    const int64_t n = widths[l];
-    pzs[l] = p;
-    pus[l] = p + n;
-    pvs[l] = p + 2 * n;
-    p += 3 * n;
-  }
+  // Level storage: post-activations (a, cu, cv) of levels 0..H-1, then pre-activations (pz, pu, pv) of
+  // levels 1..H, three rows of w[l] values each; first[l] = w[0] + ... + w[l-1] places them.
+  int64_t first[65];
+  first[0] = 0;
+  for (int l = 0; l < layers; ++l) first[l + 1] = first[l] + widths[l];
+  double* const post_at = work;
+  double* const pre_at = work + 3 * first[H] - 3 * widths[0];  // level 1's rows start at 3 first[H]
+  const auto a_of = [&](int l) { return post_at + 3 * first[l]; };
+  const auto cu_of = [&](int l) { return post_at + 3 * first[l] + widths[l]; };
+  const auto cv_of = [&](int l) { return post_at + 3 * first[l] + 2 * widths[l]; };
+  const auto pz_of = [&](int l) { return pre_at + 3 * first[l]; };
+  const auto pu_of = [&](int l) { return pre_at + 3 * first[l] + widths[l]; };
+  const auto pv_of = [&](int l) { return pre_at + 3 * first[l] + 2 * widths[l]; };
+  double* p = work + 3 * first[H] + 3 * (first[H + 1] - first[1]);
   const int64_t stride = 2 * max_vertices;
   double* polys = p;                           // frame f's polygon at polys + f * stride
   double* spare = polys + max_frames * stride;  // the negative part of a split, before it takes its frame
@@ -506,14 +499,14 @@ DC_HD int64_t walk_plane(const int64_t* widths, int layers, const double* params
     const int64_t n = widths[l];
     const double* W = params + layer_offset(widths, l);
     const double* b = W + n * widths[l - 1];
-    affine(W, b, n, widths[l - 1], as[l - 1], pzs[l]);
-    affine(W, nullptr, n, widths[l - 1], cus[l - 1], pus[l]);
-    affine(W, nullptr, n, widths[l - 1], cvs[l - 1], pvs[l]);
+    affine(W, b, n, widths[l - 1], a_of(l - 1), pz_of(l));
+    affine(W, nullptr, n, widths[l - 1], cu_of(l - 1), pu_of(l));
+    affine(W, nullptr, n, widths[l - 1], cv_of(l - 1), pv_of(l));
   };
   for (int64_t j = 0; j < d; ++j) {
-    as[0][j] = plane[j];
-    cus[0][j] = plane[d + j];
-    cvs[0][j] = plane[2 * d + j];
+    a_of(0)[j] = plane[j];
+    cu_of(0)[j] = plane[d + j];
+    cv_of(0)[j] = plane[2 * d + j];
   }
   pre(1);
   if (nv > max_vertices || max_frames < 1) return kPlaneFull;
@@ -531,7 +524,7 @@ DC_HD int64_t walk_plane(const int64_t* widths, int layers, const double* params
     if (j < widths[l]) {  // split the cell by neuron j of its level: positive part on top, negative below
       int np = 0, nn = 0;
       const int64_t room = top + 1 < max_frames ? max_vertices : 0;  // frame top + 1 takes the positive part
-      const int r = polygon_split(P, n, pzs[l][j], pus[l][j], pvs[l][j], tol, room, P + stride, np, spare, nn);
+      const int r = polygon_split(P, n, pz_of(l)[j], pu_of(l)[j], pv_of(l)[j], tol, room, P + stride, np, spare, nn);
       if (r == kSplitNonConvex) return kPlaneDegenerate;
       if (r == kSplitNoRoom) return kPlaneFull;
       next[top] = j + 1;
@@ -555,10 +548,10 @@ DC_HD int64_t walk_plane(const int64_t* widths, int layers, const double* params
     }
     // Level l's pattern is constant on the cell: its post-activations, then level l + 1's lines.
     for (int64_t i = 0; i < widths[l]; ++i) {
-      const bool on = pzs[l][i] + cs * pus[l][i] + ct * pvs[l][i] > 0.0;
-      as[l][i] = on ? pzs[l][i] : 0.0;
-      cus[l][i] = on ? pus[l][i] : 0.0;
-      cvs[l][i] = on ? pvs[l][i] : 0.0;
+      const bool on = pz_of(l)[i] + cs * pu_of(l)[i] + ct * pv_of(l)[i] > 0.0;
+      a_of(l)[i] = on ? pz_of(l)[i] : 0.0;
+      cu_of(l)[i] = on ? pu_of(l)[i] : 0.0;
+      cv_of(l)[i] = on ? pv_of(l)[i] : 0.0;
     }
     pre(l + 1);
     level[top] = l + 1;
