@@ -240,3 +240,23 @@ def test_plane_bad_input_errors_on_cuda(emulation):
             module.relu_plane_regions(np.array([3, 4, 1]), np.zeros((1, 21)), planes, ext, 0.0, False)
     with pytest.raises(ValueError):
         emulated.relu_plane_regions(np.array([2, 4, 1]), net.params[None], planes, ext, 0.0, False, device=3)
+
+
+def test_plane_units_past_the_small_workspace_are_walked_again(emulation):
+    # The CUDA driver first walks every unit with room for 32 vertices and 128 nested splits, then walks
+    # again with the plan's bounds those that needed more. Network 0: two first-layer neurons s + 10 and
+    # t + 10, on in the whole rectangle (one unit), then 200 parallel lines s = c_j (increasing): that
+    # unit nests 200 splits, so only the second walk can count it (1 + 200 regions, closed form; cells of
+    # height 1 between the lines). Network 1 (random, same widths) has small units: both kinds of walk
+    # in one call, the CPU's bits either way.
+    c = np.sort(np.random.default_rng(5).uniform(-1.0, 1.0, 200))
+    first = (np.eye(2), np.full(2, 10.0))
+    nested = relu.as_network([first, (np.stack([np.ones(200), np.zeros(200)], axis=1), -10.0 - c),
+                              (np.ones((1, 200)), np.zeros(1))])
+    nets = [nested, relu.random_network((2, 2, 200, 1), seed=6, bias_std=0.5)]
+    args = (nets, np.zeros(2), [1.0, 0.0], [0.0, 1.0], (-1.5, 1.5, 0.0, 1.0))
+    got = relu.linear_regions_2d(*args, cells=True, device="cuda")
+    assert got.counts[0] == 201
+    edges = np.concatenate([[-1.5], c, [1.5]])
+    np.testing.assert_allclose(np.sort(got.cells(0)[:, 0]), np.sort(np.diff(edges)), rtol=1e-9, atol=1e-12)
+    relu_same_planes(got, relu.linear_regions_2d(*args, cells=True, device="cpu"))

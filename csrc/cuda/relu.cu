@@ -340,62 +340,128 @@ plan::ReluPlaneRegions relu_plane_regions(Driver, const plan::ReluPlanes& p, int
   for (int64_t i = 0; i < items; ++i)
     for (int64_t u = c_at[i]; u < c_at[i + 1]; ++u) unit_item[static_cast<size_t>(u)] = i;
   for (int64_t u = 0; u < units; ++u) unit_at[u + 1] = unit_at[u] + 2 * int64_t(nv[static_cast<size_t>(u)]);
-  // A launch's units: their items, polygon offsets and vertex counts, and the polygons, on the device.
+  // A launch's units (any list sel of them): their items, polygon offsets and vertex counts, and the
+  // polygons, gathered on the device.
   struct Units {
     DeviceBuffer<int64_t> item, at;
     DeviceBuffer<int> nv;
     DeviceBuffer<double> polys;
   };
-  const auto upload = [&](int64_t first, int64_t end) {
-    const std::vector<int64_t> at = local_offsets(unit_at, first, end);
-    const int64_t n = end - first;
-    return Units{DeviceBuffer<int64_t>(unit_item.data() + first, n, "relu plane regions (copy units)"),
+  const auto upload = [&](const int64_t* sel, int64_t n) {
+    std::vector<int64_t> item(static_cast<size_t>(n)), at(static_cast<size_t>(n));
+    std::vector<int> count(static_cast<size_t>(n));
+    std::vector<double> gathered;
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t u = sel[k];
+      item[k] = unit_item[u];
+      at[k] = int64_t(gathered.size());
+      count[k] = nv[u];
+      gathered.insert(gathered.end(), polys.begin() + unit_at[u], polys.begin() + unit_at[u + 1]);
+    }
+    return Units{DeviceBuffer<int64_t>(item.data(), n, "relu plane regions (copy units)"),
                  DeviceBuffer<int64_t>(at.data(), n, "relu plane regions (copy units)"),
-                 DeviceBuffer<int>(nv.data() + first, n, "relu plane regions (copy units)"),
-                 DeviceBuffer<double>(polys.data() + unit_at[first], unit_at[end] - unit_at[first],
-                                      "relu plane regions (copy units)")};
+                 DeviceBuffer<int>(count.data(), n, "relu plane regions (copy units)"),
+                 DeviceBuffer<double>(gathered.data(), int64_t(gathered.size()), "relu plane regions (copy units)")};
   };
-  const auto polygon_bytes = [&](int64_t a, int64_t e) { return (unit_at[e] - unit_at[a]) * int64_t(sizeof(double)); };
+
+  // Two workspace tiers for the units. The plan's bounds (tier 1) are worst cases that few walks come
+  // near, and they set how many threads a launch holds; tier 0 gives every thread room for kTier0Vertices
+  // vertices and kTier0Frames frames, so a launch holds many more. A unit whose walk needs more returns
+  // kPlaneFull there (a count is never partial: the walk is cut before it emits past its room) and is
+  // walked again in tier 1, whose answer is the CPU's; the filling pass walks each unit in the tier whose
+  // count succeeded. Room never changes what a walk that fits emits, so the results are the same bits.
+  constexpr int64_t kTier0Vertices = 32, kTier0Frames = 128;
+  plan::ReluPlanes p0 = p;
+  p0.max_vertices = p.max_vertices < kTier0Vertices ? p.max_vertices : kTier0Vertices;
+  p0.max_frames = p.max_frames < kTier0Frames ? p.max_frames : kTier0Frames;
+  const bool tiers = p0.max_vertices < p.max_vertices || p0.max_frames < p.max_frames;
+  p0.work_doubles = relu::plane_doubles(p.widths.data(), p.layers, p0.max_vertices, p0.max_frames);
+  p0.work_ints = relu::plane_ints(p0.max_frames);
+  int64_t chunk0 = kChunkBytes / (p0.work_doubles * int64_t(sizeof(double)) + p0.work_ints * int64_t(sizeof(int)));
+  chunk0 = chunk0 < 1 ? 1 : chunk0 > kMaxChunkItems ? kMaxChunkItems : chunk0;
+  if (fixed > 0 && fixed < chunk0) chunk0 = fixed;
+  if (!tiers) chunk0 = chunk;
+  DeviceBuffer<double> work0(tiers ? chunk0 * p0.work_doubles : 0, "relu plane regions (allocate workspace)");
+  DeviceBuffer<int> state0(tiers ? chunk0 * p0.work_ints : 0, "relu plane regions (allocate workspace)");
+  PlaneWalk w0 = w;
+  if (tiers) {
+    w0.max_vertices = p0.max_vertices;
+    w0.max_frames = p0.max_frames;
+    w0.work = work0.data();
+    w0.work_doubles = p0.work_doubles;
+    w0.state = state0.data();
+    w0.work_ints = p0.work_ints;
+  }
+  const PlaneWalk* walks[2] = {&w0, &w};
+  const int64_t chunks[2] = {chunk0, chunk};
+  std::vector<uint8_t> tier(static_cast<size_t>(units), 0);
+
+  // Counts of the units sel[0..n) in tier t, launch after launch, into regions.
+  std::vector<int64_t> regions(static_cast<size_t>(units), 0);
+  std::vector<int64_t> got;
+  const auto count_units = [&](int t, const int64_t* sel, int64_t n) {
+    for (int64_t k0 = 0; k0 < n; k0 += chunks[t]) {
+      const int64_t m = n - k0 < chunks[t] ? n - k0 : chunks[t];
+      const Units u = upload(sel + k0, m);
+      DeviceBuffer<int64_t> d_regions(m, "relu plane regions (allocate counts)");
+      launch("relu_plane_unit_count_kernel", relu_plane_unit_count_kernel, dim3(grid_for(m)), dim3(kBlockThreads),
+             *walks[t], m, u.item.data(), u.at.data(), u.nv.data(), u.polys.data(), d_regions.data());
+      got.resize(static_cast<size_t>(m));
+      d_regions.copy_to_host(got.data(), m, "relu plane regions (copy counts)");
+      for (int64_t k = 0; k < m; ++k) regions[sel[k0 + k]] = got[k];
+    }
+  };
 
   // Stage 2, pass 1, in unit order (the first failing unit is reported, as on the CPU).
-  std::vector<int64_t> regions(static_cast<size_t>(units), 0);
-  {
-    DeviceBuffer<int64_t> d_regions(chunk, "relu plane regions (allocate counts)");
-    interrupt::run_chunks(units, first_chunk, [&](int64_t begin, int64_t stop) {
-      for (int64_t first = begin; first < stop;) {
-        const int64_t end = launch_end(first, stop, chunk, polygon_bytes);
-        const int64_t n = end - first;
-        const Units u = upload(first, end);
-        launch("relu_plane_unit_count_kernel", relu_plane_unit_count_kernel, dim3(grid_for(n)), dim3(kBlockThreads), w,
-               n, u.item.data(), u.at.data(), u.nv.data(), u.polys.data(), d_regions.data());
-        d_regions.copy_to_host(regions.data() + first, n, "relu plane regions (copy counts)");
-        for (int64_t k = first; k < end; ++k) plan::check_relu_plane_status(p, regions[k], unit_item[k]);
-        first = end;
-      }
-    });
-  }
+  std::vector<int64_t> sel, retry;
+  interrupt::run_chunks(units, first_chunk, [&](int64_t begin, int64_t stop) {
+    sel.clear();
+    for (int64_t u = begin; u < stop; ++u) sel.push_back(u);
+    count_units(0, sel.data(), int64_t(sel.size()));
+    if (tiers) {
+      retry.clear();
+      for (int64_t u = begin; u < stop; ++u)
+        if (regions[u] == relu::kPlaneFull) {
+          retry.push_back(u);
+          tier[u] = 1;
+        }
+      count_units(1, retry.data(), int64_t(retry.size()));
+    }
+    for (int64_t u = begin; u < stop; ++u) plan::check_relu_plane_status(p, regions[u], unit_item[u]);
+  });
   plan::ReluPlaneRegions r;
   r.counts.assign(static_cast<size_t>(items), 0);
   for (int64_t u = 0; u < units; ++u) r.counts[static_cast<size_t>(unit_item[u])] += regions[u];
   if (!p.keep_cells) return r;
   interrupt::poll();
 
-  // Stage 2, pass 2: each unit's regions' (area, centroid) at its offset, exactly sized.
+  // Stage 2, pass 2: each unit's regions' (area, centroid) at its offset, exactly sized. A launch range
+  // [first, end) of units has its output on the device whole; its units of each tier are launched apart.
   std::vector<int64_t> r_at(static_cast<size_t>(units) + 1, 0);
   for (int64_t u = 0; u < units; ++u) r_at[u + 1] = r_at[u] + regions[u];
   r.cells.resize(static_cast<size_t>(3 * r_at[units]));
+  std::vector<int64_t> offsets;
   interrupt::run_chunks(units, first_chunk, [&](int64_t begin, int64_t stop) {
     for (int64_t first = begin; first < stop;) {
-      const int64_t end = launch_end(first, stop, chunk, [&](int64_t a, int64_t e) {
-        return polygon_bytes(a, e) + 3 * (r_at[e] - r_at[a]) * int64_t(sizeof(double));
+      const int64_t end = launch_end(first, stop, chunk0, [&](int64_t a, int64_t e) {
+        return 3 * (r_at[e] - r_at[a]) * int64_t(sizeof(double));
       });
-      const int64_t n = end - first, nr = 3 * (r_at[end] - r_at[first]);
-      const Units u = upload(first, end);
-      const std::vector<int64_t> r_local = local_offsets(r_at, first, end);
-      DeviceBuffer<int64_t> d_r_at(r_local.data(), n, "relu plane regions (copy offsets)");
+      const int64_t nr = 3 * (r_at[end] - r_at[first]);
       DeviceBuffer<double> d_cells(nr, "relu plane regions (allocate cells)");
-      launch("relu_plane_unit_fill_kernel", relu_plane_unit_fill_kernel, dim3(grid_for(n)), dim3(kBlockThreads), w, n,
-             u.item.data(), u.at.data(), u.nv.data(), u.polys.data(), d_r_at.data(), d_cells.data());
+      for (int t = 0; t < 2; ++t) {
+        sel.clear();
+        for (int64_t u = first; u < end; ++u)
+          if (tier[u] == t) sel.push_back(u);
+        for (size_t k0 = 0; k0 < sel.size(); k0 += size_t(chunks[t])) {
+          const int64_t m = int64_t(sel.size() - k0) < chunks[t] ? int64_t(sel.size() - k0) : chunks[t];
+          const Units u = upload(sel.data() + k0, m);
+          offsets.resize(static_cast<size_t>(m));
+          for (int64_t k = 0; k < m; ++k) offsets[k] = r_at[sel[k0 + k]] - r_at[first];
+          DeviceBuffer<int64_t> d_r_at(offsets.data(), m, "relu plane regions (copy offsets)");
+          launch("relu_plane_unit_fill_kernel", relu_plane_unit_fill_kernel, dim3(grid_for(m)), dim3(kBlockThreads),
+                 *walks[t], m, u.item.data(), u.at.data(), u.nv.data(), u.polys.data(), d_r_at.data(), d_cells.data());
+        }
+      }
       d_cells.copy_to_host(r.cells.data() + 3 * r_at[first], nr, "relu plane regions (copy cells)");
       first = end;
     }
