@@ -174,7 +174,7 @@ plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int de
 //      the regions below each cell, then (cells kept) store each region's area and centroid.
 // Every pass runs in timed chunks of launches as the line walk's; a launch holds at most as many
 // threads as kChunkBytes of workspace (plane_doubles + plane_ints each: the plan's bounds, the same on
-// every device) and of outputs allow.
+// every device, or stage 2's smaller first tier, below) and of outputs allow.
 namespace {
 
 struct PlaneWalk {
