@@ -234,3 +234,34 @@ def check_relu_sawtooth(k):
     # The sawtooth's kinks are the dyadic points j / 2^k, exactly (the walk's zeros are exact there).
     np.testing.assert_array_equal(got.breakpoints(), np.arange(1, 2**k) / 2**k)
     relu_same_regions(got, relu.linear_regions(net, line=(0.0, 1.0), patterns=True, device="cpu"))
+
+
+# ---- ReLU plane walk: the CUDA driver runs the CPU's per-cell functions, so everything is bit for bit ----
+
+
+def relu_same_planes(got, want):
+    """Two PlaneRegions results are the same: counts, every cell's (area, centroid) bits in the same
+    order, the image."""
+    np.testing.assert_array_equal(got.counts, want.counts)
+    if want._cells is None:
+        assert got._cells is None
+    else:
+        assert got._cells.dtype == want._cells.dtype == np.float64 and got._cells.shape == want._cells.shape
+        np.testing.assert_array_equal(got._cells.view(np.uint64), want._cells.view(np.uint64))
+    if want.image is None:
+        assert got.image is None
+    else:
+        np.testing.assert_array_equal(got.image, want.image)
+
+
+def check_relu_planes(widths, n_nets=1, seed=3, bias_std=0.5, extent=(-2.0, 1.5, -1.0, 2.5), image=(24, 20), **kw):
+    from deepcheap_native import relu
+
+    nets = [relu.random_network(widths, seed=seed, index=i, bias_std=bias_std) for i in range(n_nets)]
+    network = nets if n_nets > 1 else nets[0]
+    origin, u, v = np.random.default_rng(seed).normal(size=(3, widths[0]))
+    got = relu.linear_regions_2d(network, origin, u, v, extent, cells=True, image=image, device="cuda", **kw)
+    want = relu.linear_regions_2d(network, origin, u, v, extent, cells=True, image=image, device="cpu", **kw)
+    relu_same_planes(got, want)
+    assert got.counts.shape == (n_nets,)
+    return got

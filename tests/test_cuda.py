@@ -25,6 +25,7 @@ from cuda_cases import (
     check_product_resident,
     check_product_shallow,
     check_relu_lines,
+    check_relu_planes,
     check_relu_sawtooth,
     random_circuit,
 )
@@ -283,3 +284,11 @@ def test_relu_line_regions_bit_identical(widths, n_lines, n_nets):
 @pytest.mark.parametrize("k", [1, 12])
 def test_relu_sawtooth(k):
     check_relu_sawtooth(k)
+
+
+@pytest.mark.parametrize(("widths", "n_nets"), [
+    ((2, 64, 64, 1), 2),                # a batch of networks, hundreds of first-layer cells (units) each
+    ((3, 16, 16, 16, 16, 16, 1), 1),    # deep: long walks below each cell
+])
+def test_relu_plane_regions_bit_identical(widths, n_nets):
+    check_relu_planes(widths, n_nets=n_nets, extent=(-3.0, 3.0, -3.0, 3.0))

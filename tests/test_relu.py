@@ -349,6 +349,22 @@ def test_plane_errors():
         relu.linear_regions_2d(net, [0, 0, 0], [1, 0], [0, 1])
 
 
+def test_plane_regions_batched_and_on_any_thread_count():
+    """A batch of networks equals single calls, on 1 and 2 threads, bit for bit: each (network, plane)
+    is split by the first layer, then every first-layer cell is walked by one thread and the cells are
+    gathered in order (csrc/cpu/relu.cpp over deepcheap::relu::walk_plane)."""
+    nets = [relu.random_network((3, 12, 12, 12, 1), seed=8, index=i, bias_std=0.5) for i in range(3)]
+    origin, u, v = np.random.default_rng(9).normal(size=(3, 3))
+    one = relu.linear_regions_2d(nets, origin, u, v, cells=True, threads=1)
+    two = relu.linear_regions_2d(nets, origin, u, v, cells=True, threads=2)
+    assert np.array_equal(one.counts, two.counts) and one.counts.min() > 1
+    for i in range(3):
+        single = relu.linear_regions_2d(nets[i], origin, u, v, cells=True)
+        assert single.count == one.counts[i]
+        assert one.cells(i).tobytes() == two.cells(i).tobytes() == single.cells().tobytes()
+        np.testing.assert_allclose(one.cells(i)[:, 0].sum(), 4.0, rtol=1e-12)  # they tile (-1, 1)^2
+
+
 def test_line_walk_is_the_same_bits_on_every_simd_target(each_simd_target):
     """The line walk is a kernel compiled per SIMD target (csrc/cpu/kernels/relu.cpp, no FP contraction,
     sums in the scalar order): on every target the CPU supports, counts, breakpoints and patterns of

@@ -1,7 +1,8 @@
 // CPU drivers of the ReLU area (see relu.hpp): OpenMP loops over independent items around the
 // header math in deepcheap/relu/network.hpp. Each item is computed whole by one thread, in a fixed
 // order, so results do not depend on the thread count. The line walk is deepcheap::relu::walk_item,
-// the same per-line function the CUDA driver (csrc/cuda/relu.cu) runs on one GPU thread per item.
+// the same per-line function the CUDA driver (csrc/cuda/relu.cu) runs on one GPU thread per item; the
+// plane walk is deepcheap::relu::plane_first_cells and plane_unit_regions, likewise shared.
 // Every loop runs in interruptible chunks of items (deepcheap/common/interrupt.hpp): an item's result
 // depends on nothing but its own index, so the chunks never change a result.
 #include "relu.hpp"
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -93,169 +95,6 @@ std::vector<T> concatenate(const std::vector<std::vector<T>>& parts) {
 
 }  // namespace
 
-namespace {
-
-// Thrown inside a plane walk when its ItemStop says stop; caught by the same thread around the unit.
-struct Stopped {};
-
-// Depth-first polygon splitting in one plane: the cells of level l inside polygon `poly`, given the
-// previous level's post-activations as affine functions a + s cu + t cv of the plane coordinates.
-struct PlaneWalk {
-  const int64_t* widths = nullptr;
-  int layers = 0;
-  const double* params = nullptr;
-  double tol = 0.0;
-  int64_t regions = 0;
-  std::vector<double>* cells_out = nullptr;     // (area, centroid s, centroid t) per region, when kept
-  ItemStop::Countdown* stop = nullptr;          // ticked once per region (throws Stopped when it says stop)
-  std::vector<std::vector<double>> a, cu, cv;  // per level: post-activations
-  std::vector<double> scratch_pos, scratch_neg;
-
-  // Level 0: the plane origin + s u + t v itself.
-  PlaneWalk(const int64_t* w, int n_layers, const double* network, double tolerance, const double* plane)
-      : widths(w), layers(n_layers), params(network), tol(tolerance), a(n_layers), cu(n_layers), cv(n_layers) {
-    for (int l = 0; l < layers; ++l) {
-      a[l].assign(static_cast<size_t>(widths[l]), 0.0);
-      cu[l].assign(static_cast<size_t>(widths[l]), 0.0);
-      cv[l].assign(static_cast<size_t>(widths[l]), 0.0);
-    }
-    const int64_t d = widths[0];
-    for (int64_t j = 0; j < d; ++j) {
-      a[0][j] = plane[j];
-      cu[0][j] = plane[d + j];
-      cv[0][j] = plane[2 * d + j];
-    }
-  }
-
-  // Level l's pre-activations (pz + s pu + t pv) and the cells their lines cut `poly` into.
-  struct Split {
-    std::vector<double> pz, pu, pv;
-    std::vector<std::vector<double>> cells;
-  };
-  Split split(int l, const std::vector<double>& poly) {
-    const int64_t n = widths[l];
-    const double* W = params + dr::layer_offset(widths, l);
-    const double* b = W + n * widths[l - 1];
-    Split out;
-    out.pz.resize(static_cast<size_t>(n));
-    out.pu.resize(static_cast<size_t>(n));
-    out.pv.resize(static_cast<size_t>(n));
-    dr::affine(W, b, n, widths[l - 1], a[l - 1].data(), out.pz.data());
-    dr::affine(W, nullptr, n, widths[l - 1], cu[l - 1].data(), out.pu.data());
-    dr::affine(W, nullptr, n, widths[l - 1], cv[l - 1].data(), out.pv.data());
-    std::vector<std::vector<double>> next;
-    out.cells.push_back(poly);
-    for (int64_t j = 0; j < n; ++j) {
-      next.clear();
-      for (auto& cell : out.cells) {
-        const int nv = static_cast<int>(cell.size() / 2);
-        scratch_pos.resize(2 * (nv + 1));
-        scratch_neg.resize(2 * (nv + 1));
-        int np = 0, nn = 0;
-        if (dr::polygon_split(cell.data(), nv, out.pz[j], out.pu[j], out.pv[j], tol, scratch_pos.data(), np,
-                              scratch_neg.data(), nn)) {
-          next.emplace_back(scratch_pos.begin(), scratch_pos.begin() + 2 * np);
-          next.emplace_back(scratch_neg.begin(), scratch_neg.begin() + 2 * nn);
-        } else {
-          next.push_back(std::move(cell));
-        }
-      }
-      out.cells.swap(next);
-    }
-    return out;
-  }
-
-  // One cell of level l: a region at the last hidden level, else the next level splits it.
-  void enter(int l, const Split& level, const std::vector<double>& cell) {
-    double cs = 0, ct = 0;
-    const double area = dr::polygon_area_centroid(cell.data(), static_cast<int>(cell.size() / 2), cs, ct);
-    if (l == layers - 1) {
-      ++regions;
-      if (cells_out) cells_out->insert(cells_out->end(), {area, cs, ct});
-      if (stop && stop->tick()) throw Stopped{};
-      return;
-    }
-    for (int64_t j = 0; j < widths[l]; ++j) {
-      const bool on = level.pz[j] + cs * level.pu[j] + ct * level.pv[j] > 0.0;
-      a[l][j] = on ? level.pz[j] : 0.0;
-      cu[l][j] = on ? level.pu[j] : 0.0;
-      cv[l][j] = on ? level.pv[j] : 0.0;
-    }
-    descend(l + 1, cell);
-  }
-
-  void descend(int l, const std::vector<double>& poly) {
-    const Split level = split(l, poly);
-    for (const auto& cell : level.cells) enter(l, level, cell);
-  }
-};
-
-}  // namespace
-
-PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
-                           const double* planes, int64_t n_planes, const double* extent, double tol, bool keep_cells) {
-  plan::check_relu_tol(tol);
-  const int layers = layers_of(widths);
-  const int64_t per = dr::layer_offset(widths.data(), layers + 1);
-  const int64_t d = widths.front();
-  plan::check_relu_finite(planes, n_planes * 3 * d, "plane origin and directions");
-  plan::check_relu_finite(extent, 4, "extent");
-  if (!(extent[0] < extent[1] && extent[2] < extent[3]))
-    throw std::invalid_argument("extent (s0, s1, t0, t1) needs s0 < s1 and t0 < t1");
-  const int64_t items = n_nets * n_planes;
-  PlaneRegions r;
-  r.counts.assign(static_cast<size_t>(items), 0);
-  const std::vector<double> rect{extent[0], extent[2], extent[1], extent[2], extent[1], extent[3], extent[0], extent[3]};
-  if (layers == 1) {  // an affine map: the whole rectangle is one region
-    if (keep_cells)
-      for (int64_t i = 0; i < items; ++i)
-        r.cells.insert(r.cells.end(), {(extent[1] - extent[0]) * (extent[3] - extent[2]), 0.5 * (extent[0] + extent[1]),
-                                       0.5 * (extent[2] + extent[3])});
-    std::fill(r.counts.begin(), r.counts.end(), int64_t(1));
-    return r;
-  }
-  const int threads = deepcheap::cpu::num_threads();
-  auto walk = [&](int64_t i) { return PlaneWalk(widths.data(), layers, params + (i / n_planes) * per, tol,
-                                                planes + (i % n_planes) * 3 * d); };
-  // Two passes, each in interruptible chunks. First every item's rectangle is split by the first hidden
-  // layer; then each of those cells is a unit of its own, walked depth first through the deeper layers
-  // (a single plane of a deep network is then many units, for the threads and for Ctrl-C alike). A
-  // unit's regions are those of its subtree of the one-pass walk, and units are gathered in order, so
-  // the counts and cells are the one-pass walk's.
-  std::vector<PlaneWalk::Split> first(static_cast<size_t>(items));
-  walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (int64_t i = begin; i < end; ++i) first[static_cast<size_t>(i)] = walk(i).split(1, rect);
-  });
-  std::vector<int64_t> unit_begin(static_cast<size_t>(items) + 1, 0);
-  for (int64_t i = 0; i < items; ++i)
-    unit_begin[i + 1] = unit_begin[i] + static_cast<int64_t>(first[static_cast<size_t>(i)].cells.size());
-  const int64_t units = unit_begin[items];
-  std::vector<int64_t> unit_regions(static_cast<size_t>(units), 0);
-  std::vector<std::vector<double>> unit_cells(keep_cells ? static_cast<size_t>(units) : 0);
-  walk_in_chunks(units, threads, [&](int64_t begin, int64_t end) {
-    // A unit (one cell of the first hidden layer) of a deep network can hold millions of regions: the
-    // walks tick a shared stop every region (cpu/stop.hpp), as the line walks do.
-    for_stoppable_items(begin, end, threads, 1, [] { return 0; }, [&](int, int64_t u, ItemStop& stop) {
-      const int64_t i = std::upper_bound(unit_begin.begin(), unit_begin.end(), u) - unit_begin.begin() - 1;
-      const PlaneWalk::Split& level = first[static_cast<size_t>(i)];
-      PlaneWalk w = walk(i);
-      ItemStop::Countdown countdown{&stop};
-      w.stop = &countdown;
-      if (keep_cells) w.cells_out = &unit_cells[static_cast<size_t>(u)];
-      try {
-        w.enter(1, level, level.cells[static_cast<size_t>(u - unit_begin[i])]);
-      } catch (const Stopped&) {
-      }
-      unit_regions[static_cast<size_t>(u)] = w.regions;
-    });
-  });
-  for (int64_t i = 0; i < items; ++i)
-    for (int64_t u = unit_begin[i]; u < unit_begin[i + 1]; ++u) r.counts[static_cast<size_t>(i)] += unit_regions[u];
-  if (keep_cells) r.cells = concatenate(unit_cells);
-  return r;
-}
-
 }  // namespace deepcheap::cpu::relu
 
 namespace deepcheap::cpu {
@@ -310,6 +149,107 @@ plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int) {
   });
   r.breakpoints = relu::concatenate(cuts);
   if (p.keep_patterns) r.patterns = relu::concatenate(bits);
+  return r;
+}
+
+namespace dr = deepcheap::relu;
+
+namespace {
+// One plane unit's emitter: each region's (area, centroid) into the unit's vector when kept; each
+// region ticks the shared stop.
+struct PlaneEmit {
+  std::vector<double>* cells;
+  ItemStop::Countdown stop;
+  bool operator()(double area, double cs, double ct, const double*, int) {
+    if (cells) cells->insert(cells->end(), {area, cs, ct});
+    return !stop.tick();
+  }
+};
+// The first pass's emitter: every first-layer cell's polygon and vertex count.
+struct FirstCells {
+  std::vector<double>* vertices;
+  std::vector<int>* counts;
+  bool operator()(double, double, double, const double* poly, int n) {
+    vertices->insert(vertices->end(), poly, poly + 2 * n);
+    counts->push_back(n);
+    return true;
+  }
+};
+}  // namespace
+
+plan::ReluPlaneRegions relu_plane_regions(Driver, const plan::ReluPlanes& p, int) {
+  if (p.layers == 1) return plan::relu_plane_affine(p);
+  const int64_t items = p.items();
+  const int64_t* widths = p.widths.data();
+  const int threads = deepcheap::cpu::num_threads();
+  // Each thread's workspace, left uninitialised: it is sized for the worst case (up to
+  // kReluPlaneWorkBytes) and a walk touches only the part it uses, so a wide network's untouched pages
+  // cost nothing (each chunk allocates it again).
+  struct Scratch {
+    std::unique_ptr<double[]> work;
+    std::unique_ptr<int[]> state;
+  };
+  const auto scratch = [&] {
+    return Scratch{std::unique_ptr<double[]>(new double[static_cast<size_t>(p.work_doubles)]),
+                   std::unique_ptr<int[]>(new int[static_cast<size_t>(p.work_ints)])};
+  };
+  // Two passes, each in interruptible chunks. First every item's rectangle is split by the first hidden
+  // layer (deepcheap::relu::plane_first_cells); then each of those cells is a unit of its own, walked
+  // depth first through the deeper layers (plane_unit_regions: a single plane of a deep network is then
+  // many units, for the threads and for Ctrl-C alike). Units are gathered in order, so the counts and
+  // cells are those of one walk per item.
+  std::vector<std::vector<double>> first_vertices(static_cast<size_t>(items));
+  std::vector<std::vector<int>> first_counts(static_cast<size_t>(items));
+  std::vector<int64_t> status(static_cast<size_t>(items), 0);
+  relu::walk_in_chunks(items, threads, [&](int64_t begin, int64_t end) {
+#pragma omp parallel num_threads(threads)
+    {
+      Scratch w = scratch();
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t i = begin; i < end; ++i) {
+        FirstCells emit{&first_vertices[static_cast<size_t>(i)], &first_counts[static_cast<size_t>(i)]};
+        status[static_cast<size_t>(i)] =
+            dr::plane_first_cells(widths, p.layers, p.params, p.per, p.planes, p.n_planes, i, p.extent, p.tol,
+                                  p.max_vertices, p.max_frames, w.work.get(), w.state.get(), emit);
+      }
+    }
+    for (int64_t i = begin; i < end; ++i) plan::check_relu_plane_status(p, status[static_cast<size_t>(i)], i);
+  });
+  // Unit u: item unit_item[u], polygon at unit_at[u] in its item's vertices.
+  std::vector<int64_t> unit_begin(static_cast<size_t>(items) + 1, 0);
+  for (int64_t i = 0; i < items; ++i)
+    unit_begin[i + 1] = unit_begin[i] + static_cast<int64_t>(first_counts[static_cast<size_t>(i)].size());
+  const int64_t units = unit_begin[items];
+  std::vector<int64_t> unit_item(static_cast<size_t>(units)), unit_at(static_cast<size_t>(units));
+  for (int64_t i = 0, u = 0; i < items; ++i) {
+    int64_t at = 0;
+    for (int n : first_counts[static_cast<size_t>(i)]) {
+      unit_item[static_cast<size_t>(u)] = i;
+      unit_at[static_cast<size_t>(u++)] = at;
+      at += 2 * n;
+    }
+  }
+  std::vector<int64_t> unit_regions(static_cast<size_t>(units), 0);
+  std::vector<std::vector<double>> unit_cells(p.keep_cells ? static_cast<size_t>(units) : 0);
+  relu::walk_in_chunks(units, threads, [&](int64_t begin, int64_t end) {
+    // A unit (one cell of the first hidden layer) of a deep network can hold millions of regions: the
+    // walks tick a shared stop every region (cpu/stop.hpp), as the line walks do.
+    for_stoppable_items(begin, end, threads, 1, scratch, [&](Scratch& w, int64_t u, ItemStop& stop) {
+      const size_t k = static_cast<size_t>(u);
+      const int64_t i = unit_item[k];
+      PlaneEmit emit{p.keep_cells ? &unit_cells[k] : nullptr, {&stop}};
+      const int nv = first_counts[static_cast<size_t>(i)][static_cast<size_t>(u - unit_begin[i])];
+      unit_regions[k] = dr::plane_unit_regions(widths, p.layers, p.params, p.per, p.planes, p.n_planes, i,
+                                               first_vertices[static_cast<size_t>(i)].data() + unit_at[k], nv, p.tol,
+                                               p.max_vertices, p.max_frames, w.work.get(), w.state.get(), emit);
+    });
+    for (int64_t u = begin; u < end; ++u)
+      plan::check_relu_plane_status(p, unit_regions[static_cast<size_t>(u)], unit_item[static_cast<size_t>(u)]);
+  });
+  plan::ReluPlaneRegions r;
+  r.counts.assign(static_cast<size_t>(items), 0);
+  for (int64_t u = 0; u < units; ++u) r.counts[static_cast<size_t>(unit_item[static_cast<size_t>(u)])] += unit_regions[u];
+  if (p.keep_cells) r.cells = relu::concatenate(unit_cells);
   return r;
 }
 

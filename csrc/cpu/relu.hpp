@@ -1,6 +1,6 @@
 // CPU drivers of the ReLU area (csrc/include/deepcheap/relu/network.hpp holds the math): batched
-// forward passes, activation-pattern hashes, and the exact walk of linear regions along segments.
-// Items (network, point) or (network, line) are independent and each is computed by one thread in
+// forward passes, activation-pattern hashes, and the exact walks of linear regions along segments and
+// in planes. Items (network, point), (network, line) or (network, plane) are independent and each is computed by one thread in
 // index order, so every result is the same bits on any thread count.
 #pragma once
 
@@ -20,17 +20,6 @@ void forward(Driver, const std::vector<int64_t>& widths, const double* params, i
 void pattern_hashes(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
                     const double* x, int64_t n_points, uint64_t* hashes);
 
-struct PlaneRegions {
-  std::vector<int64_t> counts;  // (n_nets * n_planes): regions in each rectangle
-  std::vector<double> cells;    // when kept: (area, centroid s, centroid t) per region, item after item
-};
-
-// The exact number of activation regions of each network in each plane rectangle
-// {origin + s u + t v : s in [s0, s1], t in [t0, t1]} (planes: n_planes x 3 x w[0] values: origin, u, v;
-// extent: s0, s1, t0, t1), by splitting convex polygons with each neuron's line, layer by layer.
-PlaneRegions plane_regions(Driver, const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
-                           const double* planes, int64_t n_planes, const double* extent, double tol, bool keep_cells);
-
 }  // namespace deepcheap::cpu::relu
 
 namespace deepcheap::cpu {
@@ -40,5 +29,12 @@ namespace deepcheap::cpu {
 // walk over max_pieces pieces is an std::invalid_argument (plan::check_relu_counts). In deepcheap::cpu,
 // beside its CUDA twin in deepcheap::cuda, so that the one binding (bind_relu.hpp) finds either.
 plan::ReluLineRegions relu_line_regions(Driver, const plan::ReluLines& p, int device = 0);
+
+// The exact activation regions of each network in each plane rectangle of the plan (plan/relu.hpp:
+// network, planes, extent, tol, all checked there), by splitting convex polygons with each neuron's
+// line, layer by layer (deepcheap::relu::plane_first_cells, then plane_unit_regions per first-layer
+// cell); `device` is ignored. A walk that fails (plan::check_relu_plane_status) is an
+// std::invalid_argument. Beside its CUDA twin, as relu_line_regions.
+plan::ReluPlaneRegions relu_plane_regions(Driver, const plan::ReluPlanes& p, int device = 0);
 
 }  // namespace deepcheap::cpu

@@ -1,6 +1,7 @@
 // ReLU networks, device-neutral layer (see relu.hpp).
 #include "plan/relu.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -77,6 +78,78 @@ void check_relu_counts(const ReluLines& p, const int64_t* counts, int64_t begin,
       throw std::invalid_argument("network " + std::to_string(i / p.n_lines) + " has more than max_pieces = " +
                                   std::to_string(p.max_pieces) + " regions along line " + std::to_string(i % p.n_lines) +
                                   ": raise max_pieces (memory and time grow with it) or shorten the segment");
+}
+
+ReluPlanes plan_relu_planes(const std::vector<int64_t>& widths, const double* params, int64_t n_nets,
+                            int64_t params_size, const double* planes, int64_t n_planes, const double* extent,
+                            double tol, bool keep_cells) {
+  ReluPlanes p;
+  p.per = check_relu_network(widths, n_nets, params_size, params);
+  check_relu_tol(tol);
+  p.widths = widths;
+  p.layers = static_cast<int>(widths.size()) - 1;
+  p.d = widths.front();
+  p.n_nets = n_nets;
+  if (n_planes < 1) throw std::invalid_argument("planes is empty: expected at least one plane");
+  check_relu_finite(planes, n_planes * 3 * p.d, "plane origin and directions");
+  check_relu_finite(extent, 4, "extent");
+  if (!(extent[0] < extent[1] && extent[2] < extent[3]))
+    throw std::invalid_argument("extent (s0, s1, t0, t1) needs s0 < s1 and t0 < t1");
+  p.params = params;
+  p.planes = planes;
+  p.n_planes = n_planes;
+  for (int k = 0; k < 4; ++k) p.extent[k] = extent[k];
+  p.tol = tol;
+  p.keep_cells = keep_cells;
+  const int64_t* w = widths.data();
+  p.max_vertices = dr::plane_vertices(w, p.layers);
+  p.max_frames = dr::plane_frames(w, p.layers);
+  const auto bytes = [&](int64_t v, int64_t f) {
+    return dr::plane_doubles(w, p.layers, v, f) * int64_t(sizeof(double)) + dr::plane_ints(f) * int64_t(sizeof(int));
+  };
+  if (bytes(p.max_vertices, p.max_frames) > kReluPlaneWorkBytes) {
+    // Cut both bounds to the largest m (at least 16) that fits: walks far below the bound still run.
+    int64_t m = 16;
+    while (bytes(std::min(p.max_vertices, 2 * m), std::min(p.max_frames, 2 * m)) <= kReluPlaneWorkBytes) m *= 2;
+    int64_t lo = m, hi = 2 * m;  // bytes(lo) fits (or lo = 16), bytes(hi) does not
+    while (hi - lo > 1) {
+      const int64_t mid = (lo + hi) / 2;
+      (bytes(std::min(p.max_vertices, mid), std::min(p.max_frames, mid)) <= kReluPlaneWorkBytes ? lo : hi) = mid;
+    }
+    p.max_vertices = std::min(p.max_vertices, lo);
+    p.max_frames = std::min(p.max_frames, lo);
+  }
+  p.work_doubles = dr::plane_doubles(w, p.layers, p.max_vertices, p.max_frames);
+  p.work_ints = dr::plane_ints(p.max_frames);
+  return p;
+}
+
+ReluPlaneRegions relu_plane_affine(const ReluPlanes& p) {
+  ReluPlaneRegions r;
+  const int64_t items = p.items();
+  r.counts.assign(static_cast<size_t>(items), 1);
+  const double* e = p.extent;
+  if (p.keep_cells)
+    for (int64_t i = 0; i < items; ++i)
+      r.cells.insert(r.cells.end(), {(e[1] - e[0]) * (e[3] - e[2]), 0.5 * (e[0] + e[1]), 0.5 * (e[2] + e[3])});
+  return r;
+}
+
+void check_relu_plane_status(const ReluPlanes& p, int64_t status, int64_t item) {
+  if (status >= 0) return;
+  const std::string where = "network " + std::to_string(item / p.n_planes) + " in plane " +
+                            std::to_string(item % p.n_planes) + ": ";
+  if (status == dr::kPlaneDegenerate)
+    throw std::invalid_argument(where + "a neuron's line crossed a cell of the walk more than twice (rounding made "
+                                "the cell non-convex on the scale of tol = " + std::to_string(p.tol) +
+                                "): raise tol");
+  if (status == dr::kPlaneFull)
+    throw std::invalid_argument(where + "a cell of the walk needs more than " + std::to_string(p.max_vertices) +
+                                " vertices or " + std::to_string(p.max_frames) +
+                                " nested splits (the workspace of one walk is capped at " +
+                                std::to_string(kReluPlaneWorkBytes >> 20) +
+                                " MiB): use a smaller extent or fewer hidden neurons");
+  throw std::invalid_argument(where + "the plane walk failed with status " + std::to_string(status));
 }
 
 }  // namespace deepcheap::plan

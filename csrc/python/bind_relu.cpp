@@ -1,6 +1,6 @@
-// Bindings for the ReLU area in _core: the line walk (bind_relu.hpp, shared with the CUDA modules) and the
-// CPU-only batched forward passes, activation-pattern hashes and plane regions. python/deepcheap_native/relu/
-// validates and explains; shapes, finiteness and the parameter count are re-checked here before the GIL
+// Bindings for the ReLU area in _core: the line and plane walks (bind_relu.hpp, shared with the CUDA
+// modules) and the CPU-only batched forward passes and activation-pattern hashes.
+// python/deepcheap_native/relu/ validates and explains; shapes, finiteness and the parameter count are re-checked here before the GIL
 // is released.
 #include "python/bind_relu.hpp"
 
@@ -21,11 +21,6 @@ int64_t check_params(const std::vector<int64_t>& w, const carray<double>& params
 void check_points(const carray<double>& x, int64_t d, const char* what) {
   DC_REQUIRE(x.ndim() == 2 && x.shape(1) == d,
              std::string(what) + " has shape " + shape_string(x) + " but expected (n, " + std::to_string(d) + ")");
-}
-
-template <class T>
-py::array_t<T> to_array(const std::vector<T>& v) {
-  return deepcheap::python::relu_to_array(v);
 }
 
 }  // namespace
@@ -60,27 +55,4 @@ void bind_relu(py::module_& m) {
       },
       py::arg("widths"), py::arg("params"), py::arg("x"));
   deepcheap::python::define_relu<deepcheap::cpu::Driver>(m);
-  m.def(
-      "relu_plane_regions",
-      [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& planes,
-         const carray<double>& extent, double tol, bool keep_cells) {
-        const auto w = widths_of(widths);
-        const int64_t nets = check_params(w, params);
-        DC_REQUIRE(planes.ndim() == 3 && planes.shape(1) == 3 && planes.shape(2) == w.front(),
-                   "planes has shape " + shape_string(planes) + " but expected (n_planes, 3, " + std::to_string(w.front()) + ")");
-        DC_REQUIRE(planes.shape(0) >= 1, "planes is empty: expected at least one plane");
-        DC_REQUIRE(extent.ndim() == 1 && extent.shape(0) == 4,
-                   "extent has shape " + shape_string(extent) + " but expected (4,): s0, s1, t0, t1");
-        cr::PlaneRegions r;
-        {
-          py::gil_scoped_release release;
-          r = cr::plane_regions(deepcheap::cpu::Driver{}, w, params.data(), nets, planes.data(), planes.shape(0),
-                                extent.data(), tol, keep_cells);
-        }
-        auto counts = to_array(r.counts).reshape({static_cast<py::ssize_t>(nets), planes.shape(0)});
-        auto cells = to_array(r.cells).reshape({static_cast<py::ssize_t>(r.cells.size() / 3), py::ssize_t(3)});
-        return py::make_tuple(counts, cells);
-      },
-      py::arg("widths"), py::arg("params"), py::arg("planes"), py::arg("extent"), py::arg("tol"),
-      py::arg("keep_cells"));
 }

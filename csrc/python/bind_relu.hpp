@@ -1,7 +1,7 @@
-// Binding of the ReLU line walk, written once for every driver (CPU in bind_relu.cpp, CUDA in
-// bind_cuda.cpp): convert the arguments, plan and check the call (csrc/plan/relu.hpp), call the
-// driver's relu_line_regions (argument-dependent lookup: deepcheap::cpu or deepcheap::cuda) with the GIL
-// released, shape the results.
+// Bindings of the ReLU line and plane walks, written once for every driver (CPU in bind_relu.cpp, CUDA
+// in bind_cuda.cpp): convert the arguments, plan and check the call (csrc/plan/relu.hpp), call the
+// driver's relu_line_regions or relu_plane_regions (argument-dependent lookup: deepcheap::cpu or
+// deepcheap::cuda) with the GIL released, shape the results.
 #pragma once
 
 #include <algorithm>
@@ -64,6 +64,32 @@ void define_relu(py::module_& m) {
       py::arg("widths"), py::arg("params"), py::arg("lines"), py::arg("tol"), py::arg("keep_patterns"),
       py::arg("max_pieces"), py::arg("device") = 0,
       "Exact activation regions along segments: (counts (n_networks, n_lines), breakpoints, patterns).");
+  m.def(
+      "relu_plane_regions",
+      [](const carray<int64_t>& widths, const carray<double>& params, const carray<double>& planes,
+         const carray<double>& extent, double tol, bool keep_cells, int device) {
+        const auto w = relu_widths(widths);
+        const int64_t nets = relu_check_params(w, params);
+        DC_REQUIRE(planes.ndim() == 3 && planes.shape(1) == 3 && planes.shape(2) == w.front(),
+                   "planes has shape " + shape_string(planes) + " but expected (n_planes, 3, " + std::to_string(w.front()) + ")");
+        DC_REQUIRE(planes.shape(0) >= 1, "planes is empty: expected at least one plane");
+        DC_REQUIRE(extent.ndim() == 1 && extent.shape(0) == 4,
+                   "extent has shape " + shape_string(extent) + " but expected (4,): s0, s1, t0, t1");
+        const plan::ReluPlanes p = plan::plan_relu_planes(w, params.data(), nets, params.size(), planes.data(),
+                                                          planes.shape(0), extent.data(), tol, keep_cells);
+        plan::ReluPlaneRegions r;
+        {
+          // Safe: the driver reads the caller's arrays, kept alive by this frame, and writes r.
+          py::gil_scoped_release release;
+          r = relu_plane_regions(Driver{}, p, device);
+        }
+        auto counts = relu_to_array(r.counts).reshape({static_cast<py::ssize_t>(nets), planes.shape(0)});
+        auto cells = relu_to_array(r.cells).reshape({static_cast<py::ssize_t>(r.cells.size() / 3), py::ssize_t(3)});
+        return py::make_tuple(counts, cells);
+      },
+      py::arg("widths"), py::arg("params"), py::arg("planes"), py::arg("extent"), py::arg("tol"),
+      py::arg("keep_cells"), py::arg("device") = 0,
+      "Exact activation regions in plane rectangles: (counts (n_networks, n_planes), cells (regions, 3)).");
 }
 
 }  // namespace deepcheap::python

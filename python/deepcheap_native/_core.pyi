@@ -205,7 +205,7 @@ def relu_line_regions(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.uint8]]: ...
 def relu_plane_regions(
     widths: npt.NDArray[np.int64], params: npt.NDArray[np.float64], planes: npt.NDArray[np.float64],
-    extent: npt.NDArray[np.float64], tol: float, keep_cells: bool,
+    extent: npt.NDArray[np.float64], tol: float, keep_cells: bool, device: int = 0,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
 
 # --- locality (bind_locality.cpp) ----------------------------------------------------------

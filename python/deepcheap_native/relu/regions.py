@@ -243,7 +243,7 @@ def _vector(x: Any, name: str, dim: int) -> np.ndarray:
 
 def linear_regions_2d(network: Any, origin: Any, u: Any, v: Any, extent: Sequence[float] = (-1.0, 1.0, -1.0, 1.0), *,
                       tol: float = 1e-10, cells: bool = False, image: int | tuple[int, int] | None = None,
-                      threads: int | None = None) -> PlaneRegions:
+                      threads: int | None = None, device: Any = None) -> PlaneRegions:
     """The exact activation regions of ReLU networks in the plane rectangle
     {origin + s·u + t·v : s0 ≤ s ≤ s1, t0 ≤ t ≤ t1}, ``extent = (s0, s1, t0, t1)``.
 
@@ -251,8 +251,14 @@ def linear_regions_2d(network: Any, origin: Any, u: Any, v: Any, extent: Sequenc
     then each cell by the next layer's lines (affine on the cell), and so on. A vertex within ``tol``
     (plane units) of a line counts as on it. ``image=n`` (or ``(rows, cols)``) also rasterises network
     0's activation-pattern ids at pixel centres; ``cells=True`` keeps each region's area and centroid.
+
+    ``device``: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; None: the device of ``origin``, ``u`` or ``v`` (a
+    torch CUDA tensor or a CuPy array means its GPU), else the CPU. On a GPU one thread walks each
+    first-layer cell with the CPU's per-cell functions, so counts and cells are the CPU's bit for bit,
+    in its order; the image is rasterised on the CPU either way (a pattern hash per pixel).
     """
     check_threads(threads)
+    where = cuda.resolve_device(device, origin, u, v)
     tol = check_real(tol, "tol", minimum=0.0)
     if tol > 1e-3:
         raise ValueError(f"tol must be in [0, 1e-3], got {tol}")
@@ -260,7 +266,7 @@ def linear_regions_2d(network: Any, origin: Any, u: Any, v: Any, extent: Sequenc
         raise TypeError(f"cells must be a bool, got {type(cells).__name__}")
     nets, _ = _networks(network)
     dim = nets[0].input_dim
-    o, uu, vv = _vector(origin, "origin", dim), _vector(u, "u", dim), _vector(v, "v", dim)
+    o, uu, vv = (_vector(cuda.to_host(x), name, dim) for x, name in ((origin, "origin"), (u, "u"), (v, "v")))
     if isinstance(extent, (str, bytes)) or not isinstance(extent, Sequence) or len(extent) != 4:
         raise TypeError("extent must be a sequence (s0, s1, t0, t1)")
     ext = tuple(check_real(e, f"extent[{i}]") for i, e in enumerate(extent))
@@ -272,8 +278,8 @@ def linear_regions_2d(network: Any, origin: Any, u: Any, v: Any, extent: Sequenc
     params = _params(nets)
     widths = nets[0]._widths_array()
     with call_threads(threads):
-        counts, cell_data = _core.relu_plane_regions(widths, params, planes, np.asarray(ext, dtype=np.float64),
-                                                     tol, cells)
+        counts, cell_data = where.module.relu_plane_regions(widths, params, planes, np.asarray(ext, dtype=np.float64),
+                                                            tol, cells, device=where.index)
         img = None
         if image is not None:
             if isinstance(image, tuple):

@@ -346,21 +346,36 @@ namespace relu {
 
 // ---- planes: a convex polygon (n vertices (s, t), interleaved) split by one neuron's line ----------
 // The neuron is f(s, t) = z + s zu + t zv. Vertices within tol of the line (distance in plane units)
-// count as on it. Returns false (no split) when no vertex lies beyond tol on one of the two sides;
-// otherwise writes the part with f >= 0 into pos and the part with f <= 0 into neg (at most n + 1
-// vertices each, the line's crossings of the edges included in both) and returns true.
-DC_HD bool polygon_split(const double* poly, int n, double z, double zu, double zv, double tol, double* pos,
-                         int& npos, double* neg, int& nneg) {
+// count as on it. Returns 0 (no split) when no vertex lies beyond tol on one of the two sides;
+// otherwise writes the part with f >= 0 into pos and the part with f <= 0 into neg (the line's
+// crossings of the edges included in both) and returns 1. A convex polygon has at most two edges
+// that cross the line properly (one end beyond tol on each side), so each part has at most n + 1
+// vertices. Nothing is written and the result is kSplitNonConvex when more edges cross (a cell that
+// rounding made non-convex on the scale of tol), kSplitNoRoom when the cell would split but n + 1 >
+// room (the vertices pos and neg can each hold).
+constexpr int kSplitNonConvex = -1;
+constexpr int kSplitNoRoom = -2;
+
+DC_HD int polygon_split(const double* poly, int n, double z, double zu, double zv, double tol, int64_t room,
+                        double* pos, int& npos, double* neg, int& nneg) {
   const double norm2 = zu * zu + zv * zv;
-  if (!(norm2 > 0.0)) return false;  // constant on the plane: no line
+  if (!(norm2 > 0.0)) return 0;  // constant on the plane: no line
   const double inv = 1.0 / sqrt(norm2);
   bool any_pos = false, any_neg = false;
+  int crossings = 0;
+  const double d0 = (z + poly[0] * zu + poly[1] * zv) * inv;
+  double prev = d0;
   for (int i = 0; i < n; ++i) {
-    const double d = (z + poly[2 * i] * zu + poly[2 * i + 1] * zv) * inv;
+    const double d = prev;
+    const double next = i + 1 == n ? d0 : (z + poly[2 * i + 2] * zu + poly[2 * i + 3] * zv) * inv;
     any_pos = any_pos || d > tol;
     any_neg = any_neg || d < -tol;
+    crossings += (d > tol && next < -tol) || (d < -tol && next > tol) ? 1 : 0;
+    prev = next;
   }
-  if (!any_pos || !any_neg) return false;
+  if (!any_pos || !any_neg) return 0;
+  if (crossings > 2) return kSplitNonConvex;
+  if (n + 1 > room) return kSplitNoRoom;
   npos = 0;
   nneg = 0;
   for (int i = 0; i < n; ++i) {
@@ -390,7 +405,7 @@ DC_HD bool polygon_split(const double* poly, int n, double z, double zu, double 
       ++nneg;
     }
   }
-  return true;
+  return 1;
 }
 
 // Area and centroid of a convex polygon (shoelace); the vertex mean when the area is zero.
@@ -414,6 +429,197 @@ DC_HD double polygon_area_centroid(const double* poly, int n, double& cs, double
   }
   return 0.5 * (a2 < 0 ? -a2 : a2);
 }
+
+// ---- the plane walk: depth-first polygon splitting over caller-provided storage ---------------------
+// The regions of a network in the plane rectangle {origin + s u + t v}: the rectangle is split by every
+// first-layer neuron's line (one neuron after the other, each cell by each line), then each cell by the
+// next layer's lines, which are affine on the cell (the previous layers' patterns are constant there:
+// taken at its centroid), and so on. The split tree is walked depth first with the positive part
+// first, so the cells come out in the order of splitting every cell of a level by neuron 0, then every
+// resulting cell by neuron 1, ... (the leaves of the tree left to right), level after level.
+//
+// Bounds, so the walk needs no allocation: a split adds at most one vertex to each part (polygon_split)
+// and a path from the rectangle to a region splits at most once per hidden neuron (N in all), so every
+// polygon has at most 4 + N vertices and the stack of pending parts (one frame per split on the current
+// path, plus the one being split) at most 1 + N frames. plane_vertices and plane_frames give these
+// exact bounds; a caller may give less (max_vertices, max_frames: a wide network's bound is large, its
+// walks mostly far below), and a walk that would pass them returns kPlaneFull.
+constexpr int64_t kPlaneDegenerate = -3;  // polygon_split met a non-convex cell (raise tol)
+constexpr int64_t kPlaneFull = -4;        // more vertices or nested splits than the workspace holds
+
+DC_HD int64_t plane_vertices(const int64_t* widths, int layers) { return 4 + hidden_neurons(widths, layers); }
+DC_HD int64_t plane_frames(const int64_t* widths, int layers) { return 1 + hidden_neurons(widths, layers); }
+// Workspace of one walk with room for max_frames polygons of max_vertices each: doubles (the
+// post-activations of levels 0..H-1 and the pre-activations of levels 1..H as affine functions of
+// (s, t), three values per neuron each, then max_frames + 1 polygons of 2 max_vertices values) and
+// ints (level, next neuron and vertex count per frame).
+DC_HD int64_t plane_doubles(const int64_t* widths, int layers, int64_t max_vertices, int64_t max_frames) {
+  int64_t n = 3 * widths[0];
+  for (int l = 1; l < layers; ++l) n += 6 * widths[l];
+  if (layers >= 2) n -= 3 * widths[layers - 1];  // level H has no post-activations (its cells are regions)
+  return n + (max_frames + 1) * 2 * max_vertices;
+}
+DC_HD int64_t plane_ints(int64_t max_frames) { return 3 * max_frames; }
+
+// The regions below one polygon. plane: origin, u, v (w[0] values each); params: the ordinary
+// (row-major) parameter block. The walk starts from `poly` (nv vertices, copied) as a cell of level 1
+// that neurons 0..start_next-1 of level 1 already split (0: the rectangle itself; w[1]: a finished
+// first-layer cell), and emits every cell of level `last` (1 <= last <= H = layers - 1; H: the regions)
+// through emit(area, centroid s, centroid t, polygon, vertices), which returns whether to go on.
+// Returns the number of cells emitted, kWalkStopped when emit said stop, kPlaneDegenerate or
+// kPlaneFull (nothing more is emitted then). layers >= 2 (an affine map has no hidden neuron: one region).
+template <class Emit>
+DC_HD int64_t walk_plane(const int64_t* widths, int layers, const double* params, const double* plane,
+                         const double* poly, int nv, int64_t start_next, int last, double tol, int64_t max_vertices,
+                         int64_t max_frames, double* work, int* state, Emit& emit) {
+  const int H = layers - 1;
+  const int64_t d = widths[0];
+  // Level storage: post-activations (a, cu, cv) of levels 0..H-1, then pre-activations (pz, pu, pv) of
+  // levels 1..H, three rows of w[l] values each; first[l] = w[0] + ... + w[l-1] places them.
+  int64_t first[65];
+  first[0] = 0;
+  for (int l = 0; l < layers; ++l) first[l + 1] = first[l] + widths[l];
+  double* const post_at = work;
+  double* const pre_at = work + 3 * first[H] - 3 * widths[0];  // level 1's rows start at 3 first[H]
+  const auto a_of = [&](int l) { return post_at + 3 * first[l]; };
+  const auto cu_of = [&](int l) { return post_at + 3 * first[l] + widths[l]; };
+  const auto cv_of = [&](int l) { return post_at + 3 * first[l] + 2 * widths[l]; };
+  const auto pz_of = [&](int l) { return pre_at + 3 * first[l]; };
+  const auto pu_of = [&](int l) { return pre_at + 3 * first[l] + widths[l]; };
+  const auto pv_of = [&](int l) { return pre_at + 3 * first[l] + 2 * widths[l]; };
+  double* p = work + 3 * first[H] + 3 * (first[H + 1] - first[1]);
+  const int64_t stride = 2 * max_vertices;
+  double* polys = p;                           // frame f's polygon at polys + f * stride
+  double* spare = polys + max_frames * stride;  // the negative part of a split, before it takes its frame
+  int* level = state;
+  int* next = state + max_frames;
+  int* count = state + 2 * max_frames;
+  // The pre-activations of level l from the post-activations of level l - 1.
+  auto pre = [&](int l) {
+    const int64_t n = widths[l];
+    const double* W = params + layer_offset(widths, l);
+    const double* b = W + n * widths[l - 1];
+    affine(W, b, n, widths[l - 1], a_of(l - 1), pz_of(l));
+    affine(W, nullptr, n, widths[l - 1], cu_of(l - 1), pu_of(l));
+    affine(W, nullptr, n, widths[l - 1], cv_of(l - 1), pv_of(l));
+  };
+  for (int64_t j = 0; j < d; ++j) {
+    a_of(0)[j] = plane[j];
+    cu_of(0)[j] = plane[d + j];
+    cv_of(0)[j] = plane[2 * d + j];
+  }
+  pre(1);
+  if (nv > max_vertices || max_frames < 1) return kPlaneFull;
+  for (int k = 0; k < 2 * nv; ++k) polys[k] = poly[k];
+  level[0] = 1;
+  next[0] = static_cast<int>(start_next);
+  count[0] = nv;
+  int top = 0;
+  int64_t cells = 0;
+  while (top >= 0) {
+    const int l = level[top];
+    const int j = next[top];
+    double* P = polys + top * stride;
+    const int n = count[top];
+    if (j < widths[l]) {  // split the cell by neuron j of its level: positive part on top, negative below
+      int np = 0, nn = 0;
+      const int64_t room = top + 1 < max_frames ? max_vertices : 0;  // frame top + 1 takes the positive part
+      const int r = polygon_split(P, n, pz_of(l)[j], pu_of(l)[j], pv_of(l)[j], tol, room, P + stride, np, spare, nn);
+      if (r == kSplitNonConvex) return kPlaneDegenerate;
+      if (r == kSplitNoRoom) return kPlaneFull;
+      next[top] = j + 1;
+      if (r == 0) continue;
+      for (int k = 0; k < 2 * nn; ++k) P[k] = spare[k];
+      count[top] = nn;
+      ++top;
+      level[top] = l;
+      next[top] = j + 1;
+      count[top] = np;
+      continue;
+    }
+    // The cell is finished at level l.
+    double cs = 0.0, ct = 0.0;
+    const double area = polygon_area_centroid(P, n, cs, ct);
+    if (l == last) {
+      if (!emit(area, cs, ct, static_cast<const double*>(P), n)) return kWalkStopped;
+      ++cells;
+      --top;
+      continue;
+    }
+    // Level l's pattern is constant on the cell: its post-activations, then level l + 1's lines.
+    for (int64_t i = 0; i < widths[l]; ++i) {
+      const bool on = pz_of(l)[i] + cs * pu_of(l)[i] + ct * pv_of(l)[i] > 0.0;
+      a_of(l)[i] = on ? pz_of(l)[i] : 0.0;
+      cu_of(l)[i] = on ? pu_of(l)[i] : 0.0;
+      cv_of(l)[i] = on ? pv_of(l)[i] : 0.0;
+    }
+    pre(l + 1);
+    level[top] = l + 1;
+    next[top] = 0;
+  }
+  return cells;
+}
+
+// Item i of a batch of plane walks, the functions every driver calls (the CPU loops in csrc/cpu/relu.cpp,
+// the CUDA kernels in csrc/cuda/relu.cu): network i / n_planes (params: n_nets blocks of `per` ordinary
+// parameters) in plane i % n_planes (planes: n_planes x 3 x w[0], origin, u, v each), rectangle extent
+// (s0, s1, t0, t1). A walk is cut in two so that one plane of a deep network is many independent units
+// of work: plane_first_cells emits the cells of the first hidden layer in the rectangle (their polygons
+// matter: each is a unit), plane_unit_regions the regions below one of them (cell, nv: its polygon as
+// plane_first_cells emitted it). The units of an item, in order, emit the regions of the whole walk in
+// its order. Results, workspace and emit as walk_plane's.
+template <class Emit>
+DC_HD int64_t plane_first_cells(const int64_t* widths, int layers, const double* params, int64_t per,
+                                const double* planes, int64_t n_planes, int64_t i, const double* extent, double tol,
+                                int64_t max_vertices, int64_t max_frames, double* work, int* state, Emit& emit) {
+  const double rect[8] = {extent[0], extent[2], extent[1], extent[2], extent[1], extent[3], extent[0], extent[3]};
+  return walk_plane(widths, layers, params + (i / n_planes) * per, planes + (i % n_planes) * 3 * widths[0], rect, 4, 0,
+                    1, tol, max_vertices, max_frames, work, state, emit);
+}
+template <class Emit>
+DC_HD int64_t plane_unit_regions(const int64_t* widths, int layers, const double* params, int64_t per,
+                                 const double* planes, int64_t n_planes, int64_t i, const double* cell, int nv,
+                                 double tol, int64_t max_vertices, int64_t max_frames, double* work, int* state,
+                                 Emit& emit) {
+  return walk_plane(widths, layers, params + (i / n_planes) * per, planes + (i % n_planes) * 3 * widths[0], cell, nv,
+                    widths[1], layers - 1, tol, max_vertices, max_frames, work, state, emit);
+}
+
+// Emitters for the plane walks that need no allocation (a GPU thread's), writing into storage sized by a
+// counting pass (the walk is deterministic: the second walk emits exactly what the first counted).
+// CountCells counts the vertices of the emitted polygons; StorePolygons writes each polygon's vertices
+// (2 per vertex, one after the other) and vertex count; CountRegions only lets the walk count;
+// StoreRegionCells writes (area, centroid s, centroid t) per region.
+struct CountCells {
+  int64_t vertices = 0;
+  DC_HD bool operator()(double, double, double, const double*, int n) {
+    vertices += n;
+    return true;
+  }
+};
+struct StorePolygons {
+  double* vertices;
+  int* counts;
+  DC_HD bool operator()(double, double, double, const double* poly, int n) {
+    for (int k = 0; k < 2 * n; ++k) vertices[k] = poly[k];
+    vertices += 2 * n;
+    *counts++ = n;
+    return true;
+  }
+};
+struct CountRegions {
+  DC_HD bool operator()(double, double, double, const double*, int) { return true; }
+};
+struct StoreRegionCells {
+  double* out;
+  DC_HD bool operator()(double area, double cs, double ct, const double*, int) {
+    out[0] = area;
+    out[1] = cs;
+    out[2] = ct;
+    out += 3;
+    return true;
+  }
+};
 
 }  // namespace relu
 DC_NAMESPACE_END
