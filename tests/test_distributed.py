@@ -187,6 +187,27 @@ def test_worker_killed_mid_run(client):
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
 
 
+def test_shipped_circuit_survives_the_loss_of_its_worker(client):
+    # Dask's Active Memory Manager keeps one copy of scattered data even when it was broadcast (within
+    # its 2 s interval), and scattered data cannot be recomputed: a circuit shipped that way was lost
+    # with the worker holding it, and the call failed (seen once in CI). Shipped as a task, it is run
+    # again elsewhere.
+    from deepcheap_native.core.scaleout import Engine
+
+    mult = circuits.array_multiplier(6)
+    shipped = Engine(client, local=False).scatter(mult)
+    assert client.submit(lambda c: c.n_inputs, shipped, pure=False).result(timeout=60) == mult.n_inputs
+    time.sleep(3)  # past the memory manager's interval
+    holders = client.who_has(shipped)[shipped.key]
+    assert holders, "the shipped circuit is on no worker"
+    pids = client.run(os.getpid, workers=list(holders))
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
+    n = client.submit(lambda c: c.count_output_patterns(0, 1 << 12)[0].sum(), shipped, pure=False).result(timeout=120)
+    assert n == mult.count_output_patterns(0, 1 << 12)[0].sum()
+    client.wait_for_workers(2, timeout=60)  # the nannies restart the killed workers
+
+
 def test_unreachable_scheduler_fails_fast():
     t0 = time.monotonic()
     with pytest.raises(ConnectionError, match=r"could not reach a Dask scheduler at 'tcp://127.0.0.1:9' within 2 s"):
