@@ -102,8 +102,8 @@ void circuit_store(const circuit::PlanView& p, uint64_t* out, const WordRange& r
   }
 }
 
-// "batch": each thread owns a contiguous slice of blocks and runs the whole plan on each block with
-// its own slot buffer; threads never wait for each other. One thread (or one block) runs without any
+// "batch": each thread takes blocks one at a time and runs the whole plan on each with its own slot
+// buffer; threads never wait for each other but at the end. One thread (or one block) runs without any
 // OpenMP construct: even a parallel region that `if` makes serial costs a futex wake of the pool's
 // idle threads per call in libgomp, a good part of a one-word call's few microseconds.
 template <class V, int KV, class I>
@@ -113,24 +113,26 @@ void circuit_batch(const circuit::PlanView& p, const I* instr, const uint64_t* i
   const int64_t n_blocks = (r.w1 - r.w0 + K - 1) / K;
   const int T = static_cast<int>(threads < n_blocks ? threads : n_blocks);
   const int32_t n_runs = p.level_run[p.n_levels];
-  auto slice = [&](int t) {
-    V* S = reinterpret_cast<V*>(workspace) + static_cast<int64_t>(t) * p.n_slots * KV;
-    const int64_t b_lo = n_blocks * t / T, b_hi = n_blocks * (t + 1) / T;
-    for (int64_t blk = b_lo; blk < b_hi; ++blk) {
-      const int64_t w = r.w0 + blk * K;
-      circuit_load<V, KV>(p, in, r, w, 0, p.n_inputs, S);
-      for (int32_t run = 0; run < n_runs; ++run)
-        circuit_run<V, KV>(p.run_op[run], instr + 3 * static_cast<int64_t>(p.run_begin[run]),
-                           p.run_begin[run + 1] - p.run_begin[run], S);
-      circuit_store<V, KV>(p, out, r, w, 0, p.n_outputs, S);
-    }
+  auto block = [&](V* S, int64_t blk) {
+    const int64_t w = r.w0 + blk * K;
+    circuit_load<V, KV>(p, in, r, w, 0, p.n_inputs, S);
+    for (int32_t run = 0; run < n_runs; ++run)
+      circuit_run<V, KV>(p.run_op[run], instr + 3 * static_cast<int64_t>(p.run_begin[run]),
+                         p.run_begin[run + 1] - p.run_begin[run], S);
+    circuit_store<V, KV>(p, out, r, w, 0, p.n_outputs, S);
   };
   if (T <= 1) {
-    if (T == 1) slice(0);
+    for (int64_t blk = 0; blk < n_blocks; ++blk) block(reinterpret_cast<V*>(workspace), blk);
     return;
   }
-#pragma omp parallel for num_threads(T) schedule(static)
-  for (int t = 0; t < T; ++t) slice(t);
+  // Blocks are handed out one at a time, not in equal slices: on a shared machine one thread is often
+  // slower than the other, and with slices the faster one waited at the end of every chunk.
+#pragma omp parallel num_threads(T)
+  {
+    V* S = reinterpret_cast<V*>(workspace) + static_cast<int64_t>(omp_get_thread_num()) * p.n_slots * KV;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t blk = 0; blk < n_blocks; ++blk) block(S, blk);
+  }
 }
 
 // "levelized": all threads share one slot buffer and split every level's gates, meeting at a barrier
