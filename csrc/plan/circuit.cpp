@@ -21,11 +21,13 @@ bool is_unary(int op) { return circuit_op_is_unary(op); }
 bool is_nonlinear(int op) { return circuit_op_is_nonlinear(op); }
 
 // Planning a circuit of millions of gates takes seconds (random reads over every wire, several passes):
-// each pass polls for Ctrl-C every 2^20 items (issue 21), tens of milliseconds apart, on the calling
-// thread. An interrupt throws out of the constructor, so no half-built plan is ever seen.
-constexpr int64_t kPollMask = (int64_t(1) << 20) - 1;
+// every pass over the gates or wires polls for Ctrl-C (issue 21) on the calling thread, every 10 ms
+// (interrupt::SerialPoll: by time, so the AddressSanitizer build, some 10x slower, answers as fast; a
+// poll every 2^20 gates was 0.6 s apart there). An interrupt throws out of the constructor, so no
+// half-built plan is ever seen.
 inline void poll_every(int64_t i) {
-  if ((i & kPollMask) == kPollMask) interrupt::poll();
+  thread_local interrupt::SerialPoll poller;
+  poller.tick(i);
 }
 }  // namespace
 
@@ -84,7 +86,10 @@ CircuitPlan::CircuitPlan(int64_t n_inputs, std::vector<uint8_t> ops, std::vector
   // input-only subcircuits would otherwise be computed early and held (sha256's message schedule in
   // chain(sha256, t)); either is a valid levelisation, since every gate's inputs sit on lower levels.
   std::vector<int32_t> alap(G, 0);
-  for (int64_t g = 0; g < G; ++g) alap[g] = is_const(ops_[g]) ? 0 : depth_ - height_[g];
+  for (int64_t g = 0; g < G; ++g) {
+    poll_every(g);
+    alap[g] = is_const(ops_[g]) ? 0 : depth_ - height_[g];
+  }
   build_plan(level_);
   const int32_t asap_slots = n_slots_;
   build_plan(alap);
@@ -158,6 +163,7 @@ int64_t CircuitPlan::list_schedule(int64_t p) const {
   for (int64_t g = 0; g < G; ++g)
     if (!is_const(ops_[g]) && pending[g] == 0) push(g);
   int64_t steps = 0, done = 0;
+  interrupt::SerialPoll poller;
   std::vector<int32_t> taken;
   taken.reserve(std::min<int64_t>(p, G));
   while (done < work_) {
@@ -172,7 +178,7 @@ int64_t CircuitPlan::list_schedule(int64_t p) const {
       taken.push_back(g);
     }
     ++steps;
-    if (done >> 20 != (done + static_cast<int64_t>(taken.size())) >> 20) interrupt::poll();
+    if (done >> 12 != (done + static_cast<int64_t>(taken.size())) >> 12) poller.poll_if_due();
     done += static_cast<int64_t>(taken.size());
     for (int32_t g : taken)
       for (int32_t c = consumer_begin[g]; c < consumer_begin[g + 1]; ++c)
@@ -189,13 +195,18 @@ void CircuitPlan::build_plan(const std::vector<int32_t>& plan_level) {
   // Counting sort of gates by (level, op): runs of one op inside each level.
   const int64_t n_keys = static_cast<int64_t>(n_levels_) * OP_COUNT;
   std::vector<int32_t> key_start(n_keys + 1, 0);
-  interrupt::poll();
-  for (int64_t g = 0; g < G; ++g) ++key_start[int64_t(plan_level[g]) * OP_COUNT + ops_[g] + 1];
+  for (int64_t g = 0; g < G; ++g) {
+    poll_every(g);
+    ++key_start[int64_t(plan_level[g]) * OP_COUNT + ops_[g] + 1];
+  }
   for (int64_t k = 0; k < n_keys; ++k) key_start[k + 1] += key_start[k];
   std::vector<int32_t> order(G);
   {
     std::vector<int32_t> fill(key_start.begin(), key_start.end() - 1);
-    for (int64_t g = 0; g < G; ++g) order[fill[int64_t(plan_level[g]) * OP_COUNT + ops_[g]]++] = int32_t(g);
+    for (int64_t g = 0; g < G; ++g) {
+      poll_every(g);
+      order[fill[int64_t(plan_level[g]) * OP_COUNT + ops_[g]]++] = int32_t(g);
+    }
   }
   run_op_.clear();
   run_begin_.clear();
@@ -232,15 +243,18 @@ void CircuitPlan::build_plan(const std::vector<int32_t>& plan_level) {
     if (ll >= 0) return ll;
     return w < n_inputs_ ? -1 : plan_level[w - n_inputs_];  // unread input: never allocated
   };
-  interrupt::poll();
-  for (int64_t w = 0; w < n_wires; ++w)
+  for (int64_t w = 0; w < n_wires; ++w) {
+    poll_every(w);
     if (int32_t lv = free_level(w); lv >= 0) ++free_start[lv + 1];
+  }
   for (int32_t lv = 0; lv < n_levels_; ++lv) free_start[lv + 1] += free_start[lv];
   free_list.assign(free_start[n_levels_], 0);
   {
     std::vector<int32_t> fill(free_start.begin(), free_start.end() - 1);
-    for (int64_t w = 0; w < n_wires; ++w)
+    for (int64_t w = 0; w < n_wires; ++w) {
+      poll_every(w);
       if (int32_t lv = free_level(w); lv >= 0) free_list[fill[lv]++] = int32_t(w);
+    }
   }
   std::vector<int32_t> slot(n_wires, -1), free_slots;
   int32_t high = 0;
@@ -256,7 +270,6 @@ void CircuitPlan::build_plan(const std::vector<int32_t>& plan_level) {
   for (int32_t i = 0; i < n_in; ++i)
     if (last_level[i] >= 0) input_slot_[i] = slot[i] = alloc();
   instr_.assign(3 * G, 0);
-  interrupt::poll();
   for (int32_t lv = 0; lv < n_levels_; ++lv) {
     for (int32_t i = key_start[int64_t(lv) * OP_COUNT]; i < key_start[int64_t(lv + 1) * OP_COUNT]; ++i) {
       poll_every(i);

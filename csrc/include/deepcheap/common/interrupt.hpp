@@ -71,6 +71,28 @@ inline void poll() {
   }
 }
 
+// Serial host loops that are not cut into chunks (a circuit's planning passes over millions of gates):
+// tick(i) for every item i reads the clock every 4096 items and polls once kSerialPollSeconds have
+// passed since its last poll. Polls come by time, not by item count, so a slow build (AddressSanitizer,
+// some 10x) still answers Ctrl-C within milliseconds, and a fast one makes no more GIL round trips,
+// which another busy Python thread (a Dask worker's) could make expensive.
+class SerialPoll {
+ public:
+  static constexpr double kSerialPollSeconds = 0.01;
+  void tick(int64_t i) {
+    if ((i & 4095) == 4095) poll_if_due();
+  }
+  void poll_if_due() {
+    const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - last_).count() < kSerialPollSeconds) return;
+    last_ = now;
+    poll();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 // Items in a first chunk when one item costs about `cost` elementary operations (a spin update, a gate
 // word, a transition): about 2^25 of them, some 10-30 ms. Later chunks follow measured durations.
 inline int64_t first_chunk(double cost) {
