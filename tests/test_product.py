@@ -513,7 +513,10 @@ def test_simd_targets_agree_with_scalar(dtype):
     64-sample blocks. They are not bit-identical to scalar: with -mfma GCC contracts a * b + c into
     FMAs (forcing -ffp-contract=off measured 10-45 % slower), so each must agree with the scalar
     target within the scalar target's own rounding error against the float64 dense form (4x, plus
-    16 ulps; that error itself bounded), and AVX2 and AVX-512, which contract alike, bit for bit with each other. Shallow n = 14
+    16 ulps; that error itself bounded). AVX2 and AVX-512 agree bit for bit in float64; in float32 they
+    need not: on an AVX-512 Xeon GCC's 512-bit loops of the softplus and logistic gates round
+    differently from its 256-bit ones (up to 60 % of samples, 7e-5 relative at n = 9, both within the
+    bound above), so there each is held to the same bound against the other. Shallow n = 14
     runs the Gray walk's rows past a 256-row recomputation, at bias 0 on the paired softplus path."""
     rng = np.random.default_rng(21)
     eps = np.finfo(dtype).eps
@@ -542,7 +545,11 @@ def test_simd_targets_agree_with_scalar(dtype):
                 np.testing.assert_allclose(got[target], want, rtol=bound, atol=0,
                                            err_msg=f"{kind} {activation} n={n} bias={bias} on {target}")
             if "avx2" in got and "avx512" in got:
-                np.testing.assert_array_equal(got["avx2"], got["avx512"])
+                if dtype == "float64":
+                    np.testing.assert_array_equal(got["avx2"], got["avx512"])
+                else:
+                    np.testing.assert_allclose(got["avx512"], got["avx2"], rtol=bound, atol=0,
+                                               err_msg=f"{kind} {activation} n={n} bias={bias}: AVX-512 vs AVX2")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
