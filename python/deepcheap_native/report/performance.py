@@ -131,11 +131,14 @@ def _product(ctx: Context, p: dict[str, Any]) -> list[dict[str, Any]]:
             torch_out = module(xt).numpy().astype(np.float64).reshape(-1)
         exact = np.prod(x.astype(np.float64), axis=1)
         scale = np.abs(exact)
-        # Both compute the same float32 network; they may round differently, never by more than the
-        # network's own error against the exact product.
+        # Both compute the same float32 network; they round differently. The shallow float32 network at
+        # lambda = 0.1 sits in its floor (its error is rounding amplified by cancellation, hundreds of
+        # times the product), where two correct evaluations differ by a few times: measured 460 native
+        # vs 213 torch on an AVX-512 Xeon (9380 vs 16053 there with the AVX2 target, another batch). So the check allows 8x: it catches a
+        # broken kernel, not a different rounding.
         err_native = float(np.max(np.abs(native_out - exact) / scale))
         err_torch = float(np.max(np.abs(torch_out - exact) / scale))
-        if not err_native <= max(2 * err_torch, 1e-3):
+        if not err_native <= max(8 * err_torch, 1e-3):
             raise AssertionError(f"{kind} product network: native error {err_native:.2e} vs torch {err_torch:.2e}")
         t_native = best_time(lambda: net(x), repeat=p["repeat"])
 
