@@ -362,6 +362,8 @@ def _all_outputs() -> list[np.ndarray]:
     out = []
     for model, kw in (
         (dc.IsingModel(16), dict(replicas=128)),                            # multi-spin, two classes
+        (dc.IsingModel(34), dict(replicas=64)),   # two classes, rows of 17 sites: 8-site blocks and a wrapped end
+        (dc.IsingModel(4), dict(replicas=64)),    # two classes, a row shorter than one 8-site block
         (dc.IsingModel(16, J=-1.0, h=0.4), dict(replicas=64)),              # multi-spin, generic classes
         (dc.IsingModel(14, h=0.1), dict(replicas=9)),                       # int8 Metropolis
         (dc.IsingModel(14, J=0.8), dict(replicas=9, algorithm="heatbath")),  # int8 heat-bath

@@ -178,6 +178,31 @@ struct PhiloxQuad {
     w0 = _mm256_blend_epi32(y0, _mm256_slli_epi64(y1, 32), 0xAA);
     w1 = _mm256_blend_epi32(y2, _mm256_slli_epi64(y3, 32), 0xAA);
   }
+#if defined(DC_TARGET_IS_avx512)
+  // draw() for eight sites (AVX-512): the same rounds, the two xors of each half-round in one vpternlogq.
+  __attribute__((always_inline)) void draw8(__m512i p0, uint32_t purpose, __m512i& w0, __m512i& w1) const {
+    const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
+    const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kPhiloxM1));
+    const __m512i x2 =
+        _mm512_xor_si512(_mm512_srli_epi64(p0, 32), _mm512_set1_epi32(static_cast<int>(purpose ^ k1[0])));
+    const __m512i q1 = _mm512_mul_epu32(x2, m1);
+    __m512i y0 = _mm512_xor_si512(_mm512_srli_epi64(q1, 32), _mm512_set1_epi32(static_cast<int>(b1 ^ k0[1])));
+    __m512i y1 = q1;
+    __m512i y2 = _mm512_xor_si512(p0, _mm512_set1_epi32(static_cast<int>(c2_key)));
+    __m512i y3 = _mm512_set1_epi32(static_cast<int>(c3));
+    for (int r = 2; r < kRounds; ++r) {
+      const __m512i e0 = _mm512_mul_epu32(y0, m0), e2 = _mm512_mul_epu32(y2, m1);
+      const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0[r]));
+      const __m512i key1 = _mm512_set1_epi32(static_cast<int>(k1[r]));
+      y0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(e2, 32), y1, key0, 0x96);  // a ^ b ^ c
+      y2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(e0, 32), y3, key1, 0x96);
+      y1 = e2;
+      y3 = e0;
+    }
+    w0 = _mm512_mask_blend_epi32(0xAAAA, y0, _mm512_slli_epi64(y1, 32));
+    w1 = _mm512_mask_blend_epi32(0xAAAA, y2, _mm512_slli_epi64(y3, 32));
+  }
+#endif
 };
 
 // The bit-serial test of one word k on four lanes (multispin_two_class_word).
@@ -340,6 +365,125 @@ void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC
   }
   flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
 }
+
+#if defined(DC_TARGET_IS_avx512)
+// The same row on AVX-512, eight sites of the colour per vector: multispin_quad's loads and unpacks on
+// 512 bits give lanes t, t + 4, t + 1, t + 5, t + 2, t + 6, t + 3, t + 7 (column offsets 0, 8, 2, 10, 4,
+// 12, 6, 14), Philox on eight counters (PhiloxQuad::draw8), the bit-serial test in vpternlogq. The
+// sites still undecided after kFixedDraws draws go to the same PendingSites and flush_pending (four
+// per AVX2 vector), so every site sees exactly the words of the scalar kernel, in the same order.
+__attribute__((always_inline)) inline void oct_test(__m512i r, int k, __m512i class3, __m512i class4,
+                                                    const uint64_t* mask3, const uint64_t* mask4, __m512i& flip,
+                                                    __m512i& undecided) {
+  const __m512i t4 = _mm512_and_si512(class4, _mm512_set1_epi64(static_cast<long long>(mask4[k])));
+  const __m512i bits = _mm512_ternarylogic_epi64(class3, _mm512_set1_epi64(static_cast<long long>(mask3[k])), t4,
+                                                 0xEA);  // (class3 & mask3) | (class4 & mask4)
+  const __m512i ub = _mm512_and_si512(undecided, bits);
+  flip = _mm512_ternarylogic_epi64(flip, r, ub, 0xF2);                // flip | (~r & undecided & bits)
+  undecided = _mm512_ternarylogic_epi64(undecided, r, bits, 0x90);    // undecided & ~(r ^ bits)
+}
+
+// Eight sites: w[1], w[3], ..., w[15] are the sites (w[0..16] read), u[0..15] and d[0..15] the words
+// above and below. As multispin_quad, for eight lanes.
+template <int kRounds>
+__attribute__((always_inline)) inline __m512i multispin_oct(const uint64_t* w, const uint64_t* u, const uint64_t* d,
+                                                            uint32_t site0, int64_t column0, int valid, int colour,
+                                                            const PhiloxQuad<kRounds>& gen, __m512i ferro,
+                                                            const uint64_t* mask3, const uint64_t* mask4,
+                                                            __m512i& right, PendingSites& pending) {
+  auto load = [](const uint64_t* p) { return _mm512_loadu_si512(static_cast<const void*>(p)); };
+  const __m512i a = load(w + 1), b = load(w + 9), c = load(w), e = load(w + 8);
+  const __m512i s = _mm512_unpacklo_epi64(a, b);
+  right = _mm512_unpackhi_epi64(a, b);
+  const __m512i left = _mm512_unpacklo_epi64(c, e);
+  const __m512i up = _mm512_unpacklo_epi64(load(u), load(u + 8));
+  const __m512i down = _mm512_unpacklo_epi64(load(d), load(d + 8));
+  // Satisfied bonds as in multispin_quad: the sum's bits s1 s0 and class4 (all four) from two half adders.
+  const __m512i sf = _mm512_xor_si512(s, ferro);
+  const __m512i x = _mm512_xor_si512(sf, up), y = _mm512_xor_si512(sf, down);
+  const __m512i z = _mm512_xor_si512(sf, left), v = _mm512_xor_si512(sf, right);
+  const __m512i x0 = _mm512_xor_si512(x, y), x1 = _mm512_and_si512(x, y);
+  const __m512i y0 = _mm512_xor_si512(z, v), y1 = _mm512_and_si512(z, v);
+  const __m512i s0 = _mm512_xor_si512(x0, y0), carry = _mm512_and_si512(x0, y0);
+  const __m512i s1 = _mm512_ternarylogic_epi64(x1, y1, carry, 0x96);                // x1 ^ y1 ^ carry
+  const __m512i class4 = _mm512_ternarylogic_epi64(x1, y1, carry, 0xE8);            // majority(x1, y1, carry)
+  const __m512i class3 = _mm512_ternarylogic_epi64(class4, s1, s0, 0x08);           // ~class4 & s1 & s0
+  __m512i undecided = _mm512_or_si512(class3, class4);
+  __m512i flip = _mm512_ternarylogic_epi64(undecided, undecided, undecided, 0x55);  // ~undecided
+  const __m512i p0 = _mm512_mul_epu32(_mm512_setr_epi64(site0, site0 + 8, site0 + 2, site0 + 10, site0 + 4,
+                                                        site0 + 12, site0 + 6, site0 + 14),
+                                      _mm512_set1_epi32(static_cast<int>(kPhiloxM0)));
+  for (int q = 0; q < kFixedDraws; ++q) {
+    __m512i r0, r1;
+    gen.draw8(p0, multispin_purpose(colour, q), r0, r1);
+    oct_test(r0, 2 * q, class3, class4, mask3, mask4, flip, undecided);
+    oct_test(r1, 2 * q + 1, class3, class4, mask3, mask4, flip, undecided);
+  }
+  if (_mm512_test_epi64_mask(undecided, undecided) != 0) {
+    alignas(64) uint64_t vs[8], vf[8], vu[8], v3[8], v4[8];
+    _mm512_store_si512(static_cast<void*>(vs), s);
+    _mm512_store_si512(static_cast<void*>(vf), flip);
+    _mm512_store_si512(static_cast<void*>(vu), undecided);
+    _mm512_store_si512(static_cast<void*>(v3), class3);
+    _mm512_store_si512(static_cast<void*>(v4), class4);
+    const int offset[8] = {0, 8, 2, 10, 4, 12, 6, 14};  // column offset of each lane
+    for (int l = 0; l < 8; ++l) {
+      if (vu[l] == 0 || offset[l] / 2 >= valid) continue;
+      const int e = pending.n++;
+      pending.s[e] = vs[l], pending.flip[e] = vf[l], pending.undecided[e] = vu[l];
+      pending.class3[e] = v3[l], pending.class4[e] = v4[l];
+      pending.site[e] = site0 + uint32_t(offset[l]);
+      pending.column[e] = column0 + offset[l];
+    }
+  }
+  return _mm512_xor_si512(s, flip);
+}
+
+template <int kRounds>
+void multispin_row_two_class_avx512(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up,
+                                    const uint64_t* DC_RESTRICT down, int64_t L, int64_t i, uint32_t group,
+                                    int colour, bool ferro, const MultispinTable& table, uint64_t seed,
+                                    uint32_t step) {
+  const int64_t half = L / 2;
+  const int64_t j0 = (colour + i) & 1;
+  const PhiloxQuad<kRounds> gen(seed, group, step);
+  uint64_t mask3[64], mask4[64];
+  for (int k = 0; k < 64; ++k) {
+    mask3[k] = threshold_bit_mask(table.threshold[0], k);
+    mask4[k] = threshold_bit_mask(table.threshold[1], k);
+  }
+  const __m512i fv = _mm512_set1_epi64(ferro ? -1 : 0);
+  PendingSites pending;
+  for (int64_t t = 0; t < half; t += 8) {
+    if (pending.n > kPendingCapacity - 8) flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
+    const int64_t j = j0 + 2 * t;
+    const uint32_t site0 = static_cast<uint32_t>(i * L + j);
+    __m512i right;
+    if (j >= 1 && j + 15 < L) {
+      const __m512i news = multispin_oct<kRounds>(here + j - 1, up + j, down + j, site0, j, 8, colour, gen, fv, mask3,
+                                                  mask4, right, pending);
+      _mm512_storeu_si512(static_cast<void*>(here + j), _mm512_unpacklo_epi64(news, right));
+      _mm512_storeu_si512(static_cast<void*>(here + j + 8), _mm512_unpackhi_epi64(news, right));
+    } else {
+      // A block at a row end (or a short one): the same code on copies with the columns wrapped.
+      uint64_t w[17], u[16], d[16];
+      for (int m = 0; m < 17; ++m) w[m] = here[((j - 1 + m) % L + L) % L];
+      for (int m = 0; m < 16; ++m) {
+        u[m] = up[(j + m) % L];
+        d[m] = down[(j + m) % L];
+      }
+      const int valid = half - t < 8 ? int(half - t) : 8;
+      const __m512i news =
+          multispin_oct<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask4, right, pending);
+      alignas(64) uint64_t out[8];
+      _mm512_store_si512(static_cast<void*>(out), news);
+      const int order[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // lane of site t + k
+      for (int k = 0; k < valid; ++k) here[j + 2 * k] = out[order[k]];
+    }
+  }
+  flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
+}
+#endif
 #endif
 
 // Waiting for a neighbouring chunk: spin briefly (it is usually microseconds away), then give the core
@@ -457,7 +601,15 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
       const uint64_t* down = lattice + wrap_next(i, L) * L;
       const uint32_t group = uint32_t(first_group + uint64_t(g));
       const bool r7 = rounds == kIsingRoundsPhilox7;
-#if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
+#if defined(DC_TARGET_IS_avx512)
+      if (two_classes) {
+        if (r7)
+          multispin_row_two_class_avx512<7>(here, up, down, L, i, group, colour, ferro, table, seed, step);
+        else
+          multispin_row_two_class_avx512<10>(here, up, down, L, i, group, colour, ferro, table, seed, step);
+        continue;
+      }
+#elif defined(DC_TARGET_IS_avx2)
       if (two_classes) {
         if (r7)
           multispin_row_two_class_avx2<7>(here, up, down, L, i, group, colour, ferro, table, seed, step);
