@@ -221,9 +221,10 @@ __attribute__((always_inline)) inline void quad_test(__m256i r, int k, __m256i c
 constexpr int kFixedDraws = 4;
 constexpr int kPendingCapacity = 64;
 struct PendingSites {
-  alignas(32) uint64_t s[kPendingCapacity + 4], flip[kPendingCapacity + 4], undecided[kPendingCapacity + 4];
-  alignas(32) uint64_t class3[kPendingCapacity + 4], class4[kPendingCapacity + 4], site[kPendingCapacity + 4];
-  int64_t column[kPendingCapacity + 4];
+  // 8 entries of slack: the AVX-512 row appends a whole vector (compressed) and pads to a multiple of 8.
+  alignas(64) uint64_t s[kPendingCapacity + 8], flip[kPendingCapacity + 8], undecided[kPendingCapacity + 8];
+  alignas(64) uint64_t class3[kPendingCapacity + 8], class4[kPendingCapacity + 8], site[kPendingCapacity + 8];
+  alignas(64) int64_t column[kPendingCapacity + 8];
   int n = 0;
 };
 
@@ -383,6 +384,53 @@ __attribute__((always_inline)) inline void oct_test(__m512i r, int k, __m512i cl
   undecided = _mm512_ternarylogic_epi64(undecided, r, bits, 0x90);    // undecided & ~(r ^ bits)
 }
 
+// The lanes of multispin_oct holding one of the first `valid` sites of its block (lane l holds site
+// t + offset[l] / 2 with offsets 0, 8, 2, 10, 4, 12, 6, 14).
+inline __mmask8 valid_lanes(int valid) {
+  if (valid >= 8) return 0xFF;
+  const int site_of_lane[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+  __mmask8 m = 0;
+  for (int l = 0; l < 8; ++l)
+    if (site_of_lane[l] < valid) m = static_cast<__mmask8>(m | (1u << l));
+  return m;
+}
+
+// flush_pending on AVX-512: eight pending sites per draw8, and the list compacted by vector compress
+// (the decided sites written into the row as they leave it). Same words per site, so the same lattice.
+template <int kRounds>
+void flush_pending8(PendingSites& p, uint64_t* DC_RESTRICT here, int colour, const PhiloxQuad<kRounds>& gen,
+                    const uint64_t* mask3, const uint64_t* mask4) {
+  auto load = [](const void* x) { return _mm512_load_si512(x); };
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
+  for (int q = kFixedDraws; q < 32 && p.n > 0; ++q) {
+    int kept = 0;
+    for (int g = 0; g < p.n; g += 8) {
+      const __mmask8 in = p.n - g >= 8 ? __mmask8(0xFF) : __mmask8((1u << (p.n - g)) - 1);
+      const __m512i s = load(p.s + g), c3 = load(p.class3 + g), c4 = load(p.class4 + g), site = load(p.site + g);
+      const __m512i column = load(p.column + g);
+      __m512i flip = load(p.flip + g), und = _mm512_maskz_mov_epi64(in, load(p.undecided + g));
+      __m512i r0, r1;
+      gen.draw8(_mm512_mul_epu32(site, m0), multispin_purpose(colour, q), r0, r1);
+      oct_test(r0, 2 * q, c3, c4, mask3, mask4, flip, und);
+      oct_test(r1, 2 * q + 1, c3, c4, mask3, mask4, flip, und);
+      const __mmask8 still = _mm512_test_epi64_mask(und, und) & in;
+      // Decided sites: their new words into the row (columns are distinct, so the scatter's order is moot).
+      _mm512_mask_i64scatter_epi64(static_cast<void*>(here), static_cast<__mmask8>(in & ~still), column,
+                                   _mm512_xor_si512(s, flip), 8);
+      // The rest to the front of the list (kept <= g, and the group is already in registers).
+      auto put = [still, kept](uint64_t* list, __m512i x) {
+        _mm512_storeu_si512(static_cast<void*>(list + kept), _mm512_maskz_compress_epi64(still, x));
+      };
+      put(p.s, s), put(p.flip, flip), put(p.undecided, und), put(p.class3, c3), put(p.class4, c4);
+      put(p.site, site), put(reinterpret_cast<uint64_t*>(p.column), column);
+      kept += __builtin_popcount(still);
+    }
+    p.n = kept;
+  }
+  for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.s[e] ^ p.flip[e];
+  p.n = 0;
+}
+
 // Eight sites: w[1], w[3], ..., w[15] are the sites (w[0..16] read), u[0..15] and d[0..15] the words
 // above and below. As multispin_quad, for eight lanes.
 template <int kRounds>
@@ -390,12 +438,18 @@ __attribute__((always_inline)) inline __m512i multispin_oct(const uint64_t* w, c
                                                             uint32_t site0, int64_t column0, int valid, int colour,
                                                             const PhiloxQuad<kRounds>& gen, __m512i ferro,
                                                             const uint64_t* mask3, const uint64_t* mask4,
-                                                            __m512i& right, PendingSites& pending) {
+                                                            __m512i& right, bool chained, PendingSites& pending) {
   auto load = [](const uint64_t* p) { return _mm512_loadu_si512(static_cast<const void*>(p)); };
-  const __m512i a = load(w + 1), b = load(w + 9), c = load(w), e = load(w + 8);
+  const __m512i previous_right = right;
+  const __m512i a = load(w + 1), b = load(w + 9);
   const __m512i s = _mm512_unpacklo_epi64(a, b);
   right = _mm512_unpackhi_epi64(a, b);
-  const __m512i left = _mm512_unpacklo_epi64(c, e);
+  // Left neighbours: with `chained`, `right` held the previous block's right neighbours on entry, and
+  // each site's left is the right of the site before it (lane 0's: the previous block's lane 7). That
+  // avoids loading w[0..7], which overlaps the previous block's last store and would stall on it.
+  const __m512i left = chained ? _mm512_permutex2var_epi64(right, _mm512_setr_epi64(15, 6, 0, 1, 2, 3, 4, 5),
+                                                           previous_right)
+                               : _mm512_unpacklo_epi64(load(w), load(w + 8));
   const __m512i up = _mm512_unpacklo_epi64(load(u), load(u + 8));
   const __m512i down = _mm512_unpacklo_epi64(load(d), load(d + 8));
   // Satisfied bonds as in multispin_quad: the sum's bits s1 s0 and class4 (all four) from two half adders.
@@ -419,22 +473,20 @@ __attribute__((always_inline)) inline __m512i multispin_oct(const uint64_t* w, c
     oct_test(r0, 2 * q, class3, class4, mask3, mask4, flip, undecided);
     oct_test(r1, 2 * q + 1, class3, class4, mask3, mask4, flip, undecided);
   }
-  if (_mm512_test_epi64_mask(undecided, undecided) != 0) {
-    alignas(64) uint64_t vs[8], vf[8], vu[8], v3[8], v4[8];
-    _mm512_store_si512(static_cast<void*>(vs), s);
-    _mm512_store_si512(static_cast<void*>(vf), flip);
-    _mm512_store_si512(static_cast<void*>(vu), undecided);
-    _mm512_store_si512(static_cast<void*>(v3), class3);
-    _mm512_store_si512(static_cast<void*>(v4), class4);
-    const int offset[8] = {0, 8, 2, 10, 4, 12, 6, 14};  // column offset of each lane
-    for (int l = 0; l < 8; ++l) {
-      if (vu[l] == 0 || offset[l] / 2 >= valid) continue;
-      const int e = pending.n++;
-      pending.s[e] = vs[l], pending.flip[e] = vf[l], pending.undecided[e] = vu[l];
-      pending.class3[e] = v3[l], pending.class4[e] = v4[l];
-      pending.site[e] = site0 + uint32_t(offset[l]);
-      pending.column[e] = column0 + offset[l];
-    }
+  // The undecided sites among the first `valid` go to `pending`, in lane order, with no per-lane branch:
+  // each field compressed to the front of a vector and stored at the end of the list (8 entries of slack).
+  const __mmask8 keep = _mm512_test_epi64_mask(undecided, undecided) & valid_lanes(valid);
+  if (keep != 0) {
+    const int e = pending.n;
+    auto put = [keep, e](uint64_t* list, __m512i x) {
+      _mm512_storeu_si512(static_cast<void*>(list + e), _mm512_maskz_compress_epi64(keep, x));
+    };
+    const __m512i offset = _mm512_setr_epi64(0, 8, 2, 10, 4, 12, 6, 14);  // column offset of each lane
+    put(pending.s, s), put(pending.flip, flip), put(pending.undecided, undecided);
+    put(pending.class3, class3), put(pending.class4, class4);
+    put(pending.site, _mm512_add_epi64(_mm512_set1_epi64(site0), offset));
+    put(reinterpret_cast<uint64_t*>(pending.column), _mm512_add_epi64(_mm512_set1_epi64(column0), offset));
+    pending.n = e + __builtin_popcount(keep);
   }
   return _mm512_xor_si512(s, flip);
 }
@@ -454,14 +506,16 @@ void multispin_row_two_class_avx512(uint64_t* DC_RESTRICT here, const uint64_t* 
   }
   const __m512i fv = _mm512_set1_epi64(ferro ? -1 : 0);
   PendingSites pending;
+  // The previous block's right neighbours: lane 7 is the word left of this block's first site (valid
+  // from the second block on, since only a row's last block wraps on the right).
+  __m512i right = _mm512_setzero_si512();
   for (int64_t t = 0; t < half; t += 8) {
-    if (pending.n > kPendingCapacity - 8) flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
+    if (pending.n > kPendingCapacity - 8) flush_pending8<kRounds>(pending, here, colour, gen, mask3, mask4);
     const int64_t j = j0 + 2 * t;
     const uint32_t site0 = static_cast<uint32_t>(i * L + j);
-    __m512i right;
     if (j >= 1 && j + 15 < L) {
       const __m512i news = multispin_oct<kRounds>(here + j - 1, up + j, down + j, site0, j, 8, colour, gen, fv, mask3,
-                                                  mask4, right, pending);
+                                                  mask4, right, t > 0, pending);
       _mm512_storeu_si512(static_cast<void*>(here + j), _mm512_unpacklo_epi64(news, right));
       _mm512_storeu_si512(static_cast<void*>(here + j + 8), _mm512_unpackhi_epi64(news, right));
     } else {
@@ -474,14 +528,14 @@ void multispin_row_two_class_avx512(uint64_t* DC_RESTRICT here, const uint64_t* 
       }
       const int valid = half - t < 8 ? int(half - t) : 8;
       const __m512i news =
-          multispin_oct<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask4, right, pending);
+          multispin_oct<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask4, right, false, pending);
       alignas(64) uint64_t out[8];
       _mm512_store_si512(static_cast<void*>(out), news);
       const int order[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // lane of site t + k
       for (int k = 0; k < valid; ++k) here[j + 2 * k] = out[order[k]];
     }
   }
-  flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
+  flush_pending8<kRounds>(pending, here, colour, gen, mask3, mask4);
 }
 #endif
 #endif
