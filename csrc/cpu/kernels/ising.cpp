@@ -205,62 +205,66 @@ struct PhiloxQuad {
 #endif
 };
 
-// The bit-serial test of one word k on four lanes (multispin_two_class_word).
-__attribute__((always_inline)) inline void quad_test(__m256i r, int k, __m256i class3, __m256i class4,
-                                                     const uint64_t* mask3, const uint64_t* mask4, __m256i& flip,
-                                                     __m256i& undecided) {
-  const __m256i bits = _mm256_or_si256(_mm256_and_si256(class3, _mm256_set1_epi64x(static_cast<long long>(mask3[k]))),
-                                       _mm256_and_si256(class4, _mm256_set1_epi64x(static_cast<long long>(mask4[k]))));
-  flip = _mm256_or_si256(flip, _mm256_andnot_si256(r, _mm256_and_si256(undecided, bits)));
+// The bit-serial test of one word k on four lanes (multispin_two_class_word), on the site's new word w
+// (s with the flips so far: a lane still undecided has not flipped, so an accepted one flips by xor)
+// and its undecided lanes; class 4 lanes (c4) take the S = 4 threshold's bit, the others the S = 3
+// one's (only their undecided lanes matter): bits = m3 ^ (c4 & (m3 ^ m4)).
+__attribute__((always_inline)) inline void quad_test(__m256i r, int k, __m256i c4, const uint64_t* mask3,
+                                                     const uint64_t* mask34, __m256i& w, __m256i& undecided) {
+  const __m256i bits =
+      _mm256_xor_si256(_mm256_set1_epi64x(static_cast<long long>(mask3[k])),
+                       _mm256_and_si256(c4, _mm256_set1_epi64x(static_cast<long long>(mask34[k]))));
+  w = _mm256_xor_si256(w, _mm256_and_si256(undecided, _mm256_andnot_si256(r, bits)));
   undecided = _mm256_andnot_si256(_mm256_xor_si256(r, bits), undecided);
 }
 
 // Sites of a row still undecided after the first kFixedDraws draws, gathered so that their further
-// draws run four sites per vector however they are spread along the row (a vector of four neighbours
-// would keep drawing for all four while one of them is undecided).
+// draws run four (AVX2) or eight (AVX-512) sites per vector however they are spread along the row (a
+// vector of neighbours would keep drawing for all of them while one is undecided). Per site: its new
+// word so far, its undecided lanes, its class 4 lanes and its column (the site is row base + column).
 constexpr int kFixedDraws = 4;
 constexpr int kPendingCapacity = 64;
 struct PendingSites {
   // 8 entries of slack: the AVX-512 row appends a whole vector (compressed) and pads to a multiple of 8.
-  alignas(64) uint64_t s[kPendingCapacity + 8], flip[kPendingCapacity + 8], undecided[kPendingCapacity + 8];
-  alignas(64) uint64_t class3[kPendingCapacity + 8], class4[kPendingCapacity + 8], site[kPendingCapacity + 8];
+  alignas(64) uint64_t w[kPendingCapacity + 8], undecided[kPendingCapacity + 8], class4[kPendingCapacity + 8];
   alignas(64) int64_t column[kPendingCapacity + 8];
   int n = 0;
 };
 
 // Draws kFixedDraws, kFixedDraws + 1, ... for the pending sites until none is undecided (or all 32
 // draws, 64 words, are used: a uniform equal to the threshold in all 64 bits is not below it), writing
-// each site's new word into the row as it is decided.
+// each site's new word into the row as it is decided. `site_base` is the row's first site (i L).
 template <int kRounds>
-void flush_pending(PendingSites& p, uint64_t* DC_RESTRICT here, int colour, const PhiloxQuad<kRounds>& gen,
-                   const uint64_t* mask3, const uint64_t* mask4) {
-  auto load = [](const uint64_t* x) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(x)); };
+void flush_pending(PendingSites& p, uint64_t* DC_RESTRICT here, uint32_t site_base, int colour,
+                   const PhiloxQuad<kRounds>& gen, const uint64_t* mask3, const uint64_t* mask34) {
+  auto load = [](const void* x) { return _mm256_load_si256(static_cast<const __m256i*>(x)); };
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
+  const __m256i base = _mm256_set1_epi64x(site_base);
   for (int q = kFixedDraws; q < 32 && p.n > 0; ++q) {
-    for (int e = p.n; e < ((p.n + 3) & ~3); ++e) p.undecided[e] = p.class3[e] = p.class4[e] = p.site[e] = 0;
+    for (int e = p.n; e < ((p.n + 3) & ~3); ++e) p.undecided[e] = p.class4[e] = 0, p.column[e] = 0;
     for (int g = 0; g < p.n; g += 4) {
-      const __m256i c3 = load(p.class3 + g), c4 = load(p.class4 + g);
-      __m256i flip = load(p.flip + g), und = load(p.undecided + g);
+      const __m256i c4 = load(p.class4 + g);
+      __m256i w = load(p.w + g), und = load(p.undecided + g);
       __m256i r0, r1;
-      gen.draw(_mm256_mul_epu32(load(p.site + g), m0), multispin_purpose(colour, q), r0, r1);
-      quad_test(r0, 2 * q, c3, c4, mask3, mask4, flip, und);
-      quad_test(r1, 2 * q + 1, c3, c4, mask3, mask4, flip, und);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(p.flip + g), flip);
+      gen.draw(_mm256_mul_epu32(_mm256_add_epi64(load(p.column + g), base), m0), multispin_purpose(colour, q), r0,
+               r1);
+      quad_test(r0, 2 * q, c4, mask3, mask34, w, und);
+      quad_test(r1, 2 * q + 1, c4, mask3, mask34, w, und);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(p.w + g), w);
       _mm256_store_si256(reinterpret_cast<__m256i*>(p.undecided + g), und);
     }
     int kept = 0;
     for (int e = 0; e < p.n; ++e) {
       if (p.undecided[e]) {
-        p.s[kept] = p.s[e], p.flip[kept] = p.flip[e], p.undecided[kept] = p.undecided[e];
-        p.class3[kept] = p.class3[e], p.class4[kept] = p.class4[e], p.site[kept] = p.site[e];
+        p.w[kept] = p.w[e], p.undecided[kept] = p.undecided[e], p.class4[kept] = p.class4[e];
         p.column[kept++] = p.column[e];
       } else {
-        here[p.column[e]] = p.s[e] ^ p.flip[e];
+        here[p.column[e]] = p.w[e];
       }
     }
     p.n = kept;
   }
-  for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.s[e] ^ p.flip[e];
+  for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.w[e];
   p.n = 0;
 }
 
@@ -273,7 +277,7 @@ template <int kRounds>
 __attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, const uint64_t* u, const uint64_t* d,
                                                              uint32_t site0, int64_t column0, int valid, int colour,
                                                              const PhiloxQuad<kRounds>& gen, __m256i ferro,
-                                                             const uint64_t* mask3, const uint64_t* mask4,
+                                                             const uint64_t* mask3, const uint64_t* mask34,
                                                              __m256i& right, PendingSites& pending) {
   auto load = [](const uint64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
   const __m256i a = load(w + 1), b = load(w + 5), c = load(w), e = load(w + 4);
@@ -291,36 +295,40 @@ __attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, 
   const __m256i s0 = _mm256_xor_si256(x0, y0), carry = _mm256_and_si256(x0, y0);
   const __m256i s1 = _mm256_xor_si256(_mm256_xor_si256(x1, y1), carry);
   const __m256i class4 = _mm256_or_si256(_mm256_and_si256(x1, y1), _mm256_and_si256(_mm256_xor_si256(x1, y1), carry));
-  const __m256i class3 = _mm256_andnot_si256(class4, _mm256_and_si256(s1, s0));
-  __m256i undecided = _mm256_or_si256(class3, class4);
-  __m256i flip = _mm256_xor_si256(undecided, _mm256_set1_epi64x(-1));
+  __m256i undecided = _mm256_or_si256(class4, _mm256_and_si256(s1, s0));  // S >= 3
+  // The new word: every replica that needs no test flips.
+  __m256i nw = _mm256_xor_si256(_mm256_xor_si256(s, undecided), _mm256_set1_epi64x(-1));
   // Round-1 products of the lanes' counter word 0 (sites t, t + 2, t + 1, t + 3: columns + 0, 4, 2, 6).
   const __m256i p0 = _mm256_mul_epu32(_mm256_setr_epi64x(site0, site0 + 4, site0 + 2, site0 + 6),
                                       _mm256_set1_epi32(static_cast<int>(kPhiloxM0)));
   for (int q = 0; q < kFixedDraws; ++q) {
     __m256i r0, r1;
     gen.draw(p0, multispin_purpose(colour, q), r0, r1);
-    quad_test(r0, 2 * q, class3, class4, mask3, mask4, flip, undecided);
-    quad_test(r1, 2 * q + 1, class3, class4, mask3, mask4, flip, undecided);
+    quad_test(r0, 2 * q, class4, mask3, mask34, nw, undecided);
+    quad_test(r1, 2 * q + 1, class4, mask3, mask34, nw, undecided);
   }
   if (!_mm256_testz_si256(undecided, undecided)) {
-    alignas(32) uint64_t vs[4], vf[4], vu[4], v3[4], v4[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(vs), s);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(vf), flip);
+    alignas(32) uint64_t vw[4], vu[4], v4[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vw), nw);
     _mm256_store_si256(reinterpret_cast<__m256i*>(vu), undecided);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(v3), class3);
     _mm256_store_si256(reinterpret_cast<__m256i*>(v4), class4);
     const int offset[4] = {0, 4, 2, 6};  // column offset of each lane
     for (int l = 0; l < 4; ++l) {
       if (vu[l] == 0 || offset[l] / 2 >= valid) continue;
       const int e = pending.n++;
-      pending.s[e] = vs[l], pending.flip[e] = vf[l], pending.undecided[e] = vu[l];
-      pending.class3[e] = v3[l], pending.class4[e] = v4[l];
-      pending.site[e] = site0 + uint32_t(offset[l]);
+      pending.w[e] = vw[l], pending.undecided[e] = vu[l], pending.class4[e] = v4[l];
       pending.column[e] = column0 + offset[l];
     }
   }
-  return _mm256_xor_si256(s, flip);
+  return nw;
+}
+
+// The threshold bit masks of S = 3 at each word k, and their xor with those of S = 4.
+inline void two_class_masks(const MultispinTable& table, uint64_t* mask3, uint64_t* mask34) {
+  for (int k = 0; k < 64; ++k) {
+    mask3[k] = threshold_bit_mask(table.threshold[0], k);
+    mask34[k] = mask3[k] ^ threshold_bit_mask(table.threshold[1], k);
+  }
 }
 
 template <int kRounds>
@@ -329,22 +337,20 @@ void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC
                                   bool ferro, const MultispinTable& table, uint64_t seed, uint32_t step) {
   const int64_t half = L / 2;
   const int64_t j0 = (colour + i) & 1;
+  const uint32_t site_base = static_cast<uint32_t>(i * L);
   const PhiloxQuad<kRounds> gen(seed, group, step);
-  uint64_t mask3[64], mask4[64];
-  for (int k = 0; k < 64; ++k) {
-    mask3[k] = threshold_bit_mask(table.threshold[0], k);
-    mask4[k] = threshold_bit_mask(table.threshold[1], k);
-  }
+  uint64_t mask3[64], mask34[64];
+  two_class_masks(table, mask3, mask34);
   const __m256i fv = _mm256_set1_epi64x(ferro ? -1 : 0);
   PendingSites pending;
   for (int64_t t = 0; t < half; t += 4) {
-    if (pending.n > kPendingCapacity - 4) flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
+    if (pending.n > kPendingCapacity - 4) flush_pending<kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
     const int64_t j = j0 + 2 * t;
     const uint32_t site0 = static_cast<uint32_t>(i * L + j);
     __m256i right;
     if (j >= 1 && j + 7 < L) {
       const __m256i news = multispin_quad<kRounds>(here + j - 1, up + j, down + j, site0, j, 4, colour, gen, fv, mask3,
-                                                   mask4, right, pending);
+                                                   mask34, right, pending);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(here + j), _mm256_unpacklo_epi64(news, right));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(here + j + 4), _mm256_unpackhi_epi64(news, right));
     } else {
@@ -357,31 +363,31 @@ void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC
       }
       const int valid = half - t < 4 ? int(half - t) : 4;
       const __m256i news =
-          multispin_quad<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask4, right, pending);
+          multispin_quad<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask34, right, pending);
       alignas(32) uint64_t out[4];
       _mm256_store_si256(reinterpret_cast<__m256i*>(out), news);
       const int order[4] = {0, 2, 1, 3};  // lane of site t + k
       for (int k = 0; k < valid; ++k) here[j + 2 * k] = out[order[k]];
     }
   }
-  flush_pending<kRounds>(pending, here, colour, gen, mask3, mask4);
+  flush_pending<kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
 }
 
 #if defined(DC_TARGET_IS_avx512)
 // The same row on AVX-512, eight sites of the colour per vector: multispin_quad's loads and unpacks on
 // 512 bits give lanes t, t + 4, t + 1, t + 5, t + 2, t + 6, t + 3, t + 7 (column offsets 0, 8, 2, 10, 4,
 // 12, 6, 14), Philox on eight counters (PhiloxQuad::draw8), the bit-serial test in vpternlogq. The
-// sites still undecided after kFixedDraws draws go to the same PendingSites and flush_pending (four
-// per AVX2 vector), so every site sees exactly the words of the scalar kernel, in the same order.
-__attribute__((always_inline)) inline void oct_test(__m512i r, int k, __m512i class3, __m512i class4,
-                                                    const uint64_t* mask3, const uint64_t* mask4, __m512i& flip,
-                                                    __m512i& undecided) {
-  const __m512i t4 = _mm512_and_si512(class4, _mm512_set1_epi64(static_cast<long long>(mask4[k])));
-  const __m512i bits = _mm512_ternarylogic_epi64(class3, _mm512_set1_epi64(static_cast<long long>(mask3[k])), t4,
-                                                 0xEA);  // (class3 & mask3) | (class4 & mask4)
+// sites still undecided after kFixedDraws draws go to the same PendingSites, appended and compacted
+// by vector compress and flushed eight per vector, so every site sees exactly the words of the scalar
+// kernel, in the same order.
+__attribute__((always_inline)) inline void oct_test(__m512i r, int k, __m512i c4, const uint64_t* mask3,
+                                                    const uint64_t* mask34, __m512i& w, __m512i& undecided) {
+  const __m512i bits = _mm512_ternarylogic_epi64(_mm512_set1_epi64(static_cast<long long>(mask3[k])), c4,
+                                                 _mm512_set1_epi64(static_cast<long long>(mask34[k])),
+                                                 0x78);  // mask3 ^ (c4 & mask34)
   const __m512i ub = _mm512_and_si512(undecided, bits);
-  flip = _mm512_ternarylogic_epi64(flip, r, ub, 0xF2);                // flip | (~r & undecided & bits)
-  undecided = _mm512_ternarylogic_epi64(undecided, r, bits, 0x90);    // undecided & ~(r ^ bits)
+  w = _mm512_ternarylogic_epi64(w, r, ub, 0xD2);                   // w ^ (~r & undecided & bits)
+  undecided = _mm512_ternarylogic_epi64(undecided, r, bits, 0x90);  // undecided & ~(r ^ bits)
 }
 
 // The lanes of multispin_oct holding one of the first `valid` sites of its block (lane l holds site
@@ -398,36 +404,34 @@ inline __mmask8 valid_lanes(int valid) {
 // flush_pending on AVX-512: eight pending sites per draw8, and the list compacted by vector compress
 // (the decided sites written into the row as they leave it). Same words per site, so the same lattice.
 template <int kRounds>
-void flush_pending8(PendingSites& p, uint64_t* DC_RESTRICT here, int colour, const PhiloxQuad<kRounds>& gen,
-                    const uint64_t* mask3, const uint64_t* mask4) {
+void flush_pending8(PendingSites& p, uint64_t* DC_RESTRICT here, uint32_t site_base, int colour,
+                    const PhiloxQuad<kRounds>& gen, const uint64_t* mask3, const uint64_t* mask34) {
   auto load = [](const void* x) { return _mm512_load_si512(x); };
   const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
+  const __m512i base = _mm512_set1_epi64(site_base);
   for (int q = kFixedDraws; q < 32 && p.n > 0; ++q) {
     int kept = 0;
     for (int g = 0; g < p.n; g += 8) {
       const __mmask8 in = p.n - g >= 8 ? __mmask8(0xFF) : __mmask8((1u << (p.n - g)) - 1);
-      const __m512i s = load(p.s + g), c3 = load(p.class3 + g), c4 = load(p.class4 + g), site = load(p.site + g);
-      const __m512i column = load(p.column + g);
-      __m512i flip = load(p.flip + g), und = _mm512_maskz_mov_epi64(in, load(p.undecided + g));
+      const __m512i c4 = load(p.class4 + g), column = load(p.column + g);
+      __m512i w = load(p.w + g), und = _mm512_maskz_mov_epi64(in, load(p.undecided + g));
       __m512i r0, r1;
-      gen.draw8(_mm512_mul_epu32(site, m0), multispin_purpose(colour, q), r0, r1);
-      oct_test(r0, 2 * q, c3, c4, mask3, mask4, flip, und);
-      oct_test(r1, 2 * q + 1, c3, c4, mask3, mask4, flip, und);
+      gen.draw8(_mm512_mul_epu32(_mm512_add_epi64(column, base), m0), multispin_purpose(colour, q), r0, r1);
+      oct_test(r0, 2 * q, c4, mask3, mask34, w, und);
+      oct_test(r1, 2 * q + 1, c4, mask3, mask34, w, und);
       const __mmask8 still = _mm512_test_epi64_mask(und, und) & in;
       // Decided sites: their new words into the row (columns are distinct, so the scatter's order is moot).
-      _mm512_mask_i64scatter_epi64(static_cast<void*>(here), static_cast<__mmask8>(in & ~still), column,
-                                   _mm512_xor_si512(s, flip), 8);
+      _mm512_mask_i64scatter_epi64(static_cast<void*>(here), static_cast<__mmask8>(in & ~still), column, w, 8);
       // The rest to the front of the list (kept <= g, and the group is already in registers).
-      auto put = [still, kept](uint64_t* list, __m512i x) {
-        _mm512_storeu_si512(static_cast<void*>(list + kept), _mm512_maskz_compress_epi64(still, x));
+      auto put = [still, kept](void* list, __m512i x) {
+        _mm512_storeu_si512(static_cast<uint64_t*>(list) + kept, _mm512_maskz_compress_epi64(still, x));
       };
-      put(p.s, s), put(p.flip, flip), put(p.undecided, und), put(p.class3, c3), put(p.class4, c4);
-      put(p.site, site), put(reinterpret_cast<uint64_t*>(p.column), column);
+      put(p.w, w), put(p.undecided, und), put(p.class4, c4), put(p.column, column);
       kept += __builtin_popcount(still);
     }
     p.n = kept;
   }
-  for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.s[e] ^ p.flip[e];
+  for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.w[e];
   p.n = 0;
 }
 
@@ -437,7 +441,7 @@ template <int kRounds>
 __attribute__((always_inline)) inline __m512i multispin_oct(const uint64_t* w, const uint64_t* u, const uint64_t* d,
                                                             uint32_t site0, int64_t column0, int valid, int colour,
                                                             const PhiloxQuad<kRounds>& gen, __m512i ferro,
-                                                            const uint64_t* mask3, const uint64_t* mask4,
+                                                            const uint64_t* mask3, const uint64_t* mask34,
                                                             __m512i& right, bool chained, PendingSites& pending) {
   auto load = [](const uint64_t* p) { return _mm512_loadu_si512(static_cast<const void*>(p)); };
   const __m512i previous_right = right;
@@ -459,36 +463,33 @@ __attribute__((always_inline)) inline __m512i multispin_oct(const uint64_t* w, c
   const __m512i x0 = _mm512_xor_si512(x, y), x1 = _mm512_and_si512(x, y);
   const __m512i y0 = _mm512_xor_si512(z, v), y1 = _mm512_and_si512(z, v);
   const __m512i s0 = _mm512_xor_si512(x0, y0), carry = _mm512_and_si512(x0, y0);
-  const __m512i s1 = _mm512_ternarylogic_epi64(x1, y1, carry, 0x96);                // x1 ^ y1 ^ carry
-  const __m512i class4 = _mm512_ternarylogic_epi64(x1, y1, carry, 0xE8);            // majority(x1, y1, carry)
-  const __m512i class3 = _mm512_ternarylogic_epi64(class4, s1, s0, 0x08);           // ~class4 & s1 & s0
-  __m512i undecided = _mm512_or_si512(class3, class4);
-  __m512i flip = _mm512_ternarylogic_epi64(undecided, undecided, undecided, 0x55);  // ~undecided
+  const __m512i s1 = _mm512_ternarylogic_epi64(x1, y1, carry, 0x96);           // x1 ^ y1 ^ carry
+  const __m512i class4 = _mm512_ternarylogic_epi64(x1, y1, carry, 0xE8);       // majority(x1, y1, carry)
+  __m512i undecided = _mm512_ternarylogic_epi64(class4, s1, s0, 0xF8);         // class4 | (s1 & s0): S >= 3
+  __m512i nw = _mm512_ternarylogic_epi64(s, undecided, undecided, 0xC3);       // ~(s ^ undecided)
   const __m512i p0 = _mm512_mul_epu32(_mm512_setr_epi64(site0, site0 + 8, site0 + 2, site0 + 10, site0 + 4,
                                                         site0 + 12, site0 + 6, site0 + 14),
                                       _mm512_set1_epi32(static_cast<int>(kPhiloxM0)));
   for (int q = 0; q < kFixedDraws; ++q) {
     __m512i r0, r1;
     gen.draw8(p0, multispin_purpose(colour, q), r0, r1);
-    oct_test(r0, 2 * q, class3, class4, mask3, mask4, flip, undecided);
-    oct_test(r1, 2 * q + 1, class3, class4, mask3, mask4, flip, undecided);
+    oct_test(r0, 2 * q, class4, mask3, mask34, nw, undecided);
+    oct_test(r1, 2 * q + 1, class4, mask3, mask34, nw, undecided);
   }
   // The undecided sites among the first `valid` go to `pending`, in lane order, with no per-lane branch:
   // each field compressed to the front of a vector and stored at the end of the list (8 entries of slack).
   const __mmask8 keep = _mm512_test_epi64_mask(undecided, undecided) & valid_lanes(valid);
   if (keep != 0) {
     const int e = pending.n;
-    auto put = [keep, e](uint64_t* list, __m512i x) {
-      _mm512_storeu_si512(static_cast<void*>(list + e), _mm512_maskz_compress_epi64(keep, x));
+    auto put = [keep, e](void* list, __m512i x) {
+      _mm512_storeu_si512(static_cast<uint64_t*>(list) + e, _mm512_maskz_compress_epi64(keep, x));
     };
     const __m512i offset = _mm512_setr_epi64(0, 8, 2, 10, 4, 12, 6, 14);  // column offset of each lane
-    put(pending.s, s), put(pending.flip, flip), put(pending.undecided, undecided);
-    put(pending.class3, class3), put(pending.class4, class4);
-    put(pending.site, _mm512_add_epi64(_mm512_set1_epi64(site0), offset));
-    put(reinterpret_cast<uint64_t*>(pending.column), _mm512_add_epi64(_mm512_set1_epi64(column0), offset));
+    put(pending.w, nw), put(pending.undecided, undecided), put(pending.class4, class4);
+    put(pending.column, _mm512_add_epi64(_mm512_set1_epi64(column0), offset));
     pending.n = e + __builtin_popcount(keep);
   }
-  return _mm512_xor_si512(s, flip);
+  return nw;
 }
 
 template <int kRounds>
@@ -498,24 +499,23 @@ void multispin_row_two_class_avx512(uint64_t* DC_RESTRICT here, const uint64_t* 
                                     uint32_t step) {
   const int64_t half = L / 2;
   const int64_t j0 = (colour + i) & 1;
+  const uint32_t site_base = static_cast<uint32_t>(i * L);
   const PhiloxQuad<kRounds> gen(seed, group, step);
-  uint64_t mask3[64], mask4[64];
-  for (int k = 0; k < 64; ++k) {
-    mask3[k] = threshold_bit_mask(table.threshold[0], k);
-    mask4[k] = threshold_bit_mask(table.threshold[1], k);
-  }
+  uint64_t mask3[64], mask34[64];
+  two_class_masks(table, mask3, mask34);
   const __m512i fv = _mm512_set1_epi64(ferro ? -1 : 0);
   PendingSites pending;
   // The previous block's right neighbours: lane 7 is the word left of this block's first site (valid
   // from the second block on, since only a row's last block wraps on the right).
   __m512i right = _mm512_setzero_si512();
   for (int64_t t = 0; t < half; t += 8) {
-    if (pending.n > kPendingCapacity - 8) flush_pending8<kRounds>(pending, here, colour, gen, mask3, mask4);
+    if (pending.n > kPendingCapacity - 8)
+      flush_pending8<kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
     const int64_t j = j0 + 2 * t;
     const uint32_t site0 = static_cast<uint32_t>(i * L + j);
     if (j >= 1 && j + 15 < L) {
       const __m512i news = multispin_oct<kRounds>(here + j - 1, up + j, down + j, site0, j, 8, colour, gen, fv, mask3,
-                                                  mask4, right, t > 0, pending);
+                                                  mask34, right, t > 0, pending);
       _mm512_storeu_si512(static_cast<void*>(here + j), _mm512_unpacklo_epi64(news, right));
       _mm512_storeu_si512(static_cast<void*>(here + j + 8), _mm512_unpackhi_epi64(news, right));
     } else {
@@ -528,14 +528,14 @@ void multispin_row_two_class_avx512(uint64_t* DC_RESTRICT here, const uint64_t* 
       }
       const int valid = half - t < 8 ? int(half - t) : 8;
       const __m512i news =
-          multispin_oct<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask4, right, false, pending);
+          multispin_oct<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask34, right, false, pending);
       alignas(64) uint64_t out[8];
       _mm512_store_si512(static_cast<void*>(out), news);
       const int order[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // lane of site t + k
       for (int k = 0; k < valid; ++k) here[j + 2 * k] = out[order[k]];
     }
   }
-  flush_pending8<kRounds>(pending, here, colour, gen, mask3, mask4);
+  flush_pending8<kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
 }
 #endif
 #endif
