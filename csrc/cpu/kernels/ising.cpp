@@ -231,6 +231,33 @@ struct PendingSites {
   int n = 0;
 };
 
+// AVX2 has no vector compress: lane compaction by vpermd with indices from a table. Row m of
+// kCompress4 moves the 64-bit lanes set in m (4 bits) to the front, in order.
+struct Compress4Table {
+  alignas(32) int32_t index[16][8];
+  constexpr Compress4Table() : index() {
+    for (int m = 0; m < 16; ++m) {
+      int out = 0;
+      for (int l = 0; l < 4; ++l)
+        if (m >> l & 1) index[m][2 * out] = 2 * l, index[m][2 * out + 1] = 2 * l + 1, ++out;
+      for (; out < 4; ++out) index[m][2 * out] = 0, index[m][2 * out + 1] = 1;
+    }
+  }
+};
+constexpr Compress4Table kCompress4{};
+
+// The lanes of x whose bit is set in `keep`, stored from list[at] on (4 entries written).
+__attribute__((always_inline)) inline void compress4_store(void* list, int at, int keep, __m256i x) {
+  const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(kCompress4.index[keep]));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(static_cast<uint64_t*>(list) + at),
+                      _mm256_permutevar8x32_epi32(x, idx));
+}
+
+// The 4-bit mask of the lanes of x that are not zero.
+__attribute__((always_inline)) inline int nonzero_lanes4(__m256i x) {
+  return ~_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(x, _mm256_setzero_si256()))) & 0xF;
+}
+
 // Draws kFixedDraws, kFixedDraws + 1, ... for the pending sites until none is undecided (or all 32
 // draws, 64 words, are used: a uniform equal to the threshold in all 64 bits is not below it), writing
 // each site's new word into the row as it is decided. `site_base` is the row's first site (i L).
@@ -241,26 +268,29 @@ void flush_pending(PendingSites& p, uint64_t* DC_RESTRICT here, uint32_t site_ba
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
   const __m256i base = _mm256_set1_epi64x(site_base);
   for (int q = kFixedDraws; q < 32 && p.n > 0; ++q) {
-    for (int e = p.n; e < ((p.n + 3) & ~3); ++e) p.undecided[e] = p.class4[e] = 0, p.column[e] = 0;
+    int kept = 0;
     for (int g = 0; g < p.n; g += 4) {
-      const __m256i c4 = load(p.class4 + g);
+      const int in = p.n - g >= 4 ? 0xF : (1 << (p.n - g)) - 1;
+      const __m256i c4 = load(p.class4 + g), column = load(p.column + g);
       __m256i w = load(p.w + g), und = load(p.undecided + g);
       __m256i r0, r1;
-      gen.draw(_mm256_mul_epu32(_mm256_add_epi64(load(p.column + g), base), m0), multispin_purpose(colour, q), r0,
-               r1);
+      gen.draw(_mm256_mul_epu32(_mm256_add_epi64(column, base), m0), multispin_purpose(colour, q), r0, r1);
       quad_test(r0, 2 * q, c4, mask3, mask34, w, und);
       quad_test(r1, 2 * q + 1, c4, mask3, mask34, w, und);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(p.w + g), w);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(p.undecided + g), und);
-    }
-    int kept = 0;
-    for (int e = 0; e < p.n; ++e) {
-      if (p.undecided[e]) {
-        p.w[kept] = p.w[e], p.undecided[kept] = p.undecided[e], p.class4[kept] = p.class4[e];
-        p.column[kept++] = p.column[e];
-      } else {
-        here[p.column[e]] = p.w[e];
+      const int still = nonzero_lanes4(und) & in;
+      // Decided sites: their new words into the row.
+      alignas(32) uint64_t vw[4];
+      alignas(32) int64_t vc[4];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(vw), w);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(vc), column);
+      for (int done = in & ~still; done != 0; done &= done - 1) {
+        const int l = __builtin_ctz(static_cast<unsigned>(done));
+        here[vc[l]] = vw[l];
       }
+      // The rest to the front of the list (kept <= g, and the group is already in registers).
+      compress4_store(p.w, kept, still, w), compress4_store(p.undecided, kept, still, und);
+      compress4_store(p.class4, kept, still, c4), compress4_store(p.column, kept, still, column);
+      kept += __builtin_popcount(static_cast<unsigned>(still));
     }
     p.n = kept;
   }
@@ -307,18 +337,15 @@ __attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, 
     quad_test(r0, 2 * q, class4, mask3, mask34, nw, undecided);
     quad_test(r1, 2 * q + 1, class4, mask3, mask34, nw, undecided);
   }
-  if (!_mm256_testz_si256(undecided, undecided)) {
-    alignas(32) uint64_t vw[4], vu[4], v4[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(vw), nw);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(vu), undecided);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(v4), class4);
-    const int offset[4] = {0, 4, 2, 6};  // column offset of each lane
-    for (int l = 0; l < 4; ++l) {
-      if (vu[l] == 0 || offset[l] / 2 >= valid) continue;
-      const int e = pending.n++;
-      pending.w[e] = vw[l], pending.undecided[e] = vu[l], pending.class4[e] = v4[l];
-      pending.column[e] = column0 + offset[l];
-    }
+  // The undecided sites among the first `valid` (lane l holds site t + {0, 2, 1, 3}[l]) to `pending`, in
+  // lane order, compressed by table (4 entries of slack).
+  const int keep = nonzero_lanes4(undecided) & (valid >= 4 ? 0xF : valid == 3 ? 0x7 : valid == 2 ? 0x5 : 0x1);
+  if (keep != 0) {
+    const int e = pending.n;
+    compress4_store(pending.w, e, keep, nw), compress4_store(pending.undecided, e, keep, undecided);
+    compress4_store(pending.class4, e, keep, class4);
+    compress4_store(pending.column, e, keep, _mm256_add_epi64(_mm256_set1_epi64x(column0), _mm256_setr_epi64x(0, 4, 2, 6)));
+    pending.n = e + __builtin_popcount(static_cast<unsigned>(keep));
   }
   return nw;
 }
