@@ -368,6 +368,9 @@ def _all_outputs() -> list[np.ndarray]:
         (dc.IsingModel(14, h=0.1), dict(replicas=9)),                       # int8 Metropolis
         (dc.IsingModel(14, J=0.8), dict(replicas=9, algorithm="heatbath")),  # int8 heat-bath
         (dc.IsingModel(12, h=-0.2), dict(replicas=3, algorithm="heatbath")),
+        # int8 rows long enough for the vector blocks (16 sites on AVX-512, 8 on AVX2) with scalar ends
+        (dc.IsingModel(40, h=0.1), dict(replicas=3)),
+        (dc.IsingModel(38, J=-0.7), dict(replicas=2, algorithm="heatbath")),
     ):
         for T in (1.5, ising.CRITICAL_TEMPERATURE):
             s = model.sampler(T, seed=123, **kw)

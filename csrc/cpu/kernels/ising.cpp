@@ -712,15 +712,128 @@ void ising_multispin_sweep(uint64_t* words, int64_t groups, int64_t L, int n_cla
   sweep_lattices(groups, L, threads, grain_for(L / 2, 1024), first_sweep, n_sweeps, rows);
 }
 
+namespace {
+
+// The int8 checkerboard's acceptance table in vector form: entry e of `threshold` (2^32 scale, at most
+// 2^32) as a 32-bit threshold and an "always" flag (the threshold is 2^32: every uniform is below it),
+// so that u < threshold[e] is the unsigned 32-bit compare u < low[e], or always[e].
+struct Int8Table {
+  alignas(64) uint32_t low[16];
+  alignas(64) int32_t always[16];
+  Int8Table(const uint64_t* threshold, int entries) {
+    for (int e = 0; e < 16; ++e) {
+      const uint64_t t = e < entries ? threshold[e] : 0;
+      low[e] = t >= (uint64_t(1) << 32) ? 0xFFFFFFFFu : static_cast<uint32_t>(t);
+      always[e] = t >= (uint64_t(1) << 32) ? -1 : 0;
+    }
+  }
+};
+
+// Colour sites t_begin .. t_end - 1 of one int8 row (column j0 + 2 t), site t taking the uniform
+// us[t - t_begin]: int8_site for each (ising.hpp), with the middle of the row in vectors where the
+// target has them. A vector block reads the 2 B bytes from the block's first site on as B int16 pairs
+// (low byte: the site, high byte: its right neighbour; the pair before's high byte: its left one) and
+// writes the pairs back with only the low bytes changed, so the other colour is untouched.
+template <bool kHeatbath>
+void int8_span(int8_t* DC_RESTRICT here, const int8_t* DC_RESTRICT up, const int8_t* DC_RESTRICT down, int64_t L,
+               int64_t j0, int64_t t_begin, int64_t t_end, const uint32_t* DC_RESTRICT us,
+               const uint64_t* DC_RESTRICT threshold, const Int8Table& table) {
+  int64_t t = t_begin;
+  auto scalar_to = [&](int64_t stop) {
+    for (; t < stop; ++t) {
+      const int64_t j = j0 + 2 * t;
+      here[j] = int8_site(here[j], up[j], down[j], here[wrap_prev(j, L)], here[wrap_next(j, L)], us[t - t_begin],
+                          kHeatbath, threshold);
+    }
+  };
+  // Column 0's left neighbour wraps: that site by the scalar code.
+  scalar_to(j0 + 2 * t == 0 && t < t_end ? t + 1 : t);
+#if defined(DC_TARGET_IS_avx512)
+  constexpr int64_t kBlock = 16;
+  const __m512i low = _mm512_load_si512(table.low), always = _mm512_load_si512(table.always);
+  for (; t + kBlock <= t_end && j0 + 2 * t + 2 * kBlock <= L; t += kBlock) {
+    const int64_t j = j0 + 2 * t;
+    auto pairs = [j](const int8_t* row) {
+      return _mm512_cvtepi16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)));
+    };
+    auto low_byte = [](__m512i x) { return _mm512_srai_epi32(_mm512_slli_epi32(x, 24), 24); };
+    const __m512i pair = pairs(here);
+    const __m512i sv = low_byte(pair), right = _mm512_srai_epi32(pair, 8);
+    const __m512i left = _mm512_alignr_epi32(right, _mm512_set1_epi32(here[j - 1]), 15);
+    const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(low_byte(pairs(up)), low_byte(pairs(down))),
+                                         _mm512_add_epi32(left, right));
+    const __m512i a = _mm512_srai_epi32(_mm512_add_epi32(sum, _mm512_set1_epi32(4)), 1);  // aligned neighbours
+    const __m512i idx =
+        kHeatbath ? a
+                  : _mm512_add_epi32(_mm512_add_epi32(a, a), _mm512_srli_epi32(_mm512_add_epi32(sv, _mm512_set1_epi32(1)), 1));
+    const __m512i u = _mm512_loadu_si512(us + (t - t_begin));
+    const __mmask16 accept = _mm512_cmplt_epu32_mask(u, _mm512_permutexvar_epi32(idx, low)) |
+                             _mm512_test_epi32_mask(_mm512_permutexvar_epi32(idx, always), _mm512_set1_epi32(-1));
+    const __m512i nv = kHeatbath ? _mm512_mask_blend_epi32(accept, _mm512_set1_epi32(-1), _mm512_set1_epi32(1))
+                                 : _mm512_mask_blend_epi32(accept, sv, _mm512_sub_epi32(_mm512_setzero_si512(), sv));
+    const __m512i out = _mm512_ternarylogic_epi32(pair, nv, _mm512_set1_epi32(0xFF), 0xD8);  // mask ? nv : pair
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(here + j), _mm512_cvtepi32_epi16(out));
+  }
+#elif defined(DC_TARGET_IS_avx2)
+  constexpr int64_t kBlock = 8;
+  const __m256i low0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(table.low));
+  const __m256i low1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(table.low + 8));
+  const __m256i always0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(table.always));
+  const __m256i always1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(table.always + 8));
+  const __m256i sign = _mm256_set1_epi32(static_cast<int>(0x80000000u)), seven = _mm256_set1_epi32(7);
+  for (; t + kBlock <= t_end && j0 + 2 * t + 2 * kBlock <= L; t += kBlock) {
+    const int64_t j = j0 + 2 * t;
+    auto pairs = [j](const int8_t* row) {
+      return _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + j)));
+    };
+    auto low_byte = [](__m256i x) { return _mm256_srai_epi32(_mm256_slli_epi32(x, 24), 24); };
+    const __m256i pair = pairs(here);
+    const __m256i sv = low_byte(pair), right = _mm256_srai_epi32(pair, 8);
+    const __m256i left = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(right, _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6)),
+                                            _mm256_set1_epi32(here[j - 1]), 0x01);
+    const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(low_byte(pairs(up)), low_byte(pairs(down))),
+                                         _mm256_add_epi32(left, right));
+    const __m256i a = _mm256_srai_epi32(_mm256_add_epi32(sum, _mm256_set1_epi32(4)), 1);
+    const __m256i idx =
+        kHeatbath ? a
+                  : _mm256_add_epi32(_mm256_add_epi32(a, a), _mm256_srli_epi32(_mm256_add_epi32(sv, _mm256_set1_epi32(1)), 1));
+    // Entries 0..7 and 8..15 by two in-register permutes, chosen by idx > 7.
+    const __m256i high = _mm256_cmpgt_epi32(idx, seven);
+    const __m256i thr = _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(low0, idx), _mm256_permutevar8x32_epi32(low1, idx), high);
+    const __m256i alw =
+        _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(always0, idx), _mm256_permutevar8x32_epi32(always1, idx), high);
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(us + (t - t_begin)));
+    // Unsigned u < thr is the signed compare after flipping both sign bits.
+    const __m256i accept = _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_xor_si256(thr, sign), _mm256_xor_si256(u, sign)), alw);
+    const __m256i nv = kHeatbath ? _mm256_add_epi32(_mm256_and_si256(accept, _mm256_set1_epi32(2)), _mm256_set1_epi32(-1))
+                                 : _mm256_blendv_epi8(sv, _mm256_sub_epi32(_mm256_setzero_si256(), sv), accept);
+    const __m256i byte = _mm256_set1_epi32(0xFF);
+    const __m256i out = _mm256_or_si256(_mm256_andnot_si256(byte, pair), _mm256_and_si256(nv, byte));
+    // The pairs are sign-extended int16 (the high byte kept), so the saturating pack is exact.
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(out, out), 0x08);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(here + j), _mm256_castsi256_si128(packed));
+  }
+#else
+  (void)table;
+#endif
+  scalar_to(t_end);
+}
+
+}  // namespace
+
 void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath, const uint64_t* threshold,
                       uint64_t seed, uint64_t first_sweep, int64_t n_sweeps, uint64_t first_replica, int rounds) {
   const int threads = cpu::num_threads();
   const int64_t half = L / 2;
   const int64_t draws_per_row = int8_draws_per_row(L);
   const uint32_t key0 = seed_key0(seed), key1 = seed_key1(seed);
-  auto rows = [&](int64_t begin, int64_t end, uint32_t step, int colour) {
+  const Int8Table table(threshold, heatbath ? 5 : 10);
+  auto rows = [&, heatbath, L, half, draws_per_row, key0, key1, threshold, spins, first_replica, rounds](
+                  int64_t begin, int64_t end, uint32_t step, int colour) {
+    // Everything the loops read is a local: the int8 stores may alias any captured reference.
     const uint32_t purpose = int8_purpose(colour, heatbath);
-    uint32_t u[4][kRowChunk];
+    alignas(64) uint32_t u[4][kRowChunk];
+    alignas(64) uint32_t us[4 * kRowChunk];  // the chunk's uniforms in site order: site k takes word k % 4 of draw k / 4
     for (int64_t row = begin; row < end; ++row) {
       const int64_t r = row / L, i = row % L;
       int8_t* lattice = spins + r * L * L;
@@ -738,13 +851,13 @@ void ising_int8_sweep(int8_t* spins, int64_t replicas, int64_t L, bool heatbath,
         else
           philox_strided<10>(uint32_t(item0), 1, uint32_t(item0 >> 32), step, purpose, key0, key1, nq, nullptr, u[0],
                              u[1], u[2], u[3]);
+        for (int64_t q = 0; q < nq; ++q)
+          for (int w = 0; w < 4; ++w) us[4 * q + w] = u[w][q];
         const int64_t t_end = (q0 + nq) * 4 < half ? (q0 + nq) * 4 : half;
-        for (int64_t t = q0 * 4; t < t_end; ++t) {
-          const int64_t j = j0 + 2 * t;
-          const int64_t k = t - q0 * 4;  // draw k / 4, word k % 4
-          here[j] = int8_site(here[j], up[j], down[j], here[wrap_prev(j, L)], here[wrap_next(j, L)], u[k & 3][k >> 2],
-                              heatbath, threshold);
-        }
+        if (heatbath)
+          int8_span<true>(here, up, down, L, j0, q0 * 4, t_end, us, threshold, table);
+        else
+          int8_span<false>(here, up, down, L, j0, q0 * 4, t_end, us, threshold, table);
       }
     }
   };
