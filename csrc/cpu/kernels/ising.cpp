@@ -383,11 +383,9 @@ void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC
     } else {
       // A block at a row end (or a short one): the same code on copies with the columns wrapped.
       uint64_t w[9], u[8], d[8];
-      for (int m = 0; m < 9; ++m) w[m] = here[((j - 1 + m) % L + L) % L];
-      for (int m = 0; m < 8; ++m) {
-        u[m] = up[(j + m) % L];
-        d[m] = down[(j + m) % L];
-      }
+      // Columns j - 1 .. j + 8 wrapped without a division per word (a row may be shorter than a block).
+      for (int64_t m = 0, c = j == 0 ? L - 1 : j - 1; m < 9; ++m, c = c + 1 == L ? 0 : c + 1) w[m] = here[c];
+      for (int64_t m = 0, c = j; m < 8; ++m, c = c + 1 == L ? 0 : c + 1) u[m] = up[c], d[m] = down[c];
       const int valid = half - t < 4 ? int(half - t) : 4;
       const __m256i news =
           multispin_quad<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask34, right, pending);
@@ -548,11 +546,9 @@ void multispin_row_two_class_avx512(uint64_t* DC_RESTRICT here, const uint64_t* 
     } else {
       // A block at a row end (or a short one): the same code on copies with the columns wrapped.
       uint64_t w[17], u[16], d[16];
-      for (int m = 0; m < 17; ++m) w[m] = here[((j - 1 + m) % L + L) % L];
-      for (int m = 0; m < 16; ++m) {
-        u[m] = up[(j + m) % L];
-        d[m] = down[(j + m) % L];
-      }
+      // Columns j - 1 .. j + 16 wrapped without a division per word (a row may be shorter than a block).
+      for (int64_t m = 0, c = j == 0 ? L - 1 : j - 1; m < 17; ++m, c = c + 1 == L ? 0 : c + 1) w[m] = here[c];
+      for (int64_t m = 0, c = j; m < 16; ++m, c = c + 1 == L ? 0 : c + 1) u[m] = up[c], d[m] = down[c];
       const int valid = half - t < 8 ? int(half - t) : 8;
       const __m512i news =
           multispin_oct<kRounds>(w, u, d, site0, j, valid, colour, gen, fv, mask3, mask34, right, false, pending);
