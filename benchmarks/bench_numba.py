@@ -45,7 +45,12 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before any OpenMP runtime loads (see bench_markov.py)
+# OpenBLAS on one thread (numpy's pool otherwise spins beside the timed code on 2 cores), but OpenMP's
+# wait policy left at libgomp's default: numba's "omp" threading layer and the native kernels share that
+# runtime, and with OMP_WAIT_POLICY=PASSIVE (what bench_markov.py sets against torch's pools) both lose at
+# 2 threads to the per-colour barriers (Ising, this Xeon: numba 3.8 -> 7.4 flips/ns, native 12.5 -> 15.8
+# without it), so the peer would be measured below its best.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads OpenBLAS
 
 import argparse
 import functools
