@@ -35,6 +35,12 @@ BigCrush-passing stream. int8 with the replicas innermost (_ising_int8_sweeps be
 here, exact 32-bit thresholds): 0.215 vs 0.167 flips/ns (1.31x) at 1 thread, 0.42 vs 0.31 (1.40x) at 2;
 the issue's faster int8 peer (2.5 flips/ns) is not reproduced here.
 
+0.3.x on the 2-core Intel Xeon (Ice Lake, AVX-512), idle, wall time, median of 5 interleaved rounds,
+OpenMP's wait policy at its default: Ising 8.13 vs 3.84 flips/ns at 1 thread (2.13x) and 14.9 vs 6.57
+at 2 (2.29x) with the AVX-512 row (the pending sites compressed and flushed eight per vector, the test
+carrying the new word; same lattices), 1.05x / 1.06x with the AVX2 target; int8 0.78 vs 0.21 (3.78x,
+its row's middle in vectors); Markov 3.16x; sha256 7.7x. docs/performance.rst has the tables.
+
 Answers: Ising energy per spin against the exact (Onsager/Kaufman) value at T = 2 for both sides;
 Markov final histograms against uniform @ P^t (chi-square); the circuit's outputs equal the native
 evaluation bit for bit. numba is optional (``pip install "deepcheap-native[bench]"``): without it
