@@ -7,6 +7,10 @@
 #include "cpu/product_blocks.hpp"
 #include "cpu/threads.hpp"
 
+#if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
+#include <immintrin.h>
+#endif
+
 DC_NAMESPACE_BEGIN
 
 namespace {
@@ -17,11 +21,91 @@ using product::stable_gate_numerator;
 
 constexpr int64_t kBlock = kGateBlock;  // samples per block: n * 64 values stay in L1/L2 for any sane n
 
+#if defined(DC_TARGET_IS_avx512)
+constexpr int64_t kTile = 16;  // a float32 tile of 16 samples x 16 inputs, transposed in zmm registers
+// load_block of a full float32 block with n a multiple of 16, by 16 x 16 register transposes (the
+// strided element loads of the generic loop took 40 % of a deep n = 16 forward). Same values, same count.
+int64_t load_block_tiles(const float* DC_RESTRICT x, int64_t n, float* DC_RESTRICT work) {
+  int64_t bad = 0;
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t s0 = 0; s0 < kBlock; s0 += kTile) {
+    for (int64_t f0 = 0; f0 < n; f0 += kTile) {
+      __m512 r[16], t[16], u[16];
+      for (int k = 0; k < 16; ++k) {
+        r[k] = _mm512_loadu_ps(x + (s0 + k) * n + f0);
+        // is_nonfinite(v) is !(v - v == 0)
+        bad += 16 - __builtin_popcount(_mm512_cmp_ps_mask(_mm512_sub_ps(r[k], r[k]), zero, _CMP_EQ_OQ));
+      }
+      for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+      }
+      // u[4 i + k], 128-bit lane L: rows 4 i .. 4 i + 3 of input 4 L + k.
+      for (int i = 0; i < 4; ++i) {
+        u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+      // Input 4 L + k of all 16 rows: lane L of u[k], u[4 + k], u[8 + k], u[12 + k].
+      for (int k = 0; k < 4; ++k) {
+        const __m512 v0 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0x44), v1 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0xEE);
+        const __m512 v2 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0x44);
+        const __m512 v3 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0xEE);
+        float* dst = work + (f0 + k) * kBlock + s0;
+        _mm512_storeu_ps(dst, _mm512_shuffle_f32x4(v0, v2, 0x88));
+        _mm512_storeu_ps(dst + 4 * kBlock, _mm512_shuffle_f32x4(v0, v2, 0xDD));
+        _mm512_storeu_ps(dst + 8 * kBlock, _mm512_shuffle_f32x4(v1, v3, 0x88));
+        _mm512_storeu_ps(dst + 12 * kBlock, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+      }
+    }
+  }
+  return bad;
+}
+#elif defined(DC_TARGET_IS_avx2)
+constexpr int64_t kTile = 8;  // a float32 tile of 8 samples x 8 inputs, transposed in ymm registers
+int64_t load_block_tiles(const float* DC_RESTRICT x, int64_t n, float* DC_RESTRICT work) {
+  int64_t bad = 0;
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t s0 = 0; s0 < kBlock; s0 += kTile) {
+    for (int64_t f0 = 0; f0 < n; f0 += kTile) {
+      __m256 r[8], t[8], u[8];
+      for (int k = 0; k < 8; ++k) {
+        r[k] = _mm256_loadu_ps(x + (s0 + k) * n + f0);
+        bad += 8 - __builtin_popcount(
+                       static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_sub_ps(r[k], r[k]), zero, _CMP_EQ_OQ))));
+      }
+      for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+      }
+      for (int i = 0; i < 2; ++i) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+      for (int k = 0; k < 4; ++k) {
+        float* dst = work + (f0 + k) * kBlock + s0;
+        _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u[k], u[4 + k], 0x20));
+        _mm256_storeu_ps(dst + 4 * kBlock, _mm256_permute2f128_ps(u[k], u[4 + k], 0x31));
+      }
+    }
+  }
+  return bad;
+}
+#endif
+
 // work holds the block transposed: work[i * kBlock + s] is value i of sample s.
 // Returns how many inputs are NaN or infinite: the kernel reads every input exactly once, so the C++
 // side re-checks finiteness here for free instead of in a separate pass over the batch.
 template <class T>
 int64_t load_block(const T* DC_RESTRICT x, int64_t n, int64_t count, T* DC_RESTRICT work) {
+#if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
+  if constexpr (sizeof(T) == 4) {
+    if (count == kBlock && n % kTile == 0) return load_block_tiles(x, n, work);
+  }
+#endif
   int64_t bad = 0;
   for (int64_t i = 0; i < n; ++i) {
     T* DC_RESTRICT dst = work + i * kBlock;
