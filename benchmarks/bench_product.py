@@ -12,6 +12,7 @@ Threads: 2 for both native and torch.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -135,6 +136,28 @@ def test_deep_torch_sequential(benchmark, dtype):
     benchmark.group = f"deep n={DEEP_N} B={DEEP_B:.0e} {dtype}"
     with torch.no_grad():
         result = benchmark(module, xt)
+    check(result[:, 0].numpy(), exact, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_deep_torch_compile(benchmark, dtype):
+    """torch.compile (inductor, CPU) of the exported nn.Sequential: the compiled peer issue 26 names
+    (goal: native at least 10x it). Compiling the level-by-level tree instead measured slower than eager
+    on the 2-core Xeon (0.83 against 3.07 M samples/s, 1 thread), so the Sequential is the stronger
+    compiled peer. Skipped, with the reason, where inductor cannot compile (no C++ compiler, say)."""
+    x, net, exact = deep_case(dtype)
+    xt = torch.from_numpy(x)
+    benchmark.group = f"deep n={DEEP_N} B={DEEP_B:.0e} {dtype}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # inductor's own notices; the answer is checked below
+        try:
+            module = torch.compile(net.to_torch(), dynamic=False)
+            with torch.no_grad():
+                module(xt)  # compiles
+        except Exception as error:  # any failure of the optional compiler stack skips this peer
+            pytest.skip(f"torch.compile cannot compile here: {type(error).__name__}: {error}")
+        with torch.no_grad():
+            result = benchmark(module, xt)
     check(result[:, 0].numpy(), exact, dtype)
 
 
