@@ -123,6 +123,78 @@ void multispin_row(uint64_t* DC_RESTRICT here, const uint64_t* DC_RESTRICT up, c
 }
 
 #if defined(DC_TARGET_IS_avx512) || defined(DC_TARGET_IS_avx2)
+// The few vector operations the Philox draws and the bit-serial test use, for AVX2 and AVX-512
+// vectors, so that both are written once (PhiloxQuad::draw<Lanes256 or Lanes512>, lanes_test). The
+// three-input forms are one vpternlogq on AVX-512 and two instructions on AVX2.
+struct Lanes256 {
+  using V = __m256i;
+  static V set32(uint32_t x) { return _mm256_set1_epi32(static_cast<int>(x)); }
+  static V set64(uint64_t x) { return _mm256_set1_epi64x(static_cast<long long>(x)); }
+  static V mul(V a, V b) { return _mm256_mul_epu32(a, b); }
+  static V high(V a) { return _mm256_srli_epi64(a, 32); }
+  static V xor2(V a, V b) { return _mm256_xor_si256(a, b); }
+  static V and2(V a, V b) { return _mm256_and_si256(a, b); }
+  static V xor3(V a, V b, V c) { return _mm256_xor_si256(_mm256_xor_si256(a, b), c); }
+  static V xor_and(V a, V b, V c) { return _mm256_xor_si256(a, _mm256_and_si256(b, c)); }        // a ^ (b & c)
+  static V xor_andnot(V a, V b, V c) { return _mm256_xor_si256(a, _mm256_andnot_si256(b, c)); }  // a ^ (~b & c)
+  static V and_xnor(V a, V b, V c) { return _mm256_andnot_si256(_mm256_xor_si256(b, c), a); }    // a & ~(b ^ c)
+  // Each lane's (hi << 32 | lo) from the low halves of lo and hi.
+  static V join(V lo, V hi) { return _mm256_blend_epi32(lo, _mm256_slli_epi64(hi, 32), 0xAA); }
+  static V maj(V a, V b, V c) {  // (a & b) | ((a ^ b) & c)
+    return _mm256_or_si256(_mm256_and_si256(a, b), _mm256_and_si256(_mm256_xor_si256(a, b), c));
+  }
+  static V or_and(V a, V b, V c) { return _mm256_or_si256(a, _mm256_and_si256(b, c)); }  // a | (b & c)
+  static V xnor(V a, V b) { return _mm256_xor_si256(_mm256_xor_si256(a, b), _mm256_set1_epi64x(-1)); }
+  static V add64(V a, V b) { return _mm256_add_epi64(a, b); }
+  // The pending list (flush_pending): aligned loads, lane masks of 4 bits.
+  static constexpr int kWidth = 4;
+  static constexpr unsigned kAll = 0xF;
+  static V load(const void* x) { return _mm256_load_si256(static_cast<const __m256i*>(x)); }
+  static unsigned nonzero(V x);
+  static void compress(void* list, int at, unsigned keep, V x);
+  // here[column[l]] = w[l] for the lanes l in `lanes` (the columns are distinct).
+  static void scatter(uint64_t* here, unsigned lanes, V column, V w) {
+    alignas(32) uint64_t vw[4];
+    alignas(32) int64_t vc[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vw), w);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(vc), column);
+    for (; lanes != 0; lanes &= lanes - 1) {
+      const int l = __builtin_ctz(lanes);
+      here[vc[l]] = vw[l];
+    }
+  }
+};
+#if defined(DC_TARGET_IS_avx512)
+struct Lanes512 {
+  using V = __m512i;
+  static V set32(uint32_t x) { return _mm512_set1_epi32(static_cast<int>(x)); }
+  static V set64(uint64_t x) { return _mm512_set1_epi64(static_cast<long long>(x)); }
+  static V mul(V a, V b) { return _mm512_mul_epu32(a, b); }
+  static V high(V a) { return _mm512_srli_epi64(a, 32); }
+  static V xor2(V a, V b) { return _mm512_xor_si512(a, b); }
+  static V and2(V a, V b) { return _mm512_and_si512(a, b); }
+  static V xor3(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0x96); }
+  static V xor_and(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0x78); }
+  static V xor_andnot(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0xD2); }
+  static V and_xnor(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0x90); }
+  static V join(V lo, V hi) { return _mm512_mask_blend_epi32(0xAAAA, lo, _mm512_slli_epi64(hi, 32)); }
+  static V maj(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0xE8); }
+  static V or_and(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0xF8); }
+  static V xnor(V a, V b) { return _mm512_ternarylogic_epi64(a, b, b, 0xC3); }
+  static V add64(V a, V b) { return _mm512_add_epi64(a, b); }
+  static constexpr int kWidth = 8;
+  static constexpr unsigned kAll = 0xFF;
+  static V load(const void* x) { return _mm512_load_si512(x); }
+  static unsigned nonzero(V x) { return _mm512_test_epi64_mask(x, x); }
+  // Vector compress: the lanes set in `keep` to list[at], list[at + 1], ... (8 entries written).
+  static void compress(void* list, int at, unsigned keep, V x) {
+    _mm512_storeu_si512(static_cast<uint64_t*>(list) + at, _mm512_maskz_compress_epi64(static_cast<__mmask8>(keep), x));
+  }
+  static void scatter(uint64_t* here, unsigned lanes, V column, V w) {
+    _mm512_mask_i64scatter_epi64(static_cast<void*>(here), static_cast<__mmask8>(lanes), column, w, 8);
+  }
+};
+#endif
 // The h = 0 row of multispin_row<true, kRounds> with everything in AVX2 registers: four sites of the
 // colour per vector (lanes hold sites t, t + 2, t + 1, t + 3 of the row's colour: what unpacking two
 // loads of eight consecutive words gives), the Philox draws made four counters at a time with each
@@ -152,70 +224,42 @@ struct PhiloxQuad {
     c2_key = hi ^ k1[1];                        // round-2 word 2 = this ^ round-1 word 3
     c3 = lo;                                    // round-2 word 3
   }
-  // Draw with counter word 3 = purpose for the four sites whose round-1 products site * M0 are `p0`:
-  // the 64-bit words (v1 << 32 | v0) and (v3 << 32 | v2) of each lane.
-  __attribute__((always_inline)) void draw(__m256i p0, uint32_t purpose, __m256i& w0, __m256i& w1) const {
-    const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
-    const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
+  // Draw with counter word 3 = purpose for the sites (four per AVX2 vector, eight per AVX-512 one)
+  // whose round-1 products site * M0 are `p0`: the 64-bit words (v1 << 32 | v0) and (v3 << 32 | v2)
+  // of each lane.
+  template <class O, class V = typename O::V>
+  __attribute__((always_inline)) void draw(V p0, uint32_t purpose, V& w0, V& w1) const {
+    const V m0 = O::set32(kPhiloxM0), m1 = O::set32(kPhiloxM1);
     // Round 1: word 2 = hi(site M0) ^ purpose ^ k1[0], word 3 = lo(site M0) (= p0's low half).
-    const __m256i x2 =
-        _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_set1_epi32(static_cast<int>(purpose ^ k1[0])));
+    const V x2 = O::xor2(O::high(p0), O::set32(purpose ^ k1[0]));
     // Round 2: words 0 and 1 from word 2's product; words 2 and 3 from the constant word 0.
-    const __m256i q1 = _mm256_mul_epu32(x2, m1);
-    __m256i y0 = _mm256_xor_si256(_mm256_srli_epi64(q1, 32), _mm256_set1_epi32(static_cast<int>(b1 ^ k0[1])));
-    __m256i y1 = q1;
-    __m256i y2 = _mm256_xor_si256(p0, _mm256_set1_epi32(static_cast<int>(c2_key)));
-    __m256i y3 = _mm256_set1_epi32(static_cast<int>(c3));
+    const V q1 = O::mul(x2, m1);
+    V y0 = O::xor2(O::high(q1), O::set32(b1 ^ k0[1]));
+    V y1 = q1;
+    V y2 = O::xor2(p0, O::set32(c2_key));
+    V y3 = O::set32(c3);
     for (int r = 2; r < kRounds; ++r) {
-      const __m256i e0 = _mm256_mul_epu32(y0, m0), e2 = _mm256_mul_epu32(y2, m1);
-      const __m256i key0 = _mm256_set1_epi32(static_cast<int>(k0[r]));
-      const __m256i key1 = _mm256_set1_epi32(static_cast<int>(k1[r]));
-      y0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(e2, 32), y1), key0);
-      y2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(e0, 32), y3), key1);
+      const V e0 = O::mul(y0, m0), e2 = O::mul(y2, m1);
+      y0 = O::xor3(O::high(e2), y1, O::set32(k0[r]));
+      y2 = O::xor3(O::high(e0), y3, O::set32(k1[r]));
       y1 = e2;
       y3 = e0;
     }
-    w0 = _mm256_blend_epi32(y0, _mm256_slli_epi64(y1, 32), 0xAA);
-    w1 = _mm256_blend_epi32(y2, _mm256_slli_epi64(y3, 32), 0xAA);
+    w0 = O::join(y0, y1);
+    w1 = O::join(y2, y3);
   }
-#if defined(DC_TARGET_IS_avx512)
-  // draw() for eight sites (AVX-512): the same rounds, the two xors of each half-round in one vpternlogq.
-  __attribute__((always_inline)) void draw8(__m512i p0, uint32_t purpose, __m512i& w0, __m512i& w1) const {
-    const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
-    const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kPhiloxM1));
-    const __m512i x2 =
-        _mm512_xor_si512(_mm512_srli_epi64(p0, 32), _mm512_set1_epi32(static_cast<int>(purpose ^ k1[0])));
-    const __m512i q1 = _mm512_mul_epu32(x2, m1);
-    __m512i y0 = _mm512_xor_si512(_mm512_srli_epi64(q1, 32), _mm512_set1_epi32(static_cast<int>(b1 ^ k0[1])));
-    __m512i y1 = q1;
-    __m512i y2 = _mm512_xor_si512(p0, _mm512_set1_epi32(static_cast<int>(c2_key)));
-    __m512i y3 = _mm512_set1_epi32(static_cast<int>(c3));
-    for (int r = 2; r < kRounds; ++r) {
-      const __m512i e0 = _mm512_mul_epu32(y0, m0), e2 = _mm512_mul_epu32(y2, m1);
-      const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0[r]));
-      const __m512i key1 = _mm512_set1_epi32(static_cast<int>(k1[r]));
-      y0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(e2, 32), y1, key0, 0x96);  // a ^ b ^ c
-      y2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(e0, 32), y3, key1, 0x96);
-      y1 = e2;
-      y3 = e0;
-    }
-    w0 = _mm512_mask_blend_epi32(0xAAAA, y0, _mm512_slli_epi64(y1, 32));
-    w1 = _mm512_mask_blend_epi32(0xAAAA, y2, _mm512_slli_epi64(y3, 32));
-  }
-#endif
 };
 
-// The bit-serial test of one word k on four lanes (multispin_two_class_word), on the site's new word w
-// (s with the flips so far: a lane still undecided has not flipped, so an accepted one flips by xor)
-// and its undecided lanes; class 4 lanes (c4) take the S = 4 threshold's bit, the others the S = 3
-// one's (only their undecided lanes matter): bits = m3 ^ (c4 & (m3 ^ m4)).
-__attribute__((always_inline)) inline void quad_test(__m256i r, int k, __m256i c4, const uint64_t* mask3,
-                                                     const uint64_t* mask34, __m256i& w, __m256i& undecided) {
-  const __m256i bits =
-      _mm256_xor_si256(_mm256_set1_epi64x(static_cast<long long>(mask3[k])),
-                       _mm256_and_si256(c4, _mm256_set1_epi64x(static_cast<long long>(mask34[k]))));
-  w = _mm256_xor_si256(w, _mm256_and_si256(undecided, _mm256_andnot_si256(r, bits)));
-  undecided = _mm256_andnot_si256(_mm256_xor_si256(r, bits), undecided);
+// The bit-serial test of one word k on four or eight lanes (multispin_two_class_word), on the site's
+// new word w (s with the flips so far: a lane still undecided has not flipped, so an accepted one flips
+// by xor) and its undecided lanes; class 4 lanes (c4) take the S = 4 threshold's bit, the others the
+// S = 3 one's (only their undecided lanes matter): bits = m3 ^ (c4 & (m3 ^ m4)).
+template <class O, class V = typename O::V>
+__attribute__((always_inline)) inline void lanes_test(V r, int k, V c4, const uint64_t* mask3, const uint64_t* mask34,
+                                                      V& w, V& undecided) {
+  const V bits = O::xor_and(O::set64(mask3[k]), c4, O::set64(mask34[k]));
+  w = O::xor_andnot(w, r, O::and2(undecided, bits));  // w ^ (~r & undecided & bits)
+  undecided = O::and_xnor(undecided, r, bits);        // undecided & ~(r ^ bits)
 }
 
 // Sites of a row still undecided after the first kFixedDraws draws, gathered so that their further
@@ -258,44 +302,59 @@ __attribute__((always_inline)) inline int nonzero_lanes4(__m256i x) {
   return ~_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(x, _mm256_setzero_si256()))) & 0xF;
 }
 
-// Draws kFixedDraws, kFixedDraws + 1, ... for the pending sites until none is undecided (or all 32
-// draws, 64 words, are used: a uniform equal to the threshold in all 64 bits is not below it), writing
-// each site's new word into the row as it is decided. `site_base` is the row's first site (i L).
-template <int kRounds>
+inline unsigned Lanes256::nonzero(__m256i x) { return static_cast<unsigned>(nonzero_lanes4(x)); }
+inline void Lanes256::compress(void* list, int at, unsigned keep, __m256i x) {
+  compress4_store(list, at, static_cast<int>(keep), x);
+}
+
+// Draws kFixedDraws, kFixedDraws + 1, ... for the pending sites, four (AVX2) or eight (AVX-512) per
+// vector, until none is undecided (or all 32 draws, 64 words, are used: a uniform equal to the
+// threshold in all 64 bits is not below it), writing each site's new word into the row as it is
+// decided and compacting the list by lane compress. `site_base` is the row's first site (i L). Same
+// words per site as the scalar kernel, so the same lattice.
+template <class O, int kRounds>
 void flush_pending(PendingSites& p, uint64_t* DC_RESTRICT here, uint32_t site_base, int colour,
                    const PhiloxQuad<kRounds>& gen, const uint64_t* mask3, const uint64_t* mask34) {
-  auto load = [](const void* x) { return _mm256_load_si256(static_cast<const __m256i*>(x)); };
-  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
-  const __m256i base = _mm256_set1_epi64x(site_base);
+  using V = typename O::V;
+  const V m0 = O::set32(kPhiloxM0), base = O::set64(site_base);
   for (int q = kFixedDraws; q < 32 && p.n > 0; ++q) {
     int kept = 0;
-    for (int g = 0; g < p.n; g += 4) {
-      const int in = p.n - g >= 4 ? 0xF : (1 << (p.n - g)) - 1;
-      const __m256i c4 = load(p.class4 + g), column = load(p.column + g);
-      __m256i w = load(p.w + g), und = load(p.undecided + g);
-      __m256i r0, r1;
-      gen.draw(_mm256_mul_epu32(_mm256_add_epi64(column, base), m0), multispin_purpose(colour, q), r0, r1);
-      quad_test(r0, 2 * q, c4, mask3, mask34, w, und);
-      quad_test(r1, 2 * q + 1, c4, mask3, mask34, w, und);
-      const int still = nonzero_lanes4(und) & in;
-      // Decided sites: their new words into the row.
-      alignas(32) uint64_t vw[4];
-      alignas(32) int64_t vc[4];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(vw), w);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(vc), column);
-      for (int done = in & ~still; done != 0; done &= done - 1) {
-        const int l = __builtin_ctz(static_cast<unsigned>(done));
-        here[vc[l]] = vw[l];
-      }
+    for (int g = 0; g < p.n; g += O::kWidth) {
+      // The lanes past the list's end hold stale entries: computed on, never written back.
+      const unsigned in = p.n - g >= O::kWidth ? O::kAll : (1u << (p.n - g)) - 1;
+      const V c4 = O::load(p.class4 + g), column = O::load(p.column + g);
+      V w = O::load(p.w + g), und = O::load(p.undecided + g);
+      V r0, r1;
+      gen.template draw<O>(O::mul(O::add64(column, base), m0), multispin_purpose(colour, q), r0, r1);
+      lanes_test<O>(r0, 2 * q, c4, mask3, mask34, w, und);
+      lanes_test<O>(r1, 2 * q + 1, c4, mask3, mask34, w, und);
+      const unsigned still = O::nonzero(und) & in;
+      O::scatter(here, in & ~still, column, w);  // the decided sites' new words into the row
       // The rest to the front of the list (kept <= g, and the group is already in registers).
-      compress4_store(p.w, kept, still, w), compress4_store(p.undecided, kept, still, und);
-      compress4_store(p.class4, kept, still, c4), compress4_store(p.column, kept, still, column);
-      kept += __builtin_popcount(static_cast<unsigned>(still));
+      O::compress(p.w, kept, still, w), O::compress(p.undecided, kept, still, und);
+      O::compress(p.class4, kept, still, c4), O::compress(p.column, kept, still, column);
+      kept += __builtin_popcount(still);
     }
     p.n = kept;
   }
   for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.w[e];
   p.n = 0;
+}
+
+// The h = 0 classes of a vector of sites (multispin_two_class_begin): the class 4 lanes, the lanes to
+// test (S >= 3), and the new word with every other replica flipped.
+template <class O, class V = typename O::V>
+__attribute__((always_inline)) inline void two_class_begin(V s, V up, V down, V left, V right, V ferro, V& class4,
+                                                           V& undecided, V& nw) {
+  // Satisfied bonds bit-sliced: two half adders, then the sum's bits s1 s0 and class 4 (all four).
+  const V sf = O::xor2(s, ferro);
+  const V x = O::xor2(sf, up), y = O::xor2(sf, down), z = O::xor2(sf, left), v = O::xor2(sf, right);
+  const V x0 = O::xor2(x, y), x1 = O::and2(x, y), y0 = O::xor2(z, v), y1 = O::and2(z, v);
+  const V s0 = O::xor2(x0, y0), carry = O::and2(x0, y0);
+  const V s1 = O::xor3(x1, y1, carry);
+  class4 = O::maj(x1, y1, carry);
+  undecided = O::or_and(class4, s1, s0);
+  nw = O::xnor(s, undecided);
 }
 
 // Four sites of the row: `w` points at the word left of the first site (w[1], w[3], w[5], w[7] are the
@@ -316,26 +375,16 @@ __attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, 
   const __m256i left = _mm256_unpacklo_epi64(c, e);
   const __m256i up = _mm256_unpacklo_epi64(load(u), load(u + 4));
   const __m256i down = _mm256_unpacklo_epi64(load(d), load(d + 4));
-  // Satisfied bonds (multispin_two_class_begin): S = 3 and S = 4 need the test.
-  const __m256i sf = _mm256_xor_si256(s, ferro);
-  const __m256i x = _mm256_xor_si256(sf, up), y = _mm256_xor_si256(sf, down);
-  const __m256i z = _mm256_xor_si256(sf, left), v = _mm256_xor_si256(sf, right);
-  const __m256i x0 = _mm256_xor_si256(x, y), x1 = _mm256_and_si256(x, y);
-  const __m256i y0 = _mm256_xor_si256(z, v), y1 = _mm256_and_si256(z, v);
-  const __m256i s0 = _mm256_xor_si256(x0, y0), carry = _mm256_and_si256(x0, y0);
-  const __m256i s1 = _mm256_xor_si256(_mm256_xor_si256(x1, y1), carry);
-  const __m256i class4 = _mm256_or_si256(_mm256_and_si256(x1, y1), _mm256_and_si256(_mm256_xor_si256(x1, y1), carry));
-  __m256i undecided = _mm256_or_si256(class4, _mm256_and_si256(s1, s0));  // S >= 3
-  // The new word: every replica that needs no test flips.
-  __m256i nw = _mm256_xor_si256(_mm256_xor_si256(s, undecided), _mm256_set1_epi64x(-1));
+  __m256i class4, undecided, nw;
+  two_class_begin<Lanes256>(s, up, down, left, right, ferro, class4, undecided, nw);
   // Round-1 products of the lanes' counter word 0 (sites t, t + 2, t + 1, t + 3: columns + 0, 4, 2, 6).
   const __m256i p0 = _mm256_mul_epu32(_mm256_setr_epi64x(site0, site0 + 4, site0 + 2, site0 + 6),
                                       _mm256_set1_epi32(static_cast<int>(kPhiloxM0)));
   for (int q = 0; q < kFixedDraws; ++q) {
     __m256i r0, r1;
-    gen.draw(p0, multispin_purpose(colour, q), r0, r1);
-    quad_test(r0, 2 * q, class4, mask3, mask34, nw, undecided);
-    quad_test(r1, 2 * q + 1, class4, mask3, mask34, nw, undecided);
+    gen.template draw<Lanes256>(p0, multispin_purpose(colour, q), r0, r1);
+    lanes_test<Lanes256>(r0, 2 * q, class4, mask3, mask34, nw, undecided);
+    lanes_test<Lanes256>(r1, 2 * q + 1, class4, mask3, mask34, nw, undecided);
   }
   // The undecided sites among the first `valid` (lane l holds site t + {0, 2, 1, 3}[l]) to `pending`, in
   // lane order, compressed by table (4 entries of slack).
@@ -344,7 +393,8 @@ __attribute__((always_inline)) inline __m256i multispin_quad(const uint64_t* w, 
     const int e = pending.n;
     compress4_store(pending.w, e, keep, nw), compress4_store(pending.undecided, e, keep, undecided);
     compress4_store(pending.class4, e, keep, class4);
-    compress4_store(pending.column, e, keep, _mm256_add_epi64(_mm256_set1_epi64x(column0), _mm256_setr_epi64x(0, 4, 2, 6)));
+    const __m256i columns = _mm256_add_epi64(_mm256_set1_epi64x(column0), _mm256_setr_epi64x(0, 4, 2, 6));
+    compress4_store(pending.column, e, keep, columns);
     pending.n = e + __builtin_popcount(static_cast<unsigned>(keep));
   }
   return nw;
@@ -371,7 +421,8 @@ void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC
   const __m256i fv = _mm256_set1_epi64x(ferro ? -1 : 0);
   PendingSites pending;
   for (int64_t t = 0; t < half; t += 4) {
-    if (pending.n > kPendingCapacity - 4) flush_pending<kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
+    if (pending.n > kPendingCapacity - 4)
+      flush_pending<Lanes256, kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
     const int64_t j = j0 + 2 * t;
     const uint32_t site0 = static_cast<uint32_t>(i * L + j);
     __m256i right;
@@ -395,26 +446,16 @@ void multispin_row_two_class_avx2(uint64_t* DC_RESTRICT here, const uint64_t* DC
       for (int k = 0; k < valid; ++k) here[j + 2 * k] = out[order[k]];
     }
   }
-  flush_pending<kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
+  flush_pending<Lanes256, kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
 }
 
 #if defined(DC_TARGET_IS_avx512)
 // The same row on AVX-512, eight sites of the colour per vector: multispin_quad's loads and unpacks on
 // 512 bits give lanes t, t + 4, t + 1, t + 5, t + 2, t + 6, t + 3, t + 7 (column offsets 0, 8, 2, 10, 4,
-// 12, 6, 14), Philox on eight counters (PhiloxQuad::draw8), the bit-serial test in vpternlogq. The
+// 12, 6, 14), Philox on eight counters (PhiloxQuad::draw), the bit-serial test in vpternlogq. The
 // sites still undecided after kFixedDraws draws go to the same PendingSites, appended and compacted
 // by vector compress and flushed eight per vector, so every site sees exactly the words of the scalar
 // kernel, in the same order.
-__attribute__((always_inline)) inline void oct_test(__m512i r, int k, __m512i c4, const uint64_t* mask3,
-                                                    const uint64_t* mask34, __m512i& w, __m512i& undecided) {
-  const __m512i bits = _mm512_ternarylogic_epi64(_mm512_set1_epi64(static_cast<long long>(mask3[k])), c4,
-                                                 _mm512_set1_epi64(static_cast<long long>(mask34[k])),
-                                                 0x78);  // mask3 ^ (c4 & mask34)
-  const __m512i ub = _mm512_and_si512(undecided, bits);
-  w = _mm512_ternarylogic_epi64(w, r, ub, 0xD2);                   // w ^ (~r & undecided & bits)
-  undecided = _mm512_ternarylogic_epi64(undecided, r, bits, 0x90);  // undecided & ~(r ^ bits)
-}
-
 // The lanes of multispin_oct holding one of the first `valid` sites of its block (lane l holds site
 // t + offset[l] / 2 with offsets 0, 8, 2, 10, 4, 12, 6, 14).
 inline __mmask8 valid_lanes(int valid) {
@@ -424,40 +465,6 @@ inline __mmask8 valid_lanes(int valid) {
   for (int l = 0; l < 8; ++l)
     if (site_of_lane[l] < valid) m = static_cast<__mmask8>(m | (1u << l));
   return m;
-}
-
-// flush_pending on AVX-512: eight pending sites per draw8, and the list compacted by vector compress
-// (the decided sites written into the row as they leave it). Same words per site, so the same lattice.
-template <int kRounds>
-void flush_pending8(PendingSites& p, uint64_t* DC_RESTRICT here, uint32_t site_base, int colour,
-                    const PhiloxQuad<kRounds>& gen, const uint64_t* mask3, const uint64_t* mask34) {
-  auto load = [](const void* x) { return _mm512_load_si512(x); };
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
-  const __m512i base = _mm512_set1_epi64(site_base);
-  for (int q = kFixedDraws; q < 32 && p.n > 0; ++q) {
-    int kept = 0;
-    for (int g = 0; g < p.n; g += 8) {
-      const __mmask8 in = p.n - g >= 8 ? __mmask8(0xFF) : __mmask8((1u << (p.n - g)) - 1);
-      const __m512i c4 = load(p.class4 + g), column = load(p.column + g);
-      __m512i w = load(p.w + g), und = _mm512_maskz_mov_epi64(in, load(p.undecided + g));
-      __m512i r0, r1;
-      gen.draw8(_mm512_mul_epu32(_mm512_add_epi64(column, base), m0), multispin_purpose(colour, q), r0, r1);
-      oct_test(r0, 2 * q, c4, mask3, mask34, w, und);
-      oct_test(r1, 2 * q + 1, c4, mask3, mask34, w, und);
-      const __mmask8 still = _mm512_test_epi64_mask(und, und) & in;
-      // Decided sites: their new words into the row (columns are distinct, so the scatter's order is moot).
-      _mm512_mask_i64scatter_epi64(static_cast<void*>(here), static_cast<__mmask8>(in & ~still), column, w, 8);
-      // The rest to the front of the list (kept <= g, and the group is already in registers).
-      auto put = [still, kept](void* list, __m512i x) {
-        _mm512_storeu_si512(static_cast<uint64_t*>(list) + kept, _mm512_maskz_compress_epi64(still, x));
-      };
-      put(p.w, w), put(p.undecided, und), put(p.class4, c4), put(p.column, column);
-      kept += __builtin_popcount(still);
-    }
-    p.n = kept;
-  }
-  for (int e = 0; e < p.n; ++e) here[p.column[e]] = p.w[e];
-  p.n = 0;
 }
 
 // Eight sites: w[1], w[3], ..., w[15] are the sites (w[0..16] read), u[0..15] and d[0..15] the words
@@ -481,25 +488,16 @@ __attribute__((always_inline)) inline __m512i multispin_oct(const uint64_t* w, c
                                : _mm512_unpacklo_epi64(load(w), load(w + 8));
   const __m512i up = _mm512_unpacklo_epi64(load(u), load(u + 8));
   const __m512i down = _mm512_unpacklo_epi64(load(d), load(d + 8));
-  // Satisfied bonds as in multispin_quad: the sum's bits s1 s0 and class4 (all four) from two half adders.
-  const __m512i sf = _mm512_xor_si512(s, ferro);
-  const __m512i x = _mm512_xor_si512(sf, up), y = _mm512_xor_si512(sf, down);
-  const __m512i z = _mm512_xor_si512(sf, left), v = _mm512_xor_si512(sf, right);
-  const __m512i x0 = _mm512_xor_si512(x, y), x1 = _mm512_and_si512(x, y);
-  const __m512i y0 = _mm512_xor_si512(z, v), y1 = _mm512_and_si512(z, v);
-  const __m512i s0 = _mm512_xor_si512(x0, y0), carry = _mm512_and_si512(x0, y0);
-  const __m512i s1 = _mm512_ternarylogic_epi64(x1, y1, carry, 0x96);           // x1 ^ y1 ^ carry
-  const __m512i class4 = _mm512_ternarylogic_epi64(x1, y1, carry, 0xE8);       // majority(x1, y1, carry)
-  __m512i undecided = _mm512_ternarylogic_epi64(class4, s1, s0, 0xF8);         // class4 | (s1 & s0): S >= 3
-  __m512i nw = _mm512_ternarylogic_epi64(s, undecided, undecided, 0xC3);       // ~(s ^ undecided)
+  __m512i class4, undecided, nw;
+  two_class_begin<Lanes512>(s, up, down, left, right, ferro, class4, undecided, nw);
   const __m512i p0 = _mm512_mul_epu32(_mm512_setr_epi64(site0, site0 + 8, site0 + 2, site0 + 10, site0 + 4,
                                                         site0 + 12, site0 + 6, site0 + 14),
                                       _mm512_set1_epi32(static_cast<int>(kPhiloxM0)));
   for (int q = 0; q < kFixedDraws; ++q) {
     __m512i r0, r1;
-    gen.draw8(p0, multispin_purpose(colour, q), r0, r1);
-    oct_test(r0, 2 * q, class4, mask3, mask34, nw, undecided);
-    oct_test(r1, 2 * q + 1, class4, mask3, mask34, nw, undecided);
+    gen.template draw<Lanes512>(p0, multispin_purpose(colour, q), r0, r1);
+    lanes_test<Lanes512>(r0, 2 * q, class4, mask3, mask34, nw, undecided);
+    lanes_test<Lanes512>(r1, 2 * q + 1, class4, mask3, mask34, nw, undecided);
   }
   // The undecided sites among the first `valid` go to `pending`, in lane order, with no per-lane branch:
   // each field compressed to the front of a vector and stored at the end of the list (8 entries of slack).
@@ -535,7 +533,7 @@ void multispin_row_two_class_avx512(uint64_t* DC_RESTRICT here, const uint64_t* 
   __m512i right = _mm512_setzero_si512();
   for (int64_t t = 0; t < half; t += 8) {
     if (pending.n > kPendingCapacity - 8)
-      flush_pending8<kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
+      flush_pending<Lanes512, kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
     const int64_t j = j0 + 2 * t;
     const uint32_t site0 = static_cast<uint32_t>(i * L + j);
     if (j >= 1 && j + 15 < L) {
@@ -558,7 +556,7 @@ void multispin_row_two_class_avx512(uint64_t* DC_RESTRICT here, const uint64_t* 
       for (int k = 0; k < valid; ++k) here[j + 2 * k] = out[order[k]];
     }
   }
-  flush_pending8<kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
+  flush_pending<Lanes512, kRounds>(pending, here, site_base, colour, gen, mask3, mask34);
 }
 #endif
 #endif
